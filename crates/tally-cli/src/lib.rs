@@ -1,0 +1,110 @@
+//! The `tally` command line: `serve` runs the server, `verify` checks a ledger, and the client
+//! commands talk to a running server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tally_store::Store;
+
+/// Tally, the credits engine of an AI platform.
+#[derive(Parser, Debug)]
+#[command(name = "tally", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Recompute every balance from the ledger entries and report any difference.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The embedded SQLite database (created and migrated on first start).
+    #[arg(long, env = "TALLY_DB", default_value = "./tally.db")]
+    pub db: PathBuf,
+    /// Where to listen.
+    #[arg(long, env = "TALLY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The admin API key. Without one (and none stored), one is generated and printed once.
+    #[arg(long, env = "TALLY_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+    /// Enable the test clock endpoints (`/v1/clock`): time moves only when an admin moves it.
+    #[arg(long)]
+    pub test_clock: bool,
+    /// The most commands the engine commits in one transaction (1: one per command).
+    #[arg(long, default_value_t = tally_server::engine::BATCH_COMMANDS_MAX_DEFAULT)]
+    pub max_batch: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The embedded SQLite database to check.
+    #[arg(long, env = "TALLY_DB", default_value = "./tally.db")]
+    pub db: PathBuf,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Verify(args) => verify(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("tally: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(tally_server::serve(tally_server::ServeConfig {
+        db: args.db,
+        listen: args.listen,
+        admin_key: args.admin_key,
+        test_clock: args.test_clock,
+        max_batch: args.max_batch,
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    if !args.db.exists() {
+        anyhow::bail!("no database at {}", args.db.display());
+    }
+    let store = tally_sqlite::SqliteStore::open(&args.db)?;
+    let report = store.verify()?;
+    println!(
+        "checked {} accounts, {} grants, {} entries",
+        report.accounts, report.grants, report.entries
+    );
+    if report.problems.is_empty() {
+        println!("ok: every balance equals its entries, every grant conserves its credits");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for problem in &report.problems {
+            println!("DIFFERENCE {problem}");
+        }
+        println!("{} problems", report.problems.len());
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,1375 @@
+//! The ledger state machine of one account: grants, holds, charges, and the entries they write.
+//!
+//! Every change of a balance goes through [`AccountState::post`], which applies an [`Entry`]'s
+//! postings to the grant lines and keeps `posted` and `held` equal to what the entries add up
+//! to. Operations validate everything first and mutate after, so a rejected command changes
+//! nothing. Time and new ids are passed in; there is no I/O here.
+
+use std::collections::HashMap;
+
+use crate::amount::Millicredits;
+use crate::time::Timestamp;
+
+/// Where a grant's credits came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GrantSource {
+    Promo,
+    Adjustment,
+    Plan,
+    Pack,
+}
+
+impl GrantSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantSource::Promo => "promo",
+            GrantSource::Adjustment => "adjustment",
+            GrantSource::Plan => "plan",
+            GrantSource::Pack => "pack",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "promo" => GrantSource::Promo,
+            "adjustment" => GrantSource::Adjustment,
+            "plan" => GrantSource::Plan,
+            "pack" => GrantSource::Pack,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a grant is in its life. `depleted` is not a stage of its own: it is an active grant
+/// with nothing remaining (see [`Grant::status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GrantLifecycle {
+    /// Not yet effective: not part of the balance.
+    Pending,
+    Active,
+    /// Its unreserved remainder expired; what holds still reserve lives on until they resolve.
+    Expired,
+    /// Voided by an operator; what holds still reserve lives on until they resolve.
+    Voided,
+}
+
+impl GrantLifecycle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantLifecycle::Pending => "pending",
+            GrantLifecycle::Active => "active",
+            GrantLifecycle::Expired => "expired",
+            GrantLifecycle::Voided => "voided",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => GrantLifecycle::Pending,
+            "active" => GrantLifecycle::Active,
+            "expired" => GrantLifecycle::Expired,
+            "voided" => GrantLifecycle::Voided,
+            _ => return None,
+        })
+    }
+}
+
+/// A grant's status as the API shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GrantStatus {
+    Pending,
+    Active,
+    Depleted,
+    Expired,
+    Voided,
+}
+
+impl GrantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantStatus::Pending => "pending",
+            GrantStatus::Active => "active",
+            GrantStatus::Depleted => "depleted",
+            GrantStatus::Expired => "expired",
+            GrantStatus::Voided => "voided",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => GrantStatus::Pending,
+            "active" => GrantStatus::Active,
+            "depleted" => GrantStatus::Depleted,
+            "expired" => GrantStatus::Expired,
+            "voided" => GrantStatus::Voided,
+            _ => return None,
+        })
+    }
+}
+
+/// A block of credits on an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub id: String,
+    pub account_id: String,
+    pub amount: Millicredits,
+    /// Not yet spent, expired or voided.
+    pub remaining: Millicredits,
+    /// The part of `remaining` that pending holds have claimed.
+    pub reserved: Millicredits,
+    pub source: GrantSource,
+    /// Lower is spent first.
+    pub priority: i64,
+    pub effective_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub lifecycle: GrantLifecycle,
+    /// Creation order, the last tie-breaker of the spending order.
+    pub ordinal: i64,
+    pub created_at: Timestamp,
+    pub description: Option<String>,
+    /// Client metadata, as JSON text.
+    pub metadata: Option<String>,
+}
+
+impl Grant {
+    pub fn status(&self) -> GrantStatus {
+        match self.lifecycle {
+            GrantLifecycle::Pending => GrantStatus::Pending,
+            GrantLifecycle::Expired => GrantStatus::Expired,
+            GrantLifecycle::Voided => GrantStatus::Voided,
+            GrantLifecycle::Active if self.remaining == Millicredits::ZERO => GrantStatus::Depleted,
+            GrantLifecycle::Active => GrantStatus::Active,
+        }
+    }
+
+    /// What a new debit may take from this grant.
+    pub fn spendable(&self) -> Millicredits {
+        if self.lifecycle == GrantLifecycle::Active {
+            Millicredits::new(self.remaining.get() - self.reserved.get())
+        } else {
+            Millicredits::ZERO
+        }
+    }
+
+    /// The spending order of API.md: lowest priority, then soonest expiry (never last), then
+    /// oldest.
+    pub fn spend_key(&self) -> (i64, Timestamp, i64) {
+        (
+            self.priority,
+            self.expires_at.unwrap_or(Timestamp::MAX),
+            self.ordinal,
+        )
+    }
+
+    /// Whether nothing more can happen to this grant, so it need not stay in memory.
+    fn is_finished(&self) -> bool {
+        match self.lifecycle {
+            GrantLifecycle::Pending => false,
+            GrantLifecycle::Active => self.remaining == Millicredits::ZERO,
+            GrantLifecycle::Expired | GrantLifecycle::Voided => self.reserved == Millicredits::ZERO,
+        }
+    }
+}
+
+/// A balance line an entry posts to: a grant, or the account's overdraft line (whose
+/// `remaining` is minus the debt, and whose `reserved` is what holds reserved beyond the grants).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Line {
+    Grant(String),
+    Overdraft,
+}
+
+impl Line {
+    pub fn grant_id(&self) -> Option<&str> {
+        match self {
+            Line::Grant(id) => Some(id),
+            Line::Overdraft => None,
+        }
+    }
+}
+
+/// What a hold still reserves on one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    pub line: Line,
+    pub amount: Millicredits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HoldStatus {
+    Pending,
+    Captured,
+    Voided,
+    Expired,
+}
+
+impl HoldStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldStatus::Pending => "pending",
+            HoldStatus::Captured => "captured",
+            HoldStatus::Voided => "voided",
+            HoldStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => HoldStatus::Pending,
+            "captured" => HoldStatus::Captured,
+            "voided" => HoldStatus::Voided,
+            "expired" => HoldStatus::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// Who an action is attributed to, and what priced it. Carried onto every entry it causes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attribution {
+    pub product: Option<String>,
+    pub member: Option<String>,
+    pub model: Option<String>,
+    pub action: Option<String>,
+    pub rate_card_version: Option<i64>,
+    pub quote_id: Option<String>,
+}
+
+/// A reservation of credits, captured or voided later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hold {
+    pub id: String,
+    pub account_id: String,
+    pub status: HoldStatus,
+    pub amount: Millicredits,
+    pub captured: Millicredits,
+    pub released: Millicredits,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub attribution: Attribution,
+    pub description: Option<String>,
+    pub metadata: Option<String>,
+    /// What the hold still reserves, in spending order (empty once resolved).
+    pub reservations: Vec<Reservation>,
+    /// Opaque data the shell keeps with the hold (the usage and pricing that made it).
+    pub extra: Option<String>,
+}
+
+/// A one-step debit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub id: String,
+    pub account_id: String,
+    pub amount: Millicredits,
+    /// What each grant gave, in spending order.
+    pub drawn: Vec<(String, Millicredits)>,
+    /// The part beyond the grants, taken from the overdraft.
+    pub overdraft: Millicredits,
+    pub available_after: Millicredits,
+    pub attribution: Attribution,
+    pub description: Option<String>,
+    pub metadata: Option<String>,
+    pub created_at: Timestamp,
+    /// Opaque data the shell keeps with the charge (the usage and lines that priced it).
+    pub extra: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    Grant,
+    Charge,
+    Hold,
+    Capture,
+    Release,
+    Expire,
+    Void,
+    Adjustment,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Grant => "grant",
+            EntryKind::Charge => "charge",
+            EntryKind::Hold => "hold",
+            EntryKind::Capture => "capture",
+            EntryKind::Release => "release",
+            EntryKind::Expire => "expire",
+            EntryKind::Void => "void",
+            EntryKind::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "grant" => EntryKind::Grant,
+            "charge" => EntryKind::Charge,
+            "hold" => EntryKind::Hold,
+            "capture" => EntryKind::Capture,
+            "release" => EntryKind::Release,
+            "expire" => EntryKind::Expire,
+            "void" => EntryKind::Void,
+            "adjustment" => EntryKind::Adjustment,
+            _ => return None,
+        })
+    }
+}
+
+/// What one entry did to one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    pub line: Line,
+    pub remaining_delta: Millicredits,
+    pub reserved_delta: Millicredits,
+}
+
+/// One change of a balance. `amount` is what it did to `posted`, `held` what it did to `held`;
+/// the postings say which lines moved. Entries are append-only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub id: String,
+    pub account_id: String,
+    pub kind: EntryKind,
+    pub amount: Millicredits,
+    pub held: Millicredits,
+    pub grant_id: Option<String>,
+    pub hold_id: Option<String>,
+    pub charge_id: Option<String>,
+    pub attribution: Attribution,
+    pub description: Option<String>,
+    pub created_at: Timestamp,
+    pub postings: Vec<Posting>,
+}
+
+/// An account's own fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: Option<String>,
+    pub overdraft_limit: Millicredits,
+    /// Client metadata, as JSON text.
+    pub metadata: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// The kinds of id the core asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    Grant,
+    Hold,
+    Charge,
+    Entry,
+}
+
+impl IdKind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            IdKind::Grant => "grant_",
+            IdKind::Hold => "hold_",
+            IdKind::Charge => "chg_",
+            IdKind::Entry => "ent_",
+        }
+    }
+}
+
+/// Where new ids and creation ordinals come from (the shell passes randomness in).
+pub trait IdSource {
+    fn new_id(&mut self, kind: IdKind) -> String;
+    /// A number larger than every one given before (orders grants created at the same instant).
+    fn next_ordinal(&mut self) -> i64;
+}
+
+/// Why a command was refused. Ordered by how they are checked; each says whether retrying the
+/// same command later could succeed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("ledger: the amount must be positive")]
+    AmountNotPositive,
+    #[error("ledger: the expiry must be after the effective time and in the future")]
+    GrantWindowInvalid,
+    #[error("ledger: no such account")]
+    AccountNotFound,
+    #[error("ledger: the account exists already")]
+    AccountExists,
+    #[error("ledger: no such grant")]
+    GrantNotFound,
+    #[error("ledger: no such hold")]
+    HoldNotFound,
+    #[error("ledger: the hold is {} , not pending", status.as_str())]
+    HoldNotPending { status: HoldStatus },
+    #[error("ledger: capture of {requested} exceeds the hold of {held}")]
+    CaptureExceedsHold {
+        held: Millicredits,
+        requested: Millicredits,
+    },
+    #[error("ledger: {available} credits available, {required} required")]
+    InsufficientCredits {
+        available: Millicredits,
+        required: Millicredits,
+    },
+    #[error("ledger: the account's balance would overflow")]
+    Overflow,
+}
+
+impl Rejection {
+    /// Whether the same command could succeed later without being changed.
+    pub fn retry_could_succeed(&self) -> bool {
+        matches!(
+            self,
+            Rejection::AccountNotFound
+                | Rejection::GrantNotFound
+                | Rejection::HoldNotFound
+                | Rejection::InsufficientCredits { .. }
+                | Rejection::Overflow
+        )
+    }
+}
+
+/// What a batch of commands changed, for the store to write.
+#[derive(Clone, Debug, Default)]
+pub struct Effects {
+    pub entries: Vec<Entry>,
+    /// Grants as they are after the change (a grant may appear more than once; the last wins).
+    pub grants: Vec<Grant>,
+    /// Holds as they are after the change (the last wins).
+    pub holds: Vec<Hold>,
+    pub charges: Vec<Charge>,
+}
+
+/// A grant to create.
+#[derive(Clone, Debug)]
+pub struct GrantSpec {
+    pub amount: Millicredits,
+    pub source: GrantSource,
+    pub priority: i64,
+    pub effective_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub description: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// A debit to make: a charge at once, or a hold.
+#[derive(Clone, Debug)]
+pub struct DebitSpec {
+    pub amount: Millicredits,
+    pub attribution: Attribution,
+    pub description: Option<String>,
+    pub metadata: Option<String>,
+    pub extra: Option<String>,
+}
+
+/// Due work, in the order it is done when several items fall due at the same instant.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum DueItem {
+    ActivateGrant(String),
+    ExpireHold(String),
+    ExpireGrant(String),
+}
+
+/// The whole mutable state of one account.
+#[derive(Clone, Debug)]
+pub struct AccountState {
+    pub account: Account,
+    /// Grants that can still change, in spending order.
+    grants: Vec<Grant>,
+    /// Minus the debt (never positive).
+    overdraft_remaining: Millicredits,
+    /// What pending holds reserve beyond the grants (never negative).
+    overdraft_reserved: Millicredits,
+    /// Pending holds by id.
+    holds: HashMap<String, Hold>,
+    posted: Millicredits,
+    held: Millicredits,
+    /// The earliest instant at which some due work falls due (MAX when none).
+    next_due_at: Timestamp,
+}
+
+/// The persisted scalar fields of an account's balance (the rest is in grants and holds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AccountTotals {
+    pub posted: Millicredits,
+    pub held: Millicredits,
+    pub overdraft_remaining: Millicredits,
+    pub overdraft_reserved: Millicredits,
+}
+
+impl AccountState {
+    /// A new account with nothing on it.
+    pub fn new(account: Account) -> Self {
+        AccountState {
+            account,
+            grants: Vec::new(),
+            overdraft_remaining: Millicredits::ZERO,
+            overdraft_reserved: Millicredits::ZERO,
+            holds: HashMap::new(),
+            posted: Millicredits::ZERO,
+            held: Millicredits::ZERO,
+            next_due_at: Timestamp::MAX,
+        }
+    }
+
+    /// Rebuilds an account's state from what a store persisted: the totals, the grants that can
+    /// still change, and the pending holds. Fails if they don't add up.
+    pub fn restore(
+        account: Account,
+        totals: AccountTotals,
+        grants: Vec<Grant>,
+        holds: Vec<Hold>,
+    ) -> Result<Self, String> {
+        let mut state = AccountState {
+            account,
+            grants: grants
+                .into_iter()
+                .filter(|grant| !grant.is_finished())
+                .collect(),
+            overdraft_remaining: totals.overdraft_remaining,
+            overdraft_reserved: totals.overdraft_reserved,
+            holds: holds
+                .into_iter()
+                .map(|hold| (hold.id.clone(), hold))
+                .collect(),
+            posted: totals.posted,
+            held: totals.held,
+            next_due_at: Timestamp::MAX,
+        };
+        state.grants.sort_by_key(Grant::spend_key);
+        state.recompute_next_due();
+        state.check()?;
+        Ok(state)
+    }
+
+    pub fn totals(&self) -> AccountTotals {
+        AccountTotals {
+            posted: self.posted,
+            held: self.held,
+            overdraft_remaining: self.overdraft_remaining,
+            overdraft_reserved: self.overdraft_reserved,
+        }
+    }
+
+    pub fn posted(&self) -> Millicredits {
+        self.posted
+    }
+
+    pub fn held(&self) -> Millicredits {
+        self.held
+    }
+
+    pub fn available(&self) -> Millicredits {
+        Millicredits::new(self.posted.get() - self.held.get())
+    }
+
+    /// The grants that can still change, in spending order.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    pub fn pending_hold(&self, hold_id: &str) -> Option<&Hold> {
+        self.holds.get(hold_id)
+    }
+
+    pub fn pending_holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.values()
+    }
+
+    pub fn grant(&self, grant_id: &str) -> Option<&Grant> {
+        self.grants.iter().find(|grant| grant.id == grant_id)
+    }
+
+    /// The earliest instant at which due work falls due on this account.
+    pub fn next_due_at(&self) -> Timestamp {
+        self.next_due_at
+    }
+
+    /// Whether a debit of `required` fits: `available - required >= -overdraft_limit`.
+    fn check_debit(&self, required: Millicredits) -> Result<(), Rejection> {
+        let available = self.available();
+        let after = available
+            .get()
+            .checked_sub(required.get())
+            .ok_or(Rejection::Overflow)?;
+        if after < -self.account.overdraft_limit.get() {
+            return Err(Rejection::InsufficientCredits {
+                available,
+                required,
+            });
+        }
+        Ok(())
+    }
+
+    /// Splits a debit across the spendable grants in spending order; the rest is overdraft.
+    fn allocate(&self, amount: Millicredits) -> (Vec<(usize, Millicredits)>, Millicredits) {
+        let mut left = amount.get();
+        let mut takes = Vec::new();
+        for (index, grant) in self.grants.iter().enumerate() {
+            if left == 0 {
+                break;
+            }
+            let spendable = grant.spendable().get();
+            if spendable > 0 {
+                let take = spendable.min(left);
+                takes.push((index, Millicredits::new(take)));
+                left -= take;
+            }
+        }
+        (takes, Millicredits::new(left))
+    }
+
+    /// Applies an entry's postings to the lines and the totals, and records it.
+    fn post(&mut self, entry: Entry, effects: &mut Effects) {
+        let mut amount = 0i64;
+        let mut held = 0i64;
+        for posting in &entry.postings {
+            amount += posting.remaining_delta.get();
+            held += posting.reserved_delta.get();
+            match &posting.line {
+                Line::Grant(grant_id) => {
+                    let grant = self
+                        .grants
+                        .iter_mut()
+                        .find(|grant| &grant.id == grant_id)
+                        .expect("ledger: a posting names a grant the account holds");
+                    grant.remaining =
+                        Millicredits::new(grant.remaining.get() + posting.remaining_delta.get());
+                    grant.reserved =
+                        Millicredits::new(grant.reserved.get() + posting.reserved_delta.get());
+                    assert!(
+                        grant.reserved.get() >= 0
+                            && grant.reserved <= grant.remaining
+                            && grant.remaining <= grant.amount,
+                        "ledger: grant {} out of bounds after {:?}",
+                        grant.id,
+                        entry.kind
+                    );
+                }
+                Line::Overdraft => {
+                    self.overdraft_remaining = Millicredits::new(
+                        self.overdraft_remaining.get() + posting.remaining_delta.get(),
+                    );
+                    self.overdraft_reserved = Millicredits::new(
+                        self.overdraft_reserved.get() + posting.reserved_delta.get(),
+                    );
+                    assert!(
+                        self.overdraft_remaining.get() <= 0 && self.overdraft_reserved.get() >= 0,
+                        "ledger: overdraft line out of bounds"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            amount,
+            entry.amount.get(),
+            "ledger: an entry's amount is its postings' sum"
+        );
+        assert_eq!(
+            held,
+            entry.held.get(),
+            "ledger: an entry's held is its postings' sum"
+        );
+        self.posted = self
+            .posted
+            .checked_add(entry.amount)
+            .expect("ledger: posted overflow");
+        self.held = self
+            .held
+            .checked_add(entry.held)
+            .expect("ledger: held overflow");
+        effects.entries.push(entry);
+    }
+
+    fn new_entry(
+        &self,
+        ids: &mut dyn IdSource,
+        kind: EntryKind,
+        at: Timestamp,
+        postings: Vec<Posting>,
+    ) -> Entry {
+        let amount = postings
+            .iter()
+            .map(|posting| posting.remaining_delta.get())
+            .sum();
+        let held = postings
+            .iter()
+            .map(|posting| posting.reserved_delta.get())
+            .sum();
+        let single_grant = match postings.as_slice() {
+            [only] => only.line.grant_id().map(str::to_string),
+            _ => None,
+        };
+        Entry {
+            id: ids.new_id(IdKind::Entry),
+            account_id: self.account.id.clone(),
+            kind,
+            amount: Millicredits::new(amount),
+            held: Millicredits::new(held),
+            grant_id: single_grant,
+            hold_id: None,
+            charge_id: None,
+            attribution: Attribution::default(),
+            description: None,
+            created_at: at,
+            postings,
+        }
+    }
+
+    /// Records the grant snapshots the store must write and forgets finished grants.
+    fn settle_grants(&mut self, touched: &[String], effects: &mut Effects) {
+        for grant_id in touched {
+            if let Some(grant) = self.grants.iter().find(|grant| &grant.id == grant_id) {
+                effects.grants.push(grant.clone());
+            }
+        }
+        self.grants.retain(|grant| !grant.is_finished());
+    }
+
+    fn recompute_next_due(&mut self) {
+        let mut next = Timestamp::MAX;
+        for grant in &self.grants {
+            match grant.lifecycle {
+                GrantLifecycle::Pending => next = next.min(grant.effective_at),
+                GrantLifecycle::Active => {
+                    if let Some(expires_at) = grant.expires_at {
+                        next = next.min(expires_at);
+                    }
+                }
+                GrantLifecycle::Expired | GrantLifecycle::Voided => {}
+            }
+        }
+        for hold in self.holds.values() {
+            next = next.min(hold.expires_at);
+        }
+        self.next_due_at = next;
+    }
+
+    /// Does all the work due at or before `at` (grant activation, hold expiry, grant expiry),
+    /// each at its own due instant, in order. Every operation calls this first, so no command
+    /// ever sees a grant or hold past its time.
+    pub fn run_due(&mut self, at: Timestamp, ids: &mut dyn IdSource, effects: &mut Effects) {
+        if at < self.next_due_at {
+            return;
+        }
+        let mut due: Vec<(Timestamp, DueItem)> = Vec::new();
+        for grant in &self.grants {
+            match grant.lifecycle {
+                GrantLifecycle::Pending if grant.effective_at <= at => {
+                    due.push((grant.effective_at, DueItem::ActivateGrant(grant.id.clone())));
+                }
+                GrantLifecycle::Pending | GrantLifecycle::Active => {}
+                GrantLifecycle::Expired | GrantLifecycle::Voided => continue,
+            }
+            if let Some(expires_at) = grant.expires_at {
+                if expires_at <= at {
+                    due.push((expires_at, DueItem::ExpireGrant(grant.id.clone())));
+                }
+            }
+        }
+        for hold in self.holds.values() {
+            if hold.expires_at <= at {
+                due.push((hold.expires_at, DueItem::ExpireHold(hold.id.clone())));
+            }
+        }
+        due.sort();
+        for (due_at, item) in due {
+            match item {
+                DueItem::ActivateGrant(grant_id) => {
+                    self.activate_grant(&grant_id, due_at, ids, effects)
+                }
+                DueItem::ExpireHold(hold_id) => {
+                    self.resolve_hold(&hold_id, HoldStatus::Expired, None, due_at, ids, effects);
+                }
+                DueItem::ExpireGrant(grant_id) => {
+                    // An earlier item of this run may have used the grant up (a debt repaid on
+                    // activation, a hold expiring on it at the same instant): it is forgotten
+                    // then, and there is nothing left to expire.
+                    if self.grant(&grant_id).is_some() {
+                        self.expire_grant(&grant_id, due_at, ids, effects);
+                    }
+                }
+            }
+        }
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+    }
+
+    /// Issues a grant. An active grant first repays any overdraft debt (an `adjustment` entry).
+    pub fn create_grant(
+        &mut self,
+        spec: GrantSpec,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Grant, Rejection> {
+        self.run_due(at, ids, effects);
+        if !spec.amount.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        let effective_at = spec.effective_at.unwrap_or(at).max(at);
+        if let Some(expires_at) = spec.expires_at {
+            if expires_at <= effective_at {
+                return Err(Rejection::GrantWindowInvalid);
+            }
+        }
+        let total: i64 = self.grants.iter().map(|grant| grant.amount.get()).sum();
+        if self.posted.checked_add(spec.amount).is_none()
+            || total.checked_add(spec.amount.get()).is_none()
+        {
+            return Err(Rejection::Overflow);
+        }
+        let grant = Grant {
+            id: ids.new_id(IdKind::Grant),
+            account_id: self.account.id.clone(),
+            amount: spec.amount,
+            remaining: Millicredits::ZERO,
+            reserved: Millicredits::ZERO,
+            source: spec.source,
+            priority: spec.priority,
+            effective_at,
+            expires_at: spec.expires_at,
+            lifecycle: GrantLifecycle::Pending,
+            ordinal: ids.next_ordinal(),
+            created_at: at,
+            description: spec.description,
+            metadata: spec.metadata,
+        };
+        let grant_id = grant.id.clone();
+        let position = self
+            .grants
+            .partition_point(|other| other.spend_key() <= grant.spend_key());
+        self.grants.insert(position, grant);
+        if effective_at <= at {
+            self.activate_grant(&grant_id, at, ids, effects);
+        } else {
+            // A pending grant is written as it is; its entry comes when it becomes effective.
+            // Its `remaining` is zero until then, so the balance never counts it early.
+            self.settle_grants(std::slice::from_ref(&grant_id), effects);
+        }
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        let grant = effects
+            .grants
+            .iter()
+            .rev()
+            .find(|grant| grant.id == grant_id);
+        Ok(grant.expect("ledger: the new grant was written").clone())
+    }
+
+    fn activate_grant(
+        &mut self,
+        grant_id: &str,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) {
+        let grant = self.grants.iter_mut().find(|grant| grant.id == grant_id);
+        let grant = grant.expect("ledger: activating a grant the account holds");
+        debug_assert_eq!(grant.lifecycle, GrantLifecycle::Pending);
+        grant.lifecycle = GrantLifecycle::Active;
+        let amount = grant.amount;
+        let line = Line::Grant(grant_id.to_string());
+        let mut entry = self.new_entry(
+            ids,
+            EntryKind::Grant,
+            at,
+            vec![Posting {
+                line: line.clone(),
+                remaining_delta: amount,
+                reserved_delta: Millicredits::ZERO,
+            }],
+        );
+        entry.description = self
+            .grant(grant_id)
+            .and_then(|grant| grant.description.clone());
+        self.post(entry, effects);
+        let debt = -self.overdraft_remaining.get();
+        if debt > 0 {
+            let repaid = Millicredits::new(debt.min(amount.get()));
+            let mut entry = self.new_entry(
+                ids,
+                EntryKind::Adjustment,
+                at,
+                vec![
+                    Posting {
+                        line: line.clone(),
+                        remaining_delta: Millicredits::new(-repaid.get()),
+                        reserved_delta: Millicredits::ZERO,
+                    },
+                    Posting {
+                        line: Line::Overdraft,
+                        remaining_delta: repaid,
+                        reserved_delta: Millicredits::ZERO,
+                    },
+                ],
+            );
+            entry.grant_id = Some(grant_id.to_string());
+            entry.description = Some(format!("overdraft of {repaid} credits repaid"));
+            self.post(entry, effects);
+        }
+        self.settle_grants(&[grant_id.to_string()], effects);
+    }
+
+    fn expire_grant(
+        &mut self,
+        grant_id: &str,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) {
+        self.end_grant(
+            grant_id,
+            GrantLifecycle::Expired,
+            EntryKind::Expire,
+            at,
+            ids,
+            effects,
+        );
+    }
+
+    /// Ends a grant: its unreserved remainder expires or is voided (one entry), what holds still
+    /// reserve lives on.
+    fn end_grant(
+        &mut self,
+        grant_id: &str,
+        lifecycle: GrantLifecycle,
+        kind: EntryKind,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) {
+        let grant = self.grants.iter_mut().find(|grant| grant.id == grant_id);
+        let grant = grant.expect("ledger: ending a grant the account holds");
+        let was_active = grant.lifecycle == GrantLifecycle::Active;
+        let unreserved = grant.spendable();
+        grant.lifecycle = lifecycle;
+        if was_active && unreserved.is_positive() {
+            let entry = self.new_entry(
+                ids,
+                kind,
+                at,
+                vec![Posting {
+                    line: Line::Grant(grant_id.to_string()),
+                    remaining_delta: Millicredits::new(-unreserved.get()),
+                    reserved_delta: Millicredits::ZERO,
+                }],
+            );
+            self.post(entry, effects);
+        }
+        self.settle_grants(&[grant_id.to_string()], effects);
+    }
+
+    /// Voids a grant (an operator's act): its unreserved remainder is voided at once. Voiding
+    /// a grant that already ended returns it unchanged.
+    pub fn void_grant(
+        &mut self,
+        grant_id: &str,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Option<Grant>, Rejection> {
+        self.run_due(at, ids, effects);
+        let Some(grant) = self.grant(grant_id) else {
+            // Not in memory: finished already (or not this account's); the shell reads it.
+            return Ok(None);
+        };
+        if matches!(
+            grant.lifecycle,
+            GrantLifecycle::Expired | GrantLifecycle::Voided
+        ) {
+            return Ok(Some(grant.clone()));
+        }
+        let mut snapshot = None;
+        self.end_grant(
+            grant_id,
+            GrantLifecycle::Voided,
+            EntryKind::Void,
+            at,
+            ids,
+            effects,
+        );
+        if let Some(grant) = effects
+            .grants
+            .iter()
+            .rev()
+            .find(|grant| grant.id == grant_id)
+        {
+            snapshot = Some(grant.clone());
+        }
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(snapshot)
+    }
+
+    /// A one-step debit, drawn across grants in spending order (and the overdraft beyond them).
+    pub fn charge(
+        &mut self,
+        spec: DebitSpec,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Charge, Rejection> {
+        self.run_due(at, ids, effects);
+        if !spec.amount.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        self.check_debit(spec.amount)?;
+        let (takes, overdraft) = self.allocate(spec.amount);
+        let charge_id = ids.new_id(IdKind::Charge);
+        let mut postings: Vec<Posting> = takes
+            .iter()
+            .map(|(index, take)| Posting {
+                line: Line::Grant(self.grants[*index].id.clone()),
+                remaining_delta: Millicredits::new(-take.get()),
+                reserved_delta: Millicredits::ZERO,
+            })
+            .collect();
+        if overdraft.is_positive() {
+            postings.push(Posting {
+                line: Line::Overdraft,
+                remaining_delta: Millicredits::new(-overdraft.get()),
+                reserved_delta: Millicredits::ZERO,
+            });
+        }
+        let drawn: Vec<(String, Millicredits)> = takes
+            .iter()
+            .map(|(index, take)| (self.grants[*index].id.clone(), *take))
+            .collect();
+        let touched: Vec<String> = drawn.iter().map(|(grant_id, _)| grant_id.clone()).collect();
+        let mut entry = self.new_entry(ids, EntryKind::Charge, at, postings);
+        entry.charge_id = Some(charge_id.clone());
+        entry.attribution = spec.attribution.clone();
+        entry.description = spec.description.clone();
+        self.post(entry, effects);
+        self.settle_grants(&touched, effects);
+        let charge = Charge {
+            id: charge_id,
+            account_id: self.account.id.clone(),
+            amount: spec.amount,
+            drawn,
+            overdraft,
+            available_after: self.available(),
+            attribution: spec.attribution,
+            description: spec.description,
+            metadata: spec.metadata,
+            created_at: at,
+            extra: spec.extra,
+        };
+        effects.charges.push(charge.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(charge)
+    }
+
+    /// Reserves credits for `ttl_seconds`, on specific grants in spending order.
+    pub fn hold(
+        &mut self,
+        spec: DebitSpec,
+        ttl_seconds: i64,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
+        self.run_due(at, ids, effects);
+        if !spec.amount.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        self.check_debit(spec.amount)?;
+        let (takes, overdraft) = self.allocate(spec.amount);
+        let mut reservations: Vec<Reservation> = takes
+            .iter()
+            .map(|(index, take)| Reservation {
+                line: Line::Grant(self.grants[*index].id.clone()),
+                amount: *take,
+            })
+            .collect();
+        if overdraft.is_positive() {
+            reservations.push(Reservation {
+                line: Line::Overdraft,
+                amount: overdraft,
+            });
+        }
+        let postings = reservations
+            .iter()
+            .map(|reservation| Posting {
+                line: reservation.line.clone(),
+                remaining_delta: Millicredits::ZERO,
+                reserved_delta: reservation.amount,
+            })
+            .collect();
+        let hold_id = ids.new_id(IdKind::Hold);
+        let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
+        entry.hold_id = Some(hold_id.clone());
+        entry.attribution = spec.attribution.clone();
+        entry.description = spec.description.clone();
+        self.post(entry, effects);
+        let touched: Vec<String> = reservations
+            .iter()
+            .filter_map(|r| r.line.grant_id().map(str::to_string))
+            .collect();
+        self.settle_grants(&touched, effects);
+        let hold = Hold {
+            id: hold_id.clone(),
+            account_id: self.account.id.clone(),
+            status: HoldStatus::Pending,
+            amount: spec.amount,
+            captured: Millicredits::ZERO,
+            released: Millicredits::ZERO,
+            expires_at: at.plus_seconds(ttl_seconds),
+            created_at: at,
+            resolved_at: None,
+            attribution: spec.attribution,
+            description: spec.description,
+            metadata: spec.metadata,
+            reservations,
+            extra: spec.extra,
+        };
+        effects.holds.push(hold.clone());
+        self.holds.insert(hold_id, hold.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(hold)
+    }
+
+    /// Captures `amount` of a pending hold (all of it when `None`) and releases the rest.
+    /// `extra` replaces the hold's opaque data (the actual usage that priced the capture).
+    pub fn capture(
+        &mut self,
+        hold_id: &str,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
+        self.run_due(at, ids, effects);
+        let hold = self.holds.get(hold_id).ok_or(Rejection::HoldNotFound)?;
+        let requested = amount.unwrap_or(hold.amount);
+        if requested.is_negative() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        if requested > hold.amount {
+            return Err(Rejection::CaptureExceedsHold {
+                held: hold.amount,
+                requested,
+            });
+        }
+        if let Some(extra) = extra {
+            self.holds
+                .get_mut(hold_id)
+                .expect("ledger: the hold is pending")
+                .extra = Some(extra);
+        }
+        Ok(self.resolve_hold(
+            hold_id,
+            HoldStatus::Captured,
+            Some(requested),
+            at,
+            ids,
+            effects,
+        ))
+    }
+
+    /// Voids a pending hold: everything it reserved goes back.
+    pub fn void_hold(
+        &mut self,
+        hold_id: &str,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
+        self.run_due(at, ids, effects);
+        if !self.holds.contains_key(hold_id) {
+            return Err(Rejection::HoldNotFound);
+        }
+        Ok(self.resolve_hold(hold_id, HoldStatus::Voided, None, at, ids, effects))
+    }
+
+    /// Ends a pending hold: captures `captured` from its reservations in order (a capture
+    /// entry), releases the rest (a release entry), and expires at once what it released on
+    /// grants that ended meanwhile (an expire entry).
+    fn resolve_hold(
+        &mut self,
+        hold_id: &str,
+        status: HoldStatus,
+        captured: Option<Millicredits>,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Hold {
+        let mut hold = self
+            .holds
+            .remove(hold_id)
+            .expect("ledger: resolving a pending hold");
+        let mut capture_left = captured.unwrap_or(Millicredits::ZERO).get();
+        let mut capture_postings = Vec::new();
+        let mut release_postings = Vec::new();
+        let mut expire_postings = Vec::new();
+        let mut touched = Vec::new();
+        for reservation in &hold.reservations {
+            let take = reservation.amount.get().min(capture_left);
+            capture_left -= take;
+            let rest = reservation.amount.get() - take;
+            if take > 0 {
+                capture_postings.push(Posting {
+                    line: reservation.line.clone(),
+                    remaining_delta: Millicredits::new(-take),
+                    reserved_delta: Millicredits::new(-take),
+                });
+            }
+            if rest > 0 {
+                release_postings.push(Posting {
+                    line: reservation.line.clone(),
+                    remaining_delta: Millicredits::ZERO,
+                    reserved_delta: Millicredits::new(-rest),
+                });
+                if let Line::Grant(grant_id) = &reservation.line {
+                    let ended = self.grant(grant_id).is_some_and(|grant| {
+                        grant.lifecycle != GrantLifecycle::Active
+                            || grant.expires_at.is_some_and(|expires_at| expires_at <= at)
+                    });
+                    if ended {
+                        expire_postings.push(Posting {
+                            line: reservation.line.clone(),
+                            remaining_delta: Millicredits::new(-rest),
+                            reserved_delta: Millicredits::ZERO,
+                        });
+                    }
+                }
+            }
+            if let Some(grant_id) = reservation.line.grant_id() {
+                touched.push(grant_id.to_string());
+            }
+        }
+        debug_assert_eq!(capture_left, 0, "ledger: a capture never exceeds its hold");
+        let captured_total = Millicredits::new(
+            capture_postings
+                .iter()
+                .map(|posting| -posting.remaining_delta.get())
+                .sum(),
+        );
+        let released_total = Millicredits::new(
+            release_postings
+                .iter()
+                .map(|posting| -posting.reserved_delta.get())
+                .sum(),
+        );
+        for (kind, postings) in [
+            (EntryKind::Capture, capture_postings),
+            (EntryKind::Release, release_postings),
+            (EntryKind::Expire, expire_postings),
+        ] {
+            if postings.is_empty() {
+                continue;
+            }
+            let mut entry = self.new_entry(ids, kind, at, postings);
+            entry.hold_id = Some(hold.id.clone());
+            entry.attribution = hold.attribution.clone();
+            self.post(entry, effects);
+        }
+        hold.status = status;
+        hold.captured = captured_total;
+        hold.released = released_total;
+        hold.resolved_at = Some(at);
+        hold.reservations.clear();
+        self.settle_grants(&touched, effects);
+        effects.holds.push(hold.clone());
+        self.recompute_next_due();
+        hold
+    }
+
+    /// Checks every invariant of the account's state; the error names the first one broken.
+    pub fn check(&self) -> Result<(), String> {
+        let mut posted = self.overdraft_remaining.get();
+        let mut held = self.overdraft_reserved.get();
+        if self.overdraft_remaining.get() > 0 || self.overdraft_reserved.get() < 0 {
+            return Err(format!("{}: overdraft line out of bounds", self.account.id));
+        }
+        let mut reserved_by_line: HashMap<Line, i64> = HashMap::new();
+        for hold in self.holds.values() {
+            if hold.status != HoldStatus::Pending {
+                return Err(format!(
+                    "{}: hold {} kept but not pending",
+                    self.account.id, hold.id
+                ));
+            }
+            let total: i64 = hold.reservations.iter().map(|r| r.amount.get()).sum();
+            if total != hold.amount.get() {
+                return Err(format!(
+                    "{}: hold {} reservations != amount",
+                    self.account.id, hold.id
+                ));
+            }
+            for reservation in &hold.reservations {
+                *reserved_by_line
+                    .entry(reservation.line.clone())
+                    .or_default() += reservation.amount.get();
+            }
+        }
+        for window in self.grants.windows(2) {
+            if window[0].spend_key() > window[1].spend_key() {
+                return Err(format!("{}: grants out of spending order", self.account.id));
+            }
+        }
+        for grant in &self.grants {
+            let bounded = grant.reserved.get() >= 0
+                && grant.reserved <= grant.remaining
+                && grant.remaining <= grant.amount;
+            if !bounded {
+                return Err(format!(
+                    "{}: grant {} out of bounds",
+                    self.account.id, grant.id
+                ));
+            }
+            let line_reserved = reserved_by_line.remove(&Line::Grant(grant.id.clone()));
+            if line_reserved.unwrap_or(0) != grant.reserved.get() {
+                return Err(format!(
+                    "{}: grant {} reserved != holds",
+                    self.account.id, grant.id
+                ));
+            }
+            match grant.lifecycle {
+                GrantLifecycle::Pending => {
+                    if grant.remaining.get() != 0 {
+                        return Err(format!(
+                            "{}: pending grant {} counted",
+                            self.account.id, grant.id
+                        ));
+                    }
+                }
+                GrantLifecycle::Active => {}
+                GrantLifecycle::Expired | GrantLifecycle::Voided => {
+                    if grant.remaining != grant.reserved {
+                        return Err(format!(
+                            "{}: ended grant {} keeps unreserved credits",
+                            self.account.id, grant.id
+                        ));
+                    }
+                }
+            }
+            posted += grant.remaining.get();
+            held += grant.reserved.get();
+        }
+        let overdraft_reserved = reserved_by_line.remove(&Line::Overdraft).unwrap_or(0);
+        if overdraft_reserved != self.overdraft_reserved.get() {
+            return Err(format!("{}: overdraft reserved != holds", self.account.id));
+        }
+        if !reserved_by_line.is_empty() {
+            return Err(format!(
+                "{}: a hold reserves on a grant not kept",
+                self.account.id
+            ));
+        }
+        if posted != self.posted.get() || held != self.held.get() {
+            return Err(format!(
+                "{}: posted or held != the lines' sums",
+                self.account.id
+            ));
+        }
+        if self.available().get() < -self.account.overdraft_limit.get() {
+            return Err(format!(
+                "{}: available below the overdraft limit",
+                self.account.id
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! The pure core of Tally: amounts, grants, holds and the ledger state machine.
+//!
+//! Nothing here does I/O, reads a clock, draws random numbers or knows SQL. The shells (the
+//! store backends and the server) pass time and new ids in and persist what comes out.
+
+pub mod amount;
+pub mod ledger;
+pub mod time;
+
+pub use amount::{AmountError, Decimal, Millicredits};
+pub use ledger::*;
+pub use time::{Clock, Timestamp};

@@ -1,0 +1,1686 @@
+//! Model-based tests of the ledger core.
+//!
+//! A small, independent model of one account (a list of grants, a list of holds with their
+//! per-grant reservations, a debt and an overdraft reservation) is driven side by side with
+//! [`AccountState`] through random sequences of grants, charges, holds, captures, voids, expiries
+//! and clock moves. After every step:
+//!
+//! - the core's `posted`, `held` and `available` equal the model's;
+//! - `AccountState::check()` passes (every invariant of DESIGN.md the core can see);
+//! - the core rejects exactly when the model says so, and a rejected command changes nothing
+//!   (no entry, no grant or hold snapshot, the same state) beyond the due work it ran first;
+//! - replaying every entry emitted so far gives back `posted`, `held`, every grant's `remaining`
+//!   and `reserved` (also as the last snapshot the store was given), and the overdraft line;
+//! - credits are conserved per grant: issued = remaining + spent + expired + voided, with each
+//!   part equal to the model's.
+//!
+//! The same harness runs under proptest (shrinking to a minimal failing sequence) and in a
+//! seeded simulation with a plain xorshift generator (printing the failing seed). Set
+//! `TALLY_SIM_SEED=<n>` to replay one seed of the simulation (`sim_one_seed_from_env`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use proptest::prelude::*;
+use tally_core::{
+    Account, AccountState, Attribution, DebitSpec, Effects, EntryKind, Grant, GrantLifecycle,
+    GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits, Rejection,
+    Timestamp,
+};
+
+const SECOND: i64 = 1_000_000;
+const START: i64 = 1_700_000_000 * SECOND;
+
+// ------------------------------------------------------------------------------------------
+// Ids
+// ------------------------------------------------------------------------------------------
+
+/// Ids from a counter, zero-padded so that their text order is their creation order.
+#[derive(Clone, Debug, Default)]
+struct CounterIds {
+    next_id: u64,
+    next_ordinal: i64,
+}
+
+impl IdSource for CounterIds {
+    fn new_id(&mut self, kind: IdKind) -> String {
+        self.next_id += 1;
+        format!("{}{:010}", kind.prefix(), self.next_id)
+    }
+
+    fn next_ordinal(&mut self) -> i64 {
+        self.next_ordinal += 1;
+        self.next_ordinal
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The model
+// ------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MStatus {
+    Pending,
+    Active,
+    Expired,
+    Voided,
+}
+
+#[derive(Clone, Debug)]
+struct MGrant {
+    amount: i64,
+    remaining: i64,
+    reserved: i64,
+    priority: i64,
+    effective_at: i64,
+    expires_at: Option<i64>,
+    status: MStatus,
+    // Where the credits went (for conservation).
+    issued: i64,
+    spent: i64,
+    expired: i64,
+    voided: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MLine {
+    Grant(usize),
+    Overdraft,
+}
+
+#[derive(Clone, Debug)]
+struct MHold {
+    amount: i64,
+    expires_at: i64,
+    status: HoldStatus,
+    reservations: Vec<(MLine, i64)>,
+    captured: i64,
+    released: i64,
+}
+
+/// What the model says a command does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    AmountNotPositive,
+    WindowInvalid,
+    Insufficient { available: i64, required: i64 },
+    HoldNotPending,
+    CaptureExceedsHold { held: i64, requested: i64 },
+}
+
+#[derive(Clone, Debug)]
+struct Model {
+    overdraft_limit: i64,
+    /// Every grant ever created, in creation order (the index is the ordinal).
+    grants: Vec<MGrant>,
+    /// Every hold ever created, in creation order.
+    holds: Vec<MHold>,
+    /// What was spent beyond the grants and not yet repaid.
+    debt: i64,
+    /// What pending holds reserve beyond the grants.
+    overdraft_reserved: i64,
+}
+
+impl Model {
+    fn new(overdraft_limit: i64) -> Self {
+        Model {
+            overdraft_limit,
+            grants: Vec::new(),
+            holds: Vec::new(),
+            debt: 0,
+            overdraft_reserved: 0,
+        }
+    }
+
+    fn posted(&self) -> i64 {
+        let mut posted = -self.debt;
+        for grant in &self.grants {
+            posted += match grant.status {
+                MStatus::Pending => 0,
+                MStatus::Active => grant.remaining,
+                MStatus::Expired | MStatus::Voided => grant.reserved,
+            };
+        }
+        posted
+    }
+
+    fn held(&self) -> i64 {
+        self.grants.iter().map(|g| g.reserved).sum::<i64>() + self.overdraft_reserved
+    }
+
+    fn available(&self) -> i64 {
+        self.posted() - self.held()
+    }
+
+    /// Active grants in spending order: lowest priority, soonest expiry (never last), oldest.
+    fn spending_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.grants.len())
+            .filter(|&i| self.grants[i].status == MStatus::Active)
+            .collect();
+        order.sort_by_key(|&i| {
+            let g = &self.grants[i];
+            (g.priority, g.expires_at.unwrap_or(i64::MAX), i)
+        });
+        order
+    }
+
+    /// Takes `amount` from the unreserved credits in spending order; the rest is overdraft.
+    fn allocate(&self, amount: i64) -> (Vec<(usize, i64)>, i64) {
+        let mut left = amount;
+        let mut takes = Vec::new();
+        for i in self.spending_order() {
+            let free = self.grants[i].remaining - self.grants[i].reserved;
+            let take = free.min(left);
+            if take > 0 {
+                takes.push((i, take));
+                left -= take;
+            }
+        }
+        (takes, left)
+    }
+
+    fn check_debit(&self, amount: i64) -> Outcome {
+        if amount <= 0 {
+            Outcome::AmountNotPositive
+        } else if self.available() - amount < -self.overdraft_limit {
+            Outcome::Insufficient {
+                available: self.available(),
+                required: amount,
+            }
+        } else {
+            Outcome::Ok
+        }
+    }
+
+    /// Does everything due at or before `now`, one event at a time, earliest first (at one
+    /// instant: activations, then hold expiries, then grant expiries; then creation order).
+    fn run_due(&mut self, now: i64) {
+        loop {
+            let mut next: Option<(i64, u8, usize)> = None;
+            for (i, g) in self.grants.iter().enumerate() {
+                let event = match g.status {
+                    MStatus::Pending => Some((g.effective_at, 0, i)),
+                    MStatus::Active => g.expires_at.map(|at| (at, 2, i)),
+                    MStatus::Expired | MStatus::Voided => None,
+                };
+                if let Some(event) = event.filter(|e| e.0 <= now) {
+                    next = Some(next.map_or(event, |n| n.min(event)));
+                }
+            }
+            for (i, h) in self.holds.iter().enumerate() {
+                if h.status == HoldStatus::Pending && h.expires_at <= now {
+                    let event = (h.expires_at, 1, i);
+                    next = Some(next.map_or(event, |n| n.min(event)));
+                }
+            }
+            match next {
+                None => return,
+                Some((_, 0, i)) => self.activate(i),
+                Some((at, 1, i)) => self.resolve_hold(i, HoldStatus::Expired, 0, at),
+                Some((_, _, i)) => self.end_grant(i, MStatus::Expired),
+            }
+        }
+    }
+
+    fn activate(&mut self, i: usize) {
+        let repaid = self.debt.min(self.grants[i].amount);
+        let g = &mut self.grants[i];
+        g.status = MStatus::Active;
+        g.issued = g.amount;
+        g.remaining = g.amount - repaid;
+        g.spent += repaid;
+        self.debt -= repaid;
+    }
+
+    fn end_grant(&mut self, i: usize, status: MStatus) {
+        let g = &mut self.grants[i];
+        if g.status == MStatus::Active {
+            let unreserved = g.remaining - g.reserved;
+            if status == MStatus::Voided {
+                g.voided += unreserved;
+            } else {
+                g.expired += unreserved;
+            }
+            g.remaining = g.reserved;
+        }
+        g.status = status;
+    }
+
+    fn resolve_hold(&mut self, h: usize, status: HoldStatus, capture: i64, at: i64) {
+        let reservations = std::mem::take(&mut self.holds[h].reservations);
+        let mut left = capture;
+        let mut released = 0;
+        for (line, amount) in reservations {
+            let take = amount.min(left);
+            left -= take;
+            let rest = amount - take;
+            released += rest;
+            match line {
+                MLine::Overdraft => {
+                    self.overdraft_reserved -= amount;
+                    self.debt += take;
+                }
+                MLine::Grant(i) => {
+                    let g = &mut self.grants[i];
+                    g.reserved -= amount;
+                    g.remaining -= take;
+                    g.spent += take;
+                    let ended =
+                        g.status != MStatus::Active || g.expires_at.is_some_and(|e| e <= at);
+                    if ended {
+                        // A release on a grant that ended meanwhile expires at once.
+                        g.remaining -= rest;
+                        g.expired += rest;
+                    }
+                }
+            }
+        }
+        assert_eq!(left, 0);
+        let hold = &mut self.holds[h];
+        hold.status = status;
+        hold.captured = capture;
+        hold.released = released;
+    }
+
+    // The commands. Each is called after `run_due(now)`.
+
+    fn create_grant(
+        &mut self,
+        amount: i64,
+        priority: i64,
+        effective_at: Option<i64>,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Outcome {
+        let effective_at = effective_at.unwrap_or(now).max(now);
+        if amount <= 0 {
+            return Outcome::AmountNotPositive;
+        }
+        if expires_at.is_some_and(|e| e <= effective_at) {
+            return Outcome::WindowInvalid;
+        }
+        self.grants.push(MGrant {
+            amount,
+            remaining: 0,
+            reserved: 0,
+            priority,
+            effective_at,
+            expires_at,
+            status: MStatus::Pending,
+            issued: 0,
+            spent: 0,
+            expired: 0,
+            voided: 0,
+        });
+        if effective_at <= now {
+            self.activate(self.grants.len() - 1);
+        }
+        Outcome::Ok
+    }
+
+    fn charge(&mut self, amount: i64) -> (Outcome, Vec<(usize, i64)>, i64) {
+        let outcome = self.check_debit(amount);
+        if outcome != Outcome::Ok {
+            return (outcome, Vec::new(), 0);
+        }
+        let (takes, overdraft) = self.allocate(amount);
+        for &(i, take) in &takes {
+            self.grants[i].remaining -= take;
+            self.grants[i].spent += take;
+        }
+        self.debt += overdraft;
+        (Outcome::Ok, takes, overdraft)
+    }
+
+    fn hold(&mut self, amount: i64, expires_at: i64) -> Outcome {
+        let outcome = self.check_debit(amount);
+        if outcome != Outcome::Ok {
+            return outcome;
+        }
+        let (takes, overdraft) = self.allocate(amount);
+        let mut reservations = Vec::new();
+        for (i, take) in takes {
+            self.grants[i].reserved += take;
+            reservations.push((MLine::Grant(i), take));
+        }
+        if overdraft > 0 {
+            self.overdraft_reserved += overdraft;
+            reservations.push((MLine::Overdraft, overdraft));
+        }
+        self.holds.push(MHold {
+            amount,
+            expires_at,
+            status: HoldStatus::Pending,
+            reservations,
+            captured: 0,
+            released: 0,
+        });
+        Outcome::Ok
+    }
+
+    fn capture(&mut self, h: usize, amount: Option<i64>, now: i64) -> Outcome {
+        let hold = &self.holds[h];
+        if hold.status != HoldStatus::Pending {
+            return Outcome::HoldNotPending;
+        }
+        let requested = amount.unwrap_or(hold.amount);
+        if requested < 0 {
+            return Outcome::AmountNotPositive;
+        }
+        if requested > hold.amount {
+            return Outcome::CaptureExceedsHold {
+                held: hold.amount,
+                requested,
+            };
+        }
+        self.resolve_hold(h, HoldStatus::Captured, requested, now);
+        Outcome::Ok
+    }
+
+    fn void_hold(&mut self, h: usize, now: i64) -> Outcome {
+        if self.holds[h].status != HoldStatus::Pending {
+            return Outcome::HoldNotPending;
+        }
+        self.resolve_hold(h, HoldStatus::Voided, 0, now);
+        Outcome::Ok
+    }
+
+    /// Voids a pending or active grant. A depleted grant is finished: the core has forgotten
+    /// it, and what voiding it means is the shell's business (it answers from its store).
+    fn void_grant(&mut self, i: usize) {
+        if !self.finished(i) && matches!(self.grants[i].status, MStatus::Pending | MStatus::Active)
+        {
+            self.end_grant(i, MStatus::Voided);
+        }
+    }
+
+    /// Whether nothing more can happen to grant `i` (the core forgets such grants).
+    fn finished(&self, i: usize) -> bool {
+        let g = &self.grants[i];
+        match g.status {
+            MStatus::Pending => false,
+            MStatus::Active => g.remaining == 0,
+            MStatus::Expired | MStatus::Voided => g.reserved == 0,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Operations
+// ------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Times are seconds from now.
+    CreateGrant {
+        amount: i64,
+        priority: i64,
+        effective_in: Option<i64>,
+        expires_in: Option<i64>,
+    },
+    Charge {
+        amount: i64,
+    },
+    Hold {
+        amount: i64,
+        ttl: i64,
+    },
+    /// `hold` indexes every hold created so far (modulo their number).
+    Capture {
+        hold: usize,
+        amount: Option<i64>,
+    },
+    VoidHold {
+        hold: usize,
+    },
+    /// `grant` indexes every grant created so far (modulo their number).
+    VoidGrant {
+        grant: usize,
+    },
+    /// Moves the clock; with `run_due`, does the due work at once (as the scheduler would).
+    AdvanceClock {
+        seconds: i64,
+        run_due: bool,
+    },
+}
+
+// ------------------------------------------------------------------------------------------
+// Replaying entries
+// ------------------------------------------------------------------------------------------
+
+/// What the entries add up to on one line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct LineSums {
+    remaining: i64,
+    reserved: i64,
+    issued: i64,
+    spent: i64,
+    expired: i64,
+    voided: i64,
+}
+
+#[derive(Debug, Default)]
+struct Replay {
+    entries_seen: usize,
+    grants_seen: usize,
+    holds_seen: usize,
+    charges_seen: usize,
+    posted: i64,
+    held: i64,
+    lines: HashMap<Line, LineSums>,
+    last_entry_at: i64,
+    /// The last snapshot of each grant and hold the store was given.
+    grant_snapshots: HashMap<String, Grant>,
+    hold_snapshots: HashMap<String, Hold>,
+}
+
+impl Replay {
+    fn line(&self, line: &Line) -> LineSums {
+        self.lines.get(line).copied().unwrap_or_default()
+    }
+
+    /// Folds in what `effects` gained since the last call, checking each entry's shape.
+    fn absorb(&mut self, effects: &Effects) {
+        for entry in &effects.entries[self.entries_seen..] {
+            let amount: i64 = entry.postings.iter().map(|p| p.remaining_delta.get()).sum();
+            let held: i64 = entry.postings.iter().map(|p| p.reserved_delta.get()).sum();
+            assert_eq!(
+                entry.amount.get(),
+                amount,
+                "entry amount != postings: {entry:?}"
+            );
+            assert_eq!(entry.held.get(), held, "entry held != postings: {entry:?}");
+            assert!(
+                !entry.postings.is_empty(),
+                "entry without postings: {entry:?}"
+            );
+            let at = entry.created_at.as_micros();
+            assert!(
+                at >= self.last_entry_at,
+                "entries out of time order: {entry:?}"
+            );
+            self.last_entry_at = at;
+            match entry.kind {
+                EntryKind::Grant => assert!(amount > 0 && held == 0, "{entry:?}"),
+                EntryKind::Charge | EntryKind::Expire | EntryKind::Void => {
+                    assert!(amount < 0 && held == 0, "{entry:?}");
+                }
+                EntryKind::Hold => assert!(amount == 0 && held > 0, "{entry:?}"),
+                EntryKind::Capture => assert!(amount < 0 && held == amount, "{entry:?}"),
+                EntryKind::Release => assert!(amount == 0 && held < 0, "{entry:?}"),
+                EntryKind::Adjustment => assert!(amount == 0 && held == 0, "{entry:?}"),
+            }
+            if matches!(
+                entry.kind,
+                EntryKind::Hold | EntryKind::Capture | EntryKind::Release
+            ) {
+                assert!(
+                    entry.hold_id.is_some(),
+                    "hold entry without hold id: {entry:?}"
+                );
+            }
+            if entry.kind == EntryKind::Charge {
+                assert!(
+                    entry.charge_id.is_some(),
+                    "charge entry without charge id: {entry:?}"
+                );
+            }
+            self.posted += amount;
+            self.held += held;
+            for posting in &entry.postings {
+                let sums = self.lines.entry(posting.line.clone()).or_default();
+                let delta = posting.remaining_delta.get();
+                sums.remaining += delta;
+                sums.reserved += posting.reserved_delta.get();
+                match entry.kind {
+                    EntryKind::Grant => sums.issued += delta,
+                    EntryKind::Charge | EntryKind::Capture | EntryKind::Adjustment => {
+                        if posting.line != Line::Overdraft {
+                            sums.spent -= delta;
+                        }
+                    }
+                    EntryKind::Expire => sums.expired -= delta,
+                    EntryKind::Void => sums.voided -= delta,
+                    EntryKind::Hold | EntryKind::Release => {
+                        assert_eq!(delta, 0, "a hold or release moved remaining: {entry:?}");
+                    }
+                }
+            }
+        }
+        self.entries_seen = effects.entries.len();
+        for grant in &effects.grants[self.grants_seen..] {
+            self.grant_snapshots.insert(grant.id.clone(), grant.clone());
+        }
+        self.grants_seen = effects.grants.len();
+        for hold in &effects.holds[self.holds_seen..] {
+            self.hold_snapshots.insert(hold.id.clone(), hold.clone());
+        }
+        self.holds_seen = effects.holds.len();
+        for charge in &effects.charges[self.charges_seen..] {
+            let drawn: i64 = charge.drawn.iter().map(|(_, amount)| amount.get()).sum();
+            assert_eq!(
+                drawn + charge.overdraft.get(),
+                charge.amount.get(),
+                "{charge:?}"
+            );
+        }
+        self.charges_seen = effects.charges.len();
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The harness: the core and the model side by side
+// ------------------------------------------------------------------------------------------
+
+struct Harness {
+    state: AccountState,
+    ids: CounterIds,
+    effects: Effects,
+    model: Model,
+    now: i64,
+    /// Core ids of the model's grants and holds, by model index.
+    grant_ids: Vec<String>,
+    hold_ids: Vec<String>,
+    replay: Replay,
+}
+
+fn account(overdraft_limit: i64) -> Account {
+    Account {
+        id: "acct_model".to_string(),
+        name: None,
+        overdraft_limit: Millicredits::new(overdraft_limit),
+        metadata: None,
+        created_at: Timestamp::from_micros(START),
+    }
+}
+
+fn debit(amount: i64) -> DebitSpec {
+    DebitSpec {
+        amount: Millicredits::new(amount),
+        attribution: Attribution::default(),
+        description: None,
+        metadata: None,
+        extra: None,
+    }
+}
+
+fn outcome_of(rejection: &Rejection) -> Outcome {
+    match rejection {
+        Rejection::AmountNotPositive => Outcome::AmountNotPositive,
+        Rejection::GrantWindowInvalid => Outcome::WindowInvalid,
+        Rejection::InsufficientCredits {
+            available,
+            required,
+        } => Outcome::Insufficient {
+            available: available.get(),
+            required: required.get(),
+        },
+        // The core keeps only pending holds: a resolved one is "not found" to it (the shell
+        // answers `hold_not_pending` from the stored hold).
+        Rejection::HoldNotFound | Rejection::HoldNotPending { .. } => Outcome::HoldNotPending,
+        Rejection::CaptureExceedsHold { held, requested } => Outcome::CaptureExceedsHold {
+            held: held.get(),
+            requested: requested.get(),
+        },
+        other => panic!("unexpected rejection {other:?}"),
+    }
+}
+
+impl Harness {
+    fn new(overdraft_limit: i64) -> Self {
+        Harness {
+            state: AccountState::new(account(overdraft_limit)),
+            ids: CounterIds::default(),
+            effects: Effects::default(),
+            model: Model::new(overdraft_limit),
+            now: START,
+            grant_ids: Vec::new(),
+            hold_ids: Vec::new(),
+            replay: Replay::default(),
+        }
+    }
+
+    fn at(&self) -> Timestamp {
+        Timestamp::from_micros(self.now)
+    }
+
+    /// Applies one operation to both, then checks everything.
+    fn step(&mut self, op: &Op) {
+        if let Op::AdvanceClock { seconds, run_due } = *op {
+            self.now += seconds * SECOND;
+            // Without `run_due`, the due work waits for the next command (which does it first).
+            if run_due {
+                self.model.run_due(self.now);
+                let at = self.at();
+                self.state.run_due(at, &mut self.ids, &mut self.effects);
+            }
+            self.check();
+            return;
+        }
+        let nothing_to_name = match op {
+            Op::Capture { .. } | Op::VoidHold { .. } => self.hold_ids.is_empty(),
+            Op::VoidGrant { .. } => self.grant_ids.is_empty(),
+            _ => false,
+        };
+        if nothing_to_name {
+            return;
+        }
+        // The core does the due work first, inside the command; so does the model.
+        self.model.run_due(self.now);
+        let before_state = self.state.clone();
+        let before_ids = self.ids.clone();
+        let before = (
+            self.effects.entries.len(),
+            self.effects.grants.len(),
+            self.effects.holds.len(),
+            self.effects.charges.len(),
+        );
+        let at = self.at();
+        let (expected, actual): (Outcome, Result<(), Rejection>) = match *op {
+            Op::CreateGrant {
+                amount,
+                priority,
+                effective_in,
+                expires_in,
+            } => {
+                let effective_at = effective_in.map(|s| self.now + s * SECOND);
+                let expires_at = expires_in.map(|s| self.now + s * SECOND);
+                let expected =
+                    self.model
+                        .create_grant(amount, priority, effective_at, expires_at, self.now);
+                let spec = GrantSpec {
+                    amount: Millicredits::new(amount),
+                    source: GrantSource::Promo,
+                    priority,
+                    effective_at: effective_at.map(Timestamp::from_micros),
+                    expires_at: expires_at.map(Timestamp::from_micros),
+                    description: None,
+                    metadata: None,
+                };
+                let result = self
+                    .state
+                    .create_grant(spec, at, &mut self.ids, &mut self.effects);
+                let result = result.map(|grant| {
+                    assert_eq!(grant.amount.get(), amount);
+                    assert_eq!(grant.priority, priority);
+                    self.grant_ids.push(grant.id);
+                });
+                (expected, result)
+            }
+            Op::Charge { amount } => {
+                let (expected, takes, overdraft) = self.model.charge(amount);
+                let result = self
+                    .state
+                    .charge(debit(amount), at, &mut self.ids, &mut self.effects);
+                let result = result.map(|charge| {
+                    let drawn: Vec<(String, i64)> = charge
+                        .drawn
+                        .iter()
+                        .map(|(id, a)| (id.clone(), a.get()))
+                        .collect();
+                    let expected_drawn: Vec<(String, i64)> = takes
+                        .iter()
+                        .map(|&(i, a)| (self.grant_ids[i].clone(), a))
+                        .collect();
+                    assert_eq!(drawn, expected_drawn, "charge drawn in spending order");
+                    assert_eq!(charge.overdraft.get(), overdraft, "charge overdraft");
+                    assert_eq!(charge.available_after.get(), self.model.available());
+                });
+                (expected, result)
+            }
+            Op::Hold { amount, ttl } => {
+                let expected = self.model.hold(amount, self.now + ttl * SECOND);
+                let result =
+                    self.state
+                        .hold(debit(amount), ttl, at, &mut self.ids, &mut self.effects);
+                let result = result.map(|hold| {
+                    assert_eq!(hold.status, HoldStatus::Pending);
+                    assert_eq!(hold.expires_at.as_micros(), self.now + ttl * SECOND);
+                    self.hold_ids.push(hold.id);
+                });
+                (expected, result)
+            }
+            Op::Capture { hold, amount } => {
+                let h = hold % self.hold_ids.len();
+                let expected = self.model.capture(h, amount, self.now);
+                let id = self.hold_ids[h].clone();
+                let amount = amount.map(Millicredits::new);
+                let result =
+                    self.state
+                        .capture(&id, amount, None, at, &mut self.ids, &mut self.effects);
+                let result = result.map(|hold| {
+                    let m = &self.model.holds[h];
+                    assert_eq!(hold.status, HoldStatus::Captured);
+                    assert_eq!(
+                        (hold.captured.get(), hold.released.get()),
+                        (m.captured, m.released)
+                    );
+                });
+                (expected, result)
+            }
+            Op::VoidHold { hold } => {
+                let h = hold % self.hold_ids.len();
+                let expected = self.model.void_hold(h, self.now);
+                let id = self.hold_ids[h].clone();
+                let result = self
+                    .state
+                    .void_hold(&id, at, &mut self.ids, &mut self.effects);
+                let result = result.map(|hold| {
+                    assert_eq!(hold.status, HoldStatus::Voided);
+                    assert_eq!(hold.captured.get(), 0);
+                    assert_eq!(hold.released, hold.amount);
+                });
+                (expected, result)
+            }
+            Op::VoidGrant { grant } => {
+                let i = grant % self.grant_ids.len();
+                let was_finished = self.model.finished(i);
+                self.model.void_grant(i);
+                let id = self.grant_ids[i].clone();
+                let result = self
+                    .state
+                    .void_grant(&id, at, &mut self.ids, &mut self.effects);
+                let result = result.map(|grant| match grant {
+                    // The core forgets finished grants: the shell reads them from its store.
+                    None => assert!(was_finished, "void of a live grant answered None"),
+                    Some(grant) => {
+                        let m = &self.model.grants[i];
+                        assert!(!was_finished, "void of a finished grant answered {grant:?}");
+                        assert_eq!(
+                            (grant.remaining.get(), grant.reserved.get()),
+                            (m.remaining, m.reserved)
+                        );
+                        assert_eq!(lifecycle(m.status), grant.lifecycle);
+                    }
+                });
+                (Outcome::Ok, result)
+            }
+            Op::AdvanceClock { .. } => unreachable!(),
+        };
+        match actual {
+            Ok(()) => assert_eq!(
+                expected,
+                Outcome::Ok,
+                "the core accepted what the model refuses"
+            ),
+            Err(rejection) => {
+                assert_eq!(
+                    expected,
+                    outcome_of(&rejection),
+                    "the core refused: {rejection}"
+                );
+                self.check_rejection_changed_nothing(before_state, before_ids, before);
+            }
+        }
+        self.check();
+    }
+
+    /// A rejected command may only have done the due work it runs first: the same work on the
+    /// state from before gives the same entries, snapshots and state.
+    fn check_rejection_changed_nothing(
+        &self,
+        mut expected_state: AccountState,
+        mut ids: CounterIds,
+        before: (usize, usize, usize, usize),
+    ) {
+        let mut due = Effects::default();
+        expected_state.run_due(self.at(), &mut ids, &mut due);
+        assert_eq!(
+            self.effects.entries[before.0..],
+            due.entries[..],
+            "a rejection wrote entries"
+        );
+        assert_eq!(
+            self.effects.grants[before.1..],
+            due.grants[..],
+            "a rejection wrote grants"
+        );
+        assert_eq!(
+            self.effects.holds[before.2..],
+            due.holds[..],
+            "a rejection wrote holds"
+        );
+        assert_eq!(
+            self.effects.charges.len(),
+            before.3,
+            "a rejection wrote a charge"
+        );
+        assert_eq!(
+            self.state.totals(),
+            expected_state.totals(),
+            "a rejection moved the totals"
+        );
+        assert_eq!(
+            self.state.grants(),
+            expected_state.grants(),
+            "a rejection changed grants"
+        );
+        assert_eq!(sorted_holds(&self.state), sorted_holds(&expected_state));
+        assert_eq!(self.state.next_due_at(), expected_state.next_due_at());
+    }
+
+    /// Everything that must hold after every step.
+    fn check(&mut self) {
+        let (state, model) = (&self.state, &self.model);
+        if let Err(broken) = state.check() {
+            panic!("AccountState::check: {broken}");
+        }
+        self.replay.absorb(&self.effects);
+        let replay = &self.replay;
+
+        // Balances: the core, the model and the entries agree.
+        assert_eq!(
+            state.posted().get(),
+            model.posted(),
+            "posted: core vs model"
+        );
+        assert_eq!(state.held().get(), model.held(), "held: core vs model");
+        assert_eq!(
+            state.available().get(),
+            model.available(),
+            "available: core vs model"
+        );
+        assert_eq!(replay.posted, model.posted(), "posted: entries vs model");
+        assert_eq!(replay.held, model.held(), "held: entries vs model");
+        // No overspend.
+        assert!(
+            model.available() >= -model.overdraft_limit,
+            "available below the limit"
+        );
+
+        // The overdraft line.
+        let totals = state.totals();
+        assert_eq!(totals.overdraft_remaining.get(), -model.debt, "debt");
+        assert_eq!(
+            totals.overdraft_reserved.get(),
+            model.overdraft_reserved,
+            "overdraft held"
+        );
+        let overdraft = replay.line(&Line::Overdraft);
+        assert_eq!(overdraft.remaining, -model.debt, "debt: entries vs model");
+        assert_eq!(
+            overdraft.reserved, model.overdraft_reserved,
+            "overdraft held: entries"
+        );
+
+        // Every grant: entries, last snapshot and (when the core still keeps it) its state.
+        let mut live = BTreeSet::new();
+        for (i, m) in model.grants.iter().enumerate() {
+            let id = &self.grant_ids[i];
+            let sums = replay.line(&Line::Grant(id.clone()));
+            let expected = LineSums {
+                remaining: m.remaining,
+                reserved: m.reserved,
+                issued: m.issued,
+                spent: m.spent,
+                expired: m.expired,
+                voided: m.voided,
+            };
+            assert_eq!(sums, expected, "grant {id} ({i}): entries vs model {m:?}");
+            // Conservation: issued = remaining + spent + expired + voided.
+            assert_eq!(
+                m.issued,
+                m.remaining + m.spent + m.expired + m.voided,
+                "{m:?}"
+            );
+            let snapshot = replay
+                .grant_snapshots
+                .get(id)
+                .expect("every grant was written");
+            assert_eq!(
+                (snapshot.remaining.get(), snapshot.reserved.get()),
+                (m.remaining, m.reserved),
+                "grant {id}: last snapshot vs model"
+            );
+            // A depleted grant is forgotten before its expiry: it stays `active` with nothing
+            // remaining, which the API shows as `depleted`.
+            let depleted =
+                m.remaining == 0 && matches!(m.status, MStatus::Active | MStatus::Expired);
+            if !depleted {
+                assert_eq!(
+                    snapshot.lifecycle,
+                    lifecycle(m.status),
+                    "grant {id}: lifecycle"
+                );
+            }
+            match state.grant(id) {
+                Some(grant) => {
+                    assert_eq!(grant, snapshot, "grant {id}: state vs last snapshot");
+                    assert!(!model.finished(i), "grant {id} is kept though finished");
+                }
+                None => assert!(
+                    model.finished(i),
+                    "grant {id} was forgotten though live: {m:?}"
+                ),
+            }
+            if !model.finished(i) {
+                live.insert(id.clone());
+            }
+        }
+        let kept: BTreeSet<String> = state.grants().iter().map(|g| g.id.clone()).collect();
+        assert_eq!(kept, live, "the grants the core keeps");
+
+        // Every hold: pending ones with their reservations, resolved ones as last written.
+        let mut pending = 0;
+        for (h, m) in model.holds.iter().enumerate() {
+            let id = &self.hold_ids[h];
+            let snapshot = replay
+                .hold_snapshots
+                .get(id)
+                .expect("every hold was written");
+            assert_eq!(snapshot.status, m.status, "hold {id}: status");
+            assert_eq!(snapshot.amount.get(), m.amount);
+            match m.status {
+                HoldStatus::Pending => {
+                    pending += 1;
+                    let hold = state.pending_hold(id).expect("a pending hold is kept");
+                    assert_eq!(hold, snapshot, "hold {id}: state vs last snapshot");
+                    let reservations: Vec<(Line, i64)> = m
+                        .reservations
+                        .iter()
+                        .map(|&(line, amount)| match line {
+                            MLine::Grant(i) => (Line::Grant(self.grant_ids[i].clone()), amount),
+                            MLine::Overdraft => (Line::Overdraft, amount),
+                        })
+                        .collect();
+                    let actual: Vec<(Line, i64)> = hold
+                        .reservations
+                        .iter()
+                        .map(|r| (r.line.clone(), r.amount.get()))
+                        .collect();
+                    assert_eq!(actual, reservations, "hold {id}: reservations");
+                }
+                _ => {
+                    assert!(
+                        state.pending_hold(id).is_none(),
+                        "hold {id} kept though resolved"
+                    );
+                    assert_eq!(
+                        (snapshot.captured.get(), snapshot.released.get()),
+                        (m.captured, m.released),
+                        "hold {id}: captured and released"
+                    );
+                    assert!(snapshot.reservations.is_empty());
+                }
+            }
+        }
+        assert_eq!(state.pending_holds().count(), pending, "pending holds");
+    }
+
+    /// The whole history replayed from scratch (not incrementally) at the end of a run.
+    fn final_replay(&self) {
+        let mut fresh = Replay::default();
+        fresh.absorb(&self.effects);
+        assert_eq!(fresh.posted, self.state.posted().get());
+        assert_eq!(fresh.held, self.state.held().get());
+        let issued: i64 = self.model.grants.iter().map(|g| g.issued).sum();
+        let remaining: i64 = self
+            .model
+            .grants
+            .iter()
+            .map(|g| {
+                if g.status == MStatus::Pending {
+                    0
+                } else {
+                    g.remaining
+                }
+            })
+            .sum();
+        let spent: i64 = self.model.grants.iter().map(|g| g.spent).sum();
+        let expired: i64 = self.model.grants.iter().map(|g| g.expired).sum();
+        let voided: i64 = self.model.grants.iter().map(|g| g.voided).sum();
+        // Per account: issued = remaining + spent + expired + voided.
+        assert_eq!(issued, remaining + spent + expired + voided);
+        // And posted is what is left of the grants, minus the debt.
+        assert_eq!(self.state.posted().get(), remaining - self.model.debt);
+        // The store could rebuild this state from what it was given.
+        let grants: Vec<Grant> = fresh.grant_snapshots.values().cloned().collect();
+        let holds: Vec<Hold> = fresh
+            .hold_snapshots
+            .values()
+            .filter(|h| h.status == HoldStatus::Pending)
+            .cloned()
+            .collect();
+        let restored = AccountState::restore(
+            self.state.account.clone(),
+            self.state.totals(),
+            grants,
+            holds,
+        )
+        .expect("the state restores from its snapshots");
+        assert_eq!(restored.grants(), self.state.grants());
+        assert_eq!(sorted_holds(&restored), sorted_holds(&self.state));
+        assert_eq!(restored.next_due_at(), self.state.next_due_at());
+    }
+}
+
+fn lifecycle(status: MStatus) -> GrantLifecycle {
+    match status {
+        MStatus::Pending => GrantLifecycle::Pending,
+        MStatus::Active => GrantLifecycle::Active,
+        MStatus::Expired => GrantLifecycle::Expired,
+        MStatus::Voided => GrantLifecycle::Voided,
+    }
+}
+
+fn sorted_holds(state: &AccountState) -> Vec<Hold> {
+    let mut holds: Vec<Hold> = state.pending_holds().cloned().collect();
+    holds.sort_by(|a, b| a.id.cmp(&b.id));
+    holds
+}
+
+fn run(overdraft_limit: i64, ops: &[Op]) {
+    let mut harness = Harness::new(overdraft_limit);
+    harness.check();
+    for op in ops {
+        harness.step(op);
+    }
+    harness.final_replay();
+}
+
+// ------------------------------------------------------------------------------------------
+// Property tests
+// ------------------------------------------------------------------------------------------
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let amount = 1i64..50_000;
+    prop_oneof![
+        3 => (
+            1i64..50_000,
+            0i64..3,
+            proptest::option::weighted(0.3, -60i64..900),
+            proptest::option::weighted(0.6, 0i64..3_600),
+        )
+            .prop_map(|(amount, priority, effective_in, expires_in)| Op::CreateGrant {
+                amount,
+                priority,
+                effective_in,
+                expires_in,
+            }),
+        4 => prop_oneof![20 => amount.clone(), 1 => Just(0i64)]
+            .prop_map(|amount| Op::Charge { amount }),
+        3 => (amount.clone(), 1i64..900).prop_map(|(amount, ttl)| Op::Hold { amount, ttl }),
+        2 => (any::<usize>(), proptest::option::weighted(0.6, -1i64..60_000))
+            .prop_map(|(hold, amount)| Op::Capture { hold, amount }),
+        1 => any::<usize>().prop_map(|hold| Op::VoidHold { hold }),
+        1 => any::<usize>().prop_map(|grant| Op::VoidGrant { grant }),
+        3 => (prop_oneof![3 => 0i64..120, 1 => 0i64..4_000], any::<bool>())
+            .prop_map(|(seconds, run_due)| Op::AdvanceClock { seconds, run_due }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The core agrees with the model on every balance, and every invariant holds, after every
+    /// step of any sequence of commands.
+    #[test]
+    fn core_agrees_with_the_model(
+        overdraft_limit in prop_oneof![Just(0i64), 1i64..100_000],
+        ops in proptest::collection::vec(op_strategy(), 1..200),
+    ) {
+        run(overdraft_limit, &ops);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Seeded simulation
+// ------------------------------------------------------------------------------------------
+
+/// xorshift64*: tiny, fast and good enough to pick operations.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `low..high`.
+    fn range(&mut self, low: i64, high: i64) -> i64 {
+        low + (self.next() % (high - low) as u64) as i64
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// One seed's run: its own overdraft limit, amount scale and mix of operations, so that some
+/// seeds run rich and others run dry.
+fn sim_ops(seed: u64, count: usize) -> (i64, Vec<Op>) {
+    let mut rng = Rng::new(seed);
+    let overdraft_limit = match rng.range(0, 3) {
+        0 => 0,
+        1 => rng.range(1, 5_000),
+        _ => rng.range(5_000, 200_000),
+    };
+    let scale = [1_000, 10_000, 50_000][rng.range(0, 3) as usize];
+    let grant_weight = rng.range(2, 8);
+    let mut ops = Vec::with_capacity(count);
+    for _ in 0..count {
+        let pick = rng.range(0, grant_weight + 17);
+        let op = if pick < grant_weight {
+            Op::CreateGrant {
+                amount: rng.range(1, 2 * scale),
+                priority: rng.range(0, 3),
+                effective_in: rng.chance(25).then(|| rng.range(-60, 900)),
+                expires_in: rng.chance(60).then(|| rng.range(0, 3_600)),
+            }
+        } else {
+            match pick - grant_weight {
+                0..=4 => Op::Charge {
+                    amount: if rng.chance(2) {
+                        0
+                    } else {
+                        rng.range(1, scale)
+                    },
+                },
+                5..=8 => Op::Hold {
+                    amount: rng.range(1, scale),
+                    ttl: rng.range(1, 900),
+                },
+                9..=10 => Op::Capture {
+                    hold: rng.next() as usize,
+                    amount: rng.chance(60).then(|| rng.range(-1, scale + scale / 10)),
+                },
+                11 => Op::VoidHold {
+                    hold: rng.next() as usize,
+                },
+                12 => Op::VoidGrant {
+                    grant: rng.next() as usize,
+                },
+                _ => Op::AdvanceClock {
+                    seconds: if rng.chance(10) {
+                        rng.range(0, 4_000)
+                    } else {
+                        rng.range(0, 120)
+                    },
+                    run_due: rng.chance(50),
+                },
+            }
+        };
+        ops.push(op);
+    }
+    (overdraft_limit, ops)
+}
+
+fn sim_seed(seed: u64, count: usize) {
+    let (overdraft_limit, ops) = sim_ops(seed, count);
+    let mut harness = Harness::new(overdraft_limit);
+    for (index, op) in ops.iter().enumerate() {
+        let result = catch_unwind(AssertUnwindSafe(|| harness.step(op)));
+        if let Err(panic) = result {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!(
+                "simulation seed {seed} (overdraft limit {overdraft_limit}) failed at op \
+                 {index} {op:?}: {message}\nreplay with TALLY_SIM_SEED={seed}"
+            );
+        }
+    }
+    harness.final_replay();
+}
+
+#[test]
+fn seeded_simulation() {
+    for seed in 1..=200 {
+        sim_seed(seed, 2_000);
+    }
+}
+
+/// `TALLY_SIM_SEED=17 cargo test -p tally-core --test ledger_model sim_one_seed_from_env`
+#[test]
+fn sim_one_seed_from_env() {
+    if let Some(seed) = std::env::var("TALLY_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        sim_seed(seed, 2_000);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Scenarios
+// ------------------------------------------------------------------------------------------
+
+/// A bare core with helpers, for the hand-written scenarios.
+struct Scenario {
+    state: AccountState,
+    ids: CounterIds,
+    effects: Effects,
+    now: i64,
+}
+
+impl Scenario {
+    fn new(overdraft_limit: i64) -> Self {
+        Scenario {
+            state: AccountState::new(account(overdraft_limit)),
+            ids: CounterIds::default(),
+            effects: Effects::default(),
+            now: START,
+        }
+    }
+
+    fn at(&self) -> Timestamp {
+        Timestamp::from_micros(self.now)
+    }
+
+    fn grant(&mut self, amount: i64, priority: i64, expires_in: Option<i64>) -> Grant {
+        self.grant_window(amount, priority, None, expires_in)
+    }
+
+    fn grant_window(
+        &mut self,
+        amount: i64,
+        priority: i64,
+        effective_in: Option<i64>,
+        expires_in: Option<i64>,
+    ) -> Grant {
+        let spec = GrantSpec {
+            amount: Millicredits::new(amount),
+            source: GrantSource::Promo,
+            priority,
+            effective_at: effective_in.map(|s| Timestamp::from_micros(self.now + s * SECOND)),
+            expires_at: expires_in.map(|s| Timestamp::from_micros(self.now + s * SECOND)),
+            description: None,
+            metadata: None,
+        };
+        let at = self.at();
+        let grant = self
+            .state
+            .create_grant(spec, at, &mut self.ids, &mut self.effects);
+        self.checked(grant.expect("grant"))
+    }
+
+    fn charge(&mut self, amount: i64) -> Result<tally_core::Charge, Rejection> {
+        let at = self.at();
+        let charge = self
+            .state
+            .charge(debit(amount), at, &mut self.ids, &mut self.effects);
+        self.checked(charge)
+    }
+
+    fn hold(&mut self, amount: i64, ttl: i64) -> Hold {
+        let at = self.at();
+        let hold = self
+            .state
+            .hold(debit(amount), ttl, at, &mut self.ids, &mut self.effects);
+        self.checked(hold.expect("hold"))
+    }
+
+    fn capture(&mut self, hold: &Hold, amount: Option<i64>) -> Result<Hold, Rejection> {
+        let at = self.at();
+        let amount = amount.map(Millicredits::new);
+        let captured =
+            self.state
+                .capture(&hold.id, amount, None, at, &mut self.ids, &mut self.effects);
+        self.checked(captured)
+    }
+
+    fn advance(&mut self, seconds: i64) {
+        self.now += seconds * SECOND;
+        let at = self.at();
+        self.state.run_due(at, &mut self.ids, &mut self.effects);
+        self.checked(());
+    }
+
+    fn checked<T>(&self, value: T) -> T {
+        assert_eq!(self.state.check(), Ok(()));
+        let posted: i64 = self.effects.entries.iter().map(|e| e.amount.get()).sum();
+        let held: i64 = self.effects.entries.iter().map(|e| e.held.get()).sum();
+        assert_eq!(
+            (posted, held),
+            (self.state.posted().get(), self.state.held().get())
+        );
+        value
+    }
+
+    fn balance(&self) -> (i64, i64, i64) {
+        (
+            self.state.posted().get(),
+            self.state.held().get(),
+            self.state.available().get(),
+        )
+    }
+
+    /// The kinds and (amount, held) of the entries written from `from` on.
+    fn entries_since(&self, from: usize) -> Vec<(EntryKind, i64, i64)> {
+        self.effects.entries[from..]
+            .iter()
+            .map(|e| (e.kind, e.amount.get(), e.held.get()))
+            .collect()
+    }
+}
+
+#[test]
+fn a_hold_outlives_the_grant_it_reserved_on() {
+    let mut s = Scenario::new(0);
+    let grant = s.grant(100_000, 0, Some(100));
+    let hold = s.hold(60_000, 600);
+    assert_eq!(s.balance(), (100_000, 60_000, 40_000));
+
+    // The grant expires: only its unreserved 40 expires; the 60 held lives on.
+    let mark = s.effects.entries.len();
+    s.advance(200);
+    assert_eq!(s.entries_since(mark), vec![(EntryKind::Expire, -40_000, 0)]);
+    assert_eq!(s.balance(), (60_000, 60_000, 0));
+    let kept = s.state.grant(&grant.id).expect("kept while reserved");
+    assert_eq!(kept.lifecycle, GrantLifecycle::Expired);
+    assert_eq!(
+        (kept.remaining.get(), kept.reserved.get()),
+        (60_000, 60_000)
+    );
+
+    // Nothing else can be spent from it.
+    assert!(matches!(
+        s.charge(1),
+        Err(Rejection::InsufficientCredits { .. })
+    ));
+
+    // The capture still succeeds; the released rest expires at once.
+    let mark = s.effects.entries.len();
+    let captured = s
+        .capture(&hold, Some(25_000))
+        .expect("a pending hold is a guarantee");
+    assert_eq!(
+        (captured.captured.get(), captured.released.get()),
+        (25_000, 35_000)
+    );
+    assert_eq!(
+        s.entries_since(mark),
+        vec![
+            (EntryKind::Capture, -25_000, -25_000),
+            (EntryKind::Release, 0, -35_000),
+            (EntryKind::Expire, -35_000, 0),
+        ]
+    );
+    assert_eq!(s.balance(), (0, 0, 0));
+    assert!(
+        s.state.grant(&grant.id).is_none(),
+        "finished grants are forgotten"
+    );
+    let last = s
+        .effects
+        .grants
+        .iter()
+        .rev()
+        .find(|g| g.id == grant.id)
+        .expect("written");
+    assert_eq!((last.remaining.get(), last.reserved.get()), (0, 0));
+    assert_eq!(last.lifecycle, GrantLifecycle::Expired);
+}
+
+#[test]
+fn a_hold_that_expires_on_an_expired_grant_expires_its_credits() {
+    let mut s = Scenario::new(0);
+    s.grant(10_000, 0, Some(100));
+    let hold = s.hold(4_000, 300);
+    let mark = s.effects.entries.len();
+    s.advance(300);
+    assert_eq!(
+        s.entries_since(mark),
+        vec![
+            (EntryKind::Expire, -6_000, 0),
+            (EntryKind::Release, 0, -4_000),
+            (EntryKind::Expire, -4_000, 0),
+        ]
+    );
+    assert_eq!(s.balance(), (0, 0, 0));
+    let last = s
+        .effects
+        .holds
+        .iter()
+        .rev()
+        .find(|h| h.id == hold.id)
+        .expect("written");
+    assert_eq!(last.status, HoldStatus::Expired);
+    assert!(matches!(
+        s.capture(&hold, None),
+        Err(Rejection::HoldNotFound)
+    ));
+}
+
+#[test]
+fn the_next_grant_repays_the_debt_first() {
+    let mut s = Scenario::new(50_000);
+    let charge = s.charge(30_000).expect("within the overdraft");
+    assert!(charge.drawn.is_empty());
+    assert_eq!(charge.overdraft.get(), 30_000);
+    assert_eq!(s.balance(), (-30_000, 0, -30_000));
+    assert!(matches!(
+        s.charge(20_001),
+        Err(Rejection::InsufficientCredits { available, required })
+            if available.get() == -30_000 && required.get() == 20_001
+    ));
+
+    let mark = s.effects.entries.len();
+    let grant = s.grant(100_000, 0, None);
+    assert_eq!(grant.remaining.get(), 70_000);
+    assert_eq!(
+        s.entries_since(mark),
+        vec![
+            (EntryKind::Grant, 100_000, 0),
+            (EntryKind::Adjustment, 0, 0)
+        ]
+    );
+    let adjustment = s.effects.entries.last().expect("adjustment");
+    assert_eq!(adjustment.grant_id.as_deref(), Some(grant.id.as_str()));
+    let postings: Vec<(Line, i64)> = adjustment
+        .postings
+        .iter()
+        .map(|p| (p.line.clone(), p.remaining_delta.get()))
+        .collect();
+    assert_eq!(
+        postings,
+        vec![
+            (Line::Grant(grant.id.clone()), -30_000),
+            (Line::Overdraft, 30_000)
+        ]
+    );
+    assert_eq!(s.balance(), (70_000, 0, 70_000));
+    assert_eq!(s.state.totals().overdraft_remaining.get(), 0);
+}
+
+#[test]
+fn a_grant_smaller_than_the_debt_repays_what_it_can() {
+    let mut s = Scenario::new(50_000);
+    s.charge(30_000).expect("within the overdraft");
+    let first = s.grant(10_000, 0, None);
+    assert_eq!(first.remaining.get(), 0);
+    assert_eq!(s.balance(), (-20_000, 0, -20_000));
+    assert!(
+        s.state.grant(&first.id).is_none(),
+        "a depleted grant is forgotten"
+    );
+    let second = s.grant(25_000, 0, None);
+    assert_eq!(second.remaining.get(), 5_000);
+    assert_eq!(s.balance(), (5_000, 0, 5_000));
+}
+
+#[test]
+fn spending_order_is_priority_then_expiry_then_age() {
+    let mut s = Scenario::new(0);
+    let a = s.grant(1_000, 1, Some(10)); // priority 1: last, however soon it expires
+    let b = s.grant(1_000, 0, Some(1_000));
+    let c = s.grant(1_000, 0, Some(500)); // expires soonest among priority 0
+    let d = s.grant(1_000, 0, None); // never expires: after those that do
+    let e = s.grant(1_000, 0, None); // younger than d
+    let f = s.grant(1_000, 0, Some(500)); // same expiry as c, younger
+    let charge = s.charge(5_500).expect("enough");
+    let drawn: Vec<(String, i64)> = charge
+        .drawn
+        .iter()
+        .map(|(id, amount)| (id.clone(), amount.get()))
+        .collect();
+    assert_eq!(
+        drawn,
+        vec![
+            (c.id.clone(), 1_000),
+            (f.id.clone(), 1_000),
+            (b.id.clone(), 1_000),
+            (d.id.clone(), 1_000),
+            (e.id.clone(), 1_000),
+            (a.id.clone(), 500),
+        ]
+    );
+    // A hold reserves in the same order, and capture takes from its reservations in order.
+    let mut s = Scenario::new(0);
+    let low = s.grant(1_000, 2, None);
+    let high = s.grant(1_000, 0, Some(60));
+    let hold = s.hold(1_500, 600);
+    let reserved: Vec<(Line, i64)> = hold
+        .reservations
+        .iter()
+        .map(|r| (r.line.clone(), r.amount.get()))
+        .collect();
+    assert_eq!(
+        reserved,
+        vec![(Line::Grant(high.id), 1_000), (Line::Grant(low.id), 500)]
+    );
+}
+
+#[test]
+fn a_partial_capture_releases_the_rest() {
+    let mut s = Scenario::new(0);
+    let a = s.grant(30_000, 0, None);
+    let b = s.grant(100_000, 1, None);
+    let hold = s.hold(80_000, 600);
+    assert_eq!(s.balance(), (130_000, 80_000, 50_000));
+    assert!(matches!(
+        s.capture(&hold, Some(80_001)),
+        Err(Rejection::CaptureExceedsHold { held, requested })
+            if held.get() == 80_000 && requested.get() == 80_001
+    ));
+    let mark = s.effects.entries.len();
+    let captured = s.capture(&hold, Some(40_000)).expect("capture");
+    assert_eq!(captured.status, HoldStatus::Captured);
+    assert_eq!(
+        (captured.captured.get(), captured.released.get()),
+        (40_000, 40_000)
+    );
+    assert_eq!(
+        s.entries_since(mark),
+        vec![
+            (EntryKind::Capture, -40_000, -40_000),
+            (EntryKind::Release, 0, -40_000)
+        ]
+    );
+    let capture = &s.effects.entries[mark];
+    let taken: Vec<(Line, i64)> = capture
+        .postings
+        .iter()
+        .map(|p| (p.line.clone(), p.remaining_delta.get()))
+        .collect();
+    assert_eq!(
+        taken,
+        vec![
+            (Line::Grant(a.id.clone()), -30_000),
+            (Line::Grant(b.id.clone()), -10_000)
+        ]
+    );
+    assert_eq!(s.balance(), (90_000, 0, 90_000));
+    assert!(s.state.grant(&a.id).is_none());
+    assert_eq!(
+        s.state.grant(&b.id).map(|g| g.remaining.get()),
+        Some(90_000)
+    );
+    // The hold is resolved: a second capture or void is refused and changes nothing.
+    let mark = s.effects.entries.len();
+    assert!(matches!(
+        s.capture(&hold, None),
+        Err(Rejection::HoldNotFound)
+    ));
+    let at = s.at();
+    assert!(matches!(
+        s.state.void_hold(&hold.id, at, &mut s.ids, &mut s.effects),
+        Err(Rejection::HoldNotFound)
+    ));
+    assert_eq!(s.effects.entries.len(), mark);
+    assert_eq!(s.balance(), (90_000, 0, 90_000));
+}
+
+#[test]
+fn a_hold_beyond_the_grants_reserves_on_the_overdraft() {
+    let mut s = Scenario::new(10_000);
+    s.grant(5_000, 0, None);
+    let hold = s.hold(12_000, 600);
+    assert_eq!(
+        hold.reservations
+            .last()
+            .map(|r| (r.line.clone(), r.amount.get())),
+        Some((Line::Overdraft, 7_000))
+    );
+    assert_eq!(s.balance(), (5_000, 12_000, -7_000));
+    assert_eq!(s.state.totals().overdraft_reserved.get(), 7_000);
+    s.capture(&hold, None).expect("capture");
+    assert_eq!(s.balance(), (-7_000, 0, -7_000));
+    assert_eq!(s.state.totals().overdraft_remaining.get(), -7_000);
+}
+
+/// A grant that becomes effective while the account is in debt and whose debt repayment uses
+/// it up, with its expiry also passed by the time the clock is looked at.
+#[test]
+fn a_grant_used_up_by_debt_repayment_then_expiring_in_the_same_clock_move() {
+    let mut s = Scenario::new(100_000);
+    s.charge(50_000).expect("overdraft");
+    s.grant_window(30_000, 0, Some(10), Some(20));
+    s.advance(30);
+    assert_eq!(s.balance(), (-20_000, 0, -20_000));
+    assert_eq!(s.state.totals().overdraft_remaining.get(), -20_000);
+}
+
+/// A hold that reserves all of a grant and expires at the very instant the grant does.
+#[test]
+fn a_hold_and_its_grant_expiring_at_the_same_instant() {
+    let mut s = Scenario::new(0);
+    s.grant(10_000, 0, Some(100));
+    s.hold(10_000, 100);
+    s.advance(100);
+    assert_eq!(s.balance(), (0, 0, 0));
+    let kinds: Vec<EntryKind> = s.effects.entries.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EntryKind::Grant,
+            EntryKind::Hold,
+            EntryKind::Release,
+            EntryKind::Expire
+        ]
+    );
+}
+
+/// DESIGN.md: "An overdraft is a debt on the account: the next credits granted repay it first,
+/// before anything else can be spent." Here credits a hold releases go back to spendable while
+/// the account is in debt; the debt is not repaid from them, and when their grant expires they
+/// are lost while the debt stays. Ignored until the lead decides the semantics (see the report).
+#[test]
+#[ignore = "open question: should credits released by a hold repay an outstanding debt?"]
+fn released_credits_repay_an_outstanding_debt() {
+    let mut s = Scenario::new(100_000);
+    s.grant(50_000, 0, Some(1_000));
+    let hold = s.hold(50_000, 600);
+    s.charge(100_000).expect("within the overdraft");
+    assert_eq!(s.balance(), (-50_000, 50_000, -100_000));
+    let at = s.at();
+    s.state
+        .void_hold(&hold.id, at, &mut s.ids, &mut s.effects)
+        .expect("void");
+    s.advance(2_000);
+    // Had the released 50 repaid the debt, the account would owe 50, not 100.
+    assert_eq!(s.state.totals().overdraft_remaining.get(), -50_000);
+}

@@ -1,0 +1,252 @@
+//! The application: shared state, the router, and `serve` (listen, log, shut down gracefully).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use tally_core::Clock;
+use tally_store::Store;
+
+use crate::auth::{Principal, hash_key, new_admin_key};
+use crate::clock::{SystemClock, TestClock};
+use crate::engine::{self, Command, EngineHandle, Idempotency, Reply};
+use crate::error::ApiError;
+use crate::json::{BODY_BYTES_MAX, read_json};
+
+/// Everything a handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub engine: EngineHandle,
+    pub clock: Arc<dyn Clock>,
+    /// Present when `--test-clock` is on.
+    pub test_clock: Option<Arc<TestClock>>,
+    pub admin_key_hash: String,
+    pub key_touches: Arc<Mutex<HashMap<String, Instant>>>,
+    pub metrics: Arc<crate::routes::ops::HttpMetrics>,
+}
+
+/// How `tally serve` is configured.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub admin_key: Option<String>,
+    pub test_clock: bool,
+    pub max_batch: usize,
+}
+
+/// The longest an `Idempotency-Key` may be.
+const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
+
+/// The meta key under which a generated admin key's hash is kept.
+const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
+
+impl AppState {
+    /// Reads the body as JSON, checks the idempotency key, and returns the parsed body with the
+    /// idempotency context to hand to the engine.
+    pub async fn read_body(
+        &self,
+        principal: &Principal,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<(serde_json::Value, Option<Idempotency>), ApiError> {
+        let idempotency_key = match headers.get("idempotency-key") {
+            None => None,
+            Some(value) => {
+                let key = value.to_str().ok().filter(|key| {
+                    !key.is_empty()
+                        && key.len() <= IDEMPOTENCY_KEY_BYTES_MAX
+                        && key.bytes().all(|byte| (0x20..0x7f).contains(&byte))
+                });
+                let key = key.ok_or_else(|| {
+                    ApiError::invalid_request(
+                        "Idempotency-Key",
+                        "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                    )
+                })?;
+                Some(key.to_string())
+            }
+        };
+        let (value, canonical) = read_json(headers, body, BODY_BYTES_MAX).await?;
+        let idempotency = idempotency_key.map(|key| {
+            let mut hasher = Sha256::new();
+            hasher.update(method.as_str().as_bytes());
+            hasher.update(b" ");
+            hasher.update(path.as_bytes());
+            hasher.update(b"\n");
+            hasher.update(&canonical);
+            let request_hash = hasher
+                .finalize()
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            Idempotency {
+                scope: principal.idempotency_scope(),
+                key,
+                request_hash,
+            }
+        });
+        Ok((value, idempotency))
+    }
+
+    /// Sends a command to the engine and turns its answer into a response.
+    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
+        respond(self.engine.submit(command, idempotency).await)
+    }
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The engine's answer as a response (with `Idempotent-Replayed` on a replay).
+pub fn respond(reply: Reply) -> Response {
+    match reply {
+        Ok(rendered) => {
+            let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK);
+            let mut response = json_response(status, rendered.body);
+            if rendered.replayed {
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            }
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// One log line per request, at info; never the key.
+async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .record(&method, &route, response.status(), elapsed);
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        micros = elapsed.as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// The router: every route of API.md, with logging.
+pub fn app(state: AppState) -> Router {
+    crate::routes::router()
+        .fallback(|| async { ApiError::NotFound { what: "route" } })
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .with_state(state)
+}
+
+/// Opens the store, starts the engine, and serves until SIGTERM or ctrl-c; then finishes the
+/// requests and batches in flight and returns.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(tally_sqlite::SqliteStore::open(&config.db)?);
+    let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
+        let test_clock = Arc::new(TestClock::starting_at(SystemClock.now()));
+        (test_clock.clone(), Some(test_clock))
+    } else {
+        (Arc::new(SystemClock), None)
+    };
+    let admin_key_hash = match &config.admin_key {
+        Some(key) => hash_key(key),
+        None => match store.meta(ADMIN_KEY_HASH_META)? {
+            Some(hash) => hash,
+            None => {
+                let key = new_admin_key();
+                let hash = hash_key(&key);
+                let write = tally_store::BatchWrite {
+                    meta: vec![(ADMIN_KEY_HASH_META.to_string(), hash.clone())],
+                    ..Default::default()
+                };
+                store.commit(&write)?;
+                println!("Generated an admin key (shown once, only its hash is stored):");
+                println!("  {key}");
+                hash
+            }
+        },
+    };
+    let (engine, engine_thread) = engine::start(
+        store.clone(),
+        clock.clone(),
+        test_clock.clone(),
+        config.max_batch,
+    )?;
+    let state = AppState {
+        store,
+        engine,
+        clock,
+        test_clock,
+        admin_key_hash,
+        key_touches: Arc::default(),
+        metrics: Arc::default(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
+    println!(
+        "tally listening on http://{address} (store: {})",
+        config.db.display()
+    );
+    tracing::info!(%address, db = %config.db.display(), "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("draining the engine");
+    // Every handle is gone with the router: the engine finishes its queue and stops.
+    tokio::task::spawn_blocking(move || engine_thread.join())
+        .await?
+        .ok();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,151 @@
+//! The one authorization point: every request's key becomes a [`Principal`], and every
+//! handler asks the principal before it touches anything.
+//!
+//! Keys are high-entropy secrets; only their SHA-256 is stored and compared (in constant time
+//! for the admin key). An account key may act only on its own account: admin-only routes
+//! answer 403, other accounts' resources 404, so nothing leaks that they exist.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::engine::Command;
+use crate::error::ApiError;
+
+/// How often a key's `last_used_at` is written at most.
+const KEY_TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    Admin,
+    Account { account_id: String, key_id: String },
+}
+
+impl Principal {
+    /// Admin-only routes: an account key gets 403 whatever the path names.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self {
+            Principal::Admin => Ok(()),
+            Principal::Account { .. } => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// A route on `account_id`'s resources: another account's key gets 404.
+    pub fn require_account(&self, account_id: &str) -> Result<(), ApiError> {
+        match self {
+            Principal::Admin => Ok(()),
+            Principal::Account {
+                account_id: own, ..
+            } if own == account_id => Ok(()),
+            Principal::Account { .. } => Err(ApiError::NotFound { what: "account" }),
+        }
+    }
+
+    /// Whether the caller may see a resource of `account_id`.
+    pub fn can_see(&self, account_id: &str) -> bool {
+        self.require_account(account_id).is_ok()
+    }
+
+    /// The account an account key is restricted to (`None` for an admin).
+    pub fn owner(&self) -> Option<String> {
+        match self {
+            Principal::Admin => None,
+            Principal::Account { account_id, .. } => Some(account_id.clone()),
+        }
+    }
+
+    /// Idempotency keys are scoped per API key's account; admin keys share one scope.
+    pub fn idempotency_scope(&self) -> String {
+        match self {
+            Principal::Admin => "admin".to_string(),
+            Principal::Account { account_id, .. } => format!("account:{account_id}"),
+        }
+    }
+}
+
+/// The SHA-256 of a key, in hex: what is stored.
+pub fn hash_key(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    left.iter()
+        .zip(right)
+        .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+        == 0
+}
+
+/// A new account key: `tk_live_` and 160 random bits.
+pub fn new_account_key() -> String {
+    format!("tk_live_{}", crate::ids::random_token(20))
+}
+
+/// A new admin key: `tk_admin_` and 160 random bits.
+pub fn new_admin_key() -> String {
+    format!("tk_admin_{}", crate::ids::random_token(20))
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION);
+        let header = header
+            .and_then(|value| value.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let key = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let key_hash = hash_key(key);
+        if constant_time_eq(key_hash.as_bytes(), state.admin_key_hash.as_bytes()) {
+            return Ok(Principal::Admin);
+        }
+        let record = state
+            .store
+            .api_key_by_hash(&key_hash)?
+            .ok_or(ApiError::Unauthorized)?;
+        if record.revoked_at.is_some() {
+            return Err(ApiError::Unauthorized);
+        }
+        let Some(account_id) = record.account_id else {
+            return Ok(Principal::Admin);
+        };
+        touch(state, &record.id);
+        Ok(Principal::Account {
+            account_id,
+            key_id: record.id,
+        })
+    }
+}
+
+/// Records a key's use, at most once per [`KEY_TOUCH_INTERVAL`] per key.
+fn touch(state: &AppState, key_id: &str) {
+    let now = Instant::now();
+    let mut touched = state
+        .key_touches
+        .lock()
+        .expect("auth: key touches poisoned");
+    let due = touched
+        .get(key_id)
+        .is_none_or(|last| now.duration_since(*last) >= KEY_TOUCH_INTERVAL);
+    if due {
+        touched.insert(key_id.to_string(), now);
+        drop(touched);
+        state.engine.submit_detached(Command::TouchApiKey {
+            key_id: key_id.to_string(),
+            at: state.clock.now(),
+        });
+    }
+}

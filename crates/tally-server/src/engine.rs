@@ -1,0 +1,712 @@
+//! The ledger engine: the one writer of the process, with group commit.
+//!
+//! Requests enter a channel; the engine thread drains whatever is waiting (up to
+//! `max_batch`) into one batch, applies each command in order with the pure core, writes the
+//! whole batch in one transaction, commits once, and only then answers every request of the
+//! batch. A rejected command changes nothing and does not affect the others. Idempotency keys
+//! are checked here and written in the same transaction as their effect.
+//!
+//! On the embedded store the engine is the only writer, so it keeps every account's state in
+//! memory and only writes. It is also the scheduler: it wakes when the next hold or grant
+//! falls due (or when the test clock moves) and does that work in a batch of its own.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+use tally_core::{
+    Account, AccountState, Clock, DebitSpec, Effects, Grant, GrantSpec, HoldStatus, Millicredits,
+    Rejection, Timestamp,
+};
+use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, Store, StoreError};
+use tokio::sync::oneshot;
+
+use crate::clock::TestClock;
+use crate::error::ApiError;
+use crate::ids::{RandomIds, new_id};
+use crate::render;
+
+/// The default bound on commands per batch.
+pub const BATCH_COMMANDS_MAX_DEFAULT: usize = 4096;
+
+/// The longest the engine sleeps without looking at the clock.
+const SCHEDULER_SLEEP_MAX: Duration = Duration::from_secs(1);
+
+/// A command for the engine.
+#[derive(Debug)]
+pub enum Command {
+    CreateAccount {
+        id: Option<String>,
+        name: Option<String>,
+        overdraft_limit: Millicredits,
+        metadata: Option<String>,
+    },
+    CreateGrant {
+        account_id: String,
+        spec: GrantSpec,
+    },
+    VoidGrant {
+        grant_id: String,
+    },
+    Charge {
+        account_id: String,
+        spec: DebitSpec,
+    },
+    Hold {
+        account_id: String,
+        spec: DebitSpec,
+        ttl_seconds: i64,
+    },
+    /// `owner`: the account the caller may act for (`None` for an admin).
+    Capture {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+    },
+    VoidHold {
+        hold_id: String,
+        owner: Option<String>,
+    },
+    CreateApiKey {
+        account_id: String,
+        key_hash: String,
+        secret: String,
+    },
+    RevokeApiKey {
+        key_id: String,
+    },
+    TouchApiKey {
+        key_id: String,
+        at: Timestamp,
+    },
+    /// Moves the test clock and does all work that falls due.
+    MoveClock {
+        to: Timestamp,
+    },
+}
+
+/// The idempotency key a request came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// A successful answer, rendered.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+pub type Reply = Result<Rendered, ApiError>;
+
+struct Envelope {
+    command: Command,
+    idempotency: Option<Idempotency>,
+    reply: Option<oneshot::Sender<Reply>>,
+}
+
+/// Counters the engine keeps for `/metrics`.
+#[derive(Default)]
+pub struct EngineMetrics {
+    pub batches: AtomicU64,
+    pub commands: AtomicU64,
+    pub commit_failures: AtomicU64,
+    pub commit_micros_total: AtomicU64,
+    pub healthy: AtomicBool,
+}
+
+/// The handle request handlers use to reach the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    sender: mpsc::Sender<Envelope>,
+    pub metrics: Arc<EngineMetrics>,
+}
+
+impl EngineHandle {
+    /// Submits a command and waits for its answer (sent after the batch commits).
+    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Reply {
+        let (reply, answer) = oneshot::channel();
+        let envelope = Envelope {
+            command,
+            idempotency,
+            reply: Some(reply),
+        };
+        self.sender.send(envelope).map_err(|_| shutting_down())?;
+        answer.await.unwrap_or_else(|_| Err(shutting_down()))
+    }
+
+    /// Submits a command nobody waits for (bookkeeping).
+    pub fn submit_detached(&self, command: Command) {
+        let _ = self.sender.send(Envelope {
+            command,
+            idempotency: None,
+            reply: None,
+        });
+    }
+}
+
+fn shutting_down() -> ApiError {
+    ApiError::Unavailable {
+        detail: "the server is shutting down; retry".into(),
+    }
+}
+
+/// Starts the engine thread. It runs until every handle is dropped, then finishes what is
+/// queued and stops; join the returned thread to wait for that.
+pub fn start(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    test_clock: Option<Arc<TestClock>>,
+    max_batch: usize,
+) -> Result<(EngineHandle, std::thread::JoinHandle<()>), StoreError> {
+    let metrics = Arc::new(EngineMetrics::default());
+    let mut engine = Engine {
+        store,
+        clock,
+        test_clock,
+        max_batch: max_batch.max(1),
+        accounts: HashMap::new(),
+        hold_index: HashMap::new(),
+        due: BTreeSet::new(),
+        due_of: HashMap::new(),
+        ids: RandomIds::new(0),
+        metrics: metrics.clone(),
+    };
+    engine.load()?;
+    let (sender, receiver) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("tally-engine".into())
+        .spawn(move || engine.run(receiver))
+        .expect("engine: spawning the engine thread");
+    Ok((EngineHandle { sender, metrics }, thread))
+}
+
+struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    test_clock: Option<Arc<TestClock>>,
+    max_batch: usize,
+    accounts: HashMap<String, AccountState>,
+    /// Pending hold → its account.
+    hold_index: HashMap<String, String>,
+    /// `(next due instant, account)` for every account with due work.
+    due: BTreeSet<(Timestamp, String)>,
+    due_of: HashMap<String, Timestamp>,
+    ids: RandomIds,
+    metrics: Arc<EngineMetrics>,
+}
+
+/// What one batch has done so far.
+#[derive(Default)]
+struct Batch {
+    write: BatchWrite,
+    effects: Effects,
+    touched: HashSet<String>,
+    /// Idempotency records written by this batch (not yet in the store).
+    idempotency: HashMap<(String, String), IdempotencyRecord>,
+    /// Holds resolved by this batch: id → (account, status).
+    resolved_holds: HashMap<String, (String, HoldStatus)>,
+    /// Grants created by this batch, for a void in the same batch.
+    new_grants: HashMap<String, String>,
+    /// API keys created by this batch.
+    new_keys: HashMap<String, ApiKeyRecord>,
+}
+
+enum Outcome {
+    Account(Account),
+    Grant(Grant),
+    Charge(tally_core::Charge),
+    Hold(tally_core::Hold),
+    ApiKey {
+        record: ApiKeyRecord,
+        secret: String,
+    },
+    ApiKeyRevoked(ApiKeyRecord),
+    Clock(Timestamp),
+    Nothing,
+}
+
+impl Engine {
+    fn load(&mut self) -> Result<(), StoreError> {
+        self.accounts.clear();
+        self.hold_index.clear();
+        self.due.clear();
+        self.due_of.clear();
+        self.ids = RandomIds::new(self.store.max_grant_ordinal()?);
+        for state in self.store.load_states()? {
+            let account_id = state.account.id.clone();
+            for hold in state.pending_holds() {
+                self.hold_index.insert(hold.id.clone(), account_id.clone());
+            }
+            self.accounts.insert(account_id.clone(), state);
+            self.reschedule(&account_id);
+        }
+        self.metrics.healthy.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn reschedule(&mut self, account_id: &str) {
+        let next = self
+            .accounts
+            .get(account_id)
+            .map_or(Timestamp::MAX, AccountState::next_due_at);
+        if let Some(previous) = self.due_of.remove(account_id) {
+            self.due.remove(&(previous, account_id.to_string()));
+        }
+        if next != Timestamp::MAX {
+            self.due.insert((next, account_id.to_string()));
+            self.due_of.insert(account_id.to_string(), next);
+        }
+    }
+
+    fn run(mut self, receiver: mpsc::Receiver<Envelope>) {
+        let mut disconnected = false;
+        while !disconnected {
+            let first = match self.time_to_next_due() {
+                Some(wait) if wait.is_zero() => match receiver.try_recv() {
+                    Ok(envelope) => Some(envelope),
+                    Err(mpsc::TryRecvError::Empty) => None,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        disconnected = true;
+                        None
+                    }
+                },
+                wait => match receiver.recv_timeout(wait.unwrap_or(SCHEDULER_SLEEP_MAX)) {
+                    Ok(envelope) => Some(envelope),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        disconnected = true;
+                        None
+                    }
+                },
+            };
+            let mut envelopes = Vec::new();
+            envelopes.extend(first);
+            while envelopes.len() < self.max_batch {
+                match receiver.try_recv() {
+                    Ok(envelope) => envelopes.push(envelope),
+                    Err(_) => break,
+                }
+            }
+            self.run_batch(envelopes);
+        }
+        tracing::info!("engine stopped");
+    }
+
+    /// How long until the next due work (None: nothing due, or a test clock that only moves
+    /// on request).
+    fn time_to_next_due(&self) -> Option<Duration> {
+        if self.test_clock.is_some() {
+            return None;
+        }
+        let (next, _) = self.due.first()?;
+        let now = self.clock.now();
+        let micros = next.as_micros().saturating_sub(now.as_micros()).max(0) as u64;
+        Some(Duration::from_micros(micros).min(SCHEDULER_SLEEP_MAX))
+    }
+
+    fn run_batch(&mut self, envelopes: Vec<Envelope>) {
+        if !self.metrics.healthy.load(Ordering::SeqCst) {
+            if let Err(error) = self.load() {
+                tracing::error!(%error, "engine: reloading the ledger failed");
+                for envelope in envelopes {
+                    if let Some(reply) = envelope.reply {
+                        let _ = reply.send(Err(ApiError::from(StoreError::Unavailable(
+                            error.to_string(),
+                        ))));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+                return;
+            }
+        }
+        let mut batch = Batch::default();
+        let now = self.clock.now();
+        self.run_due(now, &mut batch);
+        let mut replies = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let reply = self.handle(envelope.command, envelope.idempotency, &mut batch);
+            if let Some(sender) = envelope.reply {
+                replies.push((sender, reply));
+            }
+        }
+        self.metrics
+            .commands
+            .fetch_add(replies.len() as u64, Ordering::Relaxed);
+        let mut write = std::mem::take(&mut batch.write);
+        write.effects = std::mem::take(&mut batch.effects);
+        for account_id in &batch.touched {
+            if let Some(state) = self.accounts.get(account_id) {
+                write
+                    .account_totals
+                    .push((account_id.clone(), state.totals()));
+            }
+        }
+        if !write.is_empty() {
+            let started = std::time::Instant::now();
+            let committed = self.store.commit(&write);
+            self.metrics
+                .commit_micros_total
+                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            self.metrics.batches.fetch_add(1, Ordering::Relaxed);
+            if let Err(error) = committed {
+                tracing::error!(%error, "engine: commit failed; answering 503 and reloading");
+                self.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
+                self.metrics.healthy.store(false, Ordering::SeqCst);
+                for (sender, _) in replies {
+                    let _ = sender.send(Err(ApiError::from(StoreError::Unavailable(
+                        error.to_string(),
+                    ))));
+                }
+                if let Err(error) = self.load() {
+                    tracing::error!(%error, "engine: reloading the ledger failed");
+                }
+                return;
+            }
+        }
+        for (sender, reply) in replies {
+            let _ = sender.send(reply);
+        }
+    }
+
+    /// Does every piece of work due at or before `now`, on every account.
+    fn run_due(&mut self, now: Timestamp, batch: &mut Batch) {
+        while let Some((due_at, account_id)) = self.due.first().cloned() {
+            if due_at > now {
+                break;
+            }
+            if let Some(state) = self.accounts.get_mut(&account_id) {
+                let before = batch.effects.holds.len();
+                state.run_due(now, &mut self.ids, &mut batch.effects);
+                for hold in &batch.effects.holds[before..] {
+                    if hold.status != HoldStatus::Pending {
+                        self.hold_index.remove(&hold.id);
+                        batch
+                            .resolved_holds
+                            .insert(hold.id.clone(), (account_id.clone(), hold.status));
+                    }
+                }
+                batch.touched.insert(account_id.clone());
+            }
+            self.reschedule(&account_id);
+        }
+    }
+
+    fn handle(
+        &mut self,
+        command: Command,
+        idempotency: Option<Idempotency>,
+        batch: &mut Batch,
+    ) -> Reply {
+        if let Some(idempotency) = &idempotency {
+            let slot = (idempotency.scope.clone(), idempotency.key.clone());
+            let stored = match batch.idempotency.get(&slot) {
+                Some(record) => Some(record.clone()),
+                None => self
+                    .store
+                    .idempotency(&idempotency.scope, &idempotency.key)?,
+            };
+            if let Some(record) = stored {
+                if record.request_hash != idempotency.request_hash {
+                    return Err(ApiError::IdempotencyConflict);
+                }
+                return Ok(Rendered {
+                    status: record.status,
+                    body: record.body,
+                    replayed: true,
+                });
+            }
+        }
+        let outcome = self.execute(command, batch)?;
+        let (status, body, stored_body) = render_outcome(&outcome, &self.accounts);
+        if let Some(idempotency) = idempotency {
+            let record = IdempotencyRecord {
+                scope: idempotency.scope.clone(),
+                key: idempotency.key.clone(),
+                request_hash: idempotency.request_hash,
+                status,
+                body: stored_body,
+                created_at: self.clock.now(),
+            };
+            batch
+                .idempotency
+                .insert((idempotency.scope, idempotency.key), record.clone());
+            batch.write.idempotency.push(record);
+        }
+        Ok(Rendered {
+            status,
+            body,
+            replayed: false,
+        })
+    }
+
+    /// The account of a pending hold the caller may act on, or the right error.
+    fn hold_account(
+        &self,
+        hold_id: &str,
+        owner: &Option<String>,
+        batch: &Batch,
+    ) -> Result<String, ApiError> {
+        let visible = |account_id: &str| owner.as_deref().is_none_or(|owner| owner == account_id);
+        if let Some(account_id) = self.hold_index.get(hold_id) {
+            if visible(account_id) {
+                return Ok(account_id.clone());
+            }
+            return Err(ApiError::NotFound { what: "hold" });
+        }
+        if let Some((account_id, status)) = batch.resolved_holds.get(hold_id) {
+            if visible(account_id) {
+                return Err(ApiError::HoldNotPending { status: *status });
+            }
+            return Err(ApiError::NotFound { what: "hold" });
+        }
+        match self.store.hold(hold_id)? {
+            Some(hold) if visible(&hold.account_id) => Err(ApiError::HoldNotPending {
+                status: hold.status,
+            }),
+            _ => Err(ApiError::NotFound { what: "hold" }),
+        }
+    }
+
+    fn execute(&mut self, command: Command, batch: &mut Batch) -> Result<Outcome, ApiError> {
+        let now = self.clock.now();
+        let outcome = match command {
+            Command::CreateAccount {
+                id,
+                name,
+                overdraft_limit,
+                metadata,
+            } => {
+                let id = id.unwrap_or_else(|| new_id("acct_"));
+                if self.accounts.contains_key(&id) {
+                    return Err(Rejection::AccountExists.into());
+                }
+                let account = Account {
+                    id: id.clone(),
+                    name,
+                    overdraft_limit,
+                    metadata,
+                    created_at: now,
+                };
+                self.accounts
+                    .insert(id.clone(), AccountState::new(account.clone()));
+                batch.write.new_accounts.push(account.clone());
+                batch.touched.insert(id);
+                Outcome::Account(account)
+            }
+            Command::CreateGrant { account_id, spec } => {
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let grant = state.create_grant(spec, now, &mut self.ids, &mut batch.effects)?;
+                batch
+                    .new_grants
+                    .insert(grant.id.clone(), account_id.clone());
+                batch.touched.insert(account_id.clone());
+                self.reschedule(&account_id);
+                Outcome::Grant(grant)
+            }
+            Command::VoidGrant { grant_id } => {
+                let account_id = match batch.new_grants.get(&grant_id) {
+                    Some(account_id) => account_id.clone(),
+                    None => match self.store.grant(&grant_id)? {
+                        Some(grant) => grant.account_id,
+                        None => return Err(ApiError::NotFound { what: "grant" }),
+                    },
+                };
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                match state.void_grant(&grant_id, now, &mut self.ids, &mut batch.effects)? {
+                    Some(grant) => {
+                        batch.touched.insert(account_id.clone());
+                        self.reschedule(&account_id);
+                        Outcome::Grant(grant)
+                    }
+                    // Finished before (depleted, or ended): answer it as it stands.
+                    None => match self.store.grant(&grant_id)? {
+                        Some(grant) => Outcome::Grant(grant),
+                        None => return Err(ApiError::NotFound { what: "grant" }),
+                    },
+                }
+            }
+            Command::Charge { account_id, spec } => {
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let charge = state.charge(spec, now, &mut self.ids, &mut batch.effects)?;
+                batch.touched.insert(account_id.clone());
+                self.reschedule(&account_id);
+                Outcome::Charge(charge)
+            }
+            Command::Hold {
+                account_id,
+                spec,
+                ttl_seconds,
+            } => {
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let hold = state.hold(spec, ttl_seconds, now, &mut self.ids, &mut batch.effects)?;
+                self.hold_index.insert(hold.id.clone(), account_id.clone());
+                batch.touched.insert(account_id.clone());
+                self.reschedule(&account_id);
+                Outcome::Hold(hold)
+            }
+            Command::Capture {
+                hold_id,
+                owner,
+                amount,
+                extra,
+            } => {
+                let account_id = self.hold_account(&hold_id, &owner, batch)?;
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let hold = state.capture(
+                    &hold_id,
+                    amount,
+                    extra,
+                    now,
+                    &mut self.ids,
+                    &mut batch.effects,
+                )?;
+                self.resolved(&account_id, &hold, batch);
+                Outcome::Hold(hold)
+            }
+            Command::VoidHold { hold_id, owner } => {
+                let account_id = self.hold_account(&hold_id, &owner, batch)?;
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let hold = state.void_hold(&hold_id, now, &mut self.ids, &mut batch.effects)?;
+                self.resolved(&account_id, &hold, batch);
+                Outcome::Hold(hold)
+            }
+            Command::CreateApiKey {
+                account_id,
+                key_hash,
+                secret,
+            } => {
+                if !self.accounts.contains_key(&account_id) {
+                    return Err(ApiError::NotFound { what: "account" });
+                }
+                let record = ApiKeyRecord {
+                    id: new_id("key_"),
+                    account_id: Some(account_id),
+                    key_hash,
+                    created_at: now,
+                    last_used_at: None,
+                    revoked_at: None,
+                };
+                batch.new_keys.insert(record.id.clone(), record.clone());
+                batch.write.new_api_keys.push(record.clone());
+                Outcome::ApiKey { record, secret }
+            }
+            Command::RevokeApiKey { key_id } => {
+                let record = match batch.new_keys.get(&key_id) {
+                    Some(record) => Some(record.clone()),
+                    None => self.store.api_key(&key_id)?,
+                };
+                let Some(mut record) = record else {
+                    return Err(ApiError::NotFound { what: "key" });
+                };
+                if record.revoked_at.is_none() {
+                    record.revoked_at = Some(now);
+                    batch.write.revoked_api_keys.push((key_id, now));
+                }
+                Outcome::ApiKeyRevoked(record)
+            }
+            Command::TouchApiKey { key_id, at } => {
+                batch.write.touched_api_keys.push((key_id, at));
+                Outcome::Nothing
+            }
+            Command::MoveClock { to } => {
+                let Some(test_clock) = &self.test_clock else {
+                    return Err(ApiError::NotFound { what: "route" });
+                };
+                test_clock.set(to).map_err(|now| {
+                    ApiError::invalid_request(
+                        "now",
+                        format!(
+                            "the clock never moves backwards; it is {}",
+                            render::format_timestamp(now)
+                        ),
+                    )
+                })?;
+                self.run_due(to, batch);
+                Outcome::Clock(to)
+            }
+        };
+        Ok(outcome)
+    }
+
+    fn resolved(&mut self, account_id: &str, hold: &tally_core::Hold, batch: &mut Batch) {
+        self.hold_index.remove(&hold.id);
+        batch
+            .resolved_holds
+            .insert(hold.id.clone(), (account_id.to_string(), hold.status));
+        batch.touched.insert(account_id.to_string());
+        self.reschedule(account_id);
+    }
+}
+
+/// The status, the body to answer, and the body to keep for idempotent replays (which never
+/// holds a secret).
+fn render_outcome(
+    outcome: &Outcome,
+    accounts: &HashMap<String, AccountState>,
+) -> (u16, String, String) {
+    let (status, body) = match outcome {
+        Outcome::Account(account) => {
+            let state = accounts.get(&account.id);
+            let totals = state.map(AccountState::totals).unwrap_or_default();
+            let grants: Vec<Grant> = state
+                .map(|state| {
+                    state
+                        .grants()
+                        .iter()
+                        .filter(|grant| grant.spendable().is_positive())
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let balance = render::balance(account, &totals, &grants, account.created_at);
+            (201, render::account(account, balance))
+        }
+        Outcome::Grant(grant) => (201, render::grant(grant)),
+        Outcome::Charge(charge) => (201, render::charge(charge)),
+        Outcome::Hold(hold) => {
+            let status = if hold.status == HoldStatus::Pending {
+                201
+            } else {
+                200
+            };
+            (status, render::hold(hold))
+        }
+        Outcome::ApiKey { record, secret } => {
+            let body = render::api_key(record, Some(secret));
+            let stored = render::api_key(record, None);
+            return (201, body.to_string(), stored.to_string());
+        }
+        Outcome::ApiKeyRevoked(record) => (200, render::api_key(record, None)),
+        Outcome::Clock(now) => (200, json!({"now": render::instant(*now)})),
+        Outcome::Nothing => (200, json!({})),
+    };
+    let body = body.to_string();
+    (status, body.clone(), body)
+}

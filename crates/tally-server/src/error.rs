@@ -1,0 +1,295 @@
+//! The one error type of the HTTP API, mapped to API.md's status and code table in one place.
+//!
+//! Every failure a client can see is a variant here, rendered as RFC 9457
+//! `application/problem+json` with the fields API.md names per code. Internal errors are
+//! logged and never leaked.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use tally_core::{HoldStatus, Millicredits, Rejection};
+use tally_store::{PageError, StoreError};
+
+use crate::render::credits;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    InvalidJson {
+        detail: String,
+        param: Option<String>,
+    },
+    Unauthorized,
+    InsufficientCredits {
+        available: Millicredits,
+        required: Millicredits,
+    },
+    Forbidden,
+    NotFound {
+        what: &'static str,
+    },
+    Conflict {
+        detail: String,
+    },
+    IdempotencyConflict,
+    HoldNotPending {
+        status: HoldStatus,
+    },
+    PayloadTooLarge {
+        limit_bytes: usize,
+    },
+    InvalidRequest {
+        param: String,
+        detail: String,
+    },
+    InvalidAmount {
+        param: String,
+        detail: String,
+    },
+    UnknownModel {
+        detail: String,
+    },
+    CaptureExceedsHold {
+        held: Millicredits,
+        requested: Millicredits,
+    },
+    RateLimited {
+        retry_after_seconds: u64,
+    },
+    Unavailable {
+        detail: String,
+    },
+    Internal,
+}
+
+impl ApiError {
+    pub fn invalid_request(param: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::InvalidRequest {
+            param: param.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid_amount(param: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::InvalidAmount {
+            param: param.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid_json(param: Option<&str>, detail: impl Into<String>) -> Self {
+        ApiError::InvalidJson {
+            detail: detail.into(),
+            param: param.map(str::to_string),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidJson { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. }
+            | ApiError::IdempotencyConflict
+            | ApiError::HoldNotPending { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InvalidRequest { .. }
+            | ApiError::InvalidAmount { .. }
+            | ApiError::UnknownModel { .. }
+            | ApiError::CaptureExceedsHold { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidJson { .. } => "invalid_json",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::InsufficientCredits { .. } => "insufficient_credits",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::IdempotencyConflict => "idempotency_conflict",
+            ApiError::HoldNotPending { .. } => "hold_not_pending",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::InvalidRequest { .. } => "invalid_request",
+            ApiError::InvalidAmount { .. } => "invalid_amount",
+            ApiError::UnknownModel { .. } => "unknown_model",
+            ApiError::CaptureExceedsHold { .. } => "capture_exceeds_hold",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::InvalidJson { .. } => "The body is not valid JSON for this request",
+            ApiError::Unauthorized => "Missing or unknown API key",
+            ApiError::InsufficientCredits { .. } => "Not enough credits",
+            ApiError::Forbidden => "This key may not do that",
+            ApiError::NotFound { .. } => "Not found",
+            ApiError::Conflict { .. } => "It exists already",
+            ApiError::IdempotencyConflict => "Idempotency key reused with another request",
+            ApiError::HoldNotPending { .. } => "The hold is not pending",
+            ApiError::PayloadTooLarge { .. } => "The body is too large",
+            ApiError::InvalidRequest { .. } => "Invalid request",
+            ApiError::InvalidAmount { .. } => "Invalid amount",
+            ApiError::UnknownModel { .. } => "Unknown model",
+            ApiError::CaptureExceedsHold { .. } => "The capture exceeds the hold",
+            ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::Unavailable { .. } => "Temporarily unavailable",
+            ApiError::Internal => "Internal error",
+        }
+    }
+
+    /// The problem document.
+    pub fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            json!(format!("https://tally.dev/errors/{}", self.code())),
+        );
+        body.insert("title".into(), json!(self.title()));
+        body.insert("status".into(), json!(self.status().as_u16()));
+        body.insert("code".into(), json!(self.code()));
+        let detail = match self {
+            ApiError::InvalidJson { detail, param } => {
+                if let Some(param) = param {
+                    body.insert("param".into(), json!(param));
+                }
+                detail.clone()
+            }
+            ApiError::Unauthorized => {
+                "send `Authorization: Bearer <key>` with a valid, unrevoked key".into()
+            }
+            ApiError::InsufficientCredits {
+                available,
+                required,
+            } => {
+                body.insert("available".into(), credits(*available));
+                body.insert("required".into(), credits(*required));
+                format!("{available} credits available, {required} required")
+            }
+            ApiError::Forbidden => "this endpoint needs an admin key".into(),
+            ApiError::NotFound { what } => format!("no such {what}"),
+            ApiError::Conflict { detail } => detail.clone(),
+            ApiError::IdempotencyConflict => {
+                "this Idempotency-Key was used with a different request".into()
+            }
+            ApiError::HoldNotPending { status } => {
+                body.insert("hold_status".into(), json!(status.as_str()));
+                format!("the hold is {}", status.as_str())
+            }
+            ApiError::PayloadTooLarge { limit_bytes } => {
+                body.insert("limit_bytes".into(), json!(limit_bytes));
+                format!("the body is over the limit of {limit_bytes} bytes")
+            }
+            ApiError::InvalidRequest { param, detail }
+            | ApiError::InvalidAmount { param, detail } => {
+                body.insert("param".into(), json!(param));
+                detail.clone()
+            }
+            ApiError::UnknownModel { detail } => detail.clone(),
+            ApiError::CaptureExceedsHold { held, requested } => {
+                body.insert("held".into(), credits(*held));
+                body.insert("requested".into(), credits(*requested));
+                format!("capture of {requested} credits exceeds the hold of {held}")
+            }
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => {
+                format!("retry after {retry_after_seconds} seconds")
+            }
+            ApiError::Unavailable { detail } => detail.clone(),
+            ApiError::Internal => "an internal error occurred; it has been logged".into(),
+        };
+        body.insert("detail".into(), json!(detail));
+        Value::Object(body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), self.body().to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let ApiError::RateLimited {
+            retry_after_seconds,
+        } = self
+        {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::AmountNotPositive => {
+                ApiError::invalid_amount("amount", "the amount must be positive")
+            }
+            Rejection::GrantWindowInvalid => ApiError::invalid_request(
+                "expires_at",
+                "expires_at must be in the future and after effective_at",
+            ),
+            Rejection::AccountNotFound => ApiError::NotFound { what: "account" },
+            Rejection::AccountExists => ApiError::Conflict {
+                detail: "an account with this id exists already".into(),
+            },
+            Rejection::GrantNotFound => ApiError::NotFound { what: "grant" },
+            Rejection::HoldNotFound => ApiError::NotFound { what: "hold" },
+            Rejection::HoldNotPending { status } => ApiError::HoldNotPending { status },
+            Rejection::CaptureExceedsHold { held, requested } => {
+                ApiError::CaptureExceedsHold { held, requested }
+            }
+            Rejection::InsufficientCredits {
+                available,
+                required,
+            } => ApiError::InsufficientCredits {
+                available,
+                required,
+            },
+            Rejection::Overflow => ApiError::invalid_amount(
+                "amount",
+                "the account's balance would exceed what can be represented",
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "store unavailable");
+                ApiError::Unavailable {
+                    detail: "the store cannot be reached; retry".into(),
+                }
+            }
+            StoreError::Corrupt(detail) => {
+                tracing::error!(%detail, "store corrupt");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<PageError> for ApiError {
+    fn from(error: PageError) -> Self {
+        match error {
+            PageError::UnknownCursor => ApiError::invalid_request(
+                "starting_after",
+                "starting_after names no item of this list",
+            ),
+            PageError::Store(error) => error.into(),
+        }
+    }
+}

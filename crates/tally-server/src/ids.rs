@@ -1,0 +1,77 @@
+//! New ids and secrets, from the operating system's random source.
+//!
+//! Ids carry 128 random bits, so they can be neither guessed nor enumerated.
+
+use tally_core::{IdKind, IdSource};
+
+/// Crockford's base32 alphabet, lower case.
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// `bytes` random bytes in base32.
+pub fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("ids: the operating system's random source failed");
+    let mut text = String::with_capacity(bytes * 8 / 5 + 1);
+    let mut accumulator: u32 = 0;
+    let mut bits = 0;
+    for byte in buffer {
+        accumulator = (accumulator << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            text.push(ALPHABET[((accumulator >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        text.push(ALPHABET[((accumulator << (5 - bits)) & 31) as usize] as char);
+    }
+    text
+}
+
+/// A new id with a type prefix (`hold_…`).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_token(16))
+}
+
+/// The engine's id source: random ids, and ordinals counting up from what the store holds.
+pub struct RandomIds {
+    ordinal: i64,
+}
+
+impl RandomIds {
+    pub fn new(last_ordinal: i64) -> Self {
+        RandomIds {
+            ordinal: last_ordinal,
+        }
+    }
+}
+
+impl IdSource for RandomIds {
+    fn new_id(&mut self, kind: IdKind) -> String {
+        new_id(kind.prefix())
+    }
+
+    fn next_ordinal(&mut self) -> i64 {
+        self.ordinal += 1;
+        self.ordinal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_prefixed_random_and_distinct() {
+        let first = new_id("hold_");
+        let second = new_id("hold_");
+        assert!(first.starts_with("hold_"));
+        assert_eq!(first.len(), "hold_".len() + 26);
+        assert_ne!(first, second);
+        assert!(
+            first["hold_".len()..]
+                .bytes()
+                .all(|byte| ALPHABET.contains(&byte))
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! Tally's HTTP server: the axum router, the batching ledger engine and its scheduler.
+//!
+//! This is the only crate that knows HTTP. `app(state)` builds the router apart from
+//! `serve()`, so tests can drive it in process or against a real listener.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod ids;
+pub mod json;
+pub mod render;
+pub mod routes;
+
+pub use app::{AppState, ServeConfig, app, serve};

@@ -1,0 +1,247 @@
+//! The JSON shapes of API.md's resources, built from the core's types.
+//!
+//! Amounts are written as JSON numbers from their exact decimal text (never through a float);
+//! instants as RFC 3339 UTC strings.
+
+use serde_json::{Map, Number, Value, json};
+use tally_core::{Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Timestamp};
+
+/// An amount as a JSON number with at most 3 fraction digits.
+pub fn credits(amount: Millicredits) -> Value {
+    let number: Number = amount
+        .to_string()
+        .parse()
+        .expect("render: an amount is a JSON number");
+    Value::Number(number)
+}
+
+/// An instant as RFC 3339 UTC.
+pub fn instant(at: Timestamp) -> Value {
+    json!(format_timestamp(at))
+}
+
+pub fn format_timestamp(at: Timestamp) -> String {
+    match jiff::Timestamp::from_microsecond(at.as_micros()) {
+        Ok(timestamp) => timestamp.to_string(),
+        Err(_) => "9999-12-31T23:59:59.999999Z".to_string(),
+    }
+}
+
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    let timestamp: jiff::Timestamp = text.parse().ok()?;
+    Some(Timestamp::from_micros(timestamp.as_microsecond()))
+}
+
+fn optional_instant(at: Option<Timestamp>) -> Value {
+    at.map(instant).unwrap_or(Value::Null)
+}
+
+fn metadata(text: &Option<String>) -> Value {
+    match text {
+        Some(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        None => json!({}),
+    }
+}
+
+fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        map.insert(key.to_string(), json!(value));
+    }
+}
+
+/// The Balance object (API.md, Accounts and balances).
+pub fn balance(
+    account: &Account,
+    totals: &AccountTotals,
+    grants: &[Grant],
+    at: Timestamp,
+) -> Value {
+    let available = Millicredits::new(totals.posted.get() - totals.held.get());
+    let grant_lines: Vec<Value> = grants
+        .iter()
+        .map(|grant| {
+            json!({
+                "id": grant.id,
+                "source": grant.source.as_str(),
+                "status": grant.status().as_str(),
+                "remaining": credits(grant.remaining),
+                "reserved": credits(grant.reserved),
+                "expires_at": optional_instant(grant.expires_at),
+                "priority": grant.priority,
+            })
+        })
+        .collect();
+    let next_expiry = grants
+        .iter()
+        .filter(|grant| grant.spendable().is_positive())
+        .filter_map(|grant| grant.expires_at.filter(|expires_at| *expires_at > at))
+        .min()
+        .map(|soonest| {
+            let amount: i64 = grants
+                .iter()
+                .filter(|grant| grant.expires_at == Some(soonest))
+                .map(|grant| grant.spendable().get())
+                .sum();
+            json!({"at": instant(soonest), "amount": credits(Millicredits::new(amount))})
+        })
+        .unwrap_or(Value::Null);
+    json!({
+        "account_id": account.id,
+        "available": credits(available),
+        "posted": credits(totals.posted),
+        "held": credits(totals.held),
+        "overdraft_limit": credits(account.overdraft_limit),
+        "overdraft_used": credits(Millicredits::new(-totals.overdraft_remaining.get())),
+        "grants": grant_lines,
+        "next_expiry": next_expiry,
+    })
+}
+
+/// The Account object, with its balance.
+pub fn account(account: &Account, balance: Value) -> Value {
+    json!({
+        "id": account.id,
+        "object": "account",
+        "name": account.name,
+        "overdraft_limit": credits(account.overdraft_limit),
+        "metadata": metadata(&account.metadata),
+        "created_at": instant(account.created_at),
+        "balance": balance,
+    })
+}
+
+pub fn grant(grant: &Grant) -> Value {
+    json!({
+        "id": grant.id,
+        "object": "grant",
+        "account_id": grant.account_id,
+        "amount": credits(grant.amount),
+        "remaining": credits(grant.remaining),
+        "reserved": credits(grant.reserved),
+        "source": grant.source.as_str(),
+        "priority": grant.priority,
+        "effective_at": instant(grant.effective_at),
+        "expires_at": optional_instant(grant.expires_at),
+        "status": grant.status().as_str(),
+        "description": grant.description,
+        "metadata": metadata(&grant.metadata),
+        "created_at": instant(grant.created_at),
+    })
+}
+
+fn attribution_fields(map: &mut Map<String, Value>, attribution: &tally_core::Attribution) {
+    insert_some(map, "product", &attribution.product);
+    insert_some(map, "member", &attribution.member);
+    insert_some(map, "model", &attribution.model);
+    insert_some(map, "action", &attribution.action);
+    insert_some(map, "quote_id", &attribution.quote_id);
+    if let Some(version) = attribution.rate_card_version {
+        map.insert("rate_card_version".into(), json!(version));
+    }
+}
+
+/// Merges the shell's opaque extra data (a JSON object: usage, lines, …) into `map`.
+fn extra_fields(map: &mut Map<String, Value>, extra: &Option<String>) {
+    if let Some(Value::Object(extra)) = extra
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+    {
+        for (key, value) in extra {
+            map.entry(key).or_insert(value);
+        }
+    }
+}
+
+pub fn hold(hold: &Hold) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(hold.id));
+    map.insert("object".into(), json!("hold"));
+    map.insert("account_id".into(), json!(hold.account_id));
+    map.insert("status".into(), json!(hold.status.as_str()));
+    map.insert("amount".into(), credits(hold.amount));
+    map.insert("captured".into(), credits(hold.captured));
+    map.insert("released".into(), credits(hold.released));
+    map.insert("expires_at".into(), instant(hold.expires_at));
+    map.insert("created_at".into(), instant(hold.created_at));
+    map.insert("resolved_at".into(), optional_instant(hold.resolved_at));
+    map.insert("description".into(), json!(hold.description));
+    map.insert("metadata".into(), metadata(&hold.metadata));
+    attribution_fields(&mut map, &hold.attribution);
+    extra_fields(&mut map, &hold.extra);
+    Value::Object(map)
+}
+
+pub fn charge(charge: &Charge) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(charge.id));
+    map.insert("object".into(), json!("charge"));
+    map.insert("account_id".into(), json!(charge.account_id));
+    map.insert("amount".into(), credits(charge.amount));
+    let drawn: Vec<Value> = charge
+        .drawn
+        .iter()
+        .map(|(grant_id, amount)| json!({"grant_id": grant_id, "amount": credits(*amount)}))
+        .collect();
+    map.insert("drawn".into(), Value::Array(drawn));
+    map.insert("overdraft".into(), credits(charge.overdraft));
+    map.insert("available_after".into(), credits(charge.available_after));
+    map.insert("description".into(), json!(charge.description));
+    map.insert("metadata".into(), metadata(&charge.metadata));
+    map.insert("created_at".into(), instant(charge.created_at));
+    attribution_fields(&mut map, &charge.attribution);
+    extra_fields(&mut map, &charge.extra);
+    Value::Object(map)
+}
+
+pub fn entry(entry: &Entry) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(entry.id));
+    map.insert("object".into(), json!("entry"));
+    map.insert("account_id".into(), json!(entry.account_id));
+    map.insert("type".into(), json!(entry.kind.as_str()));
+    map.insert("amount".into(), credits(entry.amount));
+    map.insert("held".into(), credits(entry.held));
+    insert_some(&mut map, "grant_id", &entry.grant_id);
+    insert_some(&mut map, "hold_id", &entry.hold_id);
+    insert_some(&mut map, "charge_id", &entry.charge_id);
+    attribution_fields(&mut map, &entry.attribution);
+    insert_some(&mut map, "description", &entry.description);
+    let grants: Vec<Value> = entry
+        .postings
+        .iter()
+        .filter_map(|posting| {
+            posting.line.grant_id().map(|grant_id| {
+                json!({
+                    "grant_id": grant_id,
+                    "remaining": credits(posting.remaining_delta),
+                    "reserved": credits(posting.reserved_delta),
+                })
+            })
+        })
+        .collect();
+    if grants.len() > 1 {
+        map.insert("grants".into(), Value::Array(grants));
+    }
+    map.insert("created_at".into(), instant(entry.created_at));
+    Value::Object(map)
+}
+
+/// A list page.
+pub fn list(data: Vec<Value>, has_more: bool) -> Value {
+    json!({"object": "list", "data": data, "has_more": has_more})
+}
+
+/// An API key; the secret only when it was just created.
+pub fn api_key(record: &tally_store::ApiKeyRecord, secret: Option<&str>) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(record.id));
+    map.insert("object".into(), json!("api_key"));
+    if let Some(secret) = secret {
+        map.insert("key".into(), json!(secret));
+    }
+    map.insert("account_id".into(), json!(record.account_id));
+    map.insert("created_at".into(), instant(record.created_at));
+    map.insert("last_used_at".into(), optional_instant(record.last_used_at));
+    map.insert("revoked_at".into(), optional_instant(record.revoked_at));
+    Value::Object(map)
+}

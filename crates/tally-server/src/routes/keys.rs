@@ -1,0 +1,63 @@
+//! Account keys: created once (the secret is shown only then), listed without it, revoked.
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+
+use crate::app::{AppState, json_response};
+use crate::auth::{Principal, hash_key, new_account_key};
+use crate::engine::Command;
+use crate::error::ApiError;
+use crate::json::Fields;
+use crate::render;
+
+pub async fn create_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    let (value, idempotency) = state
+        .read_body(&principal, &method, uri.path(), &headers, body)
+        .await?;
+    Fields::new(value)?.finish()?;
+    let secret = new_account_key();
+    let command = Command::CreateApiKey {
+        account_id,
+        key_hash: hash_key(&secret),
+        secret,
+    };
+    Ok(state.submit(command, idempotency).await)
+}
+
+pub async fn list_keys(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    state
+        .store
+        .account(&account_id)?
+        .ok_or(ApiError::NotFound { what: "account" })?;
+    let keys = state.store.api_keys(&account_id)?;
+    let data = keys.iter().map(|key| render::api_key(key, None)).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        render::list(data, false).to_string(),
+    ))
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(key_id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    Ok(state.submit(Command::RevokeApiKey { key_id }, None).await)
+}

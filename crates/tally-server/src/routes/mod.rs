@@ -1,0 +1,126 @@
+//! The routes of API.md. [`ROUTES`] is the one table of them: it builds the router, the
+//! OpenAPI document, and the tests that walk every route with every kind of key.
+
+pub mod accounts;
+pub mod debits;
+pub mod keys;
+pub mod ops;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::routing::{MethodRouter, delete, get, post};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use tally_store::PageRequest;
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No key needed.
+    Public,
+    /// Admin keys only; account keys get 403.
+    Admin,
+    /// Admin keys, and account keys on their own account (others: 404).
+    Account,
+}
+
+/// One route: method, path (axum syntax), who may call it, and what it does.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub summary: &'static str,
+}
+
+macro_rules! routes {
+    ($($method:literal $path:literal $access:ident $summary:literal => $handler:expr;)*) => {
+        /// Every route, in the order of API.md.
+        pub const ROUTES: &[Route] = &[
+            $(Route { method: $method, path: $path, access: Access::$access, summary: $summary },)*
+        ];
+
+        /// The router for [`ROUTES`].
+        pub fn router() -> Router<AppState> {
+            let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+            $(
+                let handler: MethodRouter<AppState> = $handler;
+                match by_path.iter_mut().find(|(path, _)| *path == $path) {
+                    Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
+                    None => by_path.push(($path, handler)),
+                }
+            )*
+            by_path.into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+        }
+    };
+}
+
+routes! {
+    "POST" "/v1/accounts" Admin "Create an account" => post(accounts::create_account);
+    "GET" "/v1/accounts" Admin "List accounts" => get(accounts::list_accounts);
+    "GET" "/v1/accounts/{id}" Account "Get an account with its balance" => get(accounts::get_account);
+    "GET" "/v1/accounts/{id}/balance" Account "Get an account's balance" => get(accounts::get_balance);
+    "POST" "/v1/accounts/{id}/grants" Admin "Grant credits" => post(accounts::create_grant);
+    "GET" "/v1/accounts/{id}/grants" Account "List an account's grants" => get(accounts::list_grants);
+    "GET" "/v1/grants/{id}" Account "Get a grant" => get(accounts::get_grant);
+    "POST" "/v1/grants/{id}/void" Admin "Void a grant" => post(accounts::void_grant);
+    "POST" "/v1/accounts/{id}/charges" Account "Charge credits" => post(debits::create_charge);
+    "GET" "/v1/charges/{id}" Account "Get a charge" => get(debits::get_charge);
+    "POST" "/v1/accounts/{id}/holds" Account "Hold credits" => post(debits::create_hold);
+    "GET" "/v1/holds/{id}" Account "Get a hold" => get(debits::get_hold);
+    "POST" "/v1/holds/{id}/capture" Account "Capture a hold" => post(debits::capture_hold);
+    "POST" "/v1/holds/{id}/void" Account "Void a hold" => post(debits::void_hold);
+    "GET" "/v1/accounts/{id}/entries" Account "List ledger entries" => get(accounts::list_entries);
+    "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" => post(keys::create_key);
+    "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
+    "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);
+    "GET" "/v1/clock" Admin "Read the test clock" => get(ops::get_clock);
+    "POST" "/v1/clock" Admin "Move the test clock" => post(ops::move_clock);
+    "GET" "/healthz" Public "The process is up" => get(ops::healthz);
+    "GET" "/readyz" Public "The store is reachable" => get(ops::readyz);
+    "GET" "/metrics" Public "Prometheus metrics" => get(ops::metrics);
+    "GET" "/openapi.json" Public "This API's OpenAPI 3.1 document" => get(ops::openapi);
+}
+
+/// The most items a list page may hold.
+pub const PAGE_ITEMS_MAX: usize = 1000;
+
+/// The items a list page holds by default.
+pub const PAGE_ITEMS_DEFAULT: usize = 100;
+
+/// Reads `limit` and `starting_after` from a query.
+pub fn page_request(query: &HashMap<String, String>) -> Result<PageRequest, ApiError> {
+    let limit = match query.get("limit") {
+        None => PAGE_ITEMS_DEFAULT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=PAGE_ITEMS_MAX).contains(limit))
+            .ok_or_else(|| {
+                ApiError::invalid_request(
+                    "limit",
+                    format!("limit must be from 1 to {PAGE_ITEMS_MAX}"),
+                )
+            })?,
+    };
+    let starting_after = query
+        .get("starting_after")
+        .filter(|id| !id.is_empty())
+        .cloned();
+    Ok(PageRequest {
+        limit,
+        starting_after,
+    })
+}
+
+/// Refuses query parameters a route does not know.
+pub fn known_query(query: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match query.keys().find(|key| !known.contains(&key.as_str())) {
+        None => Ok(()),
+        Some(key) => Err(ApiError::invalid_request(
+            key,
+            format!("unknown query parameter `{key}`"),
+        )),
+    }
+}

@@ -1,0 +1,213 @@
+//! Operations: health, readiness, Prometheus metrics, the OpenAPI document, the test clock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::{Access, ROUTES};
+use crate::app::{AppState, json_response};
+use crate::auth::Principal;
+use crate::engine::Command;
+use crate::error::ApiError;
+use crate::json::Fields;
+use crate::render;
+
+/// Request counts and latencies by route and status.
+#[derive(Default)]
+pub struct HttpMetrics {
+    by_route: Mutex<HashMap<(String, String, u16), (u64, u64)>>,
+}
+
+impl HttpMetrics {
+    pub fn record(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
+        let mut by_route = self.by_route.lock().expect("metrics: poisoned");
+        let slot = by_route
+            .entry((method.to_string(), route.to_string(), status.as_u16()))
+            .or_default();
+        slot.0 += 1;
+        slot.1 += elapsed.as_micros() as u64;
+    }
+}
+
+pub async fn healthz() -> Response {
+    json_response(StatusCode::OK, json!({"status": "ok"}).to_string())
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let engine_healthy = state.engine.metrics.healthy.load(Ordering::SeqCst);
+    match state.store.ping() {
+        Ok(()) if engine_healthy => {
+            json_response(StatusCode::OK, json!({"status": "ready"}).to_string())
+        }
+        Ok(()) => ApiError::Unavailable {
+            detail: "the ledger engine is recovering".into(),
+        }
+        .into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = String::new();
+    let engine = &state.engine.metrics;
+    let _ = writeln!(text, "# TYPE tally_engine_batches_total counter");
+    let _ = writeln!(
+        text,
+        "tally_engine_batches_total {}",
+        engine.batches.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(text, "# TYPE tally_engine_commands_total counter");
+    let _ = writeln!(
+        text,
+        "tally_engine_commands_total {}",
+        engine.commands.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(text, "# TYPE tally_engine_commit_failures_total counter");
+    let _ = writeln!(
+        text,
+        "tally_engine_commit_failures_total {}",
+        engine.commit_failures.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(text, "# TYPE tally_engine_commit_seconds_total counter");
+    let micros = engine.commit_micros_total.load(Ordering::Relaxed);
+    let _ = writeln!(
+        text,
+        "tally_engine_commit_seconds_total {}.{:06}",
+        micros / 1_000_000,
+        micros % 1_000_000
+    );
+    let by_route = state
+        .metrics
+        .by_route
+        .lock()
+        .expect("metrics: poisoned")
+        .clone();
+    let sorted: BTreeMap<_, _> = by_route.into_iter().collect();
+    let _ = writeln!(text, "# TYPE tally_http_requests_total counter");
+    for ((method, route, status), (count, _)) in &sorted {
+        let _ = writeln!(
+            text,
+            "tally_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
+        );
+    }
+    let _ = writeln!(text, "# TYPE tally_http_request_seconds_total counter");
+    for ((method, route, status), (_, micros)) in &sorted {
+        let _ = writeln!(
+            text,
+            "tally_http_request_seconds_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}.{:06}",
+            micros / 1_000_000,
+            micros % 1_000_000
+        );
+    }
+    let mut response = (StatusCode::OK, text).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+/// The OpenAPI 3.1 document, generated from the route table.
+pub fn openapi_document() -> Value {
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    for route in ROUTES {
+        let mut operation = Map::new();
+        operation.insert("summary".into(), json!(route.summary));
+        operation.insert(
+            "x-access".into(),
+            json!(format!("{:?}", route.access).to_lowercase()),
+        );
+        if route.access != Access::Public {
+            operation.insert("security".into(), json!([{"bearer": []}]));
+        }
+        let parameters: Vec<Value> = route
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !parameters.is_empty() {
+            operation.insert("parameters".into(), Value::Array(parameters));
+        }
+        operation.insert(
+            "responses".into(),
+            json!({
+                "200": {"description": "OK"},
+                "default": {"description": "An RFC 9457 problem", "content": {"application/problem+json": {}}}
+            }),
+        );
+        paths
+            .entry(route.path)
+            .or_default()
+            .insert(route.method.to_lowercase(), Value::Object(operation));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Tally", "version": env!("CARGO_PKG_VERSION"), "description": "The credits engine of an AI platform."},
+        "servers": [{"url": "/"}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    })
+}
+
+pub async fn openapi() -> Response {
+    json_response(StatusCode::OK, openapi_document().to_string())
+}
+
+pub async fn get_clock(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    let clock = state
+        .test_clock
+        .as_ref()
+        .ok_or(ApiError::NotFound { what: "route" })?;
+    use tally_core::Clock as _;
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"now": render::instant(clock.now())}).to_string(),
+    ))
+}
+
+pub async fn move_clock(
+    State(state): State<AppState>,
+    principal: Principal,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    let clock = state
+        .test_clock
+        .clone()
+        .ok_or(ApiError::NotFound { what: "route" })?;
+    let (value, _) = state
+        .read_body(&principal, &method, uri.path(), &headers, body)
+        .await?;
+    let mut fields = Fields::new(value)?;
+    let advance_seconds = fields.integer("advance_seconds", 0, 100 * 366 * 86_400)?;
+    let now = fields.timestamp("now")?;
+    fields.finish()?;
+    use tally_core::Clock as _;
+    let to = match (advance_seconds, now) {
+        (Some(seconds), None) => clock.now().plus_seconds(seconds),
+        (None, Some(now)) => now,
+        _ => {
+            return Err(ApiError::invalid_request(
+                "advance_seconds",
+                "send exactly one of `advance_seconds` and `now`",
+            ));
+        }
+    };
+    Ok(state.submit(Command::MoveClock { to }, None).await)
+}

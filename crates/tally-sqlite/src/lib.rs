@@ -1,0 +1,767 @@
+//! The embedded SQLite backend, Tally's default store.
+//!
+//! One writer connection (used only by the ledger engine, so SQLite never sees two writers)
+//! and a small pool of reader connections. WAL mode with `synchronous=FULL`: a commit is on
+//! disk when `commit` returns. Migrations are embedded and applied in order at open.
+
+mod codec;
+mod verify;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use tally_core::{
+    Account, AccountState, AccountTotals, Attribution, Charge, Entry, EntryKind, Grant,
+    GrantLifecycle, GrantSource, GrantStatus, Hold, HoldStatus, Millicredits, Timestamp,
+};
+use tally_store::{
+    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
+    PageRequest, Store, StoreError, VerifyReport,
+};
+
+/// The migrations, in order. Never edit an applied one; add a new one.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_ledger.sql"))];
+
+/// How many idle reader connections are kept.
+const READER_CONNECTIONS_IDLE_MAX: usize = 16;
+
+/// The embedded store.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn unavailable(error: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating when needed) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = Connection::open(&path).map_err(unavailable)?;
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(unavailable)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with_reader<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let idle = self
+            .readers
+            .lock()
+            .expect("sqlite: reader pool poisoned")
+            .pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let connection = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(unavailable)?;
+                connection
+                    .busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(unavailable)?;
+                connection
+            }
+        };
+        let result = read(&connection).map_err(unavailable);
+        let mut readers = self.readers.lock().expect("sqlite: reader pool poisoned");
+        if readers.len() < READER_CONNECTIONS_IDLE_MAX {
+            readers.push(connection);
+        }
+        result
+    }
+
+    fn page<T>(
+        &self,
+        table: &str,
+        account_id: Option<&str>,
+        extra_where: &str,
+        extra_params: Vec<Box<dyn rusqlite::ToSql>>,
+        page: &PageRequest,
+        map: fn(&Row) -> Result<T, rusqlite::Error>,
+    ) -> Result<Page<T>, PageError> {
+        let limit = page.limit;
+        let starting_after = page.starting_after.clone();
+        let account_id = account_id.map(str::to_string);
+        let table = table.to_string();
+        let extra_where = extra_where.to_string();
+        let result = self.with_reader(move |connection| {
+            let cursor_seq: Option<i64> = match &starting_after {
+                None => None,
+                Some(id) => {
+                    let sql = format!("SELECT seq FROM {table} WHERE id = ?1");
+                    let seq = connection
+                        .query_row(&sql, [id], |row| row.get(0))
+                        .optional()?;
+                    match seq {
+                        Some(seq) => Some(seq),
+                        None => return Ok(None),
+                    }
+                }
+            };
+            let mut sql = format!("SELECT * FROM {table} WHERE 1 = 1");
+            let mut values: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+            if let Some(account_id) = account_id {
+                values.push(Box::new(account_id));
+                sql.push_str(&format!(" AND account_id = ?{}", values.len()));
+            }
+            if let Some(seq) = cursor_seq {
+                values.push(Box::new(seq));
+                sql.push_str(&format!(" AND seq < ?{}", values.len()));
+            }
+            let base = values.len();
+            sql.push_str(&extra_where);
+            for (offset, value) in extra_params.into_iter().enumerate() {
+                sql = sql.replace(
+                    &format!("?{{{offset}}}"),
+                    &format!("?{}", base + offset + 1),
+                );
+                values.push(value);
+            }
+            values.push(Box::new((limit + 1) as i64));
+            sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", values.len()));
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement.query_map(
+                rusqlite::params_from_iter(values.iter().map(|value| value.as_ref())),
+                map,
+            )?;
+            let mut data = rows.collect::<Result<Vec<T>, _>>()?;
+            let has_more = data.len() > limit;
+            data.truncate(limit);
+            Ok(Some(Page { data, has_more }))
+        })?;
+        result.ok_or(PageError::UnknownCursor)
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;",
+        )
+        .map_err(unavailable)?;
+    let applied: i64 = connection
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(unavailable)?;
+    for (version, sql) in MIGRATIONS {
+        if *version <= applied {
+            continue;
+        }
+        let transaction = connection.transaction().map_err(unavailable)?;
+        transaction.execute_batch(sql).map_err(unavailable)?;
+        transaction
+            .execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())",
+                [version],
+            )
+            .map_err(unavailable)?;
+        transaction.commit().map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn timestamp(micros: i64) -> Timestamp {
+    Timestamp::from_micros(micros)
+}
+
+fn millicredits(row: &Row, column: &str) -> Result<Millicredits, rusqlite::Error> {
+    Ok(Millicredits::new(row.get(column)?))
+}
+
+fn bad_column(column: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("sqlite: unexpected {column} {value:?}").into(),
+    )
+}
+
+fn account_row(row: &Row) -> Result<AccountRow, rusqlite::Error> {
+    Ok(AccountRow {
+        account: Account {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            overdraft_limit: millicredits(row, "overdraft_limit")?,
+            metadata: row.get("metadata")?,
+            created_at: timestamp(row.get("created_at")?),
+        },
+        totals: AccountTotals {
+            posted: millicredits(row, "posted")?,
+            held: millicredits(row, "held")?,
+            overdraft_remaining: millicredits(row, "overdraft_remaining")?,
+            overdraft_reserved: millicredits(row, "overdraft_reserved")?,
+        },
+    })
+}
+
+fn grant_row(row: &Row) -> Result<Grant, rusqlite::Error> {
+    let source: String = row.get("source")?;
+    let lifecycle: String = row.get("lifecycle")?;
+    Ok(Grant {
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        amount: millicredits(row, "amount")?,
+        remaining: millicredits(row, "remaining")?,
+        reserved: millicredits(row, "reserved")?,
+        source: GrantSource::parse(&source).ok_or_else(|| bad_column("source", &source))?,
+        priority: row.get("priority")?,
+        effective_at: timestamp(row.get("effective_at")?),
+        expires_at: row.get::<_, Option<i64>>("expires_at")?.map(timestamp),
+        lifecycle: GrantLifecycle::parse(&lifecycle)
+            .ok_or_else(|| bad_column("lifecycle", &lifecycle))?,
+        ordinal: row.get("ordinal")?,
+        created_at: timestamp(row.get("created_at")?),
+        description: row.get("description")?,
+        metadata: row.get("metadata")?,
+    })
+}
+
+fn attribution(row: &Row) -> Result<Attribution, rusqlite::Error> {
+    Ok(Attribution {
+        product: row.get("product")?,
+        member: row.get("member")?,
+        model: row.get("model")?,
+        action: row.get("action")?,
+        rate_card_version: row.get("rate_card_version")?,
+        quote_id: row.get("quote_id")?,
+    })
+}
+
+fn hold_row(row: &Row) -> Result<Hold, rusqlite::Error> {
+    let status: String = row.get("status")?;
+    let reservations: String = row.get("reservations")?;
+    Ok(Hold {
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        status: HoldStatus::parse(&status).ok_or_else(|| bad_column("status", &status))?,
+        amount: millicredits(row, "amount")?,
+        captured: millicredits(row, "captured")?,
+        released: millicredits(row, "released")?,
+        expires_at: timestamp(row.get("expires_at")?),
+        created_at: timestamp(row.get("created_at")?),
+        resolved_at: row.get::<_, Option<i64>>("resolved_at")?.map(timestamp),
+        attribution: attribution(row)?,
+        description: row.get("description")?,
+        metadata: row.get("metadata")?,
+        reservations: codec::decode_reservations(&reservations)
+            .ok_or_else(|| bad_column("reservations", &reservations))?,
+        extra: row.get("extra")?,
+    })
+}
+
+fn charge_row(row: &Row) -> Result<Charge, rusqlite::Error> {
+    let drawn: String = row.get("drawn")?;
+    Ok(Charge {
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        amount: millicredits(row, "amount")?,
+        drawn: codec::decode_drawn(&drawn).ok_or_else(|| bad_column("drawn", &drawn))?,
+        overdraft: millicredits(row, "overdraft")?,
+        available_after: millicredits(row, "available_after")?,
+        attribution: attribution(row)?,
+        description: row.get("description")?,
+        metadata: row.get("metadata")?,
+        created_at: timestamp(row.get("created_at")?),
+        extra: row.get("extra")?,
+    })
+}
+
+fn entry_row(row: &Row) -> Result<Entry, rusqlite::Error> {
+    let kind: String = row.get("type")?;
+    let postings: String = row.get("postings")?;
+    Ok(Entry {
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        kind: EntryKind::parse(&kind).ok_or_else(|| bad_column("type", &kind))?,
+        amount: millicredits(row, "amount")?,
+        held: millicredits(row, "held")?,
+        grant_id: row.get("grant_id")?,
+        hold_id: row.get("hold_id")?,
+        charge_id: row.get("charge_id")?,
+        attribution: attribution(row)?,
+        description: row.get("description")?,
+        created_at: timestamp(row.get("created_at")?),
+        postings: codec::decode_postings(&postings)
+            .ok_or_else(|| bad_column("postings", &postings))?,
+    })
+}
+
+fn api_key_row(row: &Row) -> Result<ApiKeyRecord, rusqlite::Error> {
+    Ok(ApiKeyRecord {
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        key_hash: row.get("key_hash")?,
+        created_at: timestamp(row.get("created_at")?),
+        last_used_at: row.get::<_, Option<i64>>("last_used_at")?.map(timestamp),
+        revoked_at: row.get::<_, Option<i64>>("revoked_at")?.map(timestamp),
+    })
+}
+
+fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
+    let transaction =
+        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut insert_account = transaction.prepare_cached(
+            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held,
+                 overdraft_remaining, overdraft_reserved)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0)",
+        )?;
+        for account in &batch.new_accounts {
+            insert_account.execute(params![
+                account.id,
+                account.name,
+                account.overdraft_limit.get(),
+                account.metadata,
+                account.created_at.as_micros(),
+            ])?;
+        }
+        let mut upsert_grant = transaction.prepare_cached(
+            "INSERT INTO grants (id, account_id, amount, remaining, reserved, source, priority,
+                 effective_at, expires_at, lifecycle, ordinal, created_at, description, metadata)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining,
+                 reserved = excluded.reserved, lifecycle = excluded.lifecycle",
+        )?;
+        for grant in &batch.effects.grants {
+            upsert_grant.execute(params![
+                grant.id,
+                grant.account_id,
+                grant.amount.get(),
+                grant.remaining.get(),
+                grant.reserved.get(),
+                grant.source.as_str(),
+                grant.priority,
+                grant.effective_at.as_micros(),
+                grant.expires_at.map(Timestamp::as_micros),
+                grant.lifecycle.as_str(),
+                grant.ordinal,
+                grant.created_at.as_micros(),
+                grant.description,
+                grant.metadata,
+            ])?;
+        }
+        let mut upsert_hold = transaction.prepare_cached(
+            "INSERT INTO holds (id, account_id, status, amount, captured, released, expires_at,
+                 created_at, resolved_at, product, member, model, action, rate_card_version,
+                 quote_id, description, metadata, reservations, extra)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+                 captured = excluded.captured, released = excluded.released,
+                 resolved_at = excluded.resolved_at, reservations = excluded.reservations,
+                 extra = excluded.extra",
+        )?;
+        for hold in &batch.effects.holds {
+            let attribution = &hold.attribution;
+            upsert_hold.execute(params![
+                hold.id,
+                hold.account_id,
+                hold.status.as_str(),
+                hold.amount.get(),
+                hold.captured.get(),
+                hold.released.get(),
+                hold.expires_at.as_micros(),
+                hold.created_at.as_micros(),
+                hold.resolved_at.map(Timestamp::as_micros),
+                attribution.product,
+                attribution.member,
+                attribution.model,
+                attribution.action,
+                attribution.rate_card_version,
+                attribution.quote_id,
+                hold.description,
+                hold.metadata,
+                codec::encode_reservations(&hold.reservations),
+                hold.extra,
+            ])?;
+        }
+        let mut insert_charge = transaction.prepare_cached(
+            "INSERT INTO charges (id, account_id, amount, drawn, overdraft, available_after,
+                 product, member, model, action, rate_card_version, quote_id, description,
+                 metadata, extra, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )?;
+        for charge in &batch.effects.charges {
+            let attribution = &charge.attribution;
+            insert_charge.execute(params![
+                charge.id,
+                charge.account_id,
+                charge.amount.get(),
+                codec::encode_drawn(&charge.drawn),
+                charge.overdraft.get(),
+                charge.available_after.get(),
+                attribution.product,
+                attribution.member,
+                attribution.model,
+                attribution.action,
+                attribution.rate_card_version,
+                attribution.quote_id,
+                charge.description,
+                charge.metadata,
+                charge.extra,
+                charge.created_at.as_micros(),
+            ])?;
+        }
+        let mut insert_entry = transaction.prepare_cached(
+            "INSERT INTO entries (id, account_id, type, amount, held, grant_id, hold_id,
+                 charge_id, product, member, model, action, rate_card_version, quote_id,
+                 description, created_at, postings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?;
+        for entry in &batch.effects.entries {
+            let attribution = &entry.attribution;
+            insert_entry.execute(params![
+                entry.id,
+                entry.account_id,
+                entry.kind.as_str(),
+                entry.amount.get(),
+                entry.held.get(),
+                entry.grant_id,
+                entry.hold_id,
+                entry.charge_id,
+                attribution.product,
+                attribution.member,
+                attribution.model,
+                attribution.action,
+                attribution.rate_card_version,
+                attribution.quote_id,
+                entry.description,
+                entry.created_at.as_micros(),
+                codec::encode_postings(&entry.postings),
+            ])?;
+        }
+        let mut update_totals = transaction.prepare_cached(
+            "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
+                 overdraft_reserved = ?5 WHERE id = ?1",
+        )?;
+        for (account_id, totals) in &batch.account_totals {
+            update_totals.execute(params![
+                account_id,
+                totals.posted.get(),
+                totals.held.get(),
+                totals.overdraft_remaining.get(),
+                totals.overdraft_reserved.get(),
+            ])?;
+        }
+        let mut insert_idempotency = transaction.prepare_cached(
+            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for record in &batch.idempotency {
+            insert_idempotency.execute(params![
+                record.scope,
+                record.key,
+                record.request_hash,
+                record.status,
+                record.body,
+                record.created_at.as_micros(),
+            ])?;
+        }
+        let mut insert_key = transaction.prepare_cached(
+            "INSERT INTO api_keys (id, account_id, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for key in &batch.new_api_keys {
+            insert_key.execute(params![
+                key.id,
+                key.account_id,
+                key.key_hash,
+                key.created_at.as_micros()
+            ])?;
+        }
+        let mut revoke_key = transaction.prepare_cached(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )?;
+        for (key_id, at) in &batch.revoked_api_keys {
+            revoke_key.execute(params![key_id, at.as_micros()])?;
+        }
+        let mut upsert_meta = transaction.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?;
+        let mut touch_key =
+            transaction.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
+        for (key_id, at) in &batch.touched_api_keys {
+            touch_key.execute(params![key_id, at.as_micros()])?;
+        }
+        for (key, value) in &batch.meta {
+            upsert_meta.execute(params![key, value])?;
+        }
+    }
+    transaction.commit()
+}
+
+impl Store for SqliteStore {
+    fn load_states(&self) -> Result<Vec<AccountState>, StoreError> {
+        let connection = self.writer.lock().expect("sqlite: writer poisoned");
+        let read = || -> Result<_, rusqlite::Error> {
+            let mut statement = connection.prepare("SELECT * FROM accounts ORDER BY seq")?;
+            let accounts = statement
+                .query_map([], account_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = connection.prepare(
+                "SELECT * FROM grants WHERE lifecycle = 'pending'
+                     OR (lifecycle = 'active' AND remaining > 0) OR reserved > 0",
+            )?;
+            let grants = statement
+                .query_map([], grant_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement =
+                connection.prepare("SELECT * FROM holds WHERE status = 'pending'")?;
+            let holds = statement
+                .query_map([], hold_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((accounts, grants, holds))
+        };
+        let (accounts, grants, holds) = read().map_err(unavailable)?;
+        let mut grants_by_account: HashMap<String, Vec<Grant>> = HashMap::new();
+        for grant in grants {
+            grants_by_account
+                .entry(grant.account_id.clone())
+                .or_default()
+                .push(grant);
+        }
+        let mut holds_by_account: HashMap<String, Vec<Hold>> = HashMap::new();
+        for hold in holds {
+            holds_by_account
+                .entry(hold.account_id.clone())
+                .or_default()
+                .push(hold);
+        }
+        accounts
+            .into_iter()
+            .map(|row| {
+                let grants = grants_by_account
+                    .remove(&row.account.id)
+                    .unwrap_or_default();
+                let holds = holds_by_account.remove(&row.account.id).unwrap_or_default();
+                AccountState::restore(row.account, row.totals, grants, holds).map_err(corrupt)
+            })
+            .collect()
+    }
+
+    fn max_grant_ordinal(&self) -> Result<i64, StoreError> {
+        let connection = self.writer.lock().expect("sqlite: writer poisoned");
+        connection
+            .query_row("SELECT COALESCE(MAX(ordinal), 0) FROM grants", [], |row| {
+                row.get(0)
+            })
+            .map_err(unavailable)
+    }
+
+    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
+        let mut connection = self.writer.lock().expect("sqlite: writer poisoned");
+        write_batch(&mut connection, batch).map_err(unavailable)
+    }
+
+    fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let connection = self.writer.lock().expect("sqlite: writer poisoned");
+        let mut statement = connection
+            .prepare_cached("SELECT * FROM idempotency WHERE scope = ?1 AND key = ?2")
+            .map_err(unavailable)?;
+        statement
+            .query_row([scope, key], |row| {
+                Ok(IdempotencyRecord {
+                    scope: row.get("scope")?,
+                    key: row.get("key")?,
+                    request_hash: row.get("request_hash")?,
+                    status: row.get("status")?,
+                    body: row.get("body")?,
+                    created_at: timestamp(row.get("created_at")?),
+                })
+            })
+            .optional()
+            .map_err(unavailable)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        self.with_reader(move |connection| {
+            connection
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                    row.get(0)
+                })
+                .optional()
+        })
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.with_reader(|connection| connection.query_row("SELECT 1", [], |_| Ok(())))
+    }
+
+    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM accounts WHERE id = ?1")?
+                .query_row([id], account_row)
+                .optional()
+        })
+    }
+
+    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
+        self.page("accounts", None, "", Vec::new(), page, account_row)
+    }
+
+    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
+        self.with_reader(|connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT * FROM grants WHERE account_id = ?1
+                     AND ((lifecycle = 'active' AND remaining > 0) OR reserved > 0)",
+            )?;
+            let mut grants = statement
+                .query_map([account_id], grant_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            grants.sort_by_key(Grant::spend_key);
+            Ok(grants)
+        })
+    }
+
+    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM grants WHERE id = ?1")?
+                .query_row([id], grant_row)
+                .optional()
+        })
+    }
+
+    fn grants(
+        &self,
+        account_id: &str,
+        status: Option<GrantStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Grant>, PageError> {
+        let condition = match status {
+            None => "",
+            Some(GrantStatus::Pending) => " AND lifecycle = 'pending'",
+            Some(GrantStatus::Active) => " AND lifecycle = 'active' AND remaining > 0",
+            Some(GrantStatus::Depleted) => " AND lifecycle = 'active' AND remaining = 0",
+            Some(GrantStatus::Expired) => " AND lifecycle = 'expired'",
+            Some(GrantStatus::Voided) => " AND lifecycle = 'voided'",
+        };
+        self.page(
+            "grants",
+            Some(account_id),
+            condition,
+            Vec::new(),
+            page,
+            grant_row,
+        )
+    }
+
+    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM holds WHERE id = ?1")?
+                .query_row([id], hold_row)
+                .optional()
+        })
+    }
+
+    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM charges WHERE id = ?1")?
+                .query_row([id], charge_row)
+                .optional()
+        })
+    }
+
+    fn entries(
+        &self,
+        account_id: &str,
+        filter: &EntryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Entry>, PageError> {
+        let mut condition = String::new();
+        let mut values: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        if let Some(kind) = filter.kind {
+            condition.push_str(&format!(" AND type = ?{{{}}}", values.len()));
+            values.push(Box::new(kind.as_str().to_string()));
+        }
+        if let Some(product) = &filter.product {
+            condition.push_str(&format!(" AND product = ?{{{}}}", values.len()));
+            values.push(Box::new(product.clone()));
+        }
+        if let Some(from) = filter.from {
+            condition.push_str(&format!(" AND created_at >= ?{{{}}}", values.len()));
+            values.push(Box::new(from.as_micros()));
+        }
+        if let Some(to) = filter.to {
+            condition.push_str(&format!(" AND created_at < ?{{{}}}", values.len()));
+            values.push(Box::new(to.as_micros()));
+        }
+        self.page(
+            "entries",
+            Some(account_id),
+            &condition,
+            values,
+            page,
+            entry_row,
+        )
+    }
+
+    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM api_keys WHERE key_hash = ?1")?
+                .query_row([key_hash], api_key_row)
+                .optional()
+        })
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM api_keys WHERE id = ?1")?
+                .query_row([id], api_key_row)
+                .optional()
+        })
+    }
+
+    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.with_reader(|connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT * FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL
+                 ORDER BY seq DESC",
+            )?;
+            statement.query_map([account_id], api_key_row)?.collect()
+        })
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.with_reader(verify::verify)
+    }
+}

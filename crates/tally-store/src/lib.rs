@@ -1,0 +1,167 @@
+//! The storage seam: what a batch writes, what the API reads, and the trait every backend
+//! (embedded SQLite now, PostgreSQL later) implements.
+//!
+//! Backends persist; they never decide. The engine applies commands with the core and hands
+//! the resulting [`BatchWrite`] to [`Store::commit`], which writes it in one transaction.
+
+use tally_core::{
+    Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
+    Hold, Timestamp,
+};
+
+/// Why the store failed. Every variant is the store's problem, not the user's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: the database cannot be reached or failed: {0}")]
+    Unavailable(String),
+    #[error("store: stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// A stored response to an idempotent request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Whose key it is: `admin`, or `account:<id>`.
+    pub scope: String,
+    pub key: String,
+    /// A hash of the method, path and body of the original request.
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+/// An API key as stored (only the hash of the secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    /// `None` for an admin key.
+    pub account_id: Option<String>,
+    pub key_hash: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Everything one batch writes, in one transaction.
+#[derive(Clone, Debug, Default)]
+pub struct BatchWrite {
+    pub new_accounts: Vec<Account>,
+    /// The totals of every account the batch touched, as they are after it.
+    pub account_totals: Vec<(String, AccountTotals)>,
+    pub effects: Effects,
+    pub idempotency: Vec<IdempotencyRecord>,
+    pub new_api_keys: Vec<ApiKeyRecord>,
+    /// `(key id, revoked at)`.
+    pub revoked_api_keys: Vec<(String, Timestamp)>,
+    /// `(key id, last used at)`: bookkeeping, coalesced by the engine.
+    pub touched_api_keys: Vec<(String, Timestamp)>,
+    pub meta: Vec<(String, String)>,
+}
+
+impl BatchWrite {
+    pub fn is_empty(&self) -> bool {
+        self.new_accounts.is_empty()
+            && self.account_totals.is_empty()
+            && self.effects.entries.is_empty()
+            && self.effects.grants.is_empty()
+            && self.effects.holds.is_empty()
+            && self.effects.charges.is_empty()
+            && self.idempotency.is_empty()
+            && self.new_api_keys.is_empty()
+            && self.revoked_api_keys.is_empty()
+            && self.touched_api_keys.is_empty()
+            && self.meta.is_empty()
+    }
+}
+
+/// An account with its balance totals.
+#[derive(Clone, Debug)]
+pub struct AccountRow {
+    pub account: Account,
+    pub totals: AccountTotals,
+}
+
+/// A page request: newest first, after the item with id `starting_after`.
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub starting_after: Option<String>,
+}
+
+/// A page of results, newest first.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+/// Filters on the entries list.
+#[derive(Clone, Debug, Default)]
+pub struct EntryFilter {
+    pub kind: Option<EntryKind>,
+    pub product: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// Why a page could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("page: `starting_after` names no item of this list")]
+    UnknownCursor,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `tally verify` found.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyReport {
+    pub accounts: u64,
+    pub grants: u64,
+    pub entries: u64,
+    /// One line per difference, naming the account (and grant) it is on.
+    pub problems: Vec<String>,
+}
+
+/// A storage backend. Writer methods are called only by the engine; readers by anyone.
+pub trait Store: Send + Sync + 'static {
+    /// Every account's live state (the embedded engine keeps them all in memory).
+    fn load_states(&self) -> Result<Vec<AccountState>, StoreError>;
+    /// The largest grant ordinal given so far.
+    fn max_grant_ordinal(&self) -> Result<i64, StoreError>;
+    /// Writes a batch in one durable transaction.
+    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError>;
+
+    fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn ping(&self) -> Result<(), StoreError>;
+
+    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError>;
+    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError>;
+    /// The grants of an account that count in its balance (active, with credits remaining).
+    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError>;
+    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
+    fn grants(
+        &self,
+        account_id: &str,
+        status: Option<GrantStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Grant>, PageError>;
+    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError>;
+    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError>;
+    fn entries(
+        &self,
+        account_id: &str,
+        filter: &EntryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Entry>, PageError>;
+
+    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Recomputes every grant's remaining and reserved and every account's posted and held
+    /// from the entries, and checks conservation.
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+}
