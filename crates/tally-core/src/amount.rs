@@ -125,11 +125,11 @@ impl Decimal {
         let bytes = text.trim().as_bytes();
         let mut position = 0;
         let mut negative = false;
-        if let Some(&sign) = bytes.first() {
-            if sign == b'-' || sign == b'+' {
-                negative = sign == b'-';
-                position = 1;
-            }
+        if let Some(&sign) = bytes.first()
+            && (sign == b'-' || sign == b'+')
+        {
+            negative = sign == b'-';
+            position = 1;
         }
         let mut digits = String::new();
         let mut exponent: i64 = 0;

@@ -758,10 +758,10 @@ impl AccountState {
                 GrantLifecycle::Pending | GrantLifecycle::Active => {}
                 GrantLifecycle::Expired | GrantLifecycle::Voided => continue,
             }
-            if let Some(expires_at) = grant.expires_at {
-                if expires_at <= at {
-                    due.push((expires_at, DueItem::ExpireGrant(grant.id.clone())));
-                }
+            if let Some(expires_at) = grant.expires_at
+                && expires_at <= at
+            {
+                due.push((expires_at, DueItem::ExpireGrant(grant.id.clone())));
             }
         }
         for hold in self.holds.values() {
@@ -805,10 +805,10 @@ impl AccountState {
             return Err(Rejection::AmountNotPositive);
         }
         let effective_at = spec.effective_at.unwrap_or(at).max(at);
-        if let Some(expires_at) = spec.expires_at {
-            if expires_at <= effective_at {
-                return Err(Rejection::GrantWindowInvalid);
-            }
+        if let Some(expires_at) = spec.expires_at
+            && expires_at <= effective_at
+        {
+            return Err(Rejection::GrantWindowInvalid);
         }
         let total: i64 = self.grants.iter().map(|grant| grant.amount.get()).sum();
         if self.posted.checked_add(spec.amount).is_none()

@@ -18,7 +18,7 @@
 //! seeded simulation with a plain xorshift generator (printing the failing seed). Set
 //! `TALLY_SIM_SEED=<n>` to replay one seed of the simulation (`sim_one_seed_from_env`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use proptest::prelude::*;
@@ -460,6 +460,8 @@ struct LineSums {
     voided: i64,
 }
 
+/// What the entries and snapshots emitted so far add up to. Grants and holds are numbered in
+/// creation order (the model's numbering), registered as they are created.
 #[derive(Debug, Default)]
 struct Replay {
     entries_seen: usize,
@@ -468,16 +470,28 @@ struct Replay {
     charges_seen: usize,
     posted: i64,
     held: i64,
-    lines: HashMap<Line, LineSums>,
+    grant_index: HashMap<String, usize>,
+    hold_index: HashMap<String, usize>,
+    grant_lines: Vec<LineSums>,
+    overdraft: LineSums,
     last_entry_at: i64,
     /// The last snapshot of each grant and hold the store was given.
-    grant_snapshots: HashMap<String, Grant>,
-    hold_snapshots: HashMap<String, Hold>,
+    grant_snapshots: Vec<Option<Grant>>,
+    hold_snapshots: Vec<Option<Hold>>,
 }
 
 impl Replay {
-    fn line(&self, line: &Line) -> LineSums {
-        self.lines.get(line).copied().unwrap_or_default()
+    fn register_grant(&mut self, id: &str) {
+        self.grant_index
+            .insert(id.to_string(), self.grant_lines.len());
+        self.grant_lines.push(LineSums::default());
+        self.grant_snapshots.push(None);
+    }
+
+    fn register_hold(&mut self, id: &str) {
+        self.hold_index
+            .insert(id.to_string(), self.hold_snapshots.len());
+        self.hold_snapshots.push(None);
     }
 
     /// Folds in what `effects` gained since the last call, checking each entry's shape.
@@ -529,7 +543,10 @@ impl Replay {
             self.posted += amount;
             self.held += held;
             for posting in &entry.postings {
-                let sums = self.lines.entry(posting.line.clone()).or_default();
+                let sums = match &posting.line {
+                    Line::Overdraft => &mut self.overdraft,
+                    Line::Grant(id) => &mut self.grant_lines[self.grant_index[id]],
+                };
                 let delta = posting.remaining_delta.get();
                 sums.remaining += delta;
                 sums.reserved += posting.reserved_delta.get();
@@ -550,11 +567,11 @@ impl Replay {
         }
         self.entries_seen = effects.entries.len();
         for grant in &effects.grants[self.grants_seen..] {
-            self.grant_snapshots.insert(grant.id.clone(), grant.clone());
+            self.grant_snapshots[self.grant_index[&grant.id]] = Some(grant.clone());
         }
         self.grants_seen = effects.grants.len();
         for hold in &effects.holds[self.holds_seen..] {
-            self.hold_snapshots.insert(hold.id.clone(), hold.clone());
+            self.hold_snapshots[self.hold_index[&hold.id]] = Some(hold.clone());
         }
         self.holds_seen = effects.holds.len();
         for charge in &effects.charges[self.charges_seen..] {
@@ -583,6 +600,10 @@ struct Harness {
     grant_ids: Vec<String>,
     hold_ids: Vec<String>,
     replay: Replay,
+    /// Grants and holds that nothing can change any more and that were checked since: the
+    /// per-step check skips them (the final check does not).
+    grant_frozen: Vec<bool>,
+    hold_frozen: Vec<bool>,
 }
 
 fn account(overdraft_limit: i64) -> Account {
@@ -638,6 +659,8 @@ impl Harness {
             grant_ids: Vec::new(),
             hold_ids: Vec::new(),
             replay: Replay::default(),
+            grant_frozen: Vec::new(),
+            hold_frozen: Vec::new(),
         }
     }
 
@@ -655,7 +678,7 @@ impl Harness {
                 let at = self.at();
                 self.state.run_due(at, &mut self.ids, &mut self.effects);
             }
-            self.check();
+            self.check(false);
             return;
         }
         let nothing_to_name = match op {
@@ -704,7 +727,9 @@ impl Harness {
                 let result = result.map(|grant| {
                     assert_eq!(grant.amount.get(), amount);
                     assert_eq!(grant.priority, priority);
+                    self.replay.register_grant(&grant.id);
                     self.grant_ids.push(grant.id);
+                    self.grant_frozen.push(false);
                 });
                 (expected, result)
             }
@@ -737,7 +762,9 @@ impl Harness {
                 let result = result.map(|hold| {
                     assert_eq!(hold.status, HoldStatus::Pending);
                     assert_eq!(hold.expires_at.as_micros(), self.now + ttl * SECOND);
+                    self.replay.register_hold(&hold.id);
                     self.hold_ids.push(hold.id);
+                    self.hold_frozen.push(false);
                 });
                 (expected, result)
             }
@@ -813,7 +840,7 @@ impl Harness {
                 self.check_rejection_changed_nothing(before_state, before_ids, before);
             }
         }
-        self.check();
+        self.check(false);
     }
 
     /// A rejected command may only have done the due work it runs first: the same work on the
@@ -860,8 +887,9 @@ impl Harness {
         assert_eq!(self.state.next_due_at(), expected_state.next_due_at());
     }
 
-    /// Everything that must hold after every step.
-    fn check(&mut self) {
+    /// Everything that must hold after every step. Unless `full`, grants and holds that were
+    /// already checked in a state nothing can change are skipped.
+    fn check(&mut self, full: bool) {
         let (state, model) = (&self.state, &self.model);
         if let Err(broken) = state.check() {
             panic!("AccountState::check: {broken}");
@@ -897,18 +925,44 @@ impl Harness {
             model.overdraft_reserved,
             "overdraft held"
         );
-        let overdraft = replay.line(&Line::Overdraft);
+        let overdraft = replay.overdraft;
         assert_eq!(overdraft.remaining, -model.debt, "debt: entries vs model");
         assert_eq!(
             overdraft.reserved, model.overdraft_reserved,
             "overdraft held: entries"
         );
 
-        // Every grant: entries, last snapshot and (when the core still keeps it) its state.
-        let mut live = BTreeSet::new();
+        // Every grant: entries, last snapshot and the core's state. The core keeps exactly the
+        // grants that are not finished, in spending order, as last written.
+        let mut live: Vec<usize> = (0..model.grants.len())
+            .filter(|&i| !model.finished(i))
+            .collect();
+        live.sort_by_key(|&i| {
+            let m = &model.grants[i];
+            (m.priority, m.expires_at.unwrap_or(i64::MAX), i)
+        });
+        let kept: Vec<&str> = state.grants().iter().map(|g| g.id.as_str()).collect();
+        let expected: Vec<&str> = live.iter().map(|&i| self.grant_ids[i].as_str()).collect();
+        assert_eq!(
+            kept, expected,
+            "the grants the core keeps, in spending order"
+        );
+        for (grant, &i) in state.grants().iter().zip(&live) {
+            let snapshot = replay.grant_snapshots[i]
+                .as_ref()
+                .expect("every grant was written");
+            assert_eq!(
+                grant, snapshot,
+                "grant {}: state vs last snapshot",
+                grant.id
+            );
+        }
         for (i, m) in model.grants.iter().enumerate() {
+            if self.grant_frozen[i] && !full {
+                continue;
+            }
             let id = &self.grant_ids[i];
-            let sums = replay.line(&Line::Grant(id.clone()));
+            let sums = replay.grant_lines[i];
             let expected = LineSums {
                 remaining: m.remaining,
                 reserved: m.reserved,
@@ -924,9 +978,8 @@ impl Harness {
                 m.remaining + m.spent + m.expired + m.voided,
                 "{m:?}"
             );
-            let snapshot = replay
-                .grant_snapshots
-                .get(id)
+            let snapshot = replay.grant_snapshots[i]
+                .as_ref()
                 .expect("every grant was written");
             assert_eq!(
                 (snapshot.remaining.get(), snapshot.reserved.get()),
@@ -944,36 +997,28 @@ impl Harness {
                     "grant {id}: lifecycle"
                 );
             }
-            match state.grant(id) {
-                Some(grant) => {
-                    assert_eq!(grant, snapshot, "grant {id}: state vs last snapshot");
-                    assert!(!model.finished(i), "grant {id} is kept though finished");
-                }
-                None => assert!(
-                    model.finished(i),
-                    "grant {id} was forgotten though live: {m:?}"
-                ),
-            }
-            if !model.finished(i) {
-                live.insert(id.clone());
+            if model.finished(i) {
+                self.grant_frozen[i] = true;
             }
         }
-        let kept: BTreeSet<String> = state.grants().iter().map(|g| g.id.clone()).collect();
-        assert_eq!(kept, live, "the grants the core keeps");
 
         // Every hold: pending ones with their reservations, resolved ones as last written.
         let mut pending = 0;
         for (h, m) in model.holds.iter().enumerate() {
+            if m.status == HoldStatus::Pending {
+                pending += 1;
+            }
+            if self.hold_frozen[h] && !full {
+                continue;
+            }
             let id = &self.hold_ids[h];
-            let snapshot = replay
-                .hold_snapshots
-                .get(id)
+            let snapshot = replay.hold_snapshots[h]
+                .as_ref()
                 .expect("every hold was written");
             assert_eq!(snapshot.status, m.status, "hold {id}: status");
             assert_eq!(snapshot.amount.get(), m.amount);
             match m.status {
                 HoldStatus::Pending => {
-                    pending += 1;
                     let hold = state.pending_hold(id).expect("a pending hold is kept");
                     assert_eq!(hold, snapshot, "hold {id}: state vs last snapshot");
                     let reservations: Vec<(Line, i64)> = m
@@ -1002,6 +1047,7 @@ impl Harness {
                         "hold {id}: captured and released"
                     );
                     assert!(snapshot.reservations.is_empty());
+                    self.hold_frozen[h] = true;
                 }
             }
         }
@@ -1009,9 +1055,18 @@ impl Harness {
     }
 
     /// The whole history replayed from scratch (not incrementally) at the end of a run.
-    fn final_replay(&self) {
+    fn final_replay(&mut self) {
+        self.check(true);
         let mut fresh = Replay::default();
+        for id in &self.grant_ids {
+            fresh.register_grant(id);
+        }
+        for id in &self.hold_ids {
+            fresh.register_hold(id);
+        }
         fresh.absorb(&self.effects);
+        assert_eq!(fresh.grant_lines, self.replay.grant_lines);
+        assert_eq!(fresh.overdraft, self.replay.overdraft);
         assert_eq!(fresh.posted, self.state.posted().get());
         assert_eq!(fresh.held, self.state.held().get());
         let issued: i64 = self.model.grants.iter().map(|g| g.issued).sum();
@@ -1035,10 +1090,11 @@ impl Harness {
         // And posted is what is left of the grants, minus the debt.
         assert_eq!(self.state.posted().get(), remaining - self.model.debt);
         // The store could rebuild this state from what it was given.
-        let grants: Vec<Grant> = fresh.grant_snapshots.values().cloned().collect();
+        let grants: Vec<Grant> = fresh.grant_snapshots.iter().flatten().cloned().collect();
         let holds: Vec<Hold> = fresh
             .hold_snapshots
-            .values()
+            .iter()
+            .flatten()
             .filter(|h| h.status == HoldStatus::Pending)
             .cloned()
             .collect();
@@ -1072,7 +1128,7 @@ fn sorted_holds(state: &AccountState) -> Vec<Hold> {
 
 fn run(overdraft_limit: i64, ops: &[Op]) {
     let mut harness = Harness::new(overdraft_limit);
-    harness.check();
+    harness.check(true);
     for op in ops {
         harness.step(op);
     }

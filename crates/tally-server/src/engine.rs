@@ -314,8 +314,8 @@ impl Engine {
     }
 
     fn run_batch(&mut self, envelopes: Vec<Envelope>) {
-        if !self.metrics.healthy.load(Ordering::SeqCst) {
-            if let Err(error) = self.load() {
+        if !self.metrics.healthy.load(Ordering::SeqCst)
+            && let Err(error) = self.load() {
                 tracing::error!(%error, "engine: reloading the ledger failed");
                 for envelope in envelopes {
                     if let Some(reply) = envelope.reply {
@@ -327,7 +327,6 @@ impl Engine {
                 std::thread::sleep(Duration::from_millis(100));
                 return;
             }
-        }
         let mut batch = Batch::default();
         let now = self.clock.now();
         self.run_due(now, &mut batch);

@@ -148,30 +148,28 @@ impl Fields {
     /// An amount that must be more than zero.
     pub fn positive_amount(&mut self, name: &str) -> Result<Option<Millicredits>, ApiError> {
         let amount = self.amount(name)?;
-        if let Some(amount) = amount {
-            if !amount.is_positive() {
+        if let Some(amount) = amount
+            && !amount.is_positive() {
                 let param = self.param(name);
                 return Err(ApiError::invalid_amount(
                     &param,
                     format!("`{param}` must be positive"),
                 ));
             }
-        }
         Ok(amount)
     }
 
     /// An amount that must not be negative.
     pub fn non_negative_amount(&mut self, name: &str) -> Result<Option<Millicredits>, ApiError> {
         let amount = self.amount(name)?;
-        if let Some(amount) = amount {
-            if amount.is_negative() {
+        if let Some(amount) = amount
+            && amount.is_negative() {
                 let param = self.param(name);
                 return Err(ApiError::invalid_amount(
                     &param,
                     format!("`{param}` must not be negative"),
                 ));
             }
-        }
         Ok(amount)
     }
 

@@ -20,10 +20,14 @@ use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render;
 
+/// `(method, route, status)`.
+type RouteKey = (String, String, u16);
+
 /// Request counts and latencies by route and status.
 #[derive(Default)]
 pub struct HttpMetrics {
-    by_route: Mutex<HashMap<(String, String, u16), (u64, u64)>>,
+    /// `(requests, microseconds spent)` per route and status.
+    by_route: Mutex<HashMap<RouteKey, (u64, u64)>>,
 }
 
 impl HttpMetrics {
