@@ -6,7 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use serde_json::json;
 use tally_store::Store;
+
+pub mod client;
+
+use client::{Client, ClientArgs};
 
 /// Tally, the credits engine of an AI platform.
 #[derive(Parser, Debug)]
@@ -22,6 +27,23 @@ pub enum Command {
     Serve(ServeArgs),
     /// Recompute every balance from the ledger entries and report any difference.
     Verify(VerifyArgs),
+    /// Create, list and revoke account keys on a running server (needs an admin key).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key for ACCOUNT; the key is printed once.
+    Create { account: String },
+    /// List ACCOUNT's keys (never the keys themselves).
+    List { account: String },
+    /// Revoke the key with id ID at once.
+    Revoke { id: String },
 }
 
 #[derive(clap::Args, Debug)]
@@ -41,6 +63,18 @@ pub struct ServeArgs {
     /// The most commands the engine commits in one transaction (1: one per command).
     #[arg(long, default_value_t = tally_server::engine::BATCH_COMMANDS_MAX_DEFAULT)]
     pub max_batch: usize,
+    /// Requests per second allowed per account key (0: no limit).
+    #[arg(long, env = "TALLY_RATE_LIMIT", default_value_t = tally_server::limits::KEY_REQUESTS_PER_SECOND_DEFAULT)]
+    pub rate_limit: u32,
+    /// The burst an account key may send above its rate.
+    #[arg(long, env = "TALLY_RATE_BURST", default_value_t = tally_server::limits::KEY_REQUESTS_BURST_DEFAULT)]
+    pub rate_burst: u32,
+    /// Rate-limit admin keys too.
+    #[arg(long)]
+    pub rate_limit_admin: bool,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout_seconds: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,6 +97,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Verify(args) => verify(args),
+        Command::Keys { command, client } => keys(command, &client),
     };
     match result {
         Ok(code) => code,
@@ -83,6 +118,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         admin_key: args.admin_key,
         test_clock: args.test_clock,
         max_batch: args.max_batch,
+        limits: tally_server::limits::LimitsConfig {
+            key_requests_per_second: args.rate_limit,
+            key_requests_burst: args.rate_burst,
+            limit_admin_keys: args.rate_limit_admin,
+            request_timeout: std::time::Duration::from_secs(args.request_timeout_seconds.max(1)),
+            ..Default::default()
+        },
     }))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -107,4 +149,33 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         println!("{} problems", report.problems.len());
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn keys(command: KeysCommand, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let client = Client::new(args)?;
+    match command {
+        KeysCommand::Create { account } => {
+            let key = client.post(&format!("/v1/accounts/{account}/keys"), &json!({}))?;
+            println!("id:  {}", key["id"].as_str().unwrap_or_default());
+            println!("key: {}", key["key"].as_str().unwrap_or_default());
+            println!("(the key is shown only now; only its hash is stored)");
+        }
+        KeysCommand::List { account } => {
+            let keys = client.get(&format!("/v1/accounts/{account}/keys"))?;
+            println!("{:<32} {:<28} last used", "id", "created");
+            for key in keys["data"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<32} {:<28} {}",
+                    key["id"].as_str().unwrap_or_default(),
+                    key["created_at"].as_str().unwrap_or_default(),
+                    key["last_used_at"].as_str().unwrap_or("never"),
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            client.delete(&format!("/v1/keys/{id}"))?;
+            println!("revoked {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -18,8 +18,9 @@
 //! seeded simulation with a plain xorshift generator (printing the failing seed). Set
 //! `TALLY_SIM_SEED=<n>` to replay one seed of the simulation (`sim_one_seed_from_env`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use tally_core::{
@@ -181,11 +182,12 @@ impl Model {
     }
 
     fn check_debit(&self, amount: i64) -> Outcome {
+        let available = self.available();
         if amount <= 0 {
             Outcome::AmountNotPositive
-        } else if self.available() - amount < -self.overdraft_limit {
+        } else if available - amount < -self.overdraft_limit {
             Outcome::Insufficient {
-                available: self.available(),
+                available,
                 required: amount,
             }
         } else {
@@ -426,7 +428,7 @@ enum Op {
         amount: i64,
         ttl: i64,
     },
-    /// `hold` indexes every hold created so far (modulo their number).
+    /// `hold` counts back from the newest hold created so far (modulo their number).
     Capture {
         hold: usize,
         amount: Option<i64>,
@@ -434,7 +436,7 @@ enum Op {
     VoidHold {
         hold: usize,
     },
-    /// `grant` indexes every grant created so far (modulo their number).
+    /// `grant` counts back from the newest grant created so far (modulo their number).
     VoidGrant {
         grant: usize,
     },
@@ -478,6 +480,9 @@ struct Replay {
     /// The last snapshot of each grant and hold the store was given.
     grant_snapshots: Vec<Option<Grant>>,
     hold_snapshots: Vec<Option<Hold>>,
+    /// How often each kind of entry (and of outcome, counted by the harness) occurred, to
+    /// show that a run exercised what it should.
+    counts: BTreeMap<&'static str, u64>,
 }
 
 impl Replay {
@@ -539,6 +544,13 @@ impl Replay {
                     entry.charge_id.is_some(),
                     "charge entry without charge id: {entry:?}"
                 );
+            }
+            *self.counts.entry(entry.kind.as_str()).or_default() += 1;
+            if entry.kind == EntryKind::Expire && entry.hold_id.is_some() {
+                *self.counts.entry("expire of a hold's release").or_default() += 1;
+            }
+            if entry.postings.iter().any(|p| p.line == Line::Overdraft) {
+                *self.counts.entry("overdraft line moved").or_default() += 1;
             }
             self.posted += amount;
             self.held += held;
@@ -769,7 +781,7 @@ impl Harness {
                 (expected, result)
             }
             Op::Capture { hold, amount } => {
-                let h = hold % self.hold_ids.len();
+                let h = self.hold_ids.len() - 1 - hold % self.hold_ids.len();
                 let expected = self.model.capture(h, amount, self.now);
                 let id = self.hold_ids[h].clone();
                 let amount = amount.map(Millicredits::new);
@@ -787,7 +799,7 @@ impl Harness {
                 (expected, result)
             }
             Op::VoidHold { hold } => {
-                let h = hold % self.hold_ids.len();
+                let h = self.hold_ids.len() - 1 - hold % self.hold_ids.len();
                 let expected = self.model.void_hold(h, self.now);
                 let id = self.hold_ids[h].clone();
                 let result = self
@@ -801,7 +813,7 @@ impl Harness {
                 (expected, result)
             }
             Op::VoidGrant { grant } => {
-                let i = grant % self.grant_ids.len();
+                let i = self.grant_ids.len() - 1 - grant % self.grant_ids.len();
                 let was_finished = self.model.finished(i);
                 self.model.void_grant(i);
                 let id = self.grant_ids[i].clone();
@@ -825,6 +837,16 @@ impl Harness {
             }
             Op::AdvanceClock { .. } => unreachable!(),
         };
+        let counted = match (&actual, &expected) {
+            (Ok(()), _) => "ok",
+            (Err(_), Outcome::AmountNotPositive) => "refused: amount not positive",
+            (Err(_), Outcome::WindowInvalid) => "refused: grant window invalid",
+            (Err(_), Outcome::Insufficient { .. }) => "refused: insufficient credits",
+            (Err(_), Outcome::HoldNotPending) => "refused: hold not pending",
+            (Err(_), Outcome::CaptureExceedsHold { .. }) => "refused: capture exceeds hold",
+            (Err(_), Outcome::Ok) => "refused though the model accepts",
+        };
+        *self.replay.counts.entry(counted).or_default() += 1;
         match actual {
             Ok(()) => assert_eq!(
                 expected,
@@ -898,22 +920,19 @@ impl Harness {
         let replay = &self.replay;
 
         // Balances: the core, the model and the entries agree.
-        assert_eq!(
-            state.posted().get(),
-            model.posted(),
-            "posted: core vs model"
-        );
-        assert_eq!(state.held().get(), model.held(), "held: core vs model");
+        let (posted, held) = (model.posted(), model.held());
+        assert_eq!(state.posted().get(), posted, "posted: core vs model");
+        assert_eq!(state.held().get(), held, "held: core vs model");
         assert_eq!(
             state.available().get(),
-            model.available(),
+            posted - held,
             "available: core vs model"
         );
-        assert_eq!(replay.posted, model.posted(), "posted: entries vs model");
-        assert_eq!(replay.held, model.held(), "held: entries vs model");
+        assert_eq!(replay.posted, posted, "posted: entries vs model");
+        assert_eq!(replay.held, held, "held: entries vs model");
         // No overspend.
         assert!(
-            model.available() >= -model.overdraft_limit,
+            posted - held >= -model.overdraft_limit,
             "available below the limit"
         );
 
@@ -1139,6 +1158,11 @@ fn run(overdraft_limit: i64, ops: &[Op]) {
 // Property tests
 // ------------------------------------------------------------------------------------------
 
+/// Which hold or grant an operation names, counting back from the newest: mostly a recent one.
+fn recent() -> impl Strategy<Value = usize> {
+    prop_oneof![3 => 0usize..4, 1 => any::<usize>()]
+}
+
 fn op_strategy() -> impl Strategy<Value = Op> {
     let amount = 1i64..50_000;
     prop_oneof![
@@ -1157,10 +1181,10 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         4 => prop_oneof![20 => amount.clone(), 1 => Just(0i64)]
             .prop_map(|amount| Op::Charge { amount }),
         3 => (amount.clone(), 1i64..900).prop_map(|(amount, ttl)| Op::Hold { amount, ttl }),
-        2 => (any::<usize>(), proptest::option::weighted(0.6, -1i64..60_000))
+        2 => (recent(), proptest::option::weighted(0.6, -1i64..60_000))
             .prop_map(|(hold, amount)| Op::Capture { hold, amount }),
-        1 => any::<usize>().prop_map(|hold| Op::VoidHold { hold }),
-        1 => any::<usize>().prop_map(|grant| Op::VoidGrant { grant }),
+        1 => recent().prop_map(|hold| Op::VoidHold { hold }),
+        1 => recent().prop_map(|grant| Op::VoidGrant { grant }),
         3 => (prop_oneof![3 => 0i64..120, 1 => 0i64..4_000], any::<bool>())
             .prop_map(|(seconds, run_due)| Op::AdvanceClock { seconds, run_due }),
     ]
@@ -1211,6 +1235,15 @@ impl Rng {
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
+
+    /// Which hold or grant an operation names, counting back from the newest.
+    fn recent(&mut self) -> usize {
+        if self.chance(75) {
+            self.next() as usize % 4
+        } else {
+            self.next() as usize
+        }
+    }
 }
 
 /// One seed's run: its own overdraft limit, amount scale and mix of operations, so that some
@@ -1248,14 +1281,12 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Vec<Op>) {
                     ttl: rng.range(1, 900),
                 },
                 9..=10 => Op::Capture {
-                    hold: rng.next() as usize,
+                    hold: rng.recent(),
                     amount: rng.chance(60).then(|| rng.range(-1, scale + scale / 10)),
                 },
-                11 => Op::VoidHold {
-                    hold: rng.next() as usize,
-                },
+                11 => Op::VoidHold { hold: rng.recent() },
                 12 => Op::VoidGrant {
-                    grant: rng.next() as usize,
+                    grant: rng.recent(),
                 },
                 _ => Op::AdvanceClock {
                     seconds: if rng.chance(10) {
@@ -1272,30 +1303,87 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Vec<Op>) {
     (overdraft_limit, ops)
 }
 
-fn sim_seed(seed: u64, count: usize) {
+fn sim_seed(seed: u64, count: usize) -> BTreeMap<&'static str, u64> {
     let (overdraft_limit, ops) = sim_ops(seed, count);
     let mut harness = Harness::new(overdraft_limit);
-    for (index, op) in ops.iter().enumerate() {
-        let result = catch_unwind(AssertUnwindSafe(|| harness.step(op)));
-        if let Err(panic) = result {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            panic!(
-                "simulation seed {seed} (overdraft limit {overdraft_limit}) failed at op \
-                 {index} {op:?}: {message}\nreplay with TALLY_SIM_SEED={seed}"
-            );
+    let mut at = 0;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        for (index, op) in ops.iter().enumerate() {
+            at = index;
+            harness.step(op);
         }
+        at = ops.len();
+        harness.final_replay();
+    }));
+    if let Err(panic) = result {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        let op = ops
+            .get(at)
+            .map_or("the final replay".to_string(), |op| format!("{op:?}"));
+        panic!(
+            "simulation seed {seed} (overdraft limit {overdraft_limit}) failed at op {at} \
+             {op}: {message}\nreplay with TALLY_SIM_SEED={seed}"
+        );
     }
-    harness.final_replay();
+    std::mem::take(&mut harness.replay.counts)
 }
+
+/// What every simulation run must have exercised, at least this often over all seeds.
+const SIM_COVERAGE: [(&str, u64); 16] = [
+    ("ok", 100_000),
+    ("refused: amount not positive", 100),
+    ("refused: grant window invalid", 100),
+    ("refused: insufficient credits", 10_000),
+    ("refused: hold not pending", 1_000),
+    ("refused: capture exceeds hold", 1_000),
+    ("grant", 10_000),
+    ("charge", 10_000),
+    ("hold", 10_000),
+    ("capture", 5_000),
+    ("release", 5_000),
+    ("expire", 5_000),
+    ("void", 100),
+    ("adjustment", 100),
+    ("expire of a hold's release", 100),
+    ("overdraft line moved", 1_000),
+];
 
 #[test]
 fn seeded_simulation() {
-    for seed in 1..=200 {
-        sim_seed(seed, 2_000);
+    // 200 seeds of 2,000 operations, spread over the machine's cores.
+    let next_seed = AtomicU64::new(1);
+    let totals = std::sync::Mutex::new(BTreeMap::<&str, u64>::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let seed = next_seed.fetch_add(1, Ordering::Relaxed);
+                    if seed > 200 {
+                        break;
+                    }
+                    let counts = sim_seed(seed, 2_000);
+                    let mut totals = totals.lock().unwrap_or_else(|e| e.into_inner());
+                    for (key, count) in counts {
+                        *totals.entry(key).or_default() += count;
+                    }
+                }
+            });
+        }
+    });
+    let totals = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+    println!("simulation coverage: {totals:#?}");
+    assert_eq!(totals.get("refused though the model accepts"), None);
+    for (key, least) in SIM_COVERAGE {
+        let count = totals.get(key).copied().unwrap_or(0);
+        assert!(
+            count >= least,
+            "the simulation ran {key:?} {count} times, expected {least}+"
+        );
     }
 }
 

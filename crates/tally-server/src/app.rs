@@ -33,6 +33,7 @@ pub struct AppState {
     pub admin_key_hash: String,
     pub key_touches: Arc<Mutex<HashMap<String, Instant>>>,
     pub metrics: Arc<crate::routes::ops::HttpMetrics>,
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 /// How `tally serve` is configured.
@@ -43,6 +44,7 @@ pub struct ServeConfig {
     pub admin_key: Option<String>,
     pub test_clock: bool,
     pub max_batch: usize,
+    pub limits: crate::limits::LimitsConfig,
 }
 
 /// The longest an `Idempotency-Key` may be.
@@ -163,53 +165,88 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
 pub fn app(state: AppState) -> Router {
     crate::routes::router()
         .fallback(|| async { ApiError::NotFound { what: "route" } })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::guard,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
+}
+
+/// A started server: the store open, the engine running, the state ready for a router.
+pub struct Server {
+    pub state: AppState,
+    engine_thread: std::thread::JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the store (creating and migrating it), settles the admin key, and starts the
+    /// engine.
+    pub fn start(config: &ServeConfig) -> anyhow::Result<Server> {
+        let store: Arc<dyn Store> = Arc::new(tally_sqlite::SqliteStore::open(&config.db)?);
+        let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
+            let test_clock = Arc::new(TestClock::starting_at(SystemClock.now()));
+            (test_clock.clone(), Some(test_clock))
+        } else {
+            (Arc::new(SystemClock), None)
+        };
+        let admin_key_hash = match &config.admin_key {
+            Some(key) => hash_key(key),
+            None => match store.meta(ADMIN_KEY_HASH_META)? {
+                Some(hash) => hash,
+                None => {
+                    let key = new_admin_key();
+                    let hash = hash_key(&key);
+                    let write = tally_store::BatchWrite {
+                        meta: vec![(ADMIN_KEY_HASH_META.to_string(), hash.clone())],
+                        ..Default::default()
+                    };
+                    store.commit(&write)?;
+                    println!("Generated an admin key (shown once, only its hash is stored):");
+                    println!("  {key}");
+                    hash
+                }
+            },
+        };
+        let (engine, engine_thread) = engine::start(
+            store.clone(),
+            clock.clone(),
+            test_clock.clone(),
+            config.max_batch,
+        )?;
+        let state = AppState {
+            store,
+            engine,
+            clock,
+            test_clock,
+            admin_key_hash,
+            key_touches: Arc::default(),
+            metrics: Arc::default(),
+            limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
+        };
+        Ok(Server {
+            state,
+            engine_thread,
+        })
+    }
+
+    /// The router over this server's state.
+    pub fn router(&self) -> Router {
+        app(self.state.clone())
+    }
+
+    /// Drops this server's state and waits for the engine to finish its queue. Routers made
+    /// from it must be dropped first.
+    pub fn stop(self) {
+        drop(self.state);
+        let _ = self.engine_thread.join();
+    }
 }
 
 /// Opens the store, starts the engine, and serves until SIGTERM or ctrl-c; then finishes the
 /// requests and batches in flight and returns.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(tally_sqlite::SqliteStore::open(&config.db)?);
-    let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
-        let test_clock = Arc::new(TestClock::starting_at(SystemClock.now()));
-        (test_clock.clone(), Some(test_clock))
-    } else {
-        (Arc::new(SystemClock), None)
-    };
-    let admin_key_hash = match &config.admin_key {
-        Some(key) => hash_key(key),
-        None => match store.meta(ADMIN_KEY_HASH_META)? {
-            Some(hash) => hash,
-            None => {
-                let key = new_admin_key();
-                let hash = hash_key(&key);
-                let write = tally_store::BatchWrite {
-                    meta: vec![(ADMIN_KEY_HASH_META.to_string(), hash.clone())],
-                    ..Default::default()
-                };
-                store.commit(&write)?;
-                println!("Generated an admin key (shown once, only its hash is stored):");
-                println!("  {key}");
-                hash
-            }
-        },
-    };
-    let (engine, engine_thread) = engine::start(
-        store.clone(),
-        clock.clone(),
-        test_clock.clone(),
-        config.max_batch,
-    )?;
-    let state = AppState {
-        store,
-        engine,
-        clock,
-        test_clock,
-        admin_key_hash,
-        key_touches: Arc::default(),
-        metrics: Arc::default(),
-    };
+    let server = Server::start(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     println!(
@@ -217,14 +254,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.db.display()
     );
     tracing::info!(%address, db = %config.db.display(), "listening");
-    axum::serve(listener, app(state))
+    let router = server.router();
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("draining the engine");
-    // Every handle is gone with the router: the engine finishes its queue and stops.
-    tokio::task::spawn_blocking(move || engine_thread.join())
-        .await?
-        .ok();
+    // With every request answered, the engine finishes its queue and stops.
+    tokio::task::spawn_blocking(move || server.stop()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -110,6 +110,7 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or(ApiError::Unauthorized)?;
         let key_hash = hash_key(key);
         if constant_time_eq(key_hash.as_bytes(), state.admin_key_hash.as_bytes()) {
+            state.limits.take("admin", true)?;
             return Ok(Principal::Admin);
         }
         let record = state
@@ -120,8 +121,10 @@ impl FromRequestParts<AppState> for Principal {
             return Err(ApiError::Unauthorized);
         }
         let Some(account_id) = record.account_id else {
+            state.limits.take(&record.id, true)?;
             return Ok(Principal::Admin);
         };
+        state.limits.take(&record.id, false)?;
         touch(state, &record.id);
         Ok(Principal::Account {
             account_id,

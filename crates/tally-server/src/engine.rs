@@ -315,18 +315,19 @@ impl Engine {
 
     fn run_batch(&mut self, envelopes: Vec<Envelope>) {
         if !self.metrics.healthy.load(Ordering::SeqCst)
-            && let Err(error) = self.load() {
-                tracing::error!(%error, "engine: reloading the ledger failed");
-                for envelope in envelopes {
-                    if let Some(reply) = envelope.reply {
-                        let _ = reply.send(Err(ApiError::from(StoreError::Unavailable(
-                            error.to_string(),
-                        ))));
-                    }
+            && let Err(error) = self.load()
+        {
+            tracing::error!(%error, "engine: reloading the ledger failed");
+            for envelope in envelopes {
+                if let Some(reply) = envelope.reply {
+                    let _ = reply.send(Err(ApiError::from(StoreError::Unavailable(
+                        error.to_string(),
+                    ))));
                 }
-                std::thread::sleep(Duration::from_millis(100));
-                return;
             }
+            std::thread::sleep(Duration::from_millis(100));
+            return;
+        }
         let mut batch = Batch::default();
         let now = self.clock.now();
         self.run_due(now, &mut batch);

@@ -149,13 +149,14 @@ impl Fields {
     pub fn positive_amount(&mut self, name: &str) -> Result<Option<Millicredits>, ApiError> {
         let amount = self.amount(name)?;
         if let Some(amount) = amount
-            && !amount.is_positive() {
-                let param = self.param(name);
-                return Err(ApiError::invalid_amount(
-                    &param,
-                    format!("`{param}` must be positive"),
-                ));
-            }
+            && !amount.is_positive()
+        {
+            let param = self.param(name);
+            return Err(ApiError::invalid_amount(
+                &param,
+                format!("`{param}` must be positive"),
+            ));
+        }
         Ok(amount)
     }
 
@@ -163,13 +164,14 @@ impl Fields {
     pub fn non_negative_amount(&mut self, name: &str) -> Result<Option<Millicredits>, ApiError> {
         let amount = self.amount(name)?;
         if let Some(amount) = amount
-            && amount.is_negative() {
-                let param = self.param(name);
-                return Err(ApiError::invalid_amount(
-                    &param,
-                    format!("`{param}` must not be negative"),
-                ));
-            }
+            && amount.is_negative()
+        {
+            let param = self.param(name);
+            return Err(ApiError::invalid_amount(
+                &param,
+                format!("`{param}` must not be negative"),
+            ));
+        }
         Ok(amount)
     }
 

@@ -10,7 +10,8 @@ pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod json;
+pub mod limits;
 pub mod render;
 pub mod routes;
 
-pub use app::{AppState, ServeConfig, app, serve};
+pub use app::{AppState, ServeConfig, Server, app, serve};

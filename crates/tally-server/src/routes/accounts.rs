@@ -49,12 +49,13 @@ pub async fn create_account(
     let mut fields = Fields::new(value)?;
     let id = fields.string("id", ACCOUNT_ID_BYTES_MAX * 4)?;
     if let Some(id) = &id
-        && !is_valid_account_id(id) {
-            return Err(ApiError::invalid_request(
-                "id",
-                "id must match [A-Za-z0-9_.:-]{1,64}",
-            ));
-        }
+        && !is_valid_account_id(id)
+    {
+        return Err(ApiError::invalid_request(
+            "id",
+            "id must match [A-Za-z0-9_.:-]{1,64}",
+        ));
+    }
     let name = fields.string("name", TEXT_BYTES_MAX)?;
     let overdraft_limit = fields
         .non_negative_amount("overdraft_limit")?
@@ -160,13 +161,14 @@ pub async fn create_grant(
     fields.finish()?;
     let now = state.clock.now();
     if let Some(expires_at) = expires_at
-        && (expires_at <= now || effective_at.is_some_and(|effective_at| expires_at <= effective_at))
-        {
-            return Err(ApiError::invalid_request(
-                "expires_at",
-                "expires_at must be in the future and after effective_at",
-            ));
-        }
+        && (expires_at <= now
+            || effective_at.is_some_and(|effective_at| expires_at <= effective_at))
+    {
+        return Err(ApiError::invalid_request(
+            "expires_at",
+            "expires_at must be in the future and after effective_at",
+        ));
+    }
     let spec = GrantSpec {
         amount,
         source,

@@ -143,6 +143,19 @@ pub async fn get_hold(
     ))
 }
 
+/// Another account's hold is not found, before anything about the request is looked at. (The
+/// engine checks again when it applies the command.)
+fn require_visible_hold(
+    state: &AppState,
+    principal: &Principal,
+    hold_id: &str,
+) -> Result<(), ApiError> {
+    match state.store.hold(hold_id)? {
+        Some(hold) if principal.can_see(&hold.account_id) => Ok(()),
+        _ => Err(ApiError::NotFound { what: "hold" }),
+    }
+}
+
 pub async fn capture_hold(
     State(state): State<AppState>,
     principal: Principal,
@@ -152,6 +165,7 @@ pub async fn capture_hold(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    require_visible_hold(&state, &principal, &hold_id)?;
     let (value, idempotency) = state
         .read_body(&principal, &method, uri.path(), &headers, body)
         .await?;
@@ -182,6 +196,7 @@ pub async fn void_hold(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    require_visible_hold(&state, &principal, &hold_id)?;
     let (value, idempotency) = state
         .read_body(&principal, &method, uri.path(), &headers, body)
         .await?;
