@@ -8,7 +8,6 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use tally_server::limits::LimitsConfig;
 use tally_server::{ServeConfig, Server};
-use tally_store::Store;
 use tower::ServiceExt;
 
 const ADMIN_KEY: &str = "admin-key-for-fuzzing";
