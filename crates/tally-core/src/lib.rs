@@ -5,6 +5,7 @@
 
 pub mod amount;
 pub mod ledger;
+pub mod periods;
 pub mod time;
 
 pub use amount::{AmountError, Decimal, Millicredits};
