@@ -4,6 +4,7 @@
 //! store backends and the server) pass time and new ids in and persist what comes out.
 
 pub mod amount;
+pub mod catalog;
 pub mod ledger;
 pub mod periods;
 pub mod time;

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod catalog_file;
 pub mod clock;
 pub mod engine;
 pub mod error;
