@@ -34,6 +34,32 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// List the plans on sale.
+    Plans {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List the credit packs on sale.
+    Packs {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Start or change ACCOUNT's plan.
+    Subscribe {
+        account: String,
+        plan: String,
+        #[arg(long, default_value_t = 1)]
+        seats: u32,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Buy the credit pack PACK for ACCOUNT.
+    Buy {
+        account: String,
+        pack: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +98,9 @@ pub struct ServeArgs {
     /// Rate-limit admin keys too.
     #[arg(long)]
     pub rate_limit_admin: bool,
+    /// A TOML file with the plans and packs on sale (replaces the default catalog).
+    #[arg(long, env = "TALLY_CATALOG")]
+    pub catalog: Option<PathBuf>,
     /// Seconds a request may take before it is answered 503.
     #[arg(long, default_value_t = 30)]
     pub request_timeout_seconds: u64,
@@ -98,6 +127,19 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Verify(args) => verify(args),
         Command::Keys { command, client } => keys(command, &client),
+        Command::Plans { client } => plans(&client),
+        Command::Packs { client } => packs(&client),
+        Command::Subscribe {
+            account,
+            plan,
+            seats,
+            client,
+        } => subscribe(&account, &plan, seats, &client),
+        Command::Buy {
+            account,
+            pack,
+            client,
+        } => buy(&account, &pack, &client),
     };
     match result {
         Ok(code) => code,
@@ -118,6 +160,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         admin_key: args.admin_key,
         test_clock: args.test_clock,
         max_batch: args.max_batch,
+        catalog: args.catalog,
         limits: tally_server::limits::LimitsConfig {
             key_requests_per_second: args.rate_limit,
             key_requests_burst: args.rate_burst,
@@ -177,5 +220,79 @@ fn keys(command: KeysCommand, args: &ClientArgs) -> anyhow::Result<ExitCode> {
             println!("revoked {id}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn plans(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let plans = Client::new(args)?.get("/v1/plans")?;
+    println!(
+        "{:<12} {:<16} {:>18} {:>12}",
+        "id", "name", "credits per seat", "USD/month"
+    );
+    for plan in plans.as_array().into_iter().flatten() {
+        println!(
+            "{:<12} {:<16} {:>18} {:>12}",
+            text(&plan["id"]),
+            text(&plan["name"]),
+            text(&plan["credits_per_seat"]),
+            text(&plan["price_usd"])
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn packs(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let packs = Client::new(args)?.get("/v1/packs")?;
+    println!(
+        "{:<12} {:<18} {:>10} {:>8} {:>12}",
+        "id", "name", "credits", "USD", "valid days"
+    );
+    for pack in packs.as_array().into_iter().flatten() {
+        println!(
+            "{:<12} {:<18} {:>10} {:>8} {:>12}",
+            text(&pack["id"]),
+            text(&pack["name"]),
+            text(&pack["credits"]),
+            text(&pack["price_usd"]),
+            text(&pack["expires_after_days"])
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn subscribe(account: &str, plan: &str, seats: u32, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let body = json!({"plan": plan, "seats": seats});
+    let subscription =
+        Client::new(args)?.put(&format!("/v1/accounts/{account}/subscription"), &body)?;
+    println!(
+        "{account}: {} × {} seats, {} until {}",
+        text(&subscription["plan"]),
+        text(&subscription["seats"]),
+        text(&subscription["status"]),
+        text(&subscription["current_period_end"])
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn buy(account: &str, pack: &str, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let purchase = Client::new(args)?.post(
+        &format!("/v1/accounts/{account}/purchases"),
+        &json!({"pack": pack}),
+    )?;
+    println!(
+        "{account}: bought {} ({} credits, grant {}, expires {})",
+        text(&purchase["pack"]),
+        text(&purchase["credits"]),
+        text(&purchase["grant"]["id"]),
+        text(&purchase["grant"]["expires_at"])
+    );
     Ok(ExitCode::SUCCESS)
 }

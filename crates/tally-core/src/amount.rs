@@ -139,6 +139,10 @@ impl Decimal {
             saw_digit = true;
             position += 1;
         }
+        if !saw_digit {
+            // JSON numbers have at least one digit before the point.
+            return None;
+        }
         if position < bytes.len() && bytes[position] == b'.' {
             position += 1;
             let mut saw_fraction_digit = false;
@@ -151,10 +155,6 @@ impl Decimal {
             if !saw_fraction_digit {
                 return None;
             }
-            saw_digit = true;
-        }
-        if !saw_digit {
-            return None;
         }
         if position < bytes.len() && (bytes[position] == b'e' || bytes[position] == b'E') {
             position += 1;

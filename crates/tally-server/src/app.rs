@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tally_core::Clock;
+use tally_core::catalog::Catalog;
 use tally_store::Store;
 
 use crate::auth::{Principal, hash_key, new_admin_key};
@@ -34,6 +35,8 @@ pub struct AppState {
     pub key_touches: Arc<Mutex<HashMap<String, Instant>>>,
     pub metrics: Arc<crate::routes::ops::HttpMetrics>,
     pub limits: Arc<crate::limits::Limits>,
+    /// The plans and packs on sale.
+    pub catalog: Arc<Catalog>,
 }
 
 /// How `tally serve` is configured.
@@ -45,6 +48,8 @@ pub struct ServeConfig {
     pub test_clock: bool,
     pub max_batch: usize,
     pub limits: crate::limits::LimitsConfig,
+    /// A catalog file replacing the default plans and packs.
+    pub catalog: Option<PathBuf>,
 }
 
 /// The longest an `Idempotency-Key` may be.
@@ -183,6 +188,17 @@ impl Server {
     /// Opens the store (creating and migrating it), settles the admin key, and starts the
     /// engine.
     pub fn start(config: &ServeConfig) -> anyhow::Result<Server> {
+        let catalog = match &config.catalog {
+            None => Catalog::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| {
+                    anyhow::anyhow!("reading the catalog {}: {error}", path.display())
+                })?;
+                crate::catalog_file::parse_catalog(&text)
+                    .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?
+            }
+        };
+        let catalog = Arc::new(catalog);
         let store: Arc<dyn Store> = Arc::new(tally_sqlite::SqliteStore::open(&config.db)?);
         let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
             let test_clock = Arc::new(TestClock::starting_at(SystemClock.now()));
@@ -212,6 +228,7 @@ impl Server {
             store.clone(),
             clock.clone(),
             test_clock.clone(),
+            catalog.clone(),
             config.max_batch,
         )?;
         let state = AppState {
@@ -223,6 +240,7 @@ impl Server {
             key_touches: Arc::default(),
             metrics: Arc::default(),
             limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
+            catalog,
         };
         Ok(Server {
             state,

@@ -17,11 +17,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
+use tally_core::catalog::Catalog;
 use tally_core::{
     Account, AccountState, Clock, DebitSpec, Effects, Grant, GrantSpec, HoldStatus, Millicredits,
     Rejection, Timestamp,
 };
-use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, Store, StoreError};
+use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, PurchaseRecord, Store, StoreError};
 use tokio::sync::oneshot;
 
 use crate::clock::TestClock;
@@ -86,6 +87,21 @@ pub enum Command {
     /// Moves the test clock and does all work that falls due.
     MoveClock {
         to: Timestamp,
+    },
+    /// Starts or changes the account's plan subscription.
+    Subscribe {
+        account_id: String,
+        plan_id: String,
+        seats: u32,
+    },
+    /// Cancels the subscription at the current period's end.
+    CancelSubscription {
+        account_id: String,
+    },
+    /// Buys a credit pack.
+    Purchase {
+        account_id: String,
+        pack_id: String,
     },
 }
 
@@ -165,11 +181,13 @@ pub fn start(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     test_clock: Option<Arc<TestClock>>,
+    catalog: Arc<Catalog>,
     max_batch: usize,
 ) -> Result<(EngineHandle, std::thread::JoinHandle<()>), StoreError> {
     let metrics = Arc::new(EngineMetrics::default());
     let mut engine = Engine {
         store,
+        catalog,
         clock,
         test_clock,
         max_batch: max_batch.max(1),
@@ -191,6 +209,7 @@ pub fn start(
 
 struct Engine {
     store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
     clock: Arc<dyn Clock>,
     test_clock: Option<Arc<TestClock>>,
     max_batch: usize,
@@ -230,6 +249,11 @@ enum Outcome {
         secret: String,
     },
     ApiKeyRevoked(ApiKeyRecord),
+    Subscription(tally_core::Subscription),
+    Purchase {
+        record: PurchaseRecord,
+        grant: Grant,
+    },
     Clock(Timestamp),
     Nothing,
 }
@@ -635,6 +659,61 @@ impl Engine {
                 batch.write.touched_api_keys.push((key_id, at));
                 Outcome::Nothing
             }
+            Command::Subscribe {
+                account_id,
+                plan_id,
+                seats,
+            } => {
+                let plan = self.catalog.plan(&plan_id).cloned().ok_or_else(|| {
+                    ApiError::invalid_request("plan", format!("no plan {plan_id:?} in the catalog"))
+                })?;
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let subscription =
+                    state.subscribe(&plan, seats, now, &mut self.ids, &mut batch.effects)?;
+                batch.touched.insert(account_id.clone());
+                self.reschedule(&account_id);
+                Outcome::Subscription(subscription)
+            }
+            Command::CancelSubscription { account_id } => {
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let subscription =
+                    state.cancel_subscription(now, &mut self.ids, &mut batch.effects)?;
+                batch.touched.insert(account_id.clone());
+                self.reschedule(&account_id);
+                Outcome::Subscription(subscription)
+            }
+            Command::Purchase {
+                account_id,
+                pack_id,
+            } => {
+                let pack = self.catalog.pack(&pack_id).cloned().ok_or_else(|| {
+                    ApiError::invalid_request("pack", format!("no pack {pack_id:?} in the catalog"))
+                })?;
+                let state = self
+                    .accounts
+                    .get_mut(&account_id)
+                    .ok_or(ApiError::NotFound { what: "account" })?;
+                let grant = state.purchase(&pack, now, &mut self.ids, &mut batch.effects)?;
+                batch.touched.insert(account_id.clone());
+                self.reschedule(&account_id);
+                let record = PurchaseRecord {
+                    id: new_id("pur_"),
+                    account_id,
+                    pack_id: pack.id.clone(),
+                    grant_id: grant.id.clone(),
+                    credits: pack.credits,
+                    price_usd: pack.price_usd.clone(),
+                    created_at: now,
+                };
+                batch.write.new_purchases.push(record.clone());
+                Outcome::Purchase { record, grant }
+            }
             Command::MoveClock { to } => {
                 let Some(test_clock) = &self.test_clock else {
                     return Err(ApiError::NotFound { what: "route" });
@@ -685,7 +764,7 @@ fn render_outcome(
                         .collect()
                 })
                 .unwrap_or_default();
-            let balance = render::balance(account, &totals, &grants, account.created_at);
+            let balance = render::balance(account, &totals, &grants, None, account.created_at);
             (201, render::account(account, balance))
         }
         Outcome::Grant(grant) => (201, render::grant(grant)),
@@ -704,6 +783,8 @@ fn render_outcome(
             return (201, body.to_string(), stored.to_string());
         }
         Outcome::ApiKeyRevoked(record) => (200, render::api_key(record, None)),
+        Outcome::Subscription(subscription) => (200, render::subscription(subscription)),
+        Outcome::Purchase { record, grant } => (201, render::purchase(record, grant)),
         Outcome::Clock(now) => (200, json!({"now": render::instant(*now)})),
         Outcome::Nothing => (200, json!({})),
     };

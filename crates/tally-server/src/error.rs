@@ -257,6 +257,12 @@ impl From<Rejection> for ApiError {
                 available,
                 required,
             },
+            Rejection::SeatsInvalid => {
+                ApiError::invalid_request("seats", "seats must be a whole number from 1 to 100000")
+            }
+            Rejection::NoSubscription => ApiError::NotFound {
+                what: "subscription",
+            },
             Rejection::Overflow => ApiError::invalid_amount(
                 "amount",
                 "the account's balance would exceed what can be represented",

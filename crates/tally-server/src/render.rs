@@ -4,7 +4,11 @@
 //! instants as RFC 3339 UTC strings.
 
 use serde_json::{Map, Number, Value, json};
-use tally_core::{Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Timestamp};
+use tally_core::{
+    Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Subscription,
+    SubscriptionStatus, Timestamp,
+};
+use tally_store::PurchaseRecord;
 
 /// An amount as a JSON number with at most 3 fraction digits.
 pub fn credits(amount: Millicredits) -> Value {
@@ -54,6 +58,7 @@ pub fn balance(
     account: &Account,
     totals: &AccountTotals,
     grants: &[Grant],
+    subscription: Option<&Subscription>,
     at: Timestamp,
 ) -> Value {
     let available = Millicredits::new(totals.posted.get() - totals.held.get());
@@ -94,6 +99,7 @@ pub fn balance(
         "overdraft_used": credits(Millicredits::new(-totals.overdraft_remaining.get())),
         "grants": grant_lines,
         "next_expiry": next_expiry,
+        "plan": plan_view(subscription, grants),
     })
 }
 
@@ -244,4 +250,74 @@ pub fn api_key(record: &tally_store::ApiKeyRecord, secret: Option<&str>) -> Valu
     map.insert("last_used_at".into(), optional_instant(record.last_used_at));
     map.insert("revoked_at".into(), optional_instant(record.revoked_at));
     Value::Object(map)
+}
+
+/// The plan part of a balance: which plan and period, and how much of the allowance is left.
+fn plan_view(subscription: Option<&Subscription>, grants: &[Grant]) -> Value {
+    let Some(subscription) = subscription.filter(|s| s.status != SubscriptionStatus::Canceled)
+    else {
+        return Value::Null;
+    };
+    let period_grants = grants
+        .iter()
+        .filter(|grant| subscription.period_grant_ids.contains(&grant.id));
+    let allowance_left: i64 = period_grants
+        .clone()
+        .map(|grant| grant.spendable().get())
+        .sum();
+    let allowance_held: i64 = period_grants.map(|grant| grant.reserved.get()).sum();
+    let allowance = subscription
+        .credits_per_seat
+        .get()
+        .saturating_mul(i64::from(subscription.seats));
+    json!({
+        "id": subscription.plan_id,
+        "name": subscription.plan_name,
+        "seats": subscription.seats,
+        "status": subscription.status.as_str(),
+        "period_start": instant(subscription.current_period_start),
+        "period_end": instant(subscription.current_period_end),
+        "allowance": credits(Millicredits::new(allowance)),
+        "allowance_left": credits(Millicredits::new(allowance_left)),
+        "allowance_held": credits(Millicredits::new(allowance_held)),
+    })
+}
+
+/// The Subscription object.
+pub fn subscription(subscription: &Subscription) -> Value {
+    json!({
+        "object": "subscription",
+        "account_id": subscription.account_id,
+        "plan": subscription.plan_id,
+        "plan_name": subscription.plan_name,
+        "seats": subscription.seats,
+        "next_period_seats": subscription.next_period_seats,
+        "status": subscription.status.as_str(),
+        "credits_per_seat": credits(subscription.credits_per_seat),
+        "current_period_start": instant(subscription.current_period_start),
+        "current_period_end": instant(subscription.current_period_end),
+        "canceled_at": optional_instant(subscription.canceled_at),
+        "created_at": instant(subscription.created_at),
+    })
+}
+
+/// A purchase: `{id, pack, grant}`.
+pub fn purchase(record: &PurchaseRecord, grant_value: &Grant) -> Value {
+    json!({
+        "id": record.id,
+        "object": "purchase",
+        "account_id": record.account_id,
+        "pack": record.pack_id,
+        "credits": credits(record.credits),
+        "price_usd": decimal_number(&record.price_usd),
+        "grant": grant(grant_value),
+        "created_at": instant(record.created_at),
+    })
+}
+
+/// Exact decimal text as a JSON number.
+pub fn decimal_number(text: &str) -> Value {
+    text.parse::<serde_json::Number>()
+        .map(Value::Number)
+        .unwrap_or_else(|_| json!(text))
 }

@@ -33,6 +33,7 @@ impl TestServer {
             test_clock: true,
             max_batch: 64,
             limits,
+            catalog: None,
         };
         let server = Server::start(&config).unwrap();
         let router = server.router();
@@ -237,6 +238,10 @@ async fn every_route_refuses_what_the_key_may_not_do_and_changes_nothing() {
                     .call(route.method, &path, Some(&key_a_secret), body.clone())
                     .await;
                 assert_eq!(status, StatusCode::FORBIDDEN, "{label} with a's own key");
+            }
+            Access::AnyKey => {
+                // Nothing account-specific: any valid key may read it.
+                assert!(status.is_success(), "{label} with b's key: {problem}");
             }
             Access::Account => {
                 assert_eq!(

@@ -14,15 +14,19 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tally_core::{
     Account, AccountState, AccountTotals, Attribution, Charge, Entry, EntryKind, Grant,
-    GrantLifecycle, GrantSource, GrantStatus, Hold, HoldStatus, Millicredits, Timestamp,
+    GrantLifecycle, GrantSource, GrantStatus, Hold, HoldStatus, Millicredits, Subscription,
+    SubscriptionStatus, Timestamp,
 };
 use tally_store::{
     AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, Store, StoreError, VerifyReport,
+    PageRequest, PurchaseRecord, Store, StoreError, VerifyReport,
 };
 
 /// The migrations, in order. Never edit an applied one; add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_ledger.sql")),
+    (2, include_str!("../migrations/0002_plans.sql")),
+];
 
 /// How many idle reader connections are kept.
 const READER_CONNECTIONS_IDLE_MAX: usize = 16;
@@ -319,6 +323,45 @@ fn entry_row(row: &Row) -> Result<Entry, rusqlite::Error> {
     })
 }
 
+fn subscription_row(row: &Row) -> Result<Subscription, rusqlite::Error> {
+    let status: String = row.get("status")?;
+    let grant_ids: String = row.get("period_grant_ids")?;
+    let seats: i64 = row.get("seats")?;
+    let next_period_seats: Option<i64> = row.get("next_period_seats")?;
+    Ok(Subscription {
+        account_id: row.get("account_id")?,
+        plan_id: row.get("plan_id")?,
+        plan_name: row.get("plan_name")?,
+        credits_per_seat: millicredits(row, "credits_per_seat")?,
+        seats: u32::try_from(seats).map_err(|_| bad_column("seats", &seats.to_string()))?,
+        next_period_seats: next_period_seats.and_then(|seats| u32::try_from(seats).ok()),
+        status: SubscriptionStatus::parse(&status).ok_or_else(|| bad_column("status", &status))?,
+        anchor: timestamp(row.get("anchor")?),
+        period_index: row.get("period_index")?,
+        current_period_start: timestamp(row.get("current_period_start")?),
+        current_period_end: timestamp(row.get("current_period_end")?),
+        period_grant_ids: grant_ids
+            .split(';')
+            .filter(|id| !id.is_empty())
+            .map(str::to_string)
+            .collect(),
+        created_at: timestamp(row.get("created_at")?),
+        canceled_at: row.get::<_, Option<i64>>("canceled_at")?.map(timestamp),
+    })
+}
+
+fn purchase_row(row: &Row) -> Result<PurchaseRecord, rusqlite::Error> {
+    Ok(PurchaseRecord {
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        pack_id: row.get("pack_id")?,
+        grant_id: row.get("grant_id")?,
+        credits: millicredits(row, "credits")?,
+        price_usd: row.get("price_usd")?,
+        created_at: timestamp(row.get("created_at")?),
+    })
+}
+
 fn api_key_row(row: &Row) -> Result<ApiKeyRecord, rusqlite::Error> {
     Ok(ApiKeyRecord {
         id: row.get("id")?,
@@ -463,6 +506,54 @@ fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), ru
                 codec::encode_postings(&entry.postings),
             ])?;
         }
+        let mut upsert_subscription = transaction.prepare_cached(
+            "INSERT INTO subscriptions (account_id, plan_id, plan_name, credits_per_seat, seats,
+                 next_period_seats, status, anchor, period_index, current_period_start,
+                 current_period_end, period_grant_ids, created_at, canceled_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (account_id) DO UPDATE SET plan_id = excluded.plan_id,
+                 plan_name = excluded.plan_name, credits_per_seat = excluded.credits_per_seat,
+                 seats = excluded.seats, next_period_seats = excluded.next_period_seats,
+                 status = excluded.status, anchor = excluded.anchor,
+                 period_index = excluded.period_index,
+                 current_period_start = excluded.current_period_start,
+                 current_period_end = excluded.current_period_end,
+                 period_grant_ids = excluded.period_grant_ids,
+                 canceled_at = excluded.canceled_at",
+        )?;
+        for subscription in &batch.effects.subscriptions {
+            upsert_subscription.execute(params![
+                subscription.account_id,
+                subscription.plan_id,
+                subscription.plan_name,
+                subscription.credits_per_seat.get(),
+                subscription.seats,
+                subscription.next_period_seats,
+                subscription.status.as_str(),
+                subscription.anchor.as_micros(),
+                subscription.period_index,
+                subscription.current_period_start.as_micros(),
+                subscription.current_period_end.as_micros(),
+                subscription.period_grant_ids.join(";"),
+                subscription.created_at.as_micros(),
+                subscription.canceled_at.map(Timestamp::as_micros),
+            ])?;
+        }
+        let mut insert_purchase = transaction.prepare_cached(
+            "INSERT INTO purchases (id, account_id, pack_id, grant_id, credits, price_usd, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for purchase in &batch.new_purchases {
+            insert_purchase.execute(params![
+                purchase.id,
+                purchase.account_id,
+                purchase.pack_id,
+                purchase.grant_id,
+                purchase.credits.get(),
+                purchase.price_usd,
+                purchase.created_at.as_micros(),
+            ])?;
+        }
         let mut update_totals = transaction.prepare_cached(
             "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
                  overdraft_reserved = ?5 WHERE id = ?1",
@@ -543,9 +634,17 @@ impl Store for SqliteStore {
             let holds = statement
                 .query_map([], hold_row)?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((accounts, grants, holds))
+            let mut statement = connection.prepare("SELECT * FROM subscriptions")?;
+            let subscriptions = statement
+                .query_map([], subscription_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((accounts, grants, holds, subscriptions))
         };
-        let (accounts, grants, holds) = read().map_err(unavailable)?;
+        let (accounts, grants, holds, subscriptions) = read().map_err(unavailable)?;
+        let mut subscriptions: HashMap<String, Subscription> = subscriptions
+            .into_iter()
+            .map(|subscription| (subscription.account_id.clone(), subscription))
+            .collect();
         let mut grants_by_account: HashMap<String, Vec<Grant>> = HashMap::new();
         for grant in grants {
             grants_by_account
@@ -567,7 +666,13 @@ impl Store for SqliteStore {
                     .remove(&row.account.id)
                     .unwrap_or_default();
                 let holds = holds_by_account.remove(&row.account.id).unwrap_or_default();
-                AccountState::restore(row.account, row.totals, grants, holds).map_err(corrupt)
+                let subscription = subscriptions.remove(&row.account.id);
+                let mut state = AccountState::restore(row.account, row.totals, grants, holds)
+                    .map_err(corrupt)?;
+                if let Some(subscription) = subscription {
+                    state.restore_subscription(subscription);
+                }
+                Ok(state)
             })
             .collect()
     }
@@ -688,6 +793,30 @@ impl Store for SqliteStore {
                 .query_row([id], hold_row)
                 .optional()
         })
+    }
+
+    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM subscriptions WHERE account_id = ?1")?
+                .query_row([account_id], subscription_row)
+                .optional()
+        })
+    }
+
+    fn purchases(
+        &self,
+        account_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PurchaseRecord>, PageError> {
+        self.page(
+            "purchases",
+            Some(account_id),
+            "",
+            Vec::new(),
+            page,
+            purchase_row,
+        )
     }
 
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {

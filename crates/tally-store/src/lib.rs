@@ -6,7 +6,7 @@
 
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
-    Hold, Timestamp,
+    Hold, Millicredits, Subscription, Timestamp,
 };
 
 /// Why the store failed. Every variant is the store's problem, not the user's.
@@ -43,6 +43,18 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// A credit pack bought by an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurchaseRecord {
+    pub id: String,
+    pub account_id: String,
+    pub pack_id: String,
+    pub grant_id: String,
+    pub credits: Millicredits,
+    pub price_usd: String,
+    pub created_at: Timestamp,
+}
+
 /// Everything one batch writes, in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct BatchWrite {
@@ -56,6 +68,7 @@ pub struct BatchWrite {
     pub revoked_api_keys: Vec<(String, Timestamp)>,
     /// `(key id, last used at)`: bookkeeping, coalesced by the engine.
     pub touched_api_keys: Vec<(String, Timestamp)>,
+    pub new_purchases: Vec<PurchaseRecord>,
     pub meta: Vec<(String, String)>,
 }
 
@@ -67,6 +80,8 @@ impl BatchWrite {
             && self.effects.grants.is_empty()
             && self.effects.holds.is_empty()
             && self.effects.charges.is_empty()
+            && self.effects.subscriptions.is_empty()
+            && self.new_purchases.is_empty()
             && self.idempotency.is_empty()
             && self.new_api_keys.is_empty()
             && self.revoked_api_keys.is_empty()
@@ -149,6 +164,12 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<Grant>, PageError>;
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError>;
+    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
+    fn purchases(
+        &self,
+        account_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PurchaseRecord>, PageError>;
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError>;
     fn entries(
         &self,

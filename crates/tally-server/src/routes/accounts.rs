@@ -87,7 +87,14 @@ pub async fn list_accounts(
     let mut data = Vec::with_capacity(page.data.len());
     for row in page.data {
         let grants = state.store.balance_grants(&row.account.id)?;
-        let balance = render::balance(&row.account, &row.totals, &grants, now);
+        let subscription = state.store.subscription(&row.account.id)?;
+        let balance = render::balance(
+            &row.account,
+            &row.totals,
+            &grants,
+            subscription.as_ref(),
+            now,
+        );
         data.push(render::account(&row.account, balance));
     }
     Ok(ok(render::list(data, page.has_more)))
@@ -102,7 +109,14 @@ fn read_balance(
         .account(account_id)?
         .ok_or(ApiError::NotFound { what: "account" })?;
     let grants = state.store.balance_grants(account_id)?;
-    let balance = render::balance(&row.account, &row.totals, &grants, state.clock.now());
+    let subscription = state.store.subscription(account_id)?;
+    let balance = render::balance(
+        &row.account,
+        &row.totals,
+        &grants,
+        subscription.as_ref(),
+        state.clock.now(),
+    );
     Ok((row.account, balance))
 }
 

@@ -5,11 +5,12 @@ pub mod accounts;
 pub mod debits;
 pub mod keys;
 pub mod ops;
+pub mod plans;
 
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -24,6 +25,8 @@ pub enum Access {
     Admin,
     /// Admin keys, and account keys on their own account (others: 404).
     Account,
+    /// Any valid key (nothing account-specific).
+    AnyKey,
 }
 
 /// One route: method, path (axum syntax), who may call it, and what it does.
@@ -72,6 +75,13 @@ routes! {
     "POST" "/v1/holds/{id}/capture" Account "Capture a hold" => post(debits::capture_hold);
     "POST" "/v1/holds/{id}/void" Account "Void a hold" => post(debits::void_hold);
     "GET" "/v1/accounts/{id}/entries" Account "List ledger entries" => get(accounts::list_entries);
+    "GET" "/v1/plans" AnyKey "List the plans on sale" => get(plans::list_plans);
+    "GET" "/v1/packs" AnyKey "List the credit packs on sale" => get(plans::list_packs);
+    "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" => put(plans::put_subscription);
+    "GET" "/v1/accounts/{id}/subscription" Account "Get the subscription" => get(plans::get_subscription);
+    "DELETE" "/v1/accounts/{id}/subscription" Account "Cancel at the period's end" => delete(plans::delete_subscription);
+    "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack" => post(plans::create_purchase);
+    "GET" "/v1/accounts/{id}/purchases" Account "List the packs bought" => get(plans::list_purchases);
     "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" => post(keys::create_key);
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);

@@ -1,0 +1,197 @@
+//! Plans, subscriptions and credit packs.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{known_query, page_request};
+use crate::app::{AppState, json_response};
+use crate::auth::Principal;
+use crate::engine::Command;
+use crate::error::ApiError;
+use crate::json::Fields;
+use crate::render::{self, credits, decimal_number};
+
+/// The plans on sale.
+pub fn plans_json(state: &AppState) -> Value {
+    let plans: Vec<Value> = state
+        .catalog
+        .plans
+        .iter()
+        .map(|plan| {
+            json!({
+                "id": plan.id,
+                "object": "plan",
+                "name": plan.name,
+                "credits_per_seat": credits(plan.credits_per_seat),
+                "period": "month",
+                "price_usd": decimal_number(&plan.price_usd),
+                "rollover": false,
+            })
+        })
+        .collect();
+    Value::Array(plans)
+}
+
+/// The packs on sale.
+pub fn packs_json(state: &AppState) -> Value {
+    let packs: Vec<Value> = state
+        .catalog
+        .packs
+        .iter()
+        .map(|pack| {
+            json!({
+                "id": pack.id,
+                "object": "pack",
+                "name": pack.name,
+                "credits": credits(pack.credits),
+                "price_usd": decimal_number(&pack.price_usd),
+                "expires_after_days": pack.expires_after_days,
+            })
+        })
+        .collect();
+    Value::Array(packs)
+}
+
+pub async fn list_plans(State(state): State<AppState>, _principal: Principal) -> Response {
+    json_response(StatusCode::OK, plans_json(&state).to_string())
+}
+
+pub async fn list_packs(State(state): State<AppState>, _principal: Principal) -> Response {
+    json_response(StatusCode::OK, packs_json(&state).to_string())
+}
+
+pub async fn put_subscription(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    let (value, idempotency) = state
+        .read_body(&principal, &method, uri.path(), &headers, body)
+        .await?;
+    let mut fields = Fields::new(value)?;
+    let plan = fields.string("plan", 128)?;
+    let plan_id = fields.required("plan", plan)?;
+    let seats = fields
+        .integer("seats", 1, i64::from(tally_core::ledger::SEATS_MAX))?
+        .unwrap_or(1);
+    fields.finish()?;
+    if state.catalog.plan(&plan_id).is_none() {
+        return Err(ApiError::invalid_request(
+            "plan",
+            format!("no plan {plan_id:?} in the catalog"),
+        ));
+    }
+    let command = Command::Subscribe {
+        account_id,
+        plan_id,
+        seats: seats as u32,
+    };
+    Ok(state.submit(command, idempotency).await)
+}
+
+pub async fn get_subscription(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    let subscription = state.store.subscription(&account_id)?;
+    let subscription = subscription.ok_or(ApiError::NotFound {
+        what: "subscription",
+    })?;
+    Ok(json_response(
+        StatusCode::OK,
+        render::subscription(&subscription).to_string(),
+    ))
+}
+
+pub async fn delete_subscription(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    Ok(state
+        .submit(Command::CancelSubscription { account_id }, None)
+        .await)
+}
+
+pub async fn create_purchase(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    let (value, idempotency) = state
+        .read_body(&principal, &method, uri.path(), &headers, body)
+        .await?;
+    let mut fields = Fields::new(value)?;
+    let pack = fields.string("pack", 128)?;
+    let pack_id = fields.required("pack", pack)?;
+    fields.finish()?;
+    if state.catalog.pack(&pack_id).is_none() {
+        return Err(ApiError::invalid_request(
+            "pack",
+            format!("no pack {pack_id:?} in the catalog"),
+        ));
+    }
+    Ok(state
+        .submit(
+            Command::Purchase {
+                account_id,
+                pack_id,
+            },
+            idempotency,
+        )
+        .await)
+}
+
+pub async fn list_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    known_query(&query, &["limit", "starting_after"])?;
+    let page = page_request(&query)?;
+    state
+        .store
+        .account(&account_id)?
+        .ok_or(ApiError::NotFound { what: "account" })?;
+    let page = state.store.purchases(&account_id, &page)?;
+    let data = page
+        .data
+        .iter()
+        .map(|purchase| {
+            json!({
+                "id": purchase.id,
+                "object": "purchase",
+                "account_id": purchase.account_id,
+                "pack": purchase.pack_id,
+                "grant_id": purchase.grant_id,
+                "credits": credits(purchase.credits),
+                "price_usd": decimal_number(&purchase.price_usd),
+                "created_at": render::instant(purchase.created_at),
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        render::list(data, page.has_more).to_string(),
+    ))
+}
