@@ -10,6 +10,10 @@ use std::collections::HashMap;
 use crate::amount::Millicredits;
 use crate::time::Timestamp;
 
+mod subscription;
+
+pub use subscription::{SEATS_MAX, Subscription, SubscriptionStatus};
+
 /// Where a grant's credits came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GrantSource {
@@ -410,6 +414,10 @@ pub enum Rejection {
     },
     #[error("ledger: the account's balance would overflow")]
     Overflow,
+    #[error("ledger: seats must be from 1 to 100000")]
+    SeatsInvalid,
+    #[error("ledger: the account has no subscription")]
+    NoSubscription,
 }
 
 impl Rejection {
@@ -435,6 +443,8 @@ pub struct Effects {
     /// Holds as they are after the change (the last wins).
     pub holds: Vec<Hold>,
     pub charges: Vec<Charge>,
+    /// Subscriptions as they are after the change (the last wins).
+    pub subscriptions: Vec<Subscription>,
 }
 
 /// A grant to create.
@@ -465,6 +475,8 @@ enum DueItem {
     ActivateGrant(String),
     ExpireHold(String),
     ExpireGrant(String),
+    /// The end of the subscription's current period.
+    RenewSubscription,
 }
 
 /// The whole mutable state of one account.
@@ -481,6 +493,8 @@ pub struct AccountState {
     holds: HashMap<String, Hold>,
     posted: Millicredits,
     held: Millicredits,
+    /// The account's plan subscription, if it ever had one.
+    subscription: Option<Subscription>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
 }
@@ -505,6 +519,7 @@ impl AccountState {
             holds: HashMap::new(),
             posted: Millicredits::ZERO,
             held: Millicredits::ZERO,
+            subscription: None,
             next_due_at: Timestamp::MAX,
         }
     }
@@ -531,6 +546,7 @@ impl AccountState {
                 .collect(),
             posted: totals.posted,
             held: totals.held,
+            subscription: None,
             next_due_at: Timestamp::MAX,
         };
         state.grants.sort_by_key(Grant::spend_key);
@@ -715,7 +731,10 @@ impl AccountState {
 
     /// Records the grant snapshots the store must write and forgets finished grants.
     fn settle_grants(&mut self, touched: &[String], effects: &mut Effects) {
-        for grant_id in touched {
+        for (index, grant_id) in touched.iter().enumerate() {
+            if touched[..index].contains(grant_id) {
+                continue;
+            }
             if let Some(grant) = self.grants.iter().find(|grant| &grant.id == grant_id) {
                 effects.grants.push(grant.clone());
             }
@@ -739,7 +758,44 @@ impl AccountState {
         for hold in self.holds.values() {
             next = next.min(hold.expires_at);
         }
+        if let Some(subscription) = &self.subscription
+            && subscription.status != SubscriptionStatus::Canceled
+        {
+            next = next.min(subscription.current_period_end);
+        }
         self.next_due_at = next;
+    }
+
+    /// The earliest piece of due work at or before `at`, if any.
+    fn next_due_item(&self, at: Timestamp) -> Option<(Timestamp, DueItem)> {
+        let mut due: Option<(Timestamp, DueItem)> = None;
+        let mut consider = |candidate: (Timestamp, DueItem)| {
+            if candidate.0 <= at && due.as_ref().is_none_or(|current| candidate < *current) {
+                due = Some(candidate);
+            }
+        };
+        for grant in &self.grants {
+            match grant.lifecycle {
+                GrantLifecycle::Pending => {
+                    consider((grant.effective_at, DueItem::ActivateGrant(grant.id.clone())));
+                }
+                GrantLifecycle::Active => {
+                    if let Some(expires_at) = grant.expires_at {
+                        consider((expires_at, DueItem::ExpireGrant(grant.id.clone())));
+                    }
+                }
+                GrantLifecycle::Expired | GrantLifecycle::Voided => {}
+            }
+        }
+        for hold in self.holds.values() {
+            consider((hold.expires_at, DueItem::ExpireHold(hold.id.clone())));
+        }
+        if let Some(subscription) = &self.subscription
+            && subscription.status != SubscriptionStatus::Canceled
+        {
+            consider((subscription.current_period_end, DueItem::RenewSubscription));
+        }
+        due
     }
 
     /// Does all the work due at or before `at` (grant activation, hold expiry, grant expiry),
@@ -749,28 +805,9 @@ impl AccountState {
         if at < self.next_due_at {
             return;
         }
-        let mut due: Vec<(Timestamp, DueItem)> = Vec::new();
-        for grant in &self.grants {
-            match grant.lifecycle {
-                GrantLifecycle::Pending if grant.effective_at <= at => {
-                    due.push((grant.effective_at, DueItem::ActivateGrant(grant.id.clone())));
-                }
-                GrantLifecycle::Pending | GrantLifecycle::Active => {}
-                GrantLifecycle::Expired | GrantLifecycle::Voided => continue,
-            }
-            if let Some(expires_at) = grant.expires_at
-                && expires_at <= at
-            {
-                due.push((expires_at, DueItem::ExpireGrant(grant.id.clone())));
-            }
-        }
-        for hold in self.holds.values() {
-            if hold.expires_at <= at {
-                due.push((hold.expires_at, DueItem::ExpireHold(hold.id.clone())));
-            }
-        }
-        due.sort();
-        for (due_at, item) in due {
+        // One item at a time, earliest first: an item can create more due work (a renewal
+        // issues a grant that expires at the next period's end).
+        while let Some((due_at, item)) = self.next_due_item(at) {
             match item {
                 DueItem::ActivateGrant(grant_id) => {
                     self.activate_grant(&grant_id, due_at, ids, effects)
@@ -779,13 +816,9 @@ impl AccountState {
                     self.resolve_hold(&hold_id, HoldStatus::Expired, None, due_at, ids, effects);
                 }
                 DueItem::ExpireGrant(grant_id) => {
-                    // An earlier item of this run may have used the grant up (a debt repaid on
-                    // activation, a hold expiring on it at the same instant): it is forgotten
-                    // then, and there is nothing left to expire.
-                    if self.grant(&grant_id).is_some() {
-                        self.expire_grant(&grant_id, due_at, ids, effects);
-                    }
+                    self.expire_grant(&grant_id, due_at, ids, effects);
                 }
+                DueItem::RenewSubscription => self.renew_subscription(due_at, at, ids, effects),
             }
         }
         self.recompute_next_due();
@@ -801,6 +834,17 @@ impl AccountState {
         effects: &mut Effects,
     ) -> Result<Grant, Rejection> {
         self.run_due(at, ids, effects);
+        self.issue_grant(spec, at, ids, effects)
+    }
+
+    /// [`AccountState::create_grant`] without the due work first (for due work itself).
+    fn issue_grant(
+        &mut self,
+        spec: GrantSpec,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Grant, Rejection> {
         if !spec.amount.is_positive() {
             return Err(Rejection::AmountNotPositive);
         }
@@ -854,6 +898,8 @@ impl AccountState {
         Ok(grant.expect("ledger: the new grant was written").clone())
     }
 
+    /// A pending grant becomes effective: its credits are posted (a grant entry), then repay
+    /// any debt first (by the invariant, it is the only grant spendable while a debt stands).
     fn activate_grant(
         &mut self,
         grant_id: &str,
@@ -866,13 +912,12 @@ impl AccountState {
         debug_assert_eq!(grant.lifecycle, GrantLifecycle::Pending);
         grant.lifecycle = GrantLifecycle::Active;
         let amount = grant.amount;
-        let line = Line::Grant(grant_id.to_string());
         let mut entry = self.new_entry(
             ids,
             EntryKind::Grant,
             at,
             vec![Posting {
-                line: line.clone(),
+                line: Line::Grant(grant_id.to_string()),
                 remaining_delta: amount,
                 reserved_delta: Millicredits::ZERO,
             }],
@@ -881,31 +926,57 @@ impl AccountState {
             .grant(grant_id)
             .and_then(|grant| grant.description.clone());
         self.post(entry, effects);
+        let mut touched = vec![grant_id.to_string()];
+        touched.extend(self.repay_debt(at, ids, effects));
+        self.settle_grants(&touched, effects);
+    }
+
+    /// Repays as much of the debt as the spendable grants allow, drawn in spending order, in
+    /// one `adjustment` entry. DESIGN.md: credits that become spendable while the account owes
+    /// repay the debt first, so every operation that can make credits spendable (a grant
+    /// becoming active, a hold releasing credits on an active grant, a capture turning an
+    /// overdraft reservation into debt) ends with this. It never moves `posted` or `held`.
+    /// Returns the grants drawn, for the caller to settle.
+    fn repay_debt(
+        &mut self,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Vec<String> {
         let debt = -self.overdraft_remaining.get();
-        if debt > 0 {
-            let repaid = Millicredits::new(debt.min(amount.get()));
-            let mut entry = self.new_entry(
-                ids,
-                EntryKind::Adjustment,
-                at,
-                vec![
-                    Posting {
-                        line: line.clone(),
-                        remaining_delta: Millicredits::new(-repaid.get()),
-                        reserved_delta: Millicredits::ZERO,
-                    },
-                    Posting {
-                        line: Line::Overdraft,
-                        remaining_delta: repaid,
-                        reserved_delta: Millicredits::ZERO,
-                    },
-                ],
-            );
-            entry.grant_id = Some(grant_id.to_string());
-            entry.description = Some(format!("overdraft of {repaid} credits repaid"));
-            self.post(entry, effects);
+        if debt <= 0 {
+            return Vec::new();
         }
-        self.settle_grants(&[grant_id.to_string()], effects);
+        let (takes, _) = self.allocate(Millicredits::new(debt));
+        if takes.is_empty() {
+            return Vec::new();
+        }
+        let drawn: Vec<String> = takes
+            .iter()
+            .map(|(index, _)| self.grants[*index].id.clone())
+            .collect();
+        let repaid = Millicredits::new(takes.iter().map(|(_, take)| take.get()).sum());
+        let mut postings: Vec<Posting> = drawn
+            .iter()
+            .zip(&takes)
+            .map(|(grant_id, (_, take))| Posting {
+                line: Line::Grant(grant_id.clone()),
+                remaining_delta: Millicredits::new(-take.get()),
+                reserved_delta: Millicredits::ZERO,
+            })
+            .collect();
+        postings.push(Posting {
+            line: Line::Overdraft,
+            remaining_delta: repaid,
+            reserved_delta: Millicredits::ZERO,
+        });
+        let mut entry = self.new_entry(ids, EntryKind::Adjustment, at, postings);
+        if let [only] = drawn.as_slice() {
+            entry.grant_id = Some(only.clone());
+        }
+        entry.description = Some(format!("overdraft of {repaid} credits repaid"));
+        self.post(entry, effects);
+        drawn
     }
 
     fn expire_grant(
@@ -1184,8 +1255,9 @@ impl AccountState {
     }
 
     /// Ends a pending hold: captures `captured` from its reservations in order (a capture
-    /// entry), releases the rest (a release entry), and expires at once what it released on
-    /// grants that ended meanwhile (an expire entry).
+    /// entry), releases the rest (a release entry), expires at once what it released on
+    /// grants that ended meanwhile (an expire entry), then repays the debt from what is
+    /// spendable (an adjustment entry, see [`AccountState::repay_debt`]).
     fn resolve_hold(
         &mut self,
         hold_id: &str,
@@ -1270,6 +1342,9 @@ impl AccountState {
         hold.released = released_total;
         hold.resolved_at = Some(at);
         hold.reservations.clear();
+        // What the hold released on active grants, or the debt its capture made, may leave
+        // spendable credits alongside a debt: they repay it at once.
+        touched.extend(self.repay_debt(at, ids, effects));
         self.settle_grants(&touched, effects);
         effects.holds.push(hold.clone());
         self.recompute_next_due();
@@ -1362,6 +1437,14 @@ impl AccountState {
             return Err(format!(
                 "{}: posted or held != the lines' sums",
                 self.account.id
+            ));
+        }
+        if self.overdraft_remaining.is_negative()
+            && let Some(grant) = self.grants.iter().find(|g| g.spendable().is_positive())
+        {
+            return Err(format!(
+                "{}: a debt stands while grant {} has unreserved credits",
+                self.account.id, grant.id
             ));
         }
         if self.available().get() < -self.account.overdraft_limit.get() {
