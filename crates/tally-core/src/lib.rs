@@ -7,7 +7,9 @@ pub mod amount;
 pub mod catalog;
 pub mod ledger;
 pub mod periods;
+pub mod pricing;
 pub mod time;
+pub mod usage;
 
 pub use amount::{AmountError, Decimal, Millicredits};
 pub use ledger::*;

@@ -367,6 +367,7 @@ impl Engine {
             .fetch_add(replies.len() as u64, Ordering::Relaxed);
         let mut write = std::mem::take(&mut batch.write);
         write.effects = std::mem::take(&mut batch.effects);
+        write.usage = tally_core::usage::usage_deltas(&write.effects.entries);
         for account_id in &batch.touched {
             if let Some(state) = self.accounts.get(account_id) {
                 write

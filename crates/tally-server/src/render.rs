@@ -321,3 +321,17 @@ pub fn decimal_number(text: &str) -> Value {
         .map(Value::Number)
         .unwrap_or_else(|_| json!(text))
 }
+
+/// A UTC day number as `YYYY-MM-DD`.
+pub fn day(day: i64) -> Value {
+    let start = tally_core::usage::day_start(day);
+    match jiff::Timestamp::from_microsecond(start.as_micros()) {
+        Ok(timestamp) => json!(
+            timestamp
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date()
+                .to_string()
+        ),
+        Err(_) => Value::Null,
+    }
+}

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use tally_core::usage::UsageDelta;
 use tally_core::{
     Account, AccountState, AccountTotals, Attribution, Charge, Entry, EntryKind, Grant,
     GrantLifecycle, GrantSource, GrantStatus, Hold, HoldStatus, Millicredits, Subscription,
@@ -19,13 +20,14 @@ use tally_core::{
 };
 use tally_store::{
     AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, PurchaseRecord, Store, StoreError, VerifyReport,
+    PageRequest, PurchaseRecord, Store, StoreError, UsageDimension, UsageGroup, VerifyReport,
 };
 
 /// The migrations, in order. Never edit an applied one; add a new one.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_ledger.sql")),
     (2, include_str!("../migrations/0002_plans.sql")),
+    (3, include_str!("../migrations/0003_usage.sql")),
 ];
 
 /// How many idle reader connections are kept.
@@ -554,6 +556,24 @@ fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), ru
                 purchase.created_at.as_micros(),
             ])?;
         }
+        let mut add_usage = transaction.prepare_cached(
+            "INSERT INTO usage_daily (account_id, day, product, model, member, action, credits, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (account_id, day, product, model, member, action) DO UPDATE SET
+                 credits = credits + excluded.credits, count = count + excluded.count",
+        )?;
+        for (key, delta) in &batch.usage {
+            add_usage.execute(params![
+                key.account_id,
+                key.day,
+                key.product,
+                key.model,
+                key.member,
+                key.action,
+                delta.credits.get(),
+                delta.count,
+            ])?;
+        }
         let mut update_totals = transaction.prepare_cached(
             "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
                  overdraft_reserved = ?5 WHERE id = ?1",
@@ -817,6 +837,130 @@ impl Store for SqliteStore {
             page,
             purchase_row,
         )
+    }
+
+    fn usage(
+        &self,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: &[UsageDimension],
+    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
+        use tally_core::usage::{MICROS_PER_DAY, day_of, day_start};
+        let mut groups: HashMap<UsageGroup, UsageDelta> = HashMap::new();
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        // Whole days [first_day, end_day) from the aggregates; the rest from the entries.
+        let first_day = day_of(Timestamp::from_micros(
+            from.as_micros() + MICROS_PER_DAY - 1,
+        ));
+        let end_day = day_of(to);
+        let columns: Vec<&str> = group_by
+            .iter()
+            .map(|dimension| match dimension {
+                UsageDimension::Day => "day",
+                UsageDimension::Product => "product",
+                UsageDimension::Model => "model",
+                UsageDimension::Member => "member",
+                UsageDimension::Action => "action",
+            })
+            .collect();
+        let select_groups = |day_expression: &str, text_expression: fn(&str) -> String| -> String {
+            columns
+                .iter()
+                .map(|column| {
+                    if *column == "day" {
+                        day_expression.to_string()
+                    } else {
+                        text_expression(column)
+                    }
+                })
+                .map(|expression| format!("{expression}, "))
+                .collect()
+        };
+        let group_clause = if columns.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " GROUP BY {}",
+                (1..=columns.len())
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let read_group = |row: &Row| -> Result<(UsageGroup, UsageDelta), rusqlite::Error> {
+            let mut group = UsageGroup::default();
+            for (index, column) in columns.iter().enumerate() {
+                match *column {
+                    "day" => group.day = Some(row.get(index)?),
+                    "product" => group.product = Some(row.get(index)?),
+                    "model" => group.model = Some(row.get(index)?),
+                    "member" => group.member = Some(row.get(index)?),
+                    _ => group.action = Some(row.get(index)?),
+                }
+            }
+            let credits: i64 = row.get(columns.len())?;
+            let count: i64 = row.get(columns.len() + 1)?;
+            Ok((
+                group,
+                UsageDelta {
+                    credits: Millicredits::new(credits),
+                    count,
+                },
+            ))
+        };
+        let mut partial_ranges = Vec::new();
+        if first_day < end_day {
+            partial_ranges.push((from, day_start(first_day)));
+            partial_ranges.push((day_start(end_day), to));
+        } else {
+            partial_ranges.push((from, to));
+        }
+        let rows = self.with_reader(|connection| {
+            let mut rows = Vec::new();
+            if first_day < end_day {
+                let sql = format!(
+                    "SELECT {}COALESCE(SUM(credits), 0), COALESCE(SUM(count), 0) FROM usage_daily
+                     WHERE account_id = ?1 AND day >= ?2 AND day < ?3{group_clause}",
+                    select_groups("day", |column| column.to_string())
+                );
+                let mut statement = connection.prepare_cached(&sql)?;
+                for row in statement.query_map(params![account_id, first_day, end_day], read_group)? {
+                    rows.push(row?);
+                }
+            }
+            let sql = format!(
+                "SELECT {}COALESCE(SUM(-amount), 0), COUNT(*) FROM entries
+                 WHERE account_id = ?1 AND type IN ('charge', 'capture')
+                     AND created_at >= ?2 AND created_at < ?3{group_clause}",
+                select_groups(
+                    &format!("(created_at - ((created_at % {MICROS_PER_DAY}) + {MICROS_PER_DAY}) % {MICROS_PER_DAY}) / {MICROS_PER_DAY}"),
+                    |column| format!("COALESCE({column}, '')")
+                )
+            );
+            let mut statement = connection.prepare_cached(&sql)?;
+            for (start, end) in &partial_ranges {
+                if start < end {
+                    for row in statement.query_map(params![account_id, start.as_micros(), end.as_micros()], read_group)? {
+                        rows.push(row?);
+                    }
+                }
+            }
+            Ok(rows)
+        })?;
+        for (group, delta) in rows {
+            if delta.count == 0 && columns.is_empty() && delta.credits == Millicredits::ZERO {
+                continue;
+            }
+            let total = groups.entry(group).or_default();
+            total.credits = Millicredits::new(total.credits.get() + delta.credits.get());
+            total.count += delta.count;
+        }
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        groups.sort_by(|left, right| left.0.cmp(&right.0));
+        Ok(groups)
     }
 
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {

@@ -4,6 +4,7 @@
 //! Backends persist; they never decide. The engine applies commands with the core and hands
 //! the resulting [`BatchWrite`] to [`Store::commit`], which writes it in one transaction.
 
+use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
     Hold, Millicredits, Subscription, Timestamp,
@@ -55,6 +56,39 @@ pub struct PurchaseRecord {
     pub created_at: Timestamp,
 }
 
+/// A dimension usage can be grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UsageDimension {
+    Product,
+    Model,
+    Member,
+    Action,
+    Day,
+}
+
+impl UsageDimension {
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "product" => UsageDimension::Product,
+            "model" => UsageDimension::Model,
+            "member" => UsageDimension::Member,
+            "action" => UsageDimension::Action,
+            "day" => UsageDimension::Day,
+            _ => return None,
+        })
+    }
+}
+
+/// One group of a usage query (dimensions not grouped by are `None`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageGroup {
+    pub day: Option<i64>,
+    pub product: Option<String>,
+    pub model: Option<String>,
+    pub member: Option<String>,
+    pub action: Option<String>,
+}
+
 /// Everything one batch writes, in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct BatchWrite {
@@ -69,6 +103,8 @@ pub struct BatchWrite {
     /// `(key id, last used at)`: bookkeeping, coalesced by the engine.
     pub touched_api_keys: Vec<(String, Timestamp)>,
     pub new_purchases: Vec<PurchaseRecord>,
+    /// What the batch's charges and captures add to the usage aggregates.
+    pub usage: Vec<(UsageKey, UsageDelta)>,
     pub meta: Vec<(String, String)>,
 }
 
@@ -164,6 +200,15 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<Grant>, PageError>;
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError>;
+    /// Credits spent and actions taken on `account_id` in `[from, to)`, per group: whole days
+    /// from the aggregates, the partial days at the ends from the entries.
+    fn usage(
+        &self,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: &[UsageDimension],
+    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError>;
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
     fn purchases(
         &self,

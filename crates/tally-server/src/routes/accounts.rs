@@ -110,14 +110,182 @@ fn read_balance(
         .ok_or(ApiError::NotFound { what: "account" })?;
     let grants = state.store.balance_grants(account_id)?;
     let subscription = state.store.subscription(account_id)?;
-    let balance = render::balance(
+    let now = state.clock.now();
+    let mut balance = render::balance(
         &row.account,
         &row.totals,
         &grants,
         subscription.as_ref(),
-        state.clock.now(),
+        now,
     );
+    let forecast = forecast(state, &row, subscription.as_ref(), now)?;
+    balance["forecast"] = forecast;
     Ok((row.account, balance))
+}
+
+/// The days of spending the forecast averages.
+const FORECAST_DAYS: i64 = 7;
+
+/// `{burn_per_day, runs_out_at}`: the average daily spend of the last 7 days, and when
+/// `available` reaches zero at that rate (`null` when nothing is spent, or when the next plan
+/// grant comes first).
+fn forecast(
+    state: &AppState,
+    row: &tally_store::AccountRow,
+    subscription: Option<&tally_core::Subscription>,
+    now: tally_core::Timestamp,
+) -> Result<Value, ApiError> {
+    let from = now.plus_seconds(-FORECAST_DAYS * 86_400);
+    let until = tally_core::Timestamp::from_micros(now.as_micros() + 1);
+    let spent: i64 = state
+        .store
+        .usage(&row.account.id, from, until, &[])?
+        .iter()
+        .map(|(_, delta)| delta.credits.get())
+        .sum();
+    // Rounded down to a millicredit: the forecast is an estimate, never a charge.
+    let burn_per_day = spent.max(0) / FORECAST_DAYS;
+    let available = row.totals.posted.get() - row.totals.held.get();
+    let runs_out_at = if burn_per_day == 0 {
+        None
+    } else if available <= 0 {
+        Some(now)
+    } else {
+        let seconds = i128::from(available) * 86_400 / i128::from(burn_per_day);
+        let at = now.plus_seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
+        let renews_first = subscription.is_some_and(|subscription| {
+            subscription.status == tally_core::SubscriptionStatus::Active
+                && subscription.current_period_end <= at
+        });
+        (!renews_first).then_some(at)
+    };
+    Ok(serde_json::json!({
+        "burn_per_day": render::credits(Millicredits::new(burn_per_day)),
+        "runs_out_at": runs_out_at.map(render::instant),
+        "window_days": FORECAST_DAYS,
+    }))
+}
+
+/// `from` and `to` of a usage query: RFC 3339 instants, or dates (`to` a date means through
+/// the end of that day).
+fn usage_bound(
+    query: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<tally_core::Timestamp>, ApiError> {
+    let Some(text) = query.get(name) else {
+        return Ok(None);
+    };
+    if let Some(at) = render::parse_timestamp(text) {
+        return Ok(Some(at));
+    }
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        ApiError::invalid_request(
+            name,
+            format!("{name} must be an RFC 3339 instant or a date (YYYY-MM-DD)"),
+        )
+    })?;
+    let date = if name == "to" {
+        date.tomorrow().unwrap_or(date)
+    } else {
+        date
+    };
+    let start = date
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map_err(|_| ApiError::invalid_request(name, format!("{name} is out of range")))?;
+    Ok(Some(tally_core::Timestamp::from_micros(
+        start.timestamp().as_microsecond(),
+    )))
+}
+
+pub async fn get_usage(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    known_query(&query, &["from", "to", "group_by"])?;
+    let mut group_by = Vec::new();
+    for name in query
+        .get("group_by")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(',')
+    {
+        let name = name.trim();
+        if name.is_empty() {
+            continue;
+        }
+        let dimension = tally_store::UsageDimension::parse(name).ok_or_else(|| {
+            ApiError::invalid_request(
+                "group_by",
+                "group_by takes product, model, member, action and day",
+            )
+        })?;
+        if !group_by.contains(&dimension) {
+            group_by.push(dimension);
+        }
+    }
+    state
+        .store
+        .account(&account_id)?
+        .ok_or(ApiError::NotFound { what: "account" })?;
+    let now = state.clock.now();
+    let subscription = state.store.subscription(&account_id)?;
+    let period_start = subscription
+        .as_ref()
+        .filter(|subscription| subscription.status != tally_core::SubscriptionStatus::Canceled)
+        .map(|subscription| subscription.current_period_start);
+    let from = usage_bound(&query, "from")?
+        .or(period_start)
+        .unwrap_or_else(|| now.plus_seconds(-30 * 86_400));
+    let to = usage_bound(&query, "to")?
+        .unwrap_or(tally_core::Timestamp::from_micros(now.as_micros() + 1));
+    if to < from {
+        return Err(ApiError::invalid_request(
+            "to",
+            "to must not be before from",
+        ));
+    }
+    let groups = state.store.usage(&account_id, from, to, &group_by)?;
+    let mut total_credits = 0i64;
+    let mut total_count = 0i64;
+    let data: Vec<Value> = groups
+        .iter()
+        .map(|(group, delta)| {
+            total_credits += delta.credits.get();
+            total_count += delta.count;
+            let mut row = serde_json::Map::new();
+            let text = |value: &Option<String>| match value.as_deref() {
+                Some("") | None => Value::Null,
+                Some(text) => Value::String(text.to_string()),
+            };
+            for dimension in &group_by {
+                let (name, value) = match dimension {
+                    tally_store::UsageDimension::Product => ("product", text(&group.product)),
+                    tally_store::UsageDimension::Model => ("model", text(&group.model)),
+                    tally_store::UsageDimension::Member => ("member", text(&group.member)),
+                    tally_store::UsageDimension::Action => ("action", text(&group.action)),
+                    tally_store::UsageDimension::Day => {
+                        ("day", group.day.map(render::day).unwrap_or(Value::Null))
+                    }
+                };
+                row.insert(name.to_string(), value);
+            }
+            row.insert("credits".into(), render::credits(delta.credits));
+            row.insert("count".into(), serde_json::json!(delta.count));
+            Value::Object(row)
+        })
+        .collect();
+    let body = serde_json::json!({
+        "object": "usage",
+        "account_id": account_id,
+        "from": render::instant(from),
+        "to": render::instant(to),
+        "data": data,
+        "total": {"credits": render::credits(Millicredits::new(total_credits)), "count": total_count},
+    });
+    Ok(ok(body))
 }
 
 pub async fn get_account(

@@ -75,6 +75,7 @@ routes! {
     "POST" "/v1/holds/{id}/capture" Account "Capture a hold" => post(debits::capture_hold);
     "POST" "/v1/holds/{id}/void" Account "Void a hold" => post(debits::void_hold);
     "GET" "/v1/accounts/{id}/entries" Account "List ledger entries" => get(accounts::list_entries);
+    "GET" "/v1/accounts/{id}/usage" Account "Usage analytics: credits and actions per group" => get(accounts::get_usage);
     "GET" "/v1/plans" AnyKey "List the plans on sale" => get(plans::list_plans);
     "GET" "/v1/packs" AnyKey "List the credit packs on sale" => get(plans::list_packs);
     "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" => put(plans::put_subscription);
