@@ -22,7 +22,9 @@ use tally_core::{
     Account, AccountState, Clock, DebitSpec, Effects, Grant, GrantSpec, HoldStatus, Millicredits,
     Rejection, Timestamp,
 };
-use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, PurchaseRecord, Store, StoreError};
+use tally_store::{
+    ApiKeyRecord, BatchWrite, IdempotencyRecord, PurchaseRecord, SharedBatch, Store, StoreError,
+};
 use tokio::sync::oneshot;
 
 use crate::clock::TestClock;
@@ -33,11 +35,20 @@ use crate::render;
 /// The default bound on commands per batch.
 pub const BATCH_COMMANDS_MAX_DEFAULT: usize = 4096;
 
+/// How often a batch on a shared store is tried before its requests get 503.
+const SHARED_BATCH_ATTEMPTS_MAX: u32 = 8;
+
+/// How many accounts with due work one shared batch claims.
+const SHARED_DUE_ACCOUNTS_PER_BATCH: usize = 256;
+
+/// How long a node of a shared store waits between looks for due work.
+const SHARED_SCHEDULER_INTERVAL: Duration = Duration::from_millis(500);
+
 /// The longest the engine sleeps without looking at the clock.
 const SCHEDULER_SLEEP_MAX: Duration = Duration::from_secs(1);
 
 /// A command for the engine.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Command {
     CreateAccount {
         id: Option<String>,
@@ -197,6 +208,7 @@ pub fn start(
         due_of: HashMap::new(),
         ids: RandomIds::new(0),
         metrics: metrics.clone(),
+        shared: false,
     };
     engine.load()?;
     let (sender, receiver) = mpsc::channel();
@@ -221,6 +233,8 @@ struct Engine {
     due_of: HashMap<String, Timestamp>,
     ids: RandomIds,
     metrics: Arc<EngineMetrics>,
+    /// Whether the store is shared by several nodes (lock and load per batch).
+    shared: bool,
 }
 
 /// What one batch has done so far.
@@ -264,6 +278,12 @@ impl Engine {
         self.hold_index.clear();
         self.due.clear();
         self.due_of.clear();
+        self.shared = self.store.is_shared();
+        if self.shared {
+            // Nothing is kept across batches: every batch locks and loads what it touches.
+            self.metrics.healthy.store(true, Ordering::SeqCst);
+            return Ok(());
+        }
         self.ids = RandomIds::new(self.store.max_grant_ordinal()?);
         for state in self.store.load_states()? {
             let account_id = state.account.id.clone();
@@ -331,6 +351,10 @@ impl Engine {
         if self.test_clock.is_some() {
             return None;
         }
+        if self.shared {
+            // Other nodes schedule work too: look for claimable due work regularly.
+            return Some(SHARED_SCHEDULER_INTERVAL);
+        }
         let (next, _) = self.due.first()?;
         let now = self.clock.now();
         let micros = next.as_micros().saturating_sub(now.as_micros()).max(0) as u64;
@@ -352,12 +376,22 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(100));
             return;
         }
+        if self.shared {
+            self.run_shared_batch(envelopes);
+            return;
+        }
         let mut batch = Batch::default();
         let now = self.clock.now();
+        self.ids.raise_floor(now.as_micros());
         self.run_due(now, &mut batch);
         let mut replies = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
-            let reply = self.handle(envelope.command, envelope.idempotency, &mut batch);
+            let reply = self.handle(
+                envelope.command,
+                envelope.idempotency,
+                &mut batch,
+                &mut None,
+            );
             if let Some(sender) = envelope.reply {
                 replies.push((sender, reply));
             }
@@ -365,16 +399,7 @@ impl Engine {
         self.metrics
             .commands
             .fetch_add(replies.len() as u64, Ordering::Relaxed);
-        let mut write = std::mem::take(&mut batch.write);
-        write.effects = std::mem::take(&mut batch.effects);
-        write.usage = tally_core::usage::usage_deltas(&write.effects.entries);
-        for account_id in &batch.touched {
-            if let Some(state) = self.accounts.get(account_id) {
-                write
-                    .account_totals
-                    .push((account_id.clone(), state.totals()));
-            }
-        }
+        let write = self.finish_batch(batch);
         if !write.is_empty() {
             let started = std::time::Instant::now();
             let committed = self.store.commit(&write);
@@ -402,25 +427,176 @@ impl Engine {
         }
     }
 
+    /// The write of a batch whose commands have all been applied.
+    fn finish_batch(&self, mut batch: Batch) -> BatchWrite {
+        let mut write = std::mem::take(&mut batch.write);
+        write.effects = std::mem::take(&mut batch.effects);
+        write.usage = tally_core::usage::usage_deltas(&write.effects.entries);
+        for account_id in &batch.touched {
+            if let Some(state) = self.accounts.get(account_id) {
+                write
+                    .account_totals
+                    .push((account_id.clone(), state.totals()));
+                let next_due = Some(state.next_due_at()).filter(|at| *at != Timestamp::MAX);
+                write.account_next_due.push((account_id.clone(), next_due));
+            }
+        }
+        write
+    }
+
+    /// A batch on a store several nodes share: lock and load the accounts the commands touch
+    /// (and a share of the accounts with due work), apply, write, commit; on a serialization
+    /// conflict, start over from what is in the store. Nothing is kept across batches.
+    fn run_shared_batch(&mut self, envelopes: Vec<Envelope>) {
+        let mut commands = Vec::with_capacity(envelopes.len());
+        let mut senders = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            commands.push((envelope.command, envelope.idempotency));
+            senders.push(envelope.reply);
+        }
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            let result = self.try_shared_batch(&commands);
+            self.accounts.clear();
+            self.hold_index.clear();
+            match result {
+                Err(StoreError::Conflict(detail)) if attempt < SHARED_BATCH_ATTEMPTS_MAX => {
+                    tracing::debug!(%detail, attempt, "engine: batch conflicted; retrying");
+                    std::thread::sleep(Duration::from_millis(2 * attempt as u64));
+                }
+                other => break other,
+            }
+        };
+        self.metrics.batches.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .commands
+            .fetch_add(commands.len() as u64, Ordering::Relaxed);
+        match outcome {
+            Ok(replies) => {
+                for (sender, reply) in senders.into_iter().zip(replies) {
+                    if let Some(sender) = sender {
+                        let _ = sender.send(reply);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "engine: shared batch failed; answering 503");
+                self.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
+                for sender in senders.into_iter().flatten() {
+                    let _ = sender.send(Err(ApiError::from(StoreError::Unavailable(
+                        error.to_string(),
+                    ))));
+                }
+            }
+        }
+    }
+
+    fn try_shared_batch(
+        &mut self,
+        commands: &[(Command, Option<Idempotency>)],
+    ) -> Result<Vec<Reply>, StoreError> {
+        let store = self.store.clone();
+        let now = self.clock.now();
+        self.ids.raise_floor(now.as_micros());
+        // The accounts the commands touch (a hold's or grant's account from its committed row:
+        // they never move between accounts).
+        let mut account_ids = std::collections::BTreeSet::new();
+        for (command, _) in commands {
+            match command {
+                Command::CreateAccount { id: Some(id), .. } => {
+                    account_ids.insert(id.clone());
+                }
+                Command::CreateGrant { account_id, .. }
+                | Command::Charge { account_id, .. }
+                | Command::Hold { account_id, .. }
+                | Command::CreateApiKey { account_id, .. }
+                | Command::Subscribe { account_id, .. }
+                | Command::CancelSubscription { account_id }
+                | Command::Purchase { account_id, .. } => {
+                    account_ids.insert(account_id.clone());
+                }
+                Command::Capture { hold_id, .. } | Command::VoidHold { hold_id, .. } => {
+                    if let Some(hold) = store.hold(hold_id)? {
+                        account_ids.insert(hold.account_id);
+                    }
+                }
+                Command::VoidGrant { grant_id } => {
+                    if let Some(grant) = store.grant(grant_id)? {
+                        account_ids.insert(grant.account_id);
+                    }
+                }
+                Command::CreateAccount { id: None, .. }
+                | Command::RevokeApiKey { .. }
+                | Command::TouchApiKey { .. }
+                | Command::MoveClock { .. } => {}
+            }
+        }
+        let mut shared = store.begin_shared_batch()?;
+        let transaction = shared
+            .as_mut()
+            .expect("engine: a shared store opens shared batches");
+        let account_ids: Vec<String> = account_ids.into_iter().collect();
+        let mut batch = Batch::default();
+        for state in transaction.lock_accounts(&account_ids)? {
+            self.adopt(state);
+        }
+        for state in transaction.claim_due(now, SHARED_DUE_ACCOUNTS_PER_BATCH)? {
+            if self.accounts.contains_key(&state.account.id) {
+                continue;
+            }
+            let account_id = state.account.id.clone();
+            self.adopt(state);
+            self.run_due_on(&account_id, now, &mut batch);
+        }
+        let mut replies = Vec::with_capacity(commands.len());
+        for (command, idempotency) in commands {
+            replies.push(self.handle(
+                command.clone(),
+                idempotency.clone(),
+                &mut batch,
+                &mut shared,
+            ));
+        }
+        let write = self.finish_batch(batch);
+        let transaction = shared.expect("engine: the shared batch is open");
+        transaction.commit(&write)?;
+        Ok(replies)
+    }
+
+    /// Takes a loaded account state into this batch.
+    fn adopt(&mut self, state: AccountState) {
+        let account_id = state.account.id.clone();
+        for hold in state.pending_holds() {
+            self.hold_index.insert(hold.id.clone(), account_id.clone());
+        }
+        self.accounts.insert(account_id, state);
+    }
+
+    /// Does the work due at or before `now` on one account.
+    fn run_due_on(&mut self, account_id: &str, now: Timestamp, batch: &mut Batch) {
+        if let Some(state) = self.accounts.get_mut(account_id) {
+            let before = batch.effects.holds.len();
+            state.run_due(now, &mut self.ids, &mut batch.effects);
+            for hold in &batch.effects.holds[before..] {
+                if hold.status != HoldStatus::Pending {
+                    self.hold_index.remove(&hold.id);
+                    batch
+                        .resolved_holds
+                        .insert(hold.id.clone(), (account_id.to_string(), hold.status));
+                }
+            }
+            batch.touched.insert(account_id.to_string());
+        }
+    }
+
     /// Does every piece of work due at or before `now`, on every account.
     fn run_due(&mut self, now: Timestamp, batch: &mut Batch) {
         while let Some((due_at, account_id)) = self.due.first().cloned() {
             if due_at > now {
                 break;
             }
-            if let Some(state) = self.accounts.get_mut(&account_id) {
-                let before = batch.effects.holds.len();
-                state.run_due(now, &mut self.ids, &mut batch.effects);
-                for hold in &batch.effects.holds[before..] {
-                    if hold.status != HoldStatus::Pending {
-                        self.hold_index.remove(&hold.id);
-                        batch
-                            .resolved_holds
-                            .insert(hold.id.clone(), (account_id.clone(), hold.status));
-                    }
-                }
-                batch.touched.insert(account_id.clone());
-            }
+            self.run_due_on(&account_id, now, batch);
             self.reschedule(&account_id);
         }
     }
@@ -430,12 +606,14 @@ impl Engine {
         command: Command,
         idempotency: Option<Idempotency>,
         batch: &mut Batch,
+        shared: &mut Option<Box<dyn SharedBatch + '_>>,
     ) -> Reply {
         if let Some(idempotency) = &idempotency {
             let slot = (idempotency.scope.clone(), idempotency.key.clone());
-            let stored = match batch.idempotency.get(&slot) {
-                Some(record) => Some(record.clone()),
-                None => self
+            let stored = match (batch.idempotency.get(&slot), shared.as_mut()) {
+                (Some(record), _) => Some(record.clone()),
+                (None, Some(shared)) => shared.idempotency(&idempotency.scope, &idempotency.key)?,
+                (None, None) => self
                     .store
                     .idempotency(&idempotency.scope, &idempotency.key)?,
             };

@@ -280,6 +280,12 @@ impl From<StoreError> for ApiError {
                     detail: "the store cannot be reached; retry".into(),
                 }
             }
+            StoreError::Conflict(detail) => {
+                tracing::warn!(%detail, "store conflict");
+                ApiError::Unavailable {
+                    detail: "a concurrent transaction conflicted; retry".into(),
+                }
+            }
             StoreError::Corrupt(detail) => {
                 tracing::error!(%detail, "store corrupt");
                 ApiError::Internal

@@ -44,6 +44,11 @@ impl RandomIds {
             ordinal: last_ordinal,
         }
     }
+
+    /// Makes the next ordinal at least `floor` (the batch's instant in microseconds).
+    pub fn raise_floor(&mut self, floor: i64) {
+        self.ordinal = self.ordinal.max(floor - 1);
+    }
 }
 
 impl IdSource for RandomIds {
@@ -52,6 +57,8 @@ impl IdSource for RandomIds {
     }
 
     fn next_ordinal(&mut self) -> i64 {
+        // Ordinals are at least the batch's instant in microseconds (see `raise_floor`), so
+        // grants created by different nodes of a shared store still order by creation time.
         self.ordinal += 1;
         self.ordinal
     }

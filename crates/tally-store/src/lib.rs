@@ -17,6 +17,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store: stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// Another node's transaction got in the way (a serialization failure or deadlock): the
+    /// whole batch can be tried again.
+    #[error("store: a concurrent transaction conflicted: {0}")]
+    Conflict(String),
 }
 
 /// A stored response to an idempotent request.
@@ -95,6 +99,9 @@ pub struct BatchWrite {
     pub new_accounts: Vec<Account>,
     /// The totals of every account the batch touched, as they are after it.
     pub account_totals: Vec<(String, AccountTotals)>,
+    /// When each touched account next has due work (`None`: nothing due), for the shared
+    /// store's scheduler.
+    pub account_next_due: Vec<(String, Option<Timestamp>)>,
     pub effects: Effects,
     pub idempotency: Vec<IdempotencyRecord>,
     pub new_api_keys: Vec<ApiKeyRecord>,
@@ -175,8 +182,41 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+/// One batch's transaction on a store that several nodes share. The accounts it loads stay
+/// locked until [`SharedBatch::commit`]; dropping it rolls back.
+pub trait SharedBatch {
+    /// Locks these accounts, in id order (so two nodes never deadlock), and loads their state.
+    /// Ids with no account are locked too (so two nodes cannot create the same account) and
+    /// left out of the result.
+    fn lock_accounts(&mut self, account_ids: &[String]) -> Result<Vec<AccountState>, StoreError>;
+    /// Locks and loads up to `limit` accounts whose due work (hold or grant expiry, activation,
+    /// period end) falls at or before `now`, skipping those another node holds.
+    fn claim_due(&mut self, now: Timestamp, limit: usize) -> Result<Vec<AccountState>, StoreError>;
+    /// The stored answer to an idempotency key; the key stays locked until the batch ends, so
+    /// two nodes never both execute it.
+    fn idempotency(
+        &mut self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Writes the batch and commits.
+    fn commit(self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError>;
+}
+
 /// A storage backend. Writer methods are called only by the engine; readers by anyone.
 pub trait Store: Send + Sync + 'static {
+    /// `Some` when several nodes may share this store: the engine then locks and loads the
+    /// accounts of every batch instead of keeping them in memory. `None` (the default) for an
+    /// embedded store the engine owns alone.
+    fn begin_shared_batch(&self) -> Result<Option<Box<dyn SharedBatch + '_>>, StoreError> {
+        Ok(None)
+    }
+
+    /// Whether [`Store::begin_shared_batch`] opens batches (several nodes may share the store).
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// Every account's live state (the embedded engine keeps them all in memory).
     fn load_states(&self) -> Result<Vec<AccountState>, StoreError>;
     /// The largest grant ordinal given so far.
