@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Enable the test clock endpoints (`/v1/clock`): time moves only when an admin moves it.
     #[arg(long)]
     pub test_clock: bool,
+    /// With --test-clock: where the clock starts (RFC 3339) instead of the wall clock.
+    #[arg(long, value_parser = parse_instant, requires = "test_clock")]
+    pub test_clock_start: Option<tally_core::Timestamp>,
     /// The most commands the engine commits in one transaction (1: one per command).
     #[arg(long, default_value_t = tally_server::engine::BATCH_COMMANDS_MAX_DEFAULT)]
     pub max_batch: usize,
@@ -159,6 +162,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         admin_key: args.admin_key,
         test_clock: args.test_clock,
+        test_clock_start: args.test_clock_start,
         max_batch: args.max_batch,
         catalog: args.catalog,
         limits: tally_server::limits::LimitsConfig {
@@ -295,4 +299,9 @@ fn buy(account: &str, pack: &str, args: &ClientArgs) -> anyhow::Result<ExitCode>
         text(&purchase["grant"]["expires_at"])
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_instant(text: &str) -> Result<tally_core::Timestamp, String> {
+    tally_server::render::parse_timestamp(text)
+        .ok_or_else(|| format!("{text:?} is not an RFC 3339 instant"))
 }

@@ -46,14 +46,37 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub admin_key: Option<String>,
     pub test_clock: bool,
+    /// Where the test clock starts (default: the wall clock), unless an earlier run of the test
+    /// clock left it later.
+    pub test_clock_start: Option<tally_core::Timestamp>,
     pub max_batch: usize,
     pub limits: crate::limits::LimitsConfig,
     /// A catalog file replacing the default plans and packs.
     pub catalog: Option<PathBuf>,
 }
 
+impl Default for ServeConfig {
+    /// `./tally.db` on `127.0.0.1:8080`, a generated admin key, the system clock, the default
+    /// batch bound, limits and catalog.
+    fn default() -> Self {
+        ServeConfig {
+            db: PathBuf::from("./tally.db"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_key: None,
+            test_clock: false,
+            test_clock_start: None,
+            max_batch: crate::engine::BATCH_COMMANDS_MAX_DEFAULT,
+            limits: crate::limits::LimitsConfig::default(),
+            catalog: None,
+        }
+    }
+}
+
 /// The longest an `Idempotency-Key` may be.
 const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
+
+/// The meta key under which the test clock's last instant is kept (unix microseconds).
+pub const TEST_CLOCK_META: &str = "test_clock_now";
 
 /// The meta key under which a generated admin key's hash is kept.
 const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
@@ -201,7 +224,16 @@ impl Server {
         let catalog = Arc::new(catalog);
         let store: Arc<dyn Store> = Arc::new(tally_sqlite::SqliteStore::open(&config.db)?);
         let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
-            let test_clock = Arc::new(TestClock::starting_at(SystemClock.now()));
+            // The test clock never moves backwards, not even across restarts.
+            let left_at = store
+                .meta(TEST_CLOCK_META)?
+                .and_then(|micros| micros.parse().ok())
+                .map(tally_core::Timestamp::from_micros);
+            let start = config
+                .test_clock_start
+                .unwrap_or_else(|| SystemClock.now())
+                .max(left_at.unwrap_or(tally_core::Timestamp::MIN));
+            let test_clock = Arc::new(TestClock::starting_at(start));
             (test_clock.clone(), Some(test_clock))
         } else {
             (Arc::new(SystemClock), None)

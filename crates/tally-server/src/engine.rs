@@ -312,6 +312,9 @@ impl Engine {
     }
 
     fn run(mut self, receiver: mpsc::Receiver<Envelope>) {
+        // Catch up first: whatever fell due while the server was down is done now, in order,
+        // without waiting for a request.
+        self.run_batch(Vec::new());
         let mut disconnected = false;
         while !disconnected {
             let first = match self.time_to_next_due() {
@@ -906,6 +909,10 @@ impl Engine {
                         ),
                     )
                 })?;
+                batch.write.meta.push((
+                    crate::app::TEST_CLOCK_META.to_string(),
+                    to.as_micros().to_string(),
+                ));
                 self.run_due(to, batch);
                 Outcome::Clock(to)
             }

@@ -33,7 +33,7 @@ impl TestServer {
             test_clock: true,
             max_batch: 64,
             limits,
-            catalog: None,
+            ..ServeConfig::default()
         };
         let server = Server::start(&config).unwrap();
         let router = server.router();

@@ -88,7 +88,7 @@ impl Fixture {
                 key_requests_per_second: 0,
                 ..LimitsConfig::default()
             },
-            catalog: None,
+            ..ServeConfig::default()
         };
         let server = Server::start(&config).unwrap();
         let fixture = Fixture {

@@ -1,0 +1,95 @@
+//! The JSON API, called in process: the dashboard's pages read what the API answers, so
+//! every number they show is exactly the API's.
+//!
+//! A call goes through the same route table and the same `Principal` resolution as a request
+//! from the network, authenticated by the signed-in user's session (with its CSRF token), so
+//! it can see nothing the user's key could not.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::WebUser;
+use super::session::{CSRF_HEADER, SESSION_COOKIE};
+use crate::app::AppState;
+
+/// The largest answer read from an in-process call (the rate card is the largest).
+const ANSWER_BYTES_MAX: usize = 32 * 1024 * 1024;
+
+/// An answer of the API: its status and its JSON body (`Null` when it has none).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The route is not served at all (no handler answered; the router's bare 404).
+    pub fn route_missing(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND && self.body.is_null()
+    }
+
+    /// A problem's `code`, if the answer is one.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// A problem's `detail` (or its title) for people.
+    pub fn detail(&self) -> String {
+        self.body["detail"]
+            .as_str()
+            .or_else(|| self.body["title"].as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("the API answered {}", self.status))
+    }
+}
+
+/// Calls the API as `user`.
+pub async fn call(
+    state: &AppState,
+    user: &WebUser,
+    method: Method,
+    uri: &str,
+    body: Option<&Value>,
+) -> Answer {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(
+            header::COOKIE,
+            format!("{SESSION_COOKIE}={}", user.session_id),
+        )
+        .header(CSRF_HEADER, &user.csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())));
+    let request = match request {
+        Ok(request) => request,
+        Err(_) => {
+            return Answer {
+                status: StatusCode::BAD_REQUEST,
+                body: Value::Null,
+            };
+        }
+    };
+    let router = crate::routes::router().with_state(state.clone());
+    let response = match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), ANSWER_BYTES_MAX)
+        .await
+        .unwrap_or_default();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer { status, body }
+}
+
+/// `GET uri` as `user`.
+pub async fn get(state: &AppState, user: &WebUser, uri: &str) -> Answer {
+    call(state, user, Method::GET, uri, None).await
+}
