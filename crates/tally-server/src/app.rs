@@ -37,12 +37,18 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     /// The plans and packs on sale.
     pub catalog: Arc<Catalog>,
+    /// The dashboard's sessions (web/session.rs).
+    pub sessions: Arc<crate::web::session::Sessions>,
+    /// Rate cards and quotes.
+    pub pricing: Arc<crate::pricing::Pricing>,
 }
 
 /// How `tally serve` is configured.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     pub db: PathBuf,
+    /// A PostgreSQL database several nodes share (`postgres://…`), instead of `db`.
+    pub database_url: Option<String>,
     pub listen: SocketAddr,
     pub admin_key: Option<String>,
     pub test_clock: bool,
@@ -61,6 +67,7 @@ impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
             db: PathBuf::from("./tally.db"),
+            database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_key: None,
             test_clock: false,
@@ -92,6 +99,19 @@ impl AppState {
         headers: &HeaderMap,
         body: Body,
     ) -> Result<(serde_json::Value, Option<Idempotency>), ApiError> {
+        self.read_body_limited(principal, method, path, headers, body, BODY_BYTES_MAX).await
+    }
+
+    /// [`AppState::read_body`] with another body limit.
+    pub async fn read_body_limited(
+        &self,
+        principal: &Principal,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: Body,
+        limit_bytes: usize,
+    ) -> Result<(serde_json::Value, Option<Idempotency>), ApiError> {
         let idempotency_key = match headers.get("idempotency-key") {
             None => None,
             Some(value) => {
@@ -109,7 +129,7 @@ impl AppState {
                 Some(key.to_string())
             }
         };
-        let (value, canonical) = read_json(headers, body, BODY_BYTES_MAX).await?;
+        let (value, canonical) = read_json(headers, body, limit_bytes).await?;
         let idempotency = idempotency_key.map(|key| {
             let mut hasher = Sha256::new();
             hasher.update(method.as_str().as_bytes());
@@ -192,6 +212,7 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
 /// The router: every route of API.md, with logging.
 pub fn app(state: AppState) -> Router {
     crate::routes::router()
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -222,7 +243,18 @@ impl Server {
             }
         };
         let catalog = Arc::new(catalog);
-        let store: Arc<dyn Store> = Arc::new(tally_sqlite::SqliteStore::open(&config.db)?);
+        let store: Arc<dyn Store> = match &config.database_url {
+            Some(url) => {
+                if config.test_clock {
+                    anyhow::bail!(
+                        "--test-clock cannot be used with --database-url: every node sharing the \
+                         database has its own clock, and a test clock would move only one of them"
+                    );
+                }
+                Arc::new(tally_postgres::PostgresStore::open(url)?)
+            }
+            None => Arc::new(tally_sqlite::SqliteStore::open(&config.db)?),
+        };
         let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
             // The test clock never moves backwards, not even across restarts.
             let left_at = store
@@ -256,6 +288,8 @@ impl Server {
                 }
             },
         };
+        let store_for_pricing = store.clone();
+        let now = clock.now();
         let (engine, engine_thread) = engine::start(
             store.clone(),
             clock.clone(),
@@ -273,6 +307,8 @@ impl Server {
             metrics: Arc::default(),
             limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
             catalog,
+            sessions: Arc::default(),
+            pricing: Arc::new(crate::pricing::Pricing::open(store_for_pricing, now)?),
         };
         Ok(Server {
             state,
@@ -299,11 +335,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let server = Server::start(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
-    println!(
-        "tally listening on http://{address} (store: {})",
-        config.db.display()
-    );
-    tracing::info!(%address, db = %config.db.display(), "listening");
+    let store = match &config.database_url {
+        Some(url) => tally_postgres::describe_url(url),
+        None => config.db.display().to_string(),
+    };
+    println!("tally listening on http://{address} (store: {store})");
+    tracing::info!(%address, %store, "listening");
     let router = server.router();
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

@@ -4,6 +4,11 @@
 //! Keys are high-entropy secrets; only their SHA-256 is stored and compared (in constant time
 //! for the admin key). An account key may act only on its own account: admin-only routes
 //! answer 403, other accounts' resources 404, so nothing leaks that they exist.
+//!
+//! Without an `Authorization` header, the dashboard's session cookie stands for the key that
+//! signed in (resolved by the same rules, so a revoked key's sessions stop working; see
+//! web/session.rs, which also requires the session's CSRF token on requests that change
+//! something).
 
 use std::time::{Duration, Instant};
 
@@ -99,6 +104,12 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION);
+        // No Authorization header: the dashboard's session cookie, if any (web/session.rs).
+        if header.is_none()
+            && let Some(key_hash) = crate::web::session::api_key_hash(parts, state)
+        {
+            return principal_for_key_hash(state, &key_hash);
+        }
         let header = header
             .and_then(|value| value.to_str().ok())
             .ok_or(ApiError::Unauthorized)?;
@@ -109,28 +120,34 @@ impl FromRequestParts<AppState> for Principal {
             .filter(|key| !key.is_empty())
             .ok_or(ApiError::Unauthorized)?;
         let key_hash = hash_key(key);
-        if constant_time_eq(key_hash.as_bytes(), state.admin_key_hash.as_bytes()) {
-            state.limits.take("admin", true)?;
-            return Ok(Principal::Admin);
-        }
-        let record = state
-            .store
-            .api_key_by_hash(&key_hash)?
-            .ok_or(ApiError::Unauthorized)?;
-        if record.revoked_at.is_some() {
-            return Err(ApiError::Unauthorized);
-        }
-        let Some(account_id) = record.account_id else {
-            state.limits.take(&record.id, true)?;
-            return Ok(Principal::Admin);
-        };
-        state.limits.take(&record.id, false)?;
-        touch(state, &record.id);
-        Ok(Principal::Account {
-            account_id,
-            key_id: record.id,
-        })
+        principal_for_key_hash(state, &key_hash)
     }
+}
+
+/// Resolves the hash of a key to its principal: the admin key, or a stored key that is not
+/// revoked (each use takes from the key's rate limit).
+pub fn principal_for_key_hash(state: &AppState, key_hash: &str) -> Result<Principal, ApiError> {
+    if constant_time_eq(key_hash.as_bytes(), state.admin_key_hash.as_bytes()) {
+        state.limits.take("admin", true)?;
+        return Ok(Principal::Admin);
+    }
+    let record = state
+        .store
+        .api_key_by_hash(key_hash)?
+        .ok_or(ApiError::Unauthorized)?;
+    if record.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized);
+    }
+    let Some(account_id) = record.account_id else {
+        state.limits.take(&record.id, true)?;
+        return Ok(Principal::Admin);
+    };
+    state.limits.take(&record.id, false)?;
+    touch(state, &record.id);
+    Ok(Principal::Account {
+        account_id,
+        key_id: record.id,
+    })
 }
 
 /// Records a key's use, at most once per [`KEY_TOUCH_INTERVAL`] per key.

@@ -114,6 +114,10 @@ pub enum Command {
         account_id: String,
         pack_id: String,
     },
+    /// Installs a new rate card version (the engine numbers it).
+    PutRateCard {
+        document: tally_core::pricing::RateCardDocument,
+    },
 }
 
 /// The idempotency key a request came with.
@@ -211,6 +215,9 @@ pub fn start(
         shared: false,
     };
     engine.load()?;
+    // Catch up first: whatever fell due while the server was down is done before the server
+    // answers anything, in order, without waiting for a request.
+    engine.run_batch(Vec::new());
     let (sender, receiver) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("tally-engine".into())
@@ -268,6 +275,7 @@ enum Outcome {
         record: PurchaseRecord,
         grant: Grant,
     },
+    RateCard(serde_json::Value),
     Clock(Timestamp),
     Nothing,
 }
@@ -312,9 +320,6 @@ impl Engine {
     }
 
     fn run(mut self, receiver: mpsc::Receiver<Envelope>) {
-        // Catch up first: whatever fell due while the server was down is done now, in order,
-        // without waiting for a request.
-        self.run_batch(Vec::new());
         let mut disconnected = false;
         while !disconnected {
             let first = match self.time_to_next_due() {
@@ -434,6 +439,11 @@ impl Engine {
     fn finish_batch(&self, mut batch: Batch) -> BatchWrite {
         let mut write = std::mem::take(&mut batch.write);
         write.effects = std::mem::take(&mut batch.effects);
+        // A hot grant or hold may change thousands of times in one batch: write it once, as
+        // it is at the end.
+        last_by_id(&mut write.effects.grants, |grant| grant.id.as_str());
+        last_by_id(&mut write.effects.holds, |hold| hold.id.as_str());
+        last_by_id(&mut write.effects.subscriptions, |subscription| subscription.account_id.as_str());
         write.usage = tally_core::usage::usage_deltas(&write.effects.entries);
         for account_id in &batch.touched {
             if let Some(state) = self.accounts.get(account_id) {
@@ -530,6 +540,7 @@ impl Engine {
                     }
                 }
                 Command::CreateAccount { id: None, .. }
+                | Command::PutRateCard { .. }
                 | Command::RevokeApiKey { .. }
                 | Command::TouchApiKey { .. }
                 | Command::MoveClock { .. } => {}
@@ -896,6 +907,20 @@ impl Engine {
                 batch.write.new_purchases.push(record.clone());
                 Outcome::Purchase { record, grant }
             }
+            Command::PutRateCard { document } => {
+                let stored = self.store.latest_rate_card_version()?.unwrap_or(0);
+                let in_batch = batch.write.new_rate_cards.iter().map(|card| card.version).max().unwrap_or(0);
+                let version = stored.max(in_batch) + 1;
+                let card = document.into_card(version, render::format_timestamp(now));
+                let document = tally_core::pricing::to_json(&card);
+                batch.write.new_rate_cards.push(tally_store::RateCardRecord {
+                    version,
+                    effective_at: now,
+                    document: document.to_string(),
+                    created_at: now,
+                });
+                Outcome::RateCard(document)
+            }
             Command::MoveClock { to } => {
                 let Some(test_clock) = &self.test_clock else {
                     return Err(ApiError::NotFound { what: "route" });
@@ -971,9 +996,46 @@ fn render_outcome(
         Outcome::ApiKeyRevoked(record) => (200, render::api_key(record, None)),
         Outcome::Subscription(subscription) => (200, render::subscription(subscription)),
         Outcome::Purchase { record, grant } => (201, render::purchase(record, grant)),
+        Outcome::RateCard(document) => (200, document.clone()),
         Outcome::Clock(now) => (200, json!({"now": render::instant(*now)})),
         Outcome::Nothing => (200, json!({})),
     };
     let body = body.to_string();
     (status, body.clone(), body)
+}
+
+/// Keeps only the last snapshot of each id, in the order of those last snapshots.
+fn last_by_id<T>(snapshots: &mut Vec<T>, id: impl Fn(&T) -> &str) {
+    if snapshots.len() < 2 {
+        return;
+    }
+    let mut last_index: HashMap<&str, usize> = HashMap::with_capacity(snapshots.len());
+    for (index, snapshot) in snapshots.iter().enumerate() {
+        last_index.insert(id(snapshot), index);
+    }
+    if last_index.len() == snapshots.len() {
+        return;
+    }
+    let mut keep: Vec<bool> = vec![false; snapshots.len()];
+    for index in last_index.into_values() {
+        keep[index] = true;
+    }
+    let mut position = 0;
+    snapshots.retain(|_| {
+        let kept = keep[position];
+        position += 1;
+        kept
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_by_id;
+
+    #[test]
+    fn only_the_last_snapshot_of_each_id_is_kept_in_order() {
+        let mut snapshots = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1), ("b", 2)];
+        last_by_id(&mut snapshots, |snapshot| snapshot.0);
+        assert_eq!(snapshots, [("a", 2), ("c", 1), ("b", 2)]);
+    }
 }

@@ -12,7 +12,9 @@ pub mod error;
 pub mod ids;
 pub mod json;
 pub mod limits;
+pub mod pricing;
 pub mod render;
 pub mod routes;
+pub mod web;
 
 pub use app::{AppState, ServeConfig, Server, app, serve};

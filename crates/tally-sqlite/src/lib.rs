@@ -4,7 +4,6 @@
 //! and a small pool of reader connections. WAL mode with `synchronous=FULL`: a commit is on
 //! disk when `commit` returns. Migrations are embedded and applied in order at open.
 
-mod codec;
 mod verify;
 
 use std::collections::HashMap;
@@ -18,9 +17,10 @@ use tally_core::{
     GrantLifecycle, GrantSource, GrantStatus, Hold, HoldStatus, Millicredits, Subscription,
     SubscriptionStatus, Timestamp,
 };
+use tally_store::codec;
 use tally_store::{
     AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, PurchaseRecord, Store, StoreError, UsageDimension, UsageGroup, VerifyReport,
+    PageRequest, PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup, VerifyReport,
 };
 
 /// The migrations, in order. Never edit an applied one; add a new one.
@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_ledger.sql")),
     (2, include_str!("../migrations/0002_plans.sql")),
     (3, include_str!("../migrations/0003_usage.sql")),
+    (4, include_str!("../migrations/0004_rate_cards.sql")),
 ];
 
 /// How many idle reader connections are kept.
@@ -574,6 +575,18 @@ fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), ru
                 delta.count,
             ])?;
         }
+        let mut insert_rate_card = transaction.prepare_cached(
+            "INSERT INTO rate_cards (version, effective_at, document, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for card in &batch.new_rate_cards {
+            insert_rate_card.execute(params![
+                card.version,
+                card.effective_at.as_micros(),
+                card.document,
+                card.created_at.as_micros(),
+            ])?;
+        }
         let mut update_totals = transaction.prepare_cached(
             "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
                  overdraft_reserved = ?5 WHERE id = ?1",
@@ -961,6 +974,30 @@ impl Store for SqliteStore {
         let mut groups: Vec<_> = groups.into_iter().collect();
         groups.sort_by(|left, right| left.0.cmp(&right.0));
         Ok(groups)
+    }
+
+    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM rate_cards WHERE version = ?1")?
+                .query_row([version], |row| {
+                    Ok(RateCardRecord {
+                        version: row.get("version")?,
+                        effective_at: timestamp(row.get("effective_at")?),
+                        document: row.get("document")?,
+                        created_at: timestamp(row.get("created_at")?),
+                    })
+                })
+                .optional()
+        })
+    }
+
+    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT MAX(version) FROM rate_cards")?
+                .query_row([], |row| row.get(0))
+        })
     }
 
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use tally_core::{EntryKind, Line};
 use tally_store::VerifyReport;
 
-use crate::codec;
+use tally_store::codec;
 
 #[derive(Default)]
 struct LineSums {

@@ -4,6 +4,8 @@
 //! Backends persist; they never decide. The engine applies commands with the core and hands
 //! the resulting [`BatchWrite`] to [`Store::commit`], which writes it in one transaction.
 
+pub mod codec;
+
 use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
@@ -60,6 +62,16 @@ pub struct PurchaseRecord {
     pub created_at: Timestamp,
 }
 
+/// A stored rate card version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateCardRecord {
+    pub version: i64,
+    pub effective_at: Timestamp,
+    /// The card's JSON document.
+    pub document: String,
+    pub created_at: Timestamp,
+}
+
 /// A dimension usage can be grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UsageDimension {
@@ -110,6 +122,8 @@ pub struct BatchWrite {
     /// `(key id, last used at)`: bookkeeping, coalesced by the engine.
     pub touched_api_keys: Vec<(String, Timestamp)>,
     pub new_purchases: Vec<PurchaseRecord>,
+    /// New rate card versions.
+    pub new_rate_cards: Vec<RateCardRecord>,
     /// What the batch's charges and captures add to the usage aggregates.
     pub usage: Vec<(UsageKey, UsageDelta)>,
     pub meta: Vec<(String, String)>,
@@ -125,6 +139,7 @@ impl BatchWrite {
             && self.effects.charges.is_empty()
             && self.effects.subscriptions.is_empty()
             && self.new_purchases.is_empty()
+            && self.new_rate_cards.is_empty()
             && self.idempotency.is_empty()
             && self.new_api_keys.is_empty()
             && self.revoked_api_keys.is_empty()
@@ -250,6 +265,10 @@ pub trait Store: Send + Sync + 'static {
         group_by: &[UsageDimension],
     ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError>;
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
+    /// A rate card version.
+    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError>;
+    /// The newest rate card version, if any.
+    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError>;
     fn purchases(
         &self,
         account_id: &str,

@@ -85,7 +85,13 @@ pub struct Resp {
 }
 
 impl Resp {
-    fn new(method: &str, path: &str, status: u16, headers: Vec<(String, String)>, text: String) -> Self {
+    fn new(
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: Vec<(String, String)>,
+        text: String,
+    ) -> Self {
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
             method: method.to_string(),
@@ -136,7 +142,12 @@ impl Resp {
             self.method,
             self.path
         );
-        assert_eq!(self.body["status"], json!(status), "problem.status: {}", self.text);
+        assert_eq!(
+            self.body["status"],
+            json!(status),
+            "problem.status: {}",
+            self.text
+        );
         for field in ["type", "title", "detail"] {
             assert!(
                 self.body[field].is_string(),
@@ -185,10 +196,16 @@ pub struct Client {
     key: Option<String>,
 }
 
+/// A ureq agent that treats every status as an answer. It opens a connection per request:
+/// reusing connections is tested once, on purpose, by
+/// `api::a_request_refused_before_its_body_arrives_leaves_the_connection_usable`, so that
+/// every other test checks the API and not how the server handles a reused connection.
 pub fn new_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(REQUEST_TIMEOUT))
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
         .into()
 }
@@ -346,10 +363,19 @@ impl Client {
         self.request("POST", path, None, &[])
     }
 
-    /// Sends a request over a raw TCP connection (`Connection: close`), for what a well-behaved
-    /// client library refuses to send. Returns status and body JSON. The body is written from
-    /// another thread, so a server that answers before reading it all cannot deadlock the test.
+    /// Sends a request over a raw TCP connection (`Connection: close`, a `Content-Length`), for
+    /// what a well-behaved client library refuses to send. `extra_headers` are whole header
+    /// lines, each ending in `\r\n`.
     pub fn raw(&self, method: &str, path: &str, extra_headers: &[u8], body: &[u8]) -> Resp {
+        let mut headers = format!("Content-Length: {}\r\n", body.len()).into_bytes();
+        headers.extend_from_slice(extra_headers);
+        self.raw_framed(method, path, &headers, body)
+    }
+
+    /// Like [`Client::raw`], but the caller frames the body (no `Content-Length` is added):
+    /// e.g. `Transfer-Encoding: chunked` with a chunked body. The body is written from another
+    /// thread, so a server that answers before reading it all cannot deadlock the test.
+    pub fn raw_framed(&self, method: &str, path: &str, headers: &[u8], body: &[u8]) -> Resp {
         let address = self
             .base
             .strip_prefix("http://")
@@ -359,14 +385,13 @@ impl Client {
             .set_read_timeout(Some(REQUEST_TIMEOUT))
             .expect("raw: read timeout");
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\n"
         )
         .into_bytes();
         if let Some(key) = &self.key {
             head.extend_from_slice(format!("Authorization: Bearer {key}\r\n").as_bytes());
         }
-        head.extend_from_slice(extra_headers);
+        head.extend_from_slice(headers);
         head.extend_from_slice(b"\r\n");
         let mut writer = stream.try_clone().expect("raw: cloning the stream");
         let body = body.to_vec();
@@ -413,12 +438,82 @@ impl Client {
     }
 }
 
+/// A raw keep-alive HTTP/1.1 connection: send bytes, read one response at a time.
+pub struct RawConnection {
+    stream: TcpStream,
+    buffered: Vec<u8>,
+}
+
+impl RawConnection {
+    pub fn open(base: &str) -> Self {
+        let address = base
+            .strip_prefix("http://")
+            .expect("harness: an http base URL");
+        let stream = TcpStream::connect(address).expect("raw: connecting");
+        stream
+            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .expect("raw: read timeout");
+        stream.set_nodelay(true).expect("raw: nodelay");
+        RawConnection {
+            stream,
+            buffered: Vec::new(),
+        }
+    }
+
+    /// Writes bytes; false when the connection is gone.
+    pub fn send(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok() && self.stream.flush().is_ok()
+    }
+
+    /// Reads one response (with a `Content-Length` body); `None` when the connection ends or
+    /// fails first.
+    pub fn read_response(&mut self) -> Option<Resp> {
+        let mut buffer = [0u8; 64 * 1024];
+        let head_end = loop {
+            if let Some(at) = self
+                .buffered
+                .windows(4)
+                .position(|window| window == b"\r\n\r\n")
+            {
+                break at;
+            }
+            match self.stream.read(&mut buffer) {
+                Ok(0) | Err(_) => return None,
+                Ok(count) => self.buffered.extend_from_slice(&buffer[..count]),
+            }
+        };
+        let head = String::from_utf8_lossy(&self.buffered[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|code| code.parse().ok())?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(name, _)| name == "content-length")
+            .and_then(|(_, value)| value.parse().ok())
+            .unwrap_or(0);
+        let body_start = head_end + 4;
+        while self.buffered.len() < body_start + length {
+            match self.stream.read(&mut buffer) {
+                Ok(0) | Err(_) => return None,
+                Ok(count) => self.buffered.extend_from_slice(&buffer[..count]),
+            }
+        }
+        let body =
+            String::from_utf8_lossy(&self.buffered[body_start..body_start + length]).into_owned();
+        self.buffered.drain(..body_start + length);
+        Some(Resp::new("RAW", "", status, headers, body))
+    }
+}
+
 fn dechunk(mut text: &str) -> String {
     let mut out = String::new();
-    loop {
-        let Some((size, rest)) = text.split_once("\r\n") else {
-            break;
-        };
+    while let Some((size, rest)) = text.split_once("\r\n") {
         let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         if size == 0 || rest.len() < size {
             break;
@@ -899,10 +994,19 @@ pub struct Snapshot {
     pub entries: Vec<Value>,
 }
 
+/// The balance without what is computed from the current time rather than from the ledger
+/// (`forecast`: the burn rate and when `available` runs out, as of now).
+pub fn ledger_balance(mut balance: Value) -> Value {
+    if let Value::Object(fields) = &mut balance {
+        fields.remove("forecast");
+    }
+    balance
+}
+
 #[track_caller]
 pub fn snapshot(client: &Client, account: &str) -> Snapshot {
     Snapshot {
-        balance: balance(client, account),
+        balance: ledger_balance(balance(client, account)),
         entries: entries(client, account),
     }
 }
@@ -913,4 +1017,96 @@ pub fn of_type<'a>(entries: &'a [Value], kind: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|entry| entry["type"] == json!(kind))
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: several nodes on one database
+// ---------------------------------------------------------------------------------------------
+
+impl Server {
+    /// Starts `tally serve --database-url URL`, a node of a shared PostgreSQL database (stderr
+    /// appended to `log`), and waits for its listening line.
+    pub fn start_postgres(database_url: &str, log: &Path, options: &ServeOptions) -> Server {
+        let log_file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("opening the server log");
+        let mut command = Command::new(tally_bin());
+        command
+            .arg("serve")
+            .arg("--database-url")
+            .arg(database_url)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--admin-key")
+            .arg(&options.admin_key)
+            .env_remove("TALLY_DB")
+            .env_remove("TALLY_DATABASE_URL")
+            .env_remove("TALLY_LISTEN")
+            .env_remove("TALLY_ADMIN_KEY")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file));
+        if options.test_clock {
+            command.arg("--test-clock");
+        }
+        if let Some(max_batch) = options.max_batch {
+            command.arg("--max-batch").arg(max_batch.to_string());
+        }
+        let mut child = command.spawn().expect("spawning `tally serve`");
+        let stdout = child.stdout.take().expect("the server's stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let base = loop {
+            line.clear();
+            let read = reader.read_line(&mut line).unwrap_or(0);
+            if read == 0 {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!(
+                    "`tally serve --database-url` ended before listening ({status:?}); its log:\n{}",
+                    read_tail(log, 200)
+                );
+            }
+            if let Some(rest) = line.trim().strip_prefix("tally listening on ") {
+                let url = rest
+                    .split_whitespace()
+                    .next()
+                    .expect("a URL after `tally listening on`");
+                break url.trim_end_matches('/').to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
+        });
+        Server {
+            child: Some(child),
+            base,
+            db: PathBuf::new(),
+            log: log.to_path_buf(),
+            admin_key: options.admin_key.clone(),
+        }
+    }
+}
+
+/// Runs `tally verify --database-url URL`: (exit success, stdout and stderr).
+pub fn run_verify_postgres(database_url: &str) -> (bool, String) {
+    let output = Command::new(tally_bin())
+        .arg("verify")
+        .arg("--database-url")
+        .arg(database_url)
+        .env_remove("TALLY_DB")
+        .env_remove("TALLY_DATABASE_URL")
+        .output()
+        .expect("running `tally verify --database-url`");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }

@@ -6,6 +6,7 @@ pub mod debits;
 pub mod keys;
 pub mod ops;
 pub mod plans;
+pub mod pricing;
 
 use std::collections::HashMap;
 
@@ -76,6 +77,10 @@ routes! {
     "POST" "/v1/holds/{id}/void" Account "Void a hold" => post(debits::void_hold);
     "GET" "/v1/accounts/{id}/entries" Account "List ledger entries" => get(accounts::list_entries);
     "GET" "/v1/accounts/{id}/usage" Account "Usage analytics: credits and actions per group" => get(accounts::get_usage);
+    "POST" "/v1/quotes" AnyKey "Price a usage before committing" => post(pricing::create_quote);
+    "GET" "/v1/rate-card" AnyKey "The current rate card" => get(pricing::get_rate_card);
+    "PUT" "/v1/rate-card" Admin "Install a new rate card version" => put(pricing::put_rate_card);
+    "GET" "/v1/rate-card/versions/{version}" AnyKey "A rate card version" => get(pricing::get_rate_card_version);
     "GET" "/v1/plans" AnyKey "List the plans on sale" => get(plans::list_plans);
     "GET" "/v1/packs" AnyKey "List the credit packs on sale" => get(plans::list_packs);
     "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" => put(plans::put_subscription);

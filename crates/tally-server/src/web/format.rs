@@ -225,7 +225,12 @@ pub fn days_until(now: Timestamp, at: Timestamp) -> i64 {
     if micros <= 0 {
         0
     } else {
-        micros.div_ceil(MICROS_PER_DAY)
+        i64::try_from(
+            micros
+                .unsigned_abs()
+                .div_ceil(MICROS_PER_DAY.unsigned_abs()),
+        )
+        .unwrap_or(i64::MAX)
     }
 }
 
@@ -313,7 +318,10 @@ mod tests {
         assert_eq!(usd("9.5"), "$9.50");
         assert_eq!(usd("1999.99"), "$1,999.99");
         assert_eq!(date("2026-11-24T13:05:09Z"), "24 Nov 2026");
-        assert_eq!(date_time("2026-01-02T03:04:05.123Z"), "2 Jan 2026, 03:04 UTC");
+        assert_eq!(
+            date_time("2026-01-02T03:04:05.123Z"),
+            "2 Jan 2026, 03:04 UTC"
+        );
         assert_eq!(date("garbage"), "garbage");
         let day = 86_400_000_000;
         let now = Timestamp::from_micros(10 * day);

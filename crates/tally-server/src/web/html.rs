@@ -9,17 +9,12 @@
 
 use std::fmt::Write as _;
 
-/// Markup that is safe to emit as it is: built only from escaped text, templates, and
-/// trusted constants.
+/// Markup that is safe to emit as it is: built only by [`html!`](crate::html) templates (whose
+/// literal text is this crate's) and [`Html::text`] (escaped).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Html(String);
 
 impl Html {
-    /// A trusted constant (markup written in this crate, never user data).
-    pub const fn raw(markup: String) -> Html {
-        Html(markup)
-    }
-
     /// Escaped text.
     pub fn text(text: &str) -> Html {
         Html(escape(text))
@@ -123,11 +118,35 @@ pub fn fill(template: &'static str, args: &[&dyn Render]) -> Html {
     Html(out)
 }
 
-/// `html!("<p class=\"{}\">{}</p>", class, text)`: a template whose holes are escaped.
+/// The number of `{}` holes in a template, counted as [`fill`] splits it (at compile time).
+pub const fn holes(template: &str) -> usize {
+    let bytes = template.as_bytes();
+    let mut count = 0;
+    let mut index = 0;
+    while index + 1 < bytes.len() {
+        if bytes[index] == b'{' && bytes[index + 1] == b'}' {
+            count += 1;
+            index += 2;
+        } else {
+            index += 1;
+        }
+    }
+    count
+}
+
+/// `html!("<p class=\"{}\">{}</p>", class, text)`: a template whose holes are escaped. A
+/// template whose holes do not match its arguments does not compile.
 #[macro_export]
 macro_rules! html {
-    ($template:literal $(, $arg:expr)* $(,)?) => {
+    ($template:literal $(, $arg:expr)* $(,)?) => {{
+        const _: () = assert!(
+            $crate::web::html::holes($template) == 0usize $(+ $crate::html!(@one $arg))*,
+            "html!: the template's holes and arguments differ"
+        );
         $crate::web::html::fill($template, &[$(&$arg as &dyn $crate::web::html::Render),*])
+    }};
+    (@one $arg:expr) => {
+        1usize
     };
 }
 
@@ -184,7 +203,10 @@ mod tests {
     fn text_is_escaped_for_content_and_attributes() {
         let check = |text: &str, expected: &str| assert_eq!(escape(text), expected, "{text}");
         check("plain", "plain");
-        check("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;");
+        check(
+            "<script>alert(1)</script>",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        );
         check("a & b", "a &amp; b");
         check("\"quoted\" 'single'", "&quot;quoted&quot; &#39;single&#39;");
         check("&amp;", "&amp;amp;");
@@ -208,15 +230,25 @@ mod tests {
     }
 
     #[test]
+    fn holes_are_counted_as_fill_splits() {
+        assert_eq!(holes(""), 0);
+        assert_eq!(holes("{}"), 1);
+        assert_eq!(holes("a{}b{}c"), 2);
+        assert_eq!(holes("{{}"), 1);
+        assert_eq!(holes("{1,64}"), 0);
+    }
+
+    // `html!` refuses these at compile time; `fill` (what it calls) panics as a second net.
+    #[test]
     #[should_panic(expected = "more holes")]
     fn a_missing_argument_is_a_bug() {
-        let _ = crate::html!("{} {}", "one");
+        let _ = fill("{} {}", &[&"one"]);
     }
 
     #[test]
     #[should_panic(expected = "fewer holes")]
     fn an_extra_argument_is_a_bug() {
-        let _ = crate::html!("{}", "one", "two");
+        let _ = fill("{}", &[&"one", &"two"]);
     }
 
     #[test]

@@ -108,7 +108,9 @@ impl Sessions {
 
     /// Takes the session's notice, if any.
     pub fn take_notice(&self, id: &str) -> Option<Notice> {
-        self.lock().get_mut(id).and_then(|session| session.notice.take())
+        self.lock()
+            .get_mut(id)
+            .and_then(|session| session.notice.take())
     }
 
     pub fn len(&self) -> usize {

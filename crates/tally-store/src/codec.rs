@@ -1,5 +1,6 @@
 //! The compact text forms of the small lists stored in one column: postings, reservations and
-//! the grants a charge drew from. `~` names the overdraft line.
+//! the grants a charge drew from. `~` names the overdraft line. Every backend stores the same
+//! forms, so SQLite and PostgreSQL ledgers read alike.
 
 use tally_core::{Line, Millicredits, Posting, Reservation};
 

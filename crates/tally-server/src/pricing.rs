@@ -1,0 +1,271 @@
+//! Rate cards in the server: the current card (looked up again in the store at most once a
+//! second, so every node of a shared store sees a new version), older versions on demand,
+//! quote ids that pin a version for 15 minutes, and pricing a request's `usage`.
+//!
+//! Quote ids are signed, not stored: `qt_<version>_<expires µs>_<mac>`, where the mac is an
+//! HMAC-SHA256 (key kept in the store's meta) over the version, the expiry and the account the
+//! quote was made for. Any node can check one, and nobody can forge or move one to another
+//! account.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tally_core::pricing::{self, DocumentError, PricingError, RateCard, Usage, UsageError};
+use tally_core::{Attribution, Millicredits, Timestamp};
+use tally_store::{BatchWrite, RateCardRecord, Store, StoreError};
+
+use crate::error::ApiError;
+use crate::render;
+
+/// How long a quote holds its price (API.md).
+pub const QUOTE_TTL_SECONDS: i64 = 15 * 60;
+
+/// How often the current card is looked up again in the store.
+const CURRENT_CARD_REFRESH: Duration = Duration::from_secs(1);
+
+/// The meta key of the quote-signing key.
+const QUOTE_KEY_META: &str = "quote_signing_key";
+
+pub struct Pricing {
+    store: Arc<dyn Store>,
+    cards: Mutex<HashMap<i64, Arc<RateCard>>>,
+    current: Mutex<(i64, Instant)>,
+    quote_key: Vec<u8>,
+}
+
+/// Rate card errors as API errors.
+pub fn document_error(error: DocumentError) -> ApiError {
+    if error.is_invalid_json() {
+        ApiError::invalid_json(Some(error.param()), error.to_string())
+    } else {
+        ApiError::invalid_request(error.param(), error.to_string())
+    }
+}
+
+/// Usage errors as API errors, naming `usage.<field>`.
+pub fn usage_error(error: UsageError, prefix: &str) -> ApiError {
+    let param = format!("{prefix}{}", error.param());
+    if error.is_wrong_type() {
+        ApiError::invalid_json(Some(&param), error.to_string())
+    } else {
+        ApiError::invalid_request(param, error.to_string())
+    }
+}
+
+/// Pricing errors as API errors.
+pub fn pricing_error(error: PricingError, prefix: &str) -> ApiError {
+    if error.is_unknown_model() {
+        ApiError::UnknownModel { detail: error.to_string() }
+    } else {
+        ApiError::invalid_request(format!("{prefix}{}", error.param()), error.to_string())
+    }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK_BYTES: usize = 64;
+    let mut block = [0u8; BLOCK_BYTES];
+    if key.len() > BLOCK_BYTES {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let inner_pad: Vec<u8> = block.iter().map(|byte| byte ^ 0x36).collect();
+    let outer_pad: Vec<u8> = block.iter().map(|byte| byte ^ 0x5c).collect();
+    let inner = Sha256::new().chain_update(&inner_pad).chain_update(message).finalize();
+    Sha256::new().chain_update(&outer_pad).chain_update(inner).finalize().into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+impl Pricing {
+    /// Loads the pricing state; on a store with no rate card yet, installs the default card as
+    /// version 1.
+    pub fn open(store: Arc<dyn Store>, now: Timestamp) -> Result<Pricing, StoreError> {
+        let quote_key = match store.meta(QUOTE_KEY_META)? {
+            Some(key) => key,
+            None => {
+                let key = crate::ids::random_token(32);
+                let write = BatchWrite { meta: vec![(QUOTE_KEY_META.into(), key.clone())], ..BatchWrite::default() };
+                store.commit(&write)?;
+                // Two nodes starting together: the one whose key committed last wins; read it.
+                store.meta(QUOTE_KEY_META)?.unwrap_or(key)
+            }
+        };
+        if store.latest_rate_card_version()?.is_none() {
+            let card = pricing::default_card();
+            let card = pricing::parse_document_value(&pricing::to_json(&card))
+                .map_err(|error| StoreError::Corrupt(error.to_string()))?
+                .into_card(1, render::format_timestamp(now));
+            let record = RateCardRecord {
+                version: 1,
+                effective_at: now,
+                document: pricing::to_json(&card).to_string(),
+                created_at: now,
+            };
+            let write = BatchWrite { new_rate_cards: vec![record], ..BatchWrite::default() };
+            if let Err(error) = store.commit(&write) {
+                // Another node installed it first.
+                if store.latest_rate_card_version()?.is_none() {
+                    return Err(error);
+                }
+            }
+        }
+        let latest = store.latest_rate_card_version()?.unwrap_or(1);
+        let pricing = Pricing {
+            store,
+            cards: Mutex::new(HashMap::new()),
+            current: Mutex::new((latest, Instant::now())),
+            quote_key: quote_key.into_bytes(),
+        };
+        if pricing.version(latest).ok().flatten().is_none() {
+            return Err(StoreError::Corrupt(format!("rate card version {latest} cannot be read")));
+        }
+        Ok(pricing)
+    }
+
+    /// A rate card version, if it exists.
+    pub fn version(&self, version: i64) -> Result<Option<Arc<RateCard>>, ApiError> {
+        if let Some(card) = self.cards.lock().expect("pricing: cards poisoned").get(&version) {
+            return Ok(Some(card.clone()));
+        }
+        let Some(record) = self.store.rate_card(version)? else { return Ok(None) };
+        let card = pricing::parse_card(&record.document)
+            .map_err(|error| ApiError::from(StoreError::Corrupt(format!("rate card {version}: {error}"))))?;
+        let card = Arc::new(card);
+        self.cards.lock().expect("pricing: cards poisoned").insert(version, card.clone());
+        Ok(Some(card))
+    }
+
+    /// The current card.
+    pub fn current(&self) -> Result<Arc<RateCard>, ApiError> {
+        let version = {
+            let mut current = self.current.lock().expect("pricing: current poisoned");
+            if current.1.elapsed() >= CURRENT_CARD_REFRESH {
+                if let Some(latest) = self.store.latest_rate_card_version()? {
+                    current.0 = current.0.max(latest);
+                }
+                current.1 = Instant::now();
+            }
+            current.0
+        };
+        self.version(version)?.ok_or(ApiError::Internal)
+    }
+
+    /// Makes a just-committed version current on this node at once.
+    pub fn installed(&self, card: RateCard) {
+        let version = card.version();
+        self.cards.lock().expect("pricing: cards poisoned").insert(version, Arc::new(card));
+        let mut current = self.current.lock().expect("pricing: current poisoned");
+        current.0 = current.0.max(version);
+    }
+
+    fn quote_mac(&self, version: i64, expires_at: Timestamp, account_id: &str) -> String {
+        let message = format!("{version}:{}:{account_id}", expires_at.as_micros());
+        hex(&hmac_sha256(&self.quote_key, message.as_bytes())[..16])
+    }
+
+    /// A quote id pinning `version` until `expires_at`, for `account_id` (or anyone).
+    pub fn quote_id(&self, version: i64, expires_at: Timestamp, account_id: Option<&str>) -> String {
+        let mac = self.quote_mac(version, expires_at, account_id.unwrap_or(""));
+        format!("qt_{version}_{}_{mac}", expires_at.as_micros())
+    }
+
+    /// The version a quote id pins, if it is genuine, made for `account_id` (or anyone), and
+    /// not expired at `now`.
+    pub fn check_quote(&self, quote_id: &str, account_id: &str, now: Timestamp) -> Result<i64, ApiError> {
+        let not_found = || ApiError::NotFound { what: "quote" };
+        let rest = quote_id.strip_prefix("qt_").ok_or_else(not_found)?;
+        let mut parts = rest.splitn(3, '_');
+        let version: i64 = parts.next().and_then(|text| text.parse().ok()).ok_or_else(not_found)?;
+        let expires_micros: i64 = parts.next().and_then(|text| text.parse().ok()).ok_or_else(not_found)?;
+        let mac = parts.next().ok_or_else(not_found)?;
+        let expires_at = Timestamp::from_micros(expires_micros);
+        let genuine = [account_id, ""].iter().any(|account| {
+            crate::auth::constant_time_eq(self.quote_mac(version, expires_at, account).as_bytes(), mac.as_bytes())
+        });
+        if !genuine {
+            return Err(not_found());
+        }
+        if now >= expires_at {
+            return Err(ApiError::invalid_request(
+                "quote_id",
+                format!("the quote expired at {}; ask for a new one", render::format_timestamp(expires_at)),
+            ));
+        }
+        Ok(version)
+    }
+}
+
+/// The lines of a price with `unit_price` and `amount` as JSON numbers (exact decimal text,
+/// up to 15 fraction digits), so clients can add them up.
+pub fn numeric_lines(mut lines: Value) -> Value {
+    if let Value::Array(items) = &mut lines {
+        for line in items {
+            for field in ["unit_price", "amount"] {
+                if let Some(Value::String(text)) = line.get(field) {
+                    if let Ok(number) = text.parse::<serde_json::Number>() {
+                        line[field] = Value::Number(number);
+                    }
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// What a debit's `usage` came to.
+pub struct PricedUsage {
+    pub min: Millicredits,
+    pub max: Millicredits,
+    pub attribution: Attribution,
+    /// `{usage, lines, cost}`, kept with the charge or hold.
+    pub extra: String,
+}
+
+/// Reads and prices a request's `usage` on the card `version` (the current one when `None`).
+/// `product` and `member` standing on the request itself win over the usage's.
+pub fn price_usage(
+    pricing: &Pricing,
+    usage: &Value,
+    version: Option<i64>,
+    quote_id: Option<String>,
+    product: Option<String>,
+    member: Option<String>,
+) -> Result<PricedUsage, ApiError> {
+    let usage = Usage::from_json(usage).map_err(|error| usage_error(error, "usage."))?;
+    let card = match version {
+        Some(version) => pricing.version(version)?.ok_or(ApiError::NotFound { what: "rate card version" })?,
+        None => pricing.current()?,
+    };
+    let price = pricing::price(&card, &usage).map_err(|error| pricing_error(error, "usage."))?;
+    let attribution = Attribution {
+        product: product.or_else(|| usage.product.clone()),
+        member: member.or_else(|| usage.member.clone()),
+        model: Some(usage.model.clone()),
+        action: Some(usage.action.as_str().to_string()),
+        rate_card_version: Some(card.version()),
+        quote_id,
+    };
+    let extra = json!({
+        "usage": usage.to_json(),
+        "lines": numeric_lines(price.lines_json()),
+        "cost": {"min": render::credits(price.min()), "max": render::credits(price.max())},
+    });
+    Ok(PricedUsage { min: price.min(), max: price.max(), attribution, extra: extra.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+}

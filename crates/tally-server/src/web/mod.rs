@@ -1,0 +1,343 @@
+//! The dashboard: server-rendered HTML pages at `/`, served by `tally serve` itself, with a
+//! little progressive JavaScript and SVG charts drawn on the server. Assets are embedded.
+//!
+//! Codemap:
+//! - `session.rs`: sessions (cookie → key hash), CSRF tokens, the cookie path of the API.
+//! - `html.rs`: markup escaped by construction (`html!`), URL encoding.
+//! - `format.rs`: numbers and dates for people, from the API's exact decimal text.
+//! - `api.rs`: in-process calls of the JSON API, as the signed-in user.
+//! - `layout.rs`: the page shell (navigation, notices, security headers).
+//! - `sign_in.rs`, `overview.rs`, `calculator.rs`, `usage.rs` (+ `chart.rs`), `ledger.rs`,
+//!   `packs.rs`, `admin.rs`: one file per page.
+//!
+//! Architecture invariants:
+//! - Reads go through the API in process (or the store with the API's render helpers, for the
+//!   streamed CSV), so the dashboard shows exactly what the API answers.
+//! - Writes go through the engine (`EngineHandle::submit`) with an idempotency key per form,
+//!   never to the store.
+//! - Every value reaches a page through `html!`, which escapes it.
+//! - Deliberately absent: the key in a URL or a log, inline scripts, float arithmetic.
+
+pub mod admin;
+pub mod api;
+pub mod calculator;
+pub mod chart;
+pub mod format;
+pub mod html;
+pub mod layout;
+pub mod ledger;
+pub mod overview;
+pub mod packs;
+pub mod session;
+pub mod sign_in;
+pub mod usage;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::html;
+use html::Html;
+
+const APP_CSS: &str = include_str!("assets/app.css");
+const APP_JS: &str = include_str!("assets/app.js");
+
+/// The dashboard's routes (none under `/v1`, nor the operations paths).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/calculator",
+            get(calculator::page).post(calculator::page_with_quote),
+        )
+        .route("/calculator/quote", post(calculator::quote_fragment))
+        .route("/usage", get(usage::page))
+        .route("/ledger", get(ledger::page))
+        .route("/ledger.csv", get(ledger::export_csv))
+        .route("/packs", get(packs::page))
+        .route("/packs/confirm", get(packs::confirm))
+        .route("/packs/buy", post(packs::buy))
+        .route("/plan", post(packs::change_plan))
+        .route("/admin", get(admin::accounts))
+        .route("/admin/rate-card", get(admin::rate_card))
+        .route("/admin/grants", post(admin::grant))
+        .route("/assets/app.css", get(|| asset(APP_CSS, "text/css")))
+        .route("/assets/app.js", get(|| asset(APP_JS, "text/javascript")))
+}
+
+async fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
+            .expect("web: a static content type"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The signed-in user of a dashboard request; without a live session, the request is
+/// redirected to the sign-in page.
+#[derive(Clone, Debug)]
+pub struct WebUser {
+    pub principal: Principal,
+    pub session_id: String,
+    pub csrf: String,
+}
+
+impl WebUser {
+    pub fn is_admin(&self) -> bool {
+        self.principal == Principal::Admin
+    }
+
+    /// Checks a form's CSRF token.
+    pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
+        let token = form.get("csrf").map(String::as_str).unwrap_or("");
+        if session::tokens_match(token, &self.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some((session_id, session)) = session::from_headers(&parts.headers, state) else {
+            return Err(redirect_to_sign_in(false));
+        };
+        match crate::auth::principal_for_key_hash(state, &session.key_hash) {
+            Ok(principal) => Ok(WebUser {
+                principal,
+                session_id,
+                csrf: session.csrf,
+            }),
+            Err(ApiError::Unauthorized) => {
+                // The key was revoked since: the session ends with it.
+                state.sessions.remove(&session_id);
+                Err(redirect_to_sign_in(true))
+            }
+            Err(error) => Err(PageError::Api {
+                status: error.status(),
+                detail: error.body()["detail"].as_str().unwrap_or("").to_string(),
+            }
+            .into_response()),
+        }
+    }
+}
+
+fn redirect_to_sign_in(clear_cookie: bool) -> Response {
+    let mut response = redirect("/sign-in");
+    if clear_cookie {
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&session::set_cookie(session::SESSION_COOKIE, None))
+                .expect("web: a cookie header"),
+        );
+    }
+    response
+}
+
+/// A `303 See Other` to `location` (after a form, and to sign in).
+pub fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    layout::secure(response)
+}
+
+/// Why a page cannot be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// No such account, or not this key's.
+    NotFound,
+    /// A form without its session's CSRF token.
+    Forbidden,
+    /// The API refused or failed.
+    Api { status: StatusCode, detail: String },
+}
+
+impl PageError {
+    /// An API answer that is not a success.
+    pub fn from_answer(answer: &api::Answer) -> PageError {
+        if answer.status == StatusCode::NOT_FOUND {
+            PageError::NotFound
+        } else {
+            PageError::Api {
+                status: answer.status,
+                detail: answer.detail(),
+            }
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, detail) = match self {
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such account here, or this key may not see it.".to_string(),
+            ),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form is from another session. Go back, reload the page and try again."
+                    .to_string(),
+            ),
+            PageError::Api { status, detail } => (status, "Something went wrong", detail),
+        };
+        let body = html!(
+            "<section class=\"card\"><h1>{}</h1><p>{}</p><p><a href=\"/\">Back to the dashboard</a></p></section>",
+            title,
+            detail
+        );
+        let mut response = layout::bare(title, body);
+        *response.status_mut() = status;
+        response
+    }
+}
+
+/// Which account a page is about: an account key's own; for an admin, the `account` named in
+/// the query (no account: the accounts list). An account key naming another account gets
+/// "not found", whether or not it exists.
+pub fn account_for(user: &WebUser, query: &HashMap<String, String>) -> Result<String, NoAccount> {
+    let requested = query
+        .get("account")
+        .map(String::as_str)
+        .filter(|id| !id.is_empty());
+    match (&user.principal, requested) {
+        (Principal::Admin, Some(id)) => Ok(id.to_string()),
+        (Principal::Admin, None) => Err(NoAccount::AccountsList),
+        (Principal::Account { account_id, .. }, None) => Ok(account_id.clone()),
+        (Principal::Account { account_id, .. }, Some(id)) if id == account_id => {
+            Ok(account_id.clone())
+        }
+        (Principal::Account { .. }, Some(_)) => Err(NoAccount::NotFound),
+    }
+}
+
+/// Why a page has no account to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoAccount {
+    /// An admin named none: the accounts list.
+    AccountsList,
+    /// An account key named another account.
+    NotFound,
+}
+
+impl IntoResponse for NoAccount {
+    fn into_response(self) -> Response {
+        match self {
+            NoAccount::AccountsList => redirect("/admin"),
+            NoAccount::NotFound => PageError::NotFound.into_response(),
+        }
+    }
+}
+
+/// A hidden form field.
+pub fn hidden(name: &str, value: &str) -> Html {
+    html!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        name,
+        value
+    )
+}
+
+/// The hidden fields every state-changing form carries: the CSRF token and, for an admin,
+/// the account the page is about.
+pub fn form_fields(user: &WebUser, account_id: &str) -> Html {
+    let mut fields = hidden("csrf", &user.csrf);
+    if user.is_admin() {
+        fields.push(hidden("account", account_id));
+    }
+    fields
+}
+
+/// `?account=ID` for an admin's links (an account key's pages need none).
+pub fn account_query(user: &WebUser, account_id: &str) -> String {
+    if user.is_admin() {
+        html::query(&[("account", account_id)])
+    } else {
+        String::new()
+    }
+}
+
+/// A form field's text, trimmed (empty when absent).
+pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map_or("", |value| value.trim())
+}
+
+/// The longest idempotency token a form may carry.
+const FORM_TOKEN_BYTES_MAX: usize = 128;
+
+/// The idempotency context of a form that changes something: its hidden `idempotency` token
+/// (drawn when the form was shown, so a double submit replays instead of acting twice), in
+/// the user's scope, with the hash the API would compute for the same request.
+pub fn form_idempotency(
+    user: &WebUser,
+    form: &HashMap<String, String>,
+    api_path: &str,
+    api_body: &serde_json::Value,
+) -> Result<crate::engine::Idempotency, PageError> {
+    use sha2::{Digest, Sha256};
+    let token = field(form, "idempotency");
+    let valid = !token.is_empty()
+        && token.len() <= FORM_TOKEN_BYTES_MAX
+        && token.bytes().all(|byte| byte.is_ascii_alphanumeric());
+    if !valid {
+        return Err(PageError::Forbidden);
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(format!("POST {api_path}\n{api_body}").as_bytes());
+    let request_hash = hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    Ok(crate::engine::Idempotency {
+        scope: user.principal.idempotency_scope(),
+        key: format!("dashboard:{token}"),
+        request_hash,
+    })
+}
+
+/// The hidden fields of a form that changes something: CSRF, account, and a fresh
+/// idempotency token.
+pub fn action_fields(user: &WebUser, account_id: &str) -> Html {
+    let mut fields = form_fields(user, account_id);
+    fields.push(hidden("idempotency", &session::new_token()));
+    fields
+}
+
+/// Leaves a notice for the user's next page and sends them to `location`.
+pub fn notice_and_redirect(
+    state: &AppState,
+    user: &WebUser,
+    ok: bool,
+    message: String,
+    location: &str,
+) -> Response {
+    state
+        .sessions
+        .set_notice(&user.session_id, session::Notice { ok, message });
+    redirect(location)
+}

@@ -1,0 +1,199 @@
+//! The overview: available credits (large), held, the plan and its period, the next expiry,
+//! the forecast, a low-balance banner, and the way to buy a pack.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::format::{self, credits_value};
+use super::html::{Html, url_component};
+use super::layout::{self, Nav};
+use super::{PageError, WebUser, account_for, account_query, api};
+use crate::app::AppState;
+use crate::html;
+use crate::render::parse_timestamp;
+
+/// The banner shows when available credits are under this share of the period's allowance
+/// (1/10: "under 10 %").
+const LOW_BALANCE_DIVISOR: i64 = 10;
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let account_id = match account_for(&user, &query) {
+        Ok(account_id) => account_id,
+        Err(denied) => return denied.into_response(),
+    };
+    let answer = api::get(
+        &state,
+        &user,
+        &format!("/v1/accounts/{}", url_component(&account_id)),
+    )
+    .await;
+    if !answer.is_success() {
+        return PageError::from_answer(&answer).into_response();
+    }
+    let account = &answer.body;
+    let balance = &account["balance"];
+    let name = account["name"].as_str().unwrap_or(&account_id);
+    let links = account_query(&user, &account_id);
+    let body = html!(
+        "<h1>{}</h1>{}<section class=\"grid\" aria-label=\"Balance\">{}{}{}{}{}</section>\
+         <p><a class=\"button\" href=\"/packs{}\">Buy a credit pack</a></p>",
+        name,
+        low_balance_banner(balance, &links),
+        available_card(balance),
+        held_card(balance),
+        plan_card(&state, balance, &links),
+        expiry_card(&state, balance),
+        forecast_card(balance),
+        links
+    );
+    layout::page(
+        &state,
+        &user,
+        Some(&account_id),
+        Some(Nav::Overview),
+        "Overview",
+        body,
+    )
+}
+
+fn low_balance_banner(balance: &Value, links: &str) -> Html {
+    let plan = &balance["plan"];
+    let (Some(available), Some(allowance)) = (
+        format::millicredits(&balance["available"]),
+        format::millicredits(&plan["allowance"]),
+    ) else {
+        return Html::default();
+    };
+    if allowance <= 0 || available.saturating_mul(LOW_BALANCE_DIVISOR) >= allowance {
+        return Html::default();
+    }
+    html!(
+        "<p class=\"banner warn\" role=\"alert\" data-testid=\"low-balance\"><b>Low balance.</b> \
+         {} credits available: under 10 % of this period's allowance of {}. \
+         <a href=\"/packs{}\">Buy a credit pack</a></p>",
+        credits_value(&balance["available"]),
+        credits_value(&plan["allowance"]),
+        links
+    )
+}
+
+fn available_card(balance: &Value) -> Html {
+    let overdraft = match format::millicredits(&balance["overdraft_limit"]) {
+        Some(limit) if limit > 0 => html!(
+            "<p class=\"muted\">Overdraft allowed up to {} credits.</p>",
+            credits_value(&balance["overdraft_limit"])
+        ),
+        _ => Html::default(),
+    };
+    html!(
+        "<article class=\"card wide\"><h2>Available</h2>\
+         <p class=\"figure\"><span data-testid=\"available\">{}</span> <span class=\"unit\">credits</span></p>\
+         <p class=\"muted\">Posted {} · held {}</p>{}</article>",
+        credits_value(&balance["available"]),
+        credits_value(&balance["posted"]),
+        credits_value(&balance["held"]),
+        overdraft
+    )
+}
+
+fn held_card(balance: &Value) -> Html {
+    html!(
+        "<article class=\"card\"><h2>Held</h2>\
+         <p class=\"figure small\"><span data-testid=\"held\">{}</span> <span class=\"unit\">credits</span></p>\
+         <p class=\"muted\">Reserved by actions in progress.</p></article>",
+        credits_value(&balance["held"])
+    )
+}
+
+fn plan_card(state: &AppState, balance: &Value, links: &str) -> Html {
+    let plan = &balance["plan"];
+    if plan.is_null() {
+        return html!(
+            "<article class=\"card\" data-testid=\"plan\"><h2>Plan</h2><p>No plan.</p>\
+             <p><a href=\"/packs{}\">Choose a plan</a></p></article>",
+            links
+        );
+    }
+    let name = plan["name"]
+        .as_str()
+        .or_else(|| plan["id"].as_str())
+        .unwrap_or("");
+    let seats = plan["seats"].as_u64().unwrap_or(1);
+    let period_end = plan["period_end"].as_str().unwrap_or("");
+    let days = parse_timestamp(period_end)
+        .map(|end| format::days_until(state.clock.now(), end))
+        .unwrap_or(0);
+    let ends = if plan["status"].as_str() == Some("canceling") {
+        "Ends"
+    } else {
+        "Renews"
+    };
+    html!(
+        "<article class=\"card\" data-testid=\"plan\"><h2>Plan</h2>\
+         <p><b>{}</b> · {}</p>\
+         <p>{} in {} ({}).</p>\
+         <p><b>{}</b> of {} credits left this period.</p></article>",
+        name,
+        format::plural(seats as i64, "seat", "seats"),
+        ends,
+        format::plural(days, "day", "days"),
+        format::date(period_end),
+        credits_value(&plan["allowance_left"]),
+        credits_value(&plan["allowance"])
+    )
+}
+
+fn expiry_card(state: &AppState, balance: &Value) -> Html {
+    let expiry = &balance["next_expiry"];
+    let Some(at) = expiry["at"].as_str() else {
+        return html!(
+            "<article class=\"card\"><h2>Next expiry</h2><p>No credits are set to expire.</p></article>"
+        );
+    };
+    let days = parse_timestamp(at)
+        .map(|at| format::days_until(state.clock.now(), at))
+        .unwrap_or(0);
+    html!(
+        "<article class=\"card\" data-testid=\"next-expiry\"><h2>Next expiry</h2>\
+         <p><b>{}</b> credits expire on {} (in {}).</p></article>",
+        credits_value(&expiry["amount"]),
+        format::date(at),
+        format::plural(days, "day", "days")
+    )
+}
+
+fn forecast_card(balance: &Value) -> Html {
+    let forecast = &balance["forecast"];
+    let burn_positive = format::millicredits(&forecast["burn_per_day"]).is_some_and(|b| b > 0);
+    let text = if !burn_positive {
+        html!("Nothing spent in the last 7 days: no run-out date to forecast.")
+    } else if let Some(at) = forecast["runs_out_at"].as_str() {
+        html!(
+            "At this rate ({} credits a day), you run out on <b>{}</b>.",
+            credits_value(&forecast["burn_per_day"]),
+            format::date(at)
+        )
+    } else if let Some(end) = balance["plan"]["period_end"].as_str() {
+        html!(
+            "At this rate ({} credits a day), your credits last until the plan renews on {}.",
+            credits_value(&forecast["burn_per_day"]),
+            format::date(end)
+        )
+    } else {
+        html!(
+            "At this rate ({} credits a day), you do not run out soon.",
+            credits_value(&forecast["burn_per_day"])
+        )
+    };
+    html!(
+        "<article class=\"card\"><h2>Forecast</h2><p data-testid=\"forecast\">{}</p></article>",
+        text
+    )
+}

@@ -1,0 +1,391 @@
+//! Plan and packs: the current plan and its seats (and a form to change them), and the credit
+//! packs on sale, each bought after a confirmation that shows its credits and price.
+//!
+//! Purchases and plan changes go through the engine with the form's idempotency token, so a
+//! double submit buys once.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::format::{self, credits_value};
+use super::html::{self, Html, url_component};
+use super::layout::{self, Nav};
+use super::{
+    PageError, WebUser, account_for, account_query, action_fields, api, field, form_idempotency,
+    notice_and_redirect,
+};
+use crate::app::AppState;
+use crate::engine::Command;
+use crate::html;
+
+fn subscription_html(subscription: Option<&Value>, balance: &Value) -> Html {
+    let Some(subscription) = subscription else {
+        return html!("<p data-testid=\"current-plan\">No plan yet. Choose one below.</p>");
+    };
+    let status = subscription["status"].as_str().unwrap_or("");
+    let status_note = match status {
+        "canceling" => html!(" <span class=\"pill bad\">Ends at the period's end</span>"),
+        "canceled" => html!(" <span class=\"pill bad\">Canceled</span>"),
+        _ => Html::default(),
+    };
+    let next_seats = match subscription["next_period_seats"].as_u64() {
+        Some(seats) => html!(
+            "<p class=\"muted\">From the next period: {}.</p>",
+            format::plural(seats as i64, "seat", "seats")
+        ),
+        None => Html::default(),
+    };
+    let allowance = &balance["plan"];
+    let allowance_html = if allowance.is_null() {
+        Html::default()
+    } else {
+        html!(
+            "<p><b>{}</b> of {} credits left this period.</p>",
+            credits_value(&allowance["allowance_left"]),
+            credits_value(&allowance["allowance"])
+        )
+    };
+    html!(
+        "<p data-testid=\"current-plan\"><b>{}</b> · {}{}</p>\
+         <p>Current period: {} to {}.</p>{}{}",
+        subscription["plan_name"]
+            .as_str()
+            .or_else(|| subscription["plan"].as_str())
+            .unwrap_or(""),
+        format::plural(
+            subscription["seats"].as_u64().unwrap_or(1) as i64,
+            "seat",
+            "seats"
+        ),
+        status_note,
+        format::date_value(&subscription["current_period_start"]),
+        format::date_value(&subscription["current_period_end"]),
+        allowance_html,
+        next_seats
+    )
+}
+
+fn plan_form(
+    user: &WebUser,
+    account_id: &str,
+    plans: &[Value],
+    subscription: Option<&Value>,
+) -> Html {
+    let current_plan = subscription
+        .filter(|subscription| subscription["status"].as_str() != Some("canceled"))
+        .and_then(|subscription| subscription["plan"].as_str())
+        .unwrap_or("");
+    let seats = subscription
+        .and_then(|subscription| subscription["seats"].as_u64())
+        .unwrap_or(1);
+    let options: Html = plans
+        .iter()
+        .map(|plan| {
+            let id = plan["id"].as_str().unwrap_or("");
+            let selected = if id == current_plan {
+                html!(" selected")
+            } else {
+                Html::default()
+            };
+            html!(
+                "<option value=\"{}\"{}>{}: {} credits per seat a month, {} per seat</option>",
+                id,
+                selected,
+                plan["name"].as_str().unwrap_or(id),
+                credits_value(&plan["credits_per_seat"]),
+                format::usd(&format::number_text(&plan["price_usd"]).unwrap_or_default())
+            )
+        })
+        .collect();
+    html!(
+        "<form method=\"post\" action=\"/plan\" class=\"stack\" aria-describedby=\"plan-help\">{}\
+         <div class=\"field\"><label for=\"plan-id\">Plan</label>\
+         <select id=\"plan-id\" name=\"plan\" data-testid=\"plan-select\">{}</select></div>\
+         <div class=\"field\"><label for=\"plan-seats\">Seats</label>\
+         <input id=\"plan-seats\" name=\"seats\" type=\"number\" min=\"1\" max=\"{}\" step=\"1\" \
+         required value=\"{}\" data-testid=\"plan-seats\"></div>\
+         <p id=\"plan-help\" class=\"muted\">Another plan starts at once with a new period, and \
+         the current plan's remaining credits are voided. More seats add their credits now, \
+         prorated to the rest of the period; fewer seats apply from the next period.</p>\
+         <div class=\"actions\"><button type=\"submit\" data-testid=\"change-plan\">Save plan</button></div></form>",
+        action_fields(user, account_id),
+        options,
+        tally_core::ledger::SEATS_MAX,
+        seats
+    )
+}
+
+fn pack_cards(user: &WebUser, account_id: &str, packs: &[Value]) -> Html {
+    packs
+        .iter()
+        .map(|pack| {
+            let id = pack["id"].as_str().unwrap_or("");
+            let expiry = match pack["expires_after_days"].as_i64() {
+                Some(days) => html!(
+                    "Expires {} after purchase.",
+                    format::plural(days, "day", "days")
+                ),
+                None => html!("Never expires."),
+            };
+            let account = if user.is_admin() { account_id } else { "" };
+            html!(
+                "<article class=\"card pack\"><h3>{}</h3>\
+                 <p class=\"figure small\">{} <span class=\"unit\">credits</span></p>\
+                 <p>{} · {}</p>\
+                 <p><a class=\"button\" href=\"/packs/confirm{}\" data-testid=\"buy-pack-{}\">Buy {}</a></p></article>",
+                pack["name"].as_str().unwrap_or(id),
+                credits_value(&pack["credits"]),
+                format::usd(&format::number_text(&pack["price_usd"]).unwrap_or_default()),
+                expiry,
+                html::query(&[("pack", id), ("account", account)]),
+                id,
+                pack["name"].as_str().unwrap_or(id)
+            )
+        })
+        .collect()
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let account_id = match account_for(&user, &query) {
+        Ok(account_id) => account_id,
+        Err(denied) => return denied.into_response(),
+    };
+    let account_path = format!("/v1/accounts/{}", url_component(&account_id));
+    let balance = api::get(&state, &user, &format!("{account_path}/balance")).await;
+    if !balance.is_success() {
+        return PageError::from_answer(&balance).into_response();
+    }
+    let subscription = api::get(&state, &user, &format!("{account_path}/subscription")).await;
+    let subscription = subscription.is_success().then_some(subscription.body);
+    let plans = api::get(&state, &user, "/v1/plans").await;
+    let packs = api::get(&state, &user, "/v1/packs").await;
+    let plans = plans.body.as_array().cloned().unwrap_or_default();
+    let packs = packs.body.as_array().cloned().unwrap_or_default();
+    let body = html!(
+        "<h1>Plan and packs</h1>\
+         <div class=\"grid two\"><section class=\"card\"><h2>Your plan</h2>{}</section>\
+         <section class=\"card\"><h2>Change the plan or seats</h2>{}</section></div>\
+         <h2>Credit packs</h2><p class=\"muted\">Packs top up the pool shared by every product. \
+         Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>",
+        subscription_html(subscription.as_ref(), &balance.body),
+        plan_form(&user, &account_id, &plans, subscription.as_ref()),
+        credits_value(&balance.body["available"]),
+        pack_cards(&user, &account_id, &packs)
+    );
+    layout::page(
+        &state,
+        &user,
+        Some(&account_id),
+        Some(Nav::Packs),
+        "Plan and packs",
+        body,
+    )
+}
+
+/// The confirmation before a purchase: the pack's credits and price, and one button.
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let account_id = match account_for(&user, &query) {
+        Ok(account_id) => account_id,
+        Err(denied) => return denied.into_response(),
+    };
+    let balance = api::get(
+        &state,
+        &user,
+        &format!("/v1/accounts/{}/balance", url_component(&account_id)),
+    )
+    .await;
+    if !balance.is_success() {
+        return PageError::from_answer(&balance).into_response();
+    }
+    let packs = api::get(&state, &user, "/v1/packs").await;
+    let pack_id = field(&query, "pack");
+    let Some(pack) = packs
+        .body
+        .as_array()
+        .and_then(|packs| {
+            packs
+                .iter()
+                .find(|pack| pack["id"].as_str() == Some(pack_id))
+        })
+        .cloned()
+    else {
+        let mut response = PageError::NotFound.into_response();
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        return response;
+    };
+    let name = pack["name"].as_str().unwrap_or(pack_id);
+    let price = format::usd(&format::number_text(&pack["price_usd"]).unwrap_or_default());
+    let expiry = match pack["expires_after_days"].as_i64() {
+        Some(days) => html!(
+            "The credits expire {} after purchase.",
+            format::plural(days, "day", "days")
+        ),
+        None => html!("The credits never expire."),
+    };
+    let body = html!(
+        "<section class=\"card narrow\" aria-labelledby=\"confirm-title\">\
+         <h1 id=\"confirm-title\">Confirm your purchase</h1>\
+         <p class=\"confirm\" data-testid=\"confirm-details\">Buy <b>{}</b>: \
+         <b data-testid=\"confirm-credits\">{}</b> credits for <b data-testid=\"confirm-price\">{}</b>.</p>\
+         <p>{} You have {} credits available now.</p>\
+         <form method=\"post\" action=\"/packs/buy\" class=\"actions\">{}{}\
+         <button type=\"submit\" data-testid=\"confirm-purchase\">Buy for {}</button>\
+         <a class=\"button secondary\" href=\"/packs{}\">Cancel</a></form></section>",
+        name,
+        credits_value(&pack["credits"]),
+        price,
+        expiry,
+        credits_value(&balance.body["available"]),
+        action_fields(&user, &account_id),
+        super::hidden("pack", pack_id),
+        price,
+        account_query(&user, &account_id)
+    );
+    layout::page(
+        &state,
+        &user,
+        Some(&account_id),
+        Some(Nav::Packs),
+        "Confirm your purchase",
+        body,
+    )
+}
+
+pub async fn buy(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(error) = user.check_csrf(&form) {
+        return error.into_response();
+    }
+    let account_id = match account_for(&user, &form) {
+        Ok(account_id) => account_id,
+        Err(denied) => return denied.into_response(),
+    };
+    let back = format!("/packs{}", account_query(&user, &account_id));
+    let pack_id = field(&form, "pack").to_string();
+    let Some(pack) = state.catalog.pack(&pack_id).cloned() else {
+        return notice_and_redirect(
+            &state,
+            &user,
+            false,
+            "That pack is not on sale.".into(),
+            &back,
+        );
+    };
+    let api_path = format!("/v1/accounts/{account_id}/purchases");
+    let idempotency = match form_idempotency(&user, &form, &api_path, &json!({"pack": pack_id})) {
+        Ok(idempotency) => idempotency,
+        Err(error) => return error.into_response(),
+    };
+    let command = Command::Purchase {
+        account_id: account_id.clone(),
+        pack_id,
+    };
+    match state.engine.submit(command, Some(idempotency)).await {
+        Ok(_) => notice_and_redirect(
+            &state,
+            &user,
+            true,
+            format!(
+                "Bought {}: {} credits were added.",
+                pack.name,
+                format::credits(&pack.credits.to_string())
+            ),
+            &format!("/{}", account_query(&user, &account_id)),
+        ),
+        Err(error) => notice_and_redirect(
+            &state,
+            &user,
+            false,
+            format!(
+                "The purchase did not go through: {}",
+                error.body()["detail"].as_str().unwrap_or("try again")
+            ),
+            &back,
+        ),
+    }
+}
+
+pub async fn change_plan(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(error) = user.check_csrf(&form) {
+        return error.into_response();
+    }
+    let account_id = match account_for(&user, &form) {
+        Ok(account_id) => account_id,
+        Err(denied) => return denied.into_response(),
+    };
+    let back = format!("/packs{}", account_query(&user, &account_id));
+    let plan_id = field(&form, "plan").to_string();
+    let Some(plan) = state.catalog.plan(&plan_id).cloned() else {
+        return notice_and_redirect(
+            &state,
+            &user,
+            false,
+            "Choose a plan from the list.".into(),
+            &back,
+        );
+    };
+    let seats = match field(&form, "seats").parse::<u32>() {
+        Ok(seats) if (1..=tally_core::ledger::SEATS_MAX).contains(&seats) => seats,
+        _ => {
+            return notice_and_redirect(
+                &state,
+                &user,
+                false,
+                format!(
+                    "Seats must be a whole number from 1 to {}.",
+                    format::group_thousands(&tally_core::ledger::SEATS_MAX.to_string())
+                ),
+                &back,
+            );
+        }
+    };
+    let api_path = format!("/v1/accounts/{account_id}/subscription");
+    let body = json!({"plan": plan_id, "seats": seats});
+    let idempotency = match form_idempotency(&user, &form, &api_path, &body) {
+        Ok(idempotency) => idempotency,
+        Err(error) => return error.into_response(),
+    };
+    let command = Command::Subscribe {
+        account_id,
+        plan_id,
+        seats,
+    };
+    let (ok, message) = match state.engine.submit(command, Some(idempotency)).await {
+        Ok(_) => (
+            true,
+            format!(
+                "Your plan is now {} with {}.",
+                plan.name,
+                format::plural(i64::from(seats), "seat", "seats")
+            ),
+        ),
+        Err(error) => (
+            false,
+            format!(
+                "The plan was not changed: {}",
+                error.body()["detail"].as_str().unwrap_or("try again")
+            ),
+        ),
+    };
+    notice_and_redirect(&state, &user, ok, message, &back)
+}
