@@ -99,7 +99,8 @@ impl AppState {
         headers: &HeaderMap,
         body: Body,
     ) -> Result<(serde_json::Value, Option<Idempotency>), ApiError> {
-        self.read_body_limited(principal, method, path, headers, body, BODY_BYTES_MAX).await
+        self.read_body_limited(principal, method, path, headers, body, BODY_BYTES_MAX)
+            .await
     }
 
     /// [`AppState::read_body`] with another body limit.

@@ -184,7 +184,7 @@ pub fn parse_catalog(source: &str) -> Result<Catalog, CatalogFileError> {
         let line = entry_lines
             .filter(|(id, _)| text.contains(&format!("{id:?}")))
             .map(|(_, start)| line_of(source, start))
-            .last()
+            .next_back()
             .unwrap_or(1);
         return Err(CatalogFileError {
             line,

@@ -221,7 +221,16 @@ pub fn start(
     let (sender, receiver) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("tally-engine".into())
-        .spawn(move || engine.run(receiver))
+        .spawn(move || {
+            // A panic in the engine is a broken invariant: stop the process rather than keep
+            // answering from a state nobody trusts. A restart reloads it from the store.
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run(receiver)));
+            if outcome.is_err() {
+                tracing::error!("engine: panicked; stopping the process");
+                std::process::exit(70);
+            }
+        })
         .expect("engine: spawning the engine thread");
     Ok((EngineHandle { sender, metrics }, thread))
 }
@@ -443,7 +452,9 @@ impl Engine {
         // it is at the end.
         last_by_id(&mut write.effects.grants, |grant| grant.id.as_str());
         last_by_id(&mut write.effects.holds, |hold| hold.id.as_str());
-        last_by_id(&mut write.effects.subscriptions, |subscription| subscription.account_id.as_str());
+        last_by_id(&mut write.effects.subscriptions, |subscription| {
+            subscription.account_id.as_str()
+        });
         write.usage = tally_core::usage::usage_deltas(&write.effects.entries);
         for account_id in &batch.touched {
             if let Some(state) = self.accounts.get(account_id) {
@@ -909,16 +920,25 @@ impl Engine {
             }
             Command::PutRateCard { document } => {
                 let stored = self.store.latest_rate_card_version()?.unwrap_or(0);
-                let in_batch = batch.write.new_rate_cards.iter().map(|card| card.version).max().unwrap_or(0);
+                let in_batch = batch
+                    .write
+                    .new_rate_cards
+                    .iter()
+                    .map(|card| card.version)
+                    .max()
+                    .unwrap_or(0);
                 let version = stored.max(in_batch) + 1;
                 let card = document.into_card(version, render::format_timestamp(now));
                 let document = tally_core::pricing::to_json(&card);
-                batch.write.new_rate_cards.push(tally_store::RateCardRecord {
-                    version,
-                    effective_at: now,
-                    document: document.to_string(),
-                    created_at: now,
-                });
+                batch
+                    .write
+                    .new_rate_cards
+                    .push(tally_store::RateCardRecord {
+                        version,
+                        effective_at: now,
+                        document: document.to_string(),
+                        created_at: now,
+                    });
                 Outcome::RateCard(document)
             }
             Command::MoveClock { to } => {

@@ -133,7 +133,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .is_some_and(|length| length.as_bytes() != b"0")
-        || request.headers().contains_key(axum::http::header::TRANSFER_ENCODING);
+        || request
+            .headers()
+            .contains_key(axum::http::header::TRANSFER_ENCODING);
     let mut response =
         match tokio::time::timeout(state.limits.config.request_timeout, next.run(request)).await {
             Ok(response) => response,
@@ -146,7 +148,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     // A request refused before its body was read (no key, not yours, too large, too many)
     // leaves that body on the connection: say the connection closes, rather than let the
     // client find it closed under its next request.
-    let refused_unread = matches!(response.status().as_u16(), 401 | 403 | 404 | 413 | 429 | 503);
+    let refused_unread = matches!(
+        response.status().as_u16(),
+        401 | 403 | 404 | 413 | 429 | 503
+    );
     if has_body && refused_unread {
         response.headers_mut().insert(
             axum::http::header::CONNECTION,

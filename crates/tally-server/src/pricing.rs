@@ -58,7 +58,9 @@ pub fn usage_error(error: UsageError, prefix: &str) -> ApiError {
 /// Pricing errors as API errors.
 pub fn pricing_error(error: PricingError, prefix: &str) -> ApiError {
     if error.is_unknown_model() {
-        ApiError::UnknownModel { detail: error.to_string() }
+        ApiError::UnknownModel {
+            detail: error.to_string(),
+        }
     } else {
         ApiError::invalid_request(format!("{prefix}{}", error.param()), error.to_string())
     }
@@ -74,8 +76,15 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     }
     let inner_pad: Vec<u8> = block.iter().map(|byte| byte ^ 0x36).collect();
     let outer_pad: Vec<u8> = block.iter().map(|byte| byte ^ 0x5c).collect();
-    let inner = Sha256::new().chain_update(&inner_pad).chain_update(message).finalize();
-    Sha256::new().chain_update(&outer_pad).chain_update(inner).finalize().into()
+    let inner = Sha256::new()
+        .chain_update(&inner_pad)
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(&outer_pad)
+        .chain_update(inner)
+        .finalize()
+        .into()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -90,7 +99,10 @@ impl Pricing {
             Some(key) => key,
             None => {
                 let key = crate::ids::random_token(32);
-                let write = BatchWrite { meta: vec![(QUOTE_KEY_META.into(), key.clone())], ..BatchWrite::default() };
+                let write = BatchWrite {
+                    meta: vec![(QUOTE_KEY_META.into(), key.clone())],
+                    ..BatchWrite::default()
+                };
                 store.commit(&write)?;
                 // Two nodes starting together: the one whose key committed last wins; read it.
                 store.meta(QUOTE_KEY_META)?.unwrap_or(key)
@@ -107,7 +119,10 @@ impl Pricing {
                 document: pricing::to_json(&card).to_string(),
                 created_at: now,
             };
-            let write = BatchWrite { new_rate_cards: vec![record], ..BatchWrite::default() };
+            let write = BatchWrite {
+                new_rate_cards: vec![record],
+                ..BatchWrite::default()
+            };
             if let Err(error) = store.commit(&write) {
                 // Another node installed it first.
                 if store.latest_rate_card_version()?.is_none() {
@@ -123,21 +138,34 @@ impl Pricing {
             quote_key: quote_key.into_bytes(),
         };
         if pricing.version(latest).ok().flatten().is_none() {
-            return Err(StoreError::Corrupt(format!("rate card version {latest} cannot be read")));
+            return Err(StoreError::Corrupt(format!(
+                "rate card version {latest} cannot be read"
+            )));
         }
         Ok(pricing)
     }
 
     /// A rate card version, if it exists.
     pub fn version(&self, version: i64) -> Result<Option<Arc<RateCard>>, ApiError> {
-        if let Some(card) = self.cards.lock().expect("pricing: cards poisoned").get(&version) {
+        if let Some(card) = self
+            .cards
+            .lock()
+            .expect("pricing: cards poisoned")
+            .get(&version)
+        {
             return Ok(Some(card.clone()));
         }
-        let Some(record) = self.store.rate_card(version)? else { return Ok(None) };
-        let card = pricing::parse_card(&record.document)
-            .map_err(|error| ApiError::from(StoreError::Corrupt(format!("rate card {version}: {error}"))))?;
+        let Some(record) = self.store.rate_card(version)? else {
+            return Ok(None);
+        };
+        let card = pricing::parse_card(&record.document).map_err(|error| {
+            ApiError::from(StoreError::Corrupt(format!("rate card {version}: {error}")))
+        })?;
         let card = Arc::new(card);
-        self.cards.lock().expect("pricing: cards poisoned").insert(version, card.clone());
+        self.cards
+            .lock()
+            .expect("pricing: cards poisoned")
+            .insert(version, card.clone());
         Ok(Some(card))
     }
 
@@ -159,7 +187,10 @@ impl Pricing {
     /// Makes a just-committed version current on this node at once.
     pub fn installed(&self, card: RateCard) {
         let version = card.version();
-        self.cards.lock().expect("pricing: cards poisoned").insert(version, Arc::new(card));
+        self.cards
+            .lock()
+            .expect("pricing: cards poisoned")
+            .insert(version, Arc::new(card));
         let mut current = self.current.lock().expect("pricing: current poisoned");
         current.0 = current.0.max(version);
     }
@@ -170,23 +201,42 @@ impl Pricing {
     }
 
     /// A quote id pinning `version` until `expires_at`, for `account_id` (or anyone).
-    pub fn quote_id(&self, version: i64, expires_at: Timestamp, account_id: Option<&str>) -> String {
+    pub fn quote_id(
+        &self,
+        version: i64,
+        expires_at: Timestamp,
+        account_id: Option<&str>,
+    ) -> String {
         let mac = self.quote_mac(version, expires_at, account_id.unwrap_or(""));
         format!("qt_{version}_{}_{mac}", expires_at.as_micros())
     }
 
     /// The version a quote id pins, if it is genuine, made for `account_id` (or anyone), and
     /// not expired at `now`.
-    pub fn check_quote(&self, quote_id: &str, account_id: &str, now: Timestamp) -> Result<i64, ApiError> {
+    pub fn check_quote(
+        &self,
+        quote_id: &str,
+        account_id: &str,
+        now: Timestamp,
+    ) -> Result<i64, ApiError> {
         let not_found = || ApiError::NotFound { what: "quote" };
         let rest = quote_id.strip_prefix("qt_").ok_or_else(not_found)?;
         let mut parts = rest.splitn(3, '_');
-        let version: i64 = parts.next().and_then(|text| text.parse().ok()).ok_or_else(not_found)?;
-        let expires_micros: i64 = parts.next().and_then(|text| text.parse().ok()).ok_or_else(not_found)?;
+        let version: i64 = parts
+            .next()
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(not_found)?;
+        let expires_micros: i64 = parts
+            .next()
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(not_found)?;
         let mac = parts.next().ok_or_else(not_found)?;
         let expires_at = Timestamp::from_micros(expires_micros);
         let genuine = [account_id, ""].iter().any(|account| {
-            crate::auth::constant_time_eq(self.quote_mac(version, expires_at, account).as_bytes(), mac.as_bytes())
+            crate::auth::constant_time_eq(
+                self.quote_mac(version, expires_at, account).as_bytes(),
+                mac.as_bytes(),
+            )
         });
         if !genuine {
             return Err(not_found());
@@ -194,7 +244,10 @@ impl Pricing {
         if now >= expires_at {
             return Err(ApiError::invalid_request(
                 "quote_id",
-                format!("the quote expired at {}; ask for a new one", render::format_timestamp(expires_at)),
+                format!(
+                    "the quote expired at {}; ask for a new one",
+                    render::format_timestamp(expires_at)
+                ),
             ));
         }
         Ok(version)
@@ -207,10 +260,10 @@ pub fn numeric_lines(mut lines: Value) -> Value {
     if let Value::Array(items) = &mut lines {
         for line in items {
             for field in ["unit_price", "amount"] {
-                if let Some(Value::String(text)) = line.get(field) {
-                    if let Ok(number) = text.parse::<serde_json::Number>() {
-                        line[field] = Value::Number(number);
-                    }
+                if let Some(Value::String(text)) = line.get(field)
+                    && let Ok(number) = text.parse::<serde_json::Number>()
+                {
+                    line[field] = Value::Number(number);
                 }
             }
         }
@@ -239,7 +292,9 @@ pub fn price_usage(
 ) -> Result<PricedUsage, ApiError> {
     let usage = Usage::from_json(usage).map_err(|error| usage_error(error, "usage."))?;
     let card = match version {
-        Some(version) => pricing.version(version)?.ok_or(ApiError::NotFound { what: "rate card version" })?,
+        Some(version) => pricing.version(version)?.ok_or(ApiError::NotFound {
+            what: "rate card version",
+        })?,
         None => pricing.current()?,
     };
     let price = pricing::price(&card, &usage).map_err(|error| pricing_error(error, "usage."))?;
@@ -256,7 +311,12 @@ pub fn price_usage(
         "lines": numeric_lines(price.lines_json()),
         "cost": {"min": render::credits(price.min()), "max": render::credits(price.max())},
     });
-    Ok(PricedUsage { min: price.min(), max: price.max(), attribution, extra: extra.to_string() })
+    Ok(PricedUsage {
+        min: price.min(),
+        max: price.max(),
+        attribution,
+        extra: extra.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -266,6 +326,9 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex(&mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -42,22 +42,44 @@ fn debit_spec(
     let description = fields.string("description", TEXT_BYTES_MAX)?;
     let metadata = fields.metadata("metadata")?;
     let pinned_version = match &quote_id {
-        Some(quote_id) => Some(state.pricing.check_quote(quote_id, account_id, state.clock.now())?),
+        Some(quote_id) => Some(state.pricing.check_quote(
+            quote_id,
+            account_id,
+            state.clock.now(),
+        )?),
         None => None,
     };
     let (amount, attribution, extra) = match (amount, usage) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_request("usage", "send exactly one of `amount` and `usage`"));
+            return Err(ApiError::invalid_request(
+                "usage",
+                "send exactly one of `amount` and `usage`",
+            ));
         }
         (None, None) => {
-            return Err(ApiError::invalid_request("amount", "send exactly one of `amount` and `usage`"));
+            return Err(ApiError::invalid_request(
+                "amount",
+                "send exactly one of `amount` and `usage`",
+            ));
         }
         (Some(amount), None) => {
-            let attribution = Attribution { product, member, quote_id, ..Attribution::default() };
+            let attribution = Attribution {
+                product,
+                member,
+                quote_id,
+                ..Attribution::default()
+            };
             (amount, attribution, None)
         }
         (None, Some(usage)) => {
-            let priced = price_usage(&state.pricing, &usage, pinned_version, quote_id, product, member)?;
+            let priced = price_usage(
+                &state.pricing,
+                &usage,
+                pinned_version,
+                quote_id,
+                product,
+                member,
+            )?;
             if kind == DebitKind::Charge && priced.min != priced.max {
                 return Err(ApiError::invalid_request(
                     "usage.max_output_tokens",
@@ -67,7 +89,13 @@ fn debit_spec(
             (priced.max, priced.attribution, Some(priced.extra))
         }
     };
-    Ok(DebitSpec { amount, attribution, description, metadata, extra })
+    Ok(DebitSpec {
+        amount,
+        attribution,
+        description,
+        metadata,
+        extra,
+    })
 }
 
 pub async fn create_charge(
@@ -186,13 +214,23 @@ pub async fn capture_hold(
     fields.finish()?;
     let (amount, extra) = match (amount, usage) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_request("usage", "send at most one of `amount` and `usage`"));
+            return Err(ApiError::invalid_request(
+                "usage",
+                "send at most one of `amount` and `usage`",
+            ));
         }
         (amount, None) => (amount, None),
         (None, Some(usage)) => {
             // The actual usage, priced by the rate card version the hold pinned.
             let version = hold.attribution.rate_card_version;
-            let priced = price_usage(&state.pricing, &usage, version, hold.attribution.quote_id.clone(), None, None)?;
+            let priced = price_usage(
+                &state.pricing,
+                &usage,
+                version,
+                hold.attribution.quote_id.clone(),
+                None,
+                None,
+            )?;
             if priced.min != priced.max {
                 return Err(ApiError::invalid_request(
                     "usage.max_output_tokens",
@@ -206,7 +244,8 @@ pub async fn capture_hold(
                 .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
                 .filter(serde_json::Value::is_object)
                 .unwrap_or_else(|| serde_json::json!({}));
-            let captured: serde_json::Value = serde_json::from_str(&priced.extra).unwrap_or_default();
+            let captured: serde_json::Value =
+                serde_json::from_str(&priced.extra).unwrap_or_default();
             extra["captured_usage"] = captured["usage"].clone();
             extra["captured_lines"] = captured["lines"].clone();
             (Some(priced.max), Some(extra.to_string()))

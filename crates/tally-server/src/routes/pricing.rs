@@ -41,9 +41,13 @@ pub async fn create_quote(
         }
         (None, owner) => owner,
     };
-    let usage_value = usage_value.ok_or_else(|| ApiError::invalid_request("usage", "`usage` is required"))?;
+    let usage_value =
+        usage_value.ok_or_else(|| ApiError::invalid_request("usage", "`usage` is required"))?;
     if !usage_value.is_object() {
-        return Err(ApiError::invalid_json(Some("usage"), "`usage` must be an object"));
+        return Err(ApiError::invalid_json(
+            Some("usage"),
+            "`usage` must be an object",
+        ));
     }
     let usage = Usage::from_json(&usage_value).map_err(|error| usage_error(error, "usage."))?;
     let card = state.pricing.current()?;
@@ -51,7 +55,10 @@ pub async fn create_quote(
     let account = match &account_id {
         None => None,
         Some(account_id) => {
-            let row = state.store.account(account_id)?.ok_or(ApiError::NotFound { what: "account" })?;
+            let row = state
+                .store
+                .account(account_id)?
+                .ok_or(ApiError::NotFound { what: "account" })?;
             let available = row.totals.posted.get() - row.totals.held.get();
             let after = available - price.max().get();
             Some(json!({
@@ -64,7 +71,9 @@ pub async fn create_quote(
     };
     let now = state.clock.now();
     let expires_at = now.plus_seconds(QUOTE_TTL_SECONDS);
-    let id = state.pricing.quote_id(card.version(), expires_at, account_id.as_deref());
+    let id = state
+        .pricing
+        .quote_id(card.version(), expires_at, account_id.as_deref());
     let mut body = json!({
         "id": id,
         "object": "quote",
@@ -82,9 +91,15 @@ pub async fn create_quote(
     Ok(json_response(StatusCode::OK, body.to_string()))
 }
 
-pub async fn get_rate_card(State(state): State<AppState>, _principal: Principal) -> Result<Response, ApiError> {
+pub async fn get_rate_card(
+    State(state): State<AppState>,
+    _principal: Principal,
+) -> Result<Response, ApiError> {
     let card = state.pricing.current()?;
-    Ok(json_response(StatusCode::OK, pricing::to_json(&card).to_string()))
+    Ok(json_response(
+        StatusCode::OK,
+        pricing::to_json(&card).to_string(),
+    ))
 }
 
 pub async fn get_rate_card_version(
@@ -94,10 +109,15 @@ pub async fn get_rate_card_version(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     known_query(&query, &[])?;
-    let not_found = || ApiError::NotFound { what: "rate card version" };
+    let not_found = || ApiError::NotFound {
+        what: "rate card version",
+    };
     let version: i64 = version.parse().map_err(|_| not_found())?;
     let card = state.pricing.version(version)?.ok_or_else(not_found)?;
-    Ok(json_response(StatusCode::OK, pricing::to_json(&card).to_string()))
+    Ok(json_response(
+        StatusCode::OK,
+        pricing::to_json(&card).to_string(),
+    ))
 }
 
 pub async fn put_rate_card(
@@ -110,10 +130,19 @@ pub async fn put_rate_card(
 ) -> Result<Response, ApiError> {
     principal.require_admin()?;
     let (value, idempotency) = state
-        .read_body_limited(&principal, &method, uri.path(), &headers, body, RATE_CARD_BODY_BYTES_MAX)
+        .read_body_limited(
+            &principal,
+            &method,
+            uri.path(),
+            &headers,
+            body,
+            RATE_CARD_BODY_BYTES_MAX,
+        )
         .await?;
     let document = pricing::parse_document_value(&value).map_err(document_error)?;
-    let response = state.submit(Command::PutRateCard { document }, idempotency).await;
+    let response = state
+        .submit(Command::PutRateCard { document }, idempotency)
+        .await;
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, RATE_CARD_BODY_BYTES_MAX * 2)
         .await

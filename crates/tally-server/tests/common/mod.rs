@@ -24,7 +24,8 @@ pub struct TestServer {
 impl TestServer {
     /// A server with the test clock, on a fresh database; `configure` may change the config.
     pub fn start(configure: impl FnOnce(&mut ServeConfig)) -> TestServer {
-        let dir = std::env::temp_dir().join(format!("tally-test-{}", tally_server::ids::random_token(8)));
+        let dir =
+            std::env::temp_dir().join(format!("tally-test-{}", tally_server::ids::random_token(8)));
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = ServeConfig {
             db: dir.join("tally.db"),
@@ -37,7 +38,12 @@ impl TestServer {
         configure(&mut config);
         let server = Server::start(&config).unwrap();
         let router = server.router();
-        TestServer { server: Some(server), router, dir, config }
+        TestServer {
+            server: Some(server),
+            router,
+            dir,
+            config,
+        }
     }
 
     /// Stops the server (the engine finishes its queue) and starts a new one on the same
@@ -57,16 +63,35 @@ impl TestServer {
         self.server.as_ref().unwrap()
     }
 
-    pub async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
         }
-        let body = body.map(|body| Body::from(body.to_string())).unwrap_or_else(Body::empty);
-        let response = self.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let body = body
+            .map(|body| Body::from(body.to_string()))
+            .unwrap_or_else(Body::empty);
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
         (status, value)
     }
 
