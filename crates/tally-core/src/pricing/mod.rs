@@ -26,6 +26,7 @@
 mod card;
 mod default_card;
 mod document;
+mod import;
 mod price;
 mod rate;
 mod usage;
@@ -39,6 +40,10 @@ pub use document::{
     CONTEXT_TIERS_MAX, DocumentError, DocumentErrorKind, EFFECTIVE_AT_BYTES_MAX, ITEMS_MAX,
     MINIMUM_DEFAULT, PIXELS_MAX, ROUNDING_STEP_DEFAULT, RateCardDocument, TIER_NAME_BYTES_MAX,
     TIERS_MAX, parse_card, parse_document, parse_document_value, to_json,
+};
+pub use import::{
+    ImportError, ImportOptions, ImportReport, LITELLM_NON_MODEL_KEYS, NO_MODE, SkipKind, Skipped,
+    import_litellm,
 };
 pub use price::{
     Dimension, LINES_MAX, Line, PIXELS_PER_MEGAPIXEL, Price, PricingError, Quantity, Tier, price,
