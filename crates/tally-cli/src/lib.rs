@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use tally_store::Store;
 
+pub mod bench;
 pub mod client;
+mod pricing_commands;
 
 use client::{Client, ClientArgs};
 
@@ -25,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Load-test a server (or the engine alone) and report throughput and latency.
+    Bench(bench::BenchArgs),
     /// Recompute every balance from the ledger entries and report any difference.
     Verify(VerifyArgs),
     /// Create, list and revoke account keys on a running server (needs an admin key).
@@ -60,6 +64,13 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Import a rate card from LiteLLM's price list, or show the current one.
+    RateCard {
+        #[command(subcommand)]
+        command: pricing_commands::RateCardCommand,
+    },
+    /// Price a usage on the current rate card before committing it.
+    Quote(pricing_commands::QuoteArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +88,10 @@ pub struct ServeArgs {
     /// The embedded SQLite database (created and migrated on first start).
     #[arg(long, env = "TALLY_DB", default_value = "./tally.db")]
     pub db: PathBuf,
+    /// A PostgreSQL database that several nodes share (`postgres://user@host:port/dbname`),
+    /// used instead of `--db`; migrated on start.
+    #[arg(long, env = "TALLY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Where to listen.
     #[arg(long, env = "TALLY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -114,6 +129,9 @@ pub struct VerifyArgs {
     /// The embedded SQLite database to check.
     #[arg(long, env = "TALLY_DB", default_value = "./tally.db")]
     pub db: PathBuf,
+    /// A PostgreSQL database to check instead (`postgres://user@host:port/dbname`).
+    #[arg(long, env = "TALLY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 pub fn main() -> ExitCode {
@@ -128,6 +146,7 @@ pub fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Bench(args) => bench::run(args),
         Command::Verify(args) => verify(args),
         Command::Keys { command, client } => keys(command, &client),
         Command::Plans { client } => plans(&client),
@@ -143,6 +162,8 @@ pub fn main() -> ExitCode {
             pack,
             client,
         } => buy(&account, &pack, &client),
+        Command::RateCard { command } => pricing_commands::rate_card(command),
+        Command::Quote(args) => pricing_commands::quote(&args),
     };
     match result {
         Ok(code) => code,
@@ -159,6 +180,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(tally_server::serve(tally_server::ServeConfig {
         db: args.db,
+        database_url: args.database_url,
         listen: args.listen,
         admin_key: args.admin_key,
         test_clock: args.test_clock,
@@ -177,11 +199,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    if !args.db.exists() {
-        anyhow::bail!("no database at {}", args.db.display());
-    }
-    let store = tally_sqlite::SqliteStore::open(&args.db)?;
-    let report = store.verify()?;
+    let report = match &args.database_url {
+        Some(url) => tally_postgres::PostgresStore::open(url)?.verify()?,
+        None => {
+            if !args.db.exists() {
+                anyhow::bail!("no database at {}", args.db.display());
+            }
+            tally_sqlite::SqliteStore::open(&args.db)?.verify()?
+        }
+    };
     println!(
         "checked {} accounts, {} grants, {} entries",
         report.accounts, report.grants, report.entries

@@ -130,14 +130,16 @@ impl AppState {
                 Some(key.to_string())
             }
         };
-        let (value, canonical) = read_json(headers, body, limit_bytes).await?;
+        let value = read_json(headers, body, limit_bytes).await?;
         let idempotency = idempotency_key.map(|key| {
             let mut hasher = Sha256::new();
             hasher.update(method.as_str().as_bytes());
             hasher.update(b" ");
             hasher.update(path.as_bytes());
             hasher.update(b"\n");
-            hasher.update(&canonical);
+            // The canonical form (object keys sorted, no whitespace) is what is compared, so
+            // a retry that formats the same body differently is the same request.
+            hasher.update(value.to_string().as_bytes());
             let request_hash = hasher
                 .finalize()
                 .iter()

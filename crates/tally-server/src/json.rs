@@ -29,7 +29,7 @@ pub async fn read_json(
     headers: &HeaderMap,
     body: Body,
     limit_bytes: usize,
-) -> Result<(Value, Vec<u8>), ApiError> {
+) -> Result<Value, ApiError> {
     if let Some(length) = headers.get(axum::http::header::CONTENT_LENGTH) {
         let length: Option<usize> = length.to_str().ok().and_then(|text| text.parse().ok());
         if length.is_some_and(|length| length > limit_bytes) {
@@ -40,7 +40,7 @@ pub async fn read_json(
         .await
         .map_err(|_| ApiError::PayloadTooLarge { limit_bytes })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok((Value::Object(Map::new()), b"{}".to_vec()));
+        return Ok(Value::Object(Map::new()));
     }
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|error| ApiError::invalid_json(None, format!("the body is not JSON: {error}")))?;
@@ -50,9 +50,7 @@ pub async fn read_json(
             format!("the body nests deeper than {JSON_DEPTH_MAX} levels"),
         ));
     }
-    // Canonical form (object keys sorted, no whitespace): what idempotency compares.
-    let canonical = value.to_string().into_bytes();
-    Ok((value, canonical))
+    Ok(value)
 }
 
 fn depth(value: &Value) -> usize {

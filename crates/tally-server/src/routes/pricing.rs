@@ -28,7 +28,7 @@ pub async fn create_quote(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (value, _) = read_json(&headers, body, crate::json::BODY_BYTES_MAX).await?;
+    let value = read_json(&headers, body, crate::json::BODY_BYTES_MAX).await?;
     let mut fields = Fields::new(value)?;
     let usage_value = fields.take("usage");
     let account_id = fields.string("account_id", 256)?;

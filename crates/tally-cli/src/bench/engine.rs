@@ -1,0 +1,266 @@
+//! `tally bench --engine-only`: the ledger engine without HTTP. For each batch bound, a server
+//! is started in process on a fresh temp SQLite file (`Server::start` with `max_batch`), one
+//! account (or `--accounts` of them for charge-spread) gets a large grant, and many tasks
+//! submit `Command::Charge` straight to the engine, so batches fill. Every reply is durable
+//! (the engine answers after the commit), so charges/s here is durable charges per second.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use tally_core::{Attribution, DebitSpec, GrantSource, GrantSpec, Millicredits};
+use tally_server::engine::{Command, EngineHandle};
+use tally_server::{ServeConfig, Server};
+use tally_store::Store;
+use tokio::time::Instant;
+
+use super::report::{average, millis, per_second};
+use super::spawn::load_average;
+
+/// The grant of each engine-bench account: 1e11 credits, far more than any run spends.
+const GRANT_MILLICREDITS: i64 = 100_000_000_000_000;
+
+/// What one charge debits (1 credit).
+const CHARGE_MILLICREDITS: i64 = 1_000;
+
+pub struct EngineBench {
+    pub batch_sizes: Vec<usize>,
+    /// Submitting tasks; default twice the batch bound (at least 64), so batches fill.
+    pub in_flight: Option<usize>,
+    pub accounts: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+}
+
+pub struct EngineResult {
+    pub max_batch: usize,
+    pub in_flight: usize,
+    pub charges: u64,
+    pub charges_per_second: u64,
+    pub batches: u64,
+    pub commit_micros: u64,
+    pub rejected: u64,
+    pub ledger: String,
+    pub load_before: String,
+    pub load_after: String,
+}
+
+pub async fn run(bench: &EngineBench) -> anyhow::Result<Vec<EngineResult>> {
+    let mut results = Vec::new();
+    for &max_batch in &bench.batch_sizes {
+        let result = run_one(bench, max_batch.max(1)).await?;
+        eprintln!(
+            "bench: engine, max batch {:>5}: {:>8} charges/s",
+            result.max_batch, result.charges_per_second
+        );
+        results.push(result);
+    }
+    Ok(results)
+}
+
+async fn run_one(bench: &EngineBench, max_batch: usize) -> anyhow::Result<EngineResult> {
+    let dir = std::env::temp_dir().join(format!(
+        "tally-bench-engine-{}-{max_batch}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("engine.db");
+    let result = measure(bench, max_batch, &db).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn measure(
+    bench: &EngineBench,
+    max_batch: usize,
+    db: &std::path::Path,
+) -> anyhow::Result<EngineResult> {
+    let config = ServeConfig {
+        db: db.to_path_buf(),
+        admin_key: Some(tally_server::auth::new_admin_key()),
+        max_batch,
+        ..ServeConfig::default()
+    };
+    let server = tokio::task::block_in_place(|| Server::start(&config))?;
+    let engine = server.state.engine.clone();
+    let accounts: Vec<String> = (0..bench.accounts.max(1))
+        .map(|n| format!("bench-engine-{n}"))
+        .collect();
+    for account in &accounts {
+        setup_account(&engine, account).await?;
+    }
+    let in_flight = bench.in_flight.unwrap_or((2 * max_batch).max(64));
+    let start = Instant::now();
+    let measure_from = start + bench.warmup;
+    let end = measure_from + bench.duration;
+    let charges = Arc::new(AtomicU64::new(0));
+    let rejected = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let accounts = Arc::new(accounts);
+    let mut tasks = Vec::with_capacity(in_flight);
+    for task in 0..in_flight {
+        let engine = engine.clone();
+        let charges = charges.clone();
+        let rejected = rejected.clone();
+        let stop = stop.clone();
+        let accounts = accounts.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut next = task;
+            while !stop.load(Ordering::Relaxed) {
+                let account_id = accounts[next % accounts.len()].clone();
+                next = next.wrapping_add(in_flight);
+                let command = Command::Charge {
+                    account_id,
+                    spec: charge_spec(),
+                };
+                let reply = engine.submit(command, None).await;
+                let now = Instant::now();
+                if now >= measure_from && now < end {
+                    match reply {
+                        Ok(_) => charges.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => rejected.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            }
+        }));
+    }
+    tokio::time::sleep_until(measure_from).await;
+    let load_before = load_average();
+    let metrics = engine.metrics.clone();
+    let batches_before = metrics.batches.load(Ordering::Relaxed);
+    let commit_before = metrics.commit_micros_total.load(Ordering::Relaxed);
+    tokio::time::sleep_until(end).await;
+    let batches = metrics.batches.load(Ordering::Relaxed) - batches_before;
+    let commit_micros = metrics.commit_micros_total.load(Ordering::Relaxed) - commit_before;
+    let load_after = load_average();
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.context("an engine bench task panicked")?;
+    }
+    drop(engine);
+    tokio::task::block_in_place(|| server.stop());
+    let ledger = tokio::task::block_in_place(|| verify(db));
+    let charges = charges.load(Ordering::Relaxed);
+    Ok(EngineResult {
+        max_batch,
+        in_flight,
+        charges,
+        charges_per_second: per_second(charges, bench.duration),
+        batches,
+        commit_micros,
+        rejected: rejected.load(Ordering::Relaxed),
+        ledger,
+        load_before,
+        load_after,
+    })
+}
+
+fn charge_spec() -> DebitSpec {
+    DebitSpec {
+        amount: Millicredits::new(CHARGE_MILLICREDITS),
+        attribution: Attribution {
+            product: Some("assistant".to_string()),
+            ..Attribution::default()
+        },
+        description: None,
+        metadata: None,
+        extra: None,
+    }
+}
+
+async fn setup_account(engine: &EngineHandle, account_id: &str) -> anyhow::Result<()> {
+    let create = Command::CreateAccount {
+        id: Some(account_id.to_string()),
+        name: Some("bench".to_string()),
+        overdraft_limit: Millicredits::new(0),
+        metadata: None,
+    };
+    if let Err(error) = engine.submit(create, None).await {
+        bail!("creating {account_id}: {error:?}");
+    }
+    let grant = Command::CreateGrant {
+        account_id: account_id.to_string(),
+        spec: GrantSpec {
+            amount: Millicredits::new(GRANT_MILLICREDITS),
+            source: GrantSource::Promo,
+            priority: 0,
+            effective_at: None,
+            expires_at: None,
+            description: Some("bench".to_string()),
+            metadata: None,
+        },
+    };
+    if let Err(error) = engine.submit(grant, None).await {
+        bail!("granting credits to {account_id}: {error:?}");
+    }
+    Ok(())
+}
+
+fn verify(db: &std::path::Path) -> String {
+    match tally_sqlite::SqliteStore::open(db).and_then(|store| store.verify()) {
+        Ok(report) if report.problems.is_empty() => format!(
+            "verified ({} accounts, {} entries)",
+            report.accounts, report.entries
+        ),
+        Ok(report) => format!("FAILED: {} problems", report.problems.len()),
+        Err(error) => format!("FAILED: {error}"),
+    }
+}
+
+pub fn table(results: &[EngineResult], duration: Duration) -> String {
+    let mut out = format!(
+        "engine only (no HTTP), {}s per batch bound; durable charges per second\n",
+        duration.as_secs()
+    );
+    out.push_str(&format!(
+        "  {:>9} {:>9} {:>12} {:>10} {:>12} {:>11} {:>9}  ledger\n",
+        "max batch", "in flight", "charges/s", "per batch", "commit (ms)", "commit time", "load 1m"
+    ));
+    for result in results {
+        let window = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+        out.push_str(&format!(
+            "  {:>9} {:>9} {:>12} {:>10} {:>12} {:>10}% {:>9}  {}\n",
+            result.max_batch,
+            result.in_flight,
+            result.charges_per_second,
+            average(result.charges, result.batches),
+            millis(average(result.commit_micros, result.batches)),
+            result.commit_micros * 100 / window.max(1),
+            result.load_after,
+            result.ledger
+        ));
+    }
+    out
+}
+
+pub fn json(results: &[EngineResult], duration: Duration) -> Value {
+    let rows: Vec<Value> = results
+        .iter()
+        .map(|result| {
+            json!({
+                "max_batch": result.max_batch,
+                "in_flight": result.in_flight,
+                "charges": result.charges,
+                "charges_per_second": result.charges_per_second,
+                "rejected": result.rejected,
+                "batches": result.batches,
+                "commands_per_batch": average(result.charges, result.batches),
+                "commit_micros_per_batch": average(result.commit_micros, result.batches),
+                "ledger": result.ledger,
+                "load_average_before": result.load_before,
+                "load_average_after": result.load_after,
+            })
+        })
+        .collect();
+    json!({
+        "scenario": "engine-only",
+        "duration_seconds": duration.as_secs(),
+        "results": rows,
+    })
+}

@@ -1,0 +1,307 @@
+//! What the scenarios send: the operations, the accounts they pick (one hot account, uniform,
+//! or Zipf-distributed), the request bodies, and the setup (accounts and large grants) made
+//! through the API before anything is measured.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use hyper::Method;
+
+use super::Scenario;
+use super::http::{Connection, Target};
+
+/// The usage every quote prices: a chat on the default rate card.
+pub const QUOTE_USAGE: &str = r#"{"product":"assistant","action":"chat","model":"gpt-4o","input_tokens":1200,"cached_input_tokens":0,"output_tokens":350}"#;
+
+/// What one charge debits (credits), and what a hold reserves and its capture takes.
+const CHARGE_CREDITS: &str = "1";
+const HOLD_CREDITS: &str = "2";
+const CAPTURE_CREDITS: &str = "1.5";
+
+/// The grant every bench account gets: large enough that no charge runs out (1e9 credits is
+/// a billion 1-credit charges; API.md allows up to 1e12).
+const GRANT_CREDITS: &str = "1000000000";
+
+/// How many setup requests are in flight at once.
+const SETUP_CONNECTIONS: usize = 32;
+
+/// The weight of the most popular account in the Zipf distribution (rank k weighs W / k).
+const ZIPF_WEIGHT_TOP: u64 = 1 << 40;
+
+/// One unit of work; `HoldCapture` is two requests, the capture sent when the hold answers.
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    Quote { account: Option<usize> },
+    Charge { account: usize },
+    HoldCapture { account: usize },
+    Balance { account: usize },
+}
+
+/// A small, fast, seeded generator (SplitMix64): the bench needs speed and repeatability,
+/// not cryptographic quality.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..bound` (bound > 0); the modulo bias is negligible for bench purposes.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound
+    }
+}
+
+/// How a scenario picks accounts.
+enum Pick {
+    None,
+    One,
+    Uniform(usize),
+    /// Cumulative integer weights (rank k weighs `ZIPF_WEIGHT_TOP / k`, exponent 1).
+    Zipf(Vec<u64>),
+}
+
+/// A scenario with its accounts: what each task asks for next.
+pub struct Workload {
+    pub scenario: Scenario,
+    /// The account ids, created by [`setup`].
+    pub accounts: Vec<String>,
+    pick: Pick,
+    /// Request paths and bodies prepared once per account.
+    charge_paths: Vec<String>,
+    hold_paths: Vec<String>,
+    balance_paths: Vec<String>,
+    quote_bodies: Vec<Bytes>,
+}
+
+impl Workload {
+    /// The workload of `scenario`; account ids are `bench-TAG-N`, so runs against one server
+    /// never collide.
+    pub fn new(scenario: Scenario, accounts: usize, tag: &str) -> Workload {
+        let accounts = accounts.max(1);
+        let (count, pick) = match scenario {
+            Scenario::Quote => (0, Pick::None),
+            Scenario::ChargeHot => (1, Pick::One),
+            Scenario::ChargeSpread | Scenario::HoldCapture => (accounts, Pick::Uniform(accounts)),
+            Scenario::Mixed => (accounts, Pick::Zipf(zipf_cumulative(accounts))),
+        };
+        let ids: Vec<String> = (0..count).map(|n| format!("bench-{tag}-{n}")).collect();
+        let quote_bodies = match scenario {
+            // The mixed workload's quotes name the account (the product shows affordability).
+            Scenario::Mixed => ids
+                .iter()
+                .map(|id| Bytes::from(format!(r#"{{"usage":{QUOTE_USAGE},"account_id":"{id}"}}"#)))
+                .collect(),
+            _ => vec![Bytes::from(format!(r#"{{"usage":{QUOTE_USAGE}}}"#))],
+        };
+        Workload {
+            scenario,
+            charge_paths: ids
+                .iter()
+                .map(|id| format!("/v1/accounts/{id}/charges"))
+                .collect(),
+            hold_paths: ids
+                .iter()
+                .map(|id| format!("/v1/accounts/{id}/holds"))
+                .collect(),
+            balance_paths: ids
+                .iter()
+                .map(|id| format!("/v1/accounts/{id}/balance"))
+                .collect(),
+            accounts: ids,
+            pick,
+            quote_bodies,
+        }
+    }
+
+    fn account(&self, rng: &mut Rng) -> usize {
+        match &self.pick {
+            Pick::None | Pick::One => 0,
+            Pick::Uniform(count) => rng.below(*count as u64) as usize,
+            Pick::Zipf(cumulative) => {
+                let total = cumulative.last().copied().unwrap_or(1);
+                let draw = rng.below(total);
+                cumulative.partition_point(|&weight| weight <= draw)
+            }
+        }
+    }
+
+    /// The next operation of this scenario.
+    pub fn next(&self, rng: &mut Rng) -> Op {
+        match self.scenario {
+            Scenario::Quote => Op::Quote { account: None },
+            Scenario::ChargeHot | Scenario::ChargeSpread => Op::Charge {
+                account: self.account(rng),
+            },
+            Scenario::HoldCapture => Op::HoldCapture {
+                account: self.account(rng),
+            },
+            Scenario::Mixed => {
+                let account = self.account(rng);
+                match rng.below(100) {
+                    0..50 => Op::Quote {
+                        account: Some(account),
+                    },
+                    50..90 => Op::HoldCapture { account },
+                    _ => Op::Balance { account },
+                }
+            }
+        }
+    }
+
+    pub fn quote_body(&self, account: Option<usize>) -> Bytes {
+        match account {
+            Some(account) if self.quote_bodies.len() > 1 => self.quote_bodies[account].clone(),
+            _ => self.quote_bodies[0].clone(),
+        }
+    }
+
+    pub fn charge_path(&self, account: usize) -> &str {
+        &self.charge_paths[account]
+    }
+
+    pub fn hold_path(&self, account: usize) -> &str {
+        &self.hold_paths[account]
+    }
+
+    pub fn balance_path(&self, account: usize) -> &str {
+        &self.balance_paths[account]
+    }
+}
+
+pub fn charge_body() -> Bytes {
+    Bytes::from(format!(
+        r#"{{"amount":{CHARGE_CREDITS},"product":"assistant"}}"#
+    ))
+}
+
+pub fn hold_body() -> Bytes {
+    Bytes::from(format!(
+        r#"{{"amount":{HOLD_CREDITS},"product":"assistant"}}"#
+    ))
+}
+
+pub fn capture_body() -> Bytes {
+    Bytes::from(format!(r#"{{"amount":{CAPTURE_CREDITS}}}"#))
+}
+
+/// Cumulative Zipf weights (exponent 1) over `count` ranks, in integers.
+fn zipf_cumulative(count: usize) -> Vec<u64> {
+    let mut total = 0u64;
+    (1..=count as u64)
+        .map(|rank| {
+            total += (ZIPF_WEIGHT_TOP / rank).max(1);
+            total
+        })
+        .collect()
+}
+
+/// Creates the workload's accounts, each with a large grant, through the API (an admin key
+/// is needed), `SETUP_CONNECTIONS` requests at a time.
+pub async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> anyhow::Result<()> {
+    if workload.accounts.is_empty() {
+        return Ok(());
+    }
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..SETUP_CONNECTIONS.min(workload.accounts.len()) {
+        let target = target.clone();
+        let workload = workload.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut connection = Connection::new(target);
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(id) = workload.accounts.get(index) else {
+                    return anyhow::Ok(());
+                };
+                let body = Bytes::from(format!(r#"{{"id":"{id}","name":"bench"}}"#));
+                expect(
+                    &mut connection,
+                    "/v1/accounts",
+                    body,
+                    201,
+                    "creating an account",
+                )
+                .await?;
+                let body = Bytes::from(format!(
+                    r#"{{"amount":{GRANT_CREDITS},"description":"bench"}}"#
+                ));
+                let path = format!("/v1/accounts/{id}/grants");
+                expect(&mut connection, &path, body, 201, "granting credits").await?;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.context("a setup task panicked")??;
+    }
+    Ok(())
+}
+
+async fn expect(
+    connection: &mut Connection,
+    path: &str,
+    body: Bytes,
+    status: u16,
+    what: &str,
+) -> anyhow::Result<()> {
+    let answer = connection
+        .send(Method::POST, path, Some(body), None)
+        .await
+        .with_context(|| format!("setup: {what}"))?;
+    if answer.status != status {
+        bail!(
+            "setup: {what} ({path}) answered {}: {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zipf_favours_the_first_ranks_and_covers_all() {
+        let workload = Workload::new(Scenario::Mixed, 1000, "t");
+        let mut rng = Rng::new(7);
+        let mut counts = vec![0u32; 1000];
+        for _ in 0..100_000 {
+            let account = workload.account(&mut rng);
+            counts[account] += 1;
+        }
+        assert!(counts[0] > counts[1]);
+        assert!(counts[1] > counts[10]);
+        assert!(counts[0] > 10_000, "rank 1 has about 1/H(1000) ≈ 13%");
+    }
+
+    #[test]
+    fn mixed_has_the_documented_shares() {
+        let workload = Workload::new(Scenario::Mixed, 10, "t");
+        let mut rng = Rng::new(1);
+        let (mut quotes, mut holds, mut reads) = (0, 0, 0);
+        for _ in 0..10_000 {
+            match workload.next(&mut rng) {
+                Op::Quote { .. } => quotes += 1,
+                Op::HoldCapture { .. } => holds += 1,
+                Op::Balance { .. } => reads += 1,
+                Op::Charge { .. } => unreachable!(),
+            }
+        }
+        assert!((4_700..5_300).contains(&quotes));
+        assert!((3_700..4_300).contains(&holds));
+        assert!((800..1_200).contains(&reads));
+    }
+}

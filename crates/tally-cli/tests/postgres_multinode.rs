@@ -1,0 +1,660 @@
+//! End to end on PostgreSQL: three `tally serve` nodes on one database, as behind a load
+//! balancer. Many clients spend one account through all three and never overspend; an
+//! idempotent retry answers the same on any node; due work (hold expiry) happens exactly once
+//! whichever node claims it; and a restart of PostgreSQL in the middle of a load run loses
+//! nothing that was acknowledged, the nodes reconnecting by themselves.
+//!
+//! Each test gets a fresh database on the server at `TALLY_TEST_DATABASE_URL`; run them through
+//! `scripts/with-postgres`, which starts a throwaway cluster (and exports `TALLY_TEST_PG_CTL`
+//! for the restart):
+//!
+//! ```sh
+//! scripts/with-postgres cargo test -p tally-cli --test postgres_multinode
+//! ```
+//!
+//! Without the variable every test fails. Randomness is seeded; a failure prints its seed
+//! (`TALLY_TEST_SEED=… reruns it`).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::*;
+use serde_json::{Value, json};
+
+const NO_DATABASE: &str = "TALLY_TEST_DATABASE_URL is not set. Run the PostgreSQL tests \
+    through scripts/with-postgres, which starts a throwaway cluster for them (e.g. \
+    `scripts/with-postgres cargo test -p tally-cli --test postgres_multinode`), or set \
+    TALLY_TEST_DATABASE_URL to a server where they may create and drop databases.";
+
+/// Nodes sharing the database in every test.
+const NODES: usize = 3;
+
+/// The restart test stops the whole cluster, so it runs alone; the others share it.
+static CLUSTER: RwLock<()> = RwLock::new(());
+
+fn shared_cluster() -> RwLockReadGuard<'static, ()> {
+    CLUSTER
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn whole_cluster() -> RwLockWriteGuard<'static, ()> {
+    CLUSTER
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fresh database and three nodes on it
+// ---------------------------------------------------------------------------------------------
+
+fn server_url() -> String {
+    match std::env::var("TALLY_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!("{NO_DATABASE}"),
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_dbname(url: &str, name: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority = head.find("://").map_or(0, |at| at + 3);
+    let base = match head[authority..].find('/') {
+        Some(at) => &head[..authority + at],
+        None => head,
+    };
+    format!("{base}/{name}{query}")
+}
+
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("the clock is after 1970")
+            .as_nanos(),
+    );
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::SeqCst));
+    hasher.finish()
+}
+
+/// A database of the test's own on the test server; dropped (connections and all) on drop.
+struct Database {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    fn create() -> Database {
+        let server = server_url();
+        let name = format!("tally_test_{:016x}", random_u64());
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls)
+            .unwrap_or_else(|error| panic!("connecting to the test server: {error}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("creating the test database");
+        let url = with_dbname(&server, &name);
+        Database { server, name, url }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Three `tally serve --database-url` nodes on a fresh database.
+struct Nodes {
+    // Dropped in this order: the servers, then their database, then the logs.
+    servers: Vec<Server>,
+    database: Database,
+    _dir: TempDir,
+}
+
+impl Nodes {
+    fn start(label: &str) -> Nodes {
+        let database = Database::create();
+        let dir = TempDir::new(label);
+        let servers = (0..NODES)
+            .map(|node| {
+                let log = dir.path().join(format!("node{node}.log"));
+                Server::start_postgres(&database.url, &log, &ServeOptions::default())
+            })
+            .collect();
+        Nodes {
+            servers,
+            database,
+            _dir: dir,
+        }
+    }
+
+    fn admin(&self, node: usize) -> Client {
+        self.servers[node % NODES].admin()
+    }
+
+    fn admins(&self) -> Vec<Client> {
+        (0..NODES).map(|node| self.admin(node)).collect()
+    }
+
+    /// `tally verify --database-url` passes.
+    #[track_caller]
+    fn verify(&self) {
+        let (ok, text) = run_verify_postgres(&self.database.url);
+        assert!(ok, "`tally verify --database-url` failed:\n{text}");
+        assert!(
+            text.contains("ok: every balance equals its entries"),
+            "{text}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeded randomness
+// ---------------------------------------------------------------------------------------------
+
+fn seed() -> u64 {
+    let seed = std::env::var("TALLY_TEST_SEED")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(random_u64);
+    eprintln!("seed: {seed} (TALLY_TEST_SEED={seed} reruns with it)");
+    seed
+}
+
+/// xorshift64*: small, seeded, good enough to pick nodes and operations.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, stream: u64) -> Rng {
+        Rng((seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
+    }
+}
+
+/// Sends the same idempotent request to another node and asserts the original answer.
+#[track_caller]
+fn assert_replayed_elsewhere(
+    admins: &[Client],
+    node: usize,
+    rng: &mut Rng,
+    path: &str,
+    key: &str,
+    body: &Value,
+    original: &Resp,
+) {
+    let other = (node + 1 + rng.below(NODES as u64 - 1) as usize) % NODES;
+    assert_ne!(other, node);
+    let retried = admins[other].post_idem(path, key, body.clone());
+    assert_eq!(
+        (retried.status, &retried.body),
+        (original.status, &original.body),
+        "a retry of {key} on node {other} (first sent to node {node}) answers the original"
+    );
+    assert!(retried.replayed(), "{key}: the retry is marked as a replay");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many clients, one account, three nodes
+// ---------------------------------------------------------------------------------------------
+
+const CLIENTS: usize = 64;
+/// About four and a half times what fits.
+const OPERATIONS: usize = 640;
+const GRANTED_CREDITS: i64 = 1_000;
+/// Every charge, hold and capture is 7 credits: exactly 142 debits fit in 1,000.
+const DEBIT_CREDITS: i64 = 7;
+const DEBITS_THAT_FIT: usize = 142;
+
+#[derive(Default)]
+struct Spent {
+    charges: Vec<String>,
+    captured: Vec<String>,
+    voided: Vec<String>,
+    refused: usize,
+}
+
+#[test]
+fn sixty_four_clients_on_three_nodes_spend_one_account_exactly() {
+    let _cluster = shared_cluster();
+    let seed = seed();
+    let nodes = Nodes::start("pg-spend");
+    let admins = nodes.admins();
+    create_account(&admins[0], "hot");
+    grant(&admins[1], "hot", json!(GRANTED_CREDITS), json!({}));
+
+    let next = AtomicUsize::new(0);
+    let spent = Mutex::new(Spent::default());
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let admins = &admins;
+            let next = &next;
+            let spent = &spent;
+            scope.spawn(move || {
+                let mut rng = Rng::new(seed, client as u64);
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= OPERATIONS {
+                        break;
+                    }
+                    let node = rng.below(NODES as u64) as usize;
+                    let key = format!("op-{n}");
+                    let (path, debit) = if rng.below(2) == 0 {
+                        ("/v1/accounts/hot/charges", json!({"amount": DEBIT_CREDITS}))
+                    } else {
+                        let body = json!({"amount": DEBIT_CREDITS, "ttl_seconds": 600});
+                        ("/v1/accounts/hot/holds", body)
+                    };
+                    let answer = admins[node].post_idem(path, &key, debit.clone());
+                    if answer.status == 402 {
+                        let problem = answer.problem(402, "insufficient_credits");
+                        assert!(
+                            millis(&problem["available"]) < millis(&problem["required"]),
+                            "a 402 means available < required: {}",
+                            answer.text
+                        );
+                        spent.lock().unwrap().refused += 1;
+                        continue;
+                    }
+                    answer.clone().expect(201);
+                    assert_replayed_elsewhere(admins, node, &mut rng, path, &key, &debit, &answer);
+                    let id = answer.id();
+                    if path.ends_with("charges") {
+                        spent.lock().unwrap().charges.push(id);
+                        continue;
+                    }
+                    // Resolve the hold on any node, and retry that elsewhere too.
+                    let node = rng.below(NODES as u64) as usize;
+                    let capture = rng.below(2) == 0;
+                    let (path, body) = if capture {
+                        (format!("/v1/holds/{id}/capture"), json!({"amount": 7}))
+                    } else {
+                        (format!("/v1/holds/{id}/void"), json!({}))
+                    };
+                    let key = format!("{key}-resolve");
+                    let resolved = admins[node].post_idem(&path, &key, body.clone());
+                    resolved.clone().expect(200);
+                    assert_replayed_elsewhere(
+                        admins, node, &mut rng, &path, &key, &body, &resolved,
+                    );
+                    let mut spent = spent.lock().unwrap();
+                    if capture {
+                        assert_eq!(resolved["status"], json!("captured"), "{}", resolved.text);
+                        spent.captured.push(id);
+                    } else {
+                        assert_eq!(resolved["status"], json!("voided"), "{}", resolved.text);
+                        spent.voided.push(id);
+                    }
+                }
+            });
+        }
+    });
+    let mut spent = spent.into_inner().unwrap();
+    // What voided holds gave back meanwhile: spend it to the last debit, on any node.
+    let mut rng = Rng::new(seed, u64::MAX);
+    for n in 0.. {
+        let node = rng.below(NODES as u64) as usize;
+        let answer = charge(&admins[node], "hot", json!(DEBIT_CREDITS));
+        if answer.status == 402 {
+            break;
+        }
+        answer.clone().expect(201);
+        spent.charges.push(answer.id());
+        assert!(
+            n < DEBITS_THAT_FIT,
+            "more charges fit than there were credits"
+        );
+    }
+
+    assert_eq!(
+        spent.charges.len() + spent.captured.len(),
+        DEBITS_THAT_FIT,
+        "exactly 142 debits of 7 fit in 1,000 credits ({} charges, {} captures, {} voids, {} \
+         refused)",
+        spent.charges.len(),
+        spent.captured.len(),
+        spent.voided.len(),
+        spent.refused
+    );
+    assert!(spent.refused > 0, "the run went past what fits");
+    let balance = balance(&admins[2], "hot");
+    assert_eq!(balance["available"], json!(6));
+    assert_eq!(balance["posted"], json!(6));
+    assert_eq!(balance["held"], json!(0));
+
+    // The ledger holds exactly what was acknowledged.
+    let all = entries(&admins[1], "hot");
+    let ids_of = |kind: &str, field: &str| -> Vec<String> {
+        let mut ids: Vec<String> = of_type(&all, kind)
+            .iter()
+            .map(|entry| entry[field].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids_of("charge", "charge_id"), sorted(spent.charges.clone()));
+    assert_eq!(ids_of("capture", "hold_id"), sorted(spent.captured.clone()));
+    assert_eq!(ids_of("release", "hold_id"), sorted(spent.voided.clone()));
+    let holds: HashSet<String> = ids_of("hold", "hold_id").into_iter().collect();
+    assert_eq!(holds.len(), spent.captured.len() + spent.voided.len());
+    nodes.verify();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Due work, exactly once
+// ---------------------------------------------------------------------------------------------
+
+const SHORT_HOLDS: usize = 1_000;
+const HOLD_CLIENTS: usize = 32;
+/// How long every hold is given to expire, after the last one was made.
+const EXPIRY_DEADLINE: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_thousand_short_holds_each_expire_once_with_three_nodes_running() {
+    let _cluster = shared_cluster();
+    let seed = seed();
+    let nodes = Nodes::start("pg-expiry");
+    let admins = nodes.admins();
+    create_account(&admins[0], "short");
+    grant(&admins[0], "short", json!(2 * SHORT_HOLDS), json!({}));
+
+    let next = AtomicUsize::new(0);
+    let made: Mutex<Vec<String>> = Mutex::new(Vec::with_capacity(SHORT_HOLDS));
+    std::thread::scope(|scope| {
+        for client in 0..HOLD_CLIENTS {
+            let admins = &admins;
+            let next = &next;
+            let made = &made;
+            scope.spawn(move || {
+                let mut rng = Rng::new(seed, client as u64);
+                while next.fetch_add(1, Ordering::SeqCst) < SHORT_HOLDS {
+                    let node = rng.below(NODES as u64) as usize;
+                    let ttl_seconds = 1 + rng.below(2);
+                    let answer = admins[node].post(
+                        "/v1/accounts/short/holds",
+                        json!({"amount": 1, "ttl_seconds": ttl_seconds}),
+                    );
+                    answer.clone().expect(201);
+                    made.lock().unwrap().push(answer.id());
+                }
+            });
+        }
+    });
+    let made = made.into_inner().unwrap();
+    assert_eq!(made.len(), SHORT_HOLDS);
+
+    // Nobody touches the account any more: only the nodes' schedulers expire the holds.
+    let started = Instant::now();
+    loop {
+        let balance = balance(
+            &admins[started.elapsed().as_millis() as usize % NODES],
+            "short",
+        );
+        if balance["held"] == json!(0) {
+            assert_eq!(
+                balance["posted"],
+                json!(2 * SHORT_HOLDS),
+                "expiry spends nothing"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < EXPIRY_DEADLINE,
+            "holds still held after {EXPIRY_DEADLINE:?}: {balance}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let all = entries(&admins[1], "short");
+    let mut releases: HashMap<String, usize> = HashMap::new();
+    for entry in of_type(&all, "release") {
+        *releases
+            .entry(entry["hold_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let twice: Vec<_> = releases.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "holds expired more than once: {twice:?}");
+    let made_set: HashSet<&String> = made.iter().collect();
+    let released: HashSet<&String> = releases.keys().collect();
+    assert_eq!(released, made_set, "every hold expired (one release each)");
+    assert_eq!(of_type(&all, "hold").len(), SHORT_HOLDS);
+    for (n, id) in made.iter().enumerate() {
+        let hold = admins[n % NODES]
+            .get(&format!("/v1/holds/{id}"))
+            .expect(200);
+        assert_eq!(hold["status"], json!("expired"), "{}", hold.text);
+    }
+    nodes.verify();
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL restarted under load
+// ---------------------------------------------------------------------------------------------
+
+const LOAD_CLIENTS: usize = 24;
+/// Restart once this many charges were acknowledged.
+const ACKNOWLEDGED_BEFORE_RESTART: usize = 300;
+/// Stop once every node acknowledged this many charges sent after the restart.
+const ACKNOWLEDGED_AFTER_RESTART_PER_NODE: usize = 30;
+/// Bounds, so that a cluster that never comes back cannot keep the test running.
+const REQUESTS_PER_CLIENT_MAX: usize = 5_000;
+const LOAD_DEADLINE: Duration = Duration::from_secs(180);
+const RESTART_LOAD_GRANT_CREDITS: i64 = 1_000_000;
+
+/// One charge a client sent: its key, the node, whether it was sent after the restart ended,
+/// and what came back.
+struct Sent {
+    key: String,
+    node: usize,
+    after_restart: bool,
+    answer: Resp,
+}
+
+#[test]
+fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
+    let _cluster = whole_cluster();
+    let pg_ctl = std::env::var("TALLY_TEST_PG_CTL").unwrap_or_else(|_| {
+        panic!(
+            "TALLY_TEST_PG_CTL is not set: this test restarts PostgreSQL with it. Run it through \
+             scripts/with-postgres, which sets it for the cluster it starts."
+        )
+    });
+    let nodes = Nodes::start("pg-restart");
+    let admins = nodes.admins();
+    create_account(&admins[0], "steady");
+    grant(
+        &admins[0],
+        "steady",
+        json!(RESTART_LOAD_GRANT_CREDITS),
+        json!({}),
+    );
+
+    let acknowledged = AtomicUsize::new(0);
+    let restarted = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    let after_restart_per_node: Vec<AtomicUsize> =
+        (0..NODES).map(|_| AtomicUsize::new(0)).collect();
+    let sent: Mutex<Vec<Sent>> = Mutex::new(Vec::new());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for client in 0..LOAD_CLIENTS {
+            let admins = &admins;
+            let (acknowledged, restarted, stop) = (&acknowledged, &restarted, &stop);
+            let after_restart_per_node = &after_restart_per_node;
+            let sent = &sent;
+            scope.spawn(move || {
+                for n in 0..REQUESTS_PER_CLIENT_MAX {
+                    if stop.load(Ordering::SeqCst) || started.elapsed() > LOAD_DEADLINE {
+                        break;
+                    }
+                    let node = (client + n) % NODES;
+                    let key = format!("load-{client}-{n}");
+                    let after_restart = restarted.load(Ordering::SeqCst);
+                    let answer = admins[node].post_idem(
+                        "/v1/accounts/steady/charges",
+                        &key,
+                        json!({"amount": 1}),
+                    );
+                    match answer.status {
+                        201 => {
+                            acknowledged.fetch_add(1, Ordering::SeqCst);
+                            if after_restart {
+                                after_restart_per_node[node].fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                        503 => {
+                            answer.problem(503, "unavailable");
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        other => panic!("under load, {key} answered {other}: {}", answer.text),
+                    }
+                    sent.lock().unwrap().push(Sent {
+                        key,
+                        node,
+                        after_restart,
+                        answer,
+                    });
+                }
+            });
+        }
+
+        while acknowledged.load(Ordering::SeqCst) < ACKNOWLEDGED_BEFORE_RESTART {
+            assert!(
+                started.elapsed() < LOAD_DEADLINE,
+                "the load never got going"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let restart = std::process::Command::new(&pg_ctl)
+            .args(["restart", "-m", "fast", "-w", "-t", "60"])
+            .output()
+            .expect("running TALLY_TEST_PG_CTL restart");
+        assert!(
+            restart.status.success(),
+            "pg_ctl restart failed: {}{}",
+            String::from_utf8_lossy(&restart.stdout),
+            String::from_utf8_lossy(&restart.stderr)
+        );
+        restarted.store(true, Ordering::SeqCst);
+        while after_restart_per_node
+            .iter()
+            .any(|count| count.load(Ordering::SeqCst) < ACKNOWLEDGED_AFTER_RESTART_PER_NODE)
+        {
+            if started.elapsed() > LOAD_DEADLINE {
+                stop.store(true, Ordering::SeqCst);
+                panic!(
+                    "the nodes did not all come back: acknowledged after the restart per node {:?}",
+                    after_restart_per_node
+                        .iter()
+                        .map(|count| count.load(Ordering::SeqCst))
+                        .collect::<Vec<_>>()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
+    let sent = sent.into_inner().unwrap();
+    let unavailable: Vec<&Sent> = sent.iter().filter(|s| s.answer.status == 503).collect();
+    assert!(
+        !unavailable.is_empty(),
+        "requests sent while PostgreSQL was down are answered 503 unavailable"
+    );
+    eprintln!(
+        "{} charges sent, {} acknowledged, {} answered 503 ({} of them before the restart \
+         ended), in {:?}",
+        sent.len(),
+        acknowledged.load(Ordering::SeqCst),
+        unavailable.len(),
+        unavailable.iter().filter(|s| !s.after_restart).count(),
+        started.elapsed()
+    );
+
+    // Every acknowledged charge is in the ledger.
+    let all = entries(&admins[0], "steady");
+    let ledger: HashSet<String> = of_type(&all, "charge")
+        .iter()
+        .map(|entry| entry["charge_id"].as_str().unwrap().to_string())
+        .collect();
+    for s in sent.iter().filter(|s| s.answer.status == 201) {
+        assert!(
+            ledger.contains(&s.answer.id()),
+            "{} was acknowledged by node {} but is not in the ledger",
+            s.key,
+            s.node
+        );
+    }
+    // What got 503 either committed (a retry replays it) or did nothing (a retry does it):
+    // once retried, every key has exactly one charge.
+    for (n, s) in unavailable.iter().enumerate() {
+        let retried = admins[(s.node + 1 + n) % NODES].post_idem(
+            "/v1/accounts/steady/charges",
+            &s.key,
+            json!({"amount": 1}),
+        );
+        retried.expect(201);
+    }
+    let all = entries(&admins[1], "steady");
+    let charges = of_type(&all, "charge").len();
+    assert_eq!(
+        charges,
+        sent.len(),
+        "one charge per key, none lost, none twice"
+    );
+    let balance = balance(&admins[2], "steady");
+    assert_eq!(
+        millis(&balance["posted"]),
+        (RESTART_LOAD_GRANT_CREDITS - sent.len() as i64) * 1_000
+    );
+    nodes.verify();
+}
+
+#[test]
+fn a_node_of_a_shared_database_refuses_the_test_clock() {
+    let _cluster = shared_cluster();
+    let database = Database::create();
+    let output = std::process::Command::new(tally_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--test-clock"])
+        .args(["--admin-key", ADMIN_KEY, "--database-url", &database.url])
+        .env_remove("TALLY_DB")
+        .env_remove("TALLY_DATABASE_URL")
+        .output()
+        .expect("running `tally serve`");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it must not start: {text}");
+    assert!(
+        text.contains("--test-clock cannot be used with --database-url"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_test_needs_a_database_and_says_how_to_get_one() {
+    assert!(NO_DATABASE.contains("scripts/with-postgres"));
+    let _ = server_url();
+}

@@ -1,0 +1,326 @@
+//! One batch's transaction on the shared database, and loading accounts' states.
+//!
+//! Locks come in one order on every node: the accounts' advisory locks in id order (they cover
+//! ids with no row yet), then their rows (`FOR UPDATE`, ordered the same way), then the
+//! idempotency keys' advisory locks as the commands come. The transaction is `READ COMMITTED`:
+//! each statement reads what was committed before it began, so what is read right after a lock
+//! is granted includes everything the previous holder committed. A deadlock PostgreSQL detects
+//! anyway is a `Conflict`, and the engine tries the batch again.
+
+use std::collections::HashMap;
+
+use tally_core::{AccountState, Grant, Hold, Subscription, Timestamp};
+use tally_store::{BatchWrite, IdempotencyRecord, SharedBatch, StoreError};
+
+use crate::pool::{self, Connection, Lent};
+use crate::rows;
+use crate::write;
+
+/// A 64-bit advisory lock key for a named thing (FNV-1a over its parts, 0-separated).
+pub(crate) fn lock_key(parts: &[&str]) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            hash = hash.wrapping_mul(PRIME);
+        }
+        for byte in part.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    hash as i64
+}
+
+/// The transaction-level advisory lock a batch takes on an account id (whether or not the
+/// account exists) before it touches the account.
+pub fn account_lock_key(account_id: &str) -> i64 {
+    lock_key(&["account", account_id])
+}
+
+pub(crate) fn idempotency_lock_key(scope: &str, key: &str) -> i64 {
+    lock_key(&["idempotency", scope, key])
+}
+
+const LIVE_GRANTS: &str = "lifecycle = 'pending' OR (lifecycle = 'active' AND remaining > 0) \
+                           OR reserved > 0";
+
+/// Loads the states of these accounts (those that exist), locking their rows when `lock`.
+pub(crate) fn load_states(
+    connection: &mut Connection,
+    account_ids: &[String],
+    lock: bool,
+) -> Result<Vec<AccountState>, StoreError> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = if lock {
+        "SELECT * FROM accounts WHERE id = ANY($1) ORDER BY id COLLATE \"C\" FOR UPDATE"
+    } else {
+        "SELECT * FROM accounts WHERE id = ANY($1) ORDER BY id COLLATE \"C\""
+    };
+    let accounts = connection.query(sql, &[&account_ids])?;
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let accounts = accounts
+        .iter()
+        .map(rows::account_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let present: Vec<&str> = accounts.iter().map(|row| row.account.id.as_str()).collect();
+    let grants = connection.query(
+        &format!("SELECT * FROM grants WHERE account_id = ANY($1) AND ({LIVE_GRANTS})"),
+        &[&present],
+    )?;
+    let holds = connection.query(
+        "SELECT * FROM holds WHERE account_id = ANY($1) AND status = 'pending'",
+        &[&present],
+    )?;
+    let subscriptions = connection.query(
+        "SELECT * FROM subscriptions WHERE account_id = ANY($1)",
+        &[&present],
+    )?;
+    assemble(
+        accounts,
+        grants
+            .iter()
+            .map(rows::grant_row)
+            .collect::<Result<_, _>>()?,
+        holds.iter().map(rows::hold_row).collect::<Result<_, _>>()?,
+        subscriptions
+            .iter()
+            .map(rows::subscription_row)
+            .collect::<Result<_, _>>()?,
+    )
+}
+
+/// Every account's state (what the embedded engine would keep in memory).
+pub(crate) fn load_all_states(
+    connection: &mut Connection,
+) -> Result<Vec<AccountState>, StoreError> {
+    let accounts = connection.query("SELECT * FROM accounts ORDER BY seq", &[])?;
+    let grants = connection.query(&format!("SELECT * FROM grants WHERE {LIVE_GRANTS}"), &[])?;
+    let holds = connection.query("SELECT * FROM holds WHERE status = 'pending'", &[])?;
+    let subscriptions = connection.query("SELECT * FROM subscriptions", &[])?;
+    assemble(
+        accounts
+            .iter()
+            .map(rows::account_row)
+            .collect::<Result<_, _>>()?,
+        grants
+            .iter()
+            .map(rows::grant_row)
+            .collect::<Result<_, _>>()?,
+        holds.iter().map(rows::hold_row).collect::<Result<_, _>>()?,
+        subscriptions
+            .iter()
+            .map(rows::subscription_row)
+            .collect::<Result<_, _>>()?,
+    )
+}
+
+fn assemble(
+    accounts: Vec<tally_store::AccountRow>,
+    grants: Vec<Grant>,
+    holds: Vec<Hold>,
+    subscriptions: Vec<Subscription>,
+) -> Result<Vec<AccountState>, StoreError> {
+    let mut grants_by_account: HashMap<String, Vec<Grant>> = HashMap::new();
+    for grant in grants {
+        grants_by_account
+            .entry(grant.account_id.clone())
+            .or_default()
+            .push(grant);
+    }
+    let mut holds_by_account: HashMap<String, Vec<Hold>> = HashMap::new();
+    for hold in holds {
+        holds_by_account
+            .entry(hold.account_id.clone())
+            .or_default()
+            .push(hold);
+    }
+    let mut subscriptions: HashMap<String, Subscription> = subscriptions
+        .into_iter()
+        .map(|subscription| (subscription.account_id.clone(), subscription))
+        .collect();
+    accounts
+        .into_iter()
+        .map(|row| {
+            let id = row.account.id.clone();
+            let grants = grants_by_account.remove(&id).unwrap_or_default();
+            let holds = holds_by_account.remove(&id).unwrap_or_default();
+            let mut state = AccountState::restore(row.account, row.totals, grants, holds).map_err(
+                |problem| StoreError::Corrupt(format!("postgres: account {id}: {problem}")),
+            )?;
+            if let Some(subscription) = subscriptions.remove(&id) {
+                state.restore_subscription(subscription);
+            }
+            Ok(state)
+        })
+        .collect()
+}
+
+/// The same error again (`StoreError` is not `Clone`).
+fn again(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
+        StoreError::Corrupt(detail) => StoreError::Corrupt(detail.clone()),
+        StoreError::Conflict(detail) => StoreError::Conflict(detail.clone()),
+    }
+}
+
+/// A batch's open transaction, on a connection lent to it alone until it ends.
+pub(crate) struct PgSharedBatch<'a> {
+    worker: Lent<'a>,
+    /// Whether the transaction is still open (dropping the batch rolls it back).
+    open: bool,
+    /// The accounts this batch has locked.
+    locked: Vec<String>,
+    /// The first call that failed. PostgreSQL aborts the transaction on any error, so the batch
+    /// cannot commit any more: `commit` answers this again (a `Conflict` stays a `Conflict`,
+    /// which the engine retries, even when the caller did not stop at the first error).
+    failed: Option<StoreError>,
+}
+
+impl<'a> PgSharedBatch<'a> {
+    /// Opens the transaction.
+    pub(crate) fn begin(mut worker: Lent<'a>) -> Result<Self, StoreError> {
+        worker.run(pool::retried_once(|connection| {
+            connection.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        }))?;
+        Ok(PgSharedBatch {
+            worker,
+            open: true,
+            locked: Vec::new(),
+            failed: None,
+        })
+    }
+
+    /// Runs a statement job in the transaction, remembering a failure.
+    fn run<T: Send + 'static>(
+        &mut self,
+        job: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if let Some(failed) = &self.failed {
+            return Err(again(failed));
+        }
+        let result = self.worker.run(job);
+        if let Err(error) = &result {
+            self.failed = Some(again(error));
+        }
+        result
+    }
+}
+
+impl SharedBatch for PgSharedBatch<'_> {
+    fn lock_accounts(&mut self, account_ids: &[String]) -> Result<Vec<AccountState>, StoreError> {
+        let mut ids = account_ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        self.locked.extend(ids.iter().cloned());
+        self.run(move |connection| {
+            for id in &ids {
+                connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
+            }
+            load_states(connection, &ids, true)
+        })
+    }
+
+    fn claim_due(&mut self, now: Timestamp, limit: usize) -> Result<Vec<AccountState>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mine = self.locked.clone();
+        let states = self.run(move |connection| {
+            // Due accounts no other batch has locked (rows or, just below, advisory locks).
+            let due = connection.query(
+                "SELECT id FROM accounts WHERE next_due_at <= $1 AND NOT (id = ANY($3))
+                 ORDER BY next_due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                &[&now.as_micros(), &limit, &mine],
+            )?;
+            if due.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids: Vec<String> = due
+                .iter()
+                .map(|row| rows::get(row, "id"))
+                .collect::<Result<_, _>>()?;
+            let keys: Vec<i64> = ids.iter().map(|id| account_lock_key(id)).collect();
+            let claimed = connection.query(
+                "SELECT c.id FROM UNNEST($1::text[], $2::bigint[]) AS c (id, key)
+                 WHERE pg_try_advisory_xact_lock(c.key)",
+                &[&ids, &keys],
+            )?;
+            let mut claimed: Vec<String> = claimed
+                .iter()
+                .map(|row| rows::get(row, "id"))
+                .collect::<Result<_, _>>()?;
+            claimed.sort();
+            load_states(connection, &claimed, true)
+        })?;
+        self.locked
+            .extend(states.iter().map(|state| state.account.id.clone()));
+        Ok(states)
+    }
+
+    fn idempotency(
+        &mut self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let lock = idempotency_lock_key(scope, key);
+        let (scope, key) = (scope.to_string(), key.to_string());
+        self.run(move |connection| {
+            connection.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])?;
+            // A statement of its own: it reads what the key's last holder committed.
+            connection
+                .query_opt(
+                    "SELECT * FROM idempotency WHERE scope = $1 AND key = $2",
+                    &[&scope, &key],
+                )?
+                .as_ref()
+                .map(rows::idempotency_row)
+                .transpose()
+        })
+    }
+
+    fn commit(mut self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError> {
+        let plan = write::plan(batch);
+        self.run(move |connection| {
+            write::run(connection, &plan)?;
+            connection.batch_execute("COMMIT")
+        })?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for PgSharedBatch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Waited for, so the batch's locks are gone when the drop returns.
+            let _ = self.worker.run(|connection| {
+                connection.rollback();
+                Ok(())
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_are_stable_and_keep_their_namespaces_apart() {
+        // FNV-1a: these values are what every node computes, whatever its build.
+        assert_eq!(lock_key(&[]), 0xcbf2_9ce4_8422_2325_u64 as i64);
+        assert_eq!(lock_key(&["a"]), 0xaf63_dc4c_8601_ec8c_u64 as i64);
+        assert_eq!(account_lock_key("acme"), account_lock_key("acme"));
+        assert_ne!(account_lock_key("acme"), account_lock_key("acmf"));
+        assert_ne!(
+            idempotency_lock_key("admin", "k"),
+            idempotency_lock_key("admi", "nk")
+        );
+        assert_ne!(lock_key(&["account", "x"]), lock_key(&["accountx"]));
+    }
+}
