@@ -18,10 +18,9 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
@@ -53,83 +52,17 @@ fn whole_cluster() -> RwLockWriteGuard<'static, ()> {
 // A fresh database and three nodes on it
 // ---------------------------------------------------------------------------------------------
 
-fn server_url() -> String {
-    match std::env::var("TALLY_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!("{NO_DATABASE}"),
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_dbname(url: &str, name: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority = head.find("://").map_or(0, |at| at + 3);
-    let base = match head[authority..].find('/') {
-        Some(at) => &head[..authority + at],
-        None => head,
-    };
-    format!("{base}/{name}{query}")
-}
-
-fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("the clock is after 1970")
-            .as_nanos(),
-    );
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::SeqCst));
-    hasher.finish()
-}
-
-/// A database of the test's own on the test server; dropped (connections and all) on drop.
-struct Database {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    fn create() -> Database {
-        let server = server_url();
-        let name = format!("tally_test_{:016x}", random_u64());
-        let mut admin = postgres::Client::connect(&server, postgres::NoTls)
-            .unwrap_or_else(|error| panic!("connecting to the test server: {error}"));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("creating the test database");
-        let url = with_dbname(&server, &name);
-        Database { server, name, url }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
 /// Three `tally serve --database-url` nodes on a fresh database.
 struct Nodes {
     // Dropped in this order: the servers, then their database, then the logs.
     servers: Vec<Server>,
-    database: Database,
+    database: TestDatabase,
     _dir: TempDir,
 }
 
 impl Nodes {
     fn start(label: &str) -> Nodes {
-        let database = Database::create();
+        let database = TestDatabase::create();
         let dir = TempDir::new(label);
         let servers = (0..NODES)
             .map(|node| {
@@ -637,7 +570,7 @@ fn a_postgres_restart_under_load_loses_nothing_acknowledged() {
 #[test]
 fn a_node_of_a_shared_database_refuses_the_test_clock() {
     let _cluster = shared_cluster();
-    let database = Database::create();
+    let database = TestDatabase::create();
     let output = std::process::Command::new(tally_bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--test-clock"])
         .args(["--admin-key", ADMIN_KEY, "--database-url", &database.url])
@@ -656,5 +589,5 @@ fn a_node_of_a_shared_database_refuses_the_test_clock() {
 #[test]
 fn every_test_needs_a_database_and_says_how_to_get_one() {
     assert!(NO_DATABASE.contains("scripts/with-postgres"));
-    let _ = server_url();
+    let _ = test_server_url();
 }

@@ -625,6 +625,15 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
             vec![Box::new(key.clone()), Box::new(value.clone())],
         );
     }
+    let mut meta_if_absent: Vec<&(String, String)> = batch.meta_if_absent.iter().collect();
+    meta_if_absent.sort_by(|left, right| left.0.cmp(&right.0));
+    for (key, value) in meta_if_absent {
+        plan.push(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+                .to_string(),
+            vec![Box::new(key.clone()), Box::new(value.clone())],
+        );
+    }
     plan
 }
 

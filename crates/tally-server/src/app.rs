@@ -281,13 +281,19 @@ impl Server {
                     let key = new_admin_key();
                     let hash = hash_key(&key);
                     let write = tally_store::BatchWrite {
-                        meta: vec![(ADMIN_KEY_HASH_META.to_string(), hash.clone())],
+                        meta_if_absent: vec![(ADMIN_KEY_HASH_META.to_string(), hash.clone())],
                         ..Default::default()
                     };
                     store.commit(&write)?;
-                    println!("Generated an admin key (shown once, only its hash is stored):");
-                    println!("  {key}");
-                    hash
+                    // Another node starting at the same time may have stored its key first.
+                    let stored = store.meta(ADMIN_KEY_HASH_META)?.unwrap_or(hash.clone());
+                    if stored == hash {
+                        println!("Generated an admin key (shown once, only its hash is stored):");
+                        println!("  {key}");
+                    } else {
+                        println!("Another node generated the admin key; use that one.");
+                    }
+                    stored
                 }
             },
         };

@@ -22,9 +22,7 @@ use tally_core::{
     Account, AccountState, Clock, DebitSpec, Effects, Grant, GrantSpec, HoldStatus, Millicredits,
     Rejection, Timestamp,
 };
-use tally_store::{
-    ApiKeyRecord, BatchWrite, IdempotencyRecord, PurchaseRecord, SharedBatch, Store, StoreError,
-};
+use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, PurchaseRecord, Store, StoreError};
 use tokio::sync::oneshot;
 
 use crate::clock::TestClock;
@@ -259,7 +257,11 @@ struct Batch {
     write: BatchWrite,
     effects: Effects,
     touched: HashSet<String>,
-    /// Idempotency records written by this batch (not yet in the store).
+    /// Whether `idempotency` holds every stored record of the batch's keys (read under lock on
+    /// a shared store), so the store need not be asked again.
+    idempotency_complete: bool,
+    /// Idempotency records written by this batch (not yet in the store), and on a shared store
+    /// also those read for its keys.
     idempotency: HashMap<(String, String), IdempotencyRecord>,
     /// Holds resolved by this batch: id → (account, status).
     resolved_holds: HashMap<String, (String, HoldStatus)>,
@@ -403,12 +405,7 @@ impl Engine {
         self.run_due(now, &mut batch);
         let mut replies = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
-            let reply = self.handle(
-                envelope.command,
-                envelope.idempotency,
-                &mut batch,
-                &mut None,
-            );
+            let reply = self.handle(envelope.command, envelope.idempotency, &mut batch);
             if let Some(sender) = envelope.reply {
                 replies.push((sender, reply));
             }
@@ -566,6 +563,25 @@ impl Engine {
         for state in transaction.lock_accounts(&account_ids)? {
             self.adopt(state);
         }
+        // The idempotency keys, locked after the accounts and in key order (so two nodes never
+        // deadlock), read before anything is applied: a failed lookup fails this attempt, and
+        // the whole batch is tried again.
+        let mut keys: Vec<(String, String)> = commands
+            .iter()
+            .filter_map(|(_, idempotency)| idempotency.as_ref())
+            .map(|idempotency| (idempotency.scope.clone(), idempotency.key.clone()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for (scope, key) in keys {
+            if let Some(record) = transaction.idempotency(&scope, &key)? {
+                batch.idempotency.insert((scope, key), record);
+            }
+        }
+        batch.idempotency_complete = true;
+        // The clock is read after the locks: entries follow those of the node that held them.
+        let now = self.clock.now();
+        self.ids.raise_floor(now.as_micros());
         for state in transaction.claim_due(now, SHARED_DUE_ACCOUNTS_PER_BATCH)? {
             if self.accounts.contains_key(&state.account.id) {
                 continue;
@@ -576,12 +592,7 @@ impl Engine {
         }
         let mut replies = Vec::with_capacity(commands.len());
         for (command, idempotency) in commands {
-            replies.push(self.handle(
-                command.clone(),
-                idempotency.clone(),
-                &mut batch,
-                &mut shared,
-            ));
+            replies.push(self.handle(command.clone(), idempotency.clone(), &mut batch));
         }
         let write = self.finish_batch(batch);
         let transaction = shared.expect("engine: the shared batch is open");
@@ -631,14 +642,13 @@ impl Engine {
         command: Command,
         idempotency: Option<Idempotency>,
         batch: &mut Batch,
-        shared: &mut Option<Box<dyn SharedBatch + '_>>,
     ) -> Reply {
         if let Some(idempotency) = &idempotency {
             let slot = (idempotency.scope.clone(), idempotency.key.clone());
-            let stored = match (batch.idempotency.get(&slot), shared.as_mut()) {
-                (Some(record), _) => Some(record.clone()),
-                (None, Some(shared)) => shared.idempotency(&idempotency.scope, &idempotency.key)?,
-                (None, None) => self
+            let stored = match batch.idempotency.get(&slot) {
+                Some(record) => Some(record.clone()),
+                None if batch.idempotency_complete => None,
+                None => self
                     .store
                     .idempotency(&idempotency.scope, &idempotency.key)?,
             };

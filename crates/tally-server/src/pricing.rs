@@ -100,11 +100,11 @@ impl Pricing {
             None => {
                 let key = crate::ids::random_token(32);
                 let write = BatchWrite {
-                    meta: vec![(QUOTE_KEY_META.into(), key.clone())],
+                    meta_if_absent: vec![(QUOTE_KEY_META.into(), key.clone())],
                     ..BatchWrite::default()
                 };
                 store.commit(&write)?;
-                // Two nodes starting together: the one whose key committed last wins; read it.
+                // Two nodes starting together: the first key committed is everyone's.
                 store.meta(QUOTE_KEY_META)?.unwrap_or(key)
             }
         };

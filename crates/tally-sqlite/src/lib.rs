@@ -20,7 +20,8 @@ use tally_core::{
 use tally_store::codec;
 use tally_store::{
     AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup, VerifyReport,
+    PageRequest, PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup,
+    VerifyReport,
 };
 
 /// The migrations, in order. Never edit an applied one; add a new one.
@@ -642,6 +643,11 @@ fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), ru
         }
         for (key, value) in &batch.meta {
             upsert_meta.execute(params![key, value])?;
+        }
+        let mut insert_meta = transaction
+            .prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)")?;
+        for (key, value) in &batch.meta_if_absent {
+            insert_meta.execute(params![key, value])?;
         }
     }
     transaction.commit()

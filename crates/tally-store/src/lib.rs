@@ -127,6 +127,8 @@ pub struct BatchWrite {
     /// What the batch's charges and captures add to the usage aggregates.
     pub usage: Vec<(UsageKey, UsageDelta)>,
     pub meta: Vec<(String, String)>,
+    /// Meta rows written only where the key has no value yet (the first node to start wins).
+    pub meta_if_absent: Vec<(String, String)>,
 }
 
 impl BatchWrite {
@@ -145,6 +147,7 @@ impl BatchWrite {
             && self.revoked_api_keys.is_empty()
             && self.touched_api_keys.is_empty()
             && self.meta.is_empty()
+            && self.meta_if_absent.is_empty()
     }
 }
 

@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 use std::fs::{File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -707,14 +708,23 @@ fn read_tail(path: &Path, lines: usize) -> String {
 // The fixture: a temp dir, a database in it, a server on it
 // ---------------------------------------------------------------------------------------------
 
-/// One test's Tally: a fresh database in its own temp dir and a server on it.
+/// One test's Tally: a fresh database and a server on it. The suite is parametrized by store:
+/// with `TALLY_TEST_BACKEND=postgres` every test that does not need the test clock (which a
+/// shared database refuses by design) runs on a fresh PostgreSQL database of its own on
+/// `TALLY_TEST_DATABASE_URL`; otherwise on a SQLite file in its own temp dir.
 pub struct Tally {
-    // Dropped in this order: the server first, then its directory.
+    // Dropped in this order: the server first, then its database and directory.
     server: Server,
     options: ServeOptions,
+    database: Option<TestDatabase>,
     dir: TempDir,
     db: PathBuf,
     log: PathBuf,
+}
+
+/// Whether this run of the suite is on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TALLY_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
 }
 
 impl Tally {
@@ -732,6 +742,14 @@ impl Tally {
     }
 
     pub fn start_with(options: ServeOptions) -> Self {
+        if on_postgres() && !options.test_clock {
+            return Self::start_postgres_with(options);
+        }
+        Self::start_sqlite_with(options)
+    }
+
+    /// On a SQLite file, whatever the suite's backend (for tests of the file itself).
+    pub fn start_sqlite_with(options: ServeOptions) -> Self {
         let dir = TempDir::new("srv");
         let db = dir.path().join("tally.db");
         let log = dir.path().join("server.log");
@@ -739,10 +757,32 @@ impl Tally {
         Tally {
             server,
             options,
+            database: None,
             dir,
             db,
             log,
         }
+    }
+
+    fn start_postgres_with(options: ServeOptions) -> Self {
+        let dir = TempDir::new("srv");
+        let db = dir.path().join("unused.db");
+        let log = dir.path().join("server.log");
+        let database = TestDatabase::create();
+        let server = Server::start_postgres(&database.url, &log, &options);
+        Tally {
+            server,
+            options,
+            database: Some(database),
+            dir,
+            db,
+            log,
+        }
+    }
+
+    /// Whether this test's store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database.is_some()
     }
 
     pub fn server(&self) -> &Server {
@@ -753,7 +793,12 @@ impl Tally {
         &mut self.server
     }
 
+    /// The SQLite file (a test that opens it must start with `start_sqlite_with`).
     pub fn db(&self) -> &Path {
+        assert!(
+            self.database.is_none(),
+            "this test's store is PostgreSQL, not a file"
+        );
         &self.db
     }
 
@@ -786,13 +831,22 @@ impl Tally {
     /// Start a new server on the same database (after `kill` or `stop`).
     pub fn restart(&mut self) {
         self.server.kill();
-        self.server = Server::start(&self.db, &self.log, &self.options);
+        self.server = match &self.database {
+            Some(database) => Server::start_postgres(&database.url, &self.log, &self.options),
+            None => Server::start(&self.db, &self.log, &self.options),
+        };
     }
 
     /// Runs `tally verify --db` and asserts it passes.
     #[track_caller]
     pub fn verify(&self) {
-        verify_ok(&self.db);
+        match &self.database {
+            Some(database) => {
+                let (ok, text) = run_verify_postgres(&database.url);
+                assert!(ok, "`tally verify --database-url` failed:\n{text}");
+            }
+            None => verify_ok(&self.db),
+        }
     }
 }
 
@@ -1109,4 +1163,77 @@ pub fn run_verify_postgres(database_url: &str) -> (bool, String) {
         String::from_utf8_lossy(&output.stderr)
     );
     (output.status.success(), text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test databases on a PostgreSQL server
+// ---------------------------------------------------------------------------------------------
+
+/// The PostgreSQL server the tests may create databases on (`scripts/with-postgres` sets it).
+pub fn test_server_url() -> String {
+    match std::env::var("TALLY_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "TALLY_TEST_DATABASE_URL is not set: run the PostgreSQL tests through scripts/with-postgres (it starts a throwaway cluster), or point it at a server where the tests may create databases"
+        ),
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_dbname(url: &str, name: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority = head.find("://").map_or(0, |at| at + 3);
+    let base = match head[authority..].find('/') {
+        Some(at) => &head[..authority + at],
+        None => head,
+    };
+    format!("{base}/{name}{query}")
+}
+
+pub fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("the clock is after 1970")
+            .as_nanos(),
+    );
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::SeqCst));
+    hasher.finish()
+}
+
+/// A database of the test's own on the test server; dropped (connections and all) on drop.
+pub struct TestDatabase {
+    server: String,
+    name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> TestDatabase {
+        let server = test_server_url();
+        let name = format!("tally_test_{:016x}", random_u64());
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls)
+            .unwrap_or_else(|error| panic!("connecting to the test server: {error}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("creating the test database");
+        let url = with_dbname(&server, &name);
+        TestDatabase { server, name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
