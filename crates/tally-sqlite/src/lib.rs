@@ -46,7 +46,7 @@ pub struct SqliteStore {
 }
 
 /// The writer's page cache, in KiB.
-const WRITER_CACHE_KIB: u32 = 65_536;
+const WRITER_CACHE_KIB: u32 = 32_768;
 
 /// How much of the database file connections map into memory.
 const MMAP_BYTES: u64 = 256 * 1024 * 1024;

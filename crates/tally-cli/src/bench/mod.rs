@@ -177,7 +177,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             return Err(error);
         }
     };
+    let mut invalid = None;
     if let Some(server) = server.as_mut() {
+        if let Some(status) = server.exited() {
+            invalid = Some(format!("the server stopped during the run ({status})"));
+        }
         let status = server.stop()?;
         report.ledger = match status.success() {
             true => server.verify(),
@@ -191,6 +195,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         report.server = server_end;
     }
+    report.invalid = invalid;
     if args.json {
         eprint!("{}", report.table());
         println!("{}", report.json());
@@ -203,6 +208,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .saturating_sub(report.measured.error_count());
     if let Ledger::Failed(_) = report.ledger {
         eprintln!("bench: the ledger check failed");
+        return Ok(ExitCode::FAILURE);
+    }
+    if let Some(why) = &report.invalid {
+        eprintln!("bench: the run is not valid: {why}");
         return Ok(ExitCode::FAILURE);
     }
     if args.smoke {
@@ -301,6 +310,7 @@ async fn measure(
             ..ProcessSample::default()
         },
         engine: window.engine,
+        invalid: None,
     };
     Ok((report, server_end))
 }

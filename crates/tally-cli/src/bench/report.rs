@@ -31,6 +31,8 @@ pub struct Report {
     pub client: ProcessSample,
     /// Engine counters over the measurement window, read from the server's /metrics.
     pub engine: Option<EngineCounters>,
+    /// Why the figures are not to be trusted (the server stopped mid-run), if they are not.
+    pub invalid: Option<String>,
 }
 
 /// The engine's batches and commands during the window, and the time spent committing.
@@ -97,6 +99,15 @@ impl Report {
         per_second(self.measured.requests, self.duration)
     }
 
+    /// Requests per second that got a 2xx answer.
+    pub fn successes_per_second(&self) -> u64 {
+        let successes = self
+            .measured
+            .requests
+            .saturating_sub(self.measured.error_count());
+        per_second(successes, self.duration)
+    }
+
     pub fn json(&self) -> Value {
         let latency = self.latencies();
         let window_micros = u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX);
@@ -131,6 +142,8 @@ impl Report {
             "requests": self.measured.requests,
             "operations": self.measured.operations,
             "requests_per_second": self.requests_per_second(),
+            "successful_requests_per_second": self.successes_per_second(),
+            "invalid": self.invalid,
             "operations_per_second": per_second(self.measured.operations, self.duration),
             "latency_micros": {
                 "p50": latency.p50,
@@ -175,10 +188,14 @@ impl Report {
             self.duration.as_secs(),
             self.warmup.as_secs(),
         ));
+        if let Some(why) = &self.invalid {
+            out.push_str(&format!("  NOT VALID: {why}\n"));
+        }
         out.push_str(&format!(
-            "  {:<14} {:>12}\n  {:<14} {:>12}\n",
+            "  {:<14} {:>12}  ({} with a 2xx answer)\n  {:<14} {:>12}\n",
             "requests/s",
             self.requests_per_second(),
+            self.successes_per_second(),
             "operations/s",
             per_second(self.measured.operations, self.duration)
         ));

@@ -159,6 +159,11 @@ impl Spawned {
         self.child.id()
     }
 
+    /// How the server ended, if it already has (something else stopped it mid-run).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]) and says how it ended.
     pub fn stop(&mut self) -> anyhow::Result<ExitStatus> {
         let _ = Command::new("kill")
