@@ -1,245 +1,65 @@
-//! `tally verify` for SQLite: recomputes every cached balance from the append-only entries.
-//!
-//! Grants' `remaining` and `reserved`, accounts' `posted`, `held` and overdraft line, and the
-//! pending holds' reservations must all equal what the entries add up to, and every grant must
-//! conserve its credits: issued = remaining + spent + expired + voided.
-
-use std::collections::HashMap;
+//! `tally verify` for SQLite: streams the rows into the shared [`Verifier`], which recomputes
+//! every cached balance from the append-only entries and checks conservation.
 
 use rusqlite::Connection;
-use tally_core::{EntryKind, Line};
 use tally_store::VerifyReport;
-
-use tally_store::codec;
-
-#[derive(Default)]
-struct LineSums {
-    remaining: i64,
-    reserved: i64,
-    issued: i64,
-    spent: i64,
-    expired: i64,
-    voided: i64,
-}
-
-#[derive(Default)]
-struct AccountSums {
-    posted: i64,
-    held: i64,
-    overdraft: LineSums,
-}
+use tally_store::verify::{AccountRow, EntryRow, GrantRow, Verifier};
 
 pub fn verify(connection: &Connection) -> Result<VerifyReport, rusqlite::Error> {
-    let mut report = VerifyReport::default();
-    let mut grants: HashMap<String, LineSums> = HashMap::new();
-    let mut accounts: HashMap<String, AccountSums> = HashMap::new();
-    let mut grant_accounts: HashMap<String, String> = HashMap::new();
-
+    let mut verifier = Verifier::default();
     let mut statement = connection
         .prepare("SELECT id, account_id, type, amount, held, postings FROM entries ORDER BY seq")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        report.entries += 1;
-        let entry_id: String = row.get(0)?;
-        let account_id: String = row.get(1)?;
-        let kind_text: String = row.get(2)?;
-        let amount: i64 = row.get(3)?;
-        let held: i64 = row.get(4)?;
-        let postings_text: String = row.get(5)?;
-        let Some(kind) = EntryKind::parse(&kind_text) else {
-            report.problems.push(format!(
-                "account {account_id}: entry {entry_id} has type {kind_text:?}"
-            ));
-            continue;
-        };
-        let Some(postings) = codec::decode_postings(&postings_text) else {
-            report.problems.push(format!(
-                "account {account_id}: entry {entry_id} has unreadable postings"
-            ));
-            continue;
-        };
-        let posting_amount: i64 = postings.iter().map(|p| p.remaining_delta.get()).sum();
-        let posting_held: i64 = postings.iter().map(|p| p.reserved_delta.get()).sum();
-        if posting_amount != amount || posting_held != held {
-            report.problems.push(format!(
-                "account {account_id}: entry {entry_id} amount/held differ from its postings"
-            ));
-        }
-        let sums = accounts.entry(account_id.clone()).or_default();
-        sums.posted += amount;
-        sums.held += held;
-        for posting in postings {
-            let line = match &posting.line {
-                Line::Overdraft => &mut sums.overdraft,
-                Line::Grant(grant_id) => {
-                    grant_accounts
-                        .entry(grant_id.clone())
-                        .or_insert_with(|| account_id.clone());
-                    grants.entry(grant_id.clone()).or_default()
-                }
-            };
-            let delta = posting.remaining_delta.get();
-            line.remaining += delta;
-            line.reserved += posting.reserved_delta.get();
-            match kind {
-                EntryKind::Grant => line.issued += delta,
-                EntryKind::Charge | EntryKind::Capture | EntryKind::Adjustment => {
-                    line.spent -= delta
-                }
-                EntryKind::Expire => line.expired -= delta,
-                EntryKind::Void => line.voided -= delta,
-                EntryKind::Hold | EntryKind::Release => {}
-            }
-        }
+        let (id, account_id, kind, postings): (String, String, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(5)?);
+        verifier.entry(EntryRow {
+            id: &id,
+            account_id: &account_id,
+            kind: &kind,
+            amount: row.get(3)?,
+            held: row.get(4)?,
+            postings: &postings,
+        });
     }
-
-    let mut reserved_by_holds: HashMap<String, i64> = HashMap::new();
-    let mut overdraft_reserved_by_holds: HashMap<String, i64> = HashMap::new();
     let mut statement = connection
         .prepare("SELECT account_id, reservations FROM holds WHERE status = 'pending'")?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        let account_id: String = row.get(0)?;
-        let text: String = row.get(1)?;
-        for reservation in codec::decode_reservations(&text).unwrap_or_default() {
-            match reservation.line {
-                Line::Grant(grant_id) => {
-                    *reserved_by_holds.entry(grant_id).or_default() += reservation.amount.get();
-                }
-                Line::Overdraft => {
-                    *overdraft_reserved_by_holds
-                        .entry(account_id.clone())
-                        .or_default() += reservation.amount.get();
-                }
-            }
-        }
+        let (account_id, reservations): (String, String) = (row.get(0)?, row.get(1)?);
+        verifier.pending_hold(&account_id, &reservations);
     }
-
-    let mut grant_remaining_by_account: HashMap<String, (i64, i64)> = HashMap::new();
     let mut statement = connection.prepare(
         "SELECT id, account_id, amount, remaining, reserved, lifecycle FROM grants ORDER BY seq",
     )?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        report.grants += 1;
-        let grant_id: String = row.get(0)?;
-        let account_id: String = row.get(1)?;
-        let amount: i64 = row.get(2)?;
-        let remaining: i64 = row.get(3)?;
-        let reserved: i64 = row.get(4)?;
-        let lifecycle: String = row.get(5)?;
-        let sums = grants.remove(&grant_id).unwrap_or_default();
-        let place = format!("account {account_id}: grant {grant_id}");
-        if sums.remaining != remaining {
-            report.problems.push(format!(
-                "{place}: remaining is {remaining} but the entries add up to {}",
-                sums.remaining
-            ));
-        }
-        if sums.reserved != reserved {
-            report.problems.push(format!(
-                "{place}: reserved is {reserved} but the entries add up to {}",
-                sums.reserved
-            ));
-        }
-        let holds_reserve = reserved_by_holds.remove(&grant_id).unwrap_or(0);
-        if holds_reserve != reserved {
-            report.problems.push(format!(
-                "{place}: reserved is {reserved} but pending holds reserve {holds_reserve}"
-            ));
-        }
-        let issued_expected = if lifecycle == "pending" { 0 } else { amount };
-        if sums.issued != issued_expected && !(lifecycle == "voided" && sums.issued == 0) {
-            report.problems.push(format!(
-                "{place}: {} issued by entries, the grant is for {amount}",
-                sums.issued
-            ));
-        }
-        if sums.issued != remaining + sums.spent + sums.expired + sums.voided {
-            report.problems.push(format!(
-                "{place}: not conserved: issued {} != remaining {remaining} + spent {} + expired {} + voided {}",
-                sums.issued, sums.spent, sums.expired, sums.voided
-            ));
-        }
-        if (lifecycle == "expired" || lifecycle == "voided") && remaining != reserved {
-            report
-                .problems
-                .push(format!("{place}: ended but keeps unreserved credits"));
-        }
-        let totals = grant_remaining_by_account.entry(account_id).or_default();
-        totals.0 += remaining;
-        totals.1 += reserved;
+        let (id, account_id, lifecycle): (String, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(5)?);
+        verifier.grant(GrantRow {
+            id: &id,
+            account_id: &account_id,
+            amount: row.get(2)?,
+            remaining: row.get(3)?,
+            reserved: row.get(4)?,
+            lifecycle: &lifecycle,
+        });
     }
-    for (grant_id, _) in grants {
-        let account = grant_accounts.get(&grant_id).cloned().unwrap_or_default();
-        report.problems.push(format!(
-            "account {account}: entries name unknown grant {grant_id}"
-        ));
-    }
-
     let mut statement = connection.prepare(
         "SELECT id, overdraft_limit, posted, held, overdraft_remaining, overdraft_reserved
          FROM accounts ORDER BY seq",
     )?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        report.accounts += 1;
-        let account_id: String = row.get(0)?;
-        let overdraft_limit: i64 = row.get(1)?;
-        let posted: i64 = row.get(2)?;
-        let held: i64 = row.get(3)?;
-        let overdraft_remaining: i64 = row.get(4)?;
-        let overdraft_reserved: i64 = row.get(5)?;
-        let sums = accounts.remove(&account_id).unwrap_or_default();
-        let (grant_remaining, grant_reserved) = grant_remaining_by_account
-            .remove(&account_id)
-            .unwrap_or_default();
-        let place = format!("account {account_id}");
-        if sums.posted != posted {
-            report.problems.push(format!(
-                "{place}: posted is {posted} but the entries add up to {}",
-                sums.posted
-            ));
-        }
-        if sums.held != held {
-            report.problems.push(format!(
-                "{place}: held is {held} but the entries add up to {}",
-                sums.held
-            ));
-        }
-        if sums.overdraft.remaining != overdraft_remaining
-            || sums.overdraft.reserved != overdraft_reserved
-        {
-            report.problems.push(format!(
-                "{place}: the overdraft line differs from its entries"
-            ));
-        }
-        let holds_reserve = overdraft_reserved_by_holds.remove(&account_id).unwrap_or(0);
-        if holds_reserve != overdraft_reserved {
-            report.problems.push(format!(
-                "{place}: overdraft reserved differs from pending holds"
-            ));
-        }
-        if grant_remaining + overdraft_remaining != posted {
-            report.problems.push(format!(
-                "{place}: posted is not the grants' remaining less the debt"
-            ));
-        }
-        if grant_reserved + overdraft_reserved != held {
-            report.problems.push(format!(
-                "{place}: held is not what the grants and overdraft reserve"
-            ));
-        }
-        if posted - held < -overdraft_limit {
-            report.problems.push(format!(
-                "{place}: available is below minus the overdraft limit"
-            ));
-        }
+        let id: String = row.get(0)?;
+        verifier.account(AccountRow {
+            id: &id,
+            overdraft_limit: row.get(1)?,
+            posted: row.get(2)?,
+            held: row.get(3)?,
+            overdraft_remaining: row.get(4)?,
+            overdraft_reserved: row.get(5)?,
+        });
     }
-    for account_id in accounts.into_keys() {
-        report.problems.push(format!(
-            "account {account_id}: entries name an unknown account"
-        ));
-    }
-    Ok(report)
+    Ok(verifier.finish())
 }

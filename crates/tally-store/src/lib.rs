@@ -5,6 +5,7 @@
 //! the resulting [`BatchWrite`] to [`Store::commit`], which writes it in one transaction.
 
 pub mod codec;
+pub mod verify;
 
 use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{

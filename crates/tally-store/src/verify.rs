@@ -1,0 +1,274 @@
+//! The arithmetic of `tally verify`, shared by every store: a store streams its rows into a
+//! [`Verifier`] (entries, then pending holds, then grants, then accounts) and gets back the
+//! report. The invariants are checked here once, whatever the database.
+//!
+//! Grants' `remaining` and `reserved`, accounts' `posted`, `held` and overdraft line, and the
+//! pending holds' reservations must all equal what the entries add up to, and every grant must
+//! conserve its credits: issued = remaining + spent + expired + voided.
+
+use std::collections::HashMap;
+
+use tally_core::{EntryKind, Line};
+
+use crate::{VerifyReport, codec};
+
+#[derive(Default)]
+struct LineSums {
+    remaining: i64,
+    reserved: i64,
+    issued: i64,
+    spent: i64,
+    expired: i64,
+    voided: i64,
+}
+
+#[derive(Default)]
+struct AccountSums {
+    posted: i64,
+    held: i64,
+    overdraft: LineSums,
+}
+
+/// One stored entry row.
+pub struct EntryRow<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub kind: &'a str,
+    pub amount: i64,
+    pub held: i64,
+    pub postings: &'a str,
+}
+
+/// One stored grant row.
+pub struct GrantRow<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub amount: i64,
+    pub remaining: i64,
+    pub reserved: i64,
+    pub lifecycle: &'a str,
+}
+
+/// One stored account row.
+pub struct AccountRow<'a> {
+    pub id: &'a str,
+    pub overdraft_limit: i64,
+    pub posted: i64,
+    pub held: i64,
+    pub overdraft_remaining: i64,
+    pub overdraft_reserved: i64,
+}
+
+/// Recomputes the ledger from the rows it is fed, in order: every entry (oldest first), every
+/// pending hold, every grant, every account.
+#[derive(Default)]
+pub struct Verifier {
+    report: VerifyReport,
+    grants: HashMap<String, LineSums>,
+    accounts: HashMap<String, AccountSums>,
+    grant_accounts: HashMap<String, String>,
+    reserved_by_holds: HashMap<String, i64>,
+    overdraft_reserved_by_holds: HashMap<String, i64>,
+    grant_totals_by_account: HashMap<String, (i64, i64)>,
+}
+
+impl Verifier {
+    pub fn entry(&mut self, entry: EntryRow<'_>) {
+        let report = &mut self.report;
+        report.entries += 1;
+        let (entry_id, account_id) = (entry.id, entry.account_id);
+        let Some(kind) = EntryKind::parse(entry.kind) else {
+            report.problems.push(format!(
+                "account {account_id}: entry {entry_id} has type {:?}",
+                entry.kind
+            ));
+            return;
+        };
+        let Some(postings) = codec::decode_postings(entry.postings) else {
+            report.problems.push(format!(
+                "account {account_id}: entry {entry_id} has unreadable postings"
+            ));
+            return;
+        };
+        let posting_amount: i64 = postings.iter().map(|p| p.remaining_delta.get()).sum();
+        let posting_held: i64 = postings.iter().map(|p| p.reserved_delta.get()).sum();
+        if posting_amount != entry.amount || posting_held != entry.held {
+            report.problems.push(format!(
+                "account {account_id}: entry {entry_id} amount/held differ from its postings"
+            ));
+        }
+        let sums = self.accounts.entry(account_id.to_string()).or_default();
+        sums.posted += entry.amount;
+        sums.held += entry.held;
+        for posting in postings {
+            let line = match &posting.line {
+                Line::Overdraft => &mut sums.overdraft,
+                Line::Grant(grant_id) => {
+                    self.grant_accounts
+                        .entry(grant_id.clone())
+                        .or_insert_with(|| account_id.to_string());
+                    self.grants.entry(grant_id.clone()).or_default()
+                }
+            };
+            let delta = posting.remaining_delta.get();
+            line.remaining += delta;
+            line.reserved += posting.reserved_delta.get();
+            match kind {
+                EntryKind::Grant => line.issued += delta,
+                EntryKind::Charge | EntryKind::Capture | EntryKind::Adjustment => {
+                    line.spent -= delta
+                }
+                EntryKind::Expire => line.expired -= delta,
+                EntryKind::Void => line.voided -= delta,
+                EntryKind::Hold | EntryKind::Release => {}
+            }
+        }
+    }
+
+    /// A pending hold's stored reservations.
+    pub fn pending_hold(&mut self, account_id: &str, reservations: &str) {
+        for reservation in codec::decode_reservations(reservations).unwrap_or_default() {
+            match reservation.line {
+                Line::Grant(grant_id) => {
+                    *self.reserved_by_holds.entry(grant_id).or_default() +=
+                        reservation.amount.get();
+                }
+                Line::Overdraft => {
+                    *self
+                        .overdraft_reserved_by_holds
+                        .entry(account_id.to_string())
+                        .or_default() += reservation.amount.get();
+                }
+            }
+        }
+    }
+
+    pub fn grant(&mut self, grant: GrantRow<'_>) {
+        let report = &mut self.report;
+        report.grants += 1;
+        let (grant_id, account_id, amount) = (grant.id, grant.account_id, grant.amount);
+        let (remaining, reserved, lifecycle) = (grant.remaining, grant.reserved, grant.lifecycle);
+        let sums = self.grants.remove(grant_id).unwrap_or_default();
+        let place = format!("account {account_id}: grant {grant_id}");
+        if sums.remaining != remaining {
+            report.problems.push(format!(
+                "{place}: remaining is {remaining} but the entries add up to {}",
+                sums.remaining
+            ));
+        }
+        if sums.reserved != reserved {
+            report.problems.push(format!(
+                "{place}: reserved is {reserved} but the entries add up to {}",
+                sums.reserved
+            ));
+        }
+        let holds_reserve = self.reserved_by_holds.remove(grant_id).unwrap_or(0);
+        if holds_reserve != reserved {
+            report.problems.push(format!(
+                "{place}: reserved is {reserved} but pending holds reserve {holds_reserve}"
+            ));
+        }
+        let issued_expected = if lifecycle == "pending" { 0 } else { amount };
+        if sums.issued != issued_expected && !(lifecycle == "voided" && sums.issued == 0) {
+            report.problems.push(format!(
+                "{place}: {} issued by entries, the grant is for {amount}",
+                sums.issued
+            ));
+        }
+        if sums.issued != remaining + sums.spent + sums.expired + sums.voided {
+            report.problems.push(format!(
+                "{place}: not conserved: issued {} != remaining {remaining} + spent {} + expired {} + voided {}",
+                sums.issued, sums.spent, sums.expired, sums.voided
+            ));
+        }
+        if (lifecycle == "expired" || lifecycle == "voided") && remaining != reserved {
+            report
+                .problems
+                .push(format!("{place}: ended but keeps unreserved credits"));
+        }
+        let totals = self
+            .grant_totals_by_account
+            .entry(account_id.to_string())
+            .or_default();
+        totals.0 += remaining;
+        totals.1 += reserved;
+    }
+
+    pub fn account(&mut self, account: AccountRow<'_>) {
+        let report = &mut self.report;
+        report.accounts += 1;
+        let account_id = account.id;
+        let (posted, held) = (account.posted, account.held);
+        let (overdraft_remaining, overdraft_reserved) =
+            (account.overdraft_remaining, account.overdraft_reserved);
+        let sums = self.accounts.remove(account_id).unwrap_or_default();
+        let (grant_remaining, grant_reserved) = self
+            .grant_totals_by_account
+            .remove(account_id)
+            .unwrap_or_default();
+        let place = format!("account {account_id}");
+        if sums.posted != posted {
+            report.problems.push(format!(
+                "{place}: posted is {posted} but the entries add up to {}",
+                sums.posted
+            ));
+        }
+        if sums.held != held {
+            report.problems.push(format!(
+                "{place}: held is {held} but the entries add up to {}",
+                sums.held
+            ));
+        }
+        if sums.overdraft.remaining != overdraft_remaining
+            || sums.overdraft.reserved != overdraft_reserved
+        {
+            report.problems.push(format!(
+                "{place}: the overdraft line differs from its entries"
+            ));
+        }
+        let holds_reserve = self
+            .overdraft_reserved_by_holds
+            .remove(account_id)
+            .unwrap_or(0);
+        if holds_reserve != overdraft_reserved {
+            report.problems.push(format!(
+                "{place}: overdraft reserved differs from pending holds"
+            ));
+        }
+        if grant_remaining + overdraft_remaining != posted {
+            report.problems.push(format!(
+                "{place}: posted is not the grants' remaining less the debt"
+            ));
+        }
+        if grant_reserved + overdraft_reserved != held {
+            report.problems.push(format!(
+                "{place}: held is not what the grants and overdraft reserve"
+            ));
+        }
+        if posted - held < -account.overdraft_limit {
+            report.problems.push(format!(
+                "{place}: available is below minus the overdraft limit"
+            ));
+        }
+    }
+
+    /// The report, with what the entries named but no row matched.
+    pub fn finish(mut self) -> VerifyReport {
+        for grant_id in self.grants.into_keys() {
+            let account = self
+                .grant_accounts
+                .get(&grant_id)
+                .cloned()
+                .unwrap_or_default();
+            self.report.problems.push(format!(
+                "account {account}: entries name unknown grant {grant_id}"
+            ));
+        }
+        for account_id in self.accounts.into_keys() {
+            self.report.problems.push(format!(
+                "account {account_id}: entries name an unknown account"
+            ));
+        }
+        self.report
+    }
+}
