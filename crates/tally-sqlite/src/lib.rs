@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_plans.sql")),
     (3, include_str!("../migrations/0003_usage.sql")),
     (4, include_str!("../migrations/0004_rate_cards.sql")),
+    (5, include_str!("../migrations/0005_checks_without_in_lists.sql")),
 ];
 
 /// How many idle reader connections are kept.
@@ -246,12 +247,36 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             |row| row.get(0),
         )
         .map_err(unavailable)?;
+    // A migration may rebuild a table others refer to (SQLite's way to change a constraint):
+    // foreign keys are off while it runs, as SQLite's documentation prescribes, and checked
+    // before it commits.
+    connection
+        .execute_batch("PRAGMA foreign_keys = OFF;")
+        .map_err(unavailable)?;
+    let migrated = apply_migrations(connection, applied);
+    connection
+        .execute_batch("PRAGMA foreign_keys = ON;")
+        .map_err(unavailable)?;
+    migrated
+}
+
+fn apply_migrations(connection: &mut Connection, applied: i64) -> Result<(), StoreError> {
     for (version, sql) in MIGRATIONS {
         if *version <= applied {
             continue;
         }
         let transaction = connection.transaction().map_err(unavailable)?;
         transaction.execute_batch(sql).map_err(unavailable)?;
+        let dangling: i64 = transaction
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| {
+                row.get(0)
+            })
+            .map_err(unavailable)?;
+        if dangling > 0 {
+            return Err(corrupt(format!(
+                "migration {version} leaves {dangling} rows with dangling references"
+            )));
+        }
         transaction
             .execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())",

@@ -7,7 +7,8 @@
 //! are checked here and written in the same transaction as their effect.
 //!
 //! On the embedded store the engine is the only writer, so it keeps every account's state in
-//! memory and only writes. It is also the scheduler: it wakes when the next hold or grant
+//! memory and only writes; the writing is done by the [`committer`] thread, so the next batch
+//! is applied while the last one is synced (its answers still wait for its commit). It is also the scheduler: it wakes when the next hold or grant
 //! falls due (or when the test clock moves) and does that work in a batch of its own.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -29,6 +30,10 @@ use crate::clock::TestClock;
 use crate::error::ApiError;
 use crate::ids::{RandomIds, new_id};
 use crate::render;
+
+mod committer;
+
+use committer::{CommitterLink, InFlight};
 
 /// The default bound on commands per batch.
 pub const BATCH_COMMANDS_MAX_DEFAULT: usize = 4096;
@@ -211,11 +216,19 @@ pub fn start(
         ids: RandomIds::new(0),
         metrics: metrics.clone(),
         shared: false,
+        committer: None,
+        in_flight: InFlight::default(),
     };
     engine.load()?;
-    // Catch up first: whatever fell due while the server was down is done before the server
-    // answers anything, in order, without waiting for a request.
+    if !engine.shared {
+        engine.committer = Some(CommitterLink::start(engine.store.clone(), metrics.clone()));
+    }
+    // Catch up first: whatever fell due while the server was down is done (and durable)
+    // before the server answers anything, in order, without waiting for a request.
     engine.run_batch(Vec::new());
+    if let Some(committer) = &engine.committer {
+        committer.drain();
+    }
     let (sender, receiver) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("tally-engine".into())
@@ -249,6 +262,11 @@ struct Engine {
     metrics: Arc<EngineMetrics>,
     /// Whether the store is shared by several nodes (lock and load per batch).
     shared: bool,
+    /// The thread that commits batches on the embedded store (none on a shared store, where
+    /// each batch commits in its own locking transaction).
+    committer: Option<CommitterLink>,
+    /// What the batch handed to the committer last decided (it may not be durable yet).
+    in_flight: InFlight,
 }
 
 /// What one batch has done so far.
@@ -297,6 +315,7 @@ impl Engine {
         self.hold_index.clear();
         self.due.clear();
         self.due_of.clear();
+        self.in_flight = InFlight::default();
         self.shared = self.store.is_shared();
         if self.shared {
             // Nothing is kept across batches: every batch locks and loads what it touches.
@@ -361,6 +380,8 @@ impl Engine {
             }
             self.run_batch(envelopes);
         }
+        // Lets the committer finish (and answer) what it was handed.
+        drop(self.committer.take());
         tracing::info!("engine stopped");
     }
 
@@ -381,6 +402,14 @@ impl Engine {
     }
 
     fn run_batch(&mut self, envelopes: Vec<Envelope>) {
+        if let Some(committer) = &self.committer
+            && (committer.poisoned() || !self.metrics.healthy.load(Ordering::SeqCst))
+        {
+            // A commit failed: the memory is ahead of the store. Let the committer refuse
+            // what it still holds, then reload below.
+            committer.drain();
+            self.metrics.healthy.store(false, Ordering::SeqCst);
+        }
         if !self.metrics.healthy.load(Ordering::SeqCst)
             && let Err(error) = self.load()
         {
@@ -413,36 +442,24 @@ impl Engine {
         self.metrics
             .commands
             .fetch_add(replies.len() as u64, Ordering::Relaxed);
-        let write = self.finish_batch(batch);
-        if !write.is_empty() {
-            let started = std::time::Instant::now();
-            let committed = self.store.commit(&write);
-            self.metrics
-                .commit_micros_total
-                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-            self.metrics.batches.fetch_add(1, Ordering::Relaxed);
-            if let Err(error) = committed {
-                tracing::error!(%error, "engine: commit failed; answering 503 and reloading");
-                self.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
-                self.metrics.healthy.store(false, Ordering::SeqCst);
-                for (sender, _) in replies {
-                    let _ = sender.send(Err(ApiError::from(StoreError::Unavailable(
-                        error.to_string(),
-                    ))));
-                }
-                if let Err(error) = self.load() {
-                    tracing::error!(%error, "engine: reloading the ledger failed");
-                }
-                return;
-            }
-        }
-        for (sender, reply) in replies {
-            let _ = sender.send(reply);
-        }
+        let write = Arc::new(self.finish_batch(&mut batch));
+        self.in_flight = InFlight {
+            idempotency: batch.idempotency,
+            resolved_holds: batch.resolved_holds,
+            new_grants: batch.new_grants,
+            new_keys: batch.new_keys,
+            write: write.clone(),
+        };
+        // Even an empty write goes through the committer: its answers may depend on the batch
+        // before it, and must not overtake that batch's commit.
+        self.committer
+            .as_ref()
+            .expect("engine: the embedded store has a committer")
+            .send(write, replies);
     }
 
     /// The write of a batch whose commands have all been applied.
-    fn finish_batch(&self, mut batch: Batch) -> BatchWrite {
+    fn finish_batch(&self, batch: &mut Batch) -> BatchWrite {
         let mut write = std::mem::take(&mut batch.write);
         write.effects = std::mem::take(&mut batch.effects);
         // A hot grant or hold may change thousands of times in one batch: write it once, as
@@ -594,7 +611,7 @@ impl Engine {
         for (command, idempotency) in commands {
             replies.push(self.handle(command.clone(), idempotency.clone(), &mut batch));
         }
-        let write = self.finish_batch(batch);
+        let write = self.finish_batch(&mut batch);
         let transaction = shared.expect("engine: the shared batch is open");
         transaction.commit(&write)?;
         Ok(replies)
@@ -645,7 +662,11 @@ impl Engine {
     ) -> Reply {
         if let Some(idempotency) = &idempotency {
             let slot = (idempotency.scope.clone(), idempotency.key.clone());
-            let stored = match batch.idempotency.get(&slot) {
+            let stored = match batch
+                .idempotency
+                .get(&slot)
+                .or_else(|| self.in_flight.idempotency.get(&slot))
+            {
                 Some(record) => Some(record.clone()),
                 None if batch.idempotency_complete => None,
                 None => self
@@ -700,7 +721,11 @@ impl Engine {
             }
             return Err(ApiError::NotFound { what: "hold" });
         }
-        if let Some((account_id, status)) = batch.resolved_holds.get(hold_id) {
+        if let Some((account_id, status)) = batch
+            .resolved_holds
+            .get(hold_id)
+            .or_else(|| self.in_flight.resolved_holds.get(hold_id))
+        {
             if visible(account_id) {
                 return Err(ApiError::HoldNotPending { status: *status });
             }
@@ -754,7 +779,11 @@ impl Engine {
                 Outcome::Grant(grant)
             }
             Command::VoidGrant { grant_id } => {
-                let account_id = match batch.new_grants.get(&grant_id) {
+                let account_id = match batch
+                    .new_grants
+                    .get(&grant_id)
+                    .or_else(|| self.in_flight.new_grants.get(&grant_id))
+                {
                     Some(account_id) => account_id.clone(),
                     None => match self.store.grant(&grant_id)? {
                         Some(grant) => grant.account_id,
@@ -772,7 +801,7 @@ impl Engine {
                         Outcome::Grant(grant)
                     }
                     // Finished before (depleted, or ended): answer it as it stands.
-                    None => match self.store.grant(&grant_id)? {
+                    None => match self.last_written_grant(&grant_id, batch)? {
                         Some(grant) => Outcome::Grant(grant),
                         None => return Err(ApiError::NotFound { what: "grant" }),
                     },
@@ -856,13 +885,28 @@ impl Engine {
                 Outcome::ApiKey { record, secret }
             }
             Command::RevokeApiKey { key_id } => {
-                let record = match batch.new_keys.get(&key_id) {
+                let record = match batch
+                    .new_keys
+                    .get(&key_id)
+                    .or_else(|| self.in_flight.new_keys.get(&key_id))
+                {
                     Some(record) => Some(record.clone()),
                     None => self.store.api_key(&key_id)?,
                 };
                 let Some(mut record) = record else {
                     return Err(ApiError::NotFound { what: "key" });
                 };
+                // Revoked by this batch or the one in flight: not yet in the store.
+                let revoked_lately = batch
+                    .write
+                    .revoked_api_keys
+                    .iter()
+                    .chain(&self.in_flight.write.revoked_api_keys)
+                    .find(|(revoked, _)| *revoked == key_id)
+                    .map(|(_, at)| *at);
+                if record.revoked_at.is_none() {
+                    record.revoked_at = revoked_lately;
+                }
                 if record.revoked_at.is_none() {
                     record.revoked_at = Some(now);
                     batch.write.revoked_api_keys.push((key_id, now));
@@ -934,6 +978,7 @@ impl Engine {
                     .write
                     .new_rate_cards
                     .iter()
+                    .chain(&self.in_flight.write.new_rate_cards)
                     .map(|card| card.version)
                     .max()
                     .unwrap_or(0);
@@ -973,6 +1018,21 @@ impl Engine {
             }
         };
         Ok(outcome)
+    }
+
+    /// A grant as last written: by this batch, by the batch in flight, or in the store.
+    fn last_written_grant(&self, grant_id: &str, batch: &Batch) -> Result<Option<Grant>, ApiError> {
+        let written = batch
+            .effects
+            .grants
+            .iter()
+            .rev()
+            .chain(self.in_flight.write.effects.grants.iter().rev())
+            .find(|grant| grant.id == grant_id);
+        match written {
+            Some(grant) => Ok(Some(grant.clone())),
+            None => Ok(self.store.grant(grant_id)?),
+        }
     }
 
     fn resolved(&mut self, account_id: &str, hold: &tally_core::Hold, batch: &mut Batch) {

@@ -1,0 +1,208 @@
+//! Migrations on a database that already holds data: a file written by an older Tally opens,
+//! migrates, and keeps every row, constraint, index and trigger.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use tally_sqlite::SqliteStore;
+use tally_store::Store;
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "tally-sqlite-{name}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path).expect("creating a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const BEFORE_VERSION_5: &[&str] = &[
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_plans.sql"),
+    include_str!("../migrations/0003_usage.sql"),
+    include_str!("../migrations/0004_rate_cards.sql"),
+];
+
+/// A database as Tally with migrations 1 to 4 left it, with one row in every rebuilt table and
+/// a purchase that refers to a grant (a rebuilt table other rows point at).
+fn database_at_version_4(path: &Path) {
+    let connection = Connection::open(path).expect("opening");
+    connection
+        .execute_batch(
+            "CREATE TABLE schema_migrations (
+                 version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;",
+        )
+        .expect("schema_migrations");
+    for (index, sql) in BEFORE_VERSION_5.iter().enumerate() {
+        connection.execute_batch(sql).expect("an old migration");
+        connection
+            .execute(
+                "INSERT INTO schema_migrations VALUES (?1, 0)",
+                [index as i64 + 1],
+            )
+            .expect("recording it");
+    }
+    connection
+        .execute_batch(
+            "INSERT INTO accounts (id, overdraft_limit, created_at, posted, held,
+                 overdraft_remaining, overdraft_reserved)
+             VALUES ('acct_a', 0, 1, 4000, 1000, 0, 0);
+             INSERT INTO grants (id, account_id, amount, remaining, reserved, source, priority,
+                 effective_at, lifecycle, ordinal, created_at)
+             VALUES ('gr_a', 'acct_a', 5000, 4000, 1000, 'pack', 0, 1, 'active', 1, 1);
+             INSERT INTO holds (id, account_id, status, amount, captured, released, expires_at,
+                 created_at, reservations)
+             VALUES ('hold_a', 'acct_a', 'pending', 1000, 0, 0, 99, 2, 'gr_a:1000');
+             INSERT INTO entries (id, account_id, type, amount, held, grant_id, created_at,
+                 postings)
+             VALUES ('ent_1', 'acct_a', 'grant', 5000, 0, 'gr_a', 1, 'gr_a:5000:0'),
+                    ('ent_2', 'acct_a', 'charge', -1000, 0, NULL, 2, 'gr_a:-1000:0');
+             INSERT INTO subscriptions (account_id, plan_id, plan_name, credits_per_seat, seats,
+                 status, anchor, period_index, current_period_start, current_period_end,
+                 period_grant_ids, created_at)
+             VALUES ('acct_a', 'pro', 'Pro', 250000000, 1, 'active', 1, 0, 1, 2, '', 1);
+             INSERT INTO purchases (id, account_id, pack_id, grant_id, credits, price_usd,
+                 created_at)
+             VALUES ('pur_a', 'acct_a', 'small', 'gr_a', 5000, '5.00', 1);",
+        )
+        .expect("rows");
+}
+
+fn count(connection: &Connection, sql: &str) -> i64 {
+    connection
+        .query_row(sql, [], |row| row.get(0))
+        .expect("a count")
+}
+
+#[test]
+fn version_5_keeps_every_row_and_constraint_of_a_version_4_database() {
+    let dir = TempDir::new("migrate5");
+    let path = dir.0.join("old.db");
+    database_at_version_4(&path);
+
+    let store = SqliteStore::open(&path).expect("opening migrates");
+    let grant = store.grant("gr_a").expect("read").expect("the grant");
+    assert_eq!(
+        (grant.remaining.get(), grant.reserved.get()),
+        (4000, 1000)
+    );
+    assert!(store.hold("hold_a").expect("read").is_some());
+    assert!(store.subscription("acct_a").expect("read").is_some());
+    drop(store);
+
+    let connection = Connection::open(&path).expect("reopening");
+    connection
+        .execute_batch("PRAGMA foreign_keys = ON;")
+        .expect("foreign keys");
+    assert_eq!(
+        count(&connection, "SELECT MAX(version) FROM schema_migrations"),
+        5
+    );
+    for (table, rows) in [
+        ("accounts", 1),
+        ("grants", 1),
+        ("holds", 1),
+        ("entries", 2),
+        ("subscriptions", 1),
+        ("purchases", 1),
+    ] {
+        assert_eq!(
+            count(&connection, &format!("SELECT COUNT(*) FROM {table}")),
+            rows,
+            "{table}"
+        );
+    }
+    // The rebuilt tables keep their order (seq), their indexes and the append-only triggers.
+    let ids: Vec<String> = connection
+        .prepare("SELECT id FROM entries ORDER BY seq")
+        .expect("prepare")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(ids, ["ent_1", "ent_2"]);
+    for index in [
+        "grants_by_account",
+        "grants_live",
+        "holds_by_account",
+        "holds_pending",
+        "entries_by_account",
+    ] {
+        assert_eq!(
+            count(
+                &connection,
+                &format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = '{index}'")
+            ),
+            1,
+            "{index}"
+        );
+    }
+    let changed = connection.execute("UPDATE entries SET amount = 0 WHERE id = 'ent_1'", []);
+    assert!(changed.is_err(), "entries stay append-only");
+    let deleted = connection.execute("DELETE FROM entries", []);
+    assert!(deleted.is_err(), "entries stay append-only");
+
+    // The rewritten CHECKs refuse what the old ones refused.
+    for refused in [
+        "INSERT INTO entries (id, account_id, type, amount, held, created_at, postings)
+         VALUES ('ent_x', 'acct_a', 'gift', 1, 0, 3, '')",
+        "UPDATE grants SET lifecycle = 'paused' WHERE id = 'gr_a'",
+        "UPDATE grants SET source = 'gift' WHERE id = 'gr_a'",
+        "UPDATE holds SET status = 'open' WHERE id = 'hold_a'",
+        "UPDATE subscriptions SET status = 'paused' WHERE account_id = 'acct_a'",
+    ] {
+        assert!(connection.execute(refused, []).is_err(), "{refused}");
+    }
+    // And references still hold, both ways.
+    let orphan = connection.execute(
+        "INSERT INTO grants (id, account_id, amount, remaining, reserved, source, priority,
+             effective_at, lifecycle, ordinal, created_at)
+         VALUES ('gr_b', 'acct_nobody', 5, 5, 0, 'pack', 0, 1, 'active', 2, 1)",
+        [],
+    );
+    assert!(orphan.is_err(), "a grant needs its account");
+    let referenced = connection.execute(
+        "UPDATE grants SET id = 'gr_renamed' WHERE id = 'gr_a'",
+        [],
+    );
+    assert!(referenced.is_err(), "a purchase still points at its grant");
+}
+
+/// No CHECK on a table the engine writes uses an `IN (...)` list: SQLite builds a temporary
+/// b-tree for such a list on every row written.
+#[test]
+fn tables_written_per_command_have_no_in_list_checks() {
+    let dir = TempDir::new("inlists");
+    let path = dir.0.join("fresh.db");
+    drop(SqliteStore::open(&path).expect("opening"));
+    let connection = Connection::open(&path).expect("reopening");
+    let tables: Vec<(String, String)> = connection
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table'")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(tables.iter().any(|(name, _)| name == "entries"));
+    for (name, sql) in tables {
+        assert!(
+            !sql.to_ascii_uppercase().contains(" IN ("),
+            "{name} has an IN list: {sql}"
+        );
+    }
+}
