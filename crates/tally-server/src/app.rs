@@ -175,7 +175,7 @@ pub fn respond(reply: Reply) -> Response {
     match reply {
         Ok(rendered) => {
             let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK);
-            let mut response = json_response(status, rendered.body);
+            let mut response = json_response(status, rendered.body.into_json());
             if rendered.replayed {
                 response
                     .headers_mut()

@@ -21,24 +21,35 @@ fn decode_line(text: &str) -> Line {
     }
 }
 
+/// `;` between items. (The encoders write straight into one string: they run for every
+/// entry a batch writes.)
+fn separate(text: &mut String) {
+    if !text.is_empty() {
+        text.push(';');
+    }
+}
+
+/// `:` and the amount in millicredits.
+fn push_amount(text: &mut String, amount: Millicredits) {
+    use std::fmt::Write;
+    text.push(':');
+    write!(text, "{}", amount.get()).expect("writing to a String cannot fail");
+}
+
 fn amount(text: &str) -> Option<Millicredits> {
     text.parse().ok().map(Millicredits::new)
 }
 
 /// `grant:remaining_delta:reserved_delta;…`
 pub fn encode_postings(postings: &[Posting]) -> String {
-    let parts: Vec<String> = postings
-        .iter()
-        .map(|posting| {
-            format!(
-                "{}:{}:{}",
-                encode_line(&posting.line),
-                posting.remaining_delta.get(),
-                posting.reserved_delta.get()
-            )
-        })
-        .collect();
-    parts.join(";")
+    let mut text = String::with_capacity(postings.len() * 64);
+    for posting in postings {
+        separate(&mut text);
+        text.push_str(encode_line(&posting.line));
+        push_amount(&mut text, posting.remaining_delta);
+        push_amount(&mut text, posting.reserved_delta);
+    }
+    text
 }
 
 pub fn decode_postings(text: &str) -> Option<Vec<Posting>> {
@@ -62,17 +73,13 @@ pub fn decode_postings(text: &str) -> Option<Vec<Posting>> {
 
 /// `grant:amount;…`
 pub fn encode_reservations(reservations: &[Reservation]) -> String {
-    let parts: Vec<String> = reservations
-        .iter()
-        .map(|reservation| {
-            format!(
-                "{}:{}",
-                encode_line(&reservation.line),
-                reservation.amount.get()
-            )
-        })
-        .collect();
-    parts.join(";")
+    let mut text = String::with_capacity(reservations.len() * 48);
+    for reservation in reservations {
+        separate(&mut text);
+        text.push_str(encode_line(&reservation.line));
+        push_amount(&mut text, reservation.amount);
+    }
+    text
 }
 
 pub fn decode_reservations(text: &str) -> Option<Vec<Reservation>> {
@@ -92,11 +99,13 @@ pub fn decode_reservations(text: &str) -> Option<Vec<Reservation>> {
 
 /// `grant:amount;…`
 pub fn encode_drawn(drawn: &[(String, Millicredits)]) -> String {
-    let parts: Vec<String> = drawn
-        .iter()
-        .map(|(grant_id, take)| format!("{grant_id}:{}", take.get()))
-        .collect();
-    parts.join(";")
+    let mut text = String::with_capacity(drawn.len() * 48);
+    for (grant_id, take) in drawn {
+        separate(&mut text);
+        text.push_str(grant_id);
+        push_amount(&mut text, *take);
+    }
+    text
 }
 
 pub fn decode_drawn(text: &str) -> Option<Vec<(String, Millicredits)>> {

@@ -42,6 +42,9 @@ enum ToCommitter {
     Batch {
         write: Arc<BatchWrite>,
         replies: Vec<(oneshot::Sender<Reply>, Reply)>,
+        /// The engine's memory of the batch before, no longer needed: freed here, off the
+        /// engine thread (thousands of entries at a time).
+        retired: InFlight,
     },
     /// Answered once every batch handed over before it is finished; clears the poison.
     Barrier(mpsc::SyncSender<()>),
@@ -83,13 +86,23 @@ impl CommitterLink {
         }
     }
 
-    /// Hands a batch over; returns once the committer has taken it, that is once the batch
-    /// before it is committed (or refused).
-    pub fn send(&self, write: Arc<BatchWrite>, replies: Vec<(oneshot::Sender<Reply>, Reply)>) {
+    /// Hands a batch over (and the engine's memory of the batch before, to free); returns
+    /// once the committer has taken it, that is once the batch before it is committed (or
+    /// refused).
+    pub fn send(
+        &self,
+        write: Arc<BatchWrite>,
+        replies: Vec<(oneshot::Sender<Reply>, Reply)>,
+        retired: InFlight,
+    ) {
         self.sender
             .as_ref()
             .expect("engine: the committer runs until the engine stops")
-            .send(ToCommitter::Batch { write, replies })
+            .send(ToCommitter::Batch {
+                write,
+                replies,
+                retired,
+            })
             .expect("engine: the committer thread is gone");
     }
 
@@ -131,7 +144,14 @@ impl Committer {
     fn run(&self, receiver: mpsc::Receiver<ToCommitter>) {
         for message in receiver {
             match message {
-                ToCommitter::Batch { write, replies } => self.commit(&write, replies),
+                ToCommitter::Batch {
+                    write,
+                    replies,
+                    retired,
+                } => {
+                    self.commit(&write, replies);
+                    drop((write, retired));
+                }
                 ToCommitter::Barrier(ack) => {
                     self.poisoned.store(false, Ordering::SeqCst);
                     let _ = ack.send(());

@@ -131,12 +131,35 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
-/// A successful answer, rendered.
+/// A successful answer.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub status: u16,
-    pub body: String,
+    pub body: ReplyBody,
     pub replayed: bool,
+}
+
+/// The body of an answer. The engine thread is the one serial part of the write path, so the
+/// common answers leave it as values and are rendered to JSON by the request's own task;
+/// only a body kept for idempotent replays is rendered by the engine.
+#[derive(Debug, Clone)]
+pub enum ReplyBody {
+    Json(String),
+    Charge(Box<tally_core::Charge>),
+    Hold(Box<tally_core::Hold>),
+    Grant(Box<Grant>),
+}
+
+impl ReplyBody {
+    /// The body as JSON text.
+    pub fn into_json(self) -> String {
+        match self {
+            ReplyBody::Json(text) => text,
+            ReplyBody::Charge(charge) => render::charge(&charge).to_string(),
+            ReplyBody::Hold(hold) => render::hold(&hold).to_string(),
+            ReplyBody::Grant(grant) => render::grant(&grant).to_string(),
+        }
+    }
 }
 
 pub type Reply = Result<Rendered, ApiError>;
@@ -443,19 +466,22 @@ impl Engine {
             .commands
             .fetch_add(replies.len() as u64, Ordering::Relaxed);
         let write = Arc::new(self.finish_batch(&mut batch));
-        self.in_flight = InFlight {
-            idempotency: batch.idempotency,
-            resolved_holds: batch.resolved_holds,
-            new_grants: batch.new_grants,
-            new_keys: batch.new_keys,
-            write: write.clone(),
-        };
+        let retired = std::mem::replace(
+            &mut self.in_flight,
+            InFlight {
+                idempotency: batch.idempotency,
+                resolved_holds: batch.resolved_holds,
+                new_grants: batch.new_grants,
+                new_keys: batch.new_keys,
+                write: write.clone(),
+            },
+        );
         // Even an empty write goes through the committer: its answers may depend on the batch
         // before it, and must not overtake that batch's commit.
         self.committer
             .as_ref()
             .expect("engine: the embedded store has a committer")
-            .send(write, replies);
+            .send(write, replies, retired);
     }
 
     /// The write of a batch whose commands have all been applied.
@@ -679,30 +705,43 @@ impl Engine {
                 }
                 return Ok(Rendered {
                     status: record.status,
-                    body: record.body,
+                    body: ReplyBody::Json(record.body),
                     replayed: true,
                 });
             }
         }
         let outcome = self.execute(command, batch)?;
-        let (status, body, stored_body) = render_outcome(&outcome, &self.accounts);
-        if let Some(idempotency) = idempotency {
-            let record = IdempotencyRecord {
-                scope: idempotency.scope.clone(),
-                key: idempotency.key.clone(),
-                request_hash: idempotency.request_hash,
-                status,
-                body: stored_body,
-                created_at: self.clock.now(),
+        let Some(idempotency) = idempotency else {
+            let status = outcome_status(&outcome);
+            let body = match outcome {
+                Outcome::Charge(charge) => ReplyBody::Charge(Box::new(charge)),
+                Outcome::Hold(hold) => ReplyBody::Hold(Box::new(hold)),
+                Outcome::Grant(grant) => ReplyBody::Grant(Box::new(grant)),
+                other => ReplyBody::Json(answer_body(&other, &self.accounts).to_string()),
             };
-            batch
-                .idempotency
-                .insert((idempotency.scope, idempotency.key), record.clone());
-            batch.write.idempotency.push(record);
-        }
+            return Ok(Rendered {
+                status,
+                body,
+                replayed: false,
+            });
+        };
+        let status = outcome_status(&outcome);
+        let body = answer_body(&outcome, &self.accounts).to_string();
+        let record = IdempotencyRecord {
+            scope: idempotency.scope.clone(),
+            key: idempotency.key.clone(),
+            request_hash: idempotency.request_hash,
+            status,
+            body: stored_body(&outcome, &body),
+            created_at: self.clock.now(),
+        };
+        batch
+            .idempotency
+            .insert((idempotency.scope, idempotency.key), record.clone());
+        batch.write.idempotency.push(record);
         Ok(Rendered {
             status,
-            body,
+            body: ReplyBody::Json(body),
             replayed: false,
         })
     }
@@ -1045,13 +1084,27 @@ impl Engine {
     }
 }
 
-/// The status, the body to answer, and the body to keep for idempotent replays (which never
-/// holds a secret).
-fn render_outcome(
-    outcome: &Outcome,
-    accounts: &HashMap<String, AccountState>,
-) -> (u16, String, String) {
-    let (status, body) = match outcome {
+/// The status of a successful answer.
+fn outcome_status(outcome: &Outcome) -> u16 {
+    match outcome {
+        Outcome::Account(_)
+        | Outcome::Grant(_)
+        | Outcome::Charge(_)
+        | Outcome::ApiKey { .. }
+        | Outcome::Purchase { .. } => 201,
+        Outcome::Hold(hold) if hold.status == HoldStatus::Pending => 201,
+        Outcome::Hold(_)
+        | Outcome::ApiKeyRevoked(_)
+        | Outcome::Subscription(_)
+        | Outcome::RateCard(_)
+        | Outcome::Clock(_)
+        | Outcome::Nothing => 200,
+    }
+}
+
+/// The body to answer (with a new key's secret, the one time it is shown).
+fn answer_body(outcome: &Outcome, accounts: &HashMap<String, AccountState>) -> serde_json::Value {
+    match outcome {
         Outcome::Account(account) => {
             let state = accounts.get(&account.id);
             let totals = state.map(AccountState::totals).unwrap_or_default();
@@ -1066,32 +1119,27 @@ fn render_outcome(
                 })
                 .unwrap_or_default();
             let balance = render::balance(account, &totals, &grants, None, account.created_at);
-            (201, render::account(account, balance))
+            render::account(account, balance)
         }
-        Outcome::Grant(grant) => (201, render::grant(grant)),
-        Outcome::Charge(charge) => (201, render::charge(charge)),
-        Outcome::Hold(hold) => {
-            let status = if hold.status == HoldStatus::Pending {
-                201
-            } else {
-                200
-            };
-            (status, render::hold(hold))
-        }
-        Outcome::ApiKey { record, secret } => {
-            let body = render::api_key(record, Some(secret));
-            let stored = render::api_key(record, None);
-            return (201, body.to_string(), stored.to_string());
-        }
-        Outcome::ApiKeyRevoked(record) => (200, render::api_key(record, None)),
-        Outcome::Subscription(subscription) => (200, render::subscription(subscription)),
-        Outcome::Purchase { record, grant } => (201, render::purchase(record, grant)),
-        Outcome::RateCard(document) => (200, document.clone()),
-        Outcome::Clock(now) => (200, json!({"now": render::instant(*now)})),
-        Outcome::Nothing => (200, json!({})),
-    };
-    let body = body.to_string();
-    (status, body.clone(), body)
+        Outcome::Grant(grant) => render::grant(grant),
+        Outcome::Charge(charge) => render::charge(charge),
+        Outcome::Hold(hold) => render::hold(hold),
+        Outcome::ApiKey { record, secret } => render::api_key(record, Some(secret)),
+        Outcome::ApiKeyRevoked(record) => render::api_key(record, None),
+        Outcome::Subscription(subscription) => render::subscription(subscription),
+        Outcome::Purchase { record, grant } => render::purchase(record, grant),
+        Outcome::RateCard(document) => document.clone(),
+        Outcome::Clock(now) => json!({"now": render::instant(*now)}),
+        Outcome::Nothing => json!({}),
+    }
+}
+
+/// The body to keep for idempotent replays: the answer, but never a secret.
+fn stored_body(outcome: &Outcome, answer: &str) -> String {
+    match outcome {
+        Outcome::ApiKey { record, .. } => render::api_key(record, None).to_string(),
+        _ => answer.to_string(),
+    }
 }
 
 /// Keeps only the last snapshot of each id, in the order of those last snapshots.
