@@ -136,12 +136,20 @@ pub struct VerifyArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Log lines go to stderr from a thread of their own, buffered and flushed whenever no
+    // more are waiting: a request never waits for a write(2) of its access-log line (one
+    // unbuffered write per line cost ~8 µs of each request). Nothing is dropped; the guard
+    // flushes what is left when main returns.
+    let (log_writer, _log_flush) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("tally-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {

@@ -300,9 +300,15 @@ impl Store for PostgresStore {
     }
 
     fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
-        let plan = write::plan(batch);
+        self.commit_many(&[batch])
+    }
+
+    fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
+        let plans: Vec<_> = batches.iter().map(|batch| write::plan(batch)).collect();
         self.writers.run(move |connection| {
-            connection.transaction("BEGIN", |connection| write::run(connection, &plan))
+            connection.transaction("BEGIN", |connection| {
+                plans.iter().try_for_each(|plan| write::run(connection, plan))
+            })
         })
     }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 use tally_core::usage::UsageDelta;
 use tally_core::{
     Account, AccountState, AccountTotals, Attribution, Charge, Entry, EntryKind, Grant,
@@ -464,9 +464,20 @@ fn api_key_row(row: &Row) -> Result<ApiKeyRecord, rusqlite::Error> {
     })
 }
 
-fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
+/// Writes batches, in order, in one transaction.
+fn write_batches(
+    connection: &mut Connection,
+    batches: &[&BatchWrite],
+) -> Result<(), rusqlite::Error> {
     let transaction =
         connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for batch in batches {
+        write_batch(&transaction, batch)?;
+    }
+    transaction.commit()
+}
+
+fn write_batch(transaction: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
     {
         let mut insert_account = transaction.prepare_cached(
             "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held,
@@ -737,7 +748,7 @@ fn write_batch(connection: &mut Connection, batch: &BatchWrite) -> Result<(), ru
             insert_meta.execute(params![key, value])?;
         }
     }
-    transaction.commit()
+    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -814,27 +825,32 @@ impl Store for SqliteStore {
 
     fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
         let mut connection = self.writer.lock().expect("sqlite: writer poisoned");
-        write_batch(&mut connection, batch).map_err(unavailable)
+        write_batches(&mut connection, &[batch]).map_err(unavailable)
+    }
+
+    fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
+        let mut connection = self.writer.lock().expect("sqlite: writer poisoned");
+        write_batches(&mut connection, batches).map_err(unavailable)
     }
 
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let connection = self.writer.lock().expect("sqlite: writer poisoned");
-        let mut statement = connection
-            .prepare_cached("SELECT * FROM idempotency WHERE scope = ?1 AND key = ?2")
-            .map_err(unavailable)?;
-        statement
-            .query_row([scope, key], |row| {
-                Ok(IdempotencyRecord {
-                    scope: row.get("scope")?,
-                    key: row.get("key")?,
-                    request_hash: row.get("request_hash")?,
-                    status: row.get("status")?,
-                    body: row.get("body")?,
-                    created_at: timestamp(row.get("created_at")?),
+        // From a reader: the writer connection is busy committing while the engine applies
+        // the next batch (records not yet committed, the engine remembers itself).
+        self.with_reader(|connection| {
+            connection
+                .prepare_cached("SELECT * FROM idempotency WHERE scope = ?1 AND key = ?2")?
+                .query_row([scope, key], |row| {
+                    Ok(IdempotencyRecord {
+                        scope: row.get("scope")?,
+                        key: row.get("key")?,
+                        request_hash: row.get("request_hash")?,
+                        status: row.get("status")?,
+                        body: row.get("body")?,
+                        created_at: timestamp(row.get("created_at")?),
+                    })
                 })
-            })
-            .optional()
-            .map_err(unavailable)
+                .optional()
+        })
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

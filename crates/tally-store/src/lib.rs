@@ -242,6 +242,8 @@ pub trait Store: Send + Sync + 'static {
     fn max_grant_ordinal(&self) -> Result<i64, StoreError>;
     /// Writes a batch in one durable transaction.
     fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError>;
+    /// Writes several batches, in order, in one durable transaction: all or none.
+    fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError>;
 
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;

@@ -1,20 +1,22 @@
-//! The committer: the thread that writes the engine's batches, so the engine can apply the
-//! next batch while the last one is written and synced.
+//! The committer: the thread that writes the engine's batches, so the engine can go on
+//! applying while earlier batches are written and synced.
 //!
-//! The engine applies batch N+1 in memory while this thread commits batch N; every answer of
-//! a batch is sent from here, after its commit, in batch order, so no client ever sees an
-//! effect (or a refusal that depends on one) before it is durable. The channel between them
-//! is a rendezvous: the engine's hand-off of N+1 completes only once N is committed, so at
-//! most one batch is ever applied but not yet durable, and the engine remembers what that
-//! batch decided ([`InFlight`]) instead of asking the store for it.
+//! The engine hands each applied batch over and goes straight on to the next. The committer
+//! takes everything handed over since its last commit and writes it in one transaction (up to
+//! the engine's batch bound in commands), so under load every fsync carries all the work that
+//! arrived while the last one ran. Every answer is sent from here, after its batch commits,
+//! in batch order: no client ever sees an effect, or a refusal that depends on one, before it
+//! is durable.
 //!
-//! When a commit fails, the in-memory state is ahead of the store. The committer then refuses
-//! every batch it is handed (their state built on the failed one) until the engine, having
-//! seen [`CommitterLink::poisoned`], drains the pipeline with a barrier and reloads.
+//! The engine remembers what each handed-over batch decided ([`InFlight`]) until
+//! [`CommitterLink::finished`] says it is done, instead of asking the store, which does not
+//! have it yet. When a commit fails the in-memory state is ahead of the store: the committer
+//! refuses every batch it is handed until the engine, having seen
+//! [`CommitterLink::poisoned`], drains the pipeline with a barrier and reloads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use tally_core::HoldStatus;
@@ -24,10 +26,15 @@ use tokio::sync::oneshot;
 use super::{EngineMetrics, Reply};
 use crate::error::ApiError;
 
-/// What one batch, handed to the committer and perhaps not yet durable, decided that the next
-/// batch may need to look up (the store does not have it yet).
+/// How many batches the engine may hand over before it waits for the committer.
+const HANDOFF_BATCHES_MAX: usize = 64;
+
+/// What one batch, handed to the committer and perhaps not yet durable, decided that later
+/// batches may need to look up (the store does not have it yet).
 #[derive(Default)]
 pub(super) struct InFlight {
+    /// The batch's number (they count up from 1).
+    pub seq: u64,
     pub idempotency: HashMap<(String, String), IdempotencyRecord>,
     /// Holds the batch resolved: id → (account, status).
     pub resolved_holds: HashMap<String, (String, HoldStatus)>,
@@ -38,14 +45,20 @@ pub(super) struct InFlight {
     pub write: Arc<BatchWrite>,
 }
 
+/// One applied batch, handed over.
+pub(super) struct Handoff {
+    pub seq: u64,
+    /// How many commands it holds (the committer's transactions respect the batch bound).
+    pub commands: usize,
+    pub write: Arc<BatchWrite>,
+    pub replies: Vec<(oneshot::Sender<Reply>, Reply)>,
+    /// The engine's memory of batches already finished: freed here, off the engine thread
+    /// (thousands of entries at a time).
+    pub retired: Vec<InFlight>,
+}
+
 enum ToCommitter {
-    Batch {
-        write: Arc<BatchWrite>,
-        replies: Vec<(oneshot::Sender<Reply>, Reply)>,
-        /// The engine's memory of the batch before, no longer needed: freed here, off the
-        /// engine thread (thousands of entries at a time).
-        retired: InFlight,
-    },
+    Batch(Handoff),
     /// Answered once every batch handed over before it is finished; clears the poison.
     Barrier(mpsc::SyncSender<()>),
 }
@@ -54,17 +67,23 @@ enum ToCommitter {
 pub(super) struct CommitterLink {
     sender: Option<mpsc::SyncSender<ToCommitter>>,
     poisoned: Arc<AtomicBool>,
+    finished: Arc<AtomicU64>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl CommitterLink {
-    pub fn start(store: Arc<dyn Store>, metrics: Arc<EngineMetrics>) -> Self {
-        let (sender, receiver) = mpsc::sync_channel(0);
+    /// Starts the committer; one transaction holds at most `max_commands` commands (but always
+    /// at least one batch).
+    pub fn start(store: Arc<dyn Store>, metrics: Arc<EngineMetrics>, max_commands: usize) -> Self {
+        let (sender, receiver) = mpsc::sync_channel(HANDOFF_BATCHES_MAX);
         let poisoned = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicU64::new(0));
         let committer = Committer {
             store,
             metrics,
+            max_commands,
             poisoned: poisoned.clone(),
+            finished: finished.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("tally-commit".into())
@@ -74,36 +93,30 @@ impl CommitterLink {
                     committer.run(receiver)
                 }));
                 if outcome.is_err() {
-                    tracing::error!("committer: panicked; stopping the process");
-                    std::process::exit(70);
+                    super::stop_process("committer: panicked; stopping the process");
                 }
             })
             .expect("engine: spawning the committer thread");
         CommitterLink {
             sender: Some(sender),
             poisoned,
+            finished,
             thread: Some(thread),
         }
     }
 
-    /// Hands a batch over (and the engine's memory of the batch before, to free); returns
-    /// once the committer has taken it, that is once the batch before it is committed (or
-    /// refused).
-    pub fn send(
-        &self,
-        write: Arc<BatchWrite>,
-        replies: Vec<(oneshot::Sender<Reply>, Reply)>,
-        retired: InFlight,
-    ) {
+    /// Hands a batch over. Waits only when many batches are already waiting.
+    pub fn send(&self, handoff: Handoff) {
         self.sender
             .as_ref()
             .expect("engine: the committer runs until the engine stops")
-            .send(ToCommitter::Batch {
-                write,
-                replies,
-                retired,
-            })
+            .send(ToCommitter::Batch(handoff))
             .expect("engine: the committer thread is gone");
+    }
+
+    /// The highest batch number finished (committed, or refused after a failure).
+    pub fn finished(&self) -> u64 {
+        self.finished.load(Ordering::Acquire)
     }
 
     /// Whether a commit failed since the last [`CommitterLink::drain`].
@@ -137,37 +150,64 @@ impl Drop for CommitterLink {
 struct Committer {
     store: Arc<dyn Store>,
     metrics: Arc<EngineMetrics>,
+    max_commands: usize,
     poisoned: Arc<AtomicBool>,
+    finished: Arc<AtomicU64>,
 }
 
 impl Committer {
     fn run(&self, receiver: mpsc::Receiver<ToCommitter>) {
-        for message in receiver {
-            match message {
-                ToCommitter::Batch {
-                    write,
-                    replies,
-                    retired,
-                } => {
-                    self.commit(&write, replies);
-                    drop((write, retired));
+        let mut waiting = VecDeque::new();
+        loop {
+            if waiting.is_empty() {
+                match receiver.recv() {
+                    Ok(message) => waiting.push_back(message),
+                    Err(mpsc::RecvError) => return,
                 }
-                ToCommitter::Barrier(ack) => {
+            }
+            while let Ok(message) = receiver.try_recv() {
+                waiting.push_back(message);
+            }
+            match waiting.pop_front() {
+                Some(ToCommitter::Barrier(ack)) => {
                     self.poisoned.store(false, Ordering::SeqCst);
                     let _ = ack.send(());
                 }
+                Some(ToCommitter::Batch(first)) => {
+                    let mut commands = first.commands;
+                    let mut group = vec![first];
+                    while let Some(ToCommitter::Batch(next)) = waiting.front() {
+                        if commands + next.commands > self.max_commands {
+                            break;
+                        }
+                        commands += next.commands;
+                        let Some(ToCommitter::Batch(next)) = waiting.pop_front() else {
+                            unreachable!("committer: the front was a batch");
+                        };
+                        group.push(next);
+                    }
+                    self.commit(group);
+                }
+                None => {}
             }
         }
     }
 
-    fn commit(&self, write: &BatchWrite, replies: Vec<(oneshot::Sender<Reply>, Reply)>) {
+    /// Commits a group of batches in one transaction, then answers them in order.
+    fn commit(&self, group: Vec<Handoff>) {
+        let last_seq = group.last().map_or(0, |handoff| handoff.seq);
+        let writes: Vec<&BatchWrite> = group
+            .iter()
+            .map(|handoff| handoff.write.as_ref())
+            .filter(|write| !write.is_empty())
+            .collect();
         let refused = if self.poisoned.load(Ordering::SeqCst) {
             Some("an earlier commit failed; the engine is reloading".to_string())
-        } else if write.is_empty() {
+        } else if writes.is_empty() {
             None
         } else {
             let started = std::time::Instant::now();
-            let committed = self.store.commit(write);
+            let committed = self.store.commit_many(&writes);
             self.metrics
                 .commit_micros_total
                 .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -175,26 +215,30 @@ impl Committer {
             committed.err().map(|error| {
                 tracing::error!(%error, "engine: commit failed; answering 503 and reloading");
                 self.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
-                // Poisoned first: every batch after this one is refused until the engine
-                // has drained the pipeline and reloaded.
+                // Poisoned first: every batch after these is refused until the engine has
+                // drained the pipeline and reloaded.
                 self.poisoned.store(true, Ordering::SeqCst);
                 self.metrics.healthy.store(false, Ordering::SeqCst);
                 error.to_string()
             })
         };
-        match refused {
-            None => {
-                for (sender, reply) in replies {
-                    let _ = sender.send(reply);
+        self.finished.store(last_seq, Ordering::Release);
+        for handoff in group {
+            match &refused {
+                None => {
+                    for (sender, reply) in handoff.replies {
+                        let _ = sender.send(reply);
+                    }
+                }
+                Some(detail) => {
+                    for (sender, _) in handoff.replies {
+                        let _ = sender.send(Err(ApiError::from(StoreError::Unavailable(
+                            detail.clone(),
+                        ))));
+                    }
                 }
             }
-            Some(detail) => {
-                for (sender, _) in replies {
-                    let _ = sender.send(Err(ApiError::from(StoreError::Unavailable(
-                        detail.clone(),
-                    ))));
-                }
-            }
+            drop((handoff.write, handoff.retired));
         }
     }
 }

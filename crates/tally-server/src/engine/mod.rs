@@ -11,7 +11,7 @@
 //! is applied while the last one is synced (its answers still wait for its commit). It is also the scheduler: it wakes when the next hold or grant
 //! falls due (or when the test clock moves) and does that work in a batch of its own.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -33,7 +33,7 @@ use crate::render;
 
 mod committer;
 
-use committer::{CommitterLink, InFlight};
+use committer::{CommitterLink, Handoff, InFlight};
 
 /// The default bound on commands per batch.
 pub const BATCH_COMMANDS_MAX_DEFAULT: usize = 4096;
@@ -216,6 +216,14 @@ fn shutting_down() -> ApiError {
     }
 }
 
+/// Stops the process at once (exit status 70) after a broken invariant. The message goes to
+/// stderr directly: the log is written by a background thread that exiting would cut short.
+fn stop_process(message: &str) -> ! {
+    tracing::error!("{message}");
+    eprintln!("tally: {message}");
+    std::process::exit(70);
+}
+
 /// Starts the engine thread. It runs until every handle is dropped, then finishes what is
 /// queued and stops; join the returned thread to wait for that.
 pub fn start(
@@ -240,11 +248,16 @@ pub fn start(
         metrics: metrics.clone(),
         shared: false,
         committer: None,
-        in_flight: InFlight::default(),
+        in_flight: VecDeque::new(),
+        next_seq: 1,
     };
     engine.load()?;
     if !engine.shared {
-        engine.committer = Some(CommitterLink::start(engine.store.clone(), metrics.clone()));
+        engine.committer = Some(CommitterLink::start(
+            engine.store.clone(),
+            metrics.clone(),
+            engine.max_batch,
+        ));
     }
     // Catch up first: whatever fell due while the server was down is done (and durable)
     // before the server answers anything, in order, without waiting for a request.
@@ -261,8 +274,7 @@ pub fn start(
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run(receiver)));
             if outcome.is_err() {
-                tracing::error!("engine: panicked; stopping the process");
-                std::process::exit(70);
+                stop_process("engine: panicked; stopping the process");
             }
         })
         .expect("engine: spawning the engine thread");
@@ -288,8 +300,10 @@ struct Engine {
     /// The thread that commits batches on the embedded store (none on a shared store, where
     /// each batch commits in its own locking transaction).
     committer: Option<CommitterLink>,
-    /// What the batch handed to the committer last decided (it may not be durable yet).
-    in_flight: InFlight,
+    /// What the batches handed to the committer and not yet finished decided, oldest first.
+    in_flight: VecDeque<InFlight>,
+    /// The number of the next batch handed to the committer.
+    next_seq: u64,
 }
 
 /// What one batch has done so far.
@@ -338,7 +352,7 @@ impl Engine {
         self.hold_index.clear();
         self.due.clear();
         self.due_of.clear();
-        self.in_flight = InFlight::default();
+        self.in_flight.clear();
         self.shared = self.store.is_shared();
         if self.shared {
             // Nothing is kept across batches: every batch locks and loads what it touches.
@@ -455,6 +469,7 @@ impl Engine {
         let now = self.clock.now();
         self.ids.raise_floor(now.as_micros());
         self.run_due(now, &mut batch);
+        let commands = envelopes.len();
         let mut replies = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
             let reply = self.handle(envelope.command, envelope.idempotency, &mut batch);
@@ -466,22 +481,38 @@ impl Engine {
             .commands
             .fetch_add(replies.len() as u64, Ordering::Relaxed);
         let write = Arc::new(self.finish_batch(&mut batch));
-        let retired = std::mem::replace(
-            &mut self.in_flight,
-            InFlight {
-                idempotency: batch.idempotency,
-                resolved_holds: batch.resolved_holds,
-                new_grants: batch.new_grants,
-                new_keys: batch.new_keys,
-                write: write.clone(),
-            },
-        );
-        // Even an empty write goes through the committer: its answers may depend on the batch
-        // before it, and must not overtake that batch's commit.
-        self.committer
+        let committer = self
+            .committer
             .as_ref()
-            .expect("engine: the embedded store has a committer")
-            .send(write, replies, retired);
+            .expect("engine: the embedded store has a committer");
+        let finished = committer.finished();
+        let mut retired = Vec::new();
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|batch| batch.seq <= finished)
+        {
+            retired.extend(self.in_flight.pop_front());
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.in_flight.push_back(InFlight {
+            seq,
+            idempotency: batch.idempotency,
+            resolved_holds: batch.resolved_holds,
+            new_grants: batch.new_grants,
+            new_keys: batch.new_keys,
+            write: write.clone(),
+        });
+        // Even an empty write goes through the committer: its answers may depend on a batch
+        // before it, and must not overtake that batch's commit.
+        committer.send(Handoff {
+            seq,
+            commands,
+            write,
+            replies,
+            retired,
+        });
     }
 
     /// The write of a batch whose commands have all been applied.
@@ -691,7 +722,7 @@ impl Engine {
             let stored = match batch
                 .idempotency
                 .get(&slot)
-                .or_else(|| self.in_flight.idempotency.get(&slot))
+                .or_else(|| self.find_in_flight(|batch| batch.idempotency.get(&slot)))
             {
                 Some(record) => Some(record.clone()),
                 None if batch.idempotency_complete => None,
@@ -763,7 +794,7 @@ impl Engine {
         if let Some((account_id, status)) = batch
             .resolved_holds
             .get(hold_id)
-            .or_else(|| self.in_flight.resolved_holds.get(hold_id))
+            .or_else(|| self.find_in_flight(|batch| batch.resolved_holds.get(hold_id)))
         {
             if visible(account_id) {
                 return Err(ApiError::HoldNotPending { status: *status });
@@ -821,7 +852,7 @@ impl Engine {
                 let account_id = match batch
                     .new_grants
                     .get(&grant_id)
-                    .or_else(|| self.in_flight.new_grants.get(&grant_id))
+                    .or_else(|| self.find_in_flight(|batch| batch.new_grants.get(&grant_id)))
                 {
                     Some(account_id) => account_id.clone(),
                     None => match self.store.grant(&grant_id)? {
@@ -927,7 +958,7 @@ impl Engine {
                 let record = match batch
                     .new_keys
                     .get(&key_id)
-                    .or_else(|| self.in_flight.new_keys.get(&key_id))
+                    .or_else(|| self.find_in_flight(|batch| batch.new_keys.get(&key_id)))
                 {
                     Some(record) => Some(record.clone()),
                     None => self.store.api_key(&key_id)?,
@@ -940,7 +971,11 @@ impl Engine {
                     .write
                     .revoked_api_keys
                     .iter()
-                    .chain(&self.in_flight.write.revoked_api_keys)
+                    .chain(
+                        self.in_flight
+                            .iter()
+                            .flat_map(|batch| &batch.write.revoked_api_keys),
+                    )
                     .find(|(revoked, _)| *revoked == key_id)
                     .map(|(_, at)| *at);
                 if record.revoked_at.is_none() {
@@ -1017,7 +1052,11 @@ impl Engine {
                     .write
                     .new_rate_cards
                     .iter()
-                    .chain(&self.in_flight.write.new_rate_cards)
+                    .chain(
+                        self.in_flight
+                            .iter()
+                            .flat_map(|batch| &batch.write.new_rate_cards),
+                    )
                     .map(|card| card.version)
                     .max()
                     .unwrap_or(0);
@@ -1059,14 +1098,24 @@ impl Engine {
         Ok(outcome)
     }
 
-    /// A grant as last written: by this batch, by the batch in flight, or in the store.
+    /// The first answer `find` gives, asking the batches in flight newest first.
+    fn find_in_flight<'a, T>(&'a self, find: impl Fn(&'a InFlight) -> Option<T>) -> Option<T> {
+        self.in_flight.iter().rev().find_map(find)
+    }
+
+    /// A grant as last written: by this batch, by a batch in flight, or in the store.
     fn last_written_grant(&self, grant_id: &str, batch: &Batch) -> Result<Option<Grant>, ApiError> {
         let written = batch
             .effects
             .grants
             .iter()
             .rev()
-            .chain(self.in_flight.write.effects.grants.iter().rev())
+            .chain(
+                self.in_flight
+                    .iter()
+                    .rev()
+                    .flat_map(|batch| batch.write.effects.grants.iter().rev()),
+            )
             .find(|grant| grant.id == grant_id);
         match written {
             Some(grant) => Ok(Some(grant.clone())),
