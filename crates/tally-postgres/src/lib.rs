@@ -307,7 +307,9 @@ impl Store for PostgresStore {
         let plans: Vec<_> = batches.iter().map(|batch| write::plan(batch)).collect();
         self.writers.run(move |connection| {
             connection.transaction("BEGIN", |connection| {
-                plans.iter().try_for_each(|plan| write::run(connection, plan))
+                plans
+                    .iter()
+                    .try_for_each(|plan| write::run(connection, plan))
             })
         })
     }

@@ -127,8 +127,7 @@ mod tests {
         assert!(first < second, "ids made later sort later");
         assert_ne!(first, second);
         // Past one pool of random bytes, still distinct.
-        let many: std::collections::HashSet<String> =
-            (0..1000).map(|_| random_token(10)).collect();
+        let many: std::collections::HashSet<String> = (0..1000).map(|_| random_token(10)).collect();
         assert_eq!(many.len(), 1000);
         assert!(
             first["hold_".len()..]

@@ -31,7 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_plans.sql")),
     (3, include_str!("../migrations/0003_usage.sql")),
     (4, include_str!("../migrations/0004_rate_cards.sql")),
-    (5, include_str!("../migrations/0005_checks_without_in_lists.sql")),
+    (
+        5,
+        include_str!("../migrations/0005_checks_without_in_lists.sql"),
+    ),
 ];
 
 /// How many idle reader connections are kept.

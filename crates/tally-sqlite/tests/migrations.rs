@@ -97,10 +97,7 @@ fn version_5_keeps_every_row_and_constraint_of_a_version_4_database() {
 
     let store = SqliteStore::open(&path).expect("opening migrates");
     let grant = store.grant("gr_a").expect("read").expect("the grant");
-    assert_eq!(
-        (grant.remaining.get(), grant.reserved.get()),
-        (4000, 1000)
-    );
+    assert_eq!((grant.remaining.get(), grant.reserved.get()), (4000, 1000));
     assert!(store.hold("hold_a").expect("read").is_some());
     assert!(store.subscription("acct_a").expect("read").is_some());
     drop(store);
@@ -146,7 +143,9 @@ fn version_5_keeps_every_row_and_constraint_of_a_version_4_database() {
         assert_eq!(
             count(
                 &connection,
-                &format!("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = '{index}'")
+                &format!(
+                    "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = '{index}'"
+                )
             ),
             1,
             "{index}"
@@ -176,10 +175,8 @@ fn version_5_keeps_every_row_and_constraint_of_a_version_4_database() {
         [],
     );
     assert!(orphan.is_err(), "a grant needs its account");
-    let referenced = connection.execute(
-        "UPDATE grants SET id = 'gr_renamed' WHERE id = 'gr_a'",
-        [],
-    );
+    let referenced =
+        connection.execute("UPDATE grants SET id = 'gr_renamed' WHERE id = 'gr_a'", []);
     assert!(referenced.is_err(), "a purchase still points at its grant");
 }
 

@@ -232,9 +232,8 @@ impl Committer {
                 }
                 Some(detail) => {
                     for (sender, _) in handoff.replies {
-                        let _ = sender.send(Err(ApiError::from(StoreError::Unavailable(
-                            detail.clone(),
-                        ))));
+                        let _ = sender
+                            .send(Err(ApiError::from(StoreError::Unavailable(detail.clone()))));
                     }
                 }
             }
