@@ -161,7 +161,8 @@ async fn measure(
     })
 }
 
-fn charge_spec() -> DebitSpec {
+/// One 1-credit charge (also what `--populate` writes).
+pub(super) fn charge_spec() -> DebitSpec {
     DebitSpec {
         amount: Millicredits::new(CHARGE_MILLICREDITS),
         attribution: Attribution {
@@ -174,7 +175,8 @@ fn charge_spec() -> DebitSpec {
     }
 }
 
-async fn setup_account(engine: &EngineHandle, account_id: &str) -> anyhow::Result<()> {
+/// Creates `account_id` with one large grant (its one entry); `--populate` uses it too.
+pub(super) async fn setup_account(engine: &EngineHandle, account_id: &str) -> anyhow::Result<()> {
     let create = Command::CreateAccount {
         id: Some(account_id.to_string()),
         name: Some("bench".to_string()),
@@ -203,7 +205,7 @@ async fn setup_account(engine: &EngineHandle, account_id: &str) -> anyhow::Resul
 }
 
 fn verify(db: &std::path::Path) -> String {
-    match tally_sqlite::SqliteStore::open(db).and_then(|store| store.verify()) {
+    match verify_report(db) {
         Ok(report) if report.problems.is_empty() => format!(
             "verified ({} accounts, {} entries)",
             report.accounts, report.entries
@@ -211,6 +213,12 @@ fn verify(db: &std::path::Path) -> String {
         Ok(report) => format!("FAILED: {} problems", report.problems.len()),
         Err(error) => format!("FAILED: {error}"),
     }
+}
+
+/// `tally verify` of a stopped server's SQLite store.
+pub(super) fn verify_report(db: &std::path::Path) -> anyhow::Result<tally_store::VerifyReport> {
+    let store = tally_sqlite::SqliteStore::open(db)?;
+    Ok(store.verify()?)
 }
 
 pub fn table(results: &[EngineResult], duration: Duration) -> String {

@@ -12,13 +12,18 @@
 //! batch bounds. `--smoke` is the CI mode: it asserts only that the run happened and the
 //! ledger verified.
 //!
+//! `--populate PATH` builds a large store (accounts `big-N` with grants, then charges) through
+//! an in-process engine, to measure on: `--spawn --db PATH` serves it, and
+//! `--existing-accounts big-` points a scenario at its accounts instead of fresh ones.
+//!
 //! Submodules: `http` (the hyper client), `workload` (scenarios, account picking, setup),
 //! `load` (the driver), `spawn` (the server process and /proc samples), `report` (table and
-//! JSON), `engine` (the engine-only bench).
+//! JSON), `engine` (the engine-only bench), `populate` (the large store).
 
 pub mod engine;
 mod http;
 mod load;
+mod populate;
 mod report;
 mod spawn;
 mod workload;
@@ -50,6 +55,8 @@ pub enum Scenario {
     HoldCapture,
     /// 50% quotes, 40% hold+capture, 10% balance reads, Zipf-distributed over `--accounts`.
     Mixed,
+    /// GET /v1/accounts/{id}/balance over `--accounts` accounts (uniform): reads only.
+    Balance,
 }
 
 impl Scenario {
@@ -60,6 +67,7 @@ impl Scenario {
             Scenario::ChargeHot => "charge-hot",
             Scenario::HoldCapture => "hold-capture",
             Scenario::Mixed => "mixed",
+            Scenario::Balance => "balance",
         }
     }
 }
@@ -78,13 +86,15 @@ pub struct BenchArgs {
     /// Start `tally serve` (this binary) on a fresh temp SQLite file, and stop it after.
     #[arg(long)]
     pub spawn: bool,
-    /// With --spawn: serve this SQLite file instead of a fresh one.
+    /// With --spawn: serve this SQLite file instead of a fresh one (e.g. one made with
+    /// --populate; the bench still creates its own accounts, unless --existing-accounts).
     #[arg(long, requires = "spawn")]
     pub db: Option<PathBuf>,
     /// With --spawn: serve this PostgreSQL database (`tally serve --database-url`).
     #[arg(long, requires = "spawn")]
     pub database_url: Option<String>,
-    /// With --spawn (or --engine-only: see --batch-sizes): the server's --max-batch.
+    /// With --spawn (or --engine-only: see --batch-sizes; or --populate): the server's
+    /// --max-batch.
     #[arg(long)]
     pub max_batch: Option<usize>,
     /// With --spawn: the server's RUST_LOG (default: inherited; the server logs each request
@@ -109,9 +119,15 @@ pub struct BenchArgs {
     /// Seconds of load before measuring.
     #[arg(long, default_value_t = 2)]
     pub warmup: u64,
-    /// Accounts of charge-spread, hold-capture and mixed.
+    /// Accounts of charge-spread, hold-capture, mixed and balance.
     #[arg(long, default_value_t = 10_000)]
     pub accounts: usize,
+    /// Use accounts already in the store, PREFIX0 to PREFIX{--accounts - 1}, instead of
+    /// creating fresh ones: no setup, and the run reads and writes a large store's own
+    /// accounts (after --populate: `--existing-accounts big-`). They must have credits for
+    /// charges and holds (--populate's have plenty).
+    #[arg(long, value_name = "PREFIX", conflicts_with_all = ["engine_only", "populate"])]
+    pub existing_accounts: Option<String>,
     /// Send a fresh Idempotency-Key with every write.
     #[arg(long)]
     pub idempotency: bool,
@@ -131,14 +147,38 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_values_t = [1, 16, 256, 4096])]
     pub batch_sizes: Vec<usize>,
     /// With --engine-only: concurrent submitters (default: twice the batch bound, at least 64).
+    /// With --populate: default 4096.
     #[arg(long)]
     pub in_flight: Option<usize>,
+    /// Build a new SQLite store at PATH (refused if it exists) through an in-process engine:
+    /// --populate-accounts accounts `big-0`, `big-1`, … each with one large grant (one entry),
+    /// then 1-credit charges on accounts picked uniformly until it holds --populate-entries
+    /// entries. Prints progress, the file size, bytes per entry and `tally verify`.
+    #[arg(long, value_name = "PATH")]
+    pub populate: Option<PathBuf>,
+    /// With --populate: the accounts to create.
+    #[arg(long, default_value_t = 1_000_000, requires = "populate")]
+    pub populate_accounts: u64,
+    /// With --populate: the entries the store holds in all (grants plus charges).
+    #[arg(long, default_value_t = 10_000_000, requires = "populate")]
+    pub populate_entries: u64,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let modes = [args.spawn, args.url.is_some(), args.engine_only];
+    let modes = [
+        args.spawn,
+        args.url.is_some(),
+        args.engine_only,
+        args.populate.is_some(),
+    ];
     if modes.iter().filter(|&&mode| mode).count() != 1 {
-        bail!("tally bench needs exactly one of --spawn, --url URL and --engine-only");
+        bail!(
+            "tally bench needs exactly one of --spawn, --url URL, --engine-only and \
+             --populate PATH"
+        );
+    }
+    if args.existing_accounts.is_some() && args.scenario == Scenario::Quote {
+        bail!("--existing-accounts needs a scenario with accounts; quote has none");
     }
     if args.connections == 0 {
         bail!("--connections must be at least 1");
@@ -152,6 +192,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     if args.engine_only {
         return runtime.block_on(engine_only(&args));
+    }
+    if let Some(db) = &args.populate {
+        return runtime.block_on(populate(&args, db));
     }
     let mut server = match args.spawn {
         true => Some(Spawned::start(&SpawnOptions {
@@ -250,10 +293,18 @@ async fn measure(
         (None, None) => bail!("bench: no target"),
     };
     let tag = run_tag();
-    let workload = Arc::new(Workload::new(args.scenario, args.accounts, &tag));
+    let workload = Arc::new(match &args.existing_accounts {
+        Some(prefix) => Workload::existing(args.scenario, args.accounts, prefix),
+        None => Workload::new(args.scenario, args.accounts, &tag),
+    });
     let setup_started = Instant::now();
     workload::setup(&target, &workload).await?;
-    if !workload.accounts.is_empty() {
+    if let (Some(prefix), Some(last)) = (&args.existing_accounts, workload.accounts.last()) {
+        eprintln!(
+            "bench: using {} existing accounts, {prefix}0 to {last}",
+            workload.accounts.len()
+        );
+    } else if !workload.accounts.is_empty() {
         eprintln!(
             "bench: set up {} accounts with grants in {} ms",
             workload.accounts.len(),
@@ -434,6 +485,38 @@ async fn engine_only(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.smoke && results.iter().any(|result| result.charges == 0) {
         eprintln!("bench: smoke: a batch bound made no charge");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--populate PATH`: builds the store, prints what it took, and fails unless it verified.
+async fn populate(args: &BenchArgs, db: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let plan = populate::Populate {
+        db: db.to_path_buf(),
+        accounts: args.populate_accounts,
+        entries: args.populate_entries,
+        max_batch: args.max_batch,
+        in_flight: args.in_flight.unwrap_or(populate::IN_FLIGHT_DEFAULT),
+    };
+    eprintln!(
+        "bench: populating {} with {} accounts ({}N) and {} entries, {} in flight",
+        db.display(),
+        plan.accounts,
+        populate::ACCOUNT_PREFIX,
+        plan.entries,
+        plan.in_flight
+    );
+    let populated = populate::run(&plan).await?;
+    let table = populate::table(&populated);
+    if args.json {
+        eprint!("{table}");
+        println!("{}", populate::json(&populated));
+    } else {
+        print!("{table}");
+    }
+    if !populated.verified {
+        eprintln!("bench: the ledger check failed");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,8 @@
 //! What the scenarios send: the operations, the accounts they pick (one hot account, uniform,
 //! or Zipf-distributed), the request bodies, and the setup (accounts and large grants) made
-//! through the API before anything is measured.
+//! through the API before anything is measured; or, with `--existing-accounts PREFIX`, the
+//! accounts already in the store (`PREFIX0`, `PREFIX1`, …: what `--populate` wrote), which
+//! are only checked, not set up.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,8 +76,10 @@ enum Pick {
 /// A scenario with its accounts: what each task asks for next.
 pub struct Workload {
     pub scenario: Scenario,
-    /// The account ids, created by [`setup`].
+    /// The account ids: created by [`setup`], or already in the store (see `existing`).
     pub accounts: Vec<String>,
+    /// The accounts are in the store already: [`setup`] only checks that they are there.
+    pub existing: bool,
     pick: Pick,
     /// Request paths and bodies prepared once per account.
     charge_paths: Vec<String>,
@@ -88,14 +92,32 @@ impl Workload {
     /// The workload of `scenario`; account ids are `bench-TAG-N`, so runs against one server
     /// never collide.
     pub fn new(scenario: Scenario, accounts: usize, tag: &str) -> Workload {
+        Workload::with_ids(scenario, accounts, false, |n| format!("bench-{tag}-{n}"))
+    }
+
+    /// The workload of `scenario` on accounts already in the store, `PREFIX0` to
+    /// `PREFIX{accounts-1}` (e.g. `big-` after `--populate`), so reads and writes land in a
+    /// large store's own accounts rather than in a few fresh ones.
+    pub fn existing(scenario: Scenario, accounts: usize, prefix: &str) -> Workload {
+        Workload::with_ids(scenario, accounts, true, |n| format!("{prefix}{n}"))
+    }
+
+    fn with_ids(
+        scenario: Scenario,
+        accounts: usize,
+        existing: bool,
+        id: impl Fn(usize) -> String,
+    ) -> Workload {
         let accounts = accounts.max(1);
         let (count, pick) = match scenario {
             Scenario::Quote => (0, Pick::None),
             Scenario::ChargeHot => (1, Pick::One),
-            Scenario::ChargeSpread | Scenario::HoldCapture => (accounts, Pick::Uniform(accounts)),
+            Scenario::ChargeSpread | Scenario::HoldCapture | Scenario::Balance => {
+                (accounts, Pick::Uniform(accounts))
+            }
             Scenario::Mixed => (accounts, Pick::Zipf(zipf_cumulative(accounts))),
         };
-        let ids: Vec<String> = (0..count).map(|n| format!("bench-{tag}-{n}")).collect();
+        let ids: Vec<String> = (0..count).map(id).collect();
         let quote_bodies = match scenario {
             // The mixed workload's quotes name the account (the product shows affordability).
             Scenario::Mixed => ids
@@ -119,6 +141,7 @@ impl Workload {
                 .map(|id| format!("/v1/accounts/{id}/balance"))
                 .collect(),
             accounts: ids,
+            existing,
             pick,
             quote_bodies,
         }
@@ -144,6 +167,9 @@ impl Workload {
                 account: self.account(rng),
             },
             Scenario::HoldCapture => Op::HoldCapture {
+                account: self.account(rng),
+            },
+            Scenario::Balance => Op::Balance {
                 account: self.account(rng),
             },
             Scenario::Mixed => {
@@ -207,10 +233,13 @@ fn zipf_cumulative(count: usize) -> Vec<u64> {
 }
 
 /// Creates the workload's accounts, each with a large grant, through the API (an admin key
-/// is needed), `SETUP_CONNECTIONS` requests at a time.
+/// is needed), `SETUP_CONNECTIONS` requests at a time; existing accounts are only checked.
 pub async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> anyhow::Result<()> {
     if workload.accounts.is_empty() {
         return Ok(());
+    }
+    if workload.existing {
+        return check_existing(target, workload).await;
     }
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -244,6 +273,28 @@ pub async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> anyhow::Re
     }
     for task in tasks {
         task.await.context("a setup task panicked")??;
+    }
+    Ok(())
+}
+
+/// Checks that the first and the last existing account are there, so a wrong prefix or a
+/// too large `--accounts` fails now, not as a run of 404s.
+async fn check_existing(target: &Arc<Target>, workload: &Workload) -> anyhow::Result<()> {
+    let mut connection = Connection::new(target.clone());
+    for account in [0, workload.accounts.len() - 1] {
+        let path = workload.balance_path(account);
+        let answer = connection
+            .send(Method::GET, path, None, None)
+            .await
+            .context("setup: reading an existing account")?;
+        if answer.status != 200 {
+            bail!(
+                "--existing-accounts: {path} answered {}: {} (is the prefix right, and \
+                 --accounts at most the accounts the store holds?)",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
     }
     Ok(())
 }
@@ -303,5 +354,33 @@ mod tests {
         assert!((4_700..5_300).contains(&quotes));
         assert!((3_700..4_300).contains(&holds));
         assert!((800..1_200).contains(&reads));
+    }
+
+    #[test]
+    fn balance_reads_only_balances_over_all_accounts_uniformly() {
+        let workload = Workload::new(Scenario::Balance, 10, "t");
+        assert!(!workload.existing);
+        let mut rng = Rng::new(3);
+        let mut counts = [0u32; 10];
+        for _ in 0..10_000 {
+            match workload.next(&mut rng) {
+                Op::Balance { account } => counts[account] += 1,
+                other => panic!("balance sent {other:?}"),
+            }
+        }
+        assert!(
+            counts.iter().all(|count| (800..1_200).contains(count)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn existing_accounts_are_the_prefix_and_a_number_and_need_no_setup() {
+        let workload = Workload::existing(Scenario::Balance, 3, "big-");
+        assert!(workload.existing);
+        assert_eq!(workload.accounts, ["big-0", "big-1", "big-2"]);
+        assert_eq!(workload.balance_path(2), "/v1/accounts/big-2/balance");
+        let hot = Workload::existing(Scenario::ChargeHot, 1_000, "big-");
+        assert_eq!(hot.accounts, ["big-0"]);
     }
 }
