@@ -37,7 +37,9 @@ impl SlowStore {
         ));
         let failing = self
             .fail_commits
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1));
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            });
         if failing.is_ok() {
             self.failed.store(true, Ordering::SeqCst);
             return Err(StoreError::Unavailable("injected: the disk is full".into()));
@@ -319,7 +321,10 @@ async fn later_batches_see_what_batches_still_being_committed_decided() {
 
     // The commits were grouped: fewer transactions than commands.
     let transactions = setup.engine.metrics.batches.load(Ordering::Relaxed) - batches_before;
-    assert!(transactions < 27, "{transactions} transactions for 27 commands");
+    assert!(
+        transactions < 27,
+        "{transactions} transactions for 27 commands"
+    );
     setup.stop_and_verify();
 }
 
