@@ -493,8 +493,9 @@ pub struct AccountState {
     holds: HashMap<String, Hold>,
     posted: Millicredits,
     held: Millicredits,
-    /// The account's plan subscription, if it ever had one.
-    subscription: Option<Subscription>,
+    /// The account's plan subscription, if it ever had one (boxed: most accounts have none,
+    /// and the engine keeps every account's state in memory).
+    subscription: Option<Box<Subscription>>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
 }
@@ -880,6 +881,9 @@ impl AccountState {
         let position = self
             .grants
             .partition_point(|other| other.spend_key() <= grant.spend_key());
+        // Exactly one more: an account holds a few grants, and the engine keeps every
+        // account in memory (a doubling Vec held room for four, 700 bytes, per account).
+        self.grants.reserve_exact(1);
         self.grants.insert(position, grant);
         if effective_at <= at {
             self.activate_grant(&grant_id, at, ids, effects);

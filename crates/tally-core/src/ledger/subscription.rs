@@ -72,12 +72,12 @@ pub struct Subscription {
 
 impl AccountState {
     pub fn subscription(&self) -> Option<&Subscription> {
-        self.subscription.as_ref()
+        self.subscription.as_deref()
     }
 
     /// Puts back the subscription a store persisted (after [`AccountState::restore`]).
     pub fn restore_subscription(&mut self, subscription: Subscription) {
-        self.subscription = Some(subscription);
+        self.subscription = Some(Box::new(subscription));
         self.recompute_next_due();
     }
 
@@ -212,7 +212,11 @@ impl AccountState {
             None => self.start_subscription(plan, seats, at, ids, effects)?,
         }
         self.recompute_next_due();
-        let subscription = self.subscription.clone().expect("ledger: a subscription");
+        let subscription = self
+            .subscription
+            .as_deref()
+            .cloned()
+            .expect("ledger: a subscription");
         effects.subscriptions.push(subscription.clone());
         debug_assert_eq!(self.check(), Ok(()));
         Ok(subscription)
@@ -231,7 +235,7 @@ impl AccountState {
             .subscription
             .as_ref()
             .map_or(at, |previous| previous.created_at);
-        self.subscription = Some(Subscription {
+        self.subscription = Some(Box::new(Subscription {
             account_id: self.account.id.clone(),
             plan_id: plan.id.clone(),
             plan_name: plan.name.clone(),
@@ -246,7 +250,7 @@ impl AccountState {
             period_grant_ids: Vec::new(),
             created_at,
             canceled_at: None,
-        });
+        }));
         let allowance = Self::allowance(plan.credits_per_seat, seats)?;
         self.issue_plan_grant(
             allowance,
@@ -273,7 +277,7 @@ impl AccountState {
             subscription.status = SubscriptionStatus::Canceling;
             subscription.canceled_at = Some(at);
         }
-        let subscription = subscription.clone();
+        let subscription = Subscription::clone(subscription);
         effects.subscriptions.push(subscription.clone());
         Ok(subscription)
     }
@@ -313,7 +317,11 @@ impl AccountState {
             // Cannot fail: the allowance was checked when the subscription was made.
             let _ = self.issue_plan_grant(allowance, description, due_at, ids, effects);
         }
-        let subscription = self.subscription.clone().expect("ledger: a subscription");
+        let subscription = self
+            .subscription
+            .as_deref()
+            .cloned()
+            .expect("ledger: a subscription");
         effects.subscriptions.push(subscription);
         self.recompute_next_due();
     }
