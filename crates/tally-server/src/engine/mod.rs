@@ -173,6 +173,8 @@ struct Envelope {
 /// Counters the engine keeps for `/metrics`.
 #[derive(Default)]
 pub struct EngineMetrics {
+    /// Transactions committed (on the embedded store, one may carry several engine batches:
+    /// the committer writes everything waiting at once).
     pub batches: AtomicU64,
     pub commands: AtomicU64,
     pub commit_failures: AtomicU64,
