@@ -299,10 +299,6 @@ impl Store for PostgresStore {
         })
     }
 
-    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
-        self.commit_many(&[batch])
-    }
-
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
         let plans: Vec<_> = batches.iter().map(|batch| write::plan(batch)).collect();
         self.writers.run(move |connection| {

@@ -55,10 +55,6 @@ impl Store for SlowStore {
     fn max_grant_ordinal(&self) -> Result<i64, StoreError> {
         self.inner.max_grant_ordinal()
     }
-    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
-        self.before_commit()?;
-        self.inner.commit(batch)
-    }
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
         self.before_commit()?;
         self.inner.commit_many(batches)

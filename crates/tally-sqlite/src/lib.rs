@@ -839,11 +839,6 @@ impl Store for SqliteStore {
             .map_err(unavailable)
     }
 
-    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
-        let mut connection = self.writer.lock().expect("sqlite: writer poisoned");
-        write_batches(&mut connection, &[batch]).map_err(unavailable)
-    }
-
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
         let mut connection = self.writer.lock().expect("sqlite: writer poisoned");
         write_batches(&mut connection, batches).map_err(unavailable)

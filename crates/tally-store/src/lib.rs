@@ -240,10 +240,12 @@ pub trait Store: Send + Sync + 'static {
     fn load_states(&self) -> Result<Vec<AccountState>, StoreError>;
     /// The largest grant ordinal given so far.
     fn max_grant_ordinal(&self) -> Result<i64, StoreError>;
-    /// Writes a batch in one durable transaction.
-    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError>;
     /// Writes several batches, in order, in one durable transaction: all or none.
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError>;
+    /// Writes a batch in one durable transaction.
+    fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
+        self.commit_many(&[batch])
+    }
 
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
