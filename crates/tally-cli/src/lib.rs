@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use tally_store::Store;
 
 pub mod bench;
 pub mod client;
@@ -105,7 +104,7 @@ pub struct ServeArgs {
     #[arg(long, value_parser = parse_instant, requires = "test_clock")]
     pub test_clock_start: Option<tally_core::Timestamp>,
     /// The most commands the engine commits in one transaction (1: one per command).
-    #[arg(long, default_value_t = tally_server::engine::BATCH_COMMANDS_MAX_DEFAULT)]
+    #[arg(long, default_value_t = tally_engine::BATCH_COMMANDS_MAX_DEFAULT)]
     pub max_batch: usize,
     /// Requests per second allowed per account key (0: no limit).
     #[arg(long, env = "TALLY_RATE_LIMIT", default_value_t = tally_server::limits::KEY_REQUESTS_PER_SECOND_DEFAULT)]
@@ -182,14 +181,13 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The composition root: opens the store named on the command line, starts the server on
+/// it, binds the listener and serves until SIGTERM or ctrl-c.
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(tally_server::serve(tally_server::ServeConfig {
-        db: args.db,
-        database_url: args.database_url,
-        listen: args.listen,
+    let config = tally_server::ServeConfig {
         admin_key: args.admin_key,
         test_clock: args.test_clock,
         test_clock_start: args.test_clock_start,
@@ -202,20 +200,69 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             request_timeout: std::time::Duration::from_secs(args.request_timeout_seconds.max(1)),
             ..Default::default()
         },
-    }))?;
+    };
+    let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;
+    runtime.block_on(async move {
+        let server = tally_server::Server::start(store, &config)?;
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let address = listener.local_addr()?;
+        println!("tally listening on http://{address} (store: {described})");
+        tracing::info!(%address, store = %described, "listening");
+        tally_server::serve(server, listener, shutdown_signal()).await
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let report = match &args.database_url {
-        Some(url) => tally_postgres::PostgresStore::open(url)?.verify()?,
+/// The store: PostgreSQL when a URL is given, else the SQLite file (created unless `create`
+/// is false); with how to name it in a log line (never a password).
+pub fn open_store(
+    db: &std::path::Path,
+    database_url: Option<&str>,
+    create: bool,
+) -> anyhow::Result<(std::sync::Arc<dyn tally_store::Store>, String)> {
+    match database_url {
+        Some(url) => Ok((
+            std::sync::Arc::new(tally_postgres::PostgresStore::open(url)?),
+            tally_postgres::describe_url(url),
+        )),
         None => {
-            if !args.db.exists() {
-                anyhow::bail!("no database at {}", args.db.display());
+            if !create && !db.exists() {
+                anyhow::bail!("no database at {}", db.display());
             }
-            tally_sqlite::SqliteStore::open(&args.db)?.verify()?
+            Ok((
+                std::sync::Arc::new(tally_sqlite::SqliteStore::open(db)?),
+                db.display().to_string(),
+            ))
+        }
+    }
+}
+
+/// Completes at SIGTERM or ctrl-c.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
         }
     };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let (store, _) = open_store(&args.db, args.database_url.as_deref(), false)?;
+    let report = store.verify()?;
     println!(
         "checked {} accounts, {} grants, {} entries",
         report.accounts, report.grants, report.entries

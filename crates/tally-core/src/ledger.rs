@@ -418,9 +418,37 @@ pub enum Rejection {
     SeatsInvalid,
     #[error("ledger: the account has no subscription")]
     NoSubscription,
+    #[error("ledger: no plan {plan_id:?} in the catalog")]
+    PlanNotFound { plan_id: String },
+    #[error("ledger: no pack {pack_id:?} in the catalog")]
+    PackNotFound { pack_id: String },
+    #[error("ledger: no such API key")]
+    KeyNotFound,
 }
 
 impl Rejection {
+    /// The refusal's stable number: never reused, never renumbered, so logs and clients may
+    /// keep it (the order is the order of the checks, as in the enum).
+    pub fn number(&self) -> u16 {
+        match self {
+            Rejection::AmountNotPositive => 1,
+            Rejection::GrantWindowInvalid => 2,
+            Rejection::AccountNotFound => 3,
+            Rejection::AccountExists => 4,
+            Rejection::GrantNotFound => 5,
+            Rejection::HoldNotFound => 6,
+            Rejection::HoldNotPending { .. } => 7,
+            Rejection::CaptureExceedsHold { .. } => 8,
+            Rejection::InsufficientCredits { .. } => 9,
+            Rejection::Overflow => 10,
+            Rejection::SeatsInvalid => 11,
+            Rejection::NoSubscription => 12,
+            Rejection::PlanNotFound { .. } => 13,
+            Rejection::PackNotFound { .. } => 14,
+            Rejection::KeyNotFound => 15,
+        }
+    }
+
     /// Whether the same command could succeed later without being changed.
     pub fn retry_could_succeed(&self) -> bool {
         matches!(

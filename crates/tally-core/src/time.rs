@@ -21,6 +21,15 @@ impl Timestamp {
         self.0
     }
 
+    /// The instant as RFC 3339 text in UTC with microseconds where they are not zero
+    /// (`2026-12-01T21:27:28.5Z`); instants past year 9999 read as its last microsecond.
+    pub fn to_rfc3339(self) -> String {
+        match jiff::Timestamp::from_microsecond(self.0) {
+            Ok(timestamp) => timestamp.to_string(),
+            Err(_) => "9999-12-31T23:59:59.999999Z".to_string(),
+        }
+    }
+
     /// This instant plus `seconds`, saturating at the ends of time.
     pub fn plus_seconds(self, seconds: i64) -> Self {
         Timestamp(

@@ -1,7 +1,6 @@
 //! The application: shared state, the router, and `serve` (listen, log, shut down gracefully).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -9,17 +8,20 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 use tally_core::Clock;
 use tally_core::catalog::Catalog;
 use tally_store::Store;
 
+use tally_engine::clock::{SystemClock, TestClock};
+use tally_engine::{
+    Answer, Command, EngineConfig, EngineHandle, Idempotency, Reply, TEST_CLOCK_META,
+};
+
 use crate::auth::{Principal, hash_key, new_admin_key};
-use crate::clock::{SystemClock, TestClock};
-use crate::engine::{self, Command, EngineHandle, Idempotency, Reply};
 use crate::error::ApiError;
 use crate::json::{BODY_BYTES_MAX, read_json};
 
@@ -43,13 +45,9 @@ pub struct AppState {
     pub pricing: Arc<crate::pricing::Pricing>,
 }
 
-/// How `tally serve` is configured.
+/// How the server is configured (the store and the listener are handed to it, not named).
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
-    pub db: PathBuf,
-    /// A PostgreSQL database several nodes share (`postgres://…`), instead of `db`.
-    pub database_url: Option<String>,
-    pub listen: SocketAddr,
     pub admin_key: Option<String>,
     pub test_clock: bool,
     /// Where the test clock starts (default: the wall clock), unless an earlier run of the test
@@ -62,17 +60,13 @@ pub struct ServeConfig {
 }
 
 impl Default for ServeConfig {
-    /// `./tally.db` on `127.0.0.1:8080`, a generated admin key, the system clock, the default
-    /// batch bound, limits and catalog.
+    /// A generated admin key, the system clock, the default batch bound, limits and catalog.
     fn default() -> Self {
         ServeConfig {
-            db: PathBuf::from("./tally.db"),
-            database_url: None,
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_key: None,
             test_clock: false,
             test_clock_start: None,
-            max_batch: crate::engine::BATCH_COMMANDS_MAX_DEFAULT,
+            max_batch: tally_engine::BATCH_COMMANDS_MAX_DEFAULT,
             limits: crate::limits::LimitsConfig::default(),
             catalog: None,
         }
@@ -81,9 +75,6 @@ impl Default for ServeConfig {
 
 /// The longest an `Idempotency-Key` may be.
 const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
-
-/// The meta key under which the test clock's last instant is kept (unix microseconds).
-pub const TEST_CLOCK_META: &str = "test_clock_now";
 
 /// The meta key under which a generated admin key's hash is kept.
 const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
@@ -156,36 +147,21 @@ impl AppState {
 
     /// Sends a command to the engine and turns its answer into a response.
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
-        respond(self.engine.submit(command, idempotency).await)
+        crate::reply::respond(self.engine.submit(command, idempotency).await)
+    }
+
+    /// Sends a command to the engine and returns its answer, with refusals as API errors.
+    pub async fn run(
+        &self,
+        command: Command,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Answer, ApiError> {
+        let reply: Reply = self.engine.submit(command, idempotency).await;
+        reply.map_err(ApiError::from)
     }
 }
 
-/// A JSON response.
-pub fn json_response(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-/// The engine's answer as a response (with `Idempotent-Replayed` on a replay).
-pub fn respond(reply: Reply) -> Response {
-    match reply {
-        Ok(rendered) => {
-            let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK);
-            let mut response = json_response(status, rendered.body.into_json());
-            if rendered.replayed {
-                response
-                    .headers_mut()
-                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            }
-            response
-        }
-        Err(error) => error.into_response(),
-    }
-}
+pub use crate::reply::{json_response, respond};
 
 /// One log line per request, at info; never the key.
 async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -232,9 +208,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the store (creating and migrating it), settles the admin key, and starts the
-    /// engine.
-    pub fn start(config: &ServeConfig) -> anyhow::Result<Server> {
+    /// Starts the engine on `store`, settles the admin key and the pricing state (through the
+    /// engine), and makes the state ready for a router.
+    pub fn start(store: Arc<dyn Store>, config: &ServeConfig) -> anyhow::Result<Server> {
         let catalog = match &config.catalog {
             None => Catalog::default(),
             Some(path) => {
@@ -246,18 +222,12 @@ impl Server {
             }
         };
         let catalog = Arc::new(catalog);
-        let store: Arc<dyn Store> = match &config.database_url {
-            Some(url) => {
-                if config.test_clock {
-                    anyhow::bail!(
-                        "--test-clock cannot be used with --database-url: every node sharing the \
-                         database has its own clock, and a test clock would move only one of them"
-                    );
-                }
-                Arc::new(tally_postgres::PostgresStore::open(url)?)
-            }
-            None => Arc::new(tally_sqlite::SqliteStore::open(&config.db)?),
-        };
+        if config.test_clock && store.is_shared() {
+            anyhow::bail!(
+                "--test-clock cannot be used with --database-url: every node sharing the \
+                 database has its own clock, and a test clock would move only one of them"
+            );
+        }
         let (clock, test_clock): (Arc<dyn Clock>, Option<Arc<TestClock>>) = if config.test_clock {
             // The test clock never moves backwards, not even across restarts.
             let left_at = store
@@ -273,39 +243,21 @@ impl Server {
         } else {
             (Arc::new(SystemClock), None)
         };
+        let (engine, engine_thread) = tally_engine::start(
+            store.clone(),
+            EngineConfig {
+                clock: clock.clone(),
+                test_clock: test_clock.clone(),
+                catalog: catalog.clone(),
+                batch_commands_max: config.max_batch,
+                render: crate::reply::renderer(),
+            },
+        )?;
         let admin_key_hash = match &config.admin_key {
             Some(key) => hash_key(key),
-            None => match store.meta(ADMIN_KEY_HASH_META)? {
-                Some(hash) => hash,
-                None => {
-                    let key = new_admin_key();
-                    let hash = hash_key(&key);
-                    let write = tally_store::BatchWrite {
-                        meta_if_absent: vec![(ADMIN_KEY_HASH_META.to_string(), hash.clone())],
-                        ..Default::default()
-                    };
-                    store.commit(&write)?;
-                    // Another node starting at the same time may have stored its key first.
-                    let stored = store.meta(ADMIN_KEY_HASH_META)?.unwrap_or(hash.clone());
-                    if stored == hash {
-                        println!("Generated an admin key (shown once, only its hash is stored):");
-                        println!("  {key}");
-                    } else {
-                        println!("Another node generated the admin key; use that one.");
-                    }
-                    stored
-                }
-            },
+            None => settle_admin_key(&store, &engine)?,
         };
-        let store_for_pricing = store.clone();
-        let now = clock.now();
-        let (engine, engine_thread) = engine::start(
-            store.clone(),
-            clock.clone(),
-            test_clock.clone(),
-            catalog.clone(),
-            config.max_batch,
-        )?;
+        let pricing = crate::pricing::Pricing::open(store.clone(), &engine)?;
         let state = AppState {
             store,
             engine,
@@ -317,7 +269,7 @@ impl Server {
             limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
             catalog,
             sessions: Arc::default(),
-            pricing: Arc::new(crate::pricing::Pricing::open(store_for_pricing, now)?),
+            pricing: Arc::new(pricing),
         };
         Ok(Server {
             state,
@@ -338,47 +290,45 @@ impl Server {
     }
 }
 
-/// Opens the store, starts the engine, and serves until SIGTERM or ctrl-c; then finishes the
-/// requests and batches in flight and returns.
-pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let server = Server::start(&config)?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let address = listener.local_addr()?;
-    let store = match &config.database_url {
-        Some(url) => tally_postgres::describe_url(url),
-        None => config.db.display().to_string(),
-    };
-    println!("tally listening on http://{address} (store: {store})");
-    tracing::info!(%address, %store, "listening");
+/// The admin key's hash: the one stored, or a new key's (printed once; only its hash is kept),
+/// stored through the engine like every other write.
+fn settle_admin_key(store: &Arc<dyn Store>, engine: &EngineHandle) -> anyhow::Result<String> {
+    if let Some(hash) = store.meta(ADMIN_KEY_HASH_META)? {
+        return Ok(hash);
+    }
+    let key = new_admin_key();
+    let hash = hash_key(&key);
+    engine
+        .submit_blocking(Command::SetMetaIfAbsent {
+            key: ADMIN_KEY_HASH_META.to_string(),
+            value: hash.clone(),
+        })
+        .map_err(|error| anyhow::anyhow!("storing the admin key: {error}"))?;
+    // Another node starting at the same time may have stored its key first.
+    let stored = store.meta(ADMIN_KEY_HASH_META)?.unwrap_or(hash.clone());
+    if stored == hash {
+        println!("Generated an admin key (shown once, only its hash is stored):");
+        println!("  {key}");
+    } else {
+        println!("Another node generated the admin key; use that one.");
+    }
+    Ok(stored)
+}
+
+/// Serves `server` on `listener` until `shutdown` completes; then finishes the requests and
+/// batches in flight and returns.
+pub async fn serve(
+    server: Server,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let router = server.router();
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("draining the engine");
     // With every request answered, the engine finishes its queue and stops.
     tokio::task::spawn_blocking(move || server.stop()).await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received");
 }

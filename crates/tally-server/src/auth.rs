@@ -17,8 +17,8 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::engine::Command;
 use crate::error::ApiError;
+use tally_engine::Command;
 
 /// How often a key's `last_used_at` is written at most.
 const KEY_TOUCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -91,12 +91,12 @@ pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
 
 /// A new account key: `tk_live_` and 160 random bits.
 pub fn new_account_key() -> String {
-    format!("tk_live_{}", crate::ids::random_token(20))
+    format!("tk_live_{}", tally_engine::ids::random_token(20))
 }
 
 /// A new admin key: `tk_admin_` and 160 random bits.
 pub fn new_admin_key() -> String {
-    format!("tk_admin_{}", crate::ids::random_token(20))
+    format!("tk_admin_{}", tally_engine::ids::random_token(20))
 }
 
 impl FromRequestParts<AppState> for Principal {

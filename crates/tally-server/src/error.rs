@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tally_core::{HoldStatus, Millicredits, Rejection};
+use tally_engine::EngineError;
 use tally_store::{PageError, StoreError};
 
 use crate::render::credits;
@@ -267,6 +268,41 @@ impl From<Rejection> for ApiError {
                 "amount",
                 "the account's balance would exceed what can be represented",
             ),
+            Rejection::PlanNotFound { plan_id } => {
+                ApiError::invalid_request("plan", format!("no plan {plan_id:?} in the catalog"))
+            }
+            Rejection::PackNotFound { pack_id } => {
+                ApiError::invalid_request("pack", format!("no pack {pack_id:?} in the catalog"))
+            }
+            Rejection::KeyNotFound => ApiError::NotFound { what: "key" },
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::Rejected(rejection) => rejection.into(),
+            EngineError::IdempotencyConflict => ApiError::IdempotencyConflict,
+            // The test clock's route exists only with the test clock on.
+            EngineError::TestClockOff => ApiError::NotFound { what: "route" },
+            EngineError::ClockBackwards { now } => ApiError::invalid_request(
+                "now",
+                format!(
+                    "the clock never moves backwards; it is {}",
+                    now.to_rfc3339()
+                ),
+            ),
+            EngineError::Store(error) => error.into(),
+            EngineError::Overloaded { queued } => {
+                tracing::warn!(queued, "engine queue full; answering 503");
+                ApiError::Unavailable {
+                    detail: "the server is overloaded; retry".into(),
+                }
+            }
+            EngineError::ShuttingDown => ApiError::Unavailable {
+                detail: "the server is shutting down; retry".into(),
+            },
         }
     }
 }

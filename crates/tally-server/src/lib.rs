@@ -6,14 +6,12 @@
 pub mod app;
 pub mod auth;
 pub mod catalog_file;
-pub mod clock;
-pub mod engine;
 pub mod error;
-pub mod ids;
 pub mod json;
 pub mod limits;
 pub mod pricing;
 pub mod render;
+pub mod reply;
 pub mod routes;
 pub mod web;
 

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tally_core::pricing::{self, DocumentError, PricingError, RateCard, Usage, UsageError};
 use tally_core::{Attribution, Millicredits, Timestamp};
-use tally_store::{BatchWrite, RateCardRecord, Store, StoreError};
+use tally_engine::{Command, EngineHandle};
+use tally_store::{Store, StoreError};
 
 use crate::error::ApiError;
 use crate::render;
@@ -93,42 +94,29 @@ fn hex(bytes: &[u8]) -> String {
 
 impl Pricing {
     /// Loads the pricing state; on a store with no rate card yet, installs the default card as
-    /// version 1.
-    pub fn open(store: Arc<dyn Store>, now: Timestamp) -> Result<Pricing, StoreError> {
+    /// version 1, and settles the quote-signing key (both through the engine, the one writer).
+    pub fn open(store: Arc<dyn Store>, engine: &EngineHandle) -> Result<Pricing, StoreError> {
         let quote_key = match store.meta(QUOTE_KEY_META)? {
             Some(key) => key,
             None => {
-                let key = crate::ids::random_token(32);
-                let write = BatchWrite {
-                    meta_if_absent: vec![(QUOTE_KEY_META.into(), key.clone())],
-                    ..BatchWrite::default()
-                };
-                store.commit(&write)?;
+                let key = tally_engine::ids::random_token(32);
+                engine
+                    .submit_blocking(Command::SetMetaIfAbsent {
+                        key: QUOTE_KEY_META.into(),
+                        value: key.clone(),
+                    })
+                    .map_err(|error| StoreError::Unavailable(error.to_string()))?;
                 // Two nodes starting together: the first key committed is everyone's.
                 store.meta(QUOTE_KEY_META)?.unwrap_or(key)
             }
         };
         if store.latest_rate_card_version()?.is_none() {
-            let card = pricing::default_card();
-            let card = pricing::parse_document_value(&pricing::to_json(&card))
-                .map_err(|error| StoreError::Corrupt(error.to_string()))?
-                .into_card(1, render::format_timestamp(now));
-            let record = RateCardRecord {
-                version: 1,
-                effective_at: now,
-                document: pricing::to_json(&card).to_string(),
-                created_at: now,
-            };
-            let write = BatchWrite {
-                new_rate_cards: vec![record],
-                ..BatchWrite::default()
-            };
-            if let Err(error) = store.commit(&write) {
-                // Another node installed it first.
-                if store.latest_rate_card_version()?.is_none() {
-                    return Err(error);
-                }
-            }
+            let document =
+                pricing::parse_document_value(&pricing::to_json(&pricing::default_card()))
+                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+            engine
+                .submit_blocking(Command::PutFirstRateCard { document })
+                .map_err(|error| StoreError::Unavailable(error.to_string()))?;
         }
         let latest = store.latest_rate_card_version()?.unwrap_or(1);
         let pricing = Pricing {

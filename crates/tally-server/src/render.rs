@@ -25,10 +25,7 @@ pub fn instant(at: Timestamp) -> Value {
 }
 
 pub fn format_timestamp(at: Timestamp) -> String {
-    match jiff::Timestamp::from_microsecond(at.as_micros()) {
-        Ok(timestamp) => timestamp.to_string(),
-        Err(_) => "9999-12-31T23:59:59.999999Z".to_string(),
-    }
+    at.to_rfc3339()
 }
 
 pub fn parse_timestamp(text: &str) -> Option<Timestamp> {

@@ -8,6 +8,11 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use tally_server::limits::LimitsConfig;
 use tally_server::{ServeConfig, Server};
+
+/// The SQLite store in `dir` (created on first use).
+fn sqlite(dir: &std::path::Path) -> std::sync::Arc<dyn tally_store::Store> {
+    std::sync::Arc::new(tally_sqlite::SqliteStore::open(dir.join("tally.db")).unwrap())
+}
 use tower::ServiceExt;
 
 const ADMIN_KEY: &str = "admin-key-for-fuzzing";
@@ -76,11 +81,9 @@ struct Fixture {
 impl Fixture {
     fn start() -> Fixture {
         let dir =
-            std::env::temp_dir().join(format!("tally-fuzz-{}", tally_server::ids::random_token(8)));
+            std::env::temp_dir().join(format!("tally-fuzz-{}", tally_engine::ids::random_token(8)));
         std::fs::create_dir_all(&dir).unwrap();
         let config = ServeConfig {
-            db: dir.join("tally.db"),
-            listen: "127.0.0.1:0".parse().unwrap(),
             admin_key: Some(ADMIN_KEY.into()),
             test_clock: true,
             max_batch: 64,
@@ -90,7 +93,7 @@ impl Fixture {
             },
             ..ServeConfig::default()
         };
-        let server = Server::start(&config).unwrap();
+        let server = Server::start(sqlite(&dir), &config).unwrap();
         let fixture = Fixture {
             server: Some(server),
             dir,

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{ADMIN_KEY, TestServer};
+use common::{ADMIN_KEY, TestServer, sqlite};
 use serde_json::{Value, json};
 use tally_core::Timestamp;
 
@@ -547,7 +547,7 @@ async fn cancel_ends_at_the_period_end_and_bad_input_is_refused() {
 fn a_catalog_file_with_errors_is_refused_at_start_naming_the_line() {
     let dir = std::env::temp_dir().join(format!(
         "tally-catalog-{}",
-        tally_server::ids::random_token(8)
+        tally_engine::ids::random_token(8)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let catalog = dir.join("catalog.toml");
@@ -557,12 +557,13 @@ fn a_catalog_file_with_errors_is_refused_at_start_naming_the_line() {
     )
     .unwrap();
     let config = tally_server::ServeConfig {
-        db: dir.join("tally.db"),
         catalog: Some(catalog),
         admin_key: Some(ADMIN_KEY.into()),
         ..tally_server::ServeConfig::default()
     };
-    let error = tally_server::Server::start(&config).err().expect("refused");
+    let error = tally_server::Server::start(sqlite(&dir), &config)
+        .err()
+        .expect("refused");
     assert!(error.to_string().contains("line 3"), "{error}");
     let _ = std::fs::remove_dir_all(&dir);
 }

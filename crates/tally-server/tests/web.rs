@@ -11,6 +11,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tally_server::{ServeConfig, Server};
+
+/// The SQLite store in `dir` (created on first use).
+fn sqlite(dir: &std::path::Path) -> std::sync::Arc<dyn tally_store::Store> {
+    std::sync::Arc::new(tally_sqlite::SqliteStore::open(dir.join("tally.db")).unwrap())
+}
 use tower::ServiceExt;
 
 const ADMIN_KEY: &str = "admin-key-for-web-tests";
@@ -66,16 +71,15 @@ impl Web {
     fn start() -> Web {
         let dir = std::env::temp_dir().join(format!(
             "tally-web-test-{}",
-            tally_server::ids::random_token(8)
+            tally_engine::ids::random_token(8)
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let config = ServeConfig {
-            db: dir.join("tally.db"),
             admin_key: Some(ADMIN_KEY.to_string()),
             test_clock: true,
             ..ServeConfig::default()
         };
-        let server = Server::start(&config).unwrap();
+        let server = Server::start(sqlite(&dir), &config).unwrap();
         let router = server.router();
         Web {
             server: Some(server),

@@ -14,7 +14,7 @@ use tally_core::{
 };
 
 /// Why the store failed. Every variant is the store's problem, not the user's.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store: the database cannot be reached or failed: {0}")]
     Unavailable(String),

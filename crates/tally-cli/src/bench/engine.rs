@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use tally_core::{Attribution, DebitSpec, GrantSource, GrantSpec, Millicredits};
-use tally_server::engine::{Command, EngineHandle};
+use tally_engine::{Command, EngineHandle};
 use tally_server::{ServeConfig, Server};
 use tally_store::Store;
 use tokio::time::Instant;
@@ -82,12 +82,14 @@ async fn measure(
     db: &std::path::Path,
 ) -> anyhow::Result<EngineResult> {
     let config = ServeConfig {
-        db: db.to_path_buf(),
         admin_key: Some(tally_server::auth::new_admin_key()),
         max_batch,
         ..ServeConfig::default()
     };
-    let server = tokio::task::block_in_place(|| Server::start(&config))?;
+    let server = tokio::task::block_in_place(|| {
+        let store = std::sync::Arc::new(tally_sqlite::SqliteStore::open(db)?);
+        Server::start(store, &config)
+    })?;
     let engine = server.state.engine.clone();
     let accounts: Vec<String> = (0..bench.accounts.max(1))
         .map(|n| format!("bench-engine-{n}"))

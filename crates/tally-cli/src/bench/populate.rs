@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
-use tally_server::engine::{BATCH_COMMANDS_MAX_DEFAULT, Command, EngineHandle};
+use tally_engine::{BATCH_COMMANDS_MAX_DEFAULT, Command, EngineHandle};
 use tally_server::{ServeConfig, Server};
 use tokio::time::Instant;
 
@@ -86,13 +86,15 @@ struct Progress {
 pub async fn run(plan: &Populate) -> anyhow::Result<Populated> {
     check_plan(plan)?;
     let config = ServeConfig {
-        db: plan.db.clone(),
         admin_key: Some(tally_server::auth::new_admin_key()),
         max_batch: plan.max_batch.unwrap_or(BATCH_COMMANDS_MAX_DEFAULT).max(1),
         ..ServeConfig::default()
     };
-    let server = tokio::task::block_in_place(|| Server::start(&config))
-        .with_context(|| format!("opening {}", plan.db.display()))?;
+    let server = tokio::task::block_in_place(|| {
+        let store = std::sync::Arc::new(tally_sqlite::SqliteStore::open(&plan.db)?);
+        Server::start(store, &config)
+    })
+    .with_context(|| format!("opening {}", plan.db.display()))?;
     let progress = Arc::new(Progress {
         entries: AtomicU64::new(0),
         target: plan.entries,

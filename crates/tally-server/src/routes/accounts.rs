@@ -13,10 +13,10 @@ use tally_store::EntryFilter;
 use super::{known_query, page_request};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
-use crate::engine::Command;
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
 use crate::render;
+use tally_engine::Command;
 
 /// The longest account id.
 pub const ACCOUNT_ID_BYTES_MAX: usize = 64;

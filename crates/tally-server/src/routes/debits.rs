@@ -8,11 +8,11 @@ use tally_core::{Attribution, DebitSpec, Millicredits};
 
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
-use crate::engine::Command;
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
 use crate::pricing::price_usage;
 use crate::render;
+use tally_engine::Command;
 
 /// The default and the bounds of a hold's time to live (API.md).
 pub const HOLD_TTL_SECONDS_DEFAULT: i64 = 600;

@@ -7,10 +7,10 @@ use axum::response::Response;
 
 use crate::app::{AppState, json_response};
 use crate::auth::{Principal, hash_key, new_account_key};
-use crate::engine::Command;
 use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render;
+use tally_engine::Command;
 
 pub async fn create_key(
     State(state): State<AppState>,

@@ -15,10 +15,10 @@ use serde_json::{Map, Value, json};
 use super::{Access, ROUTES};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
-use crate::engine::Command;
 use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render;
+use tally_engine::Command;
 
 /// `(method, route, status)`.
 type RouteKey = (String, String, u16);

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use super::{known_query, page_request};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
-use crate::engine::Command;
 use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render::{self, credits, decimal_number};
+use tally_engine::Command;
 
 /// The plans on sale.
 pub fn plans_json(state: &AppState) -> Value {

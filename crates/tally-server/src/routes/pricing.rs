@@ -13,11 +13,11 @@ use tally_core::pricing::{self, Usage};
 use super::known_query;
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
-use crate::engine::Command;
 use crate::error::ApiError;
 use crate::json::{Fields, read_json};
 use crate::pricing::{QUOTE_TTL_SECONDS, document_error, pricing_error, usage_error};
 use crate::render::{self, credits};
+use tally_engine::Command;
 
 /// The body limit of `PUT /v1/rate-card` (API.md: 16 MiB).
 pub const RATE_CARD_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;

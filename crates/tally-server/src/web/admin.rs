@@ -14,10 +14,10 @@ use super::html::{self, Html};
 use super::layout::{self, Nav};
 use super::{PageError, WebUser, action_fields, api, field, form_idempotency, notice_and_redirect};
 use crate::app::AppState;
-use crate::engine::Command;
 use crate::html;
 use crate::json::TEXT_BYTES_MAX;
 use crate::routes::accounts::is_valid_account_id;
+use tally_engine::Command;
 
 /// Accounts on one page of the list without a search.
 const ACCOUNTS_PAGE: usize = 100;
@@ -275,7 +275,7 @@ pub async fn grant(
         account_id: account_id.clone(),
         spec,
     };
-    match state.engine.submit(command, Some(idempotency)).await {
+    match state.run(command, Some(idempotency)).await {
         Ok(_) => notice_and_redirect(
             &state,
             &user,

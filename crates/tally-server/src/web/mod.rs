@@ -297,7 +297,7 @@ pub fn form_idempotency(
     form: &HashMap<String, String>,
     api_path: &str,
     api_body: &serde_json::Value,
-) -> Result<crate::engine::Idempotency, PageError> {
+) -> Result<tally_engine::Idempotency, PageError> {
     use sha2::{Digest, Sha256};
     let token = field(form, "idempotency");
     let valid = !token.is_empty()
@@ -313,7 +313,7 @@ pub fn form_idempotency(
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    Ok(crate::engine::Idempotency {
+    Ok(tally_engine::Idempotency {
         scope: user.principal.idempotency_scope(),
         key: format!("dashboard:{token}"),
         request_hash,

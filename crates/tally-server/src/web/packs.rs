@@ -20,8 +20,8 @@ use super::{
     notice_and_redirect,
 };
 use crate::app::AppState;
-use crate::engine::Command;
 use crate::html;
+use tally_engine::Command;
 
 fn subscription_html(subscription: Option<&Value>, balance: &Value) -> Html {
     let Some(subscription) = subscription else {
@@ -296,7 +296,7 @@ pub async fn buy(
         account_id: account_id.clone(),
         pack_id,
     };
-    match state.engine.submit(command, Some(idempotency)).await {
+    match state.run(command, Some(idempotency)).await {
         Ok(_) => notice_and_redirect(
             &state,
             &user,
@@ -370,7 +370,7 @@ pub async fn change_plan(
         plan_id,
         seats,
     };
-    let (ok, message) = match state.engine.submit(command, Some(idempotency)).await {
+    let (ok, message) = match state.run(command, Some(idempotency)).await {
         Ok(_) => (
             true,
             format!(

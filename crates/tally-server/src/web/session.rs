@@ -60,11 +60,11 @@ pub struct Sessions {
 impl Sessions {
     /// Starts a session for a key's hash; returns its id.
     pub fn create(&self, key_hash: String) -> String {
-        let id = crate::ids::random_token(TOKEN_BYTES);
+        let id = tally_engine::ids::random_token(TOKEN_BYTES);
         let now = Instant::now();
         let session = Session {
             key_hash,
-            csrf: crate::ids::random_token(TOKEN_BYTES),
+            csrf: tally_engine::ids::random_token(TOKEN_BYTES),
             expires_at: now + SESSION_TTL,
             notice: None,
         };
@@ -128,7 +128,7 @@ impl Sessions {
 
 /// A new random token (CSRF for sign-in, idempotency keys of forms).
 pub fn new_token() -> String {
-    crate::ids::random_token(TOKEN_BYTES)
+    tally_engine::ids::random_token(TOKEN_BYTES)
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers.

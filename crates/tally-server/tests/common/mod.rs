@@ -14,6 +14,11 @@ use tower::ServiceExt;
 
 pub const ADMIN_KEY: &str = "admin-key-for-tests";
 
+/// The SQLite store in `dir` (created on first use).
+pub fn sqlite(dir: &std::path::Path) -> std::sync::Arc<dyn tally_store::Store> {
+    std::sync::Arc::new(tally_sqlite::SqliteStore::open(dir.join("tally.db")).unwrap())
+}
+
 pub struct TestServer {
     server: Option<Server>,
     pub router: Router,
@@ -25,18 +30,16 @@ impl TestServer {
     /// A server with the test clock, on a fresh database; `configure` may change the config.
     pub fn start(configure: impl FnOnce(&mut ServeConfig)) -> TestServer {
         let dir =
-            std::env::temp_dir().join(format!("tally-test-{}", tally_server::ids::random_token(8)));
+            std::env::temp_dir().join(format!("tally-test-{}", tally_engine::ids::random_token(8)));
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = ServeConfig {
-            db: dir.join("tally.db"),
-            listen: "127.0.0.1:0".parse().unwrap(),
             admin_key: Some(ADMIN_KEY.to_string()),
             test_clock: true,
             max_batch: 64,
             ..ServeConfig::default()
         };
         configure(&mut config);
-        let server = Server::start(&config).unwrap();
+        let server = Server::start(sqlite(&dir), &config).unwrap();
         let router = server.router();
         TestServer {
             server: Some(server),
@@ -54,7 +57,7 @@ impl TestServer {
             server.stop();
         }
         configure(&mut self.config);
-        let server = Server::start(&self.config).unwrap();
+        let server = Server::start(sqlite(&self.dir), &self.config).unwrap();
         self.router = server.router();
         self.server = Some(server);
     }

@@ -23,8 +23,8 @@ use tally_core::HoldStatus;
 use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, Store, StoreError};
 use tokio::sync::oneshot;
 
-use super::{EngineMetrics, Reply};
-use crate::error::ApiError;
+use crate::handle::{EngineMetrics, stop_process};
+use crate::{EngineError, Reply};
 
 /// How many batches the engine may hand over before it waits for the committer.
 const HANDOFF_BATCHES_MAX: usize = 64;
@@ -32,7 +32,7 @@ const HANDOFF_BATCHES_MAX: usize = 64;
 /// What one batch, handed to the committer and perhaps not yet durable, decided that later
 /// batches may need to look up (the store does not have it yet).
 #[derive(Default)]
-pub(super) struct InFlight {
+pub(crate) struct InFlight {
     /// The batch's number (they count up from 1).
     pub seq: u64,
     pub idempotency: HashMap<(String, String), IdempotencyRecord>,
@@ -46,7 +46,7 @@ pub(super) struct InFlight {
 }
 
 /// One applied batch, handed over.
-pub(super) struct Handoff {
+pub(crate) struct Handoff {
     pub seq: u64,
     /// How many commands it holds (the committer's transactions respect the batch bound).
     pub commands: usize,
@@ -64,7 +64,7 @@ enum ToCommitter {
 }
 
 /// The engine's end of the committer.
-pub(super) struct CommitterLink {
+pub(crate) struct CommitterLink {
     sender: Option<mpsc::SyncSender<ToCommitter>>,
     poisoned: Arc<AtomicBool>,
     finished: Arc<AtomicU64>,
@@ -93,7 +93,7 @@ impl CommitterLink {
                     committer.run(receiver)
                 }));
                 if outcome.is_err() {
-                    super::stop_process("committer: panicked; stopping the process");
+                    stop_process("committer: panicked; stopping the process");
                 }
             })
             .expect("engine: spawning the committer thread");
@@ -232,8 +232,9 @@ impl Committer {
                 }
                 Some(detail) => {
                     for (sender, _) in handoff.replies {
-                        let _ = sender
-                            .send(Err(ApiError::from(StoreError::Unavailable(detail.clone()))));
+                        let _ = sender.send(Err(EngineError::Store(StoreError::Unavailable(
+                            detail.clone(),
+                        ))));
                     }
                 }
             }

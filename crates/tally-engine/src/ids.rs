@@ -8,7 +8,9 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tally_core::{IdKind, IdSource};
+use tally_core::{Clock, IdKind, IdSource};
+
+use crate::clock::SystemClock;
 
 /// Crockford's base32 alphabet, lower case.
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -67,10 +69,7 @@ pub fn random_token(bytes: usize) -> String {
 pub fn new_id(prefix: &str) -> String {
     static COUNTER: OnceLock<AtomicU64> = OnceLock::new();
     let counter = COUNTER.get_or_init(|| {
-        let micros = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_micros() as u64)
-            .unwrap_or(0);
+        let micros = u64::try_from(SystemClock.now().as_micros()).unwrap_or(0);
         AtomicU64::new(micros << 4)
     });
     let mut value = counter.fetch_add(1, Ordering::Relaxed);

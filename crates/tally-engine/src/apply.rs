@@ -1,0 +1,378 @@
+//! One function per command: each looks up what it needs first (through [`Known`] for what
+//! is not in memory), then applies the command with the pure core, then notes what the batch
+//! touched. A refusal returns before anything changed.
+
+use std::collections::HashMap;
+
+use tally_core::{
+    Account, AccountState, DebitSpec, GrantSpec, Hold, Millicredits, Rejection, Timestamp,
+};
+use tally_store::{ApiKeyRecord, PurchaseRecord, RateCardRecord};
+
+use crate::engine::{Batch, Engine};
+use crate::ids::new_id;
+use crate::{Command, EngineError, Outcome, TEST_CLOCK_META};
+
+type Applied = Result<Outcome, EngineError>;
+
+/// The account's state, or the refusal for an unknown account.
+fn account<'a>(
+    accounts: &'a mut HashMap<String, AccountState>,
+    account_id: &str,
+) -> Result<&'a mut AccountState, Rejection> {
+    accounts
+        .get_mut(account_id)
+        .ok_or(Rejection::AccountNotFound)
+}
+
+impl Engine {
+    /// Applies one command to the batch.
+    pub fn execute(&mut self, command: Command, batch: &mut Batch) -> Applied {
+        match command {
+            Command::CreateAccount {
+                id,
+                name,
+                overdraft_limit,
+                metadata,
+            } => self.create_account(batch, id, name, overdraft_limit, metadata),
+            Command::CreateGrant { account_id, spec } => {
+                self.create_grant(batch, &account_id, spec)
+            }
+            Command::VoidGrant { grant_id } => self.void_grant(batch, &grant_id),
+            Command::Charge { account_id, spec } => self.charge(batch, &account_id, spec),
+            Command::Hold {
+                account_id,
+                spec,
+                ttl_seconds,
+            } => self.hold(batch, &account_id, spec, ttl_seconds),
+            Command::Capture {
+                hold_id,
+                owner,
+                amount,
+                extra,
+            } => self.capture(batch, &hold_id, owner.as_deref(), amount, extra),
+            Command::VoidHold { hold_id, owner } => {
+                self.void_hold(batch, &hold_id, owner.as_deref())
+            }
+            Command::CreateApiKey {
+                account_id,
+                key_hash,
+                secret,
+            } => self.create_api_key(batch, account_id, key_hash, secret),
+            Command::RevokeApiKey { key_id } => self.revoke_api_key(batch, key_id),
+            Command::TouchApiKey { key_id, at } => {
+                batch.write.touched_api_keys.push((key_id, at));
+                Ok(Outcome::Nothing)
+            }
+            Command::Subscribe {
+                account_id,
+                plan_id,
+                seats,
+            } => self.subscribe(batch, &account_id, &plan_id, seats),
+            Command::CancelSubscription { account_id } => {
+                self.cancel_subscription(batch, &account_id)
+            }
+            Command::Purchase {
+                account_id,
+                pack_id,
+            } => self.purchase(batch, account_id, &pack_id),
+            Command::PutRateCard { document } => self.put_rate_card(batch, document),
+            Command::PutFirstRateCard { document } => {
+                if self.known(batch).latest_rate_card_version()? > 0 {
+                    return Ok(Outcome::Nothing);
+                }
+                self.put_rate_card(batch, document)
+            }
+            Command::SetMetaIfAbsent { key, value } => {
+                if self.known(batch).meta(&key)?.is_none() {
+                    batch.write.meta_if_absent.push((key, value));
+                }
+                Ok(Outcome::Nothing)
+            }
+            Command::MoveClock { to } => self.move_clock(batch, to),
+        }
+    }
+
+    /// Notes that the command changed the account: its totals are written with the batch and
+    /// its next due instant is filed again.
+    fn touched(&mut self, batch: &mut Batch, account_id: &str) {
+        batch.touched.insert(account_id.to_string());
+        self.reschedule(account_id);
+    }
+
+    fn create_account(
+        &mut self,
+        batch: &mut Batch,
+        id: Option<String>,
+        name: Option<String>,
+        overdraft_limit: Millicredits,
+        metadata: Option<String>,
+    ) -> Applied {
+        let id = id.unwrap_or_else(|| new_id("acct_"));
+        if self.accounts.contains_key(&id) {
+            return Err(Rejection::AccountExists.into());
+        }
+        let account = Account {
+            id: id.clone(),
+            name,
+            overdraft_limit,
+            metadata,
+            created_at: batch.now,
+        };
+        self.accounts
+            .insert(id.clone(), AccountState::new(account.clone()));
+        batch.write.new_accounts.push(account.clone());
+        batch.touched.insert(id);
+        Ok(Outcome::Account(Box::new(account)))
+    }
+
+    fn create_grant(&mut self, batch: &mut Batch, account_id: &str, spec: GrantSpec) -> Applied {
+        let state = account(&mut self.accounts, account_id)?;
+        let grant = state.create_grant(spec, batch.now, &mut self.ids, &mut batch.write.effects)?;
+        batch
+            .new_grants
+            .insert(grant.id.clone(), account_id.to_string());
+        self.touched(batch, account_id);
+        Ok(Outcome::Grant(Box::new(grant)))
+    }
+
+    fn void_grant(&mut self, batch: &mut Batch, grant_id: &str) -> Applied {
+        let account_id = self
+            .known(batch)
+            .grant_account(grant_id)?
+            .ok_or(Rejection::GrantNotFound)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        match state.void_grant(grant_id, batch.now, &mut self.ids, &mut batch.write.effects)? {
+            Some(grant) => {
+                self.touched(batch, &account_id);
+                Ok(Outcome::Grant(Box::new(grant)))
+            }
+            // Finished before (depleted, or ended): answer it as it stands.
+            None => match self.known(batch).grant(grant_id)? {
+                Some(grant) => Ok(Outcome::Grant(Box::new(grant))),
+                None => Err(Rejection::GrantNotFound.into()),
+            },
+        }
+    }
+
+    fn charge(&mut self, batch: &mut Batch, account_id: &str, spec: DebitSpec) -> Applied {
+        let state = account(&mut self.accounts, account_id)?;
+        let charge = state.charge(spec, batch.now, &mut self.ids, &mut batch.write.effects)?;
+        self.touched(batch, account_id);
+        Ok(Outcome::Charge(Box::new(charge)))
+    }
+
+    fn hold(
+        &mut self,
+        batch: &mut Batch,
+        account_id: &str,
+        spec: DebitSpec,
+        ttl_seconds: i64,
+    ) -> Applied {
+        let state = account(&mut self.accounts, account_id)?;
+        let hold = state.hold(
+            spec,
+            ttl_seconds,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.hold_index
+            .insert(hold.id.clone(), account_id.to_string());
+        self.touched(batch, account_id);
+        Ok(Outcome::Hold(Box::new(hold)))
+    }
+
+    /// The account of a pending hold the caller may act on. A hold of another account is
+    /// not found, whatever its state.
+    fn hold_account(
+        &self,
+        batch: &Batch,
+        hold_id: &str,
+        owner: Option<&str>,
+    ) -> Result<String, EngineError> {
+        let visible = |account_id: &str| owner.is_none_or(|owner| owner == account_id);
+        if let Some(account_id) = self.hold_index.get(hold_id) {
+            if visible(account_id) {
+                return Ok(account_id.clone());
+            }
+            return Err(Rejection::HoldNotFound.into());
+        }
+        match self.known(batch).hold(hold_id)? {
+            Some((account_id, status)) if visible(&account_id) => {
+                Err(Rejection::HoldNotPending { status }.into())
+            }
+            _ => Err(Rejection::HoldNotFound.into()),
+        }
+    }
+
+    fn capture(
+        &mut self,
+        batch: &mut Batch,
+        hold_id: &str,
+        owner: Option<&str>,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+    ) -> Applied {
+        let account_id = self.hold_account(batch, hold_id, owner)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let hold = state.capture(
+            hold_id,
+            amount,
+            extra,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.resolved(batch, &account_id, &hold);
+        Ok(Outcome::Hold(Box::new(hold)))
+    }
+
+    fn void_hold(&mut self, batch: &mut Batch, hold_id: &str, owner: Option<&str>) -> Applied {
+        let account_id = self.hold_account(batch, hold_id, owner)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let hold = state.void_hold(hold_id, batch.now, &mut self.ids, &mut batch.write.effects)?;
+        self.resolved(batch, &account_id, &hold);
+        Ok(Outcome::Hold(Box::new(hold)))
+    }
+
+    fn resolved(&mut self, batch: &mut Batch, account_id: &str, hold: &Hold) {
+        self.hold_index.remove(&hold.id);
+        batch
+            .resolved_holds
+            .insert(hold.id.clone(), (account_id.to_string(), hold.status));
+        self.touched(batch, account_id);
+    }
+
+    fn create_api_key(
+        &mut self,
+        batch: &mut Batch,
+        account_id: String,
+        key_hash: String,
+        secret: String,
+    ) -> Applied {
+        if !self.accounts.contains_key(&account_id) {
+            return Err(Rejection::AccountNotFound.into());
+        }
+        let record = ApiKeyRecord {
+            id: new_id("key_"),
+            account_id: Some(account_id),
+            key_hash,
+            created_at: batch.now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        batch.new_keys.insert(record.id.clone(), record.clone());
+        batch.write.new_api_keys.push(record.clone());
+        Ok(Outcome::ApiKey {
+            record: Box::new(record),
+            secret,
+        })
+    }
+
+    fn revoke_api_key(&mut self, batch: &mut Batch, key_id: String) -> Applied {
+        let mut record = self
+            .known(batch)
+            .api_key(&key_id)?
+            .ok_or(Rejection::KeyNotFound)?;
+        if record.revoked_at.is_none() {
+            record.revoked_at = Some(batch.now);
+            batch.write.revoked_api_keys.push((key_id, batch.now));
+        }
+        Ok(Outcome::ApiKeyRevoked(Box::new(record)))
+    }
+
+    fn subscribe(
+        &mut self,
+        batch: &mut Batch,
+        account_id: &str,
+        plan_id: &str,
+        seats: u32,
+    ) -> Applied {
+        let plan = self
+            .catalog
+            .plan(plan_id)
+            .cloned()
+            .ok_or_else(|| Rejection::PlanNotFound {
+                plan_id: plan_id.to_string(),
+            })?;
+        let state = account(&mut self.accounts, account_id)?;
+        let subscription = state.subscribe(
+            &plan,
+            seats,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.touched(batch, account_id);
+        Ok(Outcome::Subscription(Box::new(subscription)))
+    }
+
+    fn cancel_subscription(&mut self, batch: &mut Batch, account_id: &str) -> Applied {
+        let state = account(&mut self.accounts, account_id)?;
+        let subscription =
+            state.cancel_subscription(batch.now, &mut self.ids, &mut batch.write.effects)?;
+        self.touched(batch, account_id);
+        Ok(Outcome::Subscription(Box::new(subscription)))
+    }
+
+    fn purchase(&mut self, batch: &mut Batch, account_id: String, pack_id: &str) -> Applied {
+        let pack = self
+            .catalog
+            .pack(pack_id)
+            .cloned()
+            .ok_or_else(|| Rejection::PackNotFound {
+                pack_id: pack_id.to_string(),
+            })?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let grant = state.purchase(&pack, batch.now, &mut self.ids, &mut batch.write.effects)?;
+        self.touched(batch, &account_id);
+        let record = PurchaseRecord {
+            id: new_id("pur_"),
+            account_id,
+            pack_id: pack.id.clone(),
+            grant_id: grant.id.clone(),
+            credits: pack.credits,
+            price_usd: pack.price_usd.clone(),
+            created_at: batch.now,
+        };
+        batch.write.new_purchases.push(record.clone());
+        Ok(Outcome::Purchase {
+            record: Box::new(record),
+            grant: Box::new(grant),
+        })
+    }
+
+    fn put_rate_card(
+        &mut self,
+        batch: &mut Batch,
+        document: tally_core::pricing::RateCardDocument,
+    ) -> Applied {
+        let version = self.known(batch).latest_rate_card_version()? + 1;
+        let card = document.into_card(version, batch.now.to_rfc3339());
+        batch.write.new_rate_cards.push(RateCardRecord {
+            version,
+            effective_at: batch.now,
+            document: tally_core::pricing::to_json(&card).to_string(),
+            created_at: batch.now,
+        });
+        Ok(Outcome::RateCard(Box::new(card)))
+    }
+
+    fn move_clock(&mut self, batch: &mut Batch, to: Timestamp) -> Applied {
+        let Some(test_clock) = &self.test_clock else {
+            return Err(EngineError::TestClockOff);
+        };
+        test_clock
+            .set(to)
+            .map_err(|now| EngineError::ClockBackwards { now })?;
+        batch
+            .write
+            .meta
+            .push((TEST_CLOCK_META.to_string(), to.as_micros().to_string()));
+        // The rest of the batch happens at the new instant, after what fell due until then.
+        batch.now = to;
+        self.run_due(batch);
+        Ok(Outcome::Clock(to))
+    }
+}

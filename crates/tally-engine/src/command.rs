@@ -1,0 +1,100 @@
+//! The closed set of commands the engine applies, and the idempotency context a request may
+//! carry. Commands are values the API has validated; the engine checks what only the ledger
+//! can (balances, holds, accounts) and refuses with a [`tally_core::Rejection`].
+
+use tally_core::pricing::RateCardDocument;
+use tally_core::{DebitSpec, GrantSpec, Millicredits, Timestamp};
+
+/// A command for the engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    CreateAccount {
+        id: Option<String>,
+        name: Option<String>,
+        overdraft_limit: Millicredits,
+        metadata: Option<String>,
+    },
+    CreateGrant {
+        account_id: String,
+        spec: GrantSpec,
+    },
+    VoidGrant {
+        grant_id: String,
+    },
+    Charge {
+        account_id: String,
+        spec: DebitSpec,
+    },
+    Hold {
+        account_id: String,
+        spec: DebitSpec,
+        ttl_seconds: i64,
+    },
+    /// `owner`: the account the caller may act for (`None` for an admin).
+    Capture {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+    },
+    VoidHold {
+        hold_id: String,
+        owner: Option<String>,
+    },
+    CreateApiKey {
+        account_id: String,
+        key_hash: String,
+        secret: String,
+    },
+    RevokeApiKey {
+        key_id: String,
+    },
+    TouchApiKey {
+        key_id: String,
+        at: Timestamp,
+    },
+    /// Moves the test clock and does all work that falls due.
+    MoveClock {
+        to: Timestamp,
+    },
+    /// Starts or changes the account's plan subscription.
+    Subscribe {
+        account_id: String,
+        plan_id: String,
+        seats: u32,
+    },
+    /// Cancels the subscription at the current period's end.
+    CancelSubscription {
+        account_id: String,
+    },
+    /// Buys a credit pack.
+    Purchase {
+        account_id: String,
+        pack_id: String,
+    },
+    /// Installs a new rate card version (the engine numbers it).
+    PutRateCard {
+        document: RateCardDocument,
+    },
+    /// Installs the first rate card version, unless there is one already (bootstrap).
+    PutFirstRateCard {
+        document: RateCardDocument,
+    },
+    /// Stores a setting, unless it is set already (bootstrap: the admin key's hash, the quote
+    /// signing key). Read the setting after the answer: on a shared store another node may
+    /// have set it first.
+    SetMetaIfAbsent {
+        key: String,
+        value: String,
+    },
+}
+
+/// The idempotency key a request came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// Whose key it is (keys of different callers never collide).
+    pub scope: String,
+    pub key: String,
+    /// A hash of the request: the same key with another request is refused.
+    pub request_hash: String,
+}

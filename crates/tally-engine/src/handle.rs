@@ -1,0 +1,130 @@
+//! How the rest of the process reaches the engine: [`start`] it with a store and an
+//! [`EngineConfig`], then [`EngineHandle::submit`] commands. The queue in front of the engine
+//! is bounded ([`crate::REQUESTS_QUEUED_MAX`]): a full queue refuses at once rather than
+//! growing without limit.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::mpsc;
+
+use tally_core::Clock;
+use tally_core::catalog::Catalog;
+use tally_store::{Store, StoreError};
+use tokio::sync::oneshot;
+
+use crate::clock::TestClock;
+use crate::engine::{Engine, Envelope};
+use crate::{Command, EngineError, Idempotency, REQUESTS_QUEUED_MAX, Renderer, Reply};
+
+/// What the engine runs with, besides its store.
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub clock: Arc<dyn Clock>,
+    /// Present when the test clock is on (`Command::MoveClock` moves it).
+    pub test_clock: Option<Arc<TestClock>>,
+    /// The plans and packs on sale.
+    pub catalog: Arc<Catalog>,
+    /// The most commands one batch (and one commit) holds.
+    pub batch_commands_max: usize,
+    /// Renders the answer kept for an idempotent replay.
+    pub render: Renderer,
+}
+
+/// Counters the engine keeps for `/metrics`.
+#[derive(Default)]
+pub struct EngineMetrics {
+    /// Transactions committed (on the embedded store, one may carry several engine batches:
+    /// the committer writes everything waiting at once).
+    pub batches: AtomicU64,
+    pub commands: AtomicU64,
+    pub commit_failures: AtomicU64,
+    pub commit_micros_total: AtomicU64,
+    pub healthy: AtomicBool,
+}
+
+/// The handle request handlers use to reach the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    sender: mpsc::SyncSender<Envelope>,
+    pub metrics: Arc<EngineMetrics>,
+}
+
+impl EngineHandle {
+    /// Submits a command and waits for its answer (sent after the batch commits).
+    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Reply {
+        let (reply, answer) = oneshot::channel();
+        self.enqueue(Envelope {
+            command,
+            idempotency,
+            reply: Some(reply),
+        })?;
+        answer.await.unwrap_or(Err(EngineError::ShuttingDown))
+    }
+
+    /// Submits a command and blocks this thread until its answer (for start-up, where no
+    /// request task exists; it works inside and outside an async runtime).
+    pub fn submit_blocking(&self, command: Command) -> Reply {
+        let (reply, answer) = oneshot::channel();
+        self.enqueue(Envelope {
+            command,
+            idempotency: None,
+            reply: Some(reply),
+        })?;
+        // `blocking_recv` refuses to run on a runtime's thread: wait on a thread of its own.
+        std::thread::spawn(move || answer.blocking_recv())
+            .join()
+            .map_err(|_| EngineError::ShuttingDown)?
+            .unwrap_or(Err(EngineError::ShuttingDown))
+    }
+
+    /// Submits a command nobody waits for (bookkeeping; dropped when the queue is full).
+    pub fn submit_detached(&self, command: Command) {
+        let _ = self.enqueue(Envelope {
+            command,
+            idempotency: None,
+            reply: None,
+        });
+    }
+
+    fn enqueue(&self, envelope: Envelope) -> Result<(), EngineError> {
+        self.sender.try_send(envelope).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => EngineError::Overloaded {
+                queued: REQUESTS_QUEUED_MAX,
+            },
+            mpsc::TrySendError::Disconnected(_) => EngineError::ShuttingDown,
+        })
+    }
+}
+
+/// Stops the process at once (exit status 70) after a broken invariant. The message goes to
+/// stderr directly: the log is written by a background thread that exiting would cut short.
+pub(crate) fn stop_process(message: &str) -> ! {
+    tracing::error!("{message}");
+    eprintln!("tally: {message}");
+    std::process::exit(70);
+}
+
+/// Starts the engine thread after catching up on the work that fell due while the store was
+/// closed. It runs until every handle is dropped, then finishes what is queued and stops;
+/// join the returned thread to wait for that.
+pub fn start(
+    store: Arc<dyn Store>,
+    config: EngineConfig,
+) -> Result<(EngineHandle, std::thread::JoinHandle<()>), StoreError> {
+    let metrics = Arc::new(EngineMetrics::default());
+    let engine = Engine::open(store, config, metrics.clone())?;
+    let (sender, receiver) = mpsc::sync_channel(REQUESTS_QUEUED_MAX);
+    let thread = std::thread::Builder::new()
+        .name("tally-engine".into())
+        .spawn(move || {
+            // A panic in the engine is a broken invariant: stop the process rather than keep
+            // answering from a state nobody trusts. A restart reloads it from the store.
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run(&receiver)));
+            if outcome.is_err() {
+                stop_process("engine: panicked; stopping the process");
+            }
+        })
+        .expect("engine: spawning the engine thread");
+    Ok((EngineHandle { sender, metrics }, thread))
+}

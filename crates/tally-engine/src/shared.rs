@@ -1,0 +1,173 @@
+//! Batches on a store that several nodes share: lock and load the accounts the commands touch
+//! (and a share of the accounts with due work), look up the batch's idempotency keys under
+//! lock, apply, write, commit; on a serialization conflict, start over from what is in the
+//! store. Nothing is kept across batches.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tally_core::AccountState;
+use tally_store::StoreError;
+
+use crate::engine::{Batch, Engine, Envelope, KnownKey};
+use crate::{Command, EngineError, Idempotency, Reply};
+
+/// How often a batch on a shared store is tried before its requests get 503.
+const SHARED_BATCH_ATTEMPTS_MAX: u32 = 8;
+
+/// How many accounts with due work one shared batch claims.
+const SHARED_DUE_ACCOUNTS_PER_BATCH: usize = 256;
+
+/// How long to wait before the next attempt, per attempt made (a conflict means another node
+/// holds what this batch needs).
+const SHARED_RETRY_BACKOFF_PER_ATTEMPT: Duration = Duration::from_millis(2);
+
+impl Engine {
+    pub fn run_shared_batch(&mut self, envelopes: Vec<Envelope>) {
+        let mut commands = Vec::with_capacity(envelopes.len());
+        let mut senders = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            commands.push((envelope.command, envelope.idempotency));
+            senders.push(envelope.reply);
+        }
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            let result = self.try_shared_batch(&commands);
+            self.forget();
+            match result {
+                Err(StoreError::Conflict(detail)) if attempt < SHARED_BATCH_ATTEMPTS_MAX => {
+                    tracing::debug!(%detail, attempt, "engine: batch conflicted; retrying");
+                    std::thread::sleep(SHARED_RETRY_BACKOFF_PER_ATTEMPT * attempt);
+                }
+                other => break other,
+            }
+        };
+        self.count_batch(commands.len());
+        match outcome {
+            Ok(replies) => {
+                for (sender, reply) in senders.into_iter().zip(replies) {
+                    if let Some(sender) = sender {
+                        let _ = sender.send(reply);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "engine: shared batch failed; answering 503");
+                self.metrics.commit_failures.fetch_add(1, Ordering::Relaxed);
+                for sender in senders.into_iter().flatten() {
+                    let _ = sender.send(Err(EngineError::Store(StoreError::Unavailable(
+                        error.to_string(),
+                    ))));
+                }
+            }
+        }
+    }
+
+    /// The accounts the commands touch (a hold's or grant's account from its committed row:
+    /// they never move between accounts).
+    fn accounts_touched(
+        &self,
+        commands: &[(Command, Option<Idempotency>)],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut account_ids = BTreeSet::new();
+        for (command, _) in commands {
+            match command {
+                Command::CreateAccount { id: Some(id), .. } => {
+                    account_ids.insert(id.clone());
+                }
+                Command::CreateGrant { account_id, .. }
+                | Command::Charge { account_id, .. }
+                | Command::Hold { account_id, .. }
+                | Command::CreateApiKey { account_id, .. }
+                | Command::Subscribe { account_id, .. }
+                | Command::CancelSubscription { account_id }
+                | Command::Purchase { account_id, .. } => {
+                    account_ids.insert(account_id.clone());
+                }
+                Command::Capture { hold_id, .. } | Command::VoidHold { hold_id, .. } => {
+                    if let Some(hold) = self.store.hold(hold_id)? {
+                        account_ids.insert(hold.account_id);
+                    }
+                }
+                Command::VoidGrant { grant_id } => {
+                    if let Some(grant) = self.store.grant(grant_id)? {
+                        account_ids.insert(grant.account_id);
+                    }
+                }
+                Command::CreateAccount { id: None, .. }
+                | Command::PutRateCard { .. }
+                | Command::PutFirstRateCard { .. }
+                | Command::SetMetaIfAbsent { .. }
+                | Command::RevokeApiKey { .. }
+                | Command::TouchApiKey { .. }
+                | Command::MoveClock { .. } => {}
+            }
+        }
+        Ok(account_ids.into_iter().collect())
+    }
+
+    fn try_shared_batch(
+        &mut self,
+        commands: &[(Command, Option<Idempotency>)],
+    ) -> Result<Vec<Reply>, StoreError> {
+        let store = self.store.clone();
+        let account_ids = self.accounts_touched(commands)?;
+        let mut shared = store.begin_shared_batch()?;
+        let transaction = shared
+            .as_mut()
+            .expect("engine: a shared store opens shared batches");
+        let locked = transaction.lock_accounts(&account_ids)?;
+        // The idempotency keys, locked after the accounts and in key order (so two nodes never
+        // deadlock), read before anything is applied: a failed lookup fails this attempt, and
+        // the whole batch is tried again.
+        let mut keys: Vec<(String, String)> = commands
+            .iter()
+            .filter_map(|(_, idempotency)| idempotency.as_ref())
+            .map(|idempotency| (idempotency.scope.clone(), idempotency.key.clone()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let mut known_keys = HashMap::with_capacity(keys.len());
+        for (scope, key) in keys {
+            let known = match transaction.idempotency(&scope, &key)? {
+                Some(record) => KnownKey::Recorded(record),
+                None => KnownKey::Unused,
+            };
+            known_keys.insert((scope, key), known);
+        }
+        // The clock is read after the locks: entries follow those of the node that held them.
+        let mut batch = Batch::new(self.clock.now());
+        batch.keys = known_keys;
+        self.ids.raise_floor(batch.now.as_micros());
+        for state in locked {
+            self.adopt(state);
+        }
+        for state in transaction.claim_due(batch.now, SHARED_DUE_ACCOUNTS_PER_BATCH)? {
+            if self.accounts.contains_key(&state.account.id) {
+                continue;
+            }
+            let account_id = state.account.id.clone();
+            self.adopt(state);
+            self.run_due_on(&account_id, &mut batch);
+        }
+        let mut replies = Vec::with_capacity(commands.len());
+        for (command, idempotency) in commands {
+            replies.push(self.handle(command.clone(), idempotency.clone(), &mut batch));
+        }
+        let write = self.finish_batch(&mut batch);
+        let transaction = shared.expect("engine: the shared batch is open");
+        transaction.commit(&write)?;
+        Ok(replies)
+    }
+
+    /// Takes a loaded account state into this batch.
+    fn adopt(&mut self, state: AccountState) {
+        let account_id = state.account.id.clone();
+        for hold in state.pending_holds() {
+            self.hold_index.insert(hold.id.clone(), account_id.clone());
+        }
+        self.accounts.insert(account_id, state);
+    }
+}
