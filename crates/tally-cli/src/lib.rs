@@ -208,7 +208,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let address = listener.local_addr()?;
         println!("tally listening on http://{address} (store: {described})");
         tracing::info!(%address, store = %described, "listening");
-        tally_server::serve(server, listener, shutdown_signal()).await
+        let router = tally_web::app(server.state.clone());
+        tally_server::serve(server, router, listener, shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -39,8 +39,6 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limits>,
     /// The plans and packs on sale.
     pub catalog: Arc<Catalog>,
-    /// The dashboard's sessions (web/session.rs).
-    pub sessions: Arc<crate::web::session::Sessions>,
     /// Rate cards and quotes.
     pub pricing: Arc<crate::pricing::Pricing>,
 }
@@ -188,17 +186,23 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
     response
 }
 
-/// The router: every route of API.md, with logging.
+/// The router: every route of API.md, with limits and logging.
 pub fn app(state: AppState) -> Router {
+    app_with(Router::new(), state)
+}
+
+/// The API's routes beside `extra` (routes of their own state, such as the dashboard's), with
+/// the fallback, the limits and the logging over all of them.
+pub fn app_with(extra: Router, state: AppState) -> Router {
     crate::routes::router()
-        .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound { what: "route" } })
+        .with_state(state.clone())
+        .merge(extra)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::limits::guard,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), log_request))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, log_request))
 }
 
 /// A started server: the store open, the engine running, the state ready for a router.
@@ -268,7 +272,6 @@ impl Server {
             metrics: Arc::default(),
             limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
             catalog,
-            sessions: Arc::default(),
             pricing: Arc::new(pricing),
         };
         Ok(Server {
@@ -315,14 +318,14 @@ fn settle_admin_key(store: &Arc<dyn Store>, engine: &EngineHandle) -> anyhow::Re
     Ok(stored)
 }
 
-/// Serves `server` on `listener` until `shutdown` completes; then finishes the requests and
+/// Serves `router` (made from `server`'s state) on `listener` until `shutdown` completes; then finishes the requests and
 /// batches in flight and returns.
 pub async fn serve(
     server: Server,
+    router: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let router = server.router();
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -94,6 +94,20 @@ pub fn new_account_key() -> String {
     format!("tk_live_{}", tally_engine::ids::random_token(20))
 }
 
+/// The key a request is made with when it came without `Authorization`: put in the request's
+/// extensions by a layer that authenticated it otherwise (the dashboard's sessions). The key
+/// is resolved by the same rules as a bearer key, so a revoked key stops working there too.
+#[derive(Clone, Debug)]
+pub struct SessionKey {
+    /// The hash of the key ([`hash_key`]).
+    pub key_hash: String,
+}
+
+/// `bytes` random bytes in base32 (for tokens: sessions, CSRF, idempotency of forms).
+pub fn random_token(bytes: usize) -> String {
+    tally_engine::ids::random_token(bytes)
+}
+
 /// A new admin key: `tk_admin_` and 160 random bits.
 pub fn new_admin_key() -> String {
     format!("tk_admin_{}", tally_engine::ids::random_token(20))
@@ -104,11 +118,11 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION);
-        // No Authorization header: the dashboard's session cookie, if any (web/session.rs).
+        // No Authorization header: the key a session layer found for the request, if any.
         if header.is_none()
-            && let Some(key_hash) = crate::web::session::api_key_hash(parts, state)
+            && let Some(session) = parts.extensions.get::<SessionKey>()
         {
-            return principal_for_key_hash(state, &key_hash);
+            return principal_for_key_hash(state, &session.key_hash);
         }
         let header = header
             .and_then(|value| value.to_str().ok())

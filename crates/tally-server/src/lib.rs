@@ -13,6 +13,5 @@ pub mod pricing;
 pub mod render;
 pub mod reply;
 pub mod routes;
-pub mod web;
 
-pub use app::{AppState, ServeConfig, Server, app, serve};
+pub use app::{AppState, ServeConfig, Server, app, app_with, serve};

@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::chart::{self, Series};
 use super::format::{self, credits_value};
-use super::html::{self, Html, url_component};
+use super::html::{Html, url_component};
 use super::layout::{self, Nav};
 use super::{PageError, WebUser, account_for, api, field};
-use crate::app::AppState;
+use crate::WebState;
 use crate::html;
 
 /// The most days one chart draws (the latest are kept).
@@ -169,7 +169,7 @@ fn date_parameter(text: &str) -> &str {
 }
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {

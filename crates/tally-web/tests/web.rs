@@ -71,7 +71,7 @@ impl Web {
     fn start() -> Web {
         let dir = std::env::temp_dir().join(format!(
             "tally-web-test-{}",
-            tally_engine::ids::random_token(8)
+            tally_server::auth::random_token(8)
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let config = ServeConfig {
@@ -80,7 +80,7 @@ impl Web {
             ..ServeConfig::default()
         };
         let server = Server::start(sqlite(&dir), &config).unwrap();
-        let router = server.router();
+        let router = tally_web::app(server.state.clone());
         Web {
             server: Some(server),
             router,
@@ -149,6 +149,11 @@ impl Web {
 
     /// Signs in through the form; the session cookie and the session's CSRF token.
     async fn sign_in(&self, key: &str) -> (String, String) {
+        self.sign_in_at(key, "/packs").await
+    }
+
+    /// Signs in, then reads the CSRF token from `page`.
+    async fn sign_in_at(&self, key: &str, page: &str) -> (String, String) {
         let form = self
             .send(Request::get("/sign-in").body(Body::empty()).unwrap())
             .await;
@@ -178,9 +183,7 @@ impl Web {
             set.contains("HttpOnly") && set.contains("SameSite=Strict"),
             "{set}"
         );
-        let page = self
-            .with_session("GET", "/packs", &session, &[], None)
-            .await;
+        let page = self.with_session("GET", page, &session, &[], None).await;
         let csrf = attribute_after(&page.body, "<meta name=\"csrf-token\" content=\"");
         (session, csrf)
     }
@@ -476,4 +479,95 @@ async fn low_balance_shows_a_banner_and_the_chart_escapes_product_names() {
     assert!(!svg.contains("<b>studio"));
     assert!(svg.contains("4,600.5 credits"), "{svg}");
     assert!(usage.body.contains("data-testid=\"usage-by-member\""));
+}
+
+#[tokio::test]
+async fn the_dashboard_writes_through_the_api_with_its_checks_and_its_request_hash() {
+    let web = Web::start();
+    account_with_key(&web, "b", "B", "1").await;
+    let (session, csrf) = web.sign_in_at(ADMIN_KEY, "/admin").await;
+
+    // A bad amount is refused by the API's own check, in the API's words; nothing is granted.
+    let refused = web
+        .form(
+            "/admin/grants",
+            &session,
+            &[
+                ("csrf", &csrf),
+                ("grant_account", "b"),
+                ("amount", "-5"),
+                ("source", "promo"),
+                ("idempotency", "g1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    let page = web.with_session("GET", "/admin", &session, &[], None).await;
+    let from_api = web
+        .api(
+            "POST",
+            "/v1/accounts/b/grants",
+            ADMIN_KEY,
+            Some(json!({"amount": -5, "source": "promo"})),
+        )
+        .await;
+    assert_eq!(from_api.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = from_api.json()["detail"].as_str().unwrap().to_string();
+    assert!(!detail.contains(['&', '<', '>', '"', '\'']), "{detail}");
+    assert!(
+        page.body
+            .contains(&format!("The grant was not made: {detail}")),
+        "{}",
+        page.body
+    );
+
+    // The same form sent twice grants once.
+    for _ in 0..2 {
+        let granted = web
+            .form(
+                "/admin/grants",
+                &session,
+                &[
+                    ("csrf", &csrf),
+                    ("grant_account", "b"),
+                    ("amount", "2.5"),
+                    ("source", "promo"),
+                    ("idempotency", "g2"),
+                ],
+            )
+            .await;
+        assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.body);
+    }
+    let grants = web
+        .api("GET", "/v1/accounts/b/grants", ADMIN_KEY, None)
+        .await
+        .json();
+    assert_eq!(grants["data"].as_array().unwrap().len(), 2, "{grants}");
+
+    // The form's write was an API request like any other: the same key and body from an API
+    // client replay its answer (one request hash), and another body is a conflict.
+    let replay = |body: Value| {
+        Request::post("/v1/accounts/b/grants")
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .header("idempotency-key", "dashboard:g2")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let replayed = web
+        .send(replay(json!({"amount": 2.5, "source": "promo"})))
+        .await;
+    assert_eq!(replayed.status, StatusCode::CREATED, "{}", replayed.body);
+    assert_eq!(replayed.headers.get("idempotent-replayed").unwrap(), "true");
+    let granted_by_form: Vec<&Value> = grants["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|grant| grant["amount"] == json!(2.5))
+        .collect();
+    assert_eq!(granted_by_form.len(), 1, "{grants}");
+    assert_eq!(replayed.json()["id"], granted_by_form[0]["id"]);
+    let conflict = web
+        .send(replay(json!({"amount": 3, "source": "promo"})))
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
 }

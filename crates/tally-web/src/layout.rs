@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use super::html::Html;
 use super::session::Notice;
 use super::{WebUser, account_query};
-use crate::app::AppState;
+use crate::WebState;
 use crate::html;
 
 /// Scripts and styles come only from `/assets`; no inline script can run.
@@ -76,7 +76,7 @@ pub fn bare(title: &str, main: Html) -> Response {
 /// A signed-in page: navigation for `account_id` (none for an admin's accounts list), the
 /// session's notice, and `main`.
 pub fn page(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     account_id: Option<&str>,
     active: Option<Nav>,
@@ -125,9 +125,9 @@ pub fn page(
         })
         .collect();
     let who = match (&user.principal, account_id) {
-        (crate::auth::Principal::Admin, Some(id)) => html!("Admin · viewing <b>{}</b>", id),
-        (crate::auth::Principal::Admin, None) => html!("Admin"),
-        (crate::auth::Principal::Account { account_id, .. }, _) => html!("{}", account_id),
+        (tally_server::auth::Principal::Admin, Some(id)) => html!("Admin · viewing <b>{}</b>", id),
+        (tally_server::auth::Principal::Admin, None) => html!("Admin"),
+        (tally_server::auth::Principal::Account { account_id, .. }, _) => html!("{}", account_id),
     };
     let header_html = html!(
         "<header class=\"top\"><a class=\"brand\" href=\"/{}\">Tally</a>\

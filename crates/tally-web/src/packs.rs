@@ -1,27 +1,26 @@
 //! Plan and packs: the current plan and its seats (and a form to change them), and the credit
 //! packs on sale, each bought after a confirmation that shows its credits and price.
 //!
-//! Purchases and plan changes go through the engine with the form's idempotency token, so a
+//! Purchases and plan changes go through the API with the form's idempotency token, so a
 //! double submit buys once.
 
 use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::format::{self, credits_value};
-use super::html::{self, Html, url_component};
+use super::html::{Html, url_component};
 use super::layout::{self, Nav};
 use super::{
-    PageError, WebUser, account_for, account_query, action_fields, api, field, form_idempotency,
-    notice_and_redirect,
+    PageError, WebUser, account_for, account_query, action_fields, api, field,
+    form_idempotency_key, notice_and_redirect, number_or_text,
 };
-use crate::app::AppState;
+use crate::WebState;
 use crate::html;
-use tally_engine::Command;
 
 fn subscription_html(subscription: Option<&Value>, balance: &Value) -> Html {
     let Some(subscription) = subscription else {
@@ -151,7 +150,7 @@ fn pack_cards(user: &WebUser, account_id: &str, packs: &[Value]) -> Html {
 }
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -193,7 +192,7 @@ pub async fn page(
 
 /// The confirmation before a purchase: the pack's credits and price, and one button.
 pub async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -265,7 +264,7 @@ pub async fn confirm(
 }
 
 pub async fn buy(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -278,51 +277,48 @@ pub async fn buy(
     };
     let back = format!("/packs{}", account_query(&user, &account_id));
     let pack_id = field(&form, "pack").to_string();
-    let Some(pack) = state.catalog.pack(&pack_id).cloned() else {
-        return notice_and_redirect(
-            &state,
-            &user,
-            false,
-            "That pack is not on sale.".into(),
-            &back,
-        );
-    };
-    let api_path = format!("/v1/accounts/{account_id}/purchases");
-    let idempotency = match form_idempotency(&user, &form, &api_path, &json!({"pack": pack_id})) {
-        Ok(idempotency) => idempotency,
+    let idempotency_key = match form_idempotency_key(&form) {
+        Ok(key) => key,
         Err(error) => return error.into_response(),
     };
-    let command = Command::Purchase {
-        account_id: account_id.clone(),
-        pack_id,
-    };
-    match state.run(command, Some(idempotency)).await {
-        Ok(_) => notice_and_redirect(
+    let api_path = format!("/v1/accounts/{}/purchases", url_component(&account_id));
+    let answer = api::write(
+        &state,
+        &user,
+        Method::POST,
+        &api_path,
+        &json!({"pack": pack_id}),
+        &idempotency_key,
+    )
+    .await;
+    if answer.is_success() {
+        notice_and_redirect(
             &state,
             &user,
             true,
             format!(
                 "Bought {}: {} credits were added.",
-                pack.name,
-                format::credits(&pack.credits.to_string())
+                state
+                    .catalog
+                    .pack(&pack_id)
+                    .map_or(pack_id.as_str(), |pack| pack.name.as_str()),
+                credits_value(&answer.body["credits"])
             ),
             &format!("/{}", account_query(&user, &account_id)),
-        ),
-        Err(error) => notice_and_redirect(
+        )
+    } else {
+        notice_and_redirect(
             &state,
             &user,
             false,
-            format!(
-                "The purchase did not go through: {}",
-                error.body()["detail"].as_str().unwrap_or("try again")
-            ),
+            format!("The purchase did not go through: {}", answer.detail()),
             &back,
-        ),
+        )
     }
 }
 
 pub async fn change_plan(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -335,57 +331,37 @@ pub async fn change_plan(
     };
     let back = format!("/packs{}", account_query(&user, &account_id));
     let plan_id = field(&form, "plan").to_string();
-    let Some(plan) = state.catalog.plan(&plan_id).cloned() else {
-        return notice_and_redirect(
-            &state,
-            &user,
-            false,
-            "Choose a plan from the list.".into(),
-            &back,
-        );
-    };
-    let seats = match field(&form, "seats").parse::<u32>() {
-        Ok(seats) if (1..=tally_core::ledger::SEATS_MAX).contains(&seats) => seats,
-        _ => {
-            return notice_and_redirect(
-                &state,
-                &user,
-                false,
-                format!(
-                    "Seats must be a whole number from 1 to {}.",
-                    format::group_thousands(&tally_core::ledger::SEATS_MAX.to_string())
-                ),
-                &back,
-            );
-        }
-    };
-    let api_path = format!("/v1/accounts/{account_id}/subscription");
-    let body = json!({"plan": plan_id, "seats": seats});
-    let idempotency = match form_idempotency(&user, &form, &api_path, &body) {
-        Ok(idempotency) => idempotency,
+    let seats_text = field(&form, "seats");
+    let idempotency_key = match form_idempotency_key(&form) {
+        Ok(key) => key,
         Err(error) => return error.into_response(),
     };
-    let command = Command::Subscribe {
-        account_id,
-        plan_id,
-        seats,
-    };
-    let (ok, message) = match state.run(command, Some(idempotency)).await {
-        Ok(_) => (
+    let api_path = format!("/v1/accounts/{}/subscription", url_component(&account_id));
+    // The form's fields as the API's body; the API checks them, as for any client.
+    let body = json!({"plan": plan_id, "seats": number_or_text(seats_text)});
+    let answer = api::write(
+        &state,
+        &user,
+        Method::PUT,
+        &api_path,
+        &body,
+        &idempotency_key,
+    )
+    .await;
+    let (ok, message) = if answer.is_success() {
+        (
             true,
             format!(
                 "Your plan is now {} with {}.",
-                plan.name,
-                format::plural(i64::from(seats), "seat", "seats")
+                answer.body["plan_name"].as_str().unwrap_or(&plan_id),
+                format::plural(seats_text.parse().unwrap_or(0), "seat", "seats")
             ),
-        ),
-        Err(error) => (
+        )
+    } else {
+        (
             false,
-            format!(
-                "The plan was not changed: {}",
-                error.body()["detail"].as_str().unwrap_or("try again")
-            ),
-        ),
+            format!("The plan was not changed: {}", answer.detail()),
+        )
     };
     notice_and_redirect(&state, &user, ok, message, &back)
 }

@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use super::html::Html;
 use super::session::{self, SESSION_COOKIE, SIGN_IN_COOKIE};
 use super::{WebUser, field, layout, redirect};
-use crate::app::AppState;
-use crate::auth::{hash_key, principal_for_key_hash};
-use crate::error::ApiError;
+use crate::WebState;
 use crate::html;
+use tally_server::auth::{hash_key, principal_for_key_hash};
+use tally_server::error::ApiError;
 
 /// The longest key the form accepts (real keys are about 40 characters).
 const KEY_BYTES_MAX: usize = 512;
@@ -59,15 +59,15 @@ fn form_page(token: &str, error: Option<&str>) -> Response {
     response
 }
 
-pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if session::from_headers(&headers, &state).is_some() {
+pub async fn form(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    if session::from_headers(&headers, &state.sessions).is_some() {
         return redirect("/");
     }
     form_page(&session::new_token(), None)
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -113,7 +113,7 @@ pub async fn submit(
 }
 
 pub async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {

@@ -2,7 +2,7 @@
 //! the key that signed in, with an expiry, a CSRF token and a one-shot notice.
 //!
 //! The key itself is never kept, never put in a URL and never logged. Every request resolves
-//! the key's hash again through [`crate::auth::principal_for_key_hash`], so a revoked key's
+//! the key's hash again through [`tally_server::auth::principal_for_key_hash`], so a revoked key's
 //! sessions stop working at once. The cookie is `HttpOnly; SameSite=Strict; Path=/`; requests
 //! that change something also carry the session's CSRF token (a form field, or the
 //! `X-CSRF-Token` header for the JSON API).
@@ -11,11 +11,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 
-use crate::app::AppState;
-use crate::auth::constant_time_eq;
+use tally_server::auth::constant_time_eq;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tally_session";
@@ -60,11 +58,11 @@ pub struct Sessions {
 impl Sessions {
     /// Starts a session for a key's hash; returns its id.
     pub fn create(&self, key_hash: String) -> String {
-        let id = tally_engine::ids::random_token(TOKEN_BYTES);
+        let id = tally_server::auth::random_token(TOKEN_BYTES);
         let now = Instant::now();
         let session = Session {
             key_hash,
-            csrf: tally_engine::ids::random_token(TOKEN_BYTES),
+            csrf: tally_server::auth::random_token(TOKEN_BYTES),
             expires_at: now + SESSION_TTL,
             notice: None,
         };
@@ -128,7 +126,7 @@ impl Sessions {
 
 /// A new random token (CSRF for sign-in, idempotency keys of forms).
 pub fn new_token() -> String {
-    tally_engine::ids::random_token(TOKEN_BYTES)
+    tally_server::auth::random_token(TOKEN_BYTES)
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers.
@@ -161,20 +159,20 @@ pub fn tokens_match(left: &str, right: &str) -> bool {
 }
 
 /// The session a request's cookie names, with its id.
-pub fn from_headers(headers: &HeaderMap, state: &AppState) -> Option<(String, Session)> {
+pub fn from_headers(headers: &HeaderMap, sessions: &Sessions) -> Option<(String, Session)> {
     let id = cookie(headers, SESSION_COOKIE)?;
-    let session = state.sessions.get(id)?;
+    let session = sessions.get(id)?;
     Some((id.to_string(), session))
 }
 
-/// For the JSON API (called by `Principal` when there is no `Authorization` header): the key
+/// For the JSON API (the session layer, when there is no `Authorization` header): the key
 /// hash of the request's session. A request that may change something must also carry the
 /// session's CSRF token in `X-CSRF-Token`; without it the cookie counts for nothing.
-pub fn api_key_hash(parts: &Parts, state: &AppState) -> Option<String> {
-    let (_, session) = from_headers(&parts.headers, state)?;
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+pub fn api_key_hash(method: &Method, headers: &HeaderMap, sessions: &Sessions) -> Option<String> {
+    let (_, session) = from_headers(headers, sessions)?;
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
-        let token = parts.headers.get(CSRF_HEADER)?.to_str().ok()?;
+        let token = headers.get(CSRF_HEADER)?.to_str().ok()?;
         if !tokens_match(token, &session.csrf) {
             return None;
         }

@@ -25,7 +25,7 @@ const MONTHS: [&str; 12] = [
 /// decimal number. The flag says whether rounding changed the value.
 ///
 /// ```
-/// use tally_server::web::format::decimal;
+/// use tally_web::format::decimal;
 /// assert_eq!(decimal("1234567.5", 3), Some(("1,234,567.5".to_string(), false)));
 /// assert_eq!(decimal("0.00125", 3), Some(("0.001".to_string(), true)));
 /// ```

@@ -19,7 +19,7 @@ use super::format::{self, credits_value};
 use super::html::Html;
 use super::layout::{self, Nav};
 use super::{WebUser, account_for, api, field, form_fields};
-use crate::app::AppState;
+use crate::WebState;
 use crate::html;
 
 /// The longest quantity text the form accepts.
@@ -291,7 +291,7 @@ fn quantity_number(text: &str, fraction_digits_max: u64) -> Option<Number> {
 }
 
 /// The current rate card, or why there is none.
-async fn rate_card(state: &AppState, user: &WebUser) -> Result<Value, Html> {
+async fn rate_card(state: &WebState, user: &WebUser) -> Result<Value, Html> {
     let answer = api::get(state, user, "/v1/rate-card").await;
     if answer.is_success() {
         Ok(answer.body)
@@ -310,7 +310,7 @@ async fn rate_card(state: &AppState, user: &WebUser) -> Result<Value, Html> {
 
 /// The quote for the form's usage, rendered (the part of the page `app.js` swaps in).
 async fn quote_html(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     account_id: &str,
     items: &[Item],
@@ -585,7 +585,7 @@ fn form_html(user: &WebUser, account_id: &str, items: &[Item], choice: &Choice) 
 }
 
 async fn render_page(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     account_id: &str,
     input: &HashMap<String, String>,
@@ -619,7 +619,7 @@ async fn render_page(
 }
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -632,7 +632,7 @@ pub async fn page(
 
 /// The form posted without JavaScript: the page again, with the quote.
 pub async fn page_with_quote(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -648,7 +648,7 @@ pub async fn page_with_quote(
 
 /// The quote alone, for `app.js` to swap in as you type.
 pub async fn quote_fragment(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {

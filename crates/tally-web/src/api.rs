@@ -1,18 +1,20 @@
 //! The JSON API, called in process: the dashboard's pages read what the API answers, so
 //! every number they show is exactly the API's.
 //!
-//! A call goes through the same route table and the same `Principal` resolution as a request
-//! from the network, authenticated by the signed-in user's session (with its CSRF token), so
-//! it can see nothing the user's key could not.
+//! A call goes through the same route table, the same `Principal` resolution, the same body
+//! validation and the same idempotency as a request from the network, made as the key the
+//! signed-in user's session stands for, so it can see and do nothing that key could not.
+//! Writes too: a form's changes are an API request with an `Idempotency-Key`.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::Value;
 use tower::ServiceExt;
 
+use tally_server::auth::SessionKey;
+
 use super::WebUser;
-use super::session::{CSRF_HEADER, SESSION_COOKIE};
-use crate::app::AppState;
+use crate::WebState;
 
 /// The largest answer read from an in-process call (the rate card is the largest).
 const ANSWER_BYTES_MAX: usize = 32 * 1024 * 1024;
@@ -51,23 +53,45 @@ impl Answer {
 
 /// Calls the API as `user`.
 pub async fn call(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     method: Method,
     uri: &str,
     body: Option<&Value>,
 ) -> Answer {
-    let request = Request::builder()
+    send(state, user, method, uri, body, None).await
+}
+
+/// Makes a change through the API as `user`, with the form's idempotency key (a form sent
+/// twice makes the change once, and the second answer is the first).
+pub async fn write(
+    state: &WebState,
+    user: &WebUser,
+    method: Method,
+    uri: &str,
+    body: &Value,
+    idempotency_key: &str,
+) -> Answer {
+    send(state, user, method, uri, Some(body), Some(idempotency_key)).await
+}
+
+async fn send(
+    state: &WebState,
+    user: &WebUser,
+    method: Method,
+    uri: &str,
+    body: Option<&Value>,
+    idempotency_key: Option<&str>,
+) -> Answer {
+    let mut request = Request::builder()
         .method(method)
         .uri(uri)
-        .header(
-            header::COOKIE,
-            format!("{SESSION_COOKIE}={}", user.session_id),
-        )
-        .header(CSRF_HEADER, &user.csrf)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())));
-    let request = match request {
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    let request = request.body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())));
+    let mut request = match request {
         Ok(request) => request,
         Err(_) => {
             return Answer {
@@ -76,7 +100,10 @@ pub async fn call(
             };
         }
     };
-    let router = crate::routes::router().with_state(state.clone());
+    request.extensions_mut().insert(SessionKey {
+        key_hash: user.key_hash.clone(),
+    });
+    let router = tally_server::routes::router().with_state(state.app.clone());
     let response = match router.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
@@ -90,6 +117,6 @@ pub async fn call(
 }
 
 /// `GET uri` as `user`.
-pub async fn get(state: &AppState, user: &WebUser, uri: &str) -> Answer {
+pub async fn get(state: &WebState, user: &WebUser, uri: &str) -> Answer {
     call(state, user, Method::GET, uri, None).await
 }

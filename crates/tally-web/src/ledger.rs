@@ -17,10 +17,10 @@ use tally_core::EntryKind;
 use tally_store::{EntryFilter, PageRequest};
 
 use super::format::{self, credits_value};
-use super::html::{self, Html, url_component};
+use super::html::{Html, url_component};
 use super::layout::{self, Nav};
 use super::{PageError, WebUser, account_for, api, field};
-use crate::app::AppState;
+use crate::WebState;
 use crate::html;
 
 /// Entries on one page of the ledger.
@@ -203,7 +203,7 @@ fn filters_form(user: &WebUser, account_id: &str, filters: &Filters) -> Html {
 }
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -331,7 +331,7 @@ pub fn csv_line(entry: &Value, out: &mut String) {
 }
 
 pub async fn export_csv(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -363,8 +363,12 @@ pub async fn export_csv(
     let filter = EntryFilter {
         kind: EntryKind::parse(filters.kind),
         product: Some(filters.product.to_string()).filter(|product| !product.is_empty()),
-        from: from.as_deref().and_then(crate::render::parse_timestamp),
-        to: to.as_deref().and_then(crate::render::parse_timestamp),
+        from: from
+            .as_deref()
+            .and_then(tally_server::render::parse_timestamp),
+        to: to
+            .as_deref()
+            .and_then(tally_server::render::parse_timestamp),
     };
     let (sender, receiver) =
         tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(CSV_CHUNKS_BUFFERED);
@@ -389,7 +393,7 @@ pub async fn export_csv(
                 }
             };
             for entry in &entries.data {
-                csv_line(&crate::render::entry(entry), &mut chunk);
+                csv_line(&tally_server::render::entry(entry), &mut chunk);
             }
             if sender
                 .blocking_send(Ok(std::mem::take(&mut chunk)))

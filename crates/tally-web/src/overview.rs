@@ -11,16 +11,16 @@ use super::format::{self, credits_value};
 use super::html::{Html, url_component};
 use super::layout::{self, Nav};
 use super::{PageError, WebUser, account_for, account_query, api};
-use crate::app::AppState;
+use crate::WebState;
 use crate::html;
-use crate::render::parse_timestamp;
+use tally_server::render::parse_timestamp;
 
 /// The banner shows when available credits are under this share of the period's allowance
 /// (1/10: "under 10 %").
 const LOW_BALANCE_DIVISOR: i64 = 10;
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -112,7 +112,7 @@ fn held_card(balance: &Value) -> Html {
     )
 }
 
-fn plan_card(state: &AppState, balance: &Value, links: &str) -> Html {
+fn plan_card(state: &WebState, balance: &Value, links: &str) -> Html {
     let plan = &balance["plan"];
     if plan.is_null() {
         return html!(
@@ -150,7 +150,7 @@ fn plan_card(state: &AppState, balance: &Value, links: &str) -> Html {
     )
 }
 
-fn expiry_card(state: &AppState, balance: &Value) -> Html {
+fn expiry_card(state: &WebState, balance: &Value) -> Html {
     let expiry = &balance["next_expiry"];
     let Some(at) = expiry["at"].as_str() else {
         return html!(

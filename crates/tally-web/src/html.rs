@@ -140,10 +140,10 @@ pub const fn holes(template: &str) -> usize {
 macro_rules! html {
     ($template:literal $(, $arg:expr)* $(,)?) => {{
         const _: () = assert!(
-            $crate::web::html::holes($template) == 0usize $(+ $crate::html!(@one $arg))*,
+            $crate::html::holes($template) == 0usize $(+ $crate::html!(@one $arg))*,
             "html!: the template's holes and arguments differ"
         );
-        $crate::web::html::fill($template, &[$(&$arg as &dyn $crate::web::html::Render),*])
+        $crate::html::fill($template, &[$(&$arg as &dyn $crate::html::Render),*])
     }};
     (@one $arg:expr) => {
         1usize

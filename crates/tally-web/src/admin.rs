@@ -1,23 +1,23 @@
 //! Admin pages (admin keys only): the accounts with their balances, searchable; the rate card
-//! as a searchable table; a form to grant credits (through the engine, like the API).
+//! as a searchable table; a form to grant credits (through the API, like every write of the dashboard).
 
 use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Query, State};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use tally_core::{GrantSource, GrantSpec, Millicredits};
 
 use super::format::{self, credits_value};
-use super::html::{self, Html};
+use super::html::Html;
 use super::layout::{self, Nav};
-use super::{PageError, WebUser, action_fields, api, field, form_idempotency, notice_and_redirect};
-use crate::app::AppState;
+use super::{
+    PageError, WebUser, action_fields, api, field, form_idempotency_key, notice_and_redirect,
+    number_or_text,
+};
+use crate::WebState;
 use crate::html;
-use crate::json::TEXT_BYTES_MAX;
-use crate::routes::accounts::is_valid_account_id;
-use tally_engine::Command;
 
 /// Accounts on one page of the list without a search.
 const ACCOUNTS_PAGE: usize = 100;
@@ -74,7 +74,7 @@ fn account_row(account: &Value) -> Html {
 }
 
 pub async fn accounts(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -202,7 +202,7 @@ fn grant_form(user: &WebUser) -> Html {
 }
 
 pub async fn grant(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -213,83 +213,54 @@ pub async fn grant(
         return error.into_response();
     }
     let fail = |message: String| notice_and_redirect(&state, &user, false, message, "/admin");
-    let account_id = field(&form, "grant_account").to_string();
-    if !is_valid_account_id(&account_id) {
-        return fail("The account id must be 1 to 64 letters, digits or _.:-".into());
-    }
-    let amount_text = field(&form, "amount");
-    let amount = match Millicredits::parse_credits(amount_text) {
-        Ok(amount) if amount.is_positive() => amount,
-        _ => {
-            return fail(
-                "The credits must be a positive number with at most 3 decimals, up to 1e12.".into(),
-            );
-        }
-    };
-    let Some(source) = GrantSource::parse(field(&form, "source")) else {
-        return fail("Choose a source from the list.".into());
-    };
-    let expires_on = field(&form, "expires_on");
-    let expires_at = if expires_on.is_empty() {
-        None
-    } else {
-        // Through the end of that day, UTC.
-        let date: Option<jiff::civil::Date> = expires_on.parse().ok();
-        let end = date
-            .and_then(|date| date.tomorrow().ok())
-            .and_then(|day| crate::render::parse_timestamp(&format!("{day}T00:00:00Z")));
-        match end {
-            Some(end) if end > state.clock.now() => Some(end),
-            _ => return fail("The expiry must be a date in the future.".into()),
-        }
-    };
-    let description = field(&form, "description");
-    if description.len() > TEXT_BYTES_MAX {
-        return fail("The description is too long.".into());
-    }
-    let description = Some(description.to_string()).filter(|text| !text.is_empty());
-    let mut body = Map::new();
-    body.insert("amount".into(), crate::render::credits(amount));
-    body.insert("source".into(), json!(source.as_str()));
-    if let Some(at) = expires_at {
-        body.insert("expires_at".into(), crate::render::instant(at));
-    }
-    if let Some(text) = &description {
-        body.insert("description".into(), json!(text));
-    }
-    let api_path = format!("/v1/accounts/{account_id}/grants");
-    let idempotency = match form_idempotency(&user, &form, &api_path, &Value::Object(body)) {
-        Ok(idempotency) => idempotency,
+    let idempotency_key = match form_idempotency_key(&form) {
+        Ok(key) => key,
         Err(error) => return error.into_response(),
     };
-    let spec = GrantSpec {
-        amount,
-        source,
-        priority: 0,
-        effective_at: None,
-        expires_at,
-        description,
-        metadata: None,
-    };
-    let command = Command::CreateGrant {
-        account_id: account_id.clone(),
-        spec,
-    };
-    match state.run(command, Some(idempotency)).await {
-        Ok(_) => notice_and_redirect(
+    let account_id = field(&form, "grant_account").to_string();
+    if account_id.is_empty() {
+        return fail("Name the account to grant credits to.".into());
+    }
+    // The form's fields as the API's body; the API checks them, as for any client.
+    let mut body = Map::new();
+    body.insert("amount".into(), number_or_text(field(&form, "amount")));
+    body.insert("source".into(), json!(field(&form, "source")));
+    let expires_on = field(&form, "expires_on");
+    if !expires_on.is_empty() {
+        // Through the end of that day, UTC.
+        let date: Option<jiff::civil::Date> = expires_on.parse().ok();
+        let Some(end) = date.and_then(|date| date.tomorrow().ok()) else {
+            return fail("The expiry must be a date (YYYY-MM-DD).".into());
+        };
+        body.insert("expires_at".into(), json!(format!("{end}T00:00:00Z")));
+    }
+    let description = field(&form, "description");
+    if !description.is_empty() {
+        body.insert("description".into(), json!(description));
+    }
+    let api_path = format!("/v1/accounts/{}/grants", html::url_component(&account_id));
+    let answer = api::write(
+        &state,
+        &user,
+        Method::POST,
+        &api_path,
+        &Value::Object(body),
+        &idempotency_key,
+    )
+    .await;
+    if answer.is_success() {
+        notice_and_redirect(
             &state,
             &user,
             true,
             format!(
                 "Granted {} credits to {account_id}.",
-                format::credits(&amount.to_string())
+                credits_value(&answer.body["amount"])
             ),
             "/admin",
-        ),
-        Err(error) => fail(format!(
-            "The grant was not made: {}",
-            error.body()["detail"].as_str().unwrap_or("try again")
-        )),
+        )
+    } else {
+        fail(format!("The grant was not made: {}", answer.detail()))
     }
 }
 
@@ -315,7 +286,7 @@ fn summary(value: &Value) -> String {
 }
 
 pub async fn rate_card(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     user: WebUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {

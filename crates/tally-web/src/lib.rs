@@ -13,8 +13,11 @@
 //! Architecture invariants:
 //! - Reads go through the API in process (or the store with the API's render helpers, for the
 //!   streamed CSV), so the dashboard shows exactly what the API answers.
-//! - Writes go through the engine (`EngineHandle::submit`) with an idempotency key per form,
-//!   never to the store.
+//! - Writes go through the API in process too (`api::call` with an `Idempotency-Key` drawn
+//!   when the form was shown), exactly as reads: one validation path, one request hash.
+//! - Sessions are this crate's: a layer over the whole application ([`app`]) turns a session
+//!   cookie into the key it stands for ([`tally_server::auth::SessionKey`]), so the API's
+//!   authorization knows nothing of the dashboard.
 //! - Every value reaches a page through `html!`, which escapes it.
 //! - Deliberately absent: the key in a URL or a log, inline scripts, float arithmetic.
 
@@ -41,17 +44,64 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::app::AppState;
-use crate::auth::Principal;
-use crate::error::ApiError;
-use crate::html;
-use html::Html;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use tally_server::AppState;
+use tally_server::auth::{Principal, SessionKey};
+use tally_server::error::ApiError;
+
+use crate::html::Html;
+use crate::session::Sessions;
+
+/// What the dashboard's handlers reach: the application's state and the sessions.
+#[derive(Clone)]
+pub struct WebState {
+    pub app: AppState,
+    pub sessions: Arc<Sessions>,
+}
+
+impl std::ops::Deref for WebState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+/// The whole application: the API and the dashboard, with the session layer over both.
+pub fn app(state: AppState) -> Router {
+    let sessions = Arc::new(Sessions::default());
+    let web = router().with_state(WebState {
+        app: state.clone(),
+        sessions: sessions.clone(),
+    });
+    tally_server::app_with(web, state)
+        .layer(middleware::from_fn_with_state(sessions, session_layer))
+}
+
+/// A request without `Authorization` but with a session cookie (and, unless it is a read, the
+/// session's CSRF token) is made as the key the session stands for.
+async fn session_layer(
+    State(sessions): State<Arc<Sessions>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !request.headers().contains_key(header::AUTHORIZATION)
+        && let Some(key_hash) =
+            session::api_key_hash(request.method(), request.headers(), &sessions)
+    {
+        request.extensions_mut().insert(SessionKey { key_hash });
+    }
+    next.run(request).await
+}
 
 const APP_CSS: &str = include_str!("assets/app.css");
 const APP_JS: &str = include_str!("assets/app.js");
 
 /// The dashboard's routes (none under `/v1`, nor the operations paths).
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/", get(overview::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
@@ -98,6 +148,8 @@ pub struct WebUser {
     pub principal: Principal,
     pub session_id: String,
     pub csrf: String,
+    /// The hash of the key the session stands for (the API is called as that key).
+    pub key_hash: String,
 }
 
 impl WebUser {
@@ -116,18 +168,20 @@ impl WebUser {
     }
 }
 
-impl FromRequestParts<AppState> for WebUser {
+impl FromRequestParts<WebState> for WebUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some((session_id, session)) = session::from_headers(&parts.headers, state) else {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let Some((session_id, session)) = session::from_headers(&parts.headers, &state.sessions)
+        else {
             return Err(redirect_to_sign_in(false));
         };
-        match crate::auth::principal_for_key_hash(state, &session.key_hash) {
+        match tally_server::auth::principal_for_key_hash(state, &session.key_hash) {
             Ok(principal) => Ok(WebUser {
                 principal,
                 session_id,
                 csrf: session.csrf,
+                key_hash: session.key_hash,
             }),
             Err(ApiError::Unauthorized) => {
                 // The key was revoked since: the session ends with it.
@@ -289,16 +343,9 @@ pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
 /// The longest idempotency token a form may carry.
 const FORM_TOKEN_BYTES_MAX: usize = 128;
 
-/// The idempotency context of a form that changes something: its hidden `idempotency` token
-/// (drawn when the form was shown, so a double submit replays instead of acting twice), in
-/// the user's scope, with the hash the API would compute for the same request.
-pub fn form_idempotency(
-    user: &WebUser,
-    form: &HashMap<String, String>,
-    api_path: &str,
-    api_body: &serde_json::Value,
-) -> Result<tally_engine::Idempotency, PageError> {
-    use sha2::{Digest, Sha256};
+/// The idempotency key of a form that changes something: its hidden `idempotency` token
+/// (drawn when the form was shown, so a double submit replays instead of acting twice).
+pub fn form_idempotency_key(form: &HashMap<String, String>) -> Result<String, PageError> {
     let token = field(form, "idempotency");
     let valid = !token.is_empty()
         && token.len() <= FORM_TOKEN_BYTES_MAX
@@ -306,18 +353,16 @@ pub fn form_idempotency(
     if !valid {
         return Err(PageError::Forbidden);
     }
-    let mut hasher = Sha256::new();
-    hasher.update(format!("POST {api_path}\n{api_body}").as_bytes());
-    let request_hash = hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    Ok(tally_engine::Idempotency {
-        scope: user.principal.idempotency_scope(),
-        key: format!("dashboard:{token}"),
-        request_hash,
-    })
+    Ok(format!("dashboard:{token}"))
+}
+
+/// A form field as a JSON number when it reads as one (exactly: the text is kept), else as
+/// the text itself, which the API refuses naming the field.
+pub fn number_or_text(text: &str) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Number(number)) => serde_json::Value::Number(number),
+        _ => serde_json::Value::String(text.to_string()),
+    }
 }
 
 /// The hidden fields of a form that changes something: CSRF, account, and a fresh
@@ -330,7 +375,7 @@ pub fn action_fields(user: &WebUser, account_id: &str) -> Html {
 
 /// Leaves a notice for the user's next page and sends them to `location`.
 pub fn notice_and_redirect(
-    state: &AppState,
+    state: &WebState,
     user: &WebUser,
     ok: bool,
     message: String,
