@@ -129,9 +129,6 @@ impl Engine {
     fn create_grant(&mut self, batch: &mut Batch, account_id: &str, spec: GrantSpec) -> Applied {
         let state = account(&mut self.accounts, account_id)?;
         let grant = state.create_grant(spec, batch.now, &mut self.ids, &mut batch.write.effects)?;
-        batch
-            .new_grants
-            .insert(grant.id.clone(), account_id.to_string());
         self.touched(batch, account_id);
         Ok(Outcome::Grant(Box::new(grant)))
     }

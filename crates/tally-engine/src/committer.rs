@@ -38,8 +38,6 @@ pub(crate) struct InFlight {
     pub idempotency: HashMap<(String, String), IdempotencyRecord>,
     /// Holds the batch resolved: id → (account, status).
     pub resolved_holds: HashMap<String, (String, HoldStatus)>,
-    /// Grants the batch created: id → account.
-    pub new_grants: HashMap<String, String>,
     pub new_keys: HashMap<String, ApiKeyRecord>,
     /// Everything else it wrote (grant snapshots, revocations, rate cards), for rare lookups.
     pub write: Arc<BatchWrite>,

@@ -94,8 +94,6 @@ pub(crate) struct Batch {
     pub idempotency: HashMap<KeySlot, IdempotencyRecord>,
     /// Holds it resolved: id → (account, status).
     pub resolved_holds: HashMap<String, (String, HoldStatus)>,
-    /// Grants it created: id → account.
-    pub new_grants: HashMap<String, String>,
     /// API keys it created.
     pub new_keys: HashMap<String, ApiKeyRecord>,
 }
@@ -109,7 +107,6 @@ impl Batch {
             keys: HashMap::new(),
             idempotency: HashMap::new(),
             resolved_holds: HashMap::new(),
-            new_grants: HashMap::new(),
             new_keys: HashMap::new(),
         }
     }
@@ -334,7 +331,6 @@ impl Engine {
             seq,
             idempotency: batch.idempotency,
             resolved_holds: batch.resolved_holds,
-            new_grants: batch.new_grants,
             new_keys: batch.new_keys,
             write: write.clone(),
         });

@@ -59,17 +59,10 @@ impl<'a> Known<'a> {
             .map(|hold| (hold.account_id, hold.status)))
     }
 
-    /// The account a grant belongs to.
+    /// The account a grant belongs to. Any grant a batch wrote counts (created, bought, or
+    /// issued by a plan's period), not only those created by a command.
     pub fn grant_account(&self, grant_id: &str) -> Result<Option<String>, StoreError> {
-        let created = self
-            .batch
-            .new_grants
-            .get(grant_id)
-            .or_else(|| self.in_flight(|batch| batch.new_grants.get(grant_id)));
-        if let Some(account_id) = created {
-            return Ok(Some(account_id.clone()));
-        }
-        Ok(self.store.grant(grant_id)?.map(|grant| grant.account_id))
+        Ok(self.grant(grant_id)?.map(|grant| grant.account_id))
     }
 
     /// A grant as last written.
