@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod gated_store;
+
 use std::path::PathBuf;
 
 use axum::Router;

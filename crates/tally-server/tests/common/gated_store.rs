@@ -1,0 +1,353 @@
+//! A store the engine tests control: a real SQLite file whose commits the test can hold at a
+//! gate, make fail, and count; and the helpers that drive the engine against it without ever
+//! waiting on time.
+//!
+//! The gate: while it is closed, a commit says that it has started (and what it carries) and
+//! then blocks until the test opens the gate or lets exactly that one commit through. The test
+//! waits on that with a condition variable, so "this batch is being committed while the next
+//! ones are applied" is forced, not hoped for.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::task::Poll;
+
+use tally_core::usage::UsageDelta;
+use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
+use tally_server::engine::{Command, EngineHandle, Idempotency, Reply};
+use tally_sqlite::SqliteStore;
+use tally_store::{
+    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
+    PageRequest, PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup,
+    VerifyReport,
+};
+
+/// A temp directory, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "tally-{name}-{}-{}",
+            std::process::id(),
+            tally_server::ids::random_token(8)
+        ));
+        std::fs::create_dir_all(&path).expect("creating a temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A commit waiting at the closed gate.
+#[derive(Clone, Debug)]
+pub struct BlockedCommit {
+    /// Its number among all commits this store has started (from 1).
+    pub number: u64,
+    /// How many engine batches it carries.
+    pub batches: usize,
+    /// What they write.
+    pub writes: Vec<BatchWrite>,
+}
+
+#[derive(Default)]
+struct Gate {
+    closed: bool,
+    /// Commits the test let through while the gate stays closed.
+    permits: u64,
+    /// The commit waiting at the gate, if any.
+    blocked: Option<BlockedCommit>,
+    /// Commits that entered `commit_many`.
+    started: u64,
+    /// How many of the next commits fail.
+    fail_next: u64,
+    failed: u64,
+    succeeded: u64,
+}
+
+/// [`SqliteStore`] with a gate, injected failures and counters on `commit_many`; every other
+/// method is the SQLite store's own.
+pub struct GatedStore {
+    inner: SqliteStore,
+    gate: Mutex<Gate>,
+    changed: Condvar,
+}
+
+impl GatedStore {
+    /// The store on `path` (created if missing), with the gate open.
+    pub fn open(path: &Path) -> GatedStore {
+        GatedStore {
+            inner: SqliteStore::open(path).expect("opening the SQLite store"),
+            gate: Mutex::new(Gate::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn gate(&self) -> MutexGuard<'_, Gate> {
+        // A test that panicked while holding the lock leaves the counters as they were.
+        self.gate
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn wait<'a>(&self, gate: MutexGuard<'a, Gate>) -> MutexGuard<'a, Gate> {
+        self.changed
+            .wait(gate)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// From now on every commit blocks at the gate.
+    pub fn close_gate(&self) {
+        self.gate().closed = true;
+    }
+
+    /// Lets every waiting and later commit through.
+    pub fn open_gate(&self) {
+        let mut gate = self.gate();
+        gate.closed = false;
+        gate.permits = 0;
+        self.changed.notify_all();
+    }
+
+    /// Lets exactly one commit through (the one waiting, or the next); the gate stays closed.
+    pub fn release_one(&self) {
+        self.gate().permits += 1;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until a commit after the first `after` ones is waiting at the closed gate, and
+    /// says what it carries.
+    pub fn wait_for_blocked_commit(&self, after: u64) -> BlockedCommit {
+        let mut gate = self.gate();
+        loop {
+            assert!(
+                gate.closed,
+                "waiting for a blocked commit with the gate open"
+            );
+            if let Some(blocked) = gate.blocked.as_ref().filter(|b| b.number > after) {
+                return blocked.clone();
+            }
+            gate = self.wait(gate);
+        }
+    }
+
+    /// Makes the next `count` commits fail with [`StoreError::Unavailable`] (after the gate).
+    pub fn fail_next_commits(&self, count: u64) {
+        self.gate().fail_next = count;
+    }
+
+    /// Injected failures not used yet.
+    pub fn failures_pending(&self) -> u64 {
+        self.gate().fail_next
+    }
+
+    /// Commits that entered `commit_many` (so far, on this store).
+    pub fn commits_started(&self) -> u64 {
+        self.gate().started
+    }
+
+    pub fn commits_failed(&self) -> u64 {
+        self.gate().failed
+    }
+
+    pub fn commits_succeeded(&self) -> u64 {
+        self.gate().succeeded
+    }
+}
+
+impl Store for GatedStore {
+    fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
+        {
+            let mut gate = self.gate();
+            gate.started += 1;
+            if gate.closed {
+                gate.blocked = Some(BlockedCommit {
+                    number: gate.started,
+                    batches: batches.len(),
+                    writes: batches.iter().map(|write| (*write).clone()).collect(),
+                });
+                self.changed.notify_all();
+                while gate.closed && gate.permits == 0 {
+                    gate = self.wait(gate);
+                }
+                if gate.closed {
+                    gate.permits -= 1;
+                }
+                gate.blocked = None;
+            }
+            if gate.fail_next > 0 {
+                gate.fail_next -= 1;
+                gate.failed += 1;
+                return Err(StoreError::Unavailable("injected: the disk is full".into()));
+            }
+        }
+        self.inner.commit_many(batches)?;
+        self.gate().succeeded += 1;
+        Ok(())
+    }
+    fn load_states(&self) -> Result<Vec<AccountState>, StoreError> {
+        self.inner.load_states()
+    }
+    fn max_grant_ordinal(&self) -> Result<i64, StoreError> {
+        self.inner.max_grant_ordinal()
+    }
+    fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency(scope, key)
+    }
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.meta(key)
+    }
+    fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping()
+    }
+    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        self.inner.account(id)
+    }
+    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
+        self.inner.accounts(page)
+    }
+    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
+        self.inner.balance_grants(account_id)
+    }
+    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        self.inner.grant(id)
+    }
+    fn grants(
+        &self,
+        account_id: &str,
+        status: Option<GrantStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Grant>, PageError> {
+        self.inner.grants(account_id, status, page)
+    }
+    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
+        self.inner.hold(id)
+    }
+    fn usage(
+        &self,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: &[UsageDimension],
+    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
+        self.inner.usage(account_id, from, to, group_by)
+    }
+    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
+        self.inner.subscription(account_id)
+    }
+    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
+        self.inner.rate_card(version)
+    }
+    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
+        self.inner.latest_rate_card_version()
+    }
+    fn purchases(
+        &self,
+        account_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PurchaseRecord>, PageError> {
+        self.inner.purchases(account_id, page)
+    }
+    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
+        self.inner.charge(id)
+    }
+    fn entries(
+        &self,
+        account_id: &str,
+        filter: &EntryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Entry>, PageError> {
+        self.inner.entries(account_id, filter, page)
+    }
+    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.inner.api_key_by_hash(key_hash)
+    }
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.inner.api_key(id)
+    }
+    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.inner.api_keys(account_id)
+    }
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.inner.verify()
+    }
+}
+
+type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+enum Slot {
+    Waiting(ReplyFuture),
+    Answered(Reply),
+}
+
+/// Commands handed to the engine, in order, whose answers may not have come yet.
+pub struct Submitted {
+    slots: Vec<Slot>,
+}
+
+/// Submits the commands in this order and returns without waiting for their answers: each
+/// `submit` is polled once, in order, which puts its command in the engine's channel. So the
+/// engine receives (and applies) them in exactly this order.
+pub async fn submit_in_order(
+    engine: &EngineHandle,
+    commands: impl IntoIterator<Item = (Command, Option<Idempotency>)>,
+) -> Submitted {
+    let mut slots: Vec<Slot> = commands
+        .into_iter()
+        .map(|(command, idempotency)| {
+            let engine = engine.clone();
+            let future: ReplyFuture =
+                Box::pin(async move { engine.submit(command, idempotency).await });
+            Slot::Waiting(future)
+        })
+        .collect();
+    std::future::poll_fn(|context| {
+        for slot in &mut slots {
+            if let Slot::Waiting(future) = slot
+                && let Poll::Ready(reply) = future.as_mut().poll(context)
+            {
+                *slot = Slot::Answered(reply);
+            }
+        }
+        Poll::Ready(())
+    })
+    .await;
+    Submitted { slots }
+}
+
+impl Submitted {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Every answer, in submission order.
+    pub async fn replies(self) -> Vec<Reply> {
+        let mut replies = Vec::with_capacity(self.slots.len());
+        for slot in self.slots {
+            replies.push(match slot {
+                Slot::Answered(reply) => reply,
+                Slot::Waiting(future) => future.await,
+            });
+        }
+        replies
+    }
+}
+
+/// Blocks until the engine has applied `commands` commands in all (its `commands` counter
+/// counts a batch once it is applied, before it is handed to the committer). A wait on a
+/// condition: it yields the CPU and never decides anything by time.
+pub fn wait_until_applied(engine: &EngineHandle, commands: u64) {
+    while engine.metrics.commands.load(Ordering::SeqCst) < commands {
+        std::thread::yield_now();
+    }
+}
