@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use common::gated_store::{GatedStore, TempDir, submit_in_order, wait_until_applied};
+use common::gated_store::{Reply, renderer};
 use tally_core::catalog::Catalog;
 use tally_core::{Attribution, DebitSpec, GrantSource, GrantSpec, Millicredits};
-use tally_server::clock::SystemClock;
-use tally_server::engine::{self, Command, EngineHandle, Idempotency, Reply};
+use tally_engine::clock::SystemClock;
+use tally_engine::{self as engine, Command, EngineConfig, EngineHandle, Idempotency};
 use tally_store::Store;
 
 struct Setup {
@@ -31,10 +32,13 @@ impl Setup {
         let store = Arc::new(GatedStore::open(&dir.path().join("ledger.db")));
         let (engine, thread) = engine::start(
             store.clone(),
-            Arc::new(SystemClock),
-            None,
-            Arc::new(Catalog::default()),
-            engine::BATCH_COMMANDS_MAX_DEFAULT,
+            EngineConfig {
+                clock: Arc::new(SystemClock),
+                test_clock: None,
+                catalog: Arc::new(Catalog::default()),
+                batch_commands_max: engine::BATCH_COMMANDS_MAX_DEFAULT,
+                render: renderer(),
+            },
         )
         .expect("starting the engine");
         let create = Command::CreateAccount {

@@ -27,6 +27,7 @@ use std::sync::atomic::Ordering;
 use common::gated_store::{
     BlockedCommit, GatedStore, Submitted, TempDir, submit_in_order, wait_until_applied,
 };
+use common::gated_store::{Reply, renderer};
 use serde_json::{Value, json};
 use tally_core::catalog::Catalog;
 use tally_core::{
@@ -34,9 +35,9 @@ use tally_core::{
     GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits, Rejection,
     Subscription, Timestamp,
 };
-use tally_server::app::TEST_CLOCK_META;
-use tally_server::clock::TestClock;
-use tally_server::engine::{self, Command, EngineHandle, Idempotency, Reply};
+use tally_engine::TEST_CLOCK_META;
+use tally_engine::clock::TestClock;
+use tally_engine::{self as engine, Command, EngineConfig, EngineHandle, Idempotency};
 use tally_server::error::ApiError;
 use tally_server::render;
 use tally_store::{PurchaseRecord, Store};
@@ -679,10 +680,9 @@ impl InFlightTargets {
     /// grants the model has no id for yet, each as last written in the commit, in the order
     /// they were made (engine ids begin with a counter).
     ///
-    /// Not plan grants (made by a subscription or its renewal): the engine does not remember
-    /// them as new grants of their batch, so a void of one before its batch is durable
-    /// answers 404. No client can do that (it learns a grant's id only from an answer, sent
-    /// after the commit), and the model could not name them anyway (no answer carries them).
+    /// Not plan grants (made by a subscription or its renewal): the model cannot name them (no
+    /// answer carries them), and no client can void one before its batch is durable (it
+    /// learns a grant's id only from an answer, sent after the commit).
     fn learn_created(&mut self, commit: &BlockedCommit, model: &Model) {
         let mut holds: BTreeMap<String, HoldStatus> = BTreeMap::new();
         let mut grants: BTreeMap<String, GrantSource> = BTreeMap::new();
@@ -859,10 +859,13 @@ impl Sim {
         let clock = Arc::new(TestClock::starting_at(now));
         let (engine, thread) = engine::start(
             self.store.clone(),
-            clock.clone(),
-            Some(clock),
-            Arc::new(Catalog::default()),
-            self.max_batch,
+            EngineConfig {
+                clock: clock.clone(),
+                test_clock: Some(clock),
+                catalog: Arc::new(Catalog::default()),
+                batch_commands_max: self.max_batch,
+                render: renderer(),
+            },
         )
         .expect("starting the engine");
         self.engine = Some(engine);

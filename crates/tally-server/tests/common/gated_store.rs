@@ -16,7 +16,8 @@ use std::task::Poll;
 
 use tally_core::usage::UsageDelta;
 use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
-use tally_server::engine::{Command, EngineHandle, Idempotency, Reply};
+use tally_engine::{Answer, Command, EngineHandle, Idempotency, Reply as EngineReply};
+use tally_server::error::ApiError;
 use tally_sqlite::SqliteStore;
 use tally_store::{
     AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
@@ -32,7 +33,7 @@ impl TempDir {
         let path = std::env::temp_dir().join(format!(
             "tally-{name}-{}-{}",
             std::process::id(),
-            tally_server::ids::random_token(8)
+            tally_engine::ids::random_token(8)
         ));
         std::fs::create_dir_all(&path).expect("creating a temp dir");
         TempDir(path)
@@ -283,6 +284,51 @@ impl Store for GatedStore {
     }
 }
 
+/// An engine answer as the API gives it: the status, the JSON body and whether it replays a
+/// key's first answer (a refusal as the API's error).
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    pub status: u16,
+    pub body: RenderedBody,
+    pub replayed: bool,
+}
+
+/// A body as the API sends it.
+#[derive(Clone, Debug)]
+pub struct RenderedBody(String);
+
+impl RenderedBody {
+    pub fn into_json(self) -> String {
+        self.0
+    }
+}
+
+/// What the tests compare: the engine's reply in the API's terms.
+pub type Reply = Result<Rendered, ApiError>;
+
+/// The engine's reply as the API renders it (`tally_server::reply`).
+pub fn as_api(reply: EngineReply) -> Reply {
+    let rendered = |status: u16, body: String, replayed: bool| Rendered {
+        status,
+        body: RenderedBody(body),
+        replayed,
+    };
+    match reply.map_err(ApiError::from)? {
+        Answer::Done(outcome) => Ok(rendered(
+            tally_server::reply::outcome_status(&outcome).as_u16(),
+            tally_server::reply::outcome_body(&outcome).to_string(),
+            false,
+        )),
+        Answer::Recorded { answer, .. } => Ok(rendered(answer.status, answer.body, false)),
+        Answer::Replayed(answer) => Ok(rendered(answer.status, answer.body, true)),
+    }
+}
+
+/// The renderer the API hands the engine.
+pub fn renderer() -> tally_engine::Renderer {
+    tally_server::reply::renderer()
+}
+
 type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 enum Slot {
@@ -307,7 +353,7 @@ pub async fn submit_in_order(
         .map(|(command, idempotency)| {
             let engine = engine.clone();
             let future: ReplyFuture =
-                Box::pin(async move { engine.submit(command, idempotency).await });
+                Box::pin(async move { as_api(engine.submit(command, idempotency).await) });
             Slot::Waiting(future)
         })
         .collect();
