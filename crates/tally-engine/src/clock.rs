@@ -28,6 +28,12 @@ impl TestClock {
         }
     }
 
+    /// Puts the clock back where the store last saw it (after a failed commit took the moves
+    /// of its batches with it: they never happened).
+    pub fn restore(&self, at: Timestamp) {
+        self.now_micros.store(at.as_micros(), Ordering::SeqCst);
+    }
+
     /// Moves the clock to `to`; refuses to go backwards.
     pub fn set(&self, to: Timestamp) -> Result<(), Timestamp> {
         let now = self.now();

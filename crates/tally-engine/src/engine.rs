@@ -68,6 +68,9 @@ pub(crate) struct Engine {
     pub in_flight: VecDeque<InFlight>,
     /// The number of the next batch handed to the committer.
     next_seq: u64,
+    /// Whether the next batch records where the test clock stands (the first one does, so
+    /// the store always knows the clock its entries were made at).
+    record_test_clock: bool,
 }
 
 /// What a batch knows of one of its idempotency keys before it runs.
@@ -120,6 +123,7 @@ impl Engine {
         config: EngineConfig,
         metrics: Arc<EngineMetrics>,
     ) -> Result<Engine, StoreError> {
+        let config_has_test_clock = config.test_clock.is_some();
         let mut engine = Engine {
             store,
             catalog: config.catalog,
@@ -137,6 +141,7 @@ impl Engine {
             committer: None,
             in_flight: VecDeque::new(),
             next_seq: 1,
+            record_test_clock: config_has_test_clock,
         };
         engine.load()?;
         if !engine.shared {
@@ -175,6 +180,19 @@ impl Engine {
             self.reschedule(&account_id);
         }
         self.metrics.healthy.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// After a failed commit: the test clock goes back to where the store has it, since the
+    /// moves of the batches that failed never happened.
+    fn restore_test_clock(&mut self) -> Result<(), StoreError> {
+        let Some(test_clock) = &self.test_clock else {
+            return Ok(());
+        };
+        let stored = self.store.meta(crate::TEST_CLOCK_META)?;
+        if let Some(at) = stored.and_then(|micros| micros.parse().ok()) {
+            test_clock.restore(Timestamp::from_micros(at));
+        }
         Ok(())
     }
 
@@ -260,7 +278,7 @@ impl Engine {
         if self.metrics.healthy.load(Ordering::SeqCst) {
             return true;
         }
-        let Err(error) = self.load() else {
+        let Err(error) = self.load().and_then(|()| self.restore_test_clock()) else {
             return true;
         };
         tracing::error!(%error, "engine: reloading the ledger failed");
@@ -283,6 +301,12 @@ impl Engine {
         }
         let mut batch = Batch::new(self.clock.now());
         self.ids.raise_floor(batch.now.as_micros());
+        if std::mem::take(&mut self.record_test_clock) {
+            batch.write.meta.push((
+                crate::TEST_CLOCK_META.to_string(),
+                batch.now.as_micros().to_string(),
+            ));
+        }
         self.look_up_keys(&envelopes, &mut batch);
         self.run_due(&mut batch);
         let commands = envelopes.len();

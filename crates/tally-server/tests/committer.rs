@@ -238,3 +238,60 @@ async fn a_failed_commit_takes_what_followed_it_and_nothing_acknowledged() {
     assert_eq!(setup.store.commits_failed(), 1);
     setup.stop_and_verify();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_move_whose_commit_failed_never_happened() {
+    let dir = TempDir::new("committer-clock");
+    let store = Arc::new(GatedStore::open(&dir.path().join("ledger.db")));
+    let start = tally_core::Timestamp::from_micros(1_767_225_600_000_000); // 2026-01-01
+    let clock = Arc::new(tally_engine::clock::TestClock::starting_at(start));
+    let (engine, thread) = engine::start(
+        store.clone(),
+        EngineConfig {
+            clock: clock.clone(),
+            test_clock: Some(clock.clone()),
+            catalog: Arc::new(Catalog::default()),
+            batch_commands_max: engine::BATCH_COMMANDS_MAX_DEFAULT,
+            render: renderer(),
+        },
+    )
+    .expect("starting the engine");
+
+    store.fail_next_commits(1);
+    let moved = engine
+        .submit(
+            Command::MoveClock {
+                to: start.plus_seconds(86_400),
+            },
+            None,
+        )
+        .await;
+    let refused = moved.expect_err("the move's commit failed");
+    assert_eq!(
+        tally_server::error::ApiError::from(refused).code(),
+        "unavailable"
+    );
+
+    // The next batch finds the clock where the store has it, and its entries are made then.
+    let created = engine
+        .submit(
+            Command::CreateAccount {
+                id: Some("a".into()),
+                name: None,
+                overdraft_limit: Millicredits::ZERO,
+                metadata: None,
+            },
+            None,
+        )
+        .await
+        .expect("the account");
+    let Some(tally_engine::Outcome::Account(account)) = created.outcome() else {
+        panic!("an account: {created:?}");
+    };
+    assert_eq!(account.created_at, start);
+    assert_eq!(tally_core::Clock::now(clock.as_ref()), start);
+    drop(engine);
+    thread.join().expect("the engine stops");
+    let report = store.verify().expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
