@@ -1265,6 +1265,9 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
+    // No regressions file: a shrunk failure becomes a named `#[test]` below ("Shrunk
+    // failures, as named cases"), its ops decoded from proptest's report, so that it re-runs
+    // on every `cargo test` with a name that says what it exercises.
     #![proptest_config(ProptestConfig {
         cases: 512,
         failure_persistence: None,
@@ -1280,6 +1283,111 @@ proptest! {
     ) {
         run(overdraft_limit, &ops);
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Shrunk failures, as named cases
+// ------------------------------------------------------------------------------------------
+
+fn promo(amount: i64) -> Op {
+    Op::CreateGrant {
+        amount,
+        priority: 0,
+        effective_in: None,
+        expires_in: None,
+    }
+}
+
+/// A case proptest once shrank to (overdraft limit 0): five holds reserve on two grants and
+/// all expire at the same instant; the clock moves past it without running the due work, so
+/// the next charge does it first (five releases, in creation order) and then draws across the
+/// grants they freed; a second charge draws from eight grants and uses them all up (which
+/// the core forgets); then the newest grant, untouched and last in spending order, is voided.
+#[test]
+fn holds_expiring_together_inside_a_charge_then_a_wide_charge_and_a_void() {
+    let hold = |amount| Op::Hold { amount, ttl: 1 };
+    let charge = |amount| Op::Charge { amount };
+    let ops = [
+        promo(1),
+        promo(35_076),
+        promo(27_378),
+        charge(1),
+        promo(30_290),
+        promo(18_390),
+        charge(21_602),
+        promo(1),
+        charge(1),
+        hold(1),
+        hold(1),
+        promo(1),
+        promo(1),
+        promo(1),
+        promo(1),
+        hold(1),
+        hold(25_710),
+        promo(1),
+        promo(1),
+        promo(1),
+        promo(16_009),
+        promo(1),
+        hold(1),
+        charge(7_253),
+        promo(1),
+        Op::AdvanceClock {
+            seconds: 1,
+            run_due: false,
+        },
+        charge(34_397),
+        charge(47_887),
+        promo(1),
+        // Counts back from the newest of the 17 grants: this is 0 modulo 17, the newest.
+        Op::VoidGrant {
+            grant: 2_356_020_683_781_014_415,
+        },
+    ];
+    let mut harness = Harness::new(0);
+    harness.check(true);
+    let mut written = Vec::new();
+    for op in &ops {
+        let mark = harness.effects.entries.len();
+        harness.step(op);
+        let kinds: Vec<EntryKind> = harness.effects.entries[mark..]
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        written.push(kinds);
+    }
+    use EntryKind::{Charge, Release, Void};
+    assert_eq!(
+        written[26],
+        [Release, Release, Release, Release, Release, Charge],
+        "the charge after the clock move expires the five holds first"
+    );
+    let wide = harness.effects.charges.last().expect("charges");
+    assert_eq!(
+        wide.drawn.len(),
+        8,
+        "the second charge draws from eight grants"
+    );
+    assert_eq!(written[29], [Void]);
+    let void = harness.effects.entries.last().expect("the void");
+    assert_eq!(
+        (void.grant_id.as_deref(), void.amount.get()),
+        (harness.grant_ids.last().map(String::as_str), -1)
+    );
+    let left: Vec<i64> = harness
+        .state
+        .grants()
+        .iter()
+        .map(|g| g.remaining.get())
+        .collect();
+    assert_eq!(
+        left,
+        [1, 1, 16_009, 1, 1],
+        "the grants the charges did not reach"
+    );
+    assert_eq!(harness.state.available().get(), 16_013);
+    harness.final_replay();
 }
 
 // ------------------------------------------------------------------------------------------
