@@ -2007,21 +2007,69 @@ impl Rng {
     }
 }
 
-/// One seed's run: its own overdraft limit, amount scale and mix of operations, so that some
-/// seeds run rich and others run dry.
-fn sim_ops(seed: u64, count: usize) -> (i64, Vec<Op>) {
+/// One seed's run: its own overdraft limit, catalog, amount scale and mix of operations, so
+/// that some seeds run rich and others run dry, and some never touch a plan.
+fn sim_ops(seed: u64, count: usize) -> (i64, Catalog, Vec<Op>) {
     let mut rng = Rng::new(seed);
     let overdraft_limit = match rng.range(0, 3) {
         0 => 0,
         1 => rng.range(1, 5_000),
         _ => rng.range(5_000, 200_000),
     };
-    let scale = [1_000, 10_000, 50_000][rng.range(0, 3) as usize];
+    // The default catalog's allowances are thousands of credits: charges (and the overdraft)
+    // to match.
+    let default_catalog = rng.chance(20);
+    let scales = if default_catalog {
+        [20_000_000, 100_000_000, 500_000_000]
+    } else {
+        [1_000, 10_000, 50_000]
+    };
+    let scale = scales[rng.range(0, 3) as usize];
+    let overdraft_limit = if default_catalog {
+        overdraft_limit * (scale / 10_000)
+    } else {
+        overdraft_limit
+    };
+    let catalog = catalog(default_catalog, scale);
     let grant_weight = rng.range(2, 8);
+    // Plans and packs add credits: a light touch, so that runs still go dry and into debt.
+    let plan_weight = rng.range(0, 3);
+    // How many clock moves in a hundred are days long (and cross period ends).
+    let long_moves = rng.range(0, 8) as u64;
+    // Mostly the plan subscribed last (seat changes, renewals), sometimes another.
+    let mut plan = 0;
     let mut ops = Vec::with_capacity(count);
     for _ in 0..count {
-        let pick = rng.range(0, grant_weight + 17);
-        let op = if pick < grant_weight {
+        let pick = rng.range(0, grant_weight + 17 + plan_weight);
+        let op = if pick >= grant_weight + 17 {
+            match rng.range(0, 10) {
+                0..=5 if !default_catalog && rng.chance(2) => Op::Subscribe {
+                    // The whale, once: two seats fit (and make the account rich until the
+                    // next plan change), more overflow.
+                    plan: 3,
+                    seats: rng.range(2, 7) as u32,
+                },
+                0..=5 => {
+                    if rng.chance(25) {
+                        let plans = if default_catalog { 2 } else { 3 };
+                        plan = rng.range(0, plans) as usize;
+                    }
+                    // (Thousands of seats would make the account rich for a month: the
+                    // property test tries the most seats.)
+                    let seats = match rng.range(0, 100) {
+                        0..=79 => rng.range(1, 4) as u32,
+                        80..=91 => rng.range(4, 12) as u32,
+                        92..=95 => 0,
+                        _ => SEATS_MAX + 1,
+                    };
+                    Op::Subscribe { plan, seats }
+                }
+                6..=8 => Op::CancelSubscription,
+                _ => Op::Purchase {
+                    pack: rng.range(0, 3) as usize,
+                },
+            }
+        } else if pick < grant_weight {
             Op::CreateGrant {
                 amount: rng.range(1, 2 * scale),
                 priority: rng.range(0, 3),
@@ -2050,7 +2098,11 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Vec<Op>) {
                     grant: rng.recent(),
                 },
                 _ => Op::AdvanceClock {
-                    seconds: if rng.chance(10) {
+                    seconds: if rng.chance(long_moves) {
+                        rng.range(86_400, 40 * 86_400)
+                    } else if rng.chance(1) {
+                        rng.range(40 * 86_400, 130 * 86_400)
+                    } else if rng.chance(10) {
                         rng.range(0, 4_000)
                     } else {
                         rng.range(0, 120)
@@ -2061,12 +2113,13 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Vec<Op>) {
         };
         ops.push(op);
     }
-    (overdraft_limit, ops)
+    (overdraft_limit, catalog, ops)
 }
 
 fn sim_seed(seed: u64, count: usize) -> BTreeMap<&'static str, u64> {
-    let (overdraft_limit, ops) = sim_ops(seed, count);
-    let mut harness = Harness::new(overdraft_limit, small_catalog(10_000));
+    let (overdraft_limit, catalog, ops) = sim_ops(seed, count);
+    let plans: Vec<String> = catalog.plans.iter().map(|plan| plan.id.clone()).collect();
+    let mut harness = Harness::new(overdraft_limit, catalog);
     let mut at = 0;
     let result = catch_unwind(AssertUnwindSafe(|| {
         for (index, op) in ops.iter().enumerate() {
@@ -2086,16 +2139,20 @@ fn sim_seed(seed: u64, count: usize) -> BTreeMap<&'static str, u64> {
             .get(at)
             .map_or("the final replay".to_string(), |op| format!("{op:?}"));
         panic!(
-            "simulation seed {seed} (overdraft limit {overdraft_limit}) failed at op {at} \
-             {op}: {message}\nreplay with TALLY_SIM_SEED={seed} cargo test -p tally-core \
-             --test ledger_model seeded_simulation"
+            "simulation seed {seed} (overdraft limit {overdraft_limit}, plans {plans:?}) \
+             failed at op {at} {op}: {message}\nreplay with TALLY_SIM_SEED={seed} cargo test \
+             -p tally-core --test ledger_model seeded_simulation"
         );
     }
-    std::mem::take(&mut harness.replay.counts)
+    let mut counts = std::mem::take(&mut harness.replay.counts);
+    for (key, count) in std::mem::take(&mut harness.model.counts) {
+        *counts.entry(key).or_default() += count;
+    }
+    counts
 }
 
 /// What every simulation run must have exercised, at least this often over all seeds.
-const SIM_COVERAGE: [(&str, u64); 19] = [
+const SIM_COVERAGE: [(&str, u64); 41] = [
     ("ok", 100_000),
     ("refused: amount not positive", 100),
     ("refused: grant window invalid", 100),
@@ -2115,6 +2172,32 @@ const SIM_COVERAGE: [(&str, u64); 19] = [
     ("repaid on activation", 1_000),
     ("repaid on a hold's resolution", 200),
     ("repaid from several grants", 50),
+    // Plans and packs (counted by the model; the core agreed with each).
+    ("refused: seats invalid", 300),
+    ("refused: overflow", 50),
+    ("refused: no subscription", 40),
+    ("subscription: started", 60),
+    ("subscription: started again after a cancel", 150),
+    ("subscription: another plan", 700),
+    ("subscription: seats added, prorated", 600),
+    ("subscription: seats added, prorated to nothing", 60),
+    ("subscription: fewer seats from the next period", 2_000),
+    ("subscription: the same plan and seats", 600),
+    ("subscription: a cancel undone", 1_000),
+    ("subscription: canceled at the period's end", 1_500),
+    ("subscription: canceled again, no change", 800),
+    ("subscription: ended at the period's end", 150),
+    ("subscription: renewed with the allowance", 350),
+    ("subscription: a missed period renewed without credits", 200),
+    ("subscription: fewer seats at a renewal", 150),
+    (
+        "subscription: a period ending on a short month's last day",
+        5,
+    ),
+    ("plan credits expired at a period's end", 300),
+    ("plan credits voided", 400),
+    ("pack purchased", 800),
+    ("pack credits expired", 80),
 ];
 
 /// The seeds `seeded_simulation` runs: 1 to 200, or only the one `TALLY_SIM_SEED` names.
