@@ -1970,6 +1970,187 @@ fn holds_expiring_together_inside_a_charge_then_a_wide_charge_and_a_void() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Plans and packs, by hand (each also checked against the model at every step)
+// ------------------------------------------------------------------------------------------
+
+/// Runs `ops` through the harness on the small catalog of scale 20,000 (Mini: 10 credits a
+/// seat; Team: 40.5; packs Drop 10 credits for a day, Jar 40.55 for 30 days, Vault 80).
+fn plan_harness(ops: &[Op]) -> Harness {
+    let mut harness = Harness::new(0, small_catalog(20_000));
+    harness.check(true);
+    for op in ops {
+        harness.step(op);
+    }
+    harness
+}
+
+fn advance(seconds: i64, run_due: bool) -> Op {
+    Op::AdvanceClock { seconds, run_due }
+}
+
+/// The entries written from `from` on: kind, amount, and when (in seconds).
+fn entries_from(harness: &Harness, from: usize) -> Vec<(EntryKind, i64, i64)> {
+    harness.effects.entries[from..]
+        .iter()
+        .map(|e| (e.kind, e.amount.get(), e.created_at.as_micros() / SECOND))
+        .collect()
+}
+
+/// Periods are the anchor plus whole months, clamped to short months and back, never drifting:
+/// anchored on January 31 (2024, a leap year), they start on every month's last day.
+#[test]
+fn a_subscription_anchored_on_the_31st_renews_on_every_months_last_day() {
+    const JAN_31_2024_NOON: i64 = 1_706_702_400;
+    let mut ops = vec![
+        advance(JAN_31_2024_NOON - START / SECOND, true),
+        Op::Subscribe { plan: 0, seats: 2 },
+    ];
+    for _ in 0..43 {
+        ops.push(advance(10 * 86_400, true));
+        ops.push(Op::Charge { amount: 3_000 });
+    }
+    let mut harness = Harness::new(0, small_catalog(20_000));
+    let mut starts = Vec::new();
+    for op in &ops {
+        harness.step(op);
+        let start = harness.state.subscription().map(|s| s.current_period_start);
+        if let Some(start) = start.map(|start| start.as_micros() / SECOND)
+            && starts.last() != Some(&start)
+        {
+            starts.push(start);
+        }
+    }
+    harness.final_replay();
+    assert_eq!(
+        starts,
+        [
+            JAN_31_2024_NOON,
+            1_709_208_000, // 2024-02-29
+            1_711_886_400, // 2024-03-31
+            1_714_478_400, // 2024-04-30
+            1_717_156_800, // 2024-05-31
+            1_719_748_800, // 2024-06-30
+            1_722_427_200, // 2024-07-31
+            1_725_105_600, // 2024-08-31
+            1_727_697_600, // 2024-09-30
+            1_730_376_000, // 2024-10-31
+            1_732_968_000, // 2024-11-30
+            1_735_646_400, // 2024-12-31
+            1_738_324_800, // 2025-01-31
+            1_740_744_000, // 2025-02-28
+            1_743_422_400, // 2025-03-31
+        ]
+    );
+    let plan_grants = harness
+        .model
+        .grants
+        .iter()
+        .filter(|g| g.source == GrantSource::Plan)
+        .count();
+    assert_eq!(plan_grants, 15, "one allowance a period");
+}
+
+/// Down for three period ends: each is processed at its own instant, in order, but only the
+/// period containing "now" is granted, and a decrease of seats made before takes effect at
+/// the first of them.
+#[test]
+fn periods_missed_while_down_grant_only_the_current_one() {
+    const DEC_14: i64 = 1_702_592_000; // 2023-12-14T22:13:20Z, a month after START
+    const FEB_14: i64 = 1_707_948_800;
+    const MAR_14: i64 = 1_710_454_400;
+    let mut harness = plan_harness(&[
+        Op::Subscribe { plan: 2, seats: 3 },
+        Op::Subscribe { plan: 2, seats: 1 },
+        Op::Charge { amount: 1_500 },
+        advance(100 * 86_400, false),
+    ]);
+    let sub = harness.state.subscription().expect("subscribed").clone();
+    assert_eq!((sub.seats, sub.next_period_seats), (3, Some(1)));
+    assert_eq!(harness.state.available().get(), 3 * 40_500 - 1_500);
+    let mark = harness.effects.entries.len();
+    harness.step(&Op::Purchase { pack: 2 });
+    let now = (START + 100 * DAY) / SECOND;
+    assert_eq!(
+        entries_from(&harness, mark),
+        [
+            (EntryKind::Expire, -120_000, DEC_14),
+            (EntryKind::Grant, 40_500, FEB_14),
+            (EntryKind::Grant, 80_000, now),
+        ]
+    );
+    let sub = harness.state.subscription().expect("subscribed");
+    assert_eq!((sub.seats, sub.next_period_seats), (1, None));
+    assert_eq!(sub.period_index, 3);
+    assert_eq!(
+        (sub.current_period_start, sub.current_period_end),
+        (
+            Timestamp::from_micros(FEB_14 * SECOND),
+            Timestamp::from_micros(MAR_14 * SECOND)
+        )
+    );
+    assert_eq!(harness.state.allowance_left().get(), 40_500);
+    harness.final_replay();
+}
+
+/// Seats are compared with this period's: 5 lowered to 2 waits for the next period, "raised"
+/// to 4 is still a decrease (to 4), raised to 6 grants one seat prorated (10 credits × 20 of
+/// 30 days left = 6.67, rounded down to 6). A cancel and the same plan again undo each other
+/// and grant nothing; at the period's end the 6 seats' allowance is granted.
+#[test]
+fn seat_changes_compare_with_this_periods_seats_and_prorate_only_additions() {
+    const DEC_14: i64 = 1_702_592_000;
+    let mut harness = plan_harness(&[
+        Op::Subscribe { plan: 0, seats: 5 },
+        advance(10 * 86_400, true),
+    ]);
+    let mut seats = Vec::new();
+    let mark = harness.effects.entries.len();
+    for op in [
+        Op::Subscribe { plan: 0, seats: 2 },
+        Op::Subscribe { plan: 0, seats: 4 },
+        Op::Subscribe { plan: 0, seats: 6 },
+        Op::CancelSubscription,
+        Op::Subscribe { plan: 0, seats: 6 },
+    ] {
+        harness.step(&op);
+        let sub = harness.state.subscription().expect("subscribed");
+        seats.push((sub.seats, sub.next_period_seats, sub.status));
+    }
+    use SubscriptionStatus::{Active, Canceling};
+    assert_eq!(
+        seats,
+        [
+            (5, Some(2), Active),
+            (5, Some(4), Active),
+            (6, None, Active),
+            (6, None, Canceling),
+            (6, None, Active),
+        ]
+    );
+    let now = (START + 10 * DAY) / SECOND;
+    assert_eq!(
+        entries_from(&harness, mark),
+        [(EntryKind::Grant, 6_000, now)]
+    );
+    let prorated = harness.effects.grants.last().expect("the prorated grant");
+    assert_eq!(
+        prorated.description.as_deref(),
+        Some("Mini plan: 1 added seats, prorated")
+    );
+    let mark = harness.effects.entries.len();
+    harness.step(&advance(20 * 86_400, true));
+    assert_eq!(
+        entries_from(&harness, mark),
+        [
+            (EntryKind::Expire, -50_000, DEC_14),
+            (EntryKind::Expire, -6_000, DEC_14),
+            (EntryKind::Grant, 60_000, DEC_14),
+        ]
+    );
+    harness.final_replay();
+}
+
+// ------------------------------------------------------------------------------------------
 // Seeded simulation
 // ------------------------------------------------------------------------------------------
 
