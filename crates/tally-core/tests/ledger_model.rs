@@ -592,7 +592,10 @@ impl Model {
     //   taken back; the decrease waits for the next period (`next_period_seats`). The same
     //   seats: a pending decrease is dropped. Surprising but consistent: "now" is the seats of
     //   this period, so 5 seats lowered to 2 and then raised to 4 stays a decrease to 4, and
-    //   raised to 6 grants one prorated seat.
+    //   raised to 6 grants one prorated seat. Each addition is rounded down on its own, so
+    //   adding seats one at a time can give up to a credit less per step than all at once.
+    //   The per-seat allowance stays the one the subscription began with: a catalog that
+    //   changes a plan's credits reaches a subscriber only through another plan.
     // - Another plan: the current period's plan grants that are still active are voided at
     //   once (their unreserved credits; what holds reserve lives on), and a new one starts now
     //   as above, on the new plan's allowance, with a new anchor; no credit for the unused
@@ -602,7 +605,7 @@ impl Model {
     //   (and is not refused); with no subscription at all it is refused.
     // - The period's end (due work, after the grant expiries at the same instant, so the
     //   allowance has expired first): a canceling subscription becomes canceled, and its
-    //   period stays the last one. Otherwise the next period begins (start = the old end, end
+    //   period (and any pending decrease of seats) stays as it was. Otherwise the next period begins (start = the old end, end
     //   = anchor + (n + 1) months), a pending decrease of seats takes effect, and the
     //   allowance is granted at the period's start, but only if the period contains "now"
     //   (the instant the due work runs for): a period that ended before the catch-up grants
