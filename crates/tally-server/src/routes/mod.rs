@@ -7,6 +7,7 @@ pub mod keys;
 pub mod ops;
 pub mod plans;
 pub mod pricing;
+pub mod write;
 
 use std::collections::HashMap;
 
