@@ -2,16 +2,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::write::{Context, Decode, Target, WriteRequest};
 use super::{Access, ROUTES};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
@@ -19,6 +20,7 @@ use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render;
 use tally_engine::Command;
+use tally_engine::clock::TestClock;
 
 /// `(method, route, status)`.
 type RouteKey = (String, String, u16);
@@ -182,26 +184,55 @@ pub async fn get_clock(
     ))
 }
 
+/// The test clock, on an admin key: without `--test-clock` the route is not found, before
+/// anything about the request is looked at.
+pub struct TestClockOn(pub Arc<TestClock>);
+
+impl Target for TestClockOn {
+    async fn check(
+        _: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, Response> {
+        principal
+            .require_admin()
+            .map_err(IntoResponse::into_response)?;
+        let clock = state.test_clock.clone();
+        let clock = clock.ok_or_else(|| ApiError::NotFound { what: "route" }.into_response())?;
+        Ok(TestClockOn(clock))
+    }
+}
+
+/// The body of `POST /v1/clock`: exactly one of `advance_seconds` and `now`.
+pub struct MoveClockRequest {
+    pub advance_seconds: Option<i64>,
+    pub now: Option<tally_core::Timestamp>,
+}
+
+impl Decode for MoveClockRequest {
+    type Target = TestClockOn;
+
+    const FIELDS: &'static [&'static str] = &["advance_seconds", "now"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, TestClockOn>) -> Result<Self, ApiError> {
+        Ok(MoveClockRequest {
+            advance_seconds: fields.integer("advance_seconds", 0, 100 * 366 * 86_400)?,
+            now: fields.timestamp("now")?,
+        })
+    }
+}
+
 pub async fn move_clock(
     State(state): State<AppState>,
-    principal: Principal,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        target: TestClockOn(clock),
+        body: MoveClockRequest {
+            advance_seconds,
+            now,
+        },
+        ..
+    }: WriteRequest<MoveClockRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let clock = state
-        .test_clock
-        .clone()
-        .ok_or(ApiError::NotFound { what: "route" })?;
-    let (value, _) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let advance_seconds = fields.integer("advance_seconds", 0, 100 * 366 * 86_400)?;
-    let now = fields.timestamp("now")?;
-    fields.finish()?;
     use tally_core::Clock as _;
     let to = match (advance_seconds, now) {
         (Some(seconds), None) => clock.now().plus_seconds(seconds),
@@ -213,5 +244,6 @@ pub async fn move_clock(
             ));
         }
     };
+    // Moving the clock is not replayed: the key is checked, and not kept.
     Ok(state.submit(Command::MoveClock { to }, None).await)
 }
