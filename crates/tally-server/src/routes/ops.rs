@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::write::{Context, Decode, Target, WriteRequest};
+use super::write::{Context, Decode, IDEMPOTENCY_KEY_BYTES_MAX, Target, WriteRequest};
 use super::{Access, ROUTES};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
@@ -134,12 +134,33 @@ pub fn openapi_document() -> Value {
         if route.access != Access::Public {
             operation.insert("security".into(), json!([{"bearer": []}]));
         }
-        let parameters: Vec<Value> = route
+        let mut parameters: Vec<Value> = route
             .path
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        if let Some(body) = route.body {
+            if body.idempotent {
+                parameters.push(json!({
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": false,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_BYTES_MAX},
+                }));
+            }
+            let properties: Map<String, Value> = body
+                .fields
+                .iter()
+                .map(|name| (name.to_string(), json!({})))
+                .collect();
+            let schema =
+                json!({"type": "object", "properties": properties, "additionalProperties": false});
+            operation.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": {"application/json": {"schema": schema}}}),
+            );
+        }
         if !parameters.is_empty() {
             operation.insert("parameters".into(), Value::Array(parameters));
         }
@@ -246,4 +267,44 @@ pub async fn move_clock(
     };
     // Moving the clock is not replayed: the key is checked, and not kept.
     Ok(state.submit(Command::MoveClock { to }, None).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_each_write_body_and_its_fields() {
+        let document = openapi_document();
+        for route in ROUTES {
+            let operation = &document["paths"][route.path][route.method.to_lowercase()];
+            let body = &operation["requestBody"];
+            let writes = matches!(route.method, "POST" | "PUT");
+            assert_eq!(
+                !body.is_null(),
+                writes,
+                "{} {}: a route reads a body exactly when it is a POST or a PUT",
+                route.method,
+                route.path
+            );
+        }
+        let hold = &document["paths"]["/v1/accounts/{id}/holds"]["post"];
+        let schema = &hold["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert!(schema["properties"]["ttl_seconds"].is_object(), "{schema}");
+        assert!(schema["properties"]["usage"].is_object(), "{schema}");
+        let key = |path: &str, method: &str| {
+            document["paths"][path][method]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|parameter| parameter["name"] == "Idempotency-Key")
+        };
+        assert!(key("/v1/accounts/{id}/holds", "post"));
+        assert!(
+            !key("/v1/quotes", "post"),
+            "a quote takes no Idempotency-Key"
+        );
+        assert!(!key("/v1/accounts/{id}", "get"));
+    }
 }
