@@ -26,7 +26,7 @@ pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
 
 /// What a route acts on, resolved from the request's parts and checked against the caller
 /// before the body is read.
-pub trait Target: Sized + Send + Sync {
+pub trait Target: Sized + Send {
     fn check(
         parts: &mut Parts,
         state: &AppState,
@@ -34,10 +34,9 @@ pub trait Target: Sized + Send + Sync {
     ) -> impl Future<Output = Result<Self, Response>> + Send;
 }
 
-/// Everything a body's decoding may look at: the state, the caller and the route's target.
+/// What a body's decoding may look at: the state and the route's target.
 pub struct Context<'a, T> {
     pub state: &'a AppState,
-    pub principal: &'a Principal,
     pub target: &'a T,
 }
 
@@ -132,9 +131,10 @@ impl<T: RequestBody> WriteRequest<T> {
         principal: Principal,
         target: T::Target,
     ) -> Result<Self, ApiError> {
-        let key = match T::IDEMPOTENT {
-            true => idempotency_key(&parts.headers)?,
-            false => None,
+        let key = if T::IDEMPOTENT {
+            idempotency_key(&parts.headers)?
+        } else {
+            None
         };
         let value = json::read_json(&parts.headers, body, T::BODY_BYTES_MAX).await?;
         let idempotency = key.map(|key| {
@@ -150,7 +150,6 @@ impl<T: RequestBody> WriteRequest<T> {
         });
         let context = Context {
             state,
-            principal: &principal,
             target: &target,
         };
         let body = T::from_json(value, &context)?;
