@@ -6,12 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use sha2::{Digest, Sha256};
 use tally_core::Clock;
 use tally_core::catalog::Catalog;
 use tally_store::Store;
@@ -21,9 +18,8 @@ use tally_engine::{
     Answer, Command, EngineConfig, EngineHandle, Idempotency, Reply, TEST_CLOCK_META,
 };
 
-use crate::auth::{Principal, hash_key, new_admin_key};
+use crate::auth::{hash_key, new_admin_key};
 use crate::error::ApiError;
-use crate::json::{BODY_BYTES_MAX, read_json};
 
 /// Everything a handler can reach.
 #[derive(Clone)]
@@ -71,78 +67,10 @@ impl Default for ServeConfig {
     }
 }
 
-/// The longest an `Idempotency-Key` may be.
-const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
-
 /// The meta key under which a generated admin key's hash is kept.
 const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
 
 impl AppState {
-    /// Reads the body as JSON, checks the idempotency key, and returns the parsed body with the
-    /// idempotency context to hand to the engine.
-    pub async fn read_body(
-        &self,
-        principal: &Principal,
-        method: &Method,
-        path: &str,
-        headers: &HeaderMap,
-        body: Body,
-    ) -> Result<(serde_json::Value, Option<Idempotency>), ApiError> {
-        self.read_body_limited(principal, method, path, headers, body, BODY_BYTES_MAX)
-            .await
-    }
-
-    /// [`AppState::read_body`] with another body limit.
-    pub async fn read_body_limited(
-        &self,
-        principal: &Principal,
-        method: &Method,
-        path: &str,
-        headers: &HeaderMap,
-        body: Body,
-        limit_bytes: usize,
-    ) -> Result<(serde_json::Value, Option<Idempotency>), ApiError> {
-        let idempotency_key = match headers.get("idempotency-key") {
-            None => None,
-            Some(value) => {
-                let key = value.to_str().ok().filter(|key| {
-                    !key.is_empty()
-                        && key.len() <= IDEMPOTENCY_KEY_BYTES_MAX
-                        && key.bytes().all(|byte| (0x20..0x7f).contains(&byte))
-                });
-                let key = key.ok_or_else(|| {
-                    ApiError::invalid_request(
-                        "Idempotency-Key",
-                        "Idempotency-Key must be 1 to 255 printable ASCII characters",
-                    )
-                })?;
-                Some(key.to_string())
-            }
-        };
-        let value = read_json(headers, body, limit_bytes).await?;
-        let idempotency = idempotency_key.map(|key| {
-            let mut hasher = Sha256::new();
-            hasher.update(method.as_str().as_bytes());
-            hasher.update(b" ");
-            hasher.update(path.as_bytes());
-            hasher.update(b"\n");
-            // The canonical form (object keys sorted, no whitespace) is what is compared, so
-            // a retry that formats the same body differently is the same request.
-            hasher.update(value.to_string().as_bytes());
-            let request_hash = hasher
-                .finalize()
-                .iter()
-                .map(|byte| format!("{byte:02x}"))
-                .collect();
-            Idempotency {
-                scope: principal.idempotency_scope(),
-                key,
-                request_hash,
-            }
-        });
-        Ok((value, idempotency))
-    }
-
     /// Sends a command to the engine and turns its answer into a response.
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
         crate::reply::respond(self.engine.submit(command, idempotency).await)

@@ -84,67 +84,41 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// The row of API.md's table for this refusal: its status, its code and its title, each
+    /// stated once here; `status`, `code` and the problem document read them from this match.
+    #[rustfmt::skip]
+    fn meta(&self) -> (StatusCode, &'static str, &'static str) {
+        use StatusCode as S;
         match self {
-            ApiError::InvalidJson { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. }
-            | ApiError::IdempotencyConflict
-            | ApiError::HoldNotPending { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidRequest { .. }
-            | ApiError::InvalidAmount { .. }
-            | ApiError::UnknownModel { .. }
-            | ApiError::CaptureExceedsHold { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::InvalidJson { .. }         => (S::BAD_REQUEST,           "invalid_json",         "The body is not valid JSON for this request"),
+            ApiError::Unauthorized               => (S::UNAUTHORIZED,          "unauthorized",         "Missing or unknown API key"),
+            ApiError::InsufficientCredits { .. } => (S::PAYMENT_REQUIRED,      "insufficient_credits", "Not enough credits"),
+            ApiError::Forbidden                  => (S::FORBIDDEN,             "forbidden",            "This key may not do that"),
+            ApiError::NotFound { .. }            => (S::NOT_FOUND,             "not_found",            "Not found"),
+            ApiError::Conflict { .. }            => (S::CONFLICT,              "conflict",             "It exists already"),
+            ApiError::IdempotencyConflict        => (S::CONFLICT,              "idempotency_conflict", "Idempotency key reused with another request"),
+            ApiError::HoldNotPending { .. }      => (S::CONFLICT,              "hold_not_pending",     "The hold is not pending"),
+            ApiError::PayloadTooLarge { .. }     => (S::PAYLOAD_TOO_LARGE,     "payload_too_large",    "The body is too large"),
+            ApiError::InvalidRequest { .. }      => (S::UNPROCESSABLE_ENTITY,  "invalid_request",      "Invalid request"),
+            ApiError::InvalidAmount { .. }       => (S::UNPROCESSABLE_ENTITY,  "invalid_amount",       "Invalid amount"),
+            ApiError::UnknownModel { .. }        => (S::UNPROCESSABLE_ENTITY,  "unknown_model",        "Unknown model"),
+            ApiError::CaptureExceedsHold { .. }  => (S::UNPROCESSABLE_ENTITY,  "capture_exceeds_hold", "The capture exceeds the hold"),
+            ApiError::RateLimited { .. }         => (S::TOO_MANY_REQUESTS,     "rate_limited",         "Too many requests"),
+            ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
+            ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.meta().0
     }
 
     pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::InvalidJson { .. } => "invalid_json",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::InsufficientCredits { .. } => "insufficient_credits",
-            ApiError::Forbidden => "forbidden",
-            ApiError::NotFound { .. } => "not_found",
-            ApiError::Conflict { .. } => "conflict",
-            ApiError::IdempotencyConflict => "idempotency_conflict",
-            ApiError::HoldNotPending { .. } => "hold_not_pending",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::InvalidRequest { .. } => "invalid_request",
-            ApiError::InvalidAmount { .. } => "invalid_amount",
-            ApiError::UnknownModel { .. } => "unknown_model",
-            ApiError::CaptureExceedsHold { .. } => "capture_exceeds_hold",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::Internal => "internal",
-        }
+        self.meta().1
     }
 
     fn title(&self) -> &'static str {
-        match self {
-            ApiError::InvalidJson { .. } => "The body is not valid JSON for this request",
-            ApiError::Unauthorized => "Missing or unknown API key",
-            ApiError::InsufficientCredits { .. } => "Not enough credits",
-            ApiError::Forbidden => "This key may not do that",
-            ApiError::NotFound { .. } => "Not found",
-            ApiError::Conflict { .. } => "It exists already",
-            ApiError::IdempotencyConflict => "Idempotency key reused with another request",
-            ApiError::HoldNotPending { .. } => "The hold is not pending",
-            ApiError::PayloadTooLarge { .. } => "The body is too large",
-            ApiError::InvalidRequest { .. } => "Invalid request",
-            ApiError::InvalidAmount { .. } => "Invalid amount",
-            ApiError::UnknownModel { .. } => "Unknown model",
-            ApiError::CaptureExceedsHold { .. } => "The capture exceeds the hold",
-            ApiError::RateLimited { .. } => "Too many requests",
-            ApiError::Unavailable { .. } => "Temporarily unavailable",
-            ApiError::Internal => "Internal error",
-        }
+        self.meta().2
     }
 
     /// The problem document.

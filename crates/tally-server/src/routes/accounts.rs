@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 use tally_core::{EntryKind, GrantSource, GrantSpec, GrantStatus, Millicredits};
 use tally_store::EntryFilter;
 
+use super::write::{Admin, AdminOn, Context, Decode, Empty, WriteRequest};
 use super::{known_query, page_request};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
@@ -34,45 +34,61 @@ fn ok(body: Value) -> Response {
     json_response(StatusCode::OK, body.to_string())
 }
 
+/// The body of `POST /v1/accounts`.
+pub struct CreateAccountRequest {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub overdraft_limit: Millicredits,
+    pub metadata: Option<String>,
+}
+
+impl Decode for CreateAccountRequest {
+    type Target = Admin;
+
+    const FIELDS: &'static [&'static str] = &["id", "name", "overdraft_limit", "metadata"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, Admin>) -> Result<Self, ApiError> {
+        let id = fields.string("id", ACCOUNT_ID_BYTES_MAX * 4)?;
+        if let Some(id) = &id
+            && !is_valid_account_id(id)
+        {
+            return Err(ApiError::invalid_request(
+                "id",
+                "id must match [A-Za-z0-9_.:-]{1,64}",
+            ));
+        }
+        Ok(CreateAccountRequest {
+            id,
+            name: fields.string("name", TEXT_BYTES_MAX)?,
+            overdraft_limit: fields
+                .non_negative_amount("overdraft_limit")?
+                .unwrap_or(Millicredits::ZERO),
+            metadata: fields.metadata("metadata")?,
+        })
+    }
+}
+
 pub async fn create_account(
     State(state): State<AppState>,
-    principal: Principal,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let id = fields.string("id", ACCOUNT_ID_BYTES_MAX * 4)?;
-    if let Some(id) = &id
-        && !is_valid_account_id(id)
-    {
-        return Err(ApiError::invalid_request(
-            "id",
-            "id must match [A-Za-z0-9_.:-]{1,64}",
-        ));
-    }
-    let name = fields.string("name", TEXT_BYTES_MAX)?;
-    let overdraft_limit = fields
-        .non_negative_amount("overdraft_limit")?
-        .unwrap_or(Millicredits::ZERO);
-    let metadata = fields.metadata("metadata")?;
-    fields.finish()?;
-    Ok(state
-        .submit(
-            Command::CreateAccount {
+    WriteRequest {
+        idempotency,
+        body:
+            CreateAccountRequest {
                 id,
                 name,
                 overdraft_limit,
                 metadata,
             },
-            idempotency,
-        )
-        .await)
+        ..
+    }: WriteRequest<CreateAccountRequest>,
+) -> Response {
+    let command = Command::CreateAccount {
+        id,
+        name,
+        overdraft_limit,
+        metadata,
+    };
+    state.submit(command, idempotency).await
 }
 
 pub async fn list_accounts(
@@ -308,58 +324,72 @@ pub async fn get_balance(
     Ok(ok(balance))
 }
 
+/// The body of `POST /v1/accounts/{id}/grants`.
+pub struct CreateGrantRequest {
+    pub spec: GrantSpec,
+}
+
+impl Decode for CreateGrantRequest {
+    type Target = AdminOn;
+
+    const FIELDS: &'static [&'static str] = &[
+        "amount",
+        "source",
+        "priority",
+        "effective_at",
+        "expires_at",
+        "description",
+        "metadata",
+    ];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
+        let amount = fields.positive_amount("amount")?;
+        let amount = fields.required("amount", amount)?;
+        let source = match fields.string("source", 32)? {
+            None => GrantSource::Promo,
+            Some(text) => GrantSource::parse(&text).ok_or_else(|| {
+                ApiError::invalid_request(
+                    "source",
+                    "source must be one of promo, adjustment, plan, pack",
+                )
+            })?,
+        };
+        let spec = GrantSpec {
+            amount,
+            source,
+            priority: fields
+                .integer("priority", -1_000_000, 1_000_000)?
+                .unwrap_or(0),
+            effective_at: fields.timestamp("effective_at")?,
+            expires_at: fields.timestamp("expires_at")?,
+            description: fields.string("description", TEXT_BYTES_MAX)?,
+            metadata: fields.metadata("metadata")?,
+        };
+        Ok(CreateGrantRequest { spec })
+    }
+}
+
 pub async fn create_grant(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        target: AdminOn(account_id),
+        idempotency,
+        body: CreateGrantRequest { spec },
+        ..
+    }: WriteRequest<CreateGrantRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let amount = fields.positive_amount("amount")?;
-    let amount = fields.required("amount", amount)?;
-    let source = match fields.string("source", 32)? {
-        None => GrantSource::Promo,
-        Some(text) => GrantSource::parse(&text).ok_or_else(|| {
-            ApiError::invalid_request(
-                "source",
-                "source must be one of promo, adjustment, plan, pack",
-            )
-        })?,
-    };
-    let priority = fields
-        .integer("priority", -1_000_000, 1_000_000)?
-        .unwrap_or(0);
-    let effective_at = fields.timestamp("effective_at")?;
-    let expires_at = fields.timestamp("expires_at")?;
-    let description = fields.string("description", TEXT_BYTES_MAX)?;
-    let metadata = fields.metadata("metadata")?;
-    fields.finish()?;
     let now = state.clock.now();
-    if let Some(expires_at) = expires_at
+    if let Some(expires_at) = spec.expires_at
         && (expires_at <= now
-            || effective_at.is_some_and(|effective_at| expires_at <= effective_at))
+            || spec
+                .effective_at
+                .is_some_and(|effective_at| expires_at <= effective_at))
     {
         return Err(ApiError::invalid_request(
             "expires_at",
             "expires_at must be in the future and after effective_at",
         ));
     }
-    let spec = GrantSpec {
-        amount,
-        source,
-        priority,
-        effective_at,
-        expires_at,
-        description,
-        metadata,
-    };
     Ok(state
         .submit(Command::CreateGrant { account_id, spec }, idempotency)
         .await)
@@ -409,23 +439,17 @@ pub async fn get_grant(
 
 pub async fn void_grant(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(grant_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    Fields::new(value)?.finish()?;
+    WriteRequest {
+        target: AdminOn(grant_id),
+        idempotency,
+        ..
+    }: WriteRequest<Empty<AdminOn>>,
+) -> Response {
     let response = state
         .submit(Command::VoidGrant { grant_id }, idempotency)
         .await;
     // A void answers the grant as it is now: 200, not 201.
-    Ok(with_status(response, StatusCode::OK))
+    with_status(response, StatusCode::OK)
 }
 
 fn with_status(mut response: Response, status: StatusCode) -> Response {

@@ -1,11 +1,12 @@
 //! Charges (one-step debits) and holds (reserve, then capture or void).
 
-use axum::body::Body;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use tally_core::{Attribution, DebitSpec, Millicredits};
 
+use super::write::{Context, Decode, Empty, OwnAccount, Target, WriteRequest, path_id};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -98,25 +99,46 @@ fn debit_spec(
     })
 }
 
+/// The fields of a debit's body, read by [`debit_spec`].
+const DEBIT_FIELDS: [&str; 7] = [
+    "amount",
+    "usage",
+    "quote_id",
+    "product",
+    "member",
+    "description",
+    "metadata",
+];
+
+/// The body of `POST /v1/accounts/{id}/charges`.
+pub struct ChargeRequest {
+    pub spec: DebitSpec,
+}
+
+impl Decode for ChargeRequest {
+    type Target = OwnAccount;
+
+    const FIELDS: &'static [&'static str] = &DEBIT_FIELDS;
+
+    fn decode(fields: &mut Fields, context: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
+        let OwnAccount(account_id) = context.target;
+        let spec = debit_spec(context.state, fields, account_id, DebitKind::Charge)?;
+        Ok(ChargeRequest { spec })
+    }
+}
+
 pub async fn create_charge(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    principal.require_account(&account_id)?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let spec = debit_spec(&state, &mut fields, &account_id, DebitKind::Charge)?;
-    fields.finish()?;
-    Ok(state
+    WriteRequest {
+        target: OwnAccount(account_id),
+        idempotency,
+        body: ChargeRequest { spec },
+        ..
+    }: WriteRequest<ChargeRequest>,
+) -> Response {
+    state
         .submit(Command::Charge { account_id, spec }, idempotency)
-        .await)
+        .await
 }
 
 pub async fn get_charge(
@@ -135,35 +157,51 @@ pub async fn get_charge(
     ))
 }
 
+/// The body of `POST /v1/accounts/{id}/holds`.
+pub struct HoldRequest {
+    pub spec: DebitSpec,
+    pub ttl_seconds: i64,
+}
+
+impl Decode for HoldRequest {
+    type Target = OwnAccount;
+
+    const FIELDS: &'static [&'static str] = &[
+        "amount",
+        "usage",
+        "quote_id",
+        "product",
+        "member",
+        "description",
+        "metadata",
+        "ttl_seconds",
+    ];
+
+    fn decode(fields: &mut Fields, context: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
+        let OwnAccount(account_id) = context.target;
+        let spec = debit_spec(context.state, fields, account_id, DebitKind::Hold)?;
+        let ttl_seconds = fields
+            .integer("ttl_seconds", HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX)?
+            .unwrap_or(HOLD_TTL_SECONDS_DEFAULT);
+        Ok(HoldRequest { spec, ttl_seconds })
+    }
+}
+
 pub async fn create_hold(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    principal.require_account(&account_id)?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let spec = debit_spec(&state, &mut fields, &account_id, DebitKind::Hold)?;
-    let ttl_seconds = fields
-        .integer("ttl_seconds", HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX)?
-        .unwrap_or(HOLD_TTL_SECONDS_DEFAULT);
-    fields.finish()?;
-    Ok(state
-        .submit(
-            Command::Hold {
-                account_id,
-                spec,
-                ttl_seconds,
-            },
-            idempotency,
-        )
-        .await)
+    WriteRequest {
+        target: OwnAccount(account_id),
+        idempotency,
+        body: HoldRequest { spec, ttl_seconds },
+        ..
+    }: WriteRequest<HoldRequest>,
+) -> Response {
+    let command = Command::Hold {
+        account_id,
+        spec,
+        ttl_seconds,
+    };
+    state.submit(command, idempotency).await
 }
 
 pub async fn get_hold(
@@ -182,36 +220,54 @@ pub async fn get_hold(
     ))
 }
 
-/// Another account's hold is not found, before anything about the request is looked at. (The
-/// engine checks again when it applies the command.)
-fn require_visible_hold(
-    state: &AppState,
-    principal: &Principal,
-    hold_id: &str,
-) -> Result<tally_core::Hold, ApiError> {
-    match state.store.hold(hold_id)? {
-        Some(hold) if principal.can_see(&hold.account_id) => Ok(hold),
-        _ => Err(ApiError::NotFound { what: "hold" }),
+/// A hold the caller may see: another account's hold is not found, before anything about
+/// the request is looked at. (The engine checks again when it applies the command.)
+pub struct VisibleHold(pub tally_core::Hold);
+
+impl Target for VisibleHold {
+    async fn check(
+        parts: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, Response> {
+        let hold_id = path_id(parts, state).await?;
+        match state.store.hold(&hold_id) {
+            Ok(Some(hold)) if principal.can_see(&hold.account_id) => Ok(VisibleHold(hold)),
+            Ok(_) => Err(ApiError::NotFound { what: "hold" }.into_response()),
+            Err(error) => Err(ApiError::from(error).into_response()),
+        }
+    }
+}
+
+/// The body of `POST /v1/holds/{id}/capture`: at most one of an amount and the actual usage
+/// (neither captures what was held).
+pub struct CaptureRequest {
+    pub amount: Option<Millicredits>,
+    pub usage: Option<serde_json::Value>,
+}
+
+impl Decode for CaptureRequest {
+    type Target = VisibleHold;
+
+    const FIELDS: &'static [&'static str] = &["amount", "usage"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
+        Ok(CaptureRequest {
+            amount: fields.non_negative_amount("amount")?,
+            usage: fields.take("usage"),
+        })
     }
 }
 
 pub async fn capture_hold(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(hold_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        principal,
+        target: VisibleHold(hold),
+        idempotency,
+        body: CaptureRequest { amount, usage },
+    }: WriteRequest<CaptureRequest>,
 ) -> Result<Response, ApiError> {
-    let hold = require_visible_hold(&state, &principal, &hold_id)?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let amount: Option<Millicredits> = fields.non_negative_amount("amount")?;
-    let usage = fields.take("usage");
-    fields.finish()?;
     let (amount, extra) = match (amount, usage) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid_request(
@@ -252,7 +308,7 @@ pub async fn capture_hold(
         }
     };
     let command = Command::Capture {
-        hold_id,
+        hold_id: hold.id,
         owner: principal.owner(),
         amount,
         extra,
@@ -262,25 +318,16 @@ pub async fn capture_hold(
 
 pub async fn void_hold(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(hold_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    require_visible_hold(&state, &principal, &hold_id)?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    Fields::new(value)?.finish()?;
-    Ok(state
-        .submit(
-            Command::VoidHold {
-                hold_id,
-                owner: principal.owner(),
-            },
-            idempotency,
-        )
-        .await)
+    WriteRequest {
+        principal,
+        target: VisibleHold(hold),
+        idempotency,
+        ..
+    }: WriteRequest<Empty<VisibleHold>>,
+) -> Response {
+    let command = Command::VoidHold {
+        hold_id: hold.id,
+        owner: principal.owner(),
+    };
+    state.submit(command, idempotency).await
 }

@@ -1,38 +1,31 @@
 //! Account keys: created once (the secret is shown only then), listed without it, revoked.
 
-use axum::body::Body;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::write::{AdminOn, Empty, WriteRequest};
 use crate::app::{AppState, json_response};
 use crate::auth::{Principal, hash_key, new_account_key};
 use crate::error::ApiError;
-use crate::json::Fields;
 use crate::render;
 use tally_engine::Command;
 
 pub async fn create_key(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    Fields::new(value)?.finish()?;
+    WriteRequest {
+        target: AdminOn(account_id),
+        idempotency,
+        ..
+    }: WriteRequest<Empty<AdminOn>>,
+) -> Response {
     let secret = new_account_key();
     let command = Command::CreateApiKey {
         account_id,
         key_hash: hash_key(&secret),
         secret,
     };
-    Ok(state.submit(command, idempotency).await)
+    state.submit(command, idempotency).await
 }
 
 pub async fn list_keys(

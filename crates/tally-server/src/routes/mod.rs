@@ -7,6 +7,7 @@ pub mod keys;
 pub mod ops;
 pub mod plans;
 pub mod pricing;
+pub mod write;
 
 use std::collections::HashMap;
 
@@ -30,19 +31,56 @@ pub enum Access {
     AnyKey,
 }
 
-/// One route: method, path (axum syntax), who may call it, and what it does.
+/// One route: method, path (axum syntax), who may call it, what it does, and its body.
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub access: Access,
     pub summary: &'static str,
+    /// What the route's body may hold (`None`: the route reads no body).
+    pub body: Option<BodyFields>,
+}
+
+/// A route's body, as its request type states it: for the OpenAPI document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyFields {
+    /// The fields it may hold; any other is refused.
+    pub fields: &'static [&'static str],
+    /// Whether the route takes an `Idempotency-Key`.
+    pub idempotent: bool,
+}
+
+impl BodyFields {
+    const fn of<T: write::RequestBody>() -> Option<Self> {
+        Some(BodyFields {
+            fields: T::FIELDS,
+            idempotent: T::IDEMPOTENT,
+        })
+    }
+}
+
+/// The [`BodyFields`] of a route's request type, if it names one.
+macro_rules! body_of {
+    () => {
+        None
+    };
+    ($body:ty) => {
+        BodyFields::of::<$body>()
+    };
 }
 
 macro_rules! routes {
-    ($($method:literal $path:literal $access:ident $summary:literal => $handler:expr;)*) => {
-        /// Every route, in the order of API.md.
+    ($($method:literal $path:literal $access:ident $summary:literal $([$body:ty])? => $handler:expr;)*) => {
+        /// Every route, in the order of API.md, with the request type of each route that
+        /// reads a body (the one its handler's `WriteRequest` names).
         pub const ROUTES: &[Route] = &[
-            $(Route { method: $method, path: $path, access: Access::$access, summary: $summary },)*
+            $(Route {
+                method: $method,
+                path: $path,
+                access: Access::$access,
+                summary: $summary,
+                body: body_of!($($body)?),
+            },)*
         ];
 
         /// The router for [`ROUTES`].
@@ -61,38 +99,38 @@ macro_rules! routes {
 }
 
 routes! {
-    "POST" "/v1/accounts" Admin "Create an account" => post(accounts::create_account);
+    "POST" "/v1/accounts" Admin "Create an account" [accounts::CreateAccountRequest] => post(accounts::create_account);
     "GET" "/v1/accounts" Admin "List accounts" => get(accounts::list_accounts);
     "GET" "/v1/accounts/{id}" Account "Get an account with its balance" => get(accounts::get_account);
     "GET" "/v1/accounts/{id}/balance" Account "Get an account's balance" => get(accounts::get_balance);
-    "POST" "/v1/accounts/{id}/grants" Admin "Grant credits" => post(accounts::create_grant);
+    "POST" "/v1/accounts/{id}/grants" Admin "Grant credits" [accounts::CreateGrantRequest] => post(accounts::create_grant);
     "GET" "/v1/accounts/{id}/grants" Account "List an account's grants" => get(accounts::list_grants);
     "GET" "/v1/grants/{id}" Account "Get a grant" => get(accounts::get_grant);
-    "POST" "/v1/grants/{id}/void" Admin "Void a grant" => post(accounts::void_grant);
-    "POST" "/v1/accounts/{id}/charges" Account "Charge credits" => post(debits::create_charge);
+    "POST" "/v1/grants/{id}/void" Admin "Void a grant" [write::Empty<write::AdminOn>] => post(accounts::void_grant);
+    "POST" "/v1/accounts/{id}/charges" Account "Charge credits" [debits::ChargeRequest] => post(debits::create_charge);
     "GET" "/v1/charges/{id}" Account "Get a charge" => get(debits::get_charge);
-    "POST" "/v1/accounts/{id}/holds" Account "Hold credits" => post(debits::create_hold);
+    "POST" "/v1/accounts/{id}/holds" Account "Hold credits" [debits::HoldRequest] => post(debits::create_hold);
     "GET" "/v1/holds/{id}" Account "Get a hold" => get(debits::get_hold);
-    "POST" "/v1/holds/{id}/capture" Account "Capture a hold" => post(debits::capture_hold);
-    "POST" "/v1/holds/{id}/void" Account "Void a hold" => post(debits::void_hold);
+    "POST" "/v1/holds/{id}/capture" Account "Capture a hold" [debits::CaptureRequest] => post(debits::capture_hold);
+    "POST" "/v1/holds/{id}/void" Account "Void a hold" [write::Empty<debits::VisibleHold>] => post(debits::void_hold);
     "GET" "/v1/accounts/{id}/entries" Account "List ledger entries" => get(accounts::list_entries);
     "GET" "/v1/accounts/{id}/usage" Account "Usage analytics: credits and actions per group" => get(accounts::get_usage);
-    "POST" "/v1/quotes" AnyKey "Price a usage before committing" => post(pricing::create_quote);
+    "POST" "/v1/quotes" AnyKey "Price a usage before committing" [pricing::QuoteRequest] => post(pricing::create_quote);
     "GET" "/v1/rate-card" AnyKey "The current rate card" => get(pricing::get_rate_card);
-    "PUT" "/v1/rate-card" Admin "Install a new rate card version" => put(pricing::put_rate_card);
+    "PUT" "/v1/rate-card" Admin "Install a new rate card version" [pricing::PutRateCardRequest] => put(pricing::put_rate_card);
     "GET" "/v1/rate-card/versions/{version}" AnyKey "A rate card version" => get(pricing::get_rate_card_version);
     "GET" "/v1/plans" AnyKey "List the plans on sale" => get(plans::list_plans);
     "GET" "/v1/packs" AnyKey "List the credit packs on sale" => get(plans::list_packs);
-    "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" => put(plans::put_subscription);
+    "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" [plans::SubscribeRequest] => put(plans::put_subscription);
     "GET" "/v1/accounts/{id}/subscription" Account "Get the subscription" => get(plans::get_subscription);
     "DELETE" "/v1/accounts/{id}/subscription" Account "Cancel at the period's end" => delete(plans::delete_subscription);
-    "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack" => post(plans::create_purchase);
+    "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack" [plans::PurchaseRequest] => post(plans::create_purchase);
     "GET" "/v1/accounts/{id}/purchases" Account "List the packs bought" => get(plans::list_purchases);
-    "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" => post(keys::create_key);
+    "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" [write::Empty<write::AdminOn>] => post(keys::create_key);
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);
     "GET" "/v1/clock" Admin "Read the test clock" => get(ops::get_clock);
-    "POST" "/v1/clock" Admin "Move the test clock" => post(ops::move_clock);
+    "POST" "/v1/clock" Admin "Move the test clock" [ops::MoveClockRequest] => post(ops::move_clock);
     "GET" "/healthz" Public "The process is up" => get(ops::healthz);
     "GET" "/readyz" Public "The store is reachable" => get(ops::readyz);
     "GET" "/metrics" Public "Prometheus metrics" => get(ops::metrics);

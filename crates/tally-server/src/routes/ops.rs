@@ -2,16 +2,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::write::{Context, Decode, IDEMPOTENCY_KEY_BYTES_MAX, Target, WriteRequest};
 use super::{Access, ROUTES};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
@@ -19,6 +20,7 @@ use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render;
 use tally_engine::Command;
+use tally_engine::clock::TestClock;
 
 /// `(method, route, status)`.
 type RouteKey = (String, String, u16);
@@ -132,12 +134,33 @@ pub fn openapi_document() -> Value {
         if route.access != Access::Public {
             operation.insert("security".into(), json!([{"bearer": []}]));
         }
-        let parameters: Vec<Value> = route
+        let mut parameters: Vec<Value> = route
             .path
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        if let Some(body) = route.body {
+            if body.idempotent {
+                parameters.push(json!({
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": false,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_BYTES_MAX},
+                }));
+            }
+            let properties: Map<String, Value> = body
+                .fields
+                .iter()
+                .map(|name| (name.to_string(), json!({})))
+                .collect();
+            let schema =
+                json!({"type": "object", "properties": properties, "additionalProperties": false});
+            operation.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": {"application/json": {"schema": schema}}}),
+            );
+        }
         if !parameters.is_empty() {
             operation.insert("parameters".into(), Value::Array(parameters));
         }
@@ -182,26 +205,55 @@ pub async fn get_clock(
     ))
 }
 
+/// The test clock, on an admin key: without `--test-clock` the route is not found, before
+/// anything about the request is looked at.
+pub struct TestClockOn(pub Arc<TestClock>);
+
+impl Target for TestClockOn {
+    async fn check(
+        _: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, Response> {
+        principal
+            .require_admin()
+            .map_err(IntoResponse::into_response)?;
+        let clock = state.test_clock.clone();
+        let clock = clock.ok_or_else(|| ApiError::NotFound { what: "route" }.into_response())?;
+        Ok(TestClockOn(clock))
+    }
+}
+
+/// The body of `POST /v1/clock`: exactly one of `advance_seconds` and `now`.
+pub struct MoveClockRequest {
+    pub advance_seconds: Option<i64>,
+    pub now: Option<tally_core::Timestamp>,
+}
+
+impl Decode for MoveClockRequest {
+    type Target = TestClockOn;
+
+    const FIELDS: &'static [&'static str] = &["advance_seconds", "now"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, TestClockOn>) -> Result<Self, ApiError> {
+        Ok(MoveClockRequest {
+            advance_seconds: fields.integer("advance_seconds", 0, 100 * 366 * 86_400)?,
+            now: fields.timestamp("now")?,
+        })
+    }
+}
+
 pub async fn move_clock(
     State(state): State<AppState>,
-    principal: Principal,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        target: TestClockOn(clock),
+        body: MoveClockRequest {
+            advance_seconds,
+            now,
+        },
+        ..
+    }: WriteRequest<MoveClockRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let clock = state
-        .test_clock
-        .clone()
-        .ok_or(ApiError::NotFound { what: "route" })?;
-    let (value, _) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let advance_seconds = fields.integer("advance_seconds", 0, 100 * 366 * 86_400)?;
-    let now = fields.timestamp("now")?;
-    fields.finish()?;
     use tally_core::Clock as _;
     let to = match (advance_seconds, now) {
         (Some(seconds), None) => clock.now().plus_seconds(seconds),
@@ -213,5 +265,46 @@ pub async fn move_clock(
             ));
         }
     };
+    // Moving the clock is not replayed: the key is checked, and not kept.
     Ok(state.submit(Command::MoveClock { to }, None).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_each_write_body_and_its_fields() {
+        let document = openapi_document();
+        for route in ROUTES {
+            let operation = &document["paths"][route.path][route.method.to_lowercase()];
+            let body = &operation["requestBody"];
+            let writes = matches!(route.method, "POST" | "PUT");
+            assert_eq!(
+                !body.is_null(),
+                writes,
+                "{} {}: a route reads a body exactly when it is a POST or a PUT",
+                route.method,
+                route.path
+            );
+        }
+        let hold = &document["paths"]["/v1/accounts/{id}/holds"]["post"];
+        let schema = &hold["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert!(schema["properties"]["ttl_seconds"].is_object(), "{schema}");
+        assert!(schema["properties"]["usage"].is_object(), "{schema}");
+        let key = |path: &str, method: &str| {
+            document["paths"][path][method]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|parameter| parameter["name"] == "Idempotency-Key")
+        };
+        assert!(key("/v1/accounts/{id}/holds", "post"));
+        assert!(
+            !key("/v1/quotes", "post"),
+            "a quote takes no Idempotency-Key"
+        );
+        assert!(!key("/v1/accounts/{id}", "get"));
+    }
 }

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::write::{Context, Decode, OwnAccount, WriteRequest};
 use super::{known_query, page_request};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
@@ -65,26 +65,39 @@ pub async fn list_packs(State(state): State<AppState>, _principal: Principal) ->
     json_response(StatusCode::OK, packs_json(&state).to_string())
 }
 
+/// The body of `PUT /v1/accounts/{id}/subscription`.
+pub struct SubscribeRequest {
+    pub plan_id: String,
+    pub seats: u32,
+}
+
+impl Decode for SubscribeRequest {
+    type Target = OwnAccount;
+
+    const FIELDS: &'static [&'static str] = &["plan", "seats"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
+        let plan = fields.string("plan", 128)?;
+        let plan_id = fields.required("plan", plan)?;
+        let seats = fields
+            .integer("seats", 1, i64::from(tally_core::ledger::SEATS_MAX))?
+            .unwrap_or(1);
+        Ok(SubscribeRequest {
+            plan_id,
+            seats: seats as u32,
+        })
+    }
+}
+
 pub async fn put_subscription(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        target: OwnAccount(account_id),
+        idempotency,
+        body: SubscribeRequest { plan_id, seats },
+        ..
+    }: WriteRequest<SubscribeRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require_account(&account_id)?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let plan = fields.string("plan", 128)?;
-    let plan_id = fields.required("plan", plan)?;
-    let seats = fields
-        .integer("seats", 1, i64::from(tally_core::ledger::SEATS_MAX))?
-        .unwrap_or(1);
-    fields.finish()?;
     if state.catalog.plan(&plan_id).is_none() {
         return Err(ApiError::invalid_request(
             "plan",
@@ -94,7 +107,7 @@ pub async fn put_subscription(
     let command = Command::Subscribe {
         account_id,
         plan_id,
-        seats: seats as u32,
+        seats,
     };
     Ok(state.submit(command, idempotency).await)
 }
@@ -126,38 +139,43 @@ pub async fn delete_subscription(
         .await)
 }
 
+/// The body of `POST /v1/accounts/{id}/purchases`.
+pub struct PurchaseRequest {
+    pub pack_id: String,
+}
+
+impl Decode for PurchaseRequest {
+    type Target = OwnAccount;
+
+    const FIELDS: &'static [&'static str] = &["pack"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
+        let pack = fields.string("pack", 128)?;
+        let pack_id = fields.required("pack", pack)?;
+        Ok(PurchaseRequest { pack_id })
+    }
+}
+
 pub async fn create_purchase(
     State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        target: OwnAccount(account_id),
+        idempotency,
+        body: PurchaseRequest { pack_id },
+        ..
+    }: WriteRequest<PurchaseRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require_account(&account_id)?;
-    let (value, idempotency) = state
-        .read_body(&principal, &method, uri.path(), &headers, body)
-        .await?;
-    let mut fields = Fields::new(value)?;
-    let pack = fields.string("pack", 128)?;
-    let pack_id = fields.required("pack", pack)?;
-    fields.finish()?;
     if state.catalog.pack(&pack_id).is_none() {
         return Err(ApiError::invalid_request(
             "pack",
             format!("no pack {pack_id:?} in the catalog"),
         ));
     }
-    Ok(state
-        .submit(
-            Command::Purchase {
-                account_id,
-                pack_id,
-            },
-            idempotency,
-        )
-        .await)
+    let command = Command::Purchase {
+        account_id,
+        pack_id,
+    };
+    Ok(state.submit(command, idempotency).await)
 }
 
 pub async fn list_purchases(

@@ -3,18 +3,19 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 use tally_core::Millicredits;
 use tally_core::pricing::{self, Usage};
 
 use super::known_query;
+use super::write::{Admin, AnyKey, Context, Decode, RequestBody, WriteRequest};
 use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::json::{Fields, read_json};
+use crate::json::Fields;
 use crate::pricing::{QUOTE_TTL_SECONDS, document_error, pricing_error, usage_error};
 use crate::render::{self, credits};
 use tally_engine::Command;
@@ -22,17 +23,39 @@ use tally_engine::Command;
 /// The body limit of `PUT /v1/rate-card` (API.md: 16 MiB).
 pub const RATE_CARD_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 
+/// The body of `POST /v1/quotes`.
+pub struct QuoteRequest {
+    pub usage: Option<Value>,
+    pub account_id: Option<String>,
+}
+
+impl Decode for QuoteRequest {
+    type Target = AnyKey;
+
+    // A quote changes nothing: there is nothing to replay.
+    const IDEMPOTENT: bool = false;
+
+    const FIELDS: &'static [&'static str] = &["usage", "account_id"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, AnyKey>) -> Result<Self, ApiError> {
+        Ok(QuoteRequest {
+            usage: fields.take("usage"),
+            account_id: fields.string("account_id", 256)?,
+        })
+    }
+}
+
 pub async fn create_quote(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        principal,
+        body: QuoteRequest {
+            usage: usage_value,
+            account_id,
+        },
+        ..
+    }: WriteRequest<QuoteRequest>,
 ) -> Result<Response, ApiError> {
-    let value = read_json(&headers, body, crate::json::BODY_BYTES_MAX).await?;
-    let mut fields = Fields::new(value)?;
-    let usage_value = fields.take("usage");
-    let account_id = fields.string("account_id", 256)?;
-    fields.finish()?;
     // A quote made with an account key is that account's, named or not.
     let account_id = match (account_id, principal.owner()) {
         (Some(account_id), _) => {
@@ -120,26 +143,33 @@ pub async fn get_rate_card_version(
     ))
 }
 
+/// The body of `PUT /v1/rate-card`: a rate card document, read whole by its own parser.
+pub struct PutRateCardRequest {
+    pub document: pricing::RateCardDocument,
+}
+
+impl RequestBody for PutRateCardRequest {
+    type Target = Admin;
+
+    const BODY_BYTES_MAX: usize = RATE_CARD_BODY_BYTES_MAX;
+
+    const FIELDS: &'static [&'static str] =
+        &["version", "effective_at", "credits_per_usd", "items"];
+
+    fn from_json(value: Value, _: &Context<'_, Admin>) -> Result<Self, ApiError> {
+        let document = pricing::parse_document_value(&value).map_err(document_error)?;
+        Ok(PutRateCardRequest { document })
+    }
+}
+
 pub async fn put_rate_card(
     State(state): State<AppState>,
-    principal: Principal,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
+    WriteRequest {
+        idempotency,
+        body: PutRateCardRequest { document },
+        ..
+    }: WriteRequest<PutRateCardRequest>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    let (value, idempotency) = state
-        .read_body_limited(
-            &principal,
-            &method,
-            uri.path(),
-            &headers,
-            body,
-            RATE_CARD_BODY_BYTES_MAX,
-        )
-        .await?;
-    let document = pricing::parse_document_value(&value).map_err(document_error)?;
     let response = state
         .submit(Command::PutRateCard { document }, idempotency)
         .await;

@@ -1,0 +1,311 @@
+//! The prologue of every route that takes a JSON body, written once as the extractor
+//! [`WriteRequest`]: who is calling and on what (checked before anything of the body is read,
+//! so a caller who may not is refused whatever it sent), the `Idempotency-Key`, the body
+//! (its limit, its JSON, its typed fields, unknown fields refused) and the request's hash.
+//!
+//! Each route's file owns its body: a type implementing [`Decode`] (read field by field
+//! through [`Fields`]) or, for a body that is a document of its own, [`RequestBody`].
+
+use std::future::Future;
+
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tally_engine::Idempotency;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::json::{self, Fields};
+
+/// The longest an `Idempotency-Key` may be.
+pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
+
+/// What a route acts on, resolved from the request's parts and checked against the caller
+/// before the body is read.
+pub trait Target: Sized + Send {
+    fn check(
+        parts: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> impl Future<Output = Result<Self, Response>> + Send;
+}
+
+/// What a body's decoding may look at: the state and the route's target.
+pub struct Context<'a, T> {
+    pub state: &'a AppState,
+    pub target: &'a T,
+}
+
+/// What a route reads from its body. Bodies read field by field implement [`Decode`] instead,
+/// which implements this.
+pub trait RequestBody: Sized + Send {
+    /// What the route acts on.
+    type Target: Target;
+
+    /// The largest body the route reads.
+    const BODY_BYTES_MAX: usize = json::BODY_BYTES_MAX;
+
+    /// Whether the route takes an `Idempotency-Key` (one that changes nothing, like a quote,
+    /// does not look at it).
+    const IDEMPOTENT: bool = true;
+
+    /// The fields the body may hold, for the OpenAPI document.
+    const FIELDS: &'static [&'static str];
+
+    /// The body, from its JSON.
+    fn from_json(value: Value, context: &Context<'_, Self::Target>) -> Result<Self, ApiError>;
+}
+
+/// A body that is a JSON object, read field by field: a wrong JSON type is 400
+/// `invalid_json`, a bad value 422 (see [`Fields`]), and whatever `decode` leaves unread is
+/// refused as an unknown field.
+pub trait Decode: Sized + Send {
+    /// What the route acts on.
+    type Target: Target;
+
+    /// See [`RequestBody::BODY_BYTES_MAX`].
+    const BODY_BYTES_MAX: usize = json::BODY_BYTES_MAX;
+
+    /// See [`RequestBody::IDEMPOTENT`].
+    const IDEMPOTENT: bool = true;
+
+    /// The fields `decode` reads, for the OpenAPI document.
+    const FIELDS: &'static [&'static str];
+
+    fn decode(fields: &mut Fields, context: &Context<'_, Self::Target>) -> Result<Self, ApiError>;
+}
+
+impl<T: Decode> RequestBody for T {
+    type Target = T::Target;
+
+    const BODY_BYTES_MAX: usize = T::BODY_BYTES_MAX;
+
+    const IDEMPOTENT: bool = T::IDEMPOTENT;
+
+    const FIELDS: &'static [&'static str] = T::FIELDS;
+
+    fn from_json(value: Value, context: &Context<'_, Self::Target>) -> Result<Self, ApiError> {
+        let mut fields = Fields::new(value)?;
+        let body = T::decode(&mut fields, context)?;
+        fields.finish()?;
+        Ok(body)
+    }
+}
+
+/// A request with a JSON body, read and checked: the handler gets the caller, what the route
+/// acts on, the idempotency context to hand to the engine, and the typed body.
+pub struct WriteRequest<T: RequestBody> {
+    pub principal: Principal,
+    pub target: T::Target,
+    /// `None` without an `Idempotency-Key` (and always on routes that are not
+    /// [`RequestBody::IDEMPOTENT`]).
+    pub idempotency: Option<Idempotency>,
+    pub body: T,
+}
+
+impl<T: RequestBody> FromRequest<AppState> for WriteRequest<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let principal = Principal::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let target = T::Target::check(&mut parts, state, &principal).await?;
+        Self::read(parts, body, state, principal, target)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl<T: RequestBody> WriteRequest<T> {
+    /// What follows the check of who is calling: the key, the body and its hash, the fields.
+    async fn read(
+        parts: Parts,
+        body: axum::body::Body,
+        state: &AppState,
+        principal: Principal,
+        target: T::Target,
+    ) -> Result<Self, ApiError> {
+        let key = if T::IDEMPOTENT {
+            idempotency_key(&parts.headers)?
+        } else {
+            None
+        };
+        let value = json::read_json(&parts.headers, body, T::BODY_BYTES_MAX).await?;
+        let idempotency = key.map(|key| {
+            let path = match parts.extensions.get::<OriginalUri>() {
+                Some(OriginalUri(uri)) => uri.path(),
+                None => parts.uri.path(),
+            };
+            Idempotency {
+                scope: principal.idempotency_scope(),
+                key,
+                request_hash: request_hash(&parts.method, path, &value),
+            }
+        });
+        let context = Context {
+            state,
+            target: &target,
+        };
+        let body = T::from_json(value, &context)?;
+        Ok(WriteRequest {
+            principal,
+            target,
+            idempotency,
+            body,
+        })
+    }
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 255 printable ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().ok().filter(|key| {
+        !key.is_empty()
+            && key.len() <= IDEMPOTENCY_KEY_BYTES_MAX
+            && key.bytes().all(|byte| (0x20..0x7f).contains(&byte))
+    });
+    let key = key.ok_or_else(|| {
+        ApiError::invalid_request(
+            "Idempotency-Key",
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+        )
+    })?;
+    Ok(Some(key.to_string()))
+}
+
+/// What a replay must match: the SHA-256, in hex, of the method, a space, the path, a newline
+/// and the body's canonical JSON (object keys sorted, no whitespace), so a retry that formats
+/// the same body differently is the same request. Stored hashes are compared across
+/// versions: this must never change.
+pub fn request_hash(method: &Method, path: &str, body: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body.to_string().as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The one path parameter of a route, as the router decoded it.
+pub async fn path_id(parts: &mut Parts, state: &AppState) -> Result<String, Response> {
+    let Path(id) = Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(id)
+}
+
+/// Admin keys only (account keys: 403).
+pub struct Admin;
+
+impl Target for Admin {
+    async fn check(_: &mut Parts, _: &AppState, principal: &Principal) -> Result<Self, Response> {
+        principal
+            .require_admin()
+            .map_err(IntoResponse::into_response)?;
+        Ok(Admin)
+    }
+}
+
+/// Admin keys only, on the id the path names (looked up by the engine, not here).
+pub struct AdminOn(pub String);
+
+impl Target for AdminOn {
+    async fn check(
+        parts: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, Response> {
+        let id = path_id(parts, state).await?;
+        principal
+            .require_admin()
+            .map_err(IntoResponse::into_response)?;
+        Ok(AdminOn(id))
+    }
+}
+
+/// The account the path names: admin keys, and that account's own keys (others: 404).
+pub struct OwnAccount(pub String);
+
+impl Target for OwnAccount {
+    async fn check(
+        parts: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, Response> {
+        let account_id = path_id(parts, state).await?;
+        principal
+            .require_account(&account_id)
+            .map_err(IntoResponse::into_response)?;
+        Ok(OwnAccount(account_id))
+    }
+}
+
+/// Any valid key: nothing account-specific.
+pub struct AnyKey;
+
+impl Target for AnyKey {
+    async fn check(_: &mut Parts, _: &AppState, _: &Principal) -> Result<Self, Response> {
+        Ok(AnyKey)
+    }
+}
+
+/// The body of a route that takes none: `{}` (or nothing at all), and no field.
+pub struct Empty<T>(std::marker::PhantomData<T>);
+
+impl<T: Target> Decode for Empty<T> {
+    type Target = T;
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn decode(_: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
+        Ok(Empty(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    #[test]
+    fn the_request_hash_is_the_one_replays_were_stored_with() {
+        // Pinned: an idempotency key stored by an earlier version must match its retry.
+        let body: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": 0.10, "x": "z"}}"#).unwrap();
+        assert_eq!(body.to_string(), r#"{"a":{"x":"z","y":0.10},"b":1}"#);
+        assert_eq!(
+            request_hash(&Method::POST, "/v1/accounts/a/charges", &body),
+            "3b6cfd11704f424e1da2db1ba29522ae1b123bc78fa1d90d43b70b8a861027db"
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_are_printable_ascii_up_to_255_bytes() {
+        let key = |text: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert("idempotency-key", HeaderValue::from_bytes(text).unwrap());
+            idempotency_key(&headers)
+        };
+        assert_eq!(idempotency_key(&HeaderMap::new()), Ok(None));
+        assert_eq!(key(b"k 1~"), Ok(Some("k 1~".to_string())));
+        assert_eq!(key(&[b'k'; 255]), Ok(Some("k".repeat(255))));
+        for bad in [&b""[..], &[b'k'; 256], b"k\tk", "ké".as_bytes()] {
+            let error = key(bad).unwrap_err();
+            assert_eq!(error.code(), "invalid_request");
+            assert_eq!(error.body()["param"], json!("Idempotency-Key"));
+        }
+    }
+}
