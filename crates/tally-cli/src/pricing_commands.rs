@@ -104,7 +104,7 @@ fn parse_number(text: &str) -> Result<Value, String> {
     }
 }
 
-pub fn rate_card(command: RateCardCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn rate_card(command: RateCardCommand) -> anyhow::Result<ExitCode> {
     match command {
         RateCardCommand::Import(args) => import(args),
         RateCardCommand::Show { client } => show(&client),
@@ -174,7 +174,7 @@ fn show(args: &ClientArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The card as a table: a header, then one row per item (and one per further tier).
-pub fn card_table(card: &RateCard) -> String {
+pub(crate) fn card_table(card: &RateCard) -> String {
     let mut out = format!(
         "rate card version {}, effective {}, {} items",
         card.version(),
@@ -351,7 +351,7 @@ fn quote_action(args: &QuoteArgs) -> anyhow::Result<&str> {
 }
 
 /// The `{usage, account_id?}` body of `POST /v1/quotes`.
-pub fn quote_body(args: &QuoteArgs) -> anyhow::Result<Value> {
+pub(crate) fn quote_body(args: &QuoteArgs) -> anyhow::Result<Value> {
     let mut usage = Map::new();
     usage.insert("action".into(), quote_action(args)?.into());
     usage.insert("model".into(), args.model.clone().into());
@@ -387,7 +387,7 @@ pub fn quote_body(args: &QuoteArgs) -> anyhow::Result<Value> {
     Ok(body)
 }
 
-pub fn quote(args: &QuoteArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn quote(args: &QuoteArgs) -> anyhow::Result<ExitCode> {
     let body = quote_body(args)?;
     let quote = Client::new(&args.client)?.post("/v1/quotes", &body)?;
     print!("{}", quote_text(&quote));
@@ -396,7 +396,7 @@ pub fn quote(args: &QuoteArgs) -> anyhow::Result<ExitCode> {
 
 /// A quote as text: the cost (`min – max` or one figure), its lines, the card version and,
 /// for an account, whether it is affordable.
-pub fn quote_text(quote: &Value) -> String {
+pub(crate) fn quote_text(quote: &Value) -> String {
     let (min, max) = (
         text_of(&quote["cost"]["min"]),
         text_of(&quote["cost"]["max"]),

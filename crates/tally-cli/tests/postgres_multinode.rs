@@ -39,13 +39,13 @@ static CLUSTER: RwLock<()> = RwLock::new(());
 fn shared_cluster() -> RwLockReadGuard<'static, ()> {
     CLUSTER
         .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn whole_cluster() -> RwLockWriteGuard<'static, ()> {
     CLUSTER
         .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 // ---------------------------------------------------------------------------------------------

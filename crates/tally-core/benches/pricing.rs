@@ -13,7 +13,7 @@ fn pricing(criterion: &mut Criterion) {
     chat.cached_input_tokens = Some(300);
     chat.max_output_tokens = Some(4_096);
     criterion.bench_function("price chat (max_output_tokens)", |bencher| {
-        bencher.iter(|| price(black_box(&card), black_box(&chat)).map(|price| price.max()))
+        bencher.iter(|| price(black_box(&card), black_box(&chat)).map(|price| price.max()));
     });
 
     let mut image = Usage::new(Action::Image, "gpt-image-1");
@@ -22,7 +22,7 @@ fn pricing(criterion: &mut Criterion) {
     image.quality = Some(Quality::High);
     image.count = Some(2);
     criterion.bench_function("price image (size tier, quality)", |bencher| {
-        bencher.iter(|| price(black_box(&card), black_box(&image)).map(|price| price.max()))
+        bencher.iter(|| price(black_box(&card), black_box(&image)).map(|price| price.max()));
     });
 
     let json = serde_json::json!({
@@ -32,7 +32,7 @@ fn pricing(criterion: &mut Criterion) {
         bencher.iter(|| {
             let usage = Usage::from_json(black_box(&json)).expect("a valid usage");
             price(black_box(&card), &usage).map(|price| price.max())
-        })
+        });
     });
 }
 

@@ -839,7 +839,7 @@ impl AccountState {
         while let Some((due_at, item)) = self.next_due_item(at) {
             match item {
                 DueItem::ActivateGrant(grant_id) => {
-                    self.activate_grant(&grant_id, due_at, ids, effects)
+                    self.activate_grant(&grant_id, due_at, ids, effects);
                 }
                 DueItem::ExpireHold(hold_id) => {
                     self.resolve_hold(&hold_id, HoldStatus::Expired, None, due_at, ids, effects);

@@ -2317,7 +2317,11 @@ fn sim_seed(seed: u64, count: usize) -> BTreeMap<&'static str, u64> {
         let message = panic
             .downcast_ref::<String>()
             .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| {
+                panic
+                    .downcast_ref::<&str>()
+                    .map(std::string::ToString::to_string)
+            })
             .unwrap_or_default();
         let op = ops
             .get(at)
@@ -2414,7 +2418,9 @@ fn seeded_simulation() {
             scope.spawn(|| {
                 while let Some(&seed) = seeds.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let counts = sim_seed(seed, 2_000);
-                    let mut totals = totals.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut totals = totals
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     for (key, count) in counts {
                         *totals.entry(key).or_default() += count;
                     }
@@ -2422,7 +2428,9 @@ fn seeded_simulation() {
             });
         }
     });
-    let totals = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+    let totals = totals
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     println!("simulation coverage ({} seeds): {totals:#?}", seeds.len());
     assert_eq!(totals.get("refused though the model accepts"), None);
     assert!(totals.get("ok").is_some_and(|&n| n > 0), "nothing ran");

@@ -633,7 +633,7 @@ fn the_docs_table_lists_every_default_price() {
                 .characters
                 .iter()
                 .chain(speech.seconds.iter())
-                .map(|rate| rate.to_string())
+                .map(std::string::ToString::to_string)
                 .collect(),
             ItemRates::Custom { units } => vec![units.to_string()],
         };

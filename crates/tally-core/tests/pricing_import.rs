@@ -129,7 +129,7 @@ fn product(factors: &[&str]) -> String {
             }
         }
         let mut carry = 0u32;
-        for cell in result.iter_mut() {
+        for cell in &mut result {
             let value = *cell + carry;
             *cell = value % 10;
             carry = value / 10;

@@ -213,7 +213,7 @@ fn check_monotone(card: &RateCard, usage: &Usage, delta: u64) -> Result<(), Test
                 "{field}: {error}"
             ),
             (Err(PricingError::SizeNotCovered { .. }), _) => {
-                prop_assert!(bigger.is_err(), "{field}: a larger size became coverable")
+                prop_assert!(bigger.is_err(), "{field}: a larger size became coverable");
             }
             _ => {}
         }

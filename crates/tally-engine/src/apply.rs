@@ -27,7 +27,7 @@ fn account<'a>(
 
 impl Engine {
     /// Applies one command to the batch.
-    pub fn execute(&mut self, command: Command, batch: &mut Batch) -> Applied {
+    pub(crate) fn execute(&mut self, command: Command, batch: &mut Batch) -> Applied {
         match command {
             Command::CreateAccount {
                 id,

@@ -72,7 +72,11 @@ pub(crate) struct CommitterLink {
 impl CommitterLink {
     /// Starts the committer; one transaction holds at most `max_commands` commands (but always
     /// at least one batch).
-    pub fn start(store: Arc<dyn Store>, metrics: Arc<EngineMetrics>, max_commands: usize) -> Self {
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        metrics: Arc<EngineMetrics>,
+        max_commands: usize,
+    ) -> Self {
         let (sender, receiver) = mpsc::sync_channel(HANDOFF_BATCHES_MAX);
         let poisoned = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicU64::new(0));
@@ -88,7 +92,7 @@ impl CommitterLink {
             .spawn(move || {
                 // As in the engine: a panic here means nobody knows what is durable.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    committer.run(receiver)
+                    committer.run(receiver);
                 }));
                 if outcome.is_err() {
                     stop_process("committer: panicked; stopping the process");
@@ -104,7 +108,7 @@ impl CommitterLink {
     }
 
     /// Hands a batch over. Waits only when many batches are already waiting.
-    pub fn send(&self, handoff: Handoff) {
+    pub(crate) fn send(&self, handoff: Handoff) {
         self.sender
             .as_ref()
             .expect("engine: the committer runs until the engine stops")
@@ -113,18 +117,18 @@ impl CommitterLink {
     }
 
     /// The highest batch number finished (committed, or refused after a failure).
-    pub fn finished(&self) -> u64 {
+    pub(crate) fn finished(&self) -> u64 {
         self.finished.load(Ordering::Acquire)
     }
 
     /// Whether a commit failed since the last [`CommitterLink::drain`].
-    pub fn poisoned(&self) -> bool {
+    pub(crate) fn poisoned(&self) -> bool {
         self.poisoned.load(Ordering::SeqCst)
     }
 
     /// Waits until every batch handed over is finished, and clears the poison: the engine
     /// reloads from the store next.
-    pub fn drain(&self) {
+    pub(crate) fn drain(&self) {
         let (ack, acked) = mpsc::sync_channel(1);
         self.sender
             .as_ref()

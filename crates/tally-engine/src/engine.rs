@@ -102,7 +102,7 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub fn new(now: Timestamp) -> Batch {
+    pub(crate) fn new(now: Timestamp) -> Batch {
         Batch {
             now,
             write: BatchWrite::default(),
@@ -118,7 +118,7 @@ impl Batch {
 impl Engine {
     /// Loads the ledger and catches up: whatever fell due while the store was closed is done
     /// (and durable) before the engine answers anything.
-    pub fn open(
+    pub(crate) fn open(
         store: Arc<dyn Store>,
         config: EngineConfig,
         metrics: Arc<EngineMetrics>,
@@ -197,7 +197,7 @@ impl Engine {
     }
 
     /// Files the account under its next due instant (or nowhere when nothing is due).
-    pub fn reschedule(&mut self, account_id: &str) {
+    pub(crate) fn reschedule(&mut self, account_id: &str) {
         let next = self
             .accounts
             .get(account_id)
@@ -211,7 +211,7 @@ impl Engine {
         }
     }
 
-    pub fn run(mut self, receiver: &mpsc::Receiver<Envelope>) {
+    pub(crate) fn run(mut self, receiver: &mpsc::Receiver<Envelope>) {
         let mut disconnected = false;
         while !disconnected {
             let first = match self.time_to_next_due() {
@@ -370,7 +370,7 @@ impl Engine {
     }
 
     /// The lookup view of this batch: the batch, then the batches in flight, then the store.
-    pub fn known<'a>(&'a self, batch: &'a Batch) -> Known<'a> {
+    pub(crate) fn known<'a>(&'a self, batch: &'a Batch) -> Known<'a> {
         Known::new(batch, &self.in_flight, self.store.as_ref())
     }
 
@@ -397,7 +397,7 @@ impl Engine {
     }
 
     /// The write of a batch whose commands have all been applied.
-    pub fn finish_batch(&self, batch: &mut Batch) -> BatchWrite {
+    pub(crate) fn finish_batch(&self, batch: &mut Batch) -> BatchWrite {
         let mut write = std::mem::take(&mut batch.write);
         // A hot grant or hold may change thousands of times in one batch: write it once, as
         // it is at the end.
@@ -420,7 +420,7 @@ impl Engine {
     }
 
     /// Does the work due at or before the batch's instant on one account.
-    pub fn run_due_on(&mut self, account_id: &str, batch: &mut Batch) {
+    pub(crate) fn run_due_on(&mut self, account_id: &str, batch: &mut Batch) {
         let Some(state) = self.accounts.get_mut(account_id) else {
             return;
         };
@@ -438,7 +438,7 @@ impl Engine {
     }
 
     /// Does every piece of work due at or before the batch's instant, on every account.
-    pub fn run_due(&mut self, batch: &mut Batch) {
+    pub(crate) fn run_due(&mut self, batch: &mut Batch) {
         while let Some((due_at, account_id)) = self.due.first().cloned() {
             if due_at > batch.now {
                 break;
@@ -456,7 +456,7 @@ impl Engine {
 
     /// One command: a replay of its key's first answer, or the command applied (and, with a
     /// key, its answer rendered and recorded in the same batch).
-    pub fn handle(
+    pub(crate) fn handle(
         &mut self,
         command: Command,
         idempotency: Option<Idempotency>,
@@ -507,13 +507,13 @@ impl Engine {
     }
 
     /// Forgets what a shared batch loaded (nothing is kept across batches there).
-    pub fn forget(&mut self) {
+    pub(crate) fn forget(&mut self) {
         self.accounts.clear();
         self.hold_index.clear();
     }
 
     /// Counts a batch that committed in its own transaction (a shared batch).
-    pub fn count_batch(&self, commands: usize) {
+    pub(crate) fn count_batch(&self, commands: usize) {
         self.metrics.batches.fetch_add(1, Ordering::Relaxed);
         self.metrics
             .commands

@@ -21,7 +21,11 @@ pub(crate) struct Known<'a> {
 }
 
 impl<'a> Known<'a> {
-    pub fn new(batch: &'a Batch, in_flight: &'a VecDeque<InFlight>, store: &'a dyn Store) -> Self {
+    pub(crate) fn new(
+        batch: &'a Batch,
+        in_flight: &'a VecDeque<InFlight>,
+        store: &'a dyn Store,
+    ) -> Self {
         Known {
             batch,
             in_flight,
@@ -35,7 +39,10 @@ impl<'a> Known<'a> {
     }
 
     /// The record of a key used before this batch (the batch's own records are its own).
-    pub fn idempotency(&self, slot: &KeySlot) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub(crate) fn idempotency(
+        &self,
+        slot: &KeySlot,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         match self.in_flight(|batch| batch.idempotency.get(slot)) {
             Some(record) => Ok(Some(record.clone())),
             None => self.store.idempotency(&slot.0, &slot.1),
@@ -44,7 +51,7 @@ impl<'a> Known<'a> {
 
     /// The account and status of a hold that is not pending in memory: resolved by this
     /// batch, by one in flight, or as the store has it.
-    pub fn hold(&self, hold_id: &str) -> Result<Option<(String, HoldStatus)>, StoreError> {
+    pub(crate) fn hold(&self, hold_id: &str) -> Result<Option<(String, HoldStatus)>, StoreError> {
         let decided = self
             .batch
             .resolved_holds
@@ -61,12 +68,12 @@ impl<'a> Known<'a> {
 
     /// The account a grant belongs to. Any grant a batch wrote counts (created, bought, or
     /// issued by a plan's period), not only those created by a command.
-    pub fn grant_account(&self, grant_id: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn grant_account(&self, grant_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self.grant(grant_id)?.map(|grant| grant.account_id))
     }
 
     /// A grant as last written.
-    pub fn grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {
+    pub(crate) fn grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {
         let written = self
             .batch
             .write
@@ -88,7 +95,7 @@ impl<'a> Known<'a> {
     }
 
     /// An API key, with its revocation if one not yet in the store revoked it.
-    pub fn api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+    pub(crate) fn api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let created = self
             .batch
             .new_keys
@@ -122,7 +129,7 @@ impl<'a> Known<'a> {
     }
 
     /// The newest rate card version (0 when there is none).
-    pub fn latest_rate_card_version(&self) -> Result<i64, StoreError> {
+    pub(crate) fn latest_rate_card_version(&self) -> Result<i64, StoreError> {
         let stored = self.store.latest_rate_card_version()?.unwrap_or(0);
         let unfinished = self
             .batch
@@ -141,7 +148,7 @@ impl<'a> Known<'a> {
     }
 
     /// A setting, as this batch, a batch in flight or the store has it.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let unfinished = std::iter::once(&self.batch.write)
             .chain(
                 self.in_flight

@@ -24,7 +24,7 @@ const SHARED_DUE_ACCOUNTS_PER_BATCH: usize = 256;
 const SHARED_RETRY_BACKOFF_PER_ATTEMPT: Duration = Duration::from_millis(2);
 
 impl Engine {
-    pub fn run_shared_batch(&mut self, envelopes: Vec<Envelope>) {
+    pub(crate) fn run_shared_batch(&mut self, envelopes: Vec<Envelope>) {
         let mut commands = Vec::with_capacity(envelopes.len());
         let mut senders = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {

@@ -442,7 +442,7 @@ impl Store for PostgresStore {
             "SELECT {}COALESCE(SUM(credits), 0)::bigint AS credits,
                  COALESCE(SUM(count), 0)::bigint AS count
              FROM usage_daily WHERE account_id = $1 AND day >= $2 AND day < $3{group_clause}",
-            select("day", |column| column.to_string())
+            select("day", std::string::ToString::to_string)
         );
         let entries_sql = format!(
             "SELECT {}COALESCE(SUM(-amount), 0)::bigint AS credits, COUNT(*) AS count

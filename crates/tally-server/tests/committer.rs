@@ -189,7 +189,7 @@ async fn later_batches_see_what_batches_still_being_committed_decided() {
         .collect();
     let expected: Vec<&str> = [["ok"; 9].as_slice(), ["insufficient_credits"; 6].as_slice()]
         .concat()
-        .to_vec();
+        .clone();
     assert_eq!(outcomes, expected);
     assert_eq!(setup.posted_credits(), 0);
 

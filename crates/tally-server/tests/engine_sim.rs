@@ -1483,10 +1483,10 @@ impl Sim {
             ApiError::InsufficientCredits { .. } => coverage.insufficient_credits += 1,
             ApiError::CaptureExceedsHold { .. } => coverage.captures_exceeding_holds += 1,
             ApiError::NotFound { .. } if !is_marker(&planned.command) => {
-                coverage.unknown_targets += 1
+                coverage.unknown_targets += 1;
             }
             ApiError::InvalidRequest { param, .. } if param == "now" => {
-                coverage.clock_refusals += 1
+                coverage.clock_refusals += 1;
             }
             ApiError::HoldNotPending { .. } => {
                 let hold = match &planned.command {
@@ -1775,7 +1775,7 @@ impl Sim {
         if self.rng.chance(25) {
             return Command::VoidHold { hold_id, owner };
         }
-        let held = held.map_or(1_000, |held| held.get());
+        let held = held.map_or(1_000, tally_core::Millicredits::get);
         let amount = match self.rng.below(100) {
             0..=29 => None,
             30..=74 => Some(Millicredits::new(self.rng.between(1, held.max(1)))),

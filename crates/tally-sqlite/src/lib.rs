@@ -237,7 +237,7 @@ impl SqliteStore {
             sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", values.len()));
             let mut statement = connection.prepare_cached(&sql)?;
             let rows = statement.query_map(
-                rusqlite::params_from_iter(values.iter().map(|value| value.as_ref())),
+                rusqlite::params_from_iter(values.iter().map(std::convert::AsRef::as_ref)),
                 map,
             )?;
             let mut data = rows.collect::<Result<Vec<T>, _>>()?;
@@ -1057,7 +1057,7 @@ impl Store for SqliteStore {
                 let sql = format!(
                     "SELECT {}COALESCE(SUM(credits), 0), COALESCE(SUM(count), 0) FROM usage_daily
                      WHERE account_id = ?1 AND day >= ?2 AND day < ?3{group_clause}",
-                    select_groups("day", |column| column.to_string())
+                    select_groups("day", std::string::ToString::to_string)
                 );
                 let mut statement = connection.prepare_cached(&sql)?;
                 for row in statement.query_map(params![account_id, first_day, end_day], read_group)? {

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use tally_store::VerifyReport;
 use tally_store::verify::{AccountRow, EntryRow, GrantRow, Verifier};
 
-pub fn verify(connection: &Connection) -> Result<VerifyReport, rusqlite::Error> {
+pub(crate) fn verify(connection: &Connection) -> Result<VerifyReport, rusqlite::Error> {
     let mut verifier = Verifier::default();
     let mut statement = connection
         .prepare("SELECT id, account_id, type, amount, held, postings FROM entries ORDER BY seq")?;

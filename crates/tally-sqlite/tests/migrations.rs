@@ -12,10 +12,11 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_nanos();
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState's keys come from the OS's random source: a name no other run uses.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write(name.as_bytes());
+        let nanos = hasher.finish();
         let path = std::env::temp_dir().join(format!(
             "tally-sqlite-{name}-{}-{nanos}",
             std::process::id()

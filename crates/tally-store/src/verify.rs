@@ -116,7 +116,7 @@ impl Verifier {
             match kind {
                 EntryKind::Grant => line.issued += delta,
                 EntryKind::Charge | EntryKind::Capture | EntryKind::Adjustment => {
-                    line.spent -= delta
+                    line.spent -= delta;
                 }
                 EntryKind::Expire => line.expired -= delta,
                 EntryKind::Void => line.voided -= delta,

@@ -91,14 +91,11 @@ async fn send(
         request = request.header("idempotency-key", key);
     }
     let request = request.body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())));
-    let mut request = match request {
-        Ok(request) => request,
-        Err(_) => {
-            return Answer {
-                status: StatusCode::BAD_REQUEST,
-                body: Value::Null,
-            };
-        }
+    let Ok(mut request) = request else {
+        return Answer {
+            status: StatusCode::BAD_REQUEST,
+            body: Value::Null,
+        };
     };
     request.extensions_mut().insert(SessionKey {
         key_hash: user.key_hash.clone(),

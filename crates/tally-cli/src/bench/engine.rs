@@ -64,10 +64,7 @@ async fn run_one(bench: &EngineBench, max_batch: usize) -> anyhow::Result<Engine
     let dir = std::env::temp_dir().join(format!(
         "tally-bench-engine-{}-{max_batch}-{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos())
-            .unwrap_or_default()
+        tally_engine::ids::random_token(8)
     ));
     std::fs::create_dir_all(&dir)?;
     let db = dir.join("engine.db");

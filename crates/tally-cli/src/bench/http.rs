@@ -14,14 +14,14 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// Where requests go and with which key.
-pub struct Target {
+pub(super) struct Target {
     pub address: SocketAddr,
     host: HeaderValue,
     authorization: HeaderValue,
 }
 
 impl Target {
-    pub fn new(address: SocketAddr, key: &str) -> anyhow::Result<Arc<Target>> {
+    pub(super) fn new(address: SocketAddr, key: &str) -> anyhow::Result<Arc<Target>> {
         Ok(Arc::new(Target {
             address,
             host: HeaderValue::from_str(&address.to_string())?,
@@ -31,7 +31,7 @@ impl Target {
     }
 
     /// The target of a base URL `http://HOST:PORT` (no TLS, no path).
-    pub fn from_url(url: &str, key: &str) -> anyhow::Result<Arc<Target>> {
+    pub(super) fn from_url(url: &str, key: &str) -> anyhow::Result<Arc<Target>> {
         let Some(rest) = url.strip_prefix("http://") else {
             bail!("--url must be http://HOST:PORT (the bench speaks plain HTTP/1.1), not {url:?}");
         };
@@ -49,19 +49,19 @@ impl Target {
 }
 
 /// What the server answered.
-pub struct Answer {
+pub(super) struct Answer {
     pub status: u16,
     pub body: Bytes,
 }
 
 /// One keep-alive connection, opened on first use and again after a failure.
-pub struct Connection {
+pub(super) struct Connection {
     target: Arc<Target>,
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 
 impl Connection {
-    pub fn new(target: Arc<Target>) -> Self {
+    pub(super) fn new(target: Arc<Target>) -> Self {
         Connection {
             target,
             sender: None,
@@ -85,7 +85,7 @@ impl Connection {
 
     /// Sends one request and reads the whole answer. On any failure the connection is dropped
     /// (the next request opens a new one) and the error says what failed.
-    pub async fn send(
+    pub(super) async fn send(
         &mut self,
         method: Method,
         path: &str,

@@ -26,7 +26,7 @@ use super::workload::{Op, Rng, Workload, capture_body, charge_body, hold_body};
 const LATENCY_MICROS_MAX: u64 = 120_000_000;
 
 /// How a run is driven.
-pub struct Plan {
+pub(super) struct Plan {
     pub connections: usize,
     /// Operations per second (open loop), or `None` for a closed loop.
     pub rate: Option<u64>,
@@ -39,7 +39,7 @@ pub struct Plan {
 }
 
 /// What a run measured.
-pub struct Measured {
+pub(super) struct Measured {
     /// Latency of every recorded request (µs).
     pub latency: Histogram<u64>,
     pub requests: u64,
@@ -73,7 +73,7 @@ impl Measured {
         }
     }
 
-    pub fn error_count(&self) -> u64 {
+    pub(super) fn error_count(&self) -> u64 {
         self.errors.values().sum()
     }
 }
@@ -110,7 +110,7 @@ struct WithId {
 }
 
 /// Runs the plan and merges what every task measured.
-pub async fn run(
+pub(super) async fn run(
     target: Arc<Target>,
     workload: Arc<Workload>,
     plan: &Plan,

@@ -31,7 +31,7 @@ mod workload;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hyper::Method;
@@ -430,22 +430,7 @@ async fn engine_counters(connection: &mut Connection) -> Option<EngineCounters> 
 
 /// A short tag unique to this run (account ids and idempotency keys carry it).
 fn run_tag() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_nanos())
-        .unwrap_or_default();
-    let mut value = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
-    let mut tag = String::new();
-    while value > 0 && tag.len() < 10 {
-        let digit = (value % 36) as u8;
-        tag.push(char::from(if digit < 10 {
-            b'0' + digit
-        } else {
-            b'a' + digit - 10
-        }));
-        value /= 36;
-    }
-    tag
+    tally_engine::ids::random_token(5)
 }
 
 async fn engine_only(args: &BenchArgs) -> anyhow::Result<ExitCode> {

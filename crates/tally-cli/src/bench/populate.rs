@@ -28,17 +28,17 @@ use super::report::per_second;
 use super::workload::Rng;
 
 /// The populated accounts are `big-0`, `big-1`, …: `--existing-accounts big-` reads them.
-pub const ACCOUNT_PREFIX: &str = "big-";
+pub(super) const ACCOUNT_PREFIX: &str = "big-";
 
 /// Submitters in flight by default: as many as the engine's default batch bound, so a batch
 /// fills while the previous one commits.
-pub const IN_FLIGHT_DEFAULT: usize = 4096;
+pub(super) const IN_FLIGHT_DEFAULT: usize = 4096;
 
 /// How often the progress line is printed.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What to build.
-pub struct Populate {
+pub(super) struct Populate {
     pub db: PathBuf,
     pub accounts: u64,
     /// Entries in all: one grant per account, the rest charges.
@@ -48,7 +48,7 @@ pub struct Populate {
 }
 
 /// What was built.
-pub struct Populated {
+pub(super) struct Populated {
     pub db: PathBuf,
     pub accounts: u64,
     /// Entries the engine acknowledged (grants and charges).
@@ -64,7 +64,7 @@ pub struct Populated {
 }
 
 impl Populated {
-    pub fn file_bytes(&self) -> u64 {
+    pub(super) fn file_bytes(&self) -> u64 {
         self.db_bytes + self.wal_bytes
     }
 
@@ -83,7 +83,7 @@ struct Progress {
     failed: AtomicBool,
 }
 
-pub async fn run(plan: &Populate) -> anyhow::Result<Populated> {
+pub(super) async fn run(plan: &Populate) -> anyhow::Result<Populated> {
     check_plan(plan)?;
     let config = ServeConfig {
         admin_key: Some(tally_server::auth::new_admin_key()),
@@ -323,7 +323,7 @@ fn ledger_verdict(
     }
 }
 
-pub fn table(populated: &Populated) -> String {
+pub(super) fn table(populated: &Populated) -> String {
     let centis = populated.bytes_per_entry_centis();
     format!(
         "populated {}: {} accounts, {} entries in {} ms ({} entries/s; accounts and grants \
@@ -346,7 +346,7 @@ pub fn table(populated: &Populated) -> String {
     )
 }
 
-pub fn json(populated: &Populated) -> Value {
+pub(super) fn json(populated: &Populated) -> Value {
     json!({
         "scenario": "populate",
         "db": populated.db.display().to_string(),

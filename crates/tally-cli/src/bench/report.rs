@@ -12,7 +12,7 @@ use super::load::Measured;
 use super::spawn::{Ledger, ProcessSample};
 
 /// Everything a run reports.
-pub struct Report {
+pub(super) struct Report {
     pub scenario: String,
     pub target: String,
     pub connections: usize,
@@ -37,14 +37,14 @@ pub struct Report {
 
 /// The engine's batches and commands during the window, and the time spent committing.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct EngineCounters {
+pub(super) struct EngineCounters {
     pub batches: u64,
     pub commands: u64,
     pub commit_micros: u64,
 }
 
 impl EngineCounters {
-    pub fn since(self, before: EngineCounters) -> EngineCounters {
+    pub(super) fn since(self, before: EngineCounters) -> EngineCounters {
         EngineCounters {
             batches: self.batches.saturating_sub(before.batches),
             commands: self.commands.saturating_sub(before.commands),
@@ -54,13 +54,13 @@ impl EngineCounters {
 }
 
 /// `count` per second over `elapsed`, in integers.
-pub fn per_second(count: u64, elapsed: Duration) -> u64 {
+pub(super) fn per_second(count: u64, elapsed: Duration) -> u64 {
     let micros = elapsed.as_micros().max(1);
     u64::try_from(u128::from(count) * 1_000_000 / micros).unwrap_or(u64::MAX)
 }
 
 /// `total / count`, rounded to the nearest integer.
-pub fn average(total: u64, count: u64) -> u64 {
+pub(super) fn average(total: u64, count: u64) -> u64 {
     let count = count.max(1);
     total.saturating_add(count / 2) / count
 }
@@ -71,11 +71,11 @@ fn percent(part: u64, whole: u64) -> u64 {
 }
 
 /// Microseconds as milliseconds with two decimals.
-pub fn millis(micros: u64) -> String {
+pub(super) fn millis(micros: u64) -> String {
     format!("{}.{:02}", micros / 1000, (micros % 1000) / 10)
 }
 
-pub struct Latencies {
+pub(super) struct Latencies {
     pub p50: u64,
     pub p90: u64,
     pub p99: u64,
@@ -84,7 +84,7 @@ pub struct Latencies {
 }
 
 impl Report {
-    pub fn latencies(&self) -> Latencies {
+    pub(super) fn latencies(&self) -> Latencies {
         let histogram = &self.measured.latency;
         Latencies {
             p50: histogram.value_at_quantile(0.50),
@@ -95,12 +95,12 @@ impl Report {
         }
     }
 
-    pub fn requests_per_second(&self) -> u64 {
+    pub(super) fn requests_per_second(&self) -> u64 {
         per_second(self.measured.requests, self.duration)
     }
 
     /// Requests per second that got a 2xx answer.
-    pub fn successes_per_second(&self) -> u64 {
+    pub(super) fn successes_per_second(&self) -> u64 {
         let successes = self
             .measured
             .requests
@@ -108,7 +108,7 @@ impl Report {
         per_second(successes, self.duration)
     }
 
-    pub fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         let latency = self.latencies();
         let window_micros = u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX);
         let errors: BTreeMap<&String, &u64> = self.measured.errors.iter().collect();
@@ -169,7 +169,7 @@ impl Report {
         })
     }
 
-    pub fn table(&self) -> String {
+    pub(super) fn table(&self) -> String {
         let latency = self.latencies();
         let window_micros = u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX);
         let mut out = String::new();

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
@@ -25,7 +25,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 const CLOCK_TICKS_PER_SECOND: u64 = 100;
 
 /// How to start the server.
-pub struct SpawnOptions {
+pub(super) struct SpawnOptions {
     pub db: Option<PathBuf>,
     pub database_url: Option<String>,
     pub max_batch: Option<usize>,
@@ -37,7 +37,7 @@ pub struct SpawnOptions {
 }
 
 /// A running `tally serve`.
-pub struct Spawned {
+pub(super) struct Spawned {
     child: Child,
     pub address: SocketAddr,
     pub admin_key: String,
@@ -51,14 +51,14 @@ pub struct Spawned {
 }
 
 /// How the ledger check went.
-pub enum Ledger {
+pub(super) enum Ledger {
     Verified(String),
     Failed(String),
     NotChecked(String),
 }
 
 impl Ledger {
-    pub fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         match self {
             Ledger::Verified(summary) => format!("verified ({summary})"),
             Ledger::Failed(detail) => format!("FAILED: {detail}"),
@@ -66,19 +66,19 @@ impl Ledger {
         }
     }
 
-    pub fn is_verified(&self) -> bool {
+    pub(super) fn is_verified(&self) -> bool {
         matches!(self, Ledger::Verified(_))
     }
 }
 
 impl Spawned {
-    pub fn start(options: &SpawnOptions) -> anyhow::Result<Spawned> {
+    pub(super) fn start(options: &SpawnOptions) -> anyhow::Result<Spawned> {
         let exe = std::env::current_exe().context("finding the tally binary")?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos())
-            .unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!("tally-bench-{}-{nanos}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "tally-bench-{}-{}",
+            std::process::id(),
+            tally_engine::ids::random_token(8)
+        ));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating the temp dir {}", dir.display()))?;
         let admin_key = tally_server::auth::new_admin_key();
@@ -155,17 +155,17 @@ impl Spawned {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// How the server ended, if it already has (something else stopped it mid-run).
-    pub fn exited(&mut self) -> Option<ExitStatus> {
+    pub(super) fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]) and says how it ended.
-    pub fn stop(&mut self) -> anyhow::Result<ExitStatus> {
+    pub(super) fn stop(&mut self) -> anyhow::Result<ExitStatus> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -183,7 +183,7 @@ impl Spawned {
     }
 
     /// Runs `tally verify` on the stopped server's store.
-    pub fn verify(&self) -> Ledger {
+    pub(super) fn verify(&self) -> Ledger {
         let Ok(exe) = std::env::current_exe() else {
             return Ledger::NotChecked("the tally binary cannot be found".into());
         };
@@ -211,7 +211,7 @@ impl Spawned {
         }
     }
 
-    pub fn remove_temp_dir(&mut self) {
+    pub(super) fn remove_temp_dir(&mut self) {
         if let Some(dir) = self.temp_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -229,7 +229,7 @@ impl Drop for Spawned {
 }
 
 /// The last lines of a log file.
-pub fn log_tail(path: &Path) -> String {
+pub(super) fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
@@ -237,14 +237,14 @@ pub fn log_tail(path: &Path) -> String {
 
 /// A process's CPU time (user + system) and memory, from /proc.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ProcessSample {
+pub(super) struct ProcessSample {
     pub cpu_micros: u64,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
 }
 
 /// Samples process `pid` ("self" for this one); zeros where /proc cannot be read.
-pub fn sample(pid: &str) -> ProcessSample {
+pub(super) fn sample(pid: &str) -> ProcessSample {
     let mut sample = ProcessSample::default();
     if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The fields after the command name (which may hold spaces) start at state (field 3);
@@ -280,7 +280,7 @@ pub fn sample(pid: &str) -> ProcessSample {
 }
 
 /// The 1-minute load average.
-pub fn load_average() -> String {
+pub(super) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|text| text.split_whitespace().next().map(str::to_string))

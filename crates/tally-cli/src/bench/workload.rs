@@ -15,7 +15,7 @@ use super::Scenario;
 use super::http::{Connection, Target};
 
 /// The usage every quote prices: a chat on the default rate card.
-pub const QUOTE_USAGE: &str = r#"{"product":"assistant","action":"chat","model":"gpt-4o","input_tokens":1200,"cached_input_tokens":0,"output_tokens":350}"#;
+pub(super) const QUOTE_USAGE: &str = r#"{"product":"assistant","action":"chat","model":"gpt-4o","input_tokens":1200,"cached_input_tokens":0,"output_tokens":350}"#;
 
 /// What one charge debits (credits), and what a hold reserves and its capture takes.
 const CHARGE_CREDITS: &str = "1";
@@ -34,7 +34,7 @@ const ZIPF_WEIGHT_TOP: u64 = 1 << 40;
 
 /// One unit of work; `HoldCapture` is two requests, the capture sent when the hold answers.
 #[derive(Clone, Copy, Debug)]
-pub enum Op {
+pub(super) enum Op {
     Quote { account: Option<usize> },
     Charge { account: usize },
     HoldCapture { account: usize },
@@ -43,14 +43,14 @@ pub enum Op {
 
 /// A small, fast, seeded generator (SplitMix64): the bench needs speed and repeatability,
 /// not cryptographic quality.
-pub struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(super) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -59,7 +59,7 @@ impl Rng {
     }
 
     /// A number in `0..bound` (bound > 0); the modulo bias is negligible for bench purposes.
-    pub fn below(&mut self, bound: u64) -> u64 {
+    pub(super) fn below(&mut self, bound: u64) -> u64 {
         self.next_u64() % bound
     }
 }
@@ -74,7 +74,7 @@ enum Pick {
 }
 
 /// A scenario with its accounts: what each task asks for next.
-pub struct Workload {
+pub(super) struct Workload {
     pub scenario: Scenario,
     /// The account ids: created by [`setup`], or already in the store (see `existing`).
     pub accounts: Vec<String>,
@@ -91,14 +91,14 @@ pub struct Workload {
 impl Workload {
     /// The workload of `scenario`; account ids are `bench-TAG-N`, so runs against one server
     /// never collide.
-    pub fn new(scenario: Scenario, accounts: usize, tag: &str) -> Workload {
+    pub(super) fn new(scenario: Scenario, accounts: usize, tag: &str) -> Workload {
         Workload::with_ids(scenario, accounts, false, |n| format!("bench-{tag}-{n}"))
     }
 
     /// The workload of `scenario` on accounts already in the store, `PREFIX0` to
     /// `PREFIX{accounts-1}` (e.g. `big-` after `--populate`), so reads and writes land in a
     /// large store's own accounts rather than in a few fresh ones.
-    pub fn existing(scenario: Scenario, accounts: usize, prefix: &str) -> Workload {
+    pub(super) fn existing(scenario: Scenario, accounts: usize, prefix: &str) -> Workload {
         Workload::with_ids(scenario, accounts, true, |n| format!("{prefix}{n}"))
     }
 
@@ -160,7 +160,7 @@ impl Workload {
     }
 
     /// The next operation of this scenario.
-    pub fn next(&self, rng: &mut Rng) -> Op {
+    pub(super) fn next(&self, rng: &mut Rng) -> Op {
         match self.scenario {
             Scenario::Quote => Op::Quote { account: None },
             Scenario::ChargeHot | Scenario::ChargeSpread => Op::Charge {
@@ -185,39 +185,39 @@ impl Workload {
         }
     }
 
-    pub fn quote_body(&self, account: Option<usize>) -> Bytes {
+    pub(super) fn quote_body(&self, account: Option<usize>) -> Bytes {
         match account {
             Some(account) if self.quote_bodies.len() > 1 => self.quote_bodies[account].clone(),
             _ => self.quote_bodies[0].clone(),
         }
     }
 
-    pub fn charge_path(&self, account: usize) -> &str {
+    pub(super) fn charge_path(&self, account: usize) -> &str {
         &self.charge_paths[account]
     }
 
-    pub fn hold_path(&self, account: usize) -> &str {
+    pub(super) fn hold_path(&self, account: usize) -> &str {
         &self.hold_paths[account]
     }
 
-    pub fn balance_path(&self, account: usize) -> &str {
+    pub(super) fn balance_path(&self, account: usize) -> &str {
         &self.balance_paths[account]
     }
 }
 
-pub fn charge_body() -> Bytes {
+pub(super) fn charge_body() -> Bytes {
     Bytes::from(format!(
         r#"{{"amount":{CHARGE_CREDITS},"product":"assistant"}}"#
     ))
 }
 
-pub fn hold_body() -> Bytes {
+pub(super) fn hold_body() -> Bytes {
     Bytes::from(format!(
         r#"{{"amount":{HOLD_CREDITS},"product":"assistant"}}"#
     ))
 }
 
-pub fn capture_body() -> Bytes {
+pub(super) fn capture_body() -> Bytes {
     Bytes::from(format!(r#"{{"amount":{CAPTURE_CREDITS}}}"#))
 }
 
@@ -234,7 +234,7 @@ fn zipf_cumulative(count: usize) -> Vec<u64> {
 
 /// Creates the workload's accounts, each with a large grant, through the API (an admin key
 /// is needed), `SETUP_CONNECTIONS` requests at a time; existing accounts are only checked.
-pub async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> anyhow::Result<()> {
+pub(super) async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> anyhow::Result<()> {
     if workload.accounts.is_empty() {
         return Ok(());
     }

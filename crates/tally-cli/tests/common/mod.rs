@@ -18,18 +18,18 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 /// The admin key every harness server is started with unless a test picks another.
-pub const ADMIN_KEY: &str = "tk_admin_e2e_0123456789abcdef";
+pub(crate) const ADMIN_KEY: &str = "tk_admin_e2e_0123456789abcdef";
 
 /// How long one HTTP exchange may take before the test fails (never reached when all is well).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The `tally` binary under test.
-pub fn tally_bin() -> &'static str {
+pub(crate) fn tally_bin() -> &'static str {
     env!("CARGO_BIN_EXE_tally")
 }
 
@@ -38,17 +38,14 @@ pub fn tally_bin() -> &'static str {
 // ---------------------------------------------------------------------------------------------
 
 /// A unique directory under the system temp dir, removed on drop.
-pub struct TempDir {
+pub(crate) struct TempDir {
     path: PathBuf,
 }
 
 impl TempDir {
-    pub fn new(label: &str) -> Self {
+    pub(crate) fn new(label: &str) -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("the system clock is after 1970")
-            .as_nanos();
+        let nanos = random_u64();
         let path = std::env::temp_dir().join(format!(
             "tally-e2e-{label}-{}-{}-{nanos}",
             std::process::id(),
@@ -58,7 +55,7 @@ impl TempDir {
         TempDir { path }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
@@ -76,7 +73,7 @@ impl Drop for TempDir {
 /// One HTTP answer: status, headers (names lower-cased), body text and body JSON
 /// (`Value::Null` when the body is not JSON).
 #[derive(Debug, Clone)]
-pub struct Resp {
+pub(crate) struct Resp {
     pub method: String,
     pub path: String,
     pub status: u16,
@@ -105,7 +102,7 @@ impl Resp {
     }
 
     /// A header's value (case-insensitive name).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers
             .iter()
@@ -115,7 +112,7 @@ impl Resp {
 
     /// Asserts the status and returns the response.
     #[track_caller]
-    pub fn expect(self, status: u16) -> Self {
+    pub(crate) fn expect(self, status: u16) -> Self {
         assert_eq!(
             self.status, status,
             "{} {}: expected status {status}, got {} with body {}",
@@ -126,7 +123,7 @@ impl Resp {
 
     /// Asserts an RFC 9457 problem with this status and code, and returns the body.
     #[track_caller]
-    pub fn problem(&self, status: u16, code: &str) -> &Value {
+    pub(crate) fn problem(&self, status: u16, code: &str) -> &Value {
         assert_eq!(
             (self.status, self.body["code"].as_str()),
             (status, Some(code)),
@@ -163,7 +160,7 @@ impl Resp {
 
     /// The `id` field of the body.
     #[track_caller]
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         self.body["id"]
             .as_str()
             .unwrap_or_else(|| panic!("{} {}: no `id` in {}", self.method, self.path, self.text))
@@ -171,7 +168,7 @@ impl Resp {
     }
 
     /// Whether the response says it is an idempotent replay.
-    pub fn replayed(&self) -> bool {
+    pub(crate) fn replayed(&self) -> bool {
         self.header("idempotent-replayed") == Some("true")
     }
 }
@@ -191,7 +188,7 @@ impl std::ops::Index<&str> for Resp {
 /// An HTTP client for one server with one bearer key (or none). Non-2xx statuses are answers,
 /// not errors.
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
     base: String,
     key: Option<String>,
@@ -201,7 +198,7 @@ pub struct Client {
 /// reusing connections is tested once, on purpose, by
 /// `api::a_request_refused_before_its_body_arrives_leaves_the_connection_usable`, so that
 /// every other test checks the API and not how the server handles a reused connection.
-pub fn new_agent() -> ureq::Agent {
+pub(crate) fn new_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(REQUEST_TIMEOUT))
@@ -212,7 +209,7 @@ pub fn new_agent() -> ureq::Agent {
 }
 
 impl Client {
-    pub fn new(base: &str, key: Option<&str>) -> Self {
+    pub(crate) fn new(base: &str, key: Option<&str>) -> Self {
         Client {
             agent: new_agent(),
             base: base.to_string(),
@@ -221,7 +218,7 @@ impl Client {
     }
 
     /// The same server with another key.
-    pub fn with_key(&self, key: &str) -> Client {
+    pub(crate) fn with_key(&self, key: &str) -> Client {
         Client {
             agent: self.agent.clone(),
             base: self.base.clone(),
@@ -230,7 +227,7 @@ impl Client {
     }
 
     /// The same server without a key.
-    pub fn anonymous(&self) -> Client {
+    pub(crate) fn anonymous(&self) -> Client {
         Client {
             agent: self.agent.clone(),
             base: self.base.clone(),
@@ -238,12 +235,12 @@ impl Client {
         }
     }
 
-    pub fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         &self.base
     }
 
     /// Sends a request; `body: None` sends none. Transport errors are returned.
-    pub fn try_request(
+    pub(crate) fn try_request(
         &self,
         method: &str,
         path: &str,
@@ -310,7 +307,7 @@ impl Client {
 
     /// Sends a request and panics on a transport error.
     #[track_caller]
-    pub fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         path: &str,
@@ -324,25 +321,25 @@ impl Client {
     }
 
     #[track_caller]
-    pub fn get(&self, path: &str) -> Resp {
+    pub(crate) fn get(&self, path: &str) -> Resp {
         self.request("GET", path, None, &[])
     }
 
     #[track_caller]
-    pub fn delete(&self, path: &str) -> Resp {
+    pub(crate) fn delete(&self, path: &str) -> Resp {
         self.request("DELETE", path, None, &[])
     }
 
     /// POST with a JSON body.
     #[track_caller]
-    pub fn post(&self, path: &str, body: Value) -> Resp {
+    pub(crate) fn post(&self, path: &str, body: Value) -> Resp {
         let text = body.to_string();
         self.request("POST", path, Some(text.as_bytes()), &[])
     }
 
     /// POST with a JSON body and an `Idempotency-Key`.
     #[track_caller]
-    pub fn post_idem(&self, path: &str, idempotency_key: &str, body: Value) -> Resp {
+    pub(crate) fn post_idem(&self, path: &str, idempotency_key: &str, body: Value) -> Resp {
         let text = body.to_string();
         self.request(
             "POST",
@@ -354,20 +351,20 @@ impl Client {
 
     /// POST with a raw body (any bytes) and extra headers.
     #[track_caller]
-    pub fn post_raw(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Resp {
+    pub(crate) fn post_raw(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Resp {
         self.request("POST", path, Some(body), headers)
     }
 
     /// POST without a body.
     #[track_caller]
-    pub fn post_empty(&self, path: &str) -> Resp {
+    pub(crate) fn post_empty(&self, path: &str) -> Resp {
         self.request("POST", path, None, &[])
     }
 
     /// Sends a request over a raw TCP connection (`Connection: close`, a `Content-Length`), for
     /// what a well-behaved client library refuses to send. `extra_headers` are whole header
     /// lines, each ending in `\r\n`.
-    pub fn raw(&self, method: &str, path: &str, extra_headers: &[u8], body: &[u8]) -> Resp {
+    pub(crate) fn raw(&self, method: &str, path: &str, extra_headers: &[u8], body: &[u8]) -> Resp {
         let mut headers = format!("Content-Length: {}\r\n", body.len()).into_bytes();
         headers.extend_from_slice(extra_headers);
         self.raw_framed(method, path, &headers, body)
@@ -376,7 +373,7 @@ impl Client {
     /// Like [`Client::raw`], but the caller frames the body (no `Content-Length` is added):
     /// e.g. `Transfer-Encoding: chunked` with a chunked body. The body is written from another
     /// thread, so a server that answers before reading it all cannot deadlock the test.
-    pub fn raw_framed(&self, method: &str, path: &str, headers: &[u8], body: &[u8]) -> Resp {
+    pub(crate) fn raw_framed(&self, method: &str, path: &str, headers: &[u8], body: &[u8]) -> Resp {
         let address = self
             .base
             .strip_prefix("http://")
@@ -440,13 +437,13 @@ impl Client {
 }
 
 /// A raw keep-alive HTTP/1.1 connection: send bytes, read one response at a time.
-pub struct RawConnection {
+pub(crate) struct RawConnection {
     stream: TcpStream,
     buffered: Vec<u8>,
 }
 
 impl RawConnection {
-    pub fn open(base: &str) -> Self {
+    pub(crate) fn open(base: &str) -> Self {
         let address = base
             .strip_prefix("http://")
             .expect("harness: an http base URL");
@@ -462,13 +459,13 @@ impl RawConnection {
     }
 
     /// Writes bytes; false when the connection is gone.
-    pub fn send(&mut self, bytes: &[u8]) -> bool {
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> bool {
         self.stream.write_all(bytes).is_ok() && self.stream.flush().is_ok()
     }
 
     /// Reads one response (with a `Content-Length` body); `None` when the connection ends or
     /// fails first.
-    pub fn read_response(&mut self) -> Option<Resp> {
+    pub(crate) fn read_response(&mut self) -> Option<Resp> {
         let mut buffer = [0u8; 64 * 1024];
         let head_end = loop {
             if let Some(at) = self
@@ -531,7 +528,7 @@ fn dechunk(mut text: &str) -> String {
 
 /// How to start `tally serve`.
 #[derive(Clone, Debug)]
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     pub admin_key: String,
     pub test_clock: bool,
     pub max_batch: Option<usize>,
@@ -548,7 +545,7 @@ impl Default for ServeOptions {
 }
 
 /// A running `tally serve`; killed on drop.
-pub struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
     base: String,
     db: PathBuf,
@@ -559,7 +556,7 @@ pub struct Server {
 impl Server {
     /// Starts `tally serve` on `db` (stderr appended to `log`) and waits for its listening
     /// line.
-    pub fn start(db: &Path, log: &Path, options: &ServeOptions) -> Server {
+    pub(crate) fn start(db: &Path, log: &Path, options: &ServeOptions) -> Server {
         let log_file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -624,35 +621,35 @@ impl Server {
         }
     }
 
-    pub fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         &self.base
     }
 
-    pub fn db(&self) -> &Path {
+    pub(crate) fn db(&self) -> &Path {
         &self.db
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().expect("the server is running").id()
     }
 
     /// A client with the admin key.
-    pub fn admin(&self) -> Client {
+    pub(crate) fn admin(&self) -> Client {
         Client::new(&self.base, Some(&self.admin_key))
     }
 
     /// A client with `key`.
-    pub fn client(&self, key: &str) -> Client {
+    pub(crate) fn client(&self, key: &str) -> Client {
         Client::new(&self.base, Some(key))
     }
 
     /// A client without a key.
-    pub fn anonymous(&self) -> Client {
+    pub(crate) fn anonymous(&self) -> Client {
         Client::new(&self.base, None)
     }
 
     /// SIGKILL, and wait for the process to be gone.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -660,7 +657,7 @@ impl Server {
     }
 
     /// SIGTERM (a graceful stop), and wait; asserts a clean exit.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let status = Command::new("kill")
                 .arg("-TERM")
@@ -677,7 +674,7 @@ impl Server {
         }
     }
 
-    pub fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         self.child.is_some()
     }
 }
@@ -712,7 +709,7 @@ fn read_tail(path: &Path, lines: usize) -> String {
 /// with `TALLY_TEST_BACKEND=postgres` every test that does not need the test clock (which a
 /// shared database refuses by design) runs on a fresh PostgreSQL database of its own on
 /// `TALLY_TEST_DATABASE_URL`; otherwise on a SQLite file in its own temp dir.
-pub struct Tally {
+pub(crate) struct Tally {
     // Dropped in this order: the server first, then its database and directory.
     server: Server,
     options: ServeOptions,
@@ -723,25 +720,25 @@ pub struct Tally {
 }
 
 /// Whether this run of the suite is on PostgreSQL.
-pub fn on_postgres() -> bool {
+pub(crate) fn on_postgres() -> bool {
     std::env::var("TALLY_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
 }
 
 impl Tally {
     /// A server without the test clock.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(ServeOptions::default())
     }
 
     /// A server with `--test-clock`.
-    pub fn with_test_clock() -> Self {
+    pub(crate) fn with_test_clock() -> Self {
         Self::start_with(ServeOptions {
             test_clock: true,
             ..ServeOptions::default()
         })
     }
 
-    pub fn start_with(options: ServeOptions) -> Self {
+    pub(crate) fn start_with(options: ServeOptions) -> Self {
         if on_postgres() && !options.test_clock {
             return Self::start_postgres_with(options);
         }
@@ -749,7 +746,7 @@ impl Tally {
     }
 
     /// On a SQLite file, whatever the suite's backend (for tests of the file itself).
-    pub fn start_sqlite_with(options: ServeOptions) -> Self {
+    pub(crate) fn start_sqlite_with(options: ServeOptions) -> Self {
         let dir = TempDir::new("srv");
         let db = dir.path().join("tally.db");
         let log = dir.path().join("server.log");
@@ -781,20 +778,20 @@ impl Tally {
     }
 
     /// Whether this test's store is PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
+    pub(crate) fn is_postgres(&self) -> bool {
         self.database.is_some()
     }
 
-    pub fn server(&self) -> &Server {
+    pub(crate) fn server(&self) -> &Server {
         &self.server
     }
 
-    pub fn server_mut(&mut self) -> &mut Server {
+    pub(crate) fn server_mut(&mut self) -> &mut Server {
         &mut self.server
     }
 
     /// The SQLite file (a test that opens it must start with `start_sqlite_with`).
-    pub fn db(&self) -> &Path {
+    pub(crate) fn db(&self) -> &Path {
         assert!(
             self.database.is_none(),
             "this test's store is PostgreSQL, not a file"
@@ -802,34 +799,34 @@ impl Tally {
         &self.db
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn admin(&self) -> Client {
+    pub(crate) fn admin(&self) -> Client {
         self.server.admin()
     }
 
-    pub fn client(&self, key: &str) -> Client {
+    pub(crate) fn client(&self, key: &str) -> Client {
         self.server.client(key)
     }
 
-    pub fn anonymous(&self) -> Client {
+    pub(crate) fn anonymous(&self) -> Client {
         self.server.anonymous()
     }
 
     /// SIGKILL the server.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.server.kill();
     }
 
     /// Stop the server gracefully.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.server.stop();
     }
 
     /// Start a new server on the same database (after `kill` or `stop`).
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.server.kill();
         self.server = match &self.database {
             Some(database) => Server::start_postgres(&database.url, &self.log, &self.options),
@@ -839,7 +836,7 @@ impl Tally {
 
     /// Runs `tally verify --db` and asserts it passes.
     #[track_caller]
-    pub fn verify(&self) {
+    pub(crate) fn verify(&self) {
         match &self.database {
             Some(database) => {
                 let (ok, text) = run_verify_postgres(&database.url);
@@ -851,7 +848,7 @@ impl Tally {
 }
 
 /// Runs `tally verify --db PATH`: (exit success, stdout and stderr).
-pub fn run_verify(db: &Path) -> (bool, String) {
+pub(crate) fn run_verify(db: &Path) -> (bool, String) {
     let output = Command::new(tally_bin())
         .arg("verify")
         .arg("--db")
@@ -869,7 +866,7 @@ pub fn run_verify(db: &Path) -> (bool, String) {
 
 /// Asserts `tally verify --db PATH` passes.
 #[track_caller]
-pub fn verify_ok(db: &Path) {
+pub(crate) fn verify_ok(db: &Path) {
     let (ok, text) = run_verify(db);
     assert!(ok, "`tally verify` failed:\n{text}");
 }
@@ -879,7 +876,7 @@ pub fn verify_ok(db: &Path) {
 // ---------------------------------------------------------------------------------------------
 
 /// A JSON number from its text, exactly (`num("7.5")`).
-pub fn num(text: &str) -> Value {
+pub(crate) fn num(text: &str) -> Value {
     let value: Value = serde_json::from_str(text).expect("num: a JSON number");
     assert!(value.is_number(), "num: {text} is not a number");
     value
@@ -888,7 +885,7 @@ pub fn num(text: &str) -> Value {
 /// A JSON amount as integer millicredits, read from its text (`12.5` → 12500). Panics on
 /// anything but a plain decimal number with at most 3 fraction digits.
 #[track_caller]
-pub fn millis(value: &Value) -> i64 {
+pub(crate) fn millis(value: &Value) -> i64 {
     let Value::Number(number) = value else {
         panic!("millis: {value} is not a JSON number");
     };
@@ -913,7 +910,7 @@ pub fn millis(value: &Value) -> i64 {
 
 /// Parses an RFC 3339 UTC timestamp string (and asserts it is one).
 #[track_caller]
-pub fn instant(value: &Value) -> jiff::Timestamp {
+pub(crate) fn instant(value: &Value) -> jiff::Timestamp {
     let text = value
         .as_str()
         .unwrap_or_else(|| panic!("instant: {value} is not a string"));
@@ -926,14 +923,14 @@ pub fn instant(value: &Value) -> jiff::Timestamp {
 }
 
 /// `at + seconds`, as RFC 3339 text.
-pub fn plus_seconds(at: jiff::Timestamp, seconds: i64) -> String {
+pub(crate) fn plus_seconds(at: jiff::Timestamp, seconds: i64) -> String {
     at.checked_add(jiff::SignedDuration::from_secs(seconds))
         .expect("plus_seconds: in range")
         .to_string()
 }
 
 /// Now by the wall clock, as a jiff timestamp.
-pub fn wall_now() -> jiff::Timestamp {
+pub(crate) fn wall_now() -> jiff::Timestamp {
     jiff::Timestamp::now()
 }
 
@@ -943,7 +940,7 @@ pub fn wall_now() -> jiff::Timestamp {
 
 /// Creates an account with this id (asserts 201) and returns the body.
 #[track_caller]
-pub fn create_account(admin: &Client, id: &str) -> Value {
+pub(crate) fn create_account(admin: &Client, id: &str) -> Value {
     admin
         .post("/v1/accounts", json!({"id": id}))
         .expect(201)
@@ -952,7 +949,7 @@ pub fn create_account(admin: &Client, id: &str) -> Value {
 
 /// Grants `amount` (plus any other fields of `extra`) to `account`; asserts 201.
 #[track_caller]
-pub fn grant(admin: &Client, account: &str, amount: Value, extra: Value) -> Value {
+pub(crate) fn grant(admin: &Client, account: &str, amount: Value, extra: Value) -> Value {
     let mut body = json!({"amount": amount});
     if let Value::Object(extra) = extra {
         for (key, value) in extra {
@@ -967,7 +964,7 @@ pub fn grant(admin: &Client, account: &str, amount: Value, extra: Value) -> Valu
 
 /// Issues an account key; returns (key id, secret).
 #[track_caller]
-pub fn account_key(admin: &Client, account: &str) -> (String, String) {
+pub(crate) fn account_key(admin: &Client, account: &str) -> (String, String) {
     let response = admin
         .post_empty(&format!("/v1/accounts/{account}/keys"))
         .expect(201);
@@ -980,7 +977,7 @@ pub fn account_key(admin: &Client, account: &str) -> (String, String) {
 
 /// Charges `amount`; returns the response (any status).
 #[track_caller]
-pub fn charge(client: &Client, account: &str, amount: Value) -> Resp {
+pub(crate) fn charge(client: &Client, account: &str, amount: Value) -> Resp {
     client.post(
         &format!("/v1/accounts/{account}/charges"),
         json!({"amount": amount}),
@@ -989,7 +986,7 @@ pub fn charge(client: &Client, account: &str, amount: Value) -> Resp {
 
 /// Holds `amount`; returns the response (any status).
 #[track_caller]
-pub fn hold(client: &Client, account: &str, amount: Value) -> Resp {
+pub(crate) fn hold(client: &Client, account: &str, amount: Value) -> Resp {
     client.post(
         &format!("/v1/accounts/{account}/holds"),
         json!({"amount": amount}),
@@ -998,7 +995,7 @@ pub fn hold(client: &Client, account: &str, amount: Value) -> Resp {
 
 /// The balance (asserts 200).
 #[track_caller]
-pub fn balance(client: &Client, account: &str) -> Value {
+pub(crate) fn balance(client: &Client, account: &str) -> Value {
     client
         .get(&format!("/v1/accounts/{account}/balance"))
         .expect(200)
@@ -1007,13 +1004,13 @@ pub fn balance(client: &Client, account: &str) -> Value {
 
 /// Every entry of an account, newest first, following the pages.
 #[track_caller]
-pub fn entries(client: &Client, account: &str) -> Vec<Value> {
+pub(crate) fn entries(client: &Client, account: &str) -> Vec<Value> {
     list_all(client, &format!("/v1/accounts/{account}/entries"))
 }
 
 /// Every item of a list endpoint, newest first, following `has_more` and `starting_after`.
 #[track_caller]
-pub fn list_all(client: &Client, path: &str) -> Vec<Value> {
+pub(crate) fn list_all(client: &Client, path: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -1043,14 +1040,14 @@ pub fn list_all(client: &Client, path: &str) -> Vec<Value> {
 
 /// What a failed request must leave alone: the account's balance and every entry.
 #[derive(Debug, PartialEq)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub balance: Value,
     pub entries: Vec<Value>,
 }
 
 /// The balance without what is computed from the current time rather than from the ledger
 /// (`forecast`: the burn rate and when `available` runs out, as of now).
-pub fn ledger_balance(mut balance: Value) -> Value {
+pub(crate) fn ledger_balance(mut balance: Value) -> Value {
     if let Value::Object(fields) = &mut balance {
         fields.remove("forecast");
     }
@@ -1058,7 +1055,7 @@ pub fn ledger_balance(mut balance: Value) -> Value {
 }
 
 #[track_caller]
-pub fn snapshot(client: &Client, account: &str) -> Snapshot {
+pub(crate) fn snapshot(client: &Client, account: &str) -> Snapshot {
     Snapshot {
         balance: ledger_balance(balance(client, account)),
         entries: entries(client, account),
@@ -1066,7 +1063,7 @@ pub fn snapshot(client: &Client, account: &str) -> Snapshot {
 }
 
 /// Entries of one type.
-pub fn of_type<'a>(entries: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub(crate) fn of_type<'a>(entries: &'a [Value], kind: &str) -> Vec<&'a Value> {
     entries
         .iter()
         .filter(|entry| entry["type"] == json!(kind))
@@ -1080,7 +1077,7 @@ pub fn of_type<'a>(entries: &'a [Value], kind: &str) -> Vec<&'a Value> {
 impl Server {
     /// Starts `tally serve --database-url URL`, a node of a shared PostgreSQL database (stderr
     /// appended to `log`), and waits for its listening line.
-    pub fn start_postgres(database_url: &str, log: &Path, options: &ServeOptions) -> Server {
+    pub(crate) fn start_postgres(database_url: &str, log: &Path, options: &ServeOptions) -> Server {
         let log_file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -1148,7 +1145,7 @@ impl Server {
 }
 
 /// Runs `tally verify --database-url URL`: (exit success, stdout and stderr).
-pub fn run_verify_postgres(database_url: &str) -> (bool, String) {
+pub(crate) fn run_verify_postgres(database_url: &str) -> (bool, String) {
     let output = Command::new(tally_bin())
         .arg("verify")
         .arg("--database-url")
@@ -1170,7 +1167,7 @@ pub fn run_verify_postgres(database_url: &str) -> (bool, String) {
 // ---------------------------------------------------------------------------------------------
 
 /// The PostgreSQL server the tests may create databases on (`scripts/with-postgres` sets it).
-pub fn test_server_url() -> String {
+pub(crate) fn test_server_url() -> String {
     match std::env::var("TALLY_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
@@ -1180,7 +1177,7 @@ pub fn test_server_url() -> String {
 }
 
 /// `url` with its database name replaced by `name`.
-pub fn with_dbname(url: &str, name: &str) -> String {
+pub(crate) fn with_dbname(url: &str, name: &str) -> String {
     let (head, query) = match url.split_once('?') {
         Some((head, query)) => (head, format!("?{query}")),
         None => (url, String::new()),
@@ -1193,28 +1190,24 @@ pub fn with_dbname(url: &str, name: &str) -> String {
     format!("{base}/{name}{query}")
 }
 
-pub fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("the clock is after 1970")
-            .as_nanos(),
-    );
+    // RandomState's keys come from the OS's random source, once per process and thread.
+    hasher.write_u32(std::process::id());
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::SeqCst));
     hasher.finish()
 }
 
 /// A database of the test's own on the test server; dropped (connections and all) on drop.
-pub struct TestDatabase {
+pub(crate) struct TestDatabase {
     server: String,
     name: String,
     pub url: String,
 }
 
 impl TestDatabase {
-    pub fn create() -> TestDatabase {
+    pub(crate) fn create() -> TestDatabase {
         let server = test_server_url();
         let name = format!("tally_test_{:016x}", random_u64());
         let mut admin = postgres::Client::connect(&server, postgres::NoTls)

@@ -349,8 +349,14 @@ pub fn price<'card>(card: &'card RateCard, usage: &Usage) -> Result<Price<'card>
                 return Err(PricingError::UnsupportedQuality { quality });
             }
             let (width, height) = size(usage);
-            let tier = smallest_covering(tiers, |tier| tier.limit(), width, height)
-                .ok_or_else(|| size_error(tiers.iter().map(|tier| tier.limit()), width, height))?;
+            let tier =
+                smallest_covering(tiers, |tier| tier.limit(), width, height).ok_or_else(|| {
+                    size_error(
+                        tiers.iter().map(super::card::ImageTier::limit),
+                        width,
+                        height,
+                    )
+                })?;
             let unit_price = tier
                 .prices()
                 .get(quality)
@@ -392,7 +398,11 @@ pub fn price<'card>(card: &'card RateCard, usage: &Usage) -> Result<Price<'card>
             let (width, height) = size(usage);
             let tier = smallest_covering(video.tiers(), |tier| tier.limit(), width, height)
                 .ok_or_else(|| {
-                    size_error(video.tiers().iter().map(|tier| tier.limit()), width, height)
+                    size_error(
+                        video.tiers().iter().map(super::card::VideoTier::limit),
+                        width,
+                        height,
+                    )
                 })?;
             let duration_ms = usage.duration_ms.unwrap_or(0);
             tally.add(

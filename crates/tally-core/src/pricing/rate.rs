@@ -18,7 +18,7 @@ pub const PICOCREDITS_PER_CREDIT: i128 = 1_000_000_000_000;
 pub const FEMTOCREDITS_PER_CREDIT: i128 = 1_000_000_000_000_000;
 
 /// Femtocredits in one picocredit.
-pub const FEMTOCREDITS_PER_PICOCREDIT: i128 = 1_000;
+pub(super) const FEMTOCREDITS_PER_PICOCREDIT: i128 = 1_000;
 
 /// Femtocredits in one millicredit.
 pub const FEMTOCREDITS_PER_MILLICREDIT: i128 = 1_000_000_000_000;

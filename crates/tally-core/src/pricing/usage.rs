@@ -31,7 +31,7 @@ pub const MODEL_BYTES_MAX: usize = 256;
 pub const ATTRIBUTION_BYTES_MAX: usize = 1_024;
 
 /// Milliseconds in one second: `seconds` is read with at most 3 fraction digits.
-pub const MILLISECONDS_PER_SECOND: u64 = 1_000;
+pub(super) const MILLISECONDS_PER_SECOND: u64 = 1_000;
 
 /// What the user did. Each action has its own dimensions (see [`Field::actions`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -26,10 +26,10 @@ use tally_store::{
 };
 
 /// A temp directory, removed when dropped.
-pub struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    pub fn new(name: &str) -> TempDir {
+    pub(crate) fn new(name: &str) -> TempDir {
         let path = std::env::temp_dir().join(format!(
             "tally-{name}-{}-{}",
             std::process::id(),
@@ -39,7 +39,7 @@ impl TempDir {
         TempDir(path)
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -52,7 +52,7 @@ impl Drop for TempDir {
 
 /// A commit waiting at the closed gate.
 #[derive(Clone, Debug)]
-pub struct BlockedCommit {
+pub(crate) struct BlockedCommit {
     /// Its number among all commits this store has started (from 1).
     pub number: u64,
     /// How many engine batches it carries.
@@ -78,7 +78,7 @@ struct Gate {
 
 /// [`SqliteStore`] with a gate, injected failures and counters on `commit_many`; every other
 /// method is the SQLite store's own.
-pub struct GatedStore {
+pub(crate) struct GatedStore {
     inner: SqliteStore,
     gate: Mutex<Gate>,
     changed: Condvar,
@@ -86,7 +86,7 @@ pub struct GatedStore {
 
 impl GatedStore {
     /// The store on `path` (created if missing), with the gate open.
-    pub fn open(path: &Path) -> GatedStore {
+    pub(crate) fn open(path: &Path) -> GatedStore {
         GatedStore {
             inner: SqliteStore::open(path).expect("opening the SQLite store"),
             gate: Mutex::new(Gate::default()),
@@ -98,22 +98,22 @@ impl GatedStore {
         // A test that panicked while holding the lock leaves the counters as they were.
         self.gate
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn wait<'a>(&self, gate: MutexGuard<'a, Gate>) -> MutexGuard<'a, Gate> {
         self.changed
             .wait(gate)
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// From now on every commit blocks at the gate.
-    pub fn close_gate(&self) {
+    pub(crate) fn close_gate(&self) {
         self.gate().closed = true;
     }
 
     /// Lets every waiting and later commit through.
-    pub fn open_gate(&self) {
+    pub(crate) fn open_gate(&self) {
         let mut gate = self.gate();
         gate.closed = false;
         gate.permits = 0;
@@ -121,14 +121,14 @@ impl GatedStore {
     }
 
     /// Lets exactly one commit through (the one waiting, or the next); the gate stays closed.
-    pub fn release_one(&self) {
+    pub(crate) fn release_one(&self) {
         self.gate().permits += 1;
         self.changed.notify_all();
     }
 
     /// Blocks until a commit after the first `after` ones is waiting at the closed gate, and
     /// says what it carries.
-    pub fn wait_for_blocked_commit(&self, after: u64) -> BlockedCommit {
+    pub(crate) fn wait_for_blocked_commit(&self, after: u64) -> BlockedCommit {
         let mut gate = self.gate();
         loop {
             assert!(
@@ -143,25 +143,25 @@ impl GatedStore {
     }
 
     /// Makes the next `count` commits fail with [`StoreError::Unavailable`] (after the gate).
-    pub fn fail_next_commits(&self, count: u64) {
+    pub(crate) fn fail_next_commits(&self, count: u64) {
         self.gate().fail_next = count;
     }
 
     /// Injected failures not used yet.
-    pub fn failures_pending(&self) -> u64 {
+    pub(crate) fn failures_pending(&self) -> u64 {
         self.gate().fail_next
     }
 
     /// Commits that entered `commit_many` (so far, on this store).
-    pub fn commits_started(&self) -> u64 {
+    pub(crate) fn commits_started(&self) -> u64 {
         self.gate().started
     }
 
-    pub fn commits_failed(&self) -> u64 {
+    pub(crate) fn commits_failed(&self) -> u64 {
         self.gate().failed
     }
 
-    pub fn commits_succeeded(&self) -> u64 {
+    pub(crate) fn commits_succeeded(&self) -> u64 {
         self.gate().succeeded
     }
 }
@@ -287,7 +287,7 @@ impl Store for GatedStore {
 /// An engine answer as the API gives it: the status, the JSON body and whether it replays a
 /// key's first answer (a refusal as the API's error).
 #[derive(Clone, Debug)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     pub status: u16,
     pub body: RenderedBody,
     pub replayed: bool,
@@ -295,19 +295,19 @@ pub struct Rendered {
 
 /// A body as the API sends it.
 #[derive(Clone, Debug)]
-pub struct RenderedBody(String);
+pub(crate) struct RenderedBody(String);
 
 impl RenderedBody {
-    pub fn into_json(self) -> String {
+    pub(crate) fn into_json(self) -> String {
         self.0
     }
 }
 
 /// What the tests compare: the engine's reply in the API's terms.
-pub type Reply = Result<Rendered, ApiError>;
+pub(crate) type Reply = Result<Rendered, ApiError>;
 
 /// The engine's reply as the API renders it (`tally_server::reply`).
-pub fn as_api(reply: EngineReply) -> Reply {
+pub(crate) fn as_api(reply: EngineReply) -> Reply {
     let rendered = |status: u16, body: String, replayed: bool| Rendered {
         status,
         body: RenderedBody(body),
@@ -325,7 +325,7 @@ pub fn as_api(reply: EngineReply) -> Reply {
 }
 
 /// The renderer the API hands the engine.
-pub fn renderer() -> tally_engine::Renderer {
+pub(crate) fn renderer() -> tally_engine::Renderer {
     tally_server::reply::renderer()
 }
 
@@ -337,14 +337,14 @@ enum Slot {
 }
 
 /// Commands handed to the engine, in order, whose answers may not have come yet.
-pub struct Submitted {
+pub(crate) struct Submitted {
     slots: Vec<Slot>,
 }
 
 /// Submits the commands in this order and returns without waiting for their answers: each
 /// `submit` is polled once, in order, which puts its command in the engine's channel. So the
 /// engine receives (and applies) them in exactly this order.
-pub async fn submit_in_order(
+pub(crate) async fn submit_in_order(
     engine: &EngineHandle,
     commands: impl IntoIterator<Item = (Command, Option<Idempotency>)>,
 ) -> Submitted {
@@ -372,12 +372,12 @@ pub async fn submit_in_order(
 }
 
 impl Submitted {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
 
     /// Every answer, in submission order.
-    pub async fn replies(self) -> Vec<Reply> {
+    pub(crate) async fn replies(self) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(self.slots.len());
         for slot in self.slots {
             replies.push(match slot {
@@ -392,7 +392,7 @@ impl Submitted {
 /// Blocks until the engine has applied `commands` commands in all (its `commands` counter
 /// counts a batch once it is applied, before it is handed to the committer). A wait on a
 /// condition: it yields the CPU and never decides anything by time.
-pub fn wait_until_applied(engine: &EngineHandle, commands: u64) {
+pub(crate) fn wait_until_applied(engine: &EngineHandle, commands: u64) {
     while engine.metrics.commands.load(Ordering::SeqCst) < commands {
         std::thread::yield_now();
     }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod gated_store;
+pub(crate) mod gated_store;
 
 use std::path::PathBuf;
 
@@ -14,14 +14,14 @@ use serde_json::Value;
 use tally_server::{ServeConfig, Server};
 use tower::ServiceExt;
 
-pub const ADMIN_KEY: &str = "admin-key-for-tests";
+pub(crate) const ADMIN_KEY: &str = "admin-key-for-tests";
 
 /// The SQLite store in `dir` (created on first use).
-pub fn sqlite(dir: &std::path::Path) -> std::sync::Arc<dyn tally_store::Store> {
+pub(crate) fn sqlite(dir: &std::path::Path) -> std::sync::Arc<dyn tally_store::Store> {
     std::sync::Arc::new(tally_sqlite::SqliteStore::open(dir.join("tally.db")).unwrap())
 }
 
-pub struct TestServer {
+pub(crate) struct TestServer {
     server: Option<Server>,
     pub router: Router,
     pub dir: PathBuf,
@@ -30,7 +30,7 @@ pub struct TestServer {
 
 impl TestServer {
     /// A server with the test clock, on a fresh database; `configure` may change the config.
-    pub fn start(configure: impl FnOnce(&mut ServeConfig)) -> TestServer {
+    pub(crate) fn start(configure: impl FnOnce(&mut ServeConfig)) -> TestServer {
         let dir =
             std::env::temp_dir().join(format!("tally-test-{}", tally_engine::ids::random_token(8)));
         std::fs::create_dir_all(&dir).unwrap();
@@ -53,7 +53,7 @@ impl TestServer {
 
     /// Stops the server (the engine finishes its queue) and starts a new one on the same
     /// database; `configure` may change the config for the new run.
-    pub fn restart(&mut self, configure: impl FnOnce(&mut ServeConfig)) {
+    pub(crate) fn restart(&mut self, configure: impl FnOnce(&mut ServeConfig)) {
         self.router = Router::new();
         if let Some(server) = self.server.take() {
             server.stop();
@@ -64,11 +64,11 @@ impl TestServer {
         self.server = Some(server);
     }
 
-    pub fn server(&self) -> &Server {
+    pub(crate) fn server(&self) -> &Server {
         self.server.as_ref().unwrap()
     }
 
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -101,7 +101,7 @@ impl TestServer {
     }
 
     /// An admin request that must succeed; its body.
-    pub async fn admin(&self, method: &str, path: &str, body: Value) -> Value {
+    pub(crate) async fn admin(&self, method: &str, path: &str, body: Value) -> Value {
         let body = (method != "GET").then_some(body);
         let (status, value) = self.call(method, path, Some(ADMIN_KEY), body).await;
         assert!(status.is_success(), "{method} {path}: {status} {value}");
@@ -109,7 +109,7 @@ impl TestServer {
     }
 
     /// `tally verify` on the database: no difference anywhere.
-    pub fn verify(&self) {
+    pub(crate) fn verify(&self) {
         let report = self.server().state.store.verify().unwrap();
         assert!(report.problems.is_empty(), "verify: {:?}", report.problems);
     }
