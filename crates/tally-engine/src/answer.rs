@@ -82,6 +82,9 @@ impl Answer {
     }
 }
 
+/// What a submitted command gets back.
+pub type Reply = Result<Answer, EngineError>;
+
 /// Why the engine did not do a command.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum EngineError {

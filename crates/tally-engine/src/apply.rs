@@ -9,7 +9,8 @@ use tally_core::{
 };
 use tally_store::{ApiKeyRecord, PurchaseRecord, RateCardRecord};
 
-use crate::engine::{Batch, Engine};
+use crate::batch::Batch;
+use crate::engine::Engine;
 use crate::ids::new_id;
 use crate::{Command, EngineError, Outcome, TEST_CLOCK_META};
 

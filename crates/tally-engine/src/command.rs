@@ -4,6 +4,9 @@
 
 use tally_core::pricing::RateCardDocument;
 use tally_core::{DebitSpec, GrantSpec, Millicredits, Timestamp};
+use tokio::sync::oneshot;
+
+use crate::answer::Reply;
 
 /// A command for the engine.
 #[derive(Debug, Clone)]
@@ -97,4 +100,11 @@ pub struct Idempotency {
     pub key: String,
     /// A hash of the request: the same key with another request is refused.
     pub request_hash: String,
+}
+
+/// A command on its way in, with where its answer goes.
+pub(crate) struct Envelope {
+    pub command: Command,
+    pub idempotency: Option<Idempotency>,
+    pub reply: Option<oneshot::Sender<Reply>>,
 }

@@ -14,34 +14,21 @@
 //! refuses every batch it is handed until the engine, having seen
 //! [`CommitterLink::poisoned`], drains the pipeline with a barrier and reloads.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use tally_core::HoldStatus;
-use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, Store, StoreError};
+use tally_store::{BatchWrite, Store, StoreError};
 use tokio::sync::oneshot;
 
-use crate::handle::{EngineMetrics, stop_process};
+use crate::batch::InFlight;
+use crate::config::EngineMetrics;
+use crate::stop::stop_process;
 use crate::{EngineError, Reply};
 
 /// How many batches the engine may hand over before it waits for the committer.
 const HANDOFF_BATCHES_MAX: usize = 64;
-
-/// What one batch, handed to the committer and perhaps not yet durable, decided that later
-/// batches may need to look up (the store does not have it yet).
-#[derive(Default)]
-pub(crate) struct InFlight {
-    /// The batch's number (they count up from 1).
-    pub seq: u64,
-    pub idempotency: HashMap<(String, String), IdempotencyRecord>,
-    /// Holds the batch resolved: id → (account, status).
-    pub resolved_holds: HashMap<String, (String, HoldStatus)>,
-    pub new_keys: HashMap<String, ApiKeyRecord>,
-    /// Everything else it wrote (grant snapshots, revocations, rate cards), for rare lookups.
-    pub write: Arc<BatchWrite>,
-}
 
 /// One applied batch, handed over.
 pub(crate) struct Handoff {

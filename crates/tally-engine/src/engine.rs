@@ -10,7 +10,7 @@
 //! wakes when the next hold or grant falls due (or when the test clock moves) and does that
 //! work in a batch of its own.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
@@ -18,14 +18,16 @@ use std::time::Duration;
 
 use tally_core::catalog::Catalog;
 use tally_core::{AccountState, Clock, HoldStatus, Timestamp};
-use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, Store, StoreError};
+use tally_store::{BatchWrite, IdempotencyRecord, Store, StoreError};
 use tokio::sync::oneshot;
 
+use crate::batch::{Batch, InFlight, KnownKey};
 use crate::clock::TestClock;
-use crate::committer::{CommitterLink, Handoff, InFlight};
-use crate::handle::{EngineConfig, EngineMetrics};
+use crate::command::Envelope;
+use crate::committer::{CommitterLink, Handoff};
+use crate::config::{EngineConfig, EngineMetrics};
 use crate::ids::RandomIds;
-use crate::known::{KeySlot, Known};
+use crate::known::Known;
 use crate::{Answer, Command, EngineError, Idempotency, Renderer, Reply, StoredAnswer};
 
 /// The longest the engine sleeps without looking at the clock.
@@ -36,13 +38,6 @@ const SHARED_SCHEDULER_INTERVAL: Duration = Duration::from_millis(500);
 
 /// How long the engine waits before trying again after a reload failed.
 const RELOAD_RETRY_INTERVAL: Duration = Duration::from_millis(100);
-
-/// A command on its way in, with where its answer goes.
-pub(crate) struct Envelope {
-    pub command: Command,
-    pub idempotency: Option<Idempotency>,
-    pub reply: Option<oneshot::Sender<Reply>>,
-}
 
 pub(crate) struct Engine {
     pub store: Arc<dyn Store>,
@@ -71,48 +66,6 @@ pub(crate) struct Engine {
     /// Whether the next batch records where the test clock stands (the first one does, so
     /// the store always knows the clock its entries were made at).
     record_test_clock: bool,
-}
-
-/// What a batch knows of one of its idempotency keys before it runs.
-pub(crate) enum KnownKey {
-    /// Used before: its first answer.
-    Recorded(IdempotencyRecord),
-    /// Never used (or used only by requests that were refused).
-    Unused,
-    /// The store could not be asked: the request is refused with this.
-    LookupFailed(String),
-}
-
-/// What one batch has done so far.
-pub(crate) struct Batch {
-    /// The batch's instant: the clock is read once per batch (a test clock moved by the
-    /// batch moves it).
-    pub now: Timestamp,
-    /// What it writes; the core adds its effects to `write.effects`.
-    pub write: BatchWrite,
-    pub touched: HashSet<String>,
-    /// Its keys, looked up before it ran (in the batches in flight, then the store).
-    pub keys: HashMap<KeySlot, KnownKey>,
-    /// Idempotency records it wrote.
-    pub idempotency: HashMap<KeySlot, IdempotencyRecord>,
-    /// Holds it resolved: id → (account, status).
-    pub resolved_holds: HashMap<String, (String, HoldStatus)>,
-    /// API keys it created.
-    pub new_keys: HashMap<String, ApiKeyRecord>,
-}
-
-impl Batch {
-    pub(crate) fn new(now: Timestamp) -> Batch {
-        Batch {
-            now,
-            write: BatchWrite::default(),
-            touched: HashSet::new(),
-            keys: HashMap::new(),
-            idempotency: HashMap::new(),
-            resolved_holds: HashMap::new(),
-            new_keys: HashMap::new(),
-        }
-    }
 }
 
 impl Engine {

@@ -4,43 +4,16 @@
 //! growing without limit.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::mpsc;
 
-use tally_core::Clock;
-use tally_core::catalog::Catalog;
 use tally_store::{Store, StoreError};
 use tokio::sync::oneshot;
 
-use crate::clock::TestClock;
-use crate::engine::{Engine, Envelope};
-use crate::{Command, EngineError, Idempotency, REQUESTS_QUEUED_MAX, Renderer, Reply};
-
-/// What the engine runs with, besides its store.
-#[derive(Clone)]
-pub struct EngineConfig {
-    pub clock: Arc<dyn Clock>,
-    /// Present when the test clock is on (`Command::MoveClock` moves it).
-    pub test_clock: Option<Arc<TestClock>>,
-    /// The plans and packs on sale.
-    pub catalog: Arc<Catalog>,
-    /// The most commands one batch (and one commit) holds.
-    pub batch_commands_max: usize,
-    /// Renders the answer kept for an idempotent replay.
-    pub render: Renderer,
-}
-
-/// Counters the engine keeps for `/metrics`.
-#[derive(Default)]
-pub struct EngineMetrics {
-    /// Transactions committed (on the embedded store, one may carry several engine batches:
-    /// the committer writes everything waiting at once).
-    pub batches: AtomicU64,
-    pub commands: AtomicU64,
-    pub commit_failures: AtomicU64,
-    pub commit_micros_total: AtomicU64,
-    pub healthy: AtomicBool,
-}
+use crate::command::Envelope;
+use crate::config::{EngineConfig, EngineMetrics};
+use crate::engine::Engine;
+use crate::stop::stop_process;
+use crate::{Command, EngineError, Idempotency, REQUESTS_QUEUED_MAX, Reply};
 
 /// The handle request handlers use to reach the engine.
 #[derive(Clone)]
@@ -94,14 +67,6 @@ impl EngineHandle {
             mpsc::TrySendError::Disconnected(_) => EngineError::ShuttingDown,
         })
     }
-}
-
-/// Stops the process at once (exit status 70) after a broken invariant. The message goes to
-/// stderr directly: the log is written by a background thread that exiting would cut short.
-pub(crate) fn stop_process(message: &str) -> ! {
-    tracing::error!("{message}");
-    eprintln!("tally: {message}");
-    std::process::exit(70);
 }
 
 /// Starts the engine thread after catching up on the work that fell due while the store was

@@ -8,11 +8,7 @@ use std::collections::VecDeque;
 use tally_core::{Grant, HoldStatus, Timestamp};
 use tally_store::{ApiKeyRecord, IdempotencyRecord, Store, StoreError};
 
-use crate::committer::InFlight;
-use crate::engine::Batch;
-
-/// An idempotency key's place: `(scope, key)`.
-pub(crate) type KeySlot = (String, String);
+use crate::batch::{Batch, InFlight, KeySlot};
 
 pub(crate) struct Known<'a> {
     batch: &'a Batch,

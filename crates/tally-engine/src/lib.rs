@@ -4,13 +4,13 @@
 //!
 //! # Layout
 //!
-//! - [`handle`]: [`start`], the [`EngineHandle`] request handlers submit through (a bounded
-//!   queue), the configuration and the metrics.
+//! - `handle`: [`start`], and the [`EngineHandle`] request handlers submit through (a bounded
+//!   queue); `config`: the [`EngineConfig`] and the [`EngineMetrics`].
 //! - [`command`]: the closed set of [`Command`]s, and the [`Idempotency`] context of a request.
 //! - [`answer`]: what comes back: an [`Outcome`], a replayed [`StoredAnswer`], or an
 //!   [`EngineError`] (a core [`tally_core::Rejection`] or a store failure).
 //! - `engine`: the engine thread: batches, the idempotency prefetch, due work and the
-//!   scheduler; `apply`: one function per command; `known`: the one lookup view
+//!   scheduler; `batch`: what one batch decides, and what of it stays findable in flight; `apply`: one function per command; `known`: the one lookup view
 //!   (this batch, then batches in flight, then the store); `shared`: batches on a store that
 //!   several nodes share; `committer`: the thread that writes the batches.
 //! - [`clock`] and [`ids`]: the system and test clocks, and random ids.
@@ -21,18 +21,22 @@
 
 mod answer;
 mod apply;
+mod batch;
 pub mod clock;
 mod command;
 mod committer;
+mod config;
 mod engine;
 mod handle;
 pub mod ids;
 mod known;
 mod shared;
+mod stop;
 
-pub use answer::{Answer, EngineError, Outcome, RenderedAnswer, Renderer, StoredAnswer};
+pub use answer::{Answer, EngineError, Outcome, RenderedAnswer, Renderer, Reply, StoredAnswer};
 pub use command::{Command, Idempotency};
-pub use handle::{EngineConfig, EngineHandle, EngineMetrics, start};
+pub use config::{EngineConfig, EngineMetrics};
+pub use handle::{EngineHandle, start};
 
 /// The default bound on commands per batch.
 pub const BATCH_COMMANDS_MAX_DEFAULT: usize = 4096;
@@ -43,6 +47,3 @@ pub const REQUESTS_QUEUED_MAX: usize = 16_384;
 
 /// The meta key under which the test clock's last instant is kept (unix microseconds).
 pub const TEST_CLOCK_META: &str = "test_clock_now";
-
-/// What a submitted command gets back.
-pub type Reply = Result<Answer, EngineError>;

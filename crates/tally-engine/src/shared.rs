@@ -10,7 +10,9 @@ use std::time::Duration;
 use tally_core::AccountState;
 use tally_store::StoreError;
 
-use crate::engine::{Batch, Engine, Envelope, KnownKey};
+use crate::batch::{Batch, KnownKey};
+use crate::command::Envelope;
+use crate::engine::Engine;
 use crate::{Command, EngineError, Idempotency, Reply};
 
 /// How often a batch on a shared store is tried before its requests get 503.

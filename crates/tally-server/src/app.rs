@@ -1,8 +1,7 @@
 //! The application: shared state, the router, and `serve` (listen, log, shut down gracefully).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -14,30 +13,10 @@ use tally_core::catalog::Catalog;
 use tally_store::Store;
 
 use tally_engine::clock::{SystemClock, TestClock};
-use tally_engine::{
-    Answer, Command, EngineConfig, EngineHandle, Idempotency, Reply, TEST_CLOCK_META,
-};
+use tally_engine::{Command, EngineConfig, EngineHandle, TEST_CLOCK_META};
 
 use crate::auth::{hash_key, new_admin_key};
 use crate::error::ApiError;
-
-/// Everything a handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub engine: EngineHandle,
-    pub clock: Arc<dyn Clock>,
-    /// Present when `--test-clock` is on.
-    pub test_clock: Option<Arc<TestClock>>,
-    pub admin_key_hash: String,
-    pub key_touches: Arc<Mutex<HashMap<String, Instant>>>,
-    pub metrics: Arc<crate::routes::ops::HttpMetrics>,
-    pub limits: Arc<crate::limits::Limits>,
-    /// The plans and packs on sale.
-    pub catalog: Arc<Catalog>,
-    /// Rate cards and quotes.
-    pub pricing: Arc<crate::pricing::Pricing>,
-}
 
 /// How the server is configured (the store and the listener are handed to it, not named).
 #[derive(Clone, Debug)]
@@ -70,24 +49,8 @@ impl Default for ServeConfig {
 /// The meta key under which a generated admin key's hash is kept.
 const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
 
-impl AppState {
-    /// Sends a command to the engine and turns its answer into a response.
-    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
-        crate::reply::respond(self.engine.submit(command, idempotency).await)
-    }
-
-    /// Sends a command to the engine and returns its answer, with refusals as API errors.
-    pub async fn run(
-        &self,
-        command: Command,
-        idempotency: Option<Idempotency>,
-    ) -> Result<Answer, ApiError> {
-        let reply: Reply = self.engine.submit(command, idempotency).await;
-        reply.map_err(ApiError::from)
-    }
-}
-
 pub use crate::reply::{json_response, respond};
+pub use crate::state::AppState;
 
 /// One log line per request, at info; never the key.
 async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -127,7 +90,7 @@ pub fn app_with(extra: Router, state: AppState) -> Router {
         .with_state(state.clone())
         .merge(extra)
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.limits.clone(),
             crate::limits::guard,
         ))
         .layer(middleware::from_fn_with_state(state, log_request))

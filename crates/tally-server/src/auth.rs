@@ -16,8 +16,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use tally_engine::Command;
 
 /// How often a key's `last_used_at` is written at most.
@@ -78,16 +78,7 @@ pub fn hash_key(key: &str) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Compares two byte strings in time independent of where they differ.
-pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
-    }
-    left.iter()
-        .zip(right)
-        .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-        == 0
-}
+pub use crate::secret::constant_time_eq;
 
 /// A new account key: `tk_live_` and 160 random bits.
 pub fn new_account_key() -> String {

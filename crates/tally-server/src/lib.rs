@@ -9,9 +9,12 @@ pub mod catalog_file;
 pub mod error;
 pub mod json;
 pub mod limits;
+pub mod metrics;
 pub mod pricing;
 pub mod render;
 pub mod reply;
 pub mod routes;
+pub mod secret;
+pub mod state;
 
 pub use app::{AppState, ServeConfig, Server, app, app_with, serve};

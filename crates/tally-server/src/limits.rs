@@ -3,7 +3,7 @@
 //! the list page cap is in routes/mod.rs.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -12,7 +12,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 
 /// The default request rate of one account key, per second, and its burst.
@@ -103,13 +102,13 @@ impl Limits {
 }
 
 /// Refuses oversized headers (431) and answers 503 when a request runs past its timeout.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
     let header_bytes: usize = request
         .headers()
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
-    let limit = state.limits.config.header_bytes_max;
+    let limit = limits.config.header_bytes_max;
     if header_bytes > limit {
         let body = json!({
             "type": "https://tally.dev/errors/headers_too_large",
@@ -136,15 +135,15 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         || request
             .headers()
             .contains_key(axum::http::header::TRANSFER_ENCODING);
-    let mut response =
-        match tokio::time::timeout(state.limits.config.request_timeout, next.run(request)).await {
-            Ok(response) => response,
-            Err(_) => ApiError::Unavailable {
-                detail: "the request timed out; retrying with the same Idempotency-Key is safe"
-                    .into(),
-            }
-            .into_response(),
-        };
+    let mut response = match tokio::time::timeout(limits.config.request_timeout, next.run(request))
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable {
+            detail: "the request timed out; retrying with the same Idempotency-Key is safe".into(),
+        }
+        .into_response(),
+    };
     // A request refused before its body was read (no key, not yours, too large, too many)
     // leaves that body on the connection: say the connection closes, rather than let the
     // client find it closed under its next request.

@@ -221,7 +221,7 @@ impl Pricing {
         let mac = parts.next().ok_or_else(not_found)?;
         let expires_at = Timestamp::from_micros(expires_micros);
         let genuine = [account_id, ""].iter().any(|account| {
-            crate::auth::constant_time_eq(
+            crate::secret::constant_time_eq(
                 self.quote_mac(version, expires_at, account).as_bytes(),
                 mac.as_bytes(),
             )

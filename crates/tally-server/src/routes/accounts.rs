@@ -11,11 +11,12 @@ use tally_store::EntryFilter;
 
 use super::write::{Admin, AdminOn, Context, Decode, Empty, WriteRequest};
 use super::{known_query, page_request};
-use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
 use crate::render;
+use crate::reply::json_response;
+use crate::state::AppState;
 use tally_engine::Command;
 
 /// The longest account id.

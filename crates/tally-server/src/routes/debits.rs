@@ -7,12 +7,13 @@ use axum::response::{IntoResponse, Response};
 use tally_core::{Attribution, DebitSpec, Millicredits};
 
 use super::write::{Context, Decode, Empty, OwnAccount, Target, WriteRequest, path_id};
-use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
 use crate::pricing::price_usage;
 use crate::render;
+use crate::reply::json_response;
+use crate::state::AppState;
 use tally_engine::Command;
 
 /// The default and the bounds of a hold's time to live (API.md).

@@ -5,10 +5,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::write::{AdminOn, Empty, WriteRequest};
-use crate::app::{AppState, json_response};
 use crate::auth::{Principal, hash_key, new_account_key};
 use crate::error::ApiError;
 use crate::render;
+use crate::reply::json_response;
+use crate::state::AppState;
 use tally_engine::Command;
 
 pub async fn create_key(

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use tally_store::PageRequest;
 
 /// Who may call a route.

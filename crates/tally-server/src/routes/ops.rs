@@ -1,47 +1,26 @@
 //! Operations: health, readiness, Prometheus metrics, the OpenAPI document, the test clock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::write::{Context, Decode, IDEMPOTENCY_KEY_BYTES_MAX, Target, WriteRequest};
 use super::{Access, ROUTES};
-use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render;
+use crate::reply::json_response;
+use crate::state::AppState;
 use tally_engine::Command;
 use tally_engine::clock::TestClock;
-
-/// `(method, route, status)`.
-type RouteKey = (String, String, u16);
-
-/// Request counts and latencies by route and status.
-#[derive(Default)]
-pub struct HttpMetrics {
-    /// `(requests, microseconds spent)` per route and status.
-    by_route: Mutex<HashMap<RouteKey, (u64, u64)>>,
-}
-
-impl HttpMetrics {
-    pub fn record(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
-        let mut by_route = self.by_route.lock().expect("metrics: poisoned");
-        let slot = by_route
-            .entry((method.to_string(), route.to_string(), status.as_u16()))
-            .or_default();
-        slot.0 += 1;
-        slot.1 += elapsed.as_micros() as u64;
-    }
-}
 
 pub async fn healthz() -> Response {
     json_response(StatusCode::OK, json!({"status": "ok"}).to_string())
@@ -90,12 +69,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         micros / 1_000_000,
         micros % 1_000_000
     );
-    let by_route = state
-        .metrics
-        .by_route
-        .lock()
-        .expect("metrics: poisoned")
-        .clone();
+    let by_route = state.metrics.by_route();
     let sorted: BTreeMap<_, _> = by_route.into_iter().collect();
     let _ = writeln!(text, "# TYPE tally_http_requests_total counter");
     for ((method, route, status), (count, _)) in &sorted {

@@ -9,11 +9,12 @@ use serde_json::{Value, json};
 
 use super::write::{Context, Decode, OwnAccount, WriteRequest};
 use super::{known_query, page_request};
-use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
 use crate::render::{self, credits, decimal_number};
+use crate::reply::json_response;
+use crate::state::AppState;
 use tally_engine::Command;
 
 /// The plans on sale.

@@ -12,12 +12,13 @@ use tally_core::pricing::{self, Usage};
 
 use super::known_query;
 use super::write::{Admin, AnyKey, Context, Decode, RequestBody, WriteRequest};
-use crate::app::{AppState, json_response};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
 use crate::pricing::{QUOTE_TTL_SECONDS, document_error, pricing_error, usage_error};
 use crate::render::{self, credits};
+use crate::reply::json_response;
+use crate::state::AppState;
 use tally_engine::Command;
 
 /// The body limit of `PUT /v1/rate-card` (API.md: 16 MiB).

@@ -16,10 +16,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tally_engine::Idempotency;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::{self, Fields};
+use crate::state::AppState;
 
 /// The longest an `Idempotency-Key` may be.
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;

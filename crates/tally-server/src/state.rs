@@ -1,0 +1,50 @@
+//! What every handler can reach: the store (for reads), the engine (for writes), the clock,
+//! the keys, the limits, the catalog and the pricing state.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::response::Response;
+use tally_core::Clock;
+use tally_core::catalog::Catalog;
+use tally_engine::clock::TestClock;
+use tally_engine::{Answer, Command, EngineHandle, Idempotency, Reply};
+use tally_store::Store;
+
+use crate::error::ApiError;
+
+/// Everything a handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub engine: EngineHandle,
+    pub clock: Arc<dyn Clock>,
+    /// Present when `--test-clock` is on.
+    pub test_clock: Option<Arc<TestClock>>,
+    pub admin_key_hash: String,
+    pub key_touches: Arc<Mutex<HashMap<String, Instant>>>,
+    pub metrics: Arc<crate::metrics::HttpMetrics>,
+    pub limits: Arc<crate::limits::Limits>,
+    /// The plans and packs on sale.
+    pub catalog: Arc<Catalog>,
+    /// Rate cards and quotes.
+    pub pricing: Arc<crate::pricing::Pricing>,
+}
+
+impl AppState {
+    /// Sends a command to the engine and turns its answer into a response.
+    pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
+        crate::reply::respond(self.engine.submit(command, idempotency).await)
+    }
+
+    /// Sends a command to the engine and returns its answer, with refusals as API errors.
+    pub async fn run(
+        &self,
+        command: Command,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Answer, ApiError> {
+        let reply: Reply = self.engine.submit(command, idempotency).await;
+        reply.map_err(ApiError::from)
+    }
+}
