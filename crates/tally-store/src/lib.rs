@@ -1,10 +1,16 @@
 //! The storage seam: what a batch writes, what the API reads, and the trait every backend
-//! (embedded SQLite now, PostgreSQL later) implements.
+//! (embedded SQLite, shared PostgreSQL) implements.
 //!
 //! Backends persist; they never decide. The engine applies commands with the core and hands
 //! the resulting [`BatchWrite`] to [`Store::commit`], which writes it in one transaction.
+//!
+//! What the SQL stores have in common is written here once, on top of the few traits in
+//! [`row`] that each of them implements: the tables' columns, encoders and decoders
+//! ([`tables`], [`codec`]) and `tally verify`'s arithmetic ([`verify`]).
 
 pub mod codec;
+pub mod row;
+pub mod tables;
 pub mod verify;
 
 use tally_core::usage::{UsageDelta, UsageKey};
