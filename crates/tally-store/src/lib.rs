@@ -6,11 +6,16 @@
 //!
 //! What the SQL stores have in common is written here once, on top of the few traits in
 //! [`row`] that each of them implements: the tables' columns, encoders and decoders
-//! ([`tables`], [`codec`]) and `tally verify`'s arithmetic ([`verify`]).
+//! ([`tables`], [`codec`]), the readers ([`read`], [`usage`]), accounts' states ([`state`]) and
+//! `tally verify` ([`verify`]). A store keeps its connections, its migrations and its
+//! statements' dialect.
 
 pub mod codec;
+pub mod read;
 pub mod row;
+pub mod state;
 pub mod tables;
+pub mod usage;
 pub mod verify;
 
 use tally_core::usage::{UsageDelta, UsageKey};
