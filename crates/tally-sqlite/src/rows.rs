@@ -1,11 +1,13 @@
 //! SQLite's side of tally-store's row traits, for the codec, readers and `verify` written once
-//! there: a result row read by column name ([`SqliteRow`]) and a connection that runs the
-//! shared readers' statements ([`Reader`]).
+//! there: a result row read by column name ([`SqliteRow`]), a connection that runs the shared
+//! readers' statements ([`Reader`]), and a statement whose parameters an encoder binds one by
+//! one ([`Binder`]: nothing is collected first, since every charge a batch writes goes through
+//! it).
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, Statement};
+use rusqlite::{CachedStatement, Connection, Statement, ToSql};
 use tally_store::StoreError;
-use tally_store::row::{ColumnError, ColumnReader, RowSource, Value};
+use tally_store::row::{ColumnError, ColumnReader, ColumnWriter, RowSource, Value};
 
 pub(crate) fn unavailable(error: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
@@ -86,5 +88,60 @@ impl RowSource for Reader<'_> {
             row(&SqliteRow(found))?;
         }
         Ok(())
+    }
+}
+
+/// A cached insert or update statement, run once per row with the values an encoder binds.
+pub(crate) struct Binder<'c> {
+    statement: CachedStatement<'c>,
+    bound: usize,
+}
+
+impl<'c> Binder<'c> {
+    pub(crate) fn new(connection: &'c Connection, sql: &str) -> Result<Self, rusqlite::Error> {
+        Ok(Binder {
+            statement: connection.prepare_cached(sql)?,
+            bound: 0,
+        })
+    }
+
+    /// Runs the statement with the values `encode` binds (all of its parameters, or an error).
+    pub(crate) fn execute<T: ?Sized>(
+        &mut self,
+        row: &T,
+        encode: impl FnOnce(&T, &mut Self) -> Result<(), rusqlite::Error>,
+    ) -> Result<(), rusqlite::Error> {
+        self.bound = 0;
+        encode(row, self)?;
+        let expected = self.statement.parameter_count();
+        if self.bound != expected {
+            return Err(rusqlite::Error::InvalidParameterCount(self.bound, expected));
+        }
+        self.statement.raw_execute().map(|_| ())
+    }
+
+    fn bind(&mut self, value: impl ToSql) -> Result<(), rusqlite::Error> {
+        self.bound += 1;
+        self.statement.raw_bind_parameter(self.bound, value)
+    }
+}
+
+impl ColumnWriter for Binder<'_> {
+    type Error = rusqlite::Error;
+
+    fn text(&mut self, value: &str) -> Result<(), rusqlite::Error> {
+        self.bind(value)
+    }
+
+    fn opt_text(&mut self, value: Option<&str>) -> Result<(), rusqlite::Error> {
+        self.bind(value)
+    }
+
+    fn i64(&mut self, value: i64) -> Result<(), rusqlite::Error> {
+        self.bind(value)
+    }
+
+    fn opt_i64(&mut self, value: Option<i64>) -> Result<(), rusqlite::Error> {
+        self.bind(value)
     }
 }

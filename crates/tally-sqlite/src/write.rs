@@ -1,9 +1,84 @@
 //! The batch writer: every batch of a commit in one `IMMEDIATE` transaction, each table's rows
-//! with one cached statement run once per row.
+//! with one cached statement run once per row. The inserts are built (once) from the shared
+//! [`tally_store::tables`], whose encoders bind each row's values straight to the statement
+//! (nothing is collected first: every charge goes through here); the updates that are SQLite's
+//! own (totals, keys, meta) are written out below.
+
+use std::sync::OnceLock;
 
 use rusqlite::{Connection, Transaction, params};
-use tally_core::Timestamp;
-use tally_store::{BatchWrite, codec};
+use tally_core::{AccountTotals, Timestamp};
+use tally_store::BatchWrite;
+use tally_store::tables::{
+    Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases, rate_cards,
+    subscriptions, usage_daily,
+};
+
+use crate::rows::Binder;
+
+/// One table's insert: `INSERT INTO table (columns…, constants…) VALUES (?1, ?2, …,
+/// constants…) on_conflict`, built from the shared table when first used.
+struct Insert {
+    table: &'static Table,
+    sql: OnceLock<String>,
+}
+
+impl Insert {
+    const fn new(table: &'static Table) -> Self {
+        Insert {
+            table,
+            sql: OnceLock::new(),
+        }
+    }
+
+    fn sql(&self) -> &str {
+        self.sql.get_or_init(|| {
+            let table = self.table;
+            let mut names: Vec<&str> = table.columns().map(|column| column.name).collect();
+            let mut values: Vec<String> = (1..=names.len()).map(|n| format!("?{n}")).collect();
+            for (name, value) in table.constants {
+                names.push(name);
+                values.push(value.to_string());
+            }
+            format!(
+                "INSERT INTO {} ({}) VALUES ({}){}",
+                table.name,
+                names.join(", "),
+                values.join(", "),
+                table.on_conflict
+            )
+        })
+    }
+
+    /// Runs the insert once per row, with the values `encode` binds.
+    fn run<'c, T>(
+        &self,
+        connection: &'c Connection,
+        rows: &[T],
+        encode: impl Fn(&T, &mut Binder<'c>) -> Result<(), rusqlite::Error>,
+    ) -> Result<(), rusqlite::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut statement = Binder::new(connection, self.sql())?;
+        for row in rows {
+            statement.execute(row, &encode)?;
+        }
+        Ok(())
+    }
+}
+
+static ACCOUNTS: Insert = Insert::new(&accounts::TABLE);
+static GRANTS: Insert = Insert::new(&grants::TABLE);
+static HOLDS: Insert = Insert::new(&holds::TABLE);
+static CHARGES: Insert = Insert::new(&charges::TABLE);
+static ENTRIES: Insert = Insert::new(&entries::TABLE);
+static SUBSCRIPTIONS: Insert = Insert::new(&subscriptions::TABLE);
+static PURCHASES: Insert = Insert::new(&purchases::TABLE);
+static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
+static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
+static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
+static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
 
 /// Writes batches, in order, in one transaction.
 pub(crate) fn write_batches(
@@ -18,276 +93,113 @@ pub(crate) fn write_batches(
     transaction.commit()
 }
 
-fn write_batch(transaction: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
-    {
-        let mut insert_account = transaction.prepare_cached(
-            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held,
-                 overdraft_remaining, overdraft_reserved)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0)",
-        )?;
-        for account in &batch.new_accounts {
-            insert_account.execute(params![
-                account.id,
-                account.name,
-                account.overdraft_limit.get(),
-                account.metadata,
-                account.created_at.as_micros(),
-            ])?;
-        }
-        let mut upsert_grant = transaction.prepare_cached(
-            "INSERT INTO grants (id, account_id, amount, remaining, reserved, source, priority,
-                 effective_at, expires_at, lifecycle, ordinal, created_at, description, metadata)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining,
-                 reserved = excluded.reserved, lifecycle = excluded.lifecycle",
-        )?;
-        for grant in &batch.effects.grants {
-            upsert_grant.execute(params![
-                grant.id,
-                grant.account_id,
-                grant.amount.get(),
-                grant.remaining.get(),
-                grant.reserved.get(),
-                grant.source.as_str(),
-                grant.priority,
-                grant.effective_at.as_micros(),
-                grant.expires_at.map(Timestamp::as_micros),
-                grant.lifecycle.as_str(),
-                grant.ordinal,
-                grant.created_at.as_micros(),
-                grant.description,
-                grant.metadata,
-            ])?;
-        }
-        let mut upsert_hold = transaction.prepare_cached(
-            "INSERT INTO holds (id, account_id, status, amount, captured, released, expires_at,
-                 created_at, resolved_at, product, member, model, action, rate_card_version,
-                 quote_id, description, metadata, reservations, extra)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status,
-                 captured = excluded.captured, released = excluded.released,
-                 resolved_at = excluded.resolved_at, reservations = excluded.reservations,
-                 extra = excluded.extra",
-        )?;
-        for hold in &batch.effects.holds {
-            let attribution = &hold.attribution;
-            upsert_hold.execute(params![
-                hold.id,
-                hold.account_id,
-                hold.status.as_str(),
-                hold.amount.get(),
-                hold.captured.get(),
-                hold.released.get(),
-                hold.expires_at.as_micros(),
-                hold.created_at.as_micros(),
-                hold.resolved_at.map(Timestamp::as_micros),
-                attribution.product,
-                attribution.member,
-                attribution.model,
-                attribution.action,
-                attribution.rate_card_version,
-                attribution.quote_id,
-                hold.description,
-                hold.metadata,
-                codec::encode_reservations(&hold.reservations),
-                hold.extra,
-            ])?;
-        }
-        let mut insert_charge = transaction.prepare_cached(
-            "INSERT INTO charges (id, account_id, amount, drawn, overdraft, available_after,
-                 product, member, model, action, rate_card_version, quote_id, description,
-                 metadata, extra, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        )?;
-        for charge in &batch.effects.charges {
-            let attribution = &charge.attribution;
-            insert_charge.execute(params![
-                charge.id,
-                charge.account_id,
-                charge.amount.get(),
-                codec::encode_drawn(&charge.drawn),
-                charge.overdraft.get(),
-                charge.available_after.get(),
-                attribution.product,
-                attribution.member,
-                attribution.model,
-                attribution.action,
-                attribution.rate_card_version,
-                attribution.quote_id,
-                charge.description,
-                charge.metadata,
-                charge.extra,
-                charge.created_at.as_micros(),
-            ])?;
-        }
-        let mut insert_entry = transaction.prepare_cached(
-            "INSERT INTO entries (id, account_id, type, amount, held, grant_id, hold_id,
-                 charge_id, product, member, model, action, rate_card_version, quote_id,
-                 description, created_at, postings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        )?;
-        for entry in &batch.effects.entries {
-            let attribution = &entry.attribution;
-            insert_entry.execute(params![
-                entry.id,
-                entry.account_id,
-                entry.kind.as_str(),
-                entry.amount.get(),
-                entry.held.get(),
-                entry.grant_id,
-                entry.hold_id,
-                entry.charge_id,
-                attribution.product,
-                attribution.member,
-                attribution.model,
-                attribution.action,
-                attribution.rate_card_version,
-                attribution.quote_id,
-                entry.description,
-                entry.created_at.as_micros(),
-                codec::encode_postings(&entry.postings),
-            ])?;
-        }
-        let mut upsert_subscription = transaction.prepare_cached(
-            "INSERT INTO subscriptions (account_id, plan_id, plan_name, credits_per_seat, seats,
-                 next_period_seats, status, anchor, period_index, current_period_start,
-                 current_period_end, period_grant_ids, created_at, canceled_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT (account_id) DO UPDATE SET plan_id = excluded.plan_id,
-                 plan_name = excluded.plan_name, credits_per_seat = excluded.credits_per_seat,
-                 seats = excluded.seats, next_period_seats = excluded.next_period_seats,
-                 status = excluded.status, anchor = excluded.anchor,
-                 period_index = excluded.period_index,
-                 current_period_start = excluded.current_period_start,
-                 current_period_end = excluded.current_period_end,
-                 period_grant_ids = excluded.period_grant_ids,
-                 canceled_at = excluded.canceled_at",
-        )?;
-        for subscription in &batch.effects.subscriptions {
-            upsert_subscription.execute(params![
-                subscription.account_id,
-                subscription.plan_id,
-                subscription.plan_name,
-                subscription.credits_per_seat.get(),
-                subscription.seats,
-                subscription.next_period_seats,
-                subscription.status.as_str(),
-                subscription.anchor.as_micros(),
-                subscription.period_index,
-                subscription.current_period_start.as_micros(),
-                subscription.current_period_end.as_micros(),
-                subscription.period_grant_ids.join(";"),
-                subscription.created_at.as_micros(),
-                subscription.canceled_at.map(Timestamp::as_micros),
-            ])?;
-        }
-        let mut insert_purchase = transaction.prepare_cached(
-            "INSERT INTO purchases (id, account_id, pack_id, grant_id, credits, price_usd, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for purchase in &batch.new_purchases {
-            insert_purchase.execute(params![
-                purchase.id,
-                purchase.account_id,
-                purchase.pack_id,
-                purchase.grant_id,
-                purchase.credits.get(),
-                purchase.price_usd,
-                purchase.created_at.as_micros(),
-            ])?;
-        }
-        let mut add_usage = transaction.prepare_cached(
-            "INSERT INTO usage_daily (account_id, day, product, model, member, action, credits, count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (account_id, day, product, model, member, action) DO UPDATE SET
-                 credits = credits + excluded.credits, count = count + excluded.count",
-        )?;
-        for (key, delta) in &batch.usage {
-            add_usage.execute(params![
-                key.account_id,
-                key.day,
-                key.product,
-                key.model,
-                key.member,
-                key.action,
-                delta.credits.get(),
-                delta.count,
-            ])?;
-        }
-        let mut insert_rate_card = transaction.prepare_cached(
-            "INSERT INTO rate_cards (version, effective_at, document, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for card in &batch.new_rate_cards {
-            insert_rate_card.execute(params![
-                card.version,
-                card.effective_at.as_micros(),
-                card.document,
-                card.created_at.as_micros(),
-            ])?;
-        }
-        let mut update_totals = transaction.prepare_cached(
-            "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
-                 overdraft_reserved = ?5 WHERE id = ?1",
-        )?;
-        for (account_id, totals) in &batch.account_totals {
-            update_totals.execute(params![
-                account_id,
-                totals.posted.get(),
-                totals.held.get(),
-                totals.overdraft_remaining.get(),
-                totals.overdraft_reserved.get(),
-            ])?;
-        }
-        let mut insert_idempotency = transaction.prepare_cached(
-            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for record in &batch.idempotency {
-            insert_idempotency.execute(params![
-                record.scope,
-                record.key,
-                record.request_hash,
-                record.status,
-                record.body,
-                record.created_at.as_micros(),
-            ])?;
-        }
-        let mut insert_key = transaction.prepare_cached(
-            "INSERT INTO api_keys (id, account_id, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for key in &batch.new_api_keys {
-            insert_key.execute(params![
-                key.id,
-                key.account_id,
-                key.key_hash,
-                key.created_at.as_micros()
-            ])?;
-        }
-        let mut revoke_key = transaction.prepare_cached(
-            "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        )?;
-        for (key_id, at) in &batch.revoked_api_keys {
-            revoke_key.execute(params![key_id, at.as_micros()])?;
-        }
-        let mut upsert_meta = transaction.prepare_cached(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )?;
-        let mut touch_key =
-            transaction.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
-        for (key_id, at) in &batch.touched_api_keys {
-            touch_key.execute(params![key_id, at.as_micros()])?;
-        }
-        for (key, value) in &batch.meta {
-            upsert_meta.execute(params![key, value])?;
-        }
-        let mut insert_meta = transaction
-            .prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)")?;
-        for (key, value) in &batch.meta_if_absent {
-            insert_meta.execute(params![key, value])?;
-        }
+/// One batch's rows, table by table, in the order the foreign keys need.
+fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
+    let effects = &batch.effects;
+    ACCOUNTS.run(db, &batch.new_accounts, accounts::encode)?;
+    GRANTS.run(db, &effects.grants, grants::encode)?;
+    HOLDS.run(db, &effects.holds, holds::encode)?;
+    CHARGES.run(db, &effects.charges, charges::encode)?;
+    ENTRIES.run(db, &effects.entries, entries::encode)?;
+    SUBSCRIPTIONS.run(db, &effects.subscriptions, subscriptions::encode)?;
+    PURCHASES.run(db, &batch.new_purchases, purchases::encode)?;
+    USAGE_DAILY.run(db, &batch.usage, |(key, delta), binder| {
+        usage_daily::encode(key, delta, binder)
+    })?;
+    RATE_CARDS.run(db, &batch.new_rate_cards, rate_cards::encode)?;
+    update_totals(db, &batch.account_totals)?;
+    IDEMPOTENCY.run(db, &batch.idempotency, idempotency::encode)?;
+    API_KEYS.run(db, &batch.new_api_keys, api_keys::encode)?;
+    revoke_keys(db, &batch.revoked_api_keys)?;
+    touch_keys(db, &batch.touched_api_keys)?;
+    write_meta(db, &batch.meta, &batch.meta_if_absent)
+}
+
+/// The totals of every account the batch touched, as they are after it.
+fn update_totals(
+    connection: &Connection,
+    totals: &[(String, AccountTotals)],
+) -> Result<(), rusqlite::Error> {
+    let mut update = connection.prepare_cached(
+        "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
+             overdraft_reserved = ?5 WHERE id = ?1",
+    )?;
+    for (account_id, totals) in totals {
+        update.execute(params![
+            account_id,
+            totals.posted.get(),
+            totals.held.get(),
+            totals.overdraft_remaining.get(),
+            totals.overdraft_reserved.get(),
+        ])?;
     }
     Ok(())
+}
+
+fn revoke_keys(
+    connection: &Connection,
+    revoked: &[(String, Timestamp)],
+) -> Result<(), rusqlite::Error> {
+    let mut revoke = connection.prepare_cached(
+        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    )?;
+    for (key_id, at) in revoked {
+        revoke.execute(params![key_id, at.as_micros()])?;
+    }
+    Ok(())
+}
+
+fn touch_keys(
+    connection: &Connection,
+    touched: &[(String, Timestamp)],
+) -> Result<(), rusqlite::Error> {
+    let mut touch =
+        connection.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
+    for (key_id, at) in touched {
+        touch.execute(params![key_id, at.as_micros()])?;
+    }
+    Ok(())
+}
+
+/// Meta rows: set, then set only where the key has no value yet.
+fn write_meta(
+    connection: &Connection,
+    meta: &[(String, String)],
+    meta_if_absent: &[(String, String)],
+) -> Result<(), rusqlite::Error> {
+    let mut upsert = connection.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (key, value) in meta {
+        upsert.execute(params![key, value])?;
+    }
+    let mut insert =
+        connection.prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)")?;
+    for (key, value) in meta_if_absent {
+        insert.execute(params![key, value])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insert_binds_every_column_in_order_and_sets_the_constants() {
+        assert_eq!(
+            ACCOUNTS.sql(),
+            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held, \
+             overdraft_remaining, overdraft_reserved) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0)"
+        );
+        assert_eq!(
+            API_KEYS.sql(),
+            "INSERT INTO api_keys (id, account_id, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)"
+        );
+        assert!(GRANTS.sql().contains(
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+             ?12, ?13, ?14) ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining"
+        ));
+    }
 }
