@@ -280,7 +280,10 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
         &all(&batch.new_api_keys),
         api_keys::encode,
     );
-    update_keys(&mut plan, batch);
+    let revoke = "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+    set_key_instants(&mut plan, revoke, &batch.revoked_api_keys);
+    let touch = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
+    set_key_instants(&mut plan, touch, &batch.touched_api_keys);
     write_meta(&mut plan, batch);
     plan
 }
@@ -370,23 +373,14 @@ fn update_accounts(plan: &mut Plan, batch: &BatchWrite) {
     }
 }
 
-/// Revoked and used keys, one at a time in id order.
-fn update_keys(plan: &mut Plan, batch: &BatchWrite) {
-    let mut revoked = last_wins(&batch.revoked_api_keys, |(key_id, _)| key_id.clone());
-    revoked.sort_by(|left, right| left.0.cmp(&right.0));
-    for (key_id, at) in revoked {
-        plan.push(
-            "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL".to_string(),
-            vec![Box::new(key_id.clone()), Box::new(micros(at))],
-        );
-    }
-    let mut touched_keys = last_wins(&batch.touched_api_keys, |(key_id, _)| key_id.clone());
-    touched_keys.sort_by(|left, right| left.0.cmp(&right.0));
-    for (key_id, at) in touched_keys {
-        plan.push(
-            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1".to_string(),
-            vec![Box::new(key_id.clone()), Box::new(micros(at))],
-        );
+/// One instant per key (the last one given), one key at a time in id order: `sql` sets `$2`
+/// on the key `$1`.
+fn set_key_instants(plan: &mut Plan, sql: &str, keys: &[(String, Timestamp)]) {
+    let mut keys = last_wins(keys, |(key_id, _)| key_id.clone());
+    keys.sort_by(|left, right| left.0.cmp(&right.0));
+    for (key_id, at) in keys {
+        let params: Vec<Param> = vec![Box::new(key_id.clone()), Box::new(micros(at))];
+        plan.push(sql.to_string(), params);
     }
 }
 

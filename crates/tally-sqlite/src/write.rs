@@ -110,8 +110,10 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     update_totals(db, &batch.account_totals)?;
     IDEMPOTENCY.run(db, &batch.idempotency, idempotency::encode)?;
     API_KEYS.run(db, &batch.new_api_keys, api_keys::encode)?;
-    revoke_keys(db, &batch.revoked_api_keys)?;
-    touch_keys(db, &batch.touched_api_keys)?;
+    let revoke = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+    set_key_instants(db, revoke, &batch.revoked_api_keys)?;
+    let touch = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
+    set_key_instants(db, touch, &batch.touched_api_keys)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
 }
 
@@ -136,27 +138,15 @@ fn update_totals(
     Ok(())
 }
 
-fn revoke_keys(
+/// One instant per key: `sql` sets `?2` on the key `?1`.
+fn set_key_instants(
     connection: &Connection,
-    revoked: &[(String, Timestamp)],
+    sql: &str,
+    keys: &[(String, Timestamp)],
 ) -> Result<(), rusqlite::Error> {
-    let mut revoke = connection.prepare_cached(
-        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-    )?;
-    for (key_id, at) in revoked {
-        revoke.execute(params![key_id, at.as_micros()])?;
-    }
-    Ok(())
-}
-
-fn touch_keys(
-    connection: &Connection,
-    touched: &[(String, Timestamp)],
-) -> Result<(), rusqlite::Error> {
-    let mut touch =
-        connection.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
-    for (key_id, at) in touched {
-        touch.execute(params![key_id, at.as_micros()])?;
+    let mut update = connection.prepare_cached(sql)?;
+    for (key_id, at) in keys {
+        update.execute(params![key_id, at.as_micros()])?;
     }
     Ok(())
 }

@@ -49,20 +49,8 @@ pub fn assemble(
     holds: Vec<Hold>,
     subscriptions: Vec<Subscription>,
 ) -> Result<Vec<AccountState>, StoreError> {
-    let mut grants_by_account: HashMap<String, Vec<Grant>> = HashMap::new();
-    for grant in grants {
-        grants_by_account
-            .entry(grant.account_id.clone())
-            .or_default()
-            .push(grant);
-    }
-    let mut holds_by_account: HashMap<String, Vec<Hold>> = HashMap::new();
-    for hold in holds {
-        holds_by_account
-            .entry(hold.account_id.clone())
-            .or_default()
-            .push(hold);
-    }
+    let mut grants_by_account = by_account(grants, |grant| &grant.account_id);
+    let mut holds_by_account = by_account(holds, |hold| &hold.account_id);
     let mut subscriptions: HashMap<String, Subscription> = subscriptions
         .into_iter()
         .map(|subscription| (subscription.account_id.clone(), subscription))
@@ -81,4 +69,16 @@ pub fn assemble(
             Ok(state)
         })
         .collect()
+}
+
+/// `items` by the account they are on, in their order.
+fn by_account<T>(items: Vec<T>, account: fn(&T) -> &String) -> HashMap<String, Vec<T>> {
+    let mut by_account: HashMap<String, Vec<T>> = HashMap::new();
+    for item in items {
+        by_account
+            .entry(account(&item).clone())
+            .or_default()
+            .push(item);
+    }
+    by_account
 }

@@ -106,25 +106,55 @@ fn group_clause(group_by: &[UsageDimension]) -> String {
     format!(" GROUP BY {}", positions.join(", "))
 }
 
+/// The rows of `head` (the groups and sums `FROM` a table) of one account whose `column` is in
+/// `[low, high)` and that meet `condition` (` AND …`), grouped.
+struct Grouped<'h> {
+    head: &'h str,
+    column: &'h str,
+    condition: &'h str,
+}
+
+impl Grouped<'_> {
+    fn query<'a>(
+        &self,
+        parameter: char,
+        group_by: &[UsageDimension],
+        account_id: &'a str,
+        (low, high): (i64, i64),
+    ) -> Query<'a> {
+        let column = self.column;
+        let mut query = Query::new(parameter, self.head);
+        query
+            .push(" WHERE account_id = ")
+            .bind(Value::Text(account_id));
+        query
+            .push(&format!(" AND {column} >= "))
+            .bind(Value::I64(low));
+        query
+            .push(&format!(" AND {column} < "))
+            .bind(Value::I64(high));
+        query.push(self.condition).push(&group_clause(group_by));
+        query
+    }
+}
+
 fn whole_days<'a>(
     parameter: char,
     group_by: &[UsageDimension],
     account_id: &'a str,
-    (first_day, end_day): (i64, i64),
+    days: (i64, i64),
 ) -> Query<'a> {
-    let mut sql = select(group_by, "day", str::to_string);
-    sql.push_str(
+    let mut head = select(group_by, "day", str::to_string);
+    head.push_str(
         "CAST(COALESCE(SUM(credits), 0) AS BIGINT) AS credits, \
-         CAST(COALESCE(SUM(count), 0) AS BIGINT) AS count \
-         FROM usage_daily WHERE account_id = ",
+         CAST(COALESCE(SUM(count), 0) AS BIGINT) AS count FROM usage_daily",
     );
-    let mut query = Query::new(parameter, &sql);
-    query.bind(Value::Text(account_id)).push(" AND day >= ");
-    query.bind(Value::I64(first_day)).push(" AND day < ");
-    query
-        .bind(Value::I64(end_day))
-        .push(&group_clause(group_by));
-    query
+    let grouped = Grouped {
+        head: &head,
+        column: "day",
+        condition: "",
+    };
+    grouped.query(parameter, group_by, account_id, days)
 }
 
 fn entries<'a>(
@@ -137,22 +167,18 @@ fn entries<'a>(
         "(created_at - ((created_at % {MICROS_PER_DAY}) + {MICROS_PER_DAY}) % {MICROS_PER_DAY}) \
          / {MICROS_PER_DAY}"
     );
-    let mut sql = select(group_by, &day, |column| format!("COALESCE({column}, '')"));
-    sql.push_str(
+    let mut head = select(group_by, &day, |column| format!("COALESCE({column}, '')"));
+    head.push_str(
         "CAST(COALESCE(SUM(-amount), 0) AS BIGINT) AS credits, COUNT(*) AS count \
-         FROM entries WHERE account_id = ",
+         FROM entries",
     );
-    let mut query = Query::new(parameter, &sql);
-    query
-        .bind(Value::Text(account_id))
-        .push(" AND type IN ('charge', 'capture') AND created_at >= ");
-    query
-        .bind(Value::I64(start.as_micros()))
-        .push(" AND created_at < ");
-    query
-        .bind(Value::I64(end.as_micros()))
-        .push(&group_clause(group_by));
-    query
+    let grouped = Grouped {
+        head: &head,
+        column: "created_at",
+        condition: " AND type IN ('charge', 'capture')",
+    };
+    let range = (start.as_micros(), end.as_micros());
+    grouped.query(parameter, group_by, account_id, range)
 }
 
 fn group_row(
