@@ -16,6 +16,18 @@ use crate::{
     PurchaseRecord, RateCardRecord, StoreError,
 };
 
+/// The first row `select` (`SELECT … WHERE column = `) gives for `key`.
+fn lookup<S: RowSource, T>(
+    db: &mut S,
+    select: &str,
+    key: Value<'_>,
+    decode: impl Fn(&dyn ColumnReader) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut query = Query::new(S::PARAMETER, select);
+    query.bind(key);
+    db.first(&query, decode)
+}
+
 /// The row of `table` whose `column` is `key`.
 fn by_key<S: RowSource, T>(
     db: &mut S,
@@ -24,12 +36,8 @@ fn by_key<S: RowSource, T>(
     key: Value<'_>,
     decode: impl Fn(&dyn ColumnReader) -> Result<T, StoreError>,
 ) -> Result<Option<T>, StoreError> {
-    let mut query = Query::new(
-        S::PARAMETER,
-        &format!("SELECT * FROM {table} WHERE {column} = "),
-    );
-    query.bind(key);
-    db.first(&query, decode)
+    let select = format!("SELECT * FROM {table} WHERE {column} = ");
+    lookup(db, &select, key, decode)
 }
 
 /// The row of `table` whose id is `id`.
@@ -100,12 +108,13 @@ pub fn idempotency<S: RowSource>(
 }
 
 pub fn meta<S: RowSource>(db: &mut S, key: &str) -> Result<Option<String>, StoreError> {
-    by_key(db, "meta", "key", Value::Text(key), |row| {
+    let select = "SELECT value FROM meta WHERE key = ";
+    lookup(db, select, Value::Text(key), |row| {
         Fields::keyed(row, "meta", key.to_string()).text("value")
     })
 }
 
-/// One number an aggregate over `table` gives, as `column`.
+/// The one row `sql`, an aggregate over `table`, gives.
 fn aggregate<S: RowSource, T>(
     db: &mut S,
     table: &str,
@@ -255,7 +264,8 @@ fn read_page<S: RowSource, T>(
     let cursor = match &page.starting_after {
         None => None,
         Some(id) => {
-            let seq = by_key(db, table, "id", Value::Text(id), |row| {
+            let select = format!("SELECT seq FROM {table} WHERE id = ");
+            let seq = lookup(db, &select, Value::Text(id), |row| {
                 Fields::keyed(row, table, id.clone()).i64("seq")
             })?;
             Some(seq.ok_or(PageError::UnknownCursor)?)
