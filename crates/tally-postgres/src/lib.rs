@@ -9,31 +9,30 @@
 //! lock so nodes starting together migrate once), with one addition: `accounts.next_due_at`,
 //! the schedulers' index. Every database call runs on a worker thread that owns its connection
 //! (see `pool.rs`), so the store can be used from async handlers; a broken connection makes
-//! that call `Unavailable` and the next one connects again.
+//! that call `Unavailable` and the next one connects again.//!
+//! What rows mean, what the readers select and what `verify` adds up is tally-store's, shared
+//! with SQLite; this crate runs it on its connections (`rows.rs`), locks and loads accounts for
+//! batches (`shared.rs`) and writes batches with PostgreSQL's statements (`write.rs`).
 
 mod pool;
 mod rows;
 mod shared;
-mod verify;
 mod write;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postgres::Row;
-use postgres::types::ToSql;
-use tally_core::usage::{MICROS_PER_DAY, UsageDelta, day_of, day_start};
-use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Millicredits};
-use tally_core::{Subscription, Timestamp};
+use tally_core::usage::UsageDelta;
+use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
 use tally_store::{
     AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
     PageRequest, PurchaseRecord, RateCardRecord, SharedBatch, Store, StoreError, UsageDimension,
-    UsageGroup, VerifyReport,
+    UsageGroup, VerifyReport, read, state, usage, verify,
 };
 
 use pool::{Connection, Pool};
+use rows::Source;
 pub use shared::account_lock_key;
 
 /// The migrations, in order, numbered like SQLite's. Never edit an applied one; add a new one.
@@ -61,15 +60,6 @@ pub struct PostgresStore {
     readers: Pool,
     writers: Pool,
     described: String,
-}
-
-type Param = Box<dyn ToSql + Sync + Send>;
-
-fn params(values: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
-    values
-        .iter()
-        .map(|value| value.as_ref() as &(dyn ToSql + Sync))
-        .collect()
 }
 
 impl PostgresStore {
@@ -102,74 +92,45 @@ impl PostgresStore {
         &self.described
     }
 
-    /// Runs a read on a reader connection (again on a new one if that one was broken).
-    fn read<T: Send + 'static>(
+    /// Runs a job on a reader connection (again on a new one if that one was broken).
+    fn run_read<T: Send + 'static>(
         &self,
         job: impl Fn(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.readers.run(pool::retried_once(job))
     }
 
-    fn one<T: Send + 'static>(
+    /// Runs one of tally-store's readers on a reader connection.
+    fn read<T: Send + 'static>(
         &self,
-        sql: &'static str,
-        key: &str,
-        map: fn(&Row) -> Result<T, StoreError>,
-    ) -> Result<Option<T>, StoreError> {
-        let key = key.to_string();
-        self.read(move |connection| {
-            connection
-                .query_opt(sql, &[&key])?
-                .as_ref()
-                .map(map)
-                .transpose()
-        })
+        read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run_read(move |connection| read(&mut Source(connection)))
     }
 
-    /// A page of `table`, newest first (by `seq`), after the row with id `starting_after`.
-    /// `condition` is more SQL (` AND …`) whose parameters are `$4`, `$5`, … in order.
-    fn page<T: Send + 'static>(
+    /// Runs one of tally-store's page readers on a reader connection.
+    fn read_page<T: Send + 'static>(
         &self,
-        table: &'static str,
-        account_id: Option<&str>,
-        condition: String,
-        values: Vec<Param>,
-        page: &PageRequest,
-        map: fn(&Row) -> Result<T, StoreError>,
+        read: impl Fn(&mut Source<'_>) -> Result<Page<T>, PageError> + Send + 'static,
     ) -> Result<Page<T>, PageError> {
-        let limit = page.limit;
-        let starting_after = page.starting_after.clone();
-        let account_id = account_id.map(str::to_string);
-        let result = self.read(move |connection| {
-            let cursor: i64 = match &starting_after {
-                None => i64::MAX,
-                Some(id) => {
-                    let sql = format!("SELECT seq FROM {table} WHERE id = $1");
-                    match connection.query_opt(&sql, &[id])? {
-                        Some(row) => rows::get(&row, "seq")?,
-                        None => return Ok(None),
-                    }
-                }
-            };
-            let scope = if account_id.is_some() {
-                "account_id = $1"
-            } else {
-                "$1::text IS NULL"
-            };
-            let sql = format!(
-                "SELECT * FROM {table} WHERE {scope} AND seq < $2{condition}
-                 ORDER BY seq DESC LIMIT $3"
-            );
-            let rows_max = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-            let mut all: Vec<&(dyn ToSql + Sync)> = vec![&account_id, &cursor, &rows_max];
-            all.extend(params(&values));
-            let found = connection.query(&sql, &all)?;
-            let mut data = found.iter().map(map).collect::<Result<Vec<T>, _>>()?;
-            let has_more = data.len() > limit;
-            data.truncate(limit);
-            Ok(Some(Page { data, has_more }))
-        })?;
-        result.ok_or(PageError::UnknownCursor)
+        // An unknown cursor is an answer, not a failure to retry.
+        self.read(move |db| match read(db) {
+            Err(PageError::Store(error)) => Err(error),
+            answer => Ok(answer),
+        })?
+    }
+
+    /// Runs `job` in one read-only snapshot, so nodes writing meanwhile cannot make it see
+    /// half a batch.
+    fn read_snapshot<T: Send + 'static>(
+        &self,
+        job: fn(&mut Source<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.run_read(move |connection| {
+            connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |c| {
+                job(&mut Source(c))
+            })
+        })
     }
 }
 
@@ -235,41 +196,6 @@ fn apply_migrations(connection: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The columns a usage query groups by, in order.
-fn usage_columns(group_by: &[UsageDimension]) -> Vec<&'static str> {
-    group_by
-        .iter()
-        .map(|dimension| match dimension {
-            UsageDimension::Day => "day",
-            UsageDimension::Product => "product",
-            UsageDimension::Model => "model",
-            UsageDimension::Member => "member",
-            UsageDimension::Action => "action",
-        })
-        .collect()
-}
-
-fn usage_row(columns: &[&str], row: &Row) -> Result<(UsageGroup, UsageDelta), StoreError> {
-    let mut group = UsageGroup::default();
-    for (index, column) in columns.iter().enumerate() {
-        let name = format!("g{index}");
-        match *column {
-            "day" => group.day = Some(rows::get(row, &name)?),
-            "product" => group.product = Some(rows::get(row, &name)?),
-            "model" => group.model = Some(rows::get(row, &name)?),
-            "member" => group.member = Some(rows::get(row, &name)?),
-            _ => group.action = Some(rows::get(row, &name)?),
-        }
-    }
-    Ok((
-        group,
-        UsageDelta {
-            credits: Millicredits::new(rows::get(row, "credits")?),
-            count: rows::get(row, "count")?,
-        },
-    ))
-}
-
 impl Store for PostgresStore {
     fn begin_shared_batch(&self) -> Result<Option<Box<dyn SharedBatch + '_>>, StoreError> {
         let worker = self.writers.get()?;
@@ -281,22 +207,11 @@ impl Store for PostgresStore {
     }
 
     fn load_states(&self) -> Result<Vec<AccountState>, StoreError> {
-        self.read(|connection| {
-            connection.transaction(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                shared::load_all_states,
-            )
-        })
+        self.read_snapshot(|db| state::load_all(db))
     }
 
     fn max_grant_ordinal(&self) -> Result<i64, StoreError> {
-        self.read(|connection| {
-            let row = connection.query_opt(
-                "SELECT COALESCE(MAX(ordinal), 0)::bigint AS ordinal FROM grants",
-                &[],
-            )?;
-            row.map_or(Ok(0), |row| rows::get(&row, "ordinal"))
-        })
+        self.read(|db| read::max_grant_ordinal(db))
     }
 
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
@@ -312,66 +227,36 @@ impl Store for PostgresStore {
 
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let (scope, key) = (scope.to_string(), key.to_string());
-        self.read(move |connection| {
-            connection
-                .query_opt(
-                    "SELECT * FROM idempotency WHERE scope = $1 AND key = $2",
-                    &[&scope, &key],
-                )?
-                .as_ref()
-                .map(rows::idempotency_row)
-                .transpose()
-        })
+        self.read(move |db| read::idempotency(db, &scope, &key))
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.one("SELECT value FROM meta WHERE key = $1", key, |row| {
-            rows::get(row, "value")
-        })
+        let key = key.to_string();
+        self.read(move |db| read::meta(db, &key))
     }
 
     fn ping(&self) -> Result<(), StoreError> {
-        self.read(|connection| connection.batch_execute("SELECT 1"))
+        self.run_read(|connection| connection.batch_execute("SELECT 1"))
     }
 
     fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        self.one(
-            "SELECT * FROM accounts WHERE id = $1",
-            id,
-            rows::account_row,
-        )
+        let id = id.to_string();
+        self.read(move |db| read::account(db, &id))
     }
 
     fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
-        self.page(
-            "accounts",
-            None,
-            String::new(),
-            Vec::new(),
-            page,
-            rows::account_row,
-        )
+        let page = page.clone();
+        self.read_page(move |db| read::accounts(db, &page))
     }
 
     fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
         let account_id = account_id.to_string();
-        self.read(move |connection| {
-            let found = connection.query(
-                "SELECT * FROM grants WHERE account_id = $1
-                     AND ((lifecycle = 'active' AND remaining > 0) OR reserved > 0)",
-                &[&account_id],
-            )?;
-            let mut grants = found
-                .iter()
-                .map(rows::grant_row)
-                .collect::<Result<Vec<_>, _>>()?;
-            grants.sort_by_key(Grant::spend_key);
-            Ok(grants)
-        })
+        self.read(move |db| read::balance_grants(db, &account_id))
     }
 
     fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
-        self.one("SELECT * FROM grants WHERE id = $1", id, rows::grant_row)
+        let id = id.to_string();
+        self.read(move |db| read::grant(db, &id))
     }
 
     fn grants(
@@ -380,26 +265,13 @@ impl Store for PostgresStore {
         status: Option<GrantStatus>,
         page: &PageRequest,
     ) -> Result<Page<Grant>, PageError> {
-        let condition = match status {
-            None => "",
-            Some(GrantStatus::Pending) => " AND lifecycle = 'pending'",
-            Some(GrantStatus::Active) => " AND lifecycle = 'active' AND remaining > 0",
-            Some(GrantStatus::Depleted) => " AND lifecycle = 'active' AND remaining = 0",
-            Some(GrantStatus::Expired) => " AND lifecycle = 'expired'",
-            Some(GrantStatus::Voided) => " AND lifecycle = 'voided'",
-        };
-        self.page(
-            "grants",
-            Some(account_id),
-            condition.to_string(),
-            Vec::new(),
-            page,
-            rows::grant_row,
-        )
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| read::grants(db, &account_id, status, &page))
     }
 
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
-        self.one("SELECT * FROM holds WHERE id = $1", id, rows::hold_row)
+        let id = id.to_string();
+        self.read(move |db| read::hold(db, &id))
     }
 
     fn usage(
@@ -409,122 +281,21 @@ impl Store for PostgresStore {
         to: Timestamp,
         group_by: &[UsageDimension],
     ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
-        if from >= to {
-            return Ok(Vec::new());
-        }
-        // Whole days [first_day, end_day) from the aggregates; the rest from the entries.
-        let first_day = day_of(Timestamp::from_micros(
-            from.as_micros() + MICROS_PER_DAY - 1,
-        ));
-        let end_day = day_of(to);
-        let columns = usage_columns(group_by);
-        let select = |day: &str, text: fn(&str) -> String| -> String {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(index, column)| {
-                    let expression = if *column == "day" {
-                        day.to_string()
-                    } else {
-                        text(column)
-                    };
-                    format!("{expression} AS g{index}, ")
-                })
-                .collect()
-        };
-        let group_clause = if columns.is_empty() {
-            String::new()
-        } else {
-            let positions: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
-            format!(" GROUP BY {}", positions.join(", "))
-        };
-        let whole_days_sql = format!(
-            "SELECT {}COALESCE(SUM(credits), 0)::bigint AS credits,
-                 COALESCE(SUM(count), 0)::bigint AS count
-             FROM usage_daily WHERE account_id = $1 AND day >= $2 AND day < $3{group_clause}",
-            select("day", std::string::ToString::to_string)
-        );
-        let entries_sql = format!(
-            "SELECT {}COALESCE(SUM(-amount), 0)::bigint AS credits, COUNT(*) AS count
-             FROM entries WHERE account_id = $1 AND type IN ('charge', 'capture')
-                 AND created_at >= $2 AND created_at < $3{group_clause}",
-            select(
-                &format!(
-                    "(created_at - ((created_at % {MICROS_PER_DAY}) + {MICROS_PER_DAY}) \
-                     % {MICROS_PER_DAY}) / {MICROS_PER_DAY}"
-                ),
-                |column| format!("COALESCE({column}, '')")
-            )
-        );
-        let mut partial_ranges = Vec::new();
-        if first_day < end_day {
-            partial_ranges.push((from, day_start(first_day)));
-            partial_ranges.push((day_start(end_day), to));
-        } else {
-            partial_ranges.push((from, to));
-        }
-        let account_id = account_id.to_string();
-        let read_columns = columns.clone();
-        let found = self.read(move |connection| {
-            let mut found = Vec::new();
-            if first_day < end_day {
-                for row in
-                    connection.query(&whole_days_sql, &[&account_id, &first_day, &end_day])?
-                {
-                    found.push(usage_row(&read_columns, &row)?);
-                }
-            }
-            for (start, end) in &partial_ranges {
-                if start < end {
-                    let rows = connection.query(
-                        &entries_sql,
-                        &[&account_id, &start.as_micros(), &end.as_micros()],
-                    )?;
-                    for row in rows {
-                        found.push(usage_row(&read_columns, &row)?);
-                    }
-                }
-            }
-            Ok(found)
-        })?;
-        let mut groups: HashMap<UsageGroup, UsageDelta> = HashMap::new();
-        for (group, delta) in found {
-            if delta.count == 0 && columns.is_empty() && delta.credits == Millicredits::ZERO {
-                continue;
-            }
-            let total = groups.entry(group).or_default();
-            total.credits = Millicredits::new(total.credits.get() + delta.credits.get());
-            total.count += delta.count;
-        }
-        let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_by(|left, right| left.0.cmp(&right.0));
-        Ok(groups)
+        let (account_id, group_by) = (account_id.to_string(), group_by.to_vec());
+        self.read(move |db| usage::read(db, &account_id, from, to, &group_by))
     }
 
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
-        self.one(
-            "SELECT * FROM subscriptions WHERE account_id = $1",
-            account_id,
-            rows::subscription_row,
-        )
+        let account_id = account_id.to_string();
+        self.read(move |db| read::subscription(db, &account_id))
     }
 
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
-        self.read(move |connection| {
-            connection
-                .query_opt("SELECT * FROM rate_cards WHERE version = $1", &[&version])?
-                .as_ref()
-                .map(rows::rate_card_row)
-                .transpose()
-        })
+        self.read(move |db| read::rate_card(db, version))
     }
 
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|connection| {
-            let row =
-                connection.query_opt("SELECT MAX(version) AS version FROM rate_cards", &[])?;
-            row.map_or(Ok(None), |row| rows::get(&row, "version"))
-        })
+        self.read(|db| read::latest_rate_card_version(db))
     }
 
     fn purchases(
@@ -532,18 +303,13 @@ impl Store for PostgresStore {
         account_id: &str,
         page: &PageRequest,
     ) -> Result<Page<PurchaseRecord>, PageError> {
-        self.page(
-            "purchases",
-            Some(account_id),
-            String::new(),
-            Vec::new(),
-            page,
-            rows::purchase_row,
-        )
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| read::purchases(db, &account_id, &page))
     }
 
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
-        self.one("SELECT * FROM charges WHERE id = $1", id, rows::charge_row)
+        let id = id.to_string();
+        self.read(move |db| read::charge(db, &id))
     }
 
     fn entries(
@@ -552,67 +318,27 @@ impl Store for PostgresStore {
         filter: &EntryFilter,
         page: &PageRequest,
     ) -> Result<Page<Entry>, PageError> {
-        let mut condition = String::new();
-        let mut values: Vec<Param> = Vec::new();
-        // The page's own parameters are $1 (account), $2 (cursor) and $3 (limit).
-        let mut bind = |sql: &str, value: Param| {
-            values.push(value);
-            condition.push_str(&format!(" AND {sql} ${}", values.len() + 3));
-        };
-        if let Some(kind) = filter.kind {
-            bind("type =", Box::new(kind.as_str().to_string()));
-        }
-        if let Some(product) = &filter.product {
-            bind("product =", Box::new(product.clone()));
-        }
-        if let Some(from) = filter.from {
-            bind("created_at >=", Box::new(from.as_micros()));
-        }
-        if let Some(to) = filter.to {
-            bind("created_at <", Box::new(to.as_micros()));
-        }
-        self.page(
-            "entries",
-            Some(account_id),
-            condition,
-            values,
-            page,
-            rows::entry_row,
-        )
+        let (account_id, filter, page) = (account_id.to_string(), filter.clone(), page.clone());
+        self.read_page(move |db| read::entries(db, &account_id, &filter, &page))
     }
 
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.one(
-            "SELECT * FROM api_keys WHERE key_hash = $1",
-            key_hash,
-            rows::api_key_row,
-        )
+        let key_hash = key_hash.to_string();
+        self.read(move |db| read::api_key_by_hash(db, &key_hash))
     }
 
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.one(
-            "SELECT * FROM api_keys WHERE id = $1",
-            id,
-            rows::api_key_row,
-        )
+        let id = id.to_string();
+        self.read(move |db| read::api_key(db, &id))
     }
 
     fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let account_id = account_id.to_string();
-        self.read(move |connection| {
-            connection
-                .query(
-                    "SELECT * FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL
-                     ORDER BY seq DESC",
-                    &[&account_id],
-                )?
-                .iter()
-                .map(rows::api_key_row)
-                .collect()
-        })
+        self.read(move |db| read::api_keys(db, &account_id))
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {
-        self.read(verify::verify)
+        // Streamed from one snapshot: nodes writing meanwhile cause no false differences.
+        self.read_snapshot(|db| verify::run(db))
     }
 }

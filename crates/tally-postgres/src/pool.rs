@@ -166,17 +166,17 @@ impl Connection {
         result.map_err(|error| self.failed(error))
     }
 
-    /// Streams the rows of a statement without parameters through `each`, without holding
-    /// them all in memory.
+    /// Streams the rows of a statement through `each`, without holding them all in memory.
     pub(crate) fn for_each_row(
         &mut self,
         sql: &str,
+        params: Params<'_>,
         mut each: impl FnMut(&Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let statement = self.statement(sql)?;
         let client = self.client()?;
         let streamed = (|| -> Result<Result<(), StoreError>, postgres::Error> {
-            let mut rows = client.query_raw(&statement, std::iter::empty::<&dyn ToSql>())?;
+            let mut rows = client.query_raw(&statement, params.iter().copied())?;
             while let Some(row) = rows.next()? {
                 if let Err(error) = each(&row) {
                     return Ok(Err(error));

@@ -1,4 +1,5 @@
-//! One batch's transaction on the shared database, and loading accounts' states.
+//! One batch's transaction on the shared database, and loading the states of the accounts it
+//! locks (tally-store builds them from the rows).
 //!
 //! Locks come in one order on every node: the accounts' advisory locks in id order (they cover
 //! ids with no row yet), then their rows (`FOR UPDATE`, ordered the same way), then the
@@ -7,13 +8,12 @@
 //! is granted includes everything the previous holder committed. A deadlock PostgreSQL detects
 //! anyway is a `Conflict`, and the engine tries the batch again.
 
-use std::collections::HashMap;
-
-use tally_core::{AccountState, Grant, Hold, Subscription, Timestamp};
-use tally_store::{BatchWrite, IdempotencyRecord, SharedBatch, StoreError};
+use tally_core::{AccountState, Timestamp};
+use tally_store::state::{self, LIVE_GRANTS, PENDING_HOLDS};
+use tally_store::{BatchWrite, IdempotencyRecord, SharedBatch, StoreError, read, tables};
 
 use crate::pool::{self, Connection, Lent};
-use crate::rows;
+use crate::rows::{self, Source, decode_all};
 use crate::write;
 
 /// A 64-bit advisory lock key for a named thing (FNV-1a over its parts, 0-separated).
@@ -43,9 +43,6 @@ pub(crate) fn idempotency_lock_key(scope: &str, key: &str) -> i64 {
     lock_key(&["idempotency", scope, key])
 }
 
-const LIVE_GRANTS: &str = "lifecycle = 'pending' OR (lifecycle = 'active' AND remaining > 0) \
-                           OR reserved > 0";
-
 /// Loads the states of these accounts (those that exist), locking their rows when `lock`.
 pub(crate) fn load_states(
     connection: &mut Connection,
@@ -64,101 +61,26 @@ pub(crate) fn load_states(
     if accounts.is_empty() {
         return Ok(Vec::new());
     }
-    let accounts = accounts
-        .iter()
-        .map(rows::account_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let accounts = decode_all(&accounts, tables::accounts::decode)?;
     let present: Vec<&str> = accounts.iter().map(|row| row.account.id.as_str()).collect();
     let grants = connection.query(
         &format!("SELECT * FROM grants WHERE account_id = ANY($1) AND ({LIVE_GRANTS})"),
         &[&present],
     )?;
     let holds = connection.query(
-        "SELECT * FROM holds WHERE account_id = ANY($1) AND status = 'pending'",
+        &format!("SELECT * FROM holds WHERE account_id = ANY($1) AND {PENDING_HOLDS}"),
         &[&present],
     )?;
     let subscriptions = connection.query(
         "SELECT * FROM subscriptions WHERE account_id = ANY($1)",
         &[&present],
     )?;
-    assemble(
+    state::assemble(
         accounts,
-        grants
-            .iter()
-            .map(rows::grant_row)
-            .collect::<Result<_, _>>()?,
-        holds.iter().map(rows::hold_row).collect::<Result<_, _>>()?,
-        subscriptions
-            .iter()
-            .map(rows::subscription_row)
-            .collect::<Result<_, _>>()?,
+        decode_all(&grants, tables::grants::decode)?,
+        decode_all(&holds, tables::holds::decode)?,
+        decode_all(&subscriptions, tables::subscriptions::decode)?,
     )
-}
-
-/// Every account's state (what the embedded engine would keep in memory).
-pub(crate) fn load_all_states(
-    connection: &mut Connection,
-) -> Result<Vec<AccountState>, StoreError> {
-    let accounts = connection.query("SELECT * FROM accounts ORDER BY seq", &[])?;
-    let grants = connection.query(&format!("SELECT * FROM grants WHERE {LIVE_GRANTS}"), &[])?;
-    let holds = connection.query("SELECT * FROM holds WHERE status = 'pending'", &[])?;
-    let subscriptions = connection.query("SELECT * FROM subscriptions", &[])?;
-    assemble(
-        accounts
-            .iter()
-            .map(rows::account_row)
-            .collect::<Result<_, _>>()?,
-        grants
-            .iter()
-            .map(rows::grant_row)
-            .collect::<Result<_, _>>()?,
-        holds.iter().map(rows::hold_row).collect::<Result<_, _>>()?,
-        subscriptions
-            .iter()
-            .map(rows::subscription_row)
-            .collect::<Result<_, _>>()?,
-    )
-}
-
-fn assemble(
-    accounts: Vec<tally_store::AccountRow>,
-    grants: Vec<Grant>,
-    holds: Vec<Hold>,
-    subscriptions: Vec<Subscription>,
-) -> Result<Vec<AccountState>, StoreError> {
-    let mut grants_by_account: HashMap<String, Vec<Grant>> = HashMap::new();
-    for grant in grants {
-        grants_by_account
-            .entry(grant.account_id.clone())
-            .or_default()
-            .push(grant);
-    }
-    let mut holds_by_account: HashMap<String, Vec<Hold>> = HashMap::new();
-    for hold in holds {
-        holds_by_account
-            .entry(hold.account_id.clone())
-            .or_default()
-            .push(hold);
-    }
-    let mut subscriptions: HashMap<String, Subscription> = subscriptions
-        .into_iter()
-        .map(|subscription| (subscription.account_id.clone(), subscription))
-        .collect();
-    accounts
-        .into_iter()
-        .map(|row| {
-            let id = row.account.id.clone();
-            let grants = grants_by_account.remove(&id).unwrap_or_default();
-            let holds = holds_by_account.remove(&id).unwrap_or_default();
-            let mut state = AccountState::restore(row.account, row.totals, grants, holds).map_err(
-                |problem| StoreError::Corrupt(format!("postgres: account {id}: {problem}")),
-            )?;
-            if let Some(subscription) = subscriptions.remove(&id) {
-                state.restore_subscription(subscription);
-            }
-            Ok(state)
-        })
-        .collect()
 }
 
 /// The same error again (`StoreError` is not `Clone`).
@@ -272,14 +194,7 @@ impl SharedBatch for PgSharedBatch<'_> {
         self.run(move |connection| {
             connection.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])?;
             // A statement of its own: it reads what the key's last holder committed.
-            connection
-                .query_opt(
-                    "SELECT * FROM idempotency WHERE scope = $1 AND key = $2",
-                    &[&scope, &key],
-                )?
-                .as_ref()
-                .map(rows::idempotency_row)
-                .transpose()
+            read::idempotency(&mut Source(connection), &scope, &key)
         })
     }
 

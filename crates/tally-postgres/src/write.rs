@@ -1,7 +1,8 @@
 //! Writes one batch: the rows SQLite's `write_batch` writes, plus each touched account's
 //! `next_due_at`. Every table gets one statement over arrays (`UNNEST … WITH ORDINALITY`,
 //! inserted in the batch's order so `seq` follows it), so a batch costs a handful of round
-//! trips however many commands it holds.
+//! trips however many commands it holds. The inserts are built from the shared
+//! [`tally_store::tables`], whose encoders fill one array per column.
 //!
 //! The statements are planned on the caller's thread ([`plan`]) and run on a connection's
 //! ([`run`]). Rows another node may write at the same time (API keys, meta) are written one at a
@@ -9,11 +10,18 @@
 //! belongs to an account the batch has locked.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::hash::Hash;
 
 use postgres::types::ToSql;
-use tally_core::{AccountTotals, Timestamp};
-use tally_store::{BatchWrite, StoreError, codec};
+use tally_core::usage::{UsageDelta, UsageKey};
+use tally_core::{AccountTotals, Millicredits, Timestamp};
+use tally_store::row::ColumnWriter;
+use tally_store::tables::{
+    ColumnType, Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases,
+    rate_cards, subscriptions, usage_daily,
+};
+use tally_store::{BatchWrite, StoreError};
 
 use crate::pool::Connection;
 
@@ -34,6 +42,24 @@ pub(crate) struct Plan {
 impl Plan {
     fn push(&mut self, sql: String, params: Vec<Param>) {
         self.steps.push(Step { sql, params });
+    }
+
+    /// One insert of every row into `table` (none when there are no rows).
+    fn insert<T: ?Sized>(
+        &mut self,
+        table: &Table,
+        rows: &[&T],
+        encode: impl Fn(&T, &mut Arrays) -> Result<(), Infallible>,
+    ) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut arrays = Arrays::new(table, rows.len());
+        for row in rows {
+            arrays.at = 0;
+            let Ok(()) = encode(row, &mut arrays);
+        }
+        self.push(insert_table(table), arrays.into_params());
     }
 }
 
@@ -59,6 +85,93 @@ where
     Box::new(items.iter().map(|item| f(item)).collect::<Vec<V>>())
 }
 
+/// One column's values, in row order.
+enum Array {
+    Text(Vec<Option<String>>),
+    I64(Vec<Option<i64>>),
+}
+
+/// The values of a table's rows, one array per column, as its encoder writes them.
+struct Arrays {
+    table: &'static str,
+    arrays: Vec<Array>,
+    /// The column the next value goes to.
+    at: usize,
+}
+
+impl Arrays {
+    fn new(table: &Table, rows: usize) -> Self {
+        let arrays = table
+            .columns()
+            .map(|column| match column.kind {
+                ColumnType::Text => Array::Text(Vec::with_capacity(rows)),
+                ColumnType::I64 => Array::I64(Vec::with_capacity(rows)),
+            })
+            .collect();
+        Arrays {
+            table: table.name,
+            arrays,
+            at: 0,
+        }
+    }
+
+    /// The next column's array; the encoders write every column in the table's order, with
+    /// its type (tally-store's round-trip tests check they do).
+    fn next(&mut self) -> &mut Array {
+        self.at += 1;
+        let table = self.table;
+        self.arrays
+            .get_mut(self.at - 1)
+            .unwrap_or_else(|| panic!("postgres: more values than {table} has columns"))
+    }
+
+    fn into_params(self) -> Vec<Param> {
+        self.arrays
+            .into_iter()
+            .map(|array| match array {
+                Array::Text(values) => Box::new(values) as Param,
+                Array::I64(values) => Box::new(values) as Param,
+            })
+            .collect()
+    }
+
+    fn push_text(&mut self, value: Option<String>) -> Result<(), Infallible> {
+        match self.next() {
+            Array::Text(values) => values.push(value),
+            Array::I64(_) => panic!("postgres: text written to an integer column"),
+        }
+        Ok(())
+    }
+
+    fn push_i64(&mut self, value: Option<i64>) -> Result<(), Infallible> {
+        match self.next() {
+            Array::I64(values) => values.push(value),
+            Array::Text(_) => panic!("postgres: an integer written to a text column"),
+        }
+        Ok(())
+    }
+}
+
+impl ColumnWriter for Arrays {
+    type Error = Infallible;
+
+    fn text(&mut self, value: &str) -> Result<(), Infallible> {
+        self.push_text(Some(value.to_string()))
+    }
+
+    fn opt_text(&mut self, value: Option<&str>) -> Result<(), Infallible> {
+        self.push_text(value.map(str::to_string))
+    }
+
+    fn i64(&mut self, value: i64) -> Result<(), Infallible> {
+        self.push_i64(Some(value))
+    }
+
+    fn opt_i64(&mut self, value: Option<i64>) -> Result<(), Infallible> {
+        self.push_i64(value)
+    }
+}
+
 /// Every item once, at the place it first appears, as it last appears ("the last wins").
 fn last_wins<T, K: Eq + Hash>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
     let mut place: HashMap<K, usize> = HashMap::new();
@@ -73,6 +186,10 @@ fn last_wins<T, K: Eq + Hash>(items: &[T], key: impl Fn(&T) -> K) -> Vec<&T> {
         }
     }
     kept
+}
+
+fn all<T>(items: &[T]) -> Vec<&T> {
+    items.iter().collect()
 }
 
 /// `INSERT INTO table (columns…, constants…) SELECT … FROM UNNEST($1::type[], …)` in order.
@@ -102,17 +219,94 @@ fn insert_unnest(
     )
 }
 
-const ATTRIBUTION_COLUMNS: [(&str, &str); 6] = [
-    ("product", "text"),
-    ("member", "text"),
-    ("model", "text"),
-    ("action", "text"),
-    ("rate_card_version", "bigint"),
-    ("quote_id", "text"),
-];
+/// The insert of a shared table's rows.
+fn insert_table(table: &Table) -> String {
+    let columns: Vec<(&str, &str)> = table
+        .columns()
+        .map(|column| match column.kind {
+            ColumnType::Text => (column.name, "text"),
+            ColumnType::I64 => (column.name, "bigint"),
+        })
+        .collect();
+    insert_unnest(table.name, &columns, table.constants, table.on_conflict)
+}
 
 fn micros(at: &Timestamp) -> i64 {
     at.as_micros()
+}
+
+/// Plans the statements that write `batch`. A row written twice in one batch is written once,
+/// as it is last (one statement cannot change a row twice).
+pub(crate) fn plan(batch: &BatchWrite) -> Plan {
+    let mut plan = Plan::default();
+    let effects = &batch.effects;
+    plan.insert(
+        &accounts::TABLE,
+        &all(&batch.new_accounts),
+        accounts::encode,
+    );
+    let grants = last_wins(&effects.grants, |grant| grant.id.clone());
+    plan.insert(&grants::TABLE, &grants, grants::encode);
+    let holds = last_wins(&effects.holds, |hold| hold.id.clone());
+    plan.insert(&holds::TABLE, &holds, holds::encode);
+    plan.insert(&charges::TABLE, &all(&effects.charges), charges::encode);
+    plan.insert(&entries::TABLE, &all(&effects.entries), entries::encode);
+    let subscriptions = last_wins(&effects.subscriptions, |subscription| {
+        subscription.account_id.clone()
+    });
+    plan.insert(&subscriptions::TABLE, &subscriptions, subscriptions::encode);
+    plan.insert(
+        &purchases::TABLE,
+        &all(&batch.new_purchases),
+        purchases::encode,
+    );
+    let usage = summed_usage(&batch.usage);
+    plan.insert(&usage_daily::TABLE, &all(&usage), |(key, delta), arrays| {
+        usage_daily::encode(key, delta, arrays)
+    });
+    plan.insert(
+        &rate_cards::TABLE,
+        &all(&batch.new_rate_cards),
+        rate_cards::encode,
+    );
+    update_accounts(&mut plan, batch);
+    plan.insert(
+        &idempotency::TABLE,
+        &all(&batch.idempotency),
+        idempotency::encode,
+    );
+    plan.insert(
+        &api_keys::TABLE,
+        &all(&batch.new_api_keys),
+        api_keys::encode,
+    );
+    let revoke = "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+    set_key_instants(&mut plan, revoke, &batch.revoked_api_keys);
+    let touch = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
+    set_key_instants(&mut plan, touch, &batch.touched_api_keys);
+    write_meta(&mut plan, batch);
+    plan
+}
+
+/// One row per usage group: the engine adds up each group once per batch; repeats are added up
+/// anyway.
+fn summed_usage(usage: &[(UsageKey, UsageDelta)]) -> Vec<(&UsageKey, UsageDelta)> {
+    let mut summed: Vec<(&UsageKey, UsageDelta)> = Vec::new();
+    let mut place: HashMap<&UsageKey, usize> = HashMap::new();
+    for (key, delta) in usage {
+        match place.get(key) {
+            Some(&at) => {
+                let total = &mut summed[at].1;
+                total.credits = Millicredits::new(total.credits.get() + delta.credits.get());
+                total.count += delta.count;
+            }
+            None => {
+                place.insert(key, summed.len());
+                summed.push((key, *delta));
+            }
+        }
+    }
+    summed
 }
 
 /// What the batch says about one account it touched: its totals, and when it next has due
@@ -124,379 +318,8 @@ struct Touched<'a> {
     next_due: Option<Option<i64>>,
 }
 
-/// Plans the statements that write `batch`.
-pub(crate) fn plan(batch: &BatchWrite) -> Plan {
-    let mut plan = Plan::default();
-    let effects = &batch.effects;
-
-    let accounts: Vec<_> = batch.new_accounts.iter().collect();
-    if !accounts.is_empty() {
-        plan.push(
-            insert_unnest(
-                "accounts",
-                &[
-                    ("id", "text"),
-                    ("name", "text"),
-                    ("overdraft_limit", "bigint"),
-                    ("metadata", "text"),
-                    ("created_at", "bigint"),
-                ],
-                &[
-                    ("posted", "0"),
-                    ("held", "0"),
-                    ("overdraft_remaining", "0"),
-                    ("overdraft_reserved", "0"),
-                ],
-                "",
-            ),
-            vec![
-                column(&accounts, |account| account.id.clone()),
-                column(&accounts, |account| account.name.clone()),
-                column(&accounts, |account| account.overdraft_limit.get()),
-                column(&accounts, |account| account.metadata.clone()),
-                column(&accounts, |account| micros(&account.created_at)),
-            ],
-        );
-    }
-
-    let grants = last_wins(&effects.grants, |grant| grant.id.clone());
-    if !grants.is_empty() {
-        plan.push(
-            insert_unnest(
-                "grants",
-                &[
-                    ("id", "text"),
-                    ("account_id", "text"),
-                    ("amount", "bigint"),
-                    ("remaining", "bigint"),
-                    ("reserved", "bigint"),
-                    ("source", "text"),
-                    ("priority", "bigint"),
-                    ("effective_at", "bigint"),
-                    ("expires_at", "bigint"),
-                    ("lifecycle", "text"),
-                    ("ordinal", "bigint"),
-                    ("created_at", "bigint"),
-                    ("description", "text"),
-                    ("metadata", "text"),
-                ],
-                &[],
-                " ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, \
-                 reserved = excluded.reserved, lifecycle = excluded.lifecycle",
-            ),
-            vec![
-                column(&grants, |grant| grant.id.clone()),
-                column(&grants, |grant| grant.account_id.clone()),
-                column(&grants, |grant| grant.amount.get()),
-                column(&grants, |grant| grant.remaining.get()),
-                column(&grants, |grant| grant.reserved.get()),
-                column(&grants, |grant| grant.source.as_str().to_string()),
-                column(&grants, |grant| grant.priority),
-                column(&grants, |grant| micros(&grant.effective_at)),
-                column(&grants, |grant| grant.expires_at.as_ref().map(micros)),
-                column(&grants, |grant| grant.lifecycle.as_str().to_string()),
-                column(&grants, |grant| grant.ordinal),
-                column(&grants, |grant| micros(&grant.created_at)),
-                column(&grants, |grant| grant.description.clone()),
-                column(&grants, |grant| grant.metadata.clone()),
-            ],
-        );
-    }
-
-    let holds = last_wins(&effects.holds, |hold| hold.id.clone());
-    if !holds.is_empty() {
-        let mut columns = vec![
-            ("id", "text"),
-            ("account_id", "text"),
-            ("status", "text"),
-            ("amount", "bigint"),
-            ("captured", "bigint"),
-            ("released", "bigint"),
-            ("expires_at", "bigint"),
-            ("created_at", "bigint"),
-            ("resolved_at", "bigint"),
-        ];
-        columns.extend(ATTRIBUTION_COLUMNS);
-        columns.extend([
-            ("description", "text"),
-            ("metadata", "text"),
-            ("reservations", "text"),
-            ("extra", "text"),
-        ]);
-        plan.push(
-            insert_unnest(
-                "holds",
-                &columns,
-                &[],
-                " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-                 captured = excluded.captured, released = excluded.released, \
-                 resolved_at = excluded.resolved_at, reservations = excluded.reservations, \
-                 extra = excluded.extra",
-            ),
-            vec![
-                column(&holds, |hold| hold.id.clone()),
-                column(&holds, |hold| hold.account_id.clone()),
-                column(&holds, |hold| hold.status.as_str().to_string()),
-                column(&holds, |hold| hold.amount.get()),
-                column(&holds, |hold| hold.captured.get()),
-                column(&holds, |hold| hold.released.get()),
-                column(&holds, |hold| micros(&hold.expires_at)),
-                column(&holds, |hold| micros(&hold.created_at)),
-                column(&holds, |hold| hold.resolved_at.as_ref().map(micros)),
-                column(&holds, |hold| hold.attribution.product.clone()),
-                column(&holds, |hold| hold.attribution.member.clone()),
-                column(&holds, |hold| hold.attribution.model.clone()),
-                column(&holds, |hold| hold.attribution.action.clone()),
-                column(&holds, |hold| hold.attribution.rate_card_version),
-                column(&holds, |hold| hold.attribution.quote_id.clone()),
-                column(&holds, |hold| hold.description.clone()),
-                column(&holds, |hold| hold.metadata.clone()),
-                column(&holds, |hold| {
-                    codec::encode_reservations(&hold.reservations)
-                }),
-                column(&holds, |hold| hold.extra.clone()),
-            ],
-        );
-    }
-
-    let charges: Vec<_> = effects.charges.iter().collect();
-    if !charges.is_empty() {
-        let mut columns = vec![
-            ("id", "text"),
-            ("account_id", "text"),
-            ("amount", "bigint"),
-            ("drawn", "text"),
-            ("overdraft", "bigint"),
-            ("available_after", "bigint"),
-        ];
-        columns.extend(ATTRIBUTION_COLUMNS);
-        columns.extend([
-            ("description", "text"),
-            ("metadata", "text"),
-            ("extra", "text"),
-            ("created_at", "bigint"),
-        ]);
-        plan.push(
-            insert_unnest("charges", &columns, &[], ""),
-            vec![
-                column(&charges, |charge| charge.id.clone()),
-                column(&charges, |charge| charge.account_id.clone()),
-                column(&charges, |charge| charge.amount.get()),
-                column(&charges, |charge| codec::encode_drawn(&charge.drawn)),
-                column(&charges, |charge| charge.overdraft.get()),
-                column(&charges, |charge| charge.available_after.get()),
-                column(&charges, |charge| charge.attribution.product.clone()),
-                column(&charges, |charge| charge.attribution.member.clone()),
-                column(&charges, |charge| charge.attribution.model.clone()),
-                column(&charges, |charge| charge.attribution.action.clone()),
-                column(&charges, |charge| charge.attribution.rate_card_version),
-                column(&charges, |charge| charge.attribution.quote_id.clone()),
-                column(&charges, |charge| charge.description.clone()),
-                column(&charges, |charge| charge.metadata.clone()),
-                column(&charges, |charge| charge.extra.clone()),
-                column(&charges, |charge| micros(&charge.created_at)),
-            ],
-        );
-    }
-
-    let entries: Vec<_> = effects.entries.iter().collect();
-    if !entries.is_empty() {
-        let mut columns = vec![
-            ("id", "text"),
-            ("account_id", "text"),
-            ("type", "text"),
-            ("amount", "bigint"),
-            ("held", "bigint"),
-            ("grant_id", "text"),
-            ("hold_id", "text"),
-            ("charge_id", "text"),
-        ];
-        columns.extend(ATTRIBUTION_COLUMNS);
-        columns.extend([
-            ("description", "text"),
-            ("created_at", "bigint"),
-            ("postings", "text"),
-        ]);
-        plan.push(
-            insert_unnest("entries", &columns, &[], ""),
-            vec![
-                column(&entries, |entry| entry.id.clone()),
-                column(&entries, |entry| entry.account_id.clone()),
-                column(&entries, |entry| entry.kind.as_str().to_string()),
-                column(&entries, |entry| entry.amount.get()),
-                column(&entries, |entry| entry.held.get()),
-                column(&entries, |entry| entry.grant_id.clone()),
-                column(&entries, |entry| entry.hold_id.clone()),
-                column(&entries, |entry| entry.charge_id.clone()),
-                column(&entries, |entry| entry.attribution.product.clone()),
-                column(&entries, |entry| entry.attribution.member.clone()),
-                column(&entries, |entry| entry.attribution.model.clone()),
-                column(&entries, |entry| entry.attribution.action.clone()),
-                column(&entries, |entry| entry.attribution.rate_card_version),
-                column(&entries, |entry| entry.attribution.quote_id.clone()),
-                column(&entries, |entry| entry.description.clone()),
-                column(&entries, |entry| micros(&entry.created_at)),
-                column(&entries, |entry| codec::encode_postings(&entry.postings)),
-            ],
-        );
-    }
-
-    let subscriptions = last_wins(&effects.subscriptions, |subscription| {
-        subscription.account_id.clone()
-    });
-    if !subscriptions.is_empty() {
-        plan.push(
-            insert_unnest(
-                "subscriptions",
-                &[
-                    ("account_id", "text"),
-                    ("plan_id", "text"),
-                    ("plan_name", "text"),
-                    ("credits_per_seat", "bigint"),
-                    ("seats", "bigint"),
-                    ("next_period_seats", "bigint"),
-                    ("status", "text"),
-                    ("anchor", "bigint"),
-                    ("period_index", "bigint"),
-                    ("current_period_start", "bigint"),
-                    ("current_period_end", "bigint"),
-                    ("period_grant_ids", "text"),
-                    ("created_at", "bigint"),
-                    ("canceled_at", "bigint"),
-                ],
-                &[],
-                " ON CONFLICT (account_id) DO UPDATE SET plan_id = excluded.plan_id, \
-                 plan_name = excluded.plan_name, credits_per_seat = excluded.credits_per_seat, \
-                 seats = excluded.seats, next_period_seats = excluded.next_period_seats, \
-                 status = excluded.status, anchor = excluded.anchor, \
-                 period_index = excluded.period_index, \
-                 current_period_start = excluded.current_period_start, \
-                 current_period_end = excluded.current_period_end, \
-                 period_grant_ids = excluded.period_grant_ids, \
-                 canceled_at = excluded.canceled_at",
-            ),
-            vec![
-                column(&subscriptions, |s| s.account_id.clone()),
-                column(&subscriptions, |s| s.plan_id.clone()),
-                column(&subscriptions, |s| s.plan_name.clone()),
-                column(&subscriptions, |s| s.credits_per_seat.get()),
-                column(&subscriptions, |s| i64::from(s.seats)),
-                column(&subscriptions, |s| s.next_period_seats.map(i64::from)),
-                column(&subscriptions, |s| s.status.as_str().to_string()),
-                column(&subscriptions, |s| micros(&s.anchor)),
-                column(&subscriptions, |s| i64::from(s.period_index)),
-                column(&subscriptions, |s| micros(&s.current_period_start)),
-                column(&subscriptions, |s| micros(&s.current_period_end)),
-                column(&subscriptions, |s| s.period_grant_ids.join(";")),
-                column(&subscriptions, |s| micros(&s.created_at)),
-                column(&subscriptions, |s| s.canceled_at.as_ref().map(micros)),
-            ],
-        );
-    }
-
-    let purchases: Vec<_> = batch.new_purchases.iter().collect();
-    if !purchases.is_empty() {
-        plan.push(
-            insert_unnest(
-                "purchases",
-                &[
-                    ("id", "text"),
-                    ("account_id", "text"),
-                    ("pack_id", "text"),
-                    ("grant_id", "text"),
-                    ("credits", "bigint"),
-                    ("price_usd", "text"),
-                    ("created_at", "bigint"),
-                ],
-                &[],
-                "",
-            ),
-            vec![
-                column(&purchases, |purchase| purchase.id.clone()),
-                column(&purchases, |purchase| purchase.account_id.clone()),
-                column(&purchases, |purchase| purchase.pack_id.clone()),
-                column(&purchases, |purchase| purchase.grant_id.clone()),
-                column(&purchases, |purchase| purchase.credits.get()),
-                column(&purchases, |purchase| purchase.price_usd.clone()),
-                column(&purchases, |purchase| micros(&purchase.created_at)),
-            ],
-        );
-    }
-
-    // The engine adds up each group once per batch; add up repeats anyway (one row per key).
-    let mut usage: Vec<_> = Vec::new();
-    let mut usage_place = HashMap::new();
-    for (key, delta) in &batch.usage {
-        match usage_place.get(key) {
-            Some(&at) => {
-                let (_, total): &mut (_, tally_core::usage::UsageDelta) = &mut usage[at];
-                total.credits =
-                    tally_core::Millicredits::new(total.credits.get() + delta.credits.get());
-                total.count += delta.count;
-            }
-            None => {
-                usage_place.insert(key, usage.len());
-                usage.push((key, *delta));
-            }
-        }
-    }
-    let usage: Vec<_> = usage.iter().collect();
-    if !usage.is_empty() {
-        plan.push(
-            insert_unnest(
-                "usage_daily",
-                &[
-                    ("account_id", "text"),
-                    ("day", "bigint"),
-                    ("product", "text"),
-                    ("model", "text"),
-                    ("member", "text"),
-                    ("action", "text"),
-                    ("credits", "bigint"),
-                    ("count", "bigint"),
-                ],
-                &[],
-                " ON CONFLICT (account_id, day, product, model, member, action) DO UPDATE SET \
-                 credits = usage_daily.credits + excluded.credits, \
-                 count = usage_daily.count + excluded.count",
-            ),
-            vec![
-                column(&usage, |(key, _)| key.account_id.clone()),
-                column(&usage, |(key, _)| key.day),
-                column(&usage, |(key, _)| key.product.clone()),
-                column(&usage, |(key, _)| key.model.clone()),
-                column(&usage, |(key, _)| key.member.clone()),
-                column(&usage, |(key, _)| key.action.clone()),
-                column(&usage, |(_, delta)| delta.credits.get()),
-                column(&usage, |(_, delta)| delta.count),
-            ],
-        );
-    }
-
-    let cards: Vec<_> = batch.new_rate_cards.iter().collect();
-    if !cards.is_empty() {
-        plan.push(
-            insert_unnest(
-                "rate_cards",
-                &[
-                    ("version", "bigint"),
-                    ("effective_at", "bigint"),
-                    ("document", "text"),
-                    ("created_at", "bigint"),
-                ],
-                &[],
-                "",
-            ),
-            vec![
-                column(&cards, |card| card.version),
-                column(&cards, |card| micros(&card.effective_at)),
-                column(&cards, |card| card.document.clone()),
-                column(&cards, |card| micros(&card.created_at)),
-            ],
-        );
-    }
-
-    // Totals and next due instants of the touched accounts, in one statement.
+/// Totals and next due instants of the touched accounts, in one statement.
+fn update_accounts(plan: &mut Plan, batch: &BatchWrite) {
     let mut touched: Vec<Touched<'_>> = Vec::new();
     let mut touched_place: HashMap<String, usize> = HashMap::new();
     let mut place = |account_id: &str, touched: &mut Vec<Touched<'_>>| -> usize {
@@ -548,73 +371,21 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
             ],
         );
     }
+}
 
-    let records: Vec<_> = batch.idempotency.iter().collect();
-    if !records.is_empty() {
-        plan.push(
-            insert_unnest(
-                "idempotency",
-                &[
-                    ("scope", "text"),
-                    ("key", "text"),
-                    ("request_hash", "text"),
-                    ("status", "bigint"),
-                    ("body", "text"),
-                    ("created_at", "bigint"),
-                ],
-                &[],
-                "",
-            ),
-            vec![
-                column(&records, |record| record.scope.clone()),
-                column(&records, |record| record.key.clone()),
-                column(&records, |record| record.request_hash.clone()),
-                column(&records, |record| i64::from(record.status)),
-                column(&records, |record| record.body.clone()),
-                column(&records, |record| micros(&record.created_at)),
-            ],
-        );
+/// One instant per key (the last one given), one key at a time in id order: `sql` sets `$2`
+/// on the key `$1`.
+fn set_key_instants(plan: &mut Plan, sql: &str, keys: &[(String, Timestamp)]) {
+    let mut keys = last_wins(keys, |(key_id, _)| key_id.clone());
+    keys.sort_by(|left, right| left.0.cmp(&right.0));
+    for (key_id, at) in keys {
+        let params: Vec<Param> = vec![Box::new(key_id.clone()), Box::new(micros(at))];
+        plan.push(sql.to_string(), params);
     }
+}
 
-    let keys: Vec<_> = batch.new_api_keys.iter().collect();
-    if !keys.is_empty() {
-        plan.push(
-            insert_unnest(
-                "api_keys",
-                &[
-                    ("id", "text"),
-                    ("account_id", "text"),
-                    ("key_hash", "text"),
-                    ("created_at", "bigint"),
-                ],
-                &[],
-                "",
-            ),
-            vec![
-                column(&keys, |key| key.id.clone()),
-                column(&keys, |key| key.account_id.clone()),
-                column(&keys, |key| key.key_hash.clone()),
-                column(&keys, |key| micros(&key.created_at)),
-            ],
-        );
-    }
-
-    let mut revoked = last_wins(&batch.revoked_api_keys, |(key_id, _)| key_id.clone());
-    revoked.sort_by(|left, right| left.0.cmp(&right.0));
-    for (key_id, at) in revoked {
-        plan.push(
-            "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL".to_string(),
-            vec![Box::new(key_id.clone()), Box::new(micros(at))],
-        );
-    }
-    let mut touched_keys = last_wins(&batch.touched_api_keys, |(key_id, _)| key_id.clone());
-    touched_keys.sort_by(|left, right| left.0.cmp(&right.0));
-    for (key_id, at) in touched_keys {
-        plan.push(
-            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1".to_string(),
-            vec![Box::new(key_id.clone()), Box::new(micros(at))],
-        );
-    }
+/// Meta rows, one at a time in key order: set, then set only where the key has no value yet.
+fn write_meta(plan: &mut Plan, batch: &BatchWrite) {
     let mut meta = last_wins(&batch.meta, |(key, _)| key.clone());
     meta.sort_by(|left, right| left.0.cmp(&right.0));
     for (key, value) in meta {
@@ -634,7 +405,6 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
             vec![Box::new(key.clone()), Box::new(value.clone())],
         );
     }
-    plan
 }
 
 #[cfg(test)]
@@ -663,6 +433,18 @@ mod tests {
             sql,
             "INSERT INTO t (id, n, zero) SELECT t.id, t.n, 0 FROM UNNEST($1::text[], \
              $2::bigint[]) WITH ORDINALITY AS t (id, n, ord) ORDER BY ord ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn a_shared_table_is_inserted_with_its_columns_types_and_constants() {
+        assert_eq!(
+            insert_table(&accounts::TABLE),
+            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held, \
+             overdraft_remaining, overdraft_reserved) SELECT t.id, t.name, t.overdraft_limit, \
+             t.metadata, t.created_at, 0, 0, 0, 0 FROM UNNEST($1::text[], $2::text[], \
+             $3::bigint[], $4::text[], $5::bigint[]) WITH ORDINALITY AS t (id, name, \
+             overdraft_limit, metadata, created_at, ord) ORDER BY ord"
         );
     }
 

@@ -1,5 +1,5 @@
-//! The compact text forms of the small lists stored in one column: postings, reservations and
-//! the grants a charge drew from. `~` names the overdraft line. Every backend stores the same
+//! The compact text forms of the small lists stored in one column: postings, reservations, the
+//! grants a charge drew from and a subscription's period grants. `~` names the overdraft line. Every backend stores the same
 //! forms, so SQLite and PostgreSQL ledgers read alike.
 
 use tally_core::{Line, Millicredits, Posting, Reservation};
@@ -117,6 +117,18 @@ pub fn decode_drawn(text: &str) -> Option<Vec<(String, Millicredits)>> {
             let (grant_id, value) = part.rsplit_once(':')?;
             Some((grant_id.to_string(), amount(value)?))
         })
+        .collect()
+}
+
+/// `id;id;…` (a subscription's period grants).
+pub fn encode_ids(ids: &[String]) -> String {
+    ids.join(";")
+}
+
+pub fn decode_ids(text: &str) -> Vec<String> {
+    text.split(';')
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
         .collect()
 }
 

@@ -1,10 +1,21 @@
 //! The storage seam: what a batch writes, what the API reads, and the trait every backend
-//! (embedded SQLite now, PostgreSQL later) implements.
+//! (embedded SQLite, shared PostgreSQL) implements.
 //!
 //! Backends persist; they never decide. The engine applies commands with the core and hands
 //! the resulting [`BatchWrite`] to [`Store::commit`], which writes it in one transaction.
+//!
+//! What the SQL stores have in common is written here once, on top of the few traits in
+//! [`row`] that each of them implements: the tables' columns, encoders and decoders
+//! ([`tables`], [`codec`]), the readers ([`read`], [`usage`]), accounts' states ([`state`]) and
+//! `tally verify` ([`verify`]). A store keeps its connections, its migrations and its
+//! statements' dialect.
 
 pub mod codec;
+pub mod read;
+pub mod row;
+pub mod state;
+pub mod tables;
+pub mod usage;
 pub mod verify;
 
 use tally_core::usage::{UsageDelta, UsageKey};

@@ -2,6 +2,9 @@
 //! [`Verifier`] (entries, then pending holds, then grants, then accounts) and gets back the
 //! report. The invariants are checked here once, whatever the database.
 //!
+//! [`run`] is the whole of `tally verify` on an SQL store: the four statements, in order, each
+//! row read by column name into the [`Verifier`].
+//!
 //! Grants' `remaining` and `reserved`, accounts' `posted`, `held` and overdraft line, and the
 //! pending holds' reservations must all equal what the entries add up to, and every grant must
 //! conserve its credits: issued = remaining + spent + expired + voided.
@@ -10,7 +13,35 @@ use std::collections::HashMap;
 
 use tally_core::{EntryKind, Line};
 
-use crate::{VerifyReport, codec};
+use crate::row::{ColumnReader, Fields, RowSource};
+use crate::{StoreError, VerifyReport, codec};
+
+/// Recomputes the ledger of an SQL store, streaming its rows (none are held all at once).
+pub fn run<S: RowSource>(db: &mut S) -> Result<VerifyReport, StoreError> {
+    let mut verifier = Verifier::default();
+    db.each(
+        "SELECT id, account_id, type, amount, held, postings FROM entries ORDER BY seq",
+        &[],
+        &mut |row| verifier.entry_row(row),
+    )?;
+    db.each(
+        "SELECT id, account_id, reservations FROM holds WHERE status = 'pending'",
+        &[],
+        &mut |row| verifier.pending_hold_row(row),
+    )?;
+    db.each(
+        "SELECT id, account_id, amount, remaining, reserved, lifecycle FROM grants ORDER BY seq",
+        &[],
+        &mut |row| verifier.grant_row(row),
+    )?;
+    db.each(
+        "SELECT id, overdraft_limit, posted, held, overdraft_remaining, overdraft_reserved
+         FROM accounts ORDER BY seq",
+        &[],
+        &mut |row| verifier.account_row(row),
+    )?;
+    Ok(verifier.finish())
+}
 
 #[derive(Default)]
 struct LineSums {
@@ -250,6 +281,51 @@ impl Verifier {
                 "{place}: available is below minus the overdraft limit"
             ));
         }
+    }
+
+    fn entry_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, "entries", "id")?;
+        self.entry(EntryRow {
+            id: fields.key(),
+            account_id: &fields.text("account_id")?,
+            kind: &fields.text("type")?,
+            amount: fields.i64("amount")?,
+            held: fields.i64("held")?,
+            postings: &fields.text("postings")?,
+        });
+        Ok(())
+    }
+
+    fn pending_hold_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, "holds", "id")?;
+        self.pending_hold(&fields.text("account_id")?, &fields.text("reservations")?);
+        Ok(())
+    }
+
+    fn grant_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, "grants", "id")?;
+        self.grant(GrantRow {
+            id: fields.key(),
+            account_id: &fields.text("account_id")?,
+            amount: fields.i64("amount")?,
+            remaining: fields.i64("remaining")?,
+            reserved: fields.i64("reserved")?,
+            lifecycle: &fields.text("lifecycle")?,
+        });
+        Ok(())
+    }
+
+    fn account_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, "accounts", "id")?;
+        self.account(AccountRow {
+            id: fields.key(),
+            overdraft_limit: fields.i64("overdraft_limit")?,
+            posted: fields.i64("posted")?,
+            held: fields.i64("held")?,
+            overdraft_remaining: fields.i64("overdraft_remaining")?,
+            overdraft_reserved: fields.i64("overdraft_reserved")?,
+        });
+        Ok(())
     }
 
     /// The report, with what the entries named but no row matched.

@@ -1,0 +1,195 @@
+//! The batch writer: every batch of a commit in one `IMMEDIATE` transaction, each table's rows
+//! with one cached statement run once per row. The inserts are built (once) from the shared
+//! [`tally_store::tables`], whose encoders bind each row's values straight to the statement
+//! (nothing is collected first: every charge goes through here); the updates that are SQLite's
+//! own (totals, keys, meta) are written out below.
+
+use std::sync::OnceLock;
+
+use rusqlite::{Connection, Transaction, params};
+use tally_core::{AccountTotals, Timestamp};
+use tally_store::BatchWrite;
+use tally_store::tables::{
+    Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases, rate_cards,
+    subscriptions, usage_daily,
+};
+
+use crate::rows::Binder;
+
+/// One table's insert: `INSERT INTO table (columns…, constants…) VALUES (?1, ?2, …,
+/// constants…) on_conflict`, built from the shared table when first used.
+struct Insert {
+    table: &'static Table,
+    sql: OnceLock<String>,
+}
+
+impl Insert {
+    const fn new(table: &'static Table) -> Self {
+        Insert {
+            table,
+            sql: OnceLock::new(),
+        }
+    }
+
+    fn sql(&self) -> &str {
+        self.sql.get_or_init(|| {
+            let table = self.table;
+            let mut names: Vec<&str> = table.columns().map(|column| column.name).collect();
+            let mut values: Vec<String> = (1..=names.len()).map(|n| format!("?{n}")).collect();
+            for (name, value) in table.constants {
+                names.push(name);
+                values.push(value.to_string());
+            }
+            format!(
+                "INSERT INTO {} ({}) VALUES ({}){}",
+                table.name,
+                names.join(", "),
+                values.join(", "),
+                table.on_conflict
+            )
+        })
+    }
+
+    /// Runs the insert once per row, with the values `encode` binds.
+    fn run<'c, T>(
+        &self,
+        connection: &'c Connection,
+        rows: &[T],
+        encode: impl Fn(&T, &mut Binder<'c>) -> Result<(), rusqlite::Error>,
+    ) -> Result<(), rusqlite::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut statement = Binder::new(connection, self.sql())?;
+        for row in rows {
+            statement.execute(row, &encode)?;
+        }
+        Ok(())
+    }
+}
+
+static ACCOUNTS: Insert = Insert::new(&accounts::TABLE);
+static GRANTS: Insert = Insert::new(&grants::TABLE);
+static HOLDS: Insert = Insert::new(&holds::TABLE);
+static CHARGES: Insert = Insert::new(&charges::TABLE);
+static ENTRIES: Insert = Insert::new(&entries::TABLE);
+static SUBSCRIPTIONS: Insert = Insert::new(&subscriptions::TABLE);
+static PURCHASES: Insert = Insert::new(&purchases::TABLE);
+static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
+static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
+static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
+static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
+
+/// Writes batches, in order, in one transaction.
+pub(crate) fn write_batches(
+    connection: &mut Connection,
+    batches: &[&BatchWrite],
+) -> Result<(), rusqlite::Error> {
+    let transaction =
+        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for batch in batches {
+        write_batch(&transaction, batch)?;
+    }
+    transaction.commit()
+}
+
+/// One batch's rows, table by table, in the order the foreign keys need.
+fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
+    let effects = &batch.effects;
+    ACCOUNTS.run(db, &batch.new_accounts, accounts::encode)?;
+    GRANTS.run(db, &effects.grants, grants::encode)?;
+    HOLDS.run(db, &effects.holds, holds::encode)?;
+    CHARGES.run(db, &effects.charges, charges::encode)?;
+    ENTRIES.run(db, &effects.entries, entries::encode)?;
+    SUBSCRIPTIONS.run(db, &effects.subscriptions, subscriptions::encode)?;
+    PURCHASES.run(db, &batch.new_purchases, purchases::encode)?;
+    USAGE_DAILY.run(db, &batch.usage, |(key, delta), binder| {
+        usage_daily::encode(key, delta, binder)
+    })?;
+    RATE_CARDS.run(db, &batch.new_rate_cards, rate_cards::encode)?;
+    update_totals(db, &batch.account_totals)?;
+    IDEMPOTENCY.run(db, &batch.idempotency, idempotency::encode)?;
+    API_KEYS.run(db, &batch.new_api_keys, api_keys::encode)?;
+    let revoke = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+    set_key_instants(db, revoke, &batch.revoked_api_keys)?;
+    let touch = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
+    set_key_instants(db, touch, &batch.touched_api_keys)?;
+    write_meta(db, &batch.meta, &batch.meta_if_absent)
+}
+
+/// The totals of every account the batch touched, as they are after it.
+fn update_totals(
+    connection: &Connection,
+    totals: &[(String, AccountTotals)],
+) -> Result<(), rusqlite::Error> {
+    let mut update = connection.prepare_cached(
+        "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
+             overdraft_reserved = ?5 WHERE id = ?1",
+    )?;
+    for (account_id, totals) in totals {
+        update.execute(params![
+            account_id,
+            totals.posted.get(),
+            totals.held.get(),
+            totals.overdraft_remaining.get(),
+            totals.overdraft_reserved.get(),
+        ])?;
+    }
+    Ok(())
+}
+
+/// One instant per key: `sql` sets `?2` on the key `?1`.
+fn set_key_instants(
+    connection: &Connection,
+    sql: &str,
+    keys: &[(String, Timestamp)],
+) -> Result<(), rusqlite::Error> {
+    let mut update = connection.prepare_cached(sql)?;
+    for (key_id, at) in keys {
+        update.execute(params![key_id, at.as_micros()])?;
+    }
+    Ok(())
+}
+
+/// Meta rows: set, then set only where the key has no value yet.
+fn write_meta(
+    connection: &Connection,
+    meta: &[(String, String)],
+    meta_if_absent: &[(String, String)],
+) -> Result<(), rusqlite::Error> {
+    let mut upsert = connection.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (key, value) in meta {
+        upsert.execute(params![key, value])?;
+    }
+    let mut insert =
+        connection.prepare_cached("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)")?;
+    for (key, value) in meta_if_absent {
+        insert.execute(params![key, value])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insert_binds_every_column_in_order_and_sets_the_constants() {
+        assert_eq!(
+            ACCOUNTS.sql(),
+            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held, \
+             overdraft_remaining, overdraft_reserved) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0)"
+        );
+        assert_eq!(
+            API_KEYS.sql(),
+            "INSERT INTO api_keys (id, account_id, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)"
+        );
+        assert!(GRANTS.sql().contains(
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+             ?12, ?13, ?14) ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining"
+        ));
+    }
+}

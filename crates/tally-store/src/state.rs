@@ -1,0 +1,84 @@
+//! Accounts' live states from their rows, for every store: what the embedded engine keeps in
+//! memory from the start, and what the shared store loads for each batch. A store selects the
+//! rows (the predicates here say which: the same SQL in both dialects) and this builds the
+//! states, so a corrupt state reads the same whatever the database.
+
+use std::collections::HashMap;
+
+use tally_core::{AccountState, Grant, Hold, Subscription};
+
+use crate::row::{Query, RowSource, corrupt};
+use crate::tables::{accounts, grants, holds, subscriptions};
+use crate::{AccountRow, StoreError};
+
+/// The grants that can still change (the rest are final): what a state holds. SQLite's and
+/// PostgreSQL's `grants_live` index has this very predicate.
+pub const LIVE_GRANTS: &str =
+    "lifecycle = 'pending' OR (lifecycle = 'active' AND remaining > 0) OR reserved > 0";
+
+/// The holds a state holds.
+pub const PENDING_HOLDS: &str = "status = 'pending'";
+
+/// Every account's state, in the order the accounts were created.
+pub fn load_all<S: RowSource>(db: &mut S) -> Result<Vec<AccountState>, StoreError> {
+    let select = |sql: &str| Query::new(S::PARAMETER, sql);
+    let accounts = db.rows(
+        &select("SELECT * FROM accounts ORDER BY seq"),
+        accounts::decode,
+    )?;
+    let grants = db.rows(
+        &select(&format!("SELECT * FROM grants WHERE {LIVE_GRANTS}")),
+        grants::decode,
+    )?;
+    let holds = db.rows(
+        &select(&format!("SELECT * FROM holds WHERE {PENDING_HOLDS}")),
+        holds::decode,
+    )?;
+    let subscriptions = db.rows(
+        &select("SELECT * FROM subscriptions"),
+        subscriptions::decode,
+    )?;
+    assemble(accounts, grants, holds, subscriptions)
+}
+
+/// The states of these accounts, from their rows and those of their live grants, pending holds
+/// and subscriptions (rows of other accounts are left out).
+pub fn assemble(
+    accounts: Vec<AccountRow>,
+    grants: Vec<Grant>,
+    holds: Vec<Hold>,
+    subscriptions: Vec<Subscription>,
+) -> Result<Vec<AccountState>, StoreError> {
+    let mut grants_by_account = by_account(grants, |grant| &grant.account_id);
+    let mut holds_by_account = by_account(holds, |hold| &hold.account_id);
+    let mut subscriptions: HashMap<String, Subscription> = subscriptions
+        .into_iter()
+        .map(|subscription| (subscription.account_id.clone(), subscription))
+        .collect();
+    accounts
+        .into_iter()
+        .map(|row| {
+            let id = row.account.id.clone();
+            let grants = grants_by_account.remove(&id).unwrap_or_default();
+            let holds = holds_by_account.remove(&id).unwrap_or_default();
+            let mut state = AccountState::restore(row.account, row.totals, grants, holds)
+                .map_err(|problem| corrupt(accounts::TABLE.name, Some(&id), problem))?;
+            if let Some(subscription) = subscriptions.remove(&id) {
+                state.restore_subscription(subscription);
+            }
+            Ok(state)
+        })
+        .collect()
+}
+
+/// `items` by the account they are on, in their order.
+fn by_account<T>(items: Vec<T>, account: fn(&T) -> &String) -> HashMap<String, Vec<T>> {
+    let mut by_account: HashMap<String, Vec<T>> = HashMap::new();
+    for item in items {
+        by_account
+            .entry(account(&item).clone())
+            .or_default()
+            .push(item);
+    }
+    by_account
+}

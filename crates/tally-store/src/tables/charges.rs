@@ -1,0 +1,62 @@
+//! `charges`: one row per charge, never changed. The grants it drew from are stored in one
+//! column, in [`crate::codec`]'s text form.
+
+use tally_core::Charge;
+
+use super::{ATTRIBUTION, Table, decode_attribution, encode_attribution, i64, micros, text};
+use crate::row::{ColumnReader, ColumnWriter, Fields};
+use crate::{StoreError, codec};
+
+pub const TABLE: Table = Table {
+    name: "charges",
+    groups: &[
+        &[
+            text("id"),
+            text("account_id"),
+            i64("amount"),
+            text("drawn"),
+            i64("overdraft"),
+            i64("available_after"),
+        ],
+        ATTRIBUTION,
+        &[
+            text("description"),
+            text("metadata"),
+            text("extra"),
+            i64("created_at"),
+        ],
+    ],
+    constants: &[],
+    on_conflict: "",
+};
+
+pub fn encode<W: ColumnWriter>(charge: &Charge, writer: &mut W) -> Result<(), W::Error> {
+    writer.text(&charge.id)?;
+    writer.text(&charge.account_id)?;
+    writer.i64(charge.amount.get())?;
+    writer.text(&codec::encode_drawn(&charge.drawn))?;
+    writer.i64(charge.overdraft.get())?;
+    writer.i64(charge.available_after.get())?;
+    encode_attribution(&charge.attribution, writer)?;
+    writer.opt_text(charge.description.as_deref())?;
+    writer.opt_text(charge.metadata.as_deref())?;
+    writer.opt_text(charge.extra.as_deref())?;
+    writer.i64(micros(charge.created_at))
+}
+
+pub fn decode(row: &dyn ColumnReader) -> Result<Charge, StoreError> {
+    let fields = Fields::new(row, TABLE.name, "id")?;
+    Ok(Charge {
+        id: fields.key().to_string(),
+        account_id: fields.text("account_id")?,
+        amount: fields.millicredits("amount")?,
+        drawn: fields.parsed("drawn", codec::decode_drawn)?,
+        overdraft: fields.millicredits("overdraft")?,
+        available_after: fields.millicredits("available_after")?,
+        attribution: decode_attribution(&fields)?,
+        description: fields.opt_text("description")?,
+        metadata: fields.opt_text("metadata")?,
+        created_at: fields.timestamp("created_at")?,
+        extra: fields.opt_text("extra")?,
+    })
+}
