@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use tally_store::{BatchWrite, Store, StoreError};
+use tally_store::{BatchWrite, LedgerStore, StoreError};
 use tokio::sync::oneshot;
 
 use crate::batch::InFlight;
@@ -60,7 +60,7 @@ impl CommitterLink {
     /// Starts the committer; one transaction holds at most `max_commands` commands (but always
     /// at least one batch).
     pub(crate) fn start(
-        store: Arc<dyn Store>,
+        store: Arc<dyn LedgerStore>,
         metrics: Arc<EngineMetrics>,
         max_commands: usize,
     ) -> Self {
@@ -137,7 +137,7 @@ impl Drop for CommitterLink {
 }
 
 struct Committer {
-    store: Arc<dyn Store>,
+    store: Arc<dyn LedgerStore>,
     metrics: Arc<EngineMetrics>,
     max_commands: usize,
     poisoned: Arc<AtomicBool>,

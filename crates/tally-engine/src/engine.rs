@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tally_core::catalog::Catalog;
 use tally_core::{AccountState, Clock, HoldStatus, Timestamp};
-use tally_store::{BatchWrite, IdempotencyRecord, Store, StoreError};
+use tally_store::{BatchWrite, IdempotencyRecord, LedgerStore, StoreError};
 use tokio::sync::oneshot;
 
 use crate::batch::{Batch, InFlight, KnownKey};
@@ -40,7 +40,7 @@ const SHARED_SCHEDULER_INTERVAL: Duration = Duration::from_millis(500);
 const RELOAD_RETRY_INTERVAL: Duration = Duration::from_millis(100);
 
 pub(crate) struct Engine {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn LedgerStore>,
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn Clock>,
     pub test_clock: Option<Arc<TestClock>>,
@@ -72,7 +72,7 @@ impl Engine {
     /// Loads the ledger and catches up: whatever fell due while the store was closed is done
     /// (and durable) before the engine answers anything.
     pub(crate) fn open(
-        store: Arc<dyn Store>,
+        store: Arc<dyn LedgerStore>,
         config: EngineConfig,
         metrics: Arc<EngineMetrics>,
     ) -> Result<Engine, StoreError> {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use tally_store::{Store, StoreError};
+use tally_store::{LedgerStore, StoreError};
 use tokio::sync::oneshot;
 
 use crate::command::Envelope;
@@ -73,7 +73,7 @@ impl EngineHandle {
 /// closed. It runs until every handle is dropped, then finishes what is queued and stops;
 /// join the returned thread to wait for that.
 pub fn start(
-    store: Arc<dyn Store>,
+    store: Arc<dyn LedgerStore>,
     config: EngineConfig,
 ) -> Result<(EngineHandle, std::thread::JoinHandle<()>), StoreError> {
     let metrics = Arc::new(EngineMetrics::default());

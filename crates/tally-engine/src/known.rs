@@ -6,21 +6,21 @@
 use std::collections::VecDeque;
 
 use tally_core::{Grant, HoldStatus, Timestamp};
-use tally_store::{ApiKeyRecord, IdempotencyRecord, Store, StoreError};
+use tally_store::{ApiKeyRecord, IdempotencyRecord, LedgerStore, StoreError};
 
 use crate::batch::{Batch, InFlight, KeySlot};
 
 pub(crate) struct Known<'a> {
     batch: &'a Batch,
     in_flight: &'a VecDeque<InFlight>,
-    store: &'a dyn Store,
+    store: &'a dyn LedgerStore,
 }
 
 impl<'a> Known<'a> {
     pub(crate) fn new(
         batch: &'a Batch,
         in_flight: &'a VecDeque<InFlight>,
-        store: &'a dyn Store,
+        store: &'a dyn LedgerStore,
     ) -> Self {
         Known {
             batch,

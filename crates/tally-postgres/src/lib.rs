@@ -26,9 +26,9 @@ use std::time::Duration;
 use tally_core::usage::UsageDelta;
 use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
 use tally_store::{
-    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, PurchaseRecord, RateCardRecord, SharedBatch, Store, StoreError, UsageDimension,
-    UsageGroup, VerifyReport, read, state, usage, verify,
+    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, Page,
+    PageError, PageRequest, PurchaseRecord, RateCardRecord, ReadStore, SharedBatch, StoreError,
+    UsageDimension, UsageGroup, VerifyReport, read, state, usage, verify,
 };
 
 use pool::{Connection, Pool};
@@ -196,7 +196,7 @@ fn apply_migrations(connection: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl Store for PostgresStore {
+impl LedgerStore for PostgresStore {
     fn begin_shared_batch(&self) -> Result<Option<Box<dyn SharedBatch + '_>>, StoreError> {
         let worker = self.writers.get()?;
         Ok(Some(Box::new(shared::PgSharedBatch::begin(worker)?)))
@@ -235,6 +235,27 @@ impl Store for PostgresStore {
         self.read(move |db| read::meta(db, &key))
     }
 
+    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| read::grant(db, &id))
+    }
+
+    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| read::hold(db, &id))
+    }
+
+    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|db| read::latest_rate_card_version(db))
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| read::api_key(db, &id))
+    }
+}
+
+impl ReadStore for PostgresStore {
     fn ping(&self) -> Result<(), StoreError> {
         self.run_read(|connection| connection.batch_execute("SELECT 1"))
     }
@@ -254,11 +275,6 @@ impl Store for PostgresStore {
         self.read(move |db| read::balance_grants(db, &account_id))
     }
 
-    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
-        let id = id.to_string();
-        self.read(move |db| read::grant(db, &id))
-    }
-
     fn grants(
         &self,
         account_id: &str,
@@ -267,11 +283,6 @@ impl Store for PostgresStore {
     ) -> Result<Page<Grant>, PageError> {
         let (account_id, page) = (account_id.to_string(), page.clone());
         self.read_page(move |db| read::grants(db, &account_id, status, &page))
-    }
-
-    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
-        let id = id.to_string();
-        self.read(move |db| read::hold(db, &id))
     }
 
     fn usage(
@@ -292,10 +303,6 @@ impl Store for PostgresStore {
 
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
         self.read(move |db| read::rate_card(db, version))
-    }
-
-    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|db| read::latest_rate_card_version(db))
     }
 
     fn purchases(
@@ -325,11 +332,6 @@ impl Store for PostgresStore {
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let key_hash = key_hash.to_string();
         self.read(move |db| read::api_key_by_hash(db, &key_hash))
-    }
-
-    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let id = id.to_string();
-        self.read(move |db| read::api_key(db, &id))
     }
 
     fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {

@@ -26,8 +26,8 @@ use tally_core::{
 };
 use tally_postgres::{PostgresStore, account_lock_key};
 use tally_store::{
-    ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, PageError, PageRequest,
-    PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup,
+    ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, PageError, PageRequest,
+    PurchaseRecord, RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup,
 };
 
 const NO_DATABASE: &str = "TALLY_TEST_DATABASE_URL is not set. Run the PostgreSQL tests \

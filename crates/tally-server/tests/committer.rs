@@ -16,7 +16,7 @@ use tally_core::catalog::Catalog;
 use tally_core::{Attribution, DebitSpec, GrantSource, GrantSpec, Millicredits};
 use tally_engine::clock::SystemClock;
 use tally_engine::{self as engine, Command, EngineConfig, EngineHandle, Idempotency};
-use tally_store::Store;
+use tally_store::ReadStore;
 
 struct Setup {
     store: Arc<GatedStore>,

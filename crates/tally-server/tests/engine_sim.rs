@@ -40,7 +40,7 @@ use tally_engine::clock::TestClock;
 use tally_engine::{self as engine, Command, EngineConfig, EngineHandle, Idempotency};
 use tally_server::error::ApiError;
 use tally_server::render;
-use tally_store::{PurchaseRecord, Store};
+use tally_store::{LedgerStore, PurchaseRecord, ReadStore};
 
 const SEED_VARIABLE: &str = "TALLY_ENGINE_SIM_SEED";
 const LONG_VARIABLE: &str = "TALLY_ENGINE_SIM_LONG";

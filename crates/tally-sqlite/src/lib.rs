@@ -21,9 +21,9 @@ use tally_core::usage::UsageDelta;
 use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
 use tally_store::row::RowSource;
 use tally_store::{
-    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup,
-    VerifyReport, read, state, usage, verify,
+    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, Page,
+    PageError, PageRequest, PurchaseRecord, RateCardRecord, ReadStore, StoreError, UsageDimension,
+    UsageGroup, VerifyReport, read, state, usage, verify,
 };
 
 use rows::{Reader, unavailable};
@@ -184,7 +184,7 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
-impl Store for SqliteStore {
+impl LedgerStore for SqliteStore {
     fn load_states(&self) -> Result<Vec<AccountState>, StoreError> {
         state::load_all(&mut Reader::uncached(&self.writer()))
     }
@@ -207,6 +207,24 @@ impl Store for SqliteStore {
         self.read(|db| read::meta(db, key))
     }
 
+    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        self.read(|db| read::grant(db, id))
+    }
+
+    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
+        self.read(|db| read::hold(db, id))
+    }
+
+    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|db| read::latest_rate_card_version(db))
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.read(|db| read::api_key(db, id))
+    }
+}
+
+impl ReadStore for SqliteStore {
     fn ping(&self) -> Result<(), StoreError> {
         self.read(|db| db.each("SELECT 1", &[], &mut |_| Ok(())))
     }
@@ -223,10 +241,6 @@ impl Store for SqliteStore {
         self.read(|db| read::balance_grants(db, account_id))
     }
 
-    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
-        self.read(|db| read::grant(db, id))
-    }
-
     fn grants(
         &self,
         account_id: &str,
@@ -234,10 +248,6 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Grant>, PageError> {
         self.read(|db| read::grants(db, account_id, status, page))
-    }
-
-    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
-        self.read(|db| read::hold(db, id))
     }
 
     fn usage(
@@ -256,10 +266,6 @@ impl Store for SqliteStore {
 
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
         self.read(|db| read::rate_card(db, version))
-    }
-
-    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|db| read::latest_rate_card_version(db))
     }
 
     fn purchases(
@@ -285,10 +291,6 @@ impl Store for SqliteStore {
 
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.read(|db| read::api_key_by_hash(db, key_hash))
-    }
-
-    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.read(|db| read::api_key(db, id))
     }
 
     fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 use tally_sqlite::SqliteStore;
-use tally_store::Store;
+use tally_store::{LedgerStore, ReadStore};
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);

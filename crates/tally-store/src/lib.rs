@@ -233,20 +233,20 @@ pub trait SharedBatch {
     fn commit(self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError>;
 }
 
-/// A storage backend. Writer methods are called only by the engine; readers by anyone.
-pub trait Store: Send + Sync + 'static {
+/// What the engine needs of a store: the state to start from, durable commits, and the few
+/// lookups of what was written before (idempotency records, holds, grants, keys, settings,
+/// rate card versions). Writers are called only by the engine.
+pub trait LedgerStore: Send + Sync + 'static {
     /// `Some` when several nodes may share this store: the engine then locks and loads the
     /// accounts of every batch instead of keeping them in memory. `None` (the default) for an
     /// embedded store the engine owns alone.
     fn begin_shared_batch(&self) -> Result<Option<Box<dyn SharedBatch + '_>>, StoreError> {
         Ok(None)
     }
-
-    /// Whether [`Store::begin_shared_batch`] opens batches (several nodes may share the store).
+    /// Whether [`LedgerStore::begin_shared_batch`] opens batches (several nodes may share the store).
     fn is_shared(&self) -> bool {
         false
     }
-
     /// Every account's live state (the embedded engine keeps them all in memory).
     fn load_states(&self) -> Result<Vec<AccountState>, StoreError>;
     /// The largest grant ordinal given so far.
@@ -257,23 +257,29 @@ pub trait Store: Send + Sync + 'static {
     fn commit(&self, batch: &BatchWrite) -> Result<(), StoreError> {
         self.commit_many(&[batch])
     }
-
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
-    fn ping(&self) -> Result<(), StoreError>;
+    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
+    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError>;
+    /// The newest rate card version, if any.
+    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError>;
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+}
 
+/// What readers need of a store: the resources as committed, pages of them, usage, and
+/// `tally verify`. Nothing here writes.
+pub trait ReadStore: Send + Sync + 'static {
+    fn ping(&self) -> Result<(), StoreError>;
     fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError>;
     fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError>;
     /// The grants of an account that count in its balance (active, with credits remaining).
     fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError>;
-    fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
     fn grants(
         &self,
         account_id: &str,
         status: Option<GrantStatus>,
         page: &PageRequest,
     ) -> Result<Page<Grant>, PageError>;
-    fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError>;
     /// Credits spent and actions taken on `account_id` in `[from, to)`, per group: whole days
     /// from the aggregates, the partial days at the ends from the entries.
     fn usage(
@@ -286,8 +292,6 @@ pub trait Store: Send + Sync + 'static {
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
     /// A rate card version.
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError>;
-    /// The newest rate card version, if any.
-    fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError>;
     fn purchases(
         &self,
         account_id: &str,
@@ -300,12 +304,14 @@ pub trait Store: Send + Sync + 'static {
         filter: &EntryFilter,
         page: &PageRequest,
     ) -> Result<Page<Entry>, PageError>;
-
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
-    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError>;
-
     /// Recomputes every grant's remaining and reserved and every account's posted and held
     /// from the entries, and checks conservation.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 }
+
+/// A storage backend: what the engine needs and what readers need.
+pub trait Store: LedgerStore + ReadStore {}
+
+impl<T: LedgerStore + ReadStore + ?Sized> Store for T {}

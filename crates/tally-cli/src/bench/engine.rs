@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tally_core::{Attribution, DebitSpec, GrantSource, GrantSpec, Millicredits};
 use tally_engine::{Command, EngineHandle};
 use tally_server::{ServeConfig, Server};
-use tally_store::Store;
+use tally_store::ReadStore;
 use tokio::time::Instant;
 
 use super::report::{average, millis, per_second};

@@ -14,16 +14,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::Poll;
 
-use tally_core::usage::UsageDelta;
-use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
+use tally_core::{AccountState, Grant, Hold};
 use tally_engine::{Answer, Command, EngineHandle, Idempotency, Reply as EngineReply};
 use tally_server::error::ApiError;
 use tally_sqlite::SqliteStore;
-use tally_store::{
-    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, PurchaseRecord, RateCardRecord, Store, StoreError, UsageDimension, UsageGroup,
-    VerifyReport,
-};
+use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, StoreError};
 
 /// A temp directory, removed when dropped.
 pub(crate) struct TempDir(PathBuf);
@@ -166,7 +161,7 @@ impl GatedStore {
     }
 }
 
-impl Store for GatedStore {
+impl LedgerStore for GatedStore {
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
         {
             let mut gate = self.gate();
@@ -196,91 +191,46 @@ impl Store for GatedStore {
         self.gate().succeeded += 1;
         Ok(())
     }
+
     fn load_states(&self) -> Result<Vec<AccountState>, StoreError> {
         self.inner.load_states()
     }
+
     fn max_grant_ordinal(&self) -> Result<i64, StoreError> {
         self.inner.max_grant_ordinal()
     }
+
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.inner.idempotency(scope, key)
     }
+
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner.meta(key)
     }
-    fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping()
-    }
-    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        self.inner.account(id)
-    }
-    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
-        self.inner.accounts(page)
-    }
-    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
-        self.inner.balance_grants(account_id)
-    }
+
     fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
         self.inner.grant(id)
     }
-    fn grants(
-        &self,
-        account_id: &str,
-        status: Option<GrantStatus>,
-        page: &PageRequest,
-    ) -> Result<Page<Grant>, PageError> {
-        self.inner.grants(account_id, status, page)
-    }
+
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
         self.inner.hold(id)
     }
-    fn usage(
-        &self,
-        account_id: &str,
-        from: Timestamp,
-        to: Timestamp,
-        group_by: &[UsageDimension],
-    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
-        self.inner.usage(account_id, from, to, group_by)
-    }
-    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
-        self.inner.subscription(account_id)
-    }
-    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
-        self.inner.rate_card(version)
-    }
+
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
         self.inner.latest_rate_card_version()
     }
-    fn purchases(
-        &self,
-        account_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<PurchaseRecord>, PageError> {
-        self.inner.purchases(account_id, page)
-    }
-    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
-        self.inner.charge(id)
-    }
-    fn entries(
-        &self,
-        account_id: &str,
-        filter: &EntryFilter,
-        page: &PageRequest,
-    ) -> Result<Page<Entry>, PageError> {
-        self.inner.entries(account_id, filter, page)
-    }
-    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.inner.api_key_by_hash(key_hash)
-    }
+
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.inner.api_key(id)
     }
-    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.inner.api_keys(account_id)
-    }
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
-        self.inner.verify()
+}
+
+/// Reads go to the SQLite store itself: only the engine's side is gated.
+impl std::ops::Deref for GatedStore {
+    type Target = SqliteStore;
+
+    fn deref(&self) -> &SqliteStore {
+        &self.inner
     }
 }
 
