@@ -1,7 +1,19 @@
-//! Tally's HTTP server: the axum router, the batching ledger engine and its scheduler.
+//! Tally's HTTP API: the router, the typed request bodies, authorization, limits, and the
+//! rendering of the engine's outcomes and refusals.
 //!
-//! This is the only crate that knows HTTP. `app(state)` builds the router apart from
-//! `serve()`, so tests can drive it in process or against a real listener.
+//! This is the only crate that knows HTTP. It opens no database and binds no socket: a store
+//! is handed to [`Server::start`], which starts the engine on it; `app(state)` builds the
+//! router apart from [`serve`], so tests can drive it in process or against a real listener.
+//!
+//! # Layout
+//!
+//! - `routes/`: the route table and the handlers, one file per area; `routes/write.rs` is
+//!   the write prologue (`WriteRequest<T>`) and each route owns its body's type.
+//! - `auth.rs`: who is calling (`Principal`); `state.rs`: what every handler reaches.
+//! - `reply.rs` and `error.rs`: outcomes and refusals as statuses and JSON; `render.rs`: the
+//!   JSON shapes; `json.rs`: the exact body parser.
+//! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
+//!   server's start, the router and `serve`.
 
 pub mod app;
 pub mod auth;
