@@ -46,8 +46,6 @@ use axum::routing::{get, post};
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
 use tally_server::AppState;
 use tally_server::auth::{Principal, SessionKey};
 use tally_server::error::ApiError;
@@ -77,24 +75,60 @@ pub fn app(state: AppState) -> Router {
         app: state.clone(),
         sessions: sessions.clone(),
     });
-    tally_server::app_with(web, state)
-        .layer(middleware::from_fn_with_state(sessions, session_layer))
+    tally_server::app_with(web, state).layer(SessionLayer { sessions })
 }
 
-/// A request without `Authorization` but with a session cookie (and, unless it is a read, the
-/// session's CSRF token) is made as the key the session stands for.
-async fn session_layer(
-    State(sessions): State<Arc<Sessions>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    if !request.headers().contains_key(header::AUTHORIZATION)
-        && let Some(key_hash) =
-            session::api_key_hash(request.method(), request.headers(), &sessions)
-    {
-        request.extensions_mut().insert(SessionKey { key_hash });
+/// The session layer: a request without `Authorization` but with a session cookie (and,
+/// unless it is a read, the session's CSRF token) is made as the key the session stands for.
+/// A plain tower layer rather than `from_fn`: it runs on every request of the application, and
+/// this way it costs a header lookup, not a boxed future.
+#[derive(Clone)]
+struct SessionLayer {
+    sessions: Arc<Sessions>,
+}
+
+impl<S> tower::Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> SessionService<S> {
+        SessionService {
+            inner,
+            sessions: self.sessions.clone(),
+        }
     }
-    next.run(request).await
+}
+
+/// See [`SessionLayer`].
+#[derive(Clone)]
+struct SessionService<S> {
+    inner: S,
+    sessions: Arc<Sessions>,
+}
+
+impl<S, B> tower::Service<axum::http::Request<B>> for SessionService<S>
+where
+    S: tower::Service<axum::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, mut request: axum::http::Request<B>) -> S::Future {
+        if !request.headers().contains_key(header::AUTHORIZATION)
+            && let Some(key_hash) =
+                session::api_key_hash(request.method(), request.headers(), &self.sessions)
+        {
+            request.extensions_mut().insert(SessionKey { key_hash });
+        }
+        self.inner.call(request)
+    }
 }
 
 const APP_CSS: &str = include_str!("assets/app.css");
