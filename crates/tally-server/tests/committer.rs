@@ -295,3 +295,70 @@ async fn a_clock_move_whose_commit_failed_never_happened() {
     let report = store.verify().expect("verify");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+/// A new account with a random id (a command that writes, so its batch needs a commit).
+fn create_account() -> (Command, Option<Idempotency>) {
+    let command = Command::CreateAccount {
+        id: None,
+        name: None,
+        overdraft_limit: Millicredits::ZERO,
+        metadata: None,
+    };
+    (command, None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_at_once_and_loses_nothing_it_took() {
+    let dir = TempDir::new("committer-queue");
+    let store = Arc::new(GatedStore::open(&dir.path().join("ledger.db")));
+    // One command per batch, so the engine takes only a few commands while the committer is
+    // held, and the rest wait in its queue.
+    let (engine, thread) = engine::start(
+        store.clone(),
+        EngineConfig {
+            clock: Arc::new(SystemClock),
+            test_clock: None,
+            catalog: Arc::new(Catalog::default()),
+            batch_commands_max: 1,
+            render: renderer(),
+        },
+    )
+    .expect("starting the engine");
+    store.close_gate();
+    let first = submit_in_order(&engine, [create_account()]).await;
+    store.wait_for_blocked_commit(0);
+
+    // Far more than the queue holds, while nothing can commit: the queue takes what fits (and
+    // the engine a few more, which it hands to the held committer), the rest are refused at
+    // once, without waiting.
+    let extra = 1_000;
+    let offered = tally_engine::REQUESTS_QUEUED_MAX + extra;
+    let rest = submit_in_order(&engine, (0..offered).map(|_| create_account())).await;
+    store.open_gate();
+    let mut replies = first.replies().await;
+    replies.extend(rest.replies().await);
+    let refused: Vec<_> = replies
+        .iter()
+        .filter_map(|reply| reply.as_ref().err())
+        .collect();
+    let accepted = replies.len() - refused.len();
+    assert!(
+        refused.iter().all(|error| error.code() == "unavailable"),
+        "{:?}",
+        refused.first()
+    );
+    assert!(!refused.is_empty(), "a full queue refuses");
+    assert!(
+        accepted > tally_engine::REQUESTS_QUEUED_MAX,
+        "the queue holds {} requests; {accepted} were taken",
+        tally_engine::REQUESTS_QUEUED_MAX
+    );
+    assert!(accepted < 1 + offered, "{accepted} of {offered} taken");
+
+    // Every request taken was done and is durable; none refused left a trace.
+    drop(engine);
+    thread.join().expect("the engine stops");
+    let report = store.verify().expect("verify");
+    assert_eq!(report.accounts, accepted as u64, "{:?}", report.problems);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
