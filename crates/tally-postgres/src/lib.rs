@@ -23,12 +23,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tally_core::usage::UsageDelta;
-use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
+use tally_core::{AccountState, Grant, Hold};
+use tally_store::sql::SqlReads;
 use tally_store::{
-    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, Page,
-    PageError, PageRequest, PurchaseRecord, RateCardRecord, ReadStore, SharedBatch, StoreError,
-    UsageDimension, UsageGroup, VerifyReport, read, state, usage, verify,
+    ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, SharedBatch, StoreError,
+    VerifyReport, read, state, verify,
 };
 
 use pool::{Connection, Pool};
@@ -98,26 +97,6 @@ impl PostgresStore {
         job: impl Fn(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.readers.run(pool::retried_once(job))
-    }
-
-    /// Runs one of tally-store's readers on a reader connection.
-    fn read<T: Send + 'static>(
-        &self,
-        read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        self.run_read(move |connection| read(&mut Source(connection)))
-    }
-
-    /// Runs one of tally-store's page readers on a reader connection.
-    fn read_page<T: Send + 'static>(
-        &self,
-        read: impl Fn(&mut Source<'_>) -> Result<Page<T>, PageError> + Send + 'static,
-    ) -> Result<Page<T>, PageError> {
-        // An unknown cursor is an answer, not a failure to retry.
-        self.read(move |db| match read(db) {
-            Err(PageError::Store(error)) => Err(error),
-            answer => Ok(answer),
-        })?
     }
 
     /// Runs `job` in one read-only snapshot, so nodes writing meanwhile cannot make it see
@@ -255,91 +234,17 @@ impl LedgerStore for PostgresStore {
     }
 }
 
-impl ReadStore for PostgresStore {
-    fn ping(&self) -> Result<(), StoreError> {
-        self.run_read(|connection| connection.batch_execute("SELECT 1"))
-    }
+impl SqlReads for PostgresStore {
+    type Source<'a> = Source<'a>;
 
-    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        let id = id.to_string();
-        self.read(move |db| read::account(db, &id))
-    }
-
-    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
-        let page = page.clone();
-        self.read_page(move |db| read::accounts(db, &page))
-    }
-
-    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
-        let account_id = account_id.to_string();
-        self.read(move |db| read::balance_grants(db, &account_id))
-    }
-
-    fn grants(
+    fn read<T: Send + 'static>(
         &self,
-        account_id: &str,
-        status: Option<GrantStatus>,
-        page: &PageRequest,
-    ) -> Result<Page<Grant>, PageError> {
-        let (account_id, page) = (account_id.to_string(), page.clone());
-        self.read_page(move |db| read::grants(db, &account_id, status, &page))
+        read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run_read(move |connection| read(&mut Source(connection)))
     }
 
-    fn usage(
-        &self,
-        account_id: &str,
-        from: Timestamp,
-        to: Timestamp,
-        group_by: &[UsageDimension],
-    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
-        let (account_id, group_by) = (account_id.to_string(), group_by.to_vec());
-        self.read(move |db| usage::read(db, &account_id, from, to, &group_by))
-    }
-
-    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
-        let account_id = account_id.to_string();
-        self.read(move |db| read::subscription(db, &account_id))
-    }
-
-    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
-        self.read(move |db| read::rate_card(db, version))
-    }
-
-    fn purchases(
-        &self,
-        account_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<PurchaseRecord>, PageError> {
-        let (account_id, page) = (account_id.to_string(), page.clone());
-        self.read_page(move |db| read::purchases(db, &account_id, &page))
-    }
-
-    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
-        let id = id.to_string();
-        self.read(move |db| read::charge(db, &id))
-    }
-
-    fn entries(
-        &self,
-        account_id: &str,
-        filter: &EntryFilter,
-        page: &PageRequest,
-    ) -> Result<Page<Entry>, PageError> {
-        let (account_id, filter, page) = (account_id.to_string(), filter.clone(), page.clone());
-        self.read_page(move |db| read::entries(db, &account_id, &filter, &page))
-    }
-
-    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let key_hash = key_hash.to_string();
-        self.read(move |db| read::api_key_by_hash(db, &key_hash))
-    }
-
-    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let account_id = account_id.to_string();
-        self.read(move |db| read::api_keys(db, &account_id))
-    }
-
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
+    fn verify_all(&self) -> Result<VerifyReport, StoreError> {
         // Streamed from one snapshot: nodes writing meanwhile cause no false differences.
         self.read_snapshot(|db| verify::run(db))
     }

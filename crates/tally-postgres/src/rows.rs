@@ -52,7 +52,7 @@ pub(crate) fn decode_all<T>(rows: &[Row], decode: Decode<T>) -> Result<Vec<T>, S
 
 /// A connection running the shared readers' statements (prepared once per connection, and
 /// streamed: no result is held all at once).
-pub(crate) struct Source<'c>(pub(crate) &'c mut Connection);
+pub struct Source<'c>(pub(crate) &'c mut Connection);
 
 impl RowSource for Source<'_> {
     const PARAMETER: char = '$';

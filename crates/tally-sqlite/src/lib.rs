@@ -17,13 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags};
-use tally_core::usage::UsageDelta;
-use tally_core::{AccountState, Charge, Entry, Grant, GrantStatus, Hold, Subscription, Timestamp};
-use tally_store::row::RowSource;
+use tally_core::{AccountState, Grant, Hold};
+use tally_store::sql::SqlReads;
 use tally_store::{
-    AccountRow, ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, Page,
-    PageError, PageRequest, PurchaseRecord, RateCardRecord, ReadStore, StoreError, UsageDimension,
-    UsageGroup, VerifyReport, read, state, usage, verify,
+    ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, StoreError, VerifyReport, read,
+    state, verify,
 };
 
 use rows::{Reader, unavailable};
@@ -160,8 +158,9 @@ impl SqliteStore {
         result
     }
 
-    /// Runs one of tally-store's readers on a reader connection, from its statement cache.
-    fn read<T, E: From<StoreError>>(
+    /// Runs one of tally-store's readers on a reader connection, with cached statements
+    /// (the engine's lookups, on its thread: they borrow what they look up).
+    fn lookup<T, E: From<StoreError>>(
         &self,
         read: impl FnOnce(&mut Reader<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
@@ -200,104 +199,41 @@ impl LedgerStore for SqliteStore {
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         // From a reader: the writer connection is busy committing while the engine applies
         // the next batch (records not yet committed, the engine remembers itself).
-        self.read(|db| read::idempotency(db, scope, key))
+        self.lookup(|db| read::idempotency(db, scope, key))
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.read(|db| read::meta(db, key))
+        self.lookup(|db| read::meta(db, key))
     }
 
     fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
-        self.read(|db| read::grant(db, id))
+        self.lookup(|db| read::grant(db, id))
     }
 
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
-        self.read(|db| read::hold(db, id))
+        self.lookup(|db| read::hold(db, id))
     }
 
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|db| read::latest_rate_card_version(db))
+        self.lookup(|db| read::latest_rate_card_version(db))
     }
 
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.read(|db| read::api_key(db, id))
+        self.lookup(|db| read::api_key(db, id))
     }
 }
 
-impl ReadStore for SqliteStore {
-    fn ping(&self) -> Result<(), StoreError> {
-        self.read(|db| db.each("SELECT 1", &[], &mut |_| Ok(())))
-    }
+impl SqlReads for SqliteStore {
+    type Source<'a> = Reader<'a>;
 
-    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        self.read(|db| read::account(db, id))
-    }
-
-    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
-        self.read(|db| read::accounts(db, page))
-    }
-
-    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
-        self.read(|db| read::balance_grants(db, account_id))
-    }
-
-    fn grants(
+    fn read<T: Send + 'static>(
         &self,
-        account_id: &str,
-        status: Option<GrantStatus>,
-        page: &PageRequest,
-    ) -> Result<Page<Grant>, PageError> {
-        self.read(|db| read::grants(db, account_id, status, page))
+        read: impl Fn(&mut Reader<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.with_reader(|connection| read(&mut Reader::cached(connection)))
     }
 
-    fn usage(
-        &self,
-        account_id: &str,
-        from: Timestamp,
-        to: Timestamp,
-        group_by: &[UsageDimension],
-    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
-        self.read(|db| usage::read(db, account_id, from, to, group_by))
-    }
-
-    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
-        self.read(|db| read::subscription(db, account_id))
-    }
-
-    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
-        self.read(|db| read::rate_card(db, version))
-    }
-
-    fn purchases(
-        &self,
-        account_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<PurchaseRecord>, PageError> {
-        self.read(|db| read::purchases(db, account_id, page))
-    }
-
-    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
-        self.read(|db| read::charge(db, id))
-    }
-
-    fn entries(
-        &self,
-        account_id: &str,
-        filter: &EntryFilter,
-        page: &PageRequest,
-    ) -> Result<Page<Entry>, PageError> {
-        self.read(|db| read::entries(db, account_id, filter, page))
-    }
-
-    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.read(|db| read::api_key_by_hash(db, key_hash))
-    }
-
-    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.read(|db| read::api_keys(db, account_id))
-    }
-
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
+    fn verify_all(&self) -> Result<VerifyReport, StoreError> {
         // Prepared afresh: a one-off that should not push the readers' statements out.
         self.with_reader(|connection| verify::run(&mut Reader::uncached(connection)))
     }

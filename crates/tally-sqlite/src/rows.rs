@@ -37,7 +37,7 @@ impl ColumnReader for SqliteRow<'_, '_> {
 /// A connection running the shared readers' statements: from the connection's statement
 /// cache, or (for one-off reads: loading every state, `verify`) prepared afresh, so they do not
 /// push the writer's statements out of its cache.
-pub(crate) struct Reader<'c> {
+pub struct Reader<'c> {
     connection: &'c Connection,
     cached: bool,
 }

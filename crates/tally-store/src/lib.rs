@@ -13,6 +13,7 @@
 pub mod codec;
 pub mod read;
 pub mod row;
+pub mod sql;
 pub mod state;
 pub mod tables;
 pub mod usage;

@@ -1,0 +1,128 @@
+//! The readers' side of a SQL store, written once: a store that runs tally-store's readers on
+//! a reader connection of its own implements [`SqlReads`], and so [`ReadStore`]. Each store
+//! says how it reaches a connection; what is read, and how, is here.
+
+use tally_core::usage::UsageDelta;
+use tally_core::{Charge, Entry, Grant, GrantStatus, Subscription, Timestamp};
+
+use crate::row::RowSource;
+use crate::{
+    AccountRow, ApiKeyRecord, EntryFilter, Page, PageError, PageRequest, PurchaseRecord,
+    RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup, VerifyReport,
+};
+
+/// How a SQL store runs a reader. The readers are `'static` closures (a store may run them on
+/// a connection pool's thread, and again on a new connection if the first one broke).
+pub trait SqlReads: Send + Sync + 'static {
+    /// A reader connection, as a source of rows.
+    type Source<'a>: RowSource;
+
+    /// Runs one of tally-store's readers on a reader connection.
+    fn read<T: Send + 'static>(
+        &self,
+        read: impl Fn(&mut Self::Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError>;
+
+    /// Runs a page reader (an unknown cursor is an answer, not a failure to retry).
+    fn read_page<T: Send + 'static>(
+        &self,
+        read: impl Fn(&mut Self::Source<'_>) -> Result<Page<T>, PageError> + Send + 'static,
+    ) -> Result<Page<T>, PageError> {
+        self.read(move |db| match read(db) {
+            Err(PageError::Store(error)) => Err(error),
+            answer => Ok(answer),
+        })?
+    }
+
+    /// `tally verify` over the whole store, as the store best runs it (in one snapshot).
+    fn verify_all(&self) -> Result<VerifyReport, StoreError>;
+}
+
+impl<S: SqlReads> ReadStore for S {
+    fn ping(&self) -> Result<(), StoreError> {
+        self.read(|db| db.each("SELECT 1", &[], &mut |_| Ok(())))
+    }
+
+    fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| crate::read::account(db, &id))
+    }
+
+    fn accounts(&self, page: &PageRequest) -> Result<Page<AccountRow>, PageError> {
+        let page = page.clone();
+        self.read_page(move |db| crate::read::accounts(db, &page))
+    }
+
+    fn balance_grants(&self, account_id: &str) -> Result<Vec<Grant>, StoreError> {
+        let account_id = account_id.to_string();
+        self.read(move |db| crate::read::balance_grants(db, &account_id))
+    }
+
+    fn grants(
+        &self,
+        account_id: &str,
+        status: Option<GrantStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Grant>, PageError> {
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| crate::read::grants(db, &account_id, status, &page))
+    }
+
+    fn usage(
+        &self,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: &[UsageDimension],
+    ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
+        let (account_id, group_by) = (account_id.to_string(), group_by.to_vec());
+        self.read(move |db| crate::usage::read(db, &account_id, from, to, &group_by))
+    }
+
+    fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
+        let account_id = account_id.to_string();
+        self.read(move |db| crate::read::subscription(db, &account_id))
+    }
+
+    fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {
+        self.read(move |db| crate::read::rate_card(db, version))
+    }
+
+    fn purchases(
+        &self,
+        account_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PurchaseRecord>, PageError> {
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| crate::read::purchases(db, &account_id, &page))
+    }
+
+    fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| crate::read::charge(db, &id))
+    }
+
+    fn entries(
+        &self,
+        account_id: &str,
+        filter: &EntryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Entry>, PageError> {
+        let (account_id, filter, page) = (account_id.to_string(), filter.clone(), page.clone());
+        self.read_page(move |db| crate::read::entries(db, &account_id, &filter, &page))
+    }
+
+    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let key_hash = key_hash.to_string();
+        self.read(move |db| crate::read::api_key_by_hash(db, &key_hash))
+    }
+
+    fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let account_id = account_id.to_string();
+        self.read(move |db| crate::read::api_keys(db, &account_id))
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_all()
+    }
+}
