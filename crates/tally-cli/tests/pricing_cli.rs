@@ -1,7 +1,7 @@
 //! End to end: `tally rate-card import --litellm … --apply` installs a card the server then
 //! prices with, `tally quote` prints the cost `POST /v1/quotes` gives, and `tally rate-card
-//! show` lists the card's models. The price list is the real one (`shared/data`, beside the
-//! repository); a missing file fails the test.
+//! show` lists the card's models. The price list is the real one
+//! (`crates/tally-core/tests/data`, with its licence); a missing file fails the test.
 
 mod common;
 
@@ -16,10 +16,10 @@ use tally_core::pricing::{ImportOptions, import_litellm};
 
 fn list_path() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/litellm_model_prices.json");
+        .join("../tally-core/tests/data/litellm_model_prices.json");
     assert!(
         path.is_file(),
-        "the LiteLLM price list must be at {} (shared/ beside the repository)",
+        "the LiteLLM price list must be at {}",
         path.display()
     );
     path

@@ -1,5 +1,5 @@
-//! The LiteLLM importer over the real price list (`shared/data/litellm_model_prices.json`,
-//! beside the repository): every key accounted for, counts checked against counts taken from
+//! The LiteLLM importer over the real price list (`tests/data/litellm_model_prices.json`,
+//! with its licence): every key accounted for, counts checked against counts taken from
 //! the JSON itself, the document read back and priced, and spot checks whose expected rates
 //! are computed here from the list's own USD fields with exact decimals.
 //!
@@ -15,7 +15,7 @@ use tally_core::pricing::{
     import_litellm, parse_document_value, price,
 };
 
-const LIST: &str = "../../../shared/data/litellm_model_prices.json";
+const LIST: &str = "tests/data/litellm_model_prices.json";
 
 fn list_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
@@ -23,7 +23,7 @@ fn list_text() -> &'static str {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(LIST);
         std::fs::read_to_string(&path).unwrap_or_else(|error| {
             panic!(
-                "the LiteLLM price list must be at {} (shared/ beside the repository): {error}",
+                "the LiteLLM price list must be at {}: {error}",
                 path.display()
             )
         })
