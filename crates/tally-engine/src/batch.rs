@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tally_core::{HoldStatus, Timestamp};
-use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord};
+use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, StoreError};
 
 /// An idempotency key's place: `(scope, key)`.
 pub(crate) type KeySlot = (String, String);
@@ -18,7 +18,7 @@ pub(crate) enum KnownKey {
     /// Never used (or used only by requests that were refused).
     Unused,
     /// The store could not be asked: the request is refused with this.
-    LookupFailed(String),
+    LookupFailed(StoreError),
 }
 
 /// What one batch has done so far.

@@ -66,6 +66,9 @@ pub(crate) struct Engine {
     /// Whether the next batch records where the test clock stands (the first one does, so
     /// the store always knows the clock its entries were made at).
     record_test_clock: bool,
+    /// Where the test clock stood when the engine opened (what a reload goes back to when the
+    /// store has no instant of its own yet).
+    test_clock_at_open: Timestamp,
 }
 
 impl Engine {
@@ -77,6 +80,7 @@ impl Engine {
         metrics: Arc<EngineMetrics>,
     ) -> Result<Engine, StoreError> {
         let config_has_test_clock = config.test_clock.is_some();
+        let test_clock_at_open = config.clock.now();
         let mut engine = Engine {
             store,
             catalog: config.catalog,
@@ -95,6 +99,7 @@ impl Engine {
             in_flight: VecDeque::new(),
             next_seq: 1,
             record_test_clock: config_has_test_clock,
+            test_clock_at_open,
         };
         engine.load()?;
         if !engine.shared {
@@ -143,9 +148,12 @@ impl Engine {
             return Ok(());
         };
         let stored = self.store.meta(crate::TEST_CLOCK_META)?;
-        if let Some(at) = stored.and_then(|micros| micros.parse().ok()) {
-            test_clock.restore(Timestamp::from_micros(at));
-        }
+        let at = stored
+            .and_then(|micros| micros.parse().ok())
+            .map_or(self.test_clock_at_open, Timestamp::from_micros);
+        test_clock.restore(at);
+        // The next batch records it, in case the store never had it.
+        self.record_test_clock = true;
         Ok(())
     }
 
@@ -234,6 +242,8 @@ impl Engine {
         let Err(error) = self.load().and_then(|()| self.restore_test_clock()) else {
             return true;
         };
+        // Not healthy until all of the reload worked (the next batch tries again).
+        self.metrics.healthy.store(false, Ordering::SeqCst);
         tracing::error!(%error, "engine: reloading the ledger failed");
         for envelope in envelopes.drain(..) {
             if let Some(reply) = envelope.reply {
@@ -342,7 +352,7 @@ impl Engine {
             let known = match self.known(batch).idempotency(&slot) {
                 Ok(Some(record)) => KnownKey::Recorded(record),
                 Ok(None) => KnownKey::Unused,
-                Err(error) => KnownKey::LookupFailed(error.to_string()),
+                Err(error) => KnownKey::LookupFailed(error),
             };
             keys.insert(slot, known);
         }
@@ -424,9 +434,7 @@ impl Engine {
             None => match batch.keys.get(&slot) {
                 Some(KnownKey::Recorded(record)) => Some(record),
                 Some(KnownKey::Unused) => None,
-                Some(KnownKey::LookupFailed(detail)) => {
-                    return Err(StoreError::Unavailable(detail.clone()).into());
-                }
+                Some(KnownKey::LookupFailed(error)) => return Err(error.clone().into()),
                 None => unreachable!("engine: every key of a batch is looked up before it runs"),
             },
         };
