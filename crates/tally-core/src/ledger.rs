@@ -1488,3 +1488,48 @@ impl AccountState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{HoldStatus, Millicredits, Rejection};
+
+    #[test]
+    fn every_refusal_has_its_own_number_in_the_order_of_the_enum() {
+        let amount = Millicredits::from_credits(1);
+        let every = [
+            Rejection::AmountNotPositive,
+            Rejection::GrantWindowInvalid,
+            Rejection::AccountNotFound,
+            Rejection::AccountExists,
+            Rejection::GrantNotFound,
+            Rejection::HoldNotFound,
+            Rejection::HoldNotPending {
+                status: HoldStatus::Captured,
+            },
+            Rejection::CaptureExceedsHold {
+                held: amount,
+                requested: amount,
+            },
+            Rejection::InsufficientCredits {
+                available: amount,
+                required: amount,
+            },
+            Rejection::Overflow,
+            Rejection::SeatsInvalid,
+            Rejection::NoSubscription,
+            Rejection::PlanNotFound {
+                plan_id: "p".into(),
+            },
+            Rejection::PackNotFound {
+                pack_id: "p".into(),
+            },
+            Rejection::KeyNotFound,
+        ];
+        let numbers: Vec<u16> = every.iter().map(Rejection::number).collect();
+        let expected: Vec<u16> = (1..=15).collect();
+        assert_eq!(
+            numbers, expected,
+            "numbers are stable: never reuse or renumber one"
+        );
+    }
+}

@@ -76,10 +76,6 @@ impl Answer {
             Answer::Replayed(_) => None,
         }
     }
-
-    pub fn is_replayed(&self) -> bool {
-        matches!(self, Answer::Replayed(_))
-    }
 }
 
 /// What a submitted command gets back.
@@ -105,19 +101,4 @@ pub enum EngineError {
     Overloaded { queued: usize },
     #[error("engine: shutting down")]
     ShuttingDown,
-}
-
-impl EngineError {
-    /// Whether sending the same command again could succeed.
-    pub fn retry_could_succeed(&self) -> bool {
-        match self {
-            EngineError::Rejected(rejection) => rejection.retry_could_succeed(),
-            EngineError::IdempotencyConflict
-            | EngineError::TestClockOff
-            | EngineError::ClockBackwards { .. } => false,
-            EngineError::Store(_) | EngineError::Overloaded { .. } | EngineError::ShuttingDown => {
-                true
-            }
-        }
-    }
 }

@@ -17,6 +17,7 @@ use tally_engine::{Command, EngineConfig, EngineHandle, TEST_CLOCK_META};
 
 use crate::auth::{hash_key, new_admin_key};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// How the server is configured (the store and the listener are handed to it, not named).
 #[derive(Clone, Debug)]
@@ -48,9 +49,6 @@ impl Default for ServeConfig {
 
 /// The meta key under which a generated admin key's hash is kept.
 const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
-
-pub use crate::reply::{json_response, respond};
-pub use crate::state::AppState;
 
 /// One log line per request, at info; never the key.
 async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -94,10 +94,9 @@ pub struct SessionKey {
     pub key_hash: String,
 }
 
-/// `bytes` random bytes in base32 (for tokens: sessions, CSRF, idempotency of forms).
-pub fn random_token(bytes: usize) -> String {
-    tally_engine::ids::random_token(bytes)
-}
+/// Random tokens (sessions, CSRF, idempotency of forms), for crates that do not reach the
+/// engine.
+pub use tally_engine::ids::random_token;
 
 /// A new admin key: `tk_admin_` and 160 random bits.
 pub fn new_admin_key() -> String {

@@ -29,4 +29,5 @@ pub mod routes;
 pub mod secret;
 pub mod state;
 
-pub use app::{AppState, ServeConfig, Server, app, app_with, serve};
+pub use app::{ServeConfig, Server, app, app_with, serve};
+pub use state::AppState;

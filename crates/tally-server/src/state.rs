@@ -9,10 +9,8 @@ use axum::response::Response;
 use tally_core::Clock;
 use tally_core::catalog::Catalog;
 use tally_engine::clock::TestClock;
-use tally_engine::{Answer, Command, EngineHandle, Idempotency, Reply};
+use tally_engine::{Command, EngineHandle, Idempotency};
 use tally_store::Store;
-
-use crate::error::ApiError;
 
 /// Everything a handler can reach.
 #[derive(Clone)]
@@ -36,15 +34,5 @@ impl AppState {
     /// Sends a command to the engine and turns its answer into a response.
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
         crate::reply::respond(self.engine.submit(command, idempotency).await)
-    }
-
-    /// Sends a command to the engine and returns its answer, with refusals as API errors.
-    pub async fn run(
-        &self,
-        command: Command,
-        idempotency: Option<Idempotency>,
-    ) -> Result<Answer, ApiError> {
-        let reply: Reply = self.engine.submit(command, idempotency).await;
-        reply.map_err(ApiError::from)
     }
 }
