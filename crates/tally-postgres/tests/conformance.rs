@@ -35,9 +35,6 @@ const NO_DATABASE: &str = "TALLY_TEST_DATABASE_URL is not set. Run the PostgreSQ
     `scripts/with-postgres cargo test -p tally-postgres`), or set TALLY_TEST_DATABASE_URL to a \
     server where they may create and drop databases.";
 
-/// How long a call that must be waiting is given to prove it waits.
-const BLOCKED_FOR: Duration = Duration::from_millis(400);
-
 /// The longest any call may take when all is well.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -102,6 +99,42 @@ impl TestDb {
     /// A plain client on the test database, for what the store never does.
     fn sql(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, NoTls).expect("connecting to the test database")
+    }
+
+    /// Blocks until some session of this database waits for a lock (the server says so in
+    /// `pg_stat_activity`): the proof that a call is waiting, without timing it.
+    fn wait_until_a_session_waits_for_a_lock(&self) {
+        let mut client = self.sql();
+        let started = Instant::now();
+        loop {
+            let waiting: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    &[],
+                )
+                .expect("reading pg_stat_activity")
+                .get(0);
+            if waiting > 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < CALL_TIMEOUT,
+                "no session waited for a lock within {CALL_TIMEOUT:?}"
+            );
+        }
+    }
+
+    /// How many advisory locks sessions of this database hold.
+    fn advisory_locks_held(&self) -> i64 {
+        self.sql()
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+                 WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()",
+                &[],
+            )
+            .expect("reading pg_locks")
+            .get(0)
     }
 }
 
@@ -784,8 +817,9 @@ fn a_second_batch_on_the_same_account_waits_for_the_first_to_commit() {
             let states = second.lock_accounts(&["hot".to_string()]).unwrap();
             done.send(states[0].totals()).unwrap();
         });
+        db.wait_until_a_session_waits_for_a_lock();
         assert!(
-            second_locked.recv_timeout(BLOCKED_FOR).is_err(),
+            second_locked.try_recv().is_err(),
             "the second batch must wait for the first"
         );
         let mut effects = Effects::default();
@@ -823,7 +857,8 @@ fn an_account_with_no_row_is_locked_too() {
             let states = second.lock_accounts(&["new".to_string()]).unwrap();
             done.send(states.len()).unwrap();
         });
-        assert!(second_locked.recv_timeout(BLOCKED_FOR).is_err());
+        db.wait_until_a_session_waits_for_a_lock();
+        assert!(second_locked.try_recv().is_err());
         let state = AccountState::new(account("new"));
         let mut write = write_of(&[&state], Effects::default());
         write.new_accounts.push(state.account.clone());
@@ -846,11 +881,14 @@ fn dropping_a_batch_rolls_it_back_and_frees_its_locks() {
         batch.lock_accounts(&["acme".to_string()]).unwrap();
         batch.idempotency("admin", "k").unwrap();
     }
-    let started = Instant::now();
+    assert_eq!(
+        db.advisory_locks_held(),
+        0,
+        "the dropped batch holds no lock"
+    );
     let mut batch = store.begin_shared_batch().unwrap().unwrap();
     assert_eq!(batch.lock_accounts(&["acme".to_string()]).unwrap().len(), 1);
     assert_eq!(batch.idempotency("admin", "k").unwrap(), None);
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[test]
@@ -879,7 +917,8 @@ fn an_idempotency_key_stays_locked_until_its_batch_ends() {
                 .unwrap();
         });
         assert_eq!(second_read.recv_timeout(CALL_TIMEOUT).unwrap(), None);
-        assert!(second_read.recv_timeout(BLOCKED_FOR).is_err());
+        db.wait_until_a_session_waits_for_a_lock();
+        assert!(second_read.try_recv().is_err());
         first
             .commit(&BatchWrite {
                 idempotency: vec![record.clone()],
@@ -1017,7 +1056,8 @@ fn batches_waiting_on_each_other_in_a_cycle_conflict_and_can_be_retried() {
             (waited, second.commit(&BatchWrite::default()))
         });
         b_is_locked.recv_timeout(CALL_TIMEOUT).unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+        // Each batch holds one key and asks for the other's, in whichever order the two
+        // requests arrive: either way the waits form a cycle, and PostgreSQL fails one of them.
         let mine = first.idempotency("admin", "b").map(|_| ());
         // The batch PostgreSQL chose to fail cannot commit: it answers Conflict again (what
         // the engine retries), whatever the engine did with the first error. Ending it lets
