@@ -56,12 +56,23 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// Buy the credit pack PACK for ACCOUNT.
+    /// Buy the credit pack PACK for ACCOUNT. With an admin key the purchase is completed at
+    /// once (the platform was paid) unless `--pending`; with an account key it always waits
+    /// for its payment (`tally purchase complete` records it).
     Buy {
         account: String,
         pack: String,
+        /// Open the purchase `pending`: no credits until it is completed.
+        #[arg(long)]
+        pending: bool,
         #[command(flatten)]
         client: ClientArgs,
+    },
+    /// Record a pending purchase's payment: complete it (its credits are granted), fail it
+    /// or cancel it (admin key).
+    Purchase {
+        #[command(subcommand)]
+        action: PurchaseAction,
     },
     /// Import a rate card from LiteLLM's price list, or show the current one.
     RateCard {
@@ -167,8 +178,10 @@ pub fn main() -> ExitCode {
         Command::Buy {
             account,
             pack,
+            pending,
             client,
-        } => buy(&account, &pack, &client),
+        } => buy(&account, &pack, pending, &client),
+        Command::Purchase { action } => purchase(action),
         Command::RateCard { command } => pricing_commands::rate_card(command),
         Command::Quote(args) => pricing_commands::quote(&args),
     };
@@ -368,19 +381,94 @@ fn subscribe(account: &str, plan: &str, seats: u32, args: &ClientArgs) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
-fn buy(account: &str, pack: &str, args: &ClientArgs) -> anyhow::Result<ExitCode> {
-    let purchase = Client::new(args)?.post(
-        &format!("/v1/accounts/{account}/purchases"),
-        &json!({"pack": pack}),
-    )?;
-    println!(
-        "{account}: bought {} ({} credits, grant {}, expires {})",
-        text(&purchase["pack"]),
-        text(&purchase["credits"]),
-        text(&purchase["grant"]["id"]),
-        text(&purchase["grant"]["expires_at"])
-    );
+fn buy(account: &str, pack: &str, pending: bool, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let body = if pending {
+        json!({"pack": pack, "complete": false})
+    } else {
+        json!({"pack": pack})
+    };
+    let purchase = Client::new(args)?.post(&format!("/v1/accounts/{account}/purchases"), &body)?;
+    print_purchase(&purchase);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `tally purchase` does to a pending purchase.
+#[derive(Subcommand, Debug)]
+pub enum PurchaseAction {
+    /// The payment arrived: grant the pack's credits.
+    Complete {
+        purchase: String,
+        /// The payment provider's reference (a checkout session, an invoice).
+        #[arg(long)]
+        payment_reference: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The payment failed: no credits.
+    Fail {
+        purchase: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Cancel it: no credits.
+    Cancel {
+        purchase: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+fn purchase(action: PurchaseAction) -> anyhow::Result<ExitCode> {
+    let (purchase_id, verb, body, client) = match action {
+        PurchaseAction::Complete {
+            purchase,
+            payment_reference,
+            client,
+        } => {
+            let body = match payment_reference {
+                Some(reference) => json!({"payment_reference": reference}),
+                None => json!({}),
+            };
+            (purchase, "complete", body, client)
+        }
+        PurchaseAction::Fail { purchase, client } => (purchase, "fail", json!({}), client),
+        PurchaseAction::Cancel { purchase, client } => (purchase, "cancel", json!({}), client),
+    };
+    let purchase =
+        Client::new(&client)?.post(&format!("/v1/purchases/{purchase_id}/{verb}"), &body)?;
+    print_purchase(&purchase);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_purchase(purchase: &serde_json::Value) {
+    let account = text(&purchase["account_id"]);
+    let id = text(&purchase["id"]);
+    match purchase["status"].as_str() {
+        Some("completed") => println!(
+            "{account}: purchase {id} of {} completed ({} credits, grant {}, expires {})",
+            text(&purchase["pack"]),
+            text(&purchase["credits"]),
+            text(&purchase["grant"]["id"]),
+            text(&purchase["grant"]["expires_at"])
+        ),
+        Some("pending") => {
+            let pay = purchase["checkout_url"]
+                .as_str()
+                .map(|url| format!("; pay at {url}"))
+                .unwrap_or_default();
+            println!(
+                "{account}: purchase {id} of {} is pending: its {} credits arrive when it is paid (before {}){pay}",
+                text(&purchase["pack"]),
+                text(&purchase["credits"]),
+                text(&purchase["expires_at"])
+            );
+        }
+        _ => println!(
+            "{account}: purchase {id} of {} is {}: no credits",
+            text(&purchase["pack"]),
+            text(&purchase["status"])
+        ),
+    }
 }
 
 fn parse_instant(text: &str) -> Result<tally_core::Timestamp, String> {

@@ -26,11 +26,20 @@ pub struct Pack {
     pub expires_after_days: Option<u32>,
 }
 
-/// The plans and packs on sale.
+/// How long a pack purchase may wait for its payment by default: 24 hours.
+pub const PURCHASE_EXPIRES_AFTER_SECONDS_DEFAULT: i64 = 86_400;
+
+/// The plans and packs on sale, and how they are paid for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Catalog {
     pub plans: Vec<Plan>,
     pub packs: Vec<Pack>,
+    /// Where the dashboard sends a buyer to pay for a pending purchase: a URL in which
+    /// `{purchase_id}` stands for the purchase's id (none: the purchase waits to be completed
+    /// by the platform's backend).
+    pub checkout_url: Option<String>,
+    /// How long a pending purchase waits for its payment before it expires.
+    pub purchase_expires_after_seconds: i64,
 }
 
 /// Why a catalog is not valid.
@@ -46,6 +55,10 @@ pub enum CatalogError {
     InvalidPrice { id: String, price: String },
     #[error("catalog: {id:?} must last at least one day")]
     NoValidity { id: String },
+    #[error("catalog: checkout_url must be an http(s) URL containing {{purchase_id}}, got {0:?}")]
+    InvalidCheckoutUrl(String),
+    #[error("catalog: purchase_expires_after_seconds must be positive, got {0}")]
+    InvalidPurchaseExpiry(i64),
 }
 
 impl Catalog {
@@ -59,6 +72,18 @@ impl Catalog {
 
     /// Checks ids, amounts and prices.
     pub fn validate(&self) -> Result<(), CatalogError> {
+        if let Some(url) = &self.checkout_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok || !url.contains("{purchase_id}") || url.chars().any(char::is_whitespace)
+            {
+                return Err(CatalogError::InvalidCheckoutUrl(url.clone()));
+            }
+        }
+        if self.purchase_expires_after_seconds <= 0 {
+            return Err(CatalogError::InvalidPurchaseExpiry(
+                self.purchase_expires_after_seconds,
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         let entries = self
             .plans
@@ -138,6 +163,8 @@ impl Default for Catalog {
                 pack("pack_50k", "50,000 credits", 50_000, "45"),
                 pack("pack_250k", "250,000 credits", 250_000, "200"),
             ],
+            checkout_url: None,
+            purchase_expires_after_seconds: PURCHASE_EXPIRES_AFTER_SECONDS_DEFAULT,
         }
     }
 }

@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use crate::amount::Millicredits;
 use crate::time::Timestamp;
 
+mod purchase;
 mod subscription;
 
+pub use purchase::{Purchase, PurchaseEnd, PurchaseStatus};
 pub use subscription::{SEATS_MAX, Subscription, SubscriptionStatus};
 
 /// Where a grant's credits came from.
@@ -364,6 +366,7 @@ pub enum IdKind {
     Hold,
     Charge,
     Entry,
+    Purchase,
 }
 
 impl IdKind {
@@ -373,6 +376,7 @@ impl IdKind {
             IdKind::Hold => "hold_",
             IdKind::Charge => "chg_",
             IdKind::Entry => "ent_",
+            IdKind::Purchase => "pur_",
         }
     }
 }
@@ -424,6 +428,12 @@ pub enum Rejection {
     PackNotFound { pack_id: String },
     #[error("ledger: no such API key")]
     KeyNotFound,
+    #[error("ledger: no such purchase")]
+    PurchaseNotFound,
+    #[error("ledger: the purchase is {}, not pending", status.as_str())]
+    PurchaseNotPending { status: PurchaseStatus },
+    #[error("ledger: a purchase must stay payable for a positive time")]
+    PurchaseWindowInvalid,
 }
 
 impl Rejection {
@@ -446,6 +456,9 @@ impl Rejection {
             Rejection::PlanNotFound { .. } => 13,
             Rejection::PackNotFound { .. } => 14,
             Rejection::KeyNotFound => 15,
+            Rejection::PurchaseNotFound => 16,
+            Rejection::PurchaseNotPending { .. } => 17,
+            Rejection::PurchaseWindowInvalid => 18,
         }
     }
 
@@ -456,6 +469,7 @@ impl Rejection {
             Rejection::AccountNotFound
                 | Rejection::GrantNotFound
                 | Rejection::HoldNotFound
+                | Rejection::PurchaseNotFound
                 | Rejection::InsufficientCredits { .. }
                 | Rejection::Overflow
         )
@@ -473,6 +487,8 @@ pub struct Effects {
     pub charges: Vec<Charge>,
     /// Subscriptions as they are after the change (the last wins).
     pub subscriptions: Vec<Subscription>,
+    /// Purchases as they are after the change (the last wins).
+    pub purchases: Vec<Purchase>,
 }
 
 /// A grant to create.
@@ -505,6 +521,7 @@ enum DueItem {
     ExpireGrant(String),
     /// The end of the subscription's current period.
     RenewSubscription,
+    ExpirePurchase(String),
 }
 
 /// The whole mutable state of one account.
@@ -524,6 +541,8 @@ pub struct AccountState {
     /// The account's plan subscription, if it ever had one (boxed: most accounts have none,
     /// and the engine keeps every account's state in memory).
     subscription: Option<Box<Subscription>>,
+    /// Pending pack purchases, oldest first (ended ones are final: only the store keeps them).
+    purchases: Vec<Purchase>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
 }
@@ -549,6 +568,7 @@ impl AccountState {
             posted: Millicredits::ZERO,
             held: Millicredits::ZERO,
             subscription: None,
+            purchases: Vec::new(),
             next_due_at: Timestamp::MAX,
         }
     }
@@ -576,6 +596,7 @@ impl AccountState {
             posted: totals.posted,
             held: totals.held,
             subscription: None,
+            purchases: Vec::new(),
             next_due_at: Timestamp::MAX,
         };
         state.grants.sort_by_key(Grant::spend_key);
@@ -787,6 +808,9 @@ impl AccountState {
         for hold in self.holds.values() {
             next = next.min(hold.expires_at);
         }
+        for purchase in &self.purchases {
+            next = next.min(purchase.expires_at);
+        }
         if let Some(subscription) = &self.subscription
             && subscription.status != SubscriptionStatus::Canceled
         {
@@ -819,6 +843,12 @@ impl AccountState {
         for hold in self.holds.values() {
             consider((hold.expires_at, DueItem::ExpireHold(hold.id.clone())));
         }
+        for purchase in &self.purchases {
+            consider((
+                purchase.expires_at,
+                DueItem::ExpirePurchase(purchase.id.clone()),
+            ));
+        }
         if let Some(subscription) = &self.subscription
             && subscription.status != SubscriptionStatus::Canceled
         {
@@ -848,6 +878,9 @@ impl AccountState {
                     self.expire_grant(&grant_id, due_at, ids, effects);
                 }
                 DueItem::RenewSubscription => self.renew_subscription(due_at, at, ids, effects),
+                DueItem::ExpirePurchase(purchase_id) => {
+                    self.expire_purchase(&purchase_id, due_at, effects);
+                }
             }
         }
         self.recompute_next_due();
@@ -1385,6 +1418,16 @@ impl AccountState {
 
     /// Checks every invariant of the account's state; the error names the first one broken.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(purchase) = self.purchases.iter().find(|purchase| {
+            purchase.status != PurchaseStatus::Pending
+                || purchase.account_id != self.account.id
+                || purchase.grant_id.is_some()
+        }) {
+            return Err(format!(
+                "{}: purchase {} kept but not pending on this account",
+                self.account.id, purchase.id
+            ));
+        }
         let mut posted = self.overdraft_remaining.get();
         let mut held = self.overdraft_reserved.get();
         if self.overdraft_remaining.get() > 0 || self.overdraft_reserved.get() < 0 {

@@ -30,7 +30,7 @@
 //! seeded simulation with a plain xorshift generator (printing the failing seed). Set
 //! `TALLY_SIM_SEED=<n>` to make `seeded_simulation` run that one seed only (to replay it).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,7 +39,7 @@ use tally_core::catalog::{Catalog, Pack, Plan};
 use tally_core::{
     Account, AccountState, Attribution, DebitSpec, Effects, Entry, EntryKind, Grant,
     GrantLifecycle, GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits,
-    Rejection, Subscription, SubscriptionStatus, Timestamp,
+    PurchaseEnd, PurchaseStatus, Rejection, Subscription, SubscriptionStatus, Timestamp,
 };
 
 const SECOND: i64 = 1_000_000;
@@ -187,12 +187,39 @@ enum Outcome {
     Ok,
     AmountNotPositive,
     WindowInvalid,
-    Insufficient { available: i64, required: i64 },
+    Insufficient {
+        available: i64,
+        required: i64,
+    },
     HoldNotPending,
-    CaptureExceedsHold { held: i64, requested: i64 },
+    CaptureExceedsHold {
+        held: i64,
+        requested: i64,
+    },
     SeatsInvalid,
     Overflow,
     NoSubscription,
+    /// Completing or ending a purchase that is not pending (ended, or past its expiry).
+    PurchaseNotPending,
+}
+
+/// How long a purchase in the model waits for its payment.
+const PURCHASE_TTL_SECONDS: i64 = 2 * 3_600;
+
+/// The model's pack purchase.
+#[derive(Clone, Debug)]
+struct MPurchase {
+    pack: Pack,
+    expires_at: i64,
+    /// Completed (its grant issued), failed or canceled; pending while neither and before
+    /// `expires_at`.
+    ended: Option<bool>,
+}
+
+impl MPurchase {
+    fn pending(&self, now: i64) -> bool {
+        self.ended.is_none() && now < self.expires_at
+    }
 }
 
 /// The model's subscription: a plan, its seats, and where it is in its periods.
@@ -231,6 +258,8 @@ struct Model {
     overdraft_reserved: i64,
     /// The plan subscription, once there was one (a canceled one stays, as in the core).
     subscription: Option<MSubscription>,
+    /// Every purchase ever opened, in order.
+    purchases: Vec<MPurchase>,
     /// What the subscription rules did, to show that a run exercised them.
     counts: BTreeMap<&'static str, u64>,
 }
@@ -244,6 +273,7 @@ impl Model {
             debt: 0,
             overdraft_reserved: 0,
             subscription: None,
+            purchases: Vec::new(),
             counts: BTreeMap::new(),
         }
     }
@@ -779,13 +809,73 @@ impl Model {
         }
     }
 
-    fn purchase(&mut self, pack: &Pack, now: i64) -> Outcome {
-        self.count("pack purchased");
+    /// A pending purchase: no credits until it is completed.
+    fn open_purchase(&mut self, pack: &Pack, now: i64) -> Outcome {
+        self.count("purchase opened");
+        self.purchases.push(MPurchase {
+            pack: pack.clone(),
+            expires_at: now + PURCHASE_TTL_SECONDS * SECOND,
+            ended: None,
+        });
+        Outcome::Ok
+    }
+
+    /// The payment arrived: the pack's grant, expiring `expires_after_days` after now, exactly
+    /// once; a purchase that ended or expired stays as it was.
+    fn complete_purchase(&mut self, i: usize, now: i64) -> Outcome {
+        if !self.purchases[i].pending(now) {
+            self.count("purchase: completion refused, not pending");
+            return Outcome::PurchaseNotPending;
+        }
+        let pack = self.purchases[i].pack.clone();
         let expires_at = pack
             .expires_after_days
             .map(|days| now + i64::from(days) * DAY);
         let origin = (GrantSource::Pack, Some(format!("{} pack", pack.name)));
-        self.issue(pack.credits.get(), 0, None, expires_at, now, origin)
+        let outcome = self.issue(pack.credits.get(), 0, None, expires_at, now, origin);
+        if outcome == Outcome::Ok {
+            self.count("pack purchased");
+            self.purchases[i].ended = Some(true);
+        }
+        outcome
+    }
+
+    /// A purchase paid before it was made: completed at once, or refused and not kept.
+    fn purchase_paid(&mut self, pack: &Pack, now: i64) -> Outcome {
+        let expires_at = pack
+            .expires_after_days
+            .map(|days| now + i64::from(days) * DAY);
+        let origin = (GrantSource::Pack, Some(format!("{} pack", pack.name)));
+        let outcome = self.issue(pack.credits.get(), 0, None, expires_at, now, origin);
+        if outcome == Outcome::Ok {
+            self.count("pack purchased");
+            self.purchases.push(MPurchase {
+                pack: pack.clone(),
+                expires_at: now + PURCHASE_TTL_SECONDS * SECOND,
+                ended: Some(true),
+            });
+        }
+        outcome
+    }
+
+    /// The payment failed or the buyer canceled: never any credits.
+    fn end_purchase(&mut self, i: usize, now: i64) -> Outcome {
+        if !self.purchases[i].pending(now) {
+            self.count("purchase: end refused, not pending");
+            return Outcome::PurchaseNotPending;
+        }
+        self.count("purchase ended unpaid");
+        self.purchases[i].ended = Some(false);
+        Outcome::Ok
+    }
+
+    /// What completed purchases bought, in millicredits.
+    fn purchased(&self) -> i64 {
+        self.purchases
+            .iter()
+            .filter(|purchase| purchase.ended == Some(true))
+            .map(|purchase| purchase.pack.credits.get())
+            .sum()
     }
 }
 
@@ -833,9 +923,23 @@ enum Op {
         seats: u32,
     },
     CancelSubscription,
-    /// Buys the catalog's pack `pack` (modulo their number).
+    /// Buys the catalog's pack `pack` (modulo their number), paid at once (an admin's
+    /// purchase): opened and completed in one step.
     Purchase {
         pack: usize,
+    },
+    /// Opens a pending purchase of pack `pack`.
+    OpenPurchase {
+        pack: usize,
+    },
+    /// `purchase` counts back from the newest purchase opened so far (modulo their number).
+    CompletePurchase {
+        purchase: usize,
+    },
+    /// Fails (or cancels) a purchase.
+    EndPurchase {
+        purchase: usize,
+        cancel: bool,
     },
 }
 
@@ -1050,6 +1154,7 @@ struct Harness {
     /// Core ids of the model's grants and holds, by model index.
     grant_ids: Vec<String>,
     hold_ids: Vec<String>,
+    purchase_ids: Vec<String>,
     replay: Replay,
     /// Grants and holds that nothing can change any more and that were checked since: the
     /// per-step check skips them (the final check does not).
@@ -1098,6 +1203,10 @@ fn outcome_of(rejection: &Rejection) -> Outcome {
         Rejection::SeatsInvalid => Outcome::SeatsInvalid,
         Rejection::Overflow => Outcome::Overflow,
         Rejection::NoSubscription => Outcome::NoSubscription,
+        // Like holds: the core keeps only pending purchases.
+        Rejection::PurchaseNotFound | Rejection::PurchaseNotPending { .. } => {
+            Outcome::PurchaseNotPending
+        }
         other => panic!("unexpected rejection {other:?}"),
     }
 }
@@ -1113,6 +1222,7 @@ impl Harness {
             now: START,
             grant_ids: Vec::new(),
             hold_ids: Vec::new(),
+            purchase_ids: Vec::new(),
             replay: Replay::default(),
             grant_frozen: Vec::new(),
             hold_frozen: Vec::new(),
@@ -1139,6 +1249,7 @@ impl Harness {
         let nothing_to_name = match op {
             Op::Capture { .. } | Op::VoidHold { .. } => self.hold_ids.is_empty(),
             Op::VoidGrant { .. } => self.grant_ids.is_empty(),
+            Op::CompletePurchase { .. } | Op::EndPurchase { .. } => self.purchase_ids.is_empty(),
             _ => false,
         };
         if nothing_to_name {
@@ -1154,6 +1265,7 @@ impl Harness {
             self.effects.holds.len(),
             self.effects.charges.len(),
             self.effects.subscriptions.len(),
+            self.effects.purchases.len(),
         );
         let at = self.at();
         let (expected, actual): (Outcome, Result<(), Rejection>) = match *op {
@@ -1304,13 +1416,81 @@ impl Harness {
             }
             Op::Purchase { pack } => {
                 let pack = self.catalog.packs[pack % self.catalog.packs.len()].clone();
-                let expected = self.model.purchase(&pack, self.now);
-                let result = self
-                    .state
-                    .purchase(&pack, at, &mut self.ids, &mut self.effects);
-                let result = result.map(|grant| {
+                let expected = self.model.purchase_paid(&pack, self.now);
+                let result = self.state.purchase_paid(
+                    &pack,
+                    at,
+                    PURCHASE_TTL_SECONDS,
+                    None,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                let result = result.map(|(purchase, grant)| {
                     assert_eq!(grant.amount, pack.credits);
                     assert_eq!(grant.source, GrantSource::Pack);
+                    assert_eq!(purchase.grant_id.as_deref(), Some(grant.id.as_str()));
+                    self.purchase_ids.push(purchase.id);
+                });
+                (expected, result)
+            }
+            Op::OpenPurchase { pack } => {
+                let pack = self.catalog.packs[pack % self.catalog.packs.len()].clone();
+                let expected = self.model.open_purchase(&pack, self.now);
+                let result = self.state.open_purchase(
+                    &pack,
+                    at,
+                    PURCHASE_TTL_SECONDS,
+                    None,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                let result = result.map(|purchase| {
+                    assert_eq!(purchase.status, PurchaseStatus::Pending);
+                    assert_eq!(purchase.grant_id, None);
+                    self.purchase_ids.push(purchase.id);
+                });
+                (expected, result)
+            }
+            Op::CompletePurchase { purchase } => {
+                let i = self.purchase_ids.len() - 1 - purchase % self.purchase_ids.len();
+                let expected = self.model.complete_purchase(i, self.now);
+                let result = self.state.complete_purchase(
+                    &self.purchase_ids[i],
+                    Some("pay_model".to_string()),
+                    at,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                let credits = self.model.purchases[i].pack.credits;
+                let result = result.map(|(purchase, grant)| {
+                    assert_eq!(purchase.status, PurchaseStatus::Completed);
+                    assert_eq!(purchase.grant_id.as_deref(), Some(grant.id.as_str()));
+                    assert_eq!(grant.amount, credits);
+                    assert_eq!(grant.source, GrantSource::Pack);
+                });
+                (expected, result)
+            }
+            Op::EndPurchase { purchase, cancel } => {
+                let i = self.purchase_ids.len() - 1 - purchase % self.purchase_ids.len();
+                let expected = self.model.end_purchase(i, self.now);
+                let end = if cancel {
+                    PurchaseEnd::Canceled
+                } else {
+                    PurchaseEnd::Failed
+                };
+                let result = self.state.end_purchase(
+                    &self.purchase_ids[i],
+                    end,
+                    at,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                let result = result.map(|purchase| {
+                    assert_eq!(purchase.grant_id, None);
+                    assert_eq!(
+                        purchase.status.as_str(),
+                        if cancel { "canceled" } else { "failed" }
+                    );
                 });
                 (expected, result)
             }
@@ -1326,6 +1506,7 @@ impl Harness {
             (Err(_), Outcome::SeatsInvalid) => "refused: seats invalid",
             (Err(_), Outcome::Overflow) => "refused: overflow",
             (Err(_), Outcome::NoSubscription) => "refused: no subscription",
+            (Err(_), Outcome::PurchaseNotPending) => "refused: purchase not pending",
             (Err(_), Outcome::Ok) => "refused though the model accepts",
         };
         *self.replay.counts.entry(counted).or_default() += 1;
@@ -1353,7 +1534,7 @@ impl Harness {
         &self,
         mut expected_state: AccountState,
         mut ids: CounterIds,
-        before: (usize, usize, usize, usize, usize),
+        before: (usize, usize, usize, usize, usize, usize),
     ) {
         let mut due = Effects::default();
         expected_state.run_due(self.at(), &mut ids, &mut due);
@@ -1398,6 +1579,16 @@ impl Harness {
             "a rejection changed grants"
         );
         assert_eq!(sorted_holds(&self.state), sorted_holds(&expected_state));
+        assert_eq!(
+            self.effects.purchases[before.5..],
+            due.purchases[..],
+            "a rejection wrote a purchase"
+        );
+        assert_eq!(
+            self.state.pending_purchases(),
+            expected_state.pending_purchases(),
+            "a rejection changed the pending purchases"
+        );
         assert_eq!(self.state.next_due_at(), expected_state.next_due_at());
     }
 
@@ -1464,6 +1655,55 @@ impl Harness {
 
     /// Everything that must hold after every step. Unless `full`, grants and holds that were
     /// already checked in a state nothing can change are skipped.
+    /// Purchases: the core keeps exactly the model's pending ones (those past their expiry
+    /// only until the due work runs), and the credits from packs are exactly what completed
+    /// purchases bought: no purchase granted twice, none granted unpaid.
+    fn check_purchases(&self) {
+        let kept: BTreeSet<&str> = self
+            .state
+            .pending_purchases()
+            .iter()
+            .map(|purchase| purchase.id.as_str())
+            .collect();
+        for (i, purchase) in self.model.purchases.iter().enumerate() {
+            let id = self.purchase_ids[i].as_str();
+            if purchase.pending(self.now) {
+                assert!(kept.contains(id), "pending purchase {id} not kept");
+            }
+            if purchase.ended.is_some() {
+                assert!(!kept.contains(id), "ended purchase {id} still kept");
+            }
+        }
+        let mut pack_grants: BTreeMap<&str, i64> = BTreeMap::new();
+        for grant in &self.effects.grants {
+            if grant.source == GrantSource::Pack {
+                pack_grants.insert(&grant.id, grant.amount.get());
+            }
+        }
+        assert_eq!(
+            pack_grants.values().sum::<i64>(),
+            self.model.purchased(),
+            "credits from packs vs completed purchases"
+        );
+        let completed: BTreeSet<&str> = self
+            .effects
+            .purchases
+            .iter()
+            .filter(|purchase| purchase.status == PurchaseStatus::Completed)
+            .map(|purchase| {
+                purchase
+                    .grant_id
+                    .as_deref()
+                    .expect("a completed purchase's grant")
+            })
+            .collect();
+        assert_eq!(
+            completed,
+            pack_grants.keys().copied().collect(),
+            "every pack grant is a completed purchase's, and each one's only"
+        );
+    }
+
     fn check(&mut self, full: bool) {
         if let Err(broken) = self.state.check() {
             panic!("AccountState::check: {broken}");
@@ -1471,6 +1711,7 @@ impl Harness {
         self.register_new_grants();
         self.replay.absorb(&self.effects);
         self.check_subscription();
+        self.check_purchases();
         let (state, model) = (&self.state, &self.model);
         // The debt is repaid before anything else can be spent: it never stands while an
         // active grant has unreserved credits.
@@ -1707,6 +1948,13 @@ impl Harness {
         if let Some(subscription) = self.effects.subscriptions.last() {
             restored.restore_subscription(subscription.clone());
         }
+        // The purchases as last written, as a store keeps them (it restores only the pending).
+        let mut purchases: BTreeMap<&str, &tally_core::Purchase> = BTreeMap::new();
+        for purchase in &self.effects.purchases {
+            purchases.insert(&purchase.id, purchase);
+        }
+        restored.restore_purchases(purchases.into_values().cloned().collect());
+        assert_eq!(restored.pending_purchases(), self.state.pending_purchases());
         assert_eq!(restored.subscription(), self.state.subscription());
         assert_eq!(restored.allowance_left(), self.state.allowance_left());
         assert_eq!(restored.grants(), self.state.grants());
@@ -1760,6 +2008,8 @@ fn small_catalog(scale: i64) -> Catalog {
             pack("jar", "Jar", 2 * scale + 550, Some(30)),
             pack("vault", "Vault", 4 * scale, None),
         ],
+        checkout_url: None,
+        purchase_expires_after_seconds: PURCHASE_TTL_SECONDS,
     };
     catalog.validate().expect("a valid catalog");
     catalog
@@ -1820,6 +2070,10 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         2 => (0usize..4, seats()).prop_map(|(plan, seats)| Op::Subscribe { plan, seats }),
         1 => Just(Op::CancelSubscription),
         1 => (0usize..3).prop_map(|pack| Op::Purchase { pack }),
+        1 => (0usize..3).prop_map(|pack| Op::OpenPurchase { pack }),
+        1 => (0usize..4).prop_map(|purchase| Op::CompletePurchase { purchase }),
+        1 => (0usize..4, any::<bool>())
+            .prop_map(|(purchase, cancel)| Op::EndPurchase { purchase, cancel }),
     ]
 }
 
@@ -2226,7 +2480,7 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Catalog, Vec<Op>) {
     for _ in 0..count {
         let pick = rng.range(0, grant_weight + 17 + plan_weight);
         let op = if pick >= grant_weight + 17 {
-            match rng.range(0, 10) {
+            match rng.range(0, 17) {
                 0..=5 if !default_catalog && rng.chance(2) => Op::Subscribe {
                     // The whale, once: two seats fit (and make the account rich until the
                     // next plan change), more overflow.
@@ -2249,8 +2503,18 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Catalog, Vec<Op>) {
                     Op::Subscribe { plan, seats }
                 }
                 6..=8 => Op::CancelSubscription,
-                _ => Op::Purchase {
+                9 | 10 => Op::Purchase {
                     pack: rng.range(0, 3) as usize,
+                },
+                11 | 12 => Op::OpenPurchase {
+                    pack: rng.range(0, 3) as usize,
+                },
+                13 | 14 => Op::CompletePurchase {
+                    purchase: rng.range(0, 4) as usize,
+                },
+                _ => Op::EndPurchase {
+                    purchase: rng.range(0, 4) as usize,
+                    cancel: rng.chance(2),
                 },
             }
         } else if pick < grant_weight {
@@ -2340,7 +2604,7 @@ fn sim_seed(seed: u64, count: usize) -> BTreeMap<&'static str, u64> {
 }
 
 /// What every simulation run must have exercised, at least this often over all seeds.
-const SIM_COVERAGE: [(&str, u64); 41] = [
+const SIM_COVERAGE: [(&str, u64); 44] = [
     ("ok", 100_000),
     ("refused: amount not positive", 100),
     ("refused: grant window invalid", 100),
@@ -2385,6 +2649,9 @@ const SIM_COVERAGE: [(&str, u64); 41] = [
     ("plan credits expired at a period's end", 300),
     ("plan credits voided", 400),
     ("pack purchased", 800),
+    ("purchase opened", 300),
+    ("purchase ended unpaid", 100),
+    ("purchase: completion refused, not pending", 100),
     ("pack credits expired", 80),
 ];
 

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use tally_core::pricing::RateCard;
-use tally_core::{Account, Charge, Grant, Hold, Rejection, Subscription, Timestamp};
-use tally_store::{ApiKeyRecord, PurchaseRecord, StoreError};
+use tally_core::{Account, Charge, Grant, Hold, Purchase, Rejection, Subscription, Timestamp};
+use tally_store::{ApiKeyRecord, StoreError};
 
 /// What a command did. Large values are boxed: outcomes cross a channel per request.
 #[derive(Debug, Clone)]
@@ -23,9 +23,12 @@ pub enum Outcome {
     },
     ApiKeyRevoked(Box<ApiKeyRecord>),
     Subscription(Box<Subscription>),
+    /// A purchase, with the grant its completion issued (when it completed just now);
+    /// `opened` when the command made it (a create, rather than a change of its state).
     Purchase {
-        record: Box<PurchaseRecord>,
-        grant: Box<Grant>,
+        purchase: Box<Purchase>,
+        grant: Option<Box<Grant>>,
+        opened: bool,
     },
     RateCard(Box<RateCard>),
     /// The test clock's new instant.

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use tally_core::{
-    Account, AccountState, DebitSpec, GrantSpec, Hold, Millicredits, Rejection, Timestamp,
+    Account, AccountState, DebitSpec, GrantSpec, Hold, Millicredits, PurchaseEnd, Rejection,
+    Timestamp,
 };
-use tally_store::{ApiKeyRecord, PurchaseRecord, RateCardRecord};
+use tally_store::{ApiKeyRecord, RateCardRecord};
 
 use crate::batch::Batch;
 use crate::engine::Engine;
@@ -76,7 +77,15 @@ impl Engine {
             Command::Purchase {
                 account_id,
                 pack_id,
-            } => self.purchase(batch, account_id, &pack_id),
+                paid,
+            } => self.purchase(batch, &account_id, &pack_id, paid),
+            Command::CompletePurchase {
+                purchase_id,
+                payment_reference,
+            } => self.complete_purchase(batch, &purchase_id, payment_reference),
+            Command::EndPurchase { purchase_id, end } => {
+                self.end_purchase(batch, &purchase_id, end)
+            }
             Command::PutRateCard { document } => self.put_rate_card(batch, document),
             Command::PutFirstRateCard { document } => {
                 if self.known(batch).latest_rate_card_version()? > 0 {
@@ -314,7 +323,13 @@ impl Engine {
         Ok(Outcome::Subscription(Box::new(subscription)))
     }
 
-    fn purchase(&mut self, batch: &mut Batch, account_id: String, pack_id: &str) -> Applied {
+    fn purchase(
+        &mut self,
+        batch: &mut Batch,
+        account_id: &str,
+        pack_id: &str,
+        paid: bool,
+    ) -> Applied {
         let pack = self
             .catalog
             .pack(pack_id)
@@ -322,23 +337,125 @@ impl Engine {
             .ok_or_else(|| Rejection::PackNotFound {
                 pack_id: pack_id.to_string(),
             })?;
-        let state = account(&mut self.accounts, &account_id)?;
-        let grant = state.purchase(&pack, batch.now, &mut self.ids, &mut batch.write.effects)?;
-        self.touched(batch, &account_id);
-        let record = PurchaseRecord {
-            id: new_id("pur_"),
-            account_id,
-            pack_id: pack.id.clone(),
-            grant_id: grant.id.clone(),
-            credits: pack.credits,
-            price_usd: pack.price_usd.clone(),
-            created_at: batch.now,
+        let expires_after = self.catalog.purchase_expires_after_seconds;
+        let state = account(&mut self.accounts, account_id)?;
+        let effects = &mut batch.write.effects;
+        let (purchase, grant) = if paid {
+            let (purchase, grant) = state.purchase_paid(
+                &pack,
+                batch.now,
+                expires_after,
+                None,
+                &mut self.ids,
+                effects,
+            )?;
+            (purchase, Some(Box::new(grant)))
+        } else {
+            let checkout_url = self.catalog.checkout_url.as_deref();
+            let purchase = state.open_purchase(
+                &pack,
+                batch.now,
+                expires_after,
+                checkout_url,
+                &mut self.ids,
+                effects,
+            )?;
+            self.purchase_index
+                .insert(purchase.id.clone(), account_id.to_string());
+            (purchase, None)
         };
-        batch.write.new_purchases.push(record.clone());
+        self.touched(batch, account_id);
         Ok(Outcome::Purchase {
-            record: Box::new(record),
-            grant: Box::new(grant),
+            purchase: Box::new(purchase),
+            grant,
+            opened: true,
         })
+    }
+
+    /// The account of a pending purchase; a purchase that ended is refused with its status.
+    fn purchase_account(&self, batch: &Batch, purchase_id: &str) -> Result<String, EngineError> {
+        if let Some(account_id) = self.purchase_index.get(purchase_id) {
+            return Ok(account_id.clone());
+        }
+        match self.known(batch).purchase(purchase_id)? {
+            Some(purchase) => Err(Rejection::PurchaseNotPending {
+                status: purchase.status,
+            }
+            .into()),
+            None => Err(Rejection::PurchaseNotFound.into()),
+        }
+    }
+
+    fn complete_purchase(
+        &mut self,
+        batch: &mut Batch,
+        purchase_id: &str,
+        payment_reference: Option<String>,
+    ) -> Applied {
+        let account_id = self.purchase_account(batch, purchase_id)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let completed = state.complete_purchase(
+            purchase_id,
+            payment_reference,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        );
+        let (purchase, grant) =
+            self.purchase_resolved(batch, &account_id, purchase_id, completed)?;
+        Ok(Outcome::Purchase {
+            purchase: Box::new(purchase),
+            grant: Some(Box::new(grant)),
+            opened: false,
+        })
+    }
+
+    fn end_purchase(&mut self, batch: &mut Batch, purchase_id: &str, end: PurchaseEnd) -> Applied {
+        let account_id = self.purchase_account(batch, purchase_id)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let ended = state.end_purchase(
+            purchase_id,
+            end,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        );
+        let purchase = self.purchase_resolved(batch, &account_id, purchase_id, ended)?;
+        Ok(Outcome::Purchase {
+            purchase: Box::new(purchase),
+            grant: None,
+            opened: false,
+        })
+    }
+
+    /// After a command on a pending purchase: the account is touched (its due work may have
+    /// run), and a purchase no longer pending leaves the index. A purchase the due work just
+    /// expired is refused with its status.
+    fn purchase_resolved<T>(
+        &mut self,
+        batch: &mut Batch,
+        account_id: &str,
+        purchase_id: &str,
+        result: Result<T, Rejection>,
+    ) -> Result<T, EngineError> {
+        self.touched(batch, account_id);
+        let still_pending = self
+            .accounts
+            .get(account_id)
+            .is_some_and(|state| state.pending_purchase(purchase_id).is_some());
+        if !still_pending {
+            self.purchase_index.remove(purchase_id);
+        }
+        match result {
+            Err(Rejection::PurchaseNotFound) => match self.known(batch).purchase(purchase_id)? {
+                Some(purchase) => Err(Rejection::PurchaseNotPending {
+                    status: purchase.status,
+                }
+                .into()),
+                None => Err(Rejection::PurchaseNotFound.into()),
+            },
+            other => other.map_err(EngineError::from),
+        }
     }
 
     fn put_rate_card(

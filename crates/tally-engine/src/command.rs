@@ -3,7 +3,7 @@
 //! can (balances, holds, accounts) and refuses with a [`tally_core::Rejection`].
 
 use tally_core::pricing::RateCardDocument;
-use tally_core::{DebitSpec, GrantSpec, Millicredits, Timestamp};
+use tally_core::{DebitSpec, GrantSpec, Millicredits, PurchaseEnd, Timestamp};
 use tokio::sync::oneshot;
 
 use crate::answer::Reply;
@@ -70,10 +70,22 @@ pub enum Command {
     CancelSubscription {
         account_id: String,
     },
-    /// Buys a credit pack.
+    /// Buys a credit pack: a pending purchase (no credits until it is completed), or, when
+    /// `paid`, one completed at once with its grant (the platform was paid already).
     Purchase {
         account_id: String,
         pack_id: String,
+        paid: bool,
+    },
+    /// The payment of a pending purchase arrived: its grant is issued, exactly once.
+    CompletePurchase {
+        purchase_id: String,
+        payment_reference: Option<String>,
+    },
+    /// A pending purchase failed or was canceled: no credits, ever.
+    EndPurchase {
+        purchase_id: String,
+        end: PurchaseEnd,
     },
     /// Installs a new rate card version (the engine numbers it).
     PutRateCard {

@@ -49,6 +49,8 @@ pub(crate) struct Engine {
     pub accounts: HashMap<String, AccountState>,
     /// Pending hold → its account.
     pub hold_index: HashMap<String, String>,
+    /// Pending purchase → its account.
+    pub purchase_index: HashMap<String, String>,
     /// `(next due instant, account)` for every account with due work.
     due: BTreeSet<(Timestamp, String)>,
     due_of: HashMap<String, Timestamp>,
@@ -90,6 +92,7 @@ impl Engine {
             batch_commands_max: config.batch_commands_max.max(1),
             accounts: HashMap::new(),
             hold_index: HashMap::new(),
+            purchase_index: HashMap::new(),
             due: BTreeSet::new(),
             due_of: HashMap::new(),
             ids: RandomIds::new(0),
@@ -119,6 +122,7 @@ impl Engine {
     fn load(&mut self) -> Result<(), StoreError> {
         self.accounts.clear();
         self.hold_index.clear();
+        self.purchase_index.clear();
         self.due.clear();
         self.due_of.clear();
         self.in_flight.clear();
@@ -133,6 +137,10 @@ impl Engine {
             let account_id = state.account.id.clone();
             for hold in state.pending_holds() {
                 self.hold_index.insert(hold.id.clone(), account_id.clone());
+            }
+            for purchase in state.pending_purchases() {
+                self.purchase_index
+                    .insert(purchase.id.clone(), account_id.clone());
             }
             self.accounts.insert(account_id.clone(), state);
             self.reschedule(&account_id);
@@ -366,6 +374,9 @@ impl Engine {
         // it is at the end.
         last_by_id(&mut write.effects.grants, |grant| grant.id.as_str());
         last_by_id(&mut write.effects.holds, |hold| hold.id.as_str());
+        last_by_id(&mut write.effects.purchases, |purchase| {
+            purchase.id.as_str()
+        });
         last_by_id(&mut write.effects.subscriptions, |subscription| {
             subscription.account_id.as_str()
         });
@@ -388,7 +399,11 @@ impl Engine {
             return;
         };
         let before = batch.write.effects.holds.len();
+        let purchases_before = batch.write.effects.purchases.len();
         state.run_due(batch.now, &mut self.ids, &mut batch.write.effects);
+        for purchase in &batch.write.effects.purchases[purchases_before..] {
+            self.purchase_index.remove(&purchase.id);
+        }
         for hold in &batch.write.effects.holds[before..] {
             if hold.status != HoldStatus::Pending {
                 self.hold_index.remove(&hold.id);
@@ -471,6 +486,7 @@ impl Engine {
     pub(crate) fn forget(&mut self) {
         self.accounts.clear();
         self.hold_index.clear();
+        self.purchase_index.clear();
     }
 
     /// Counts a batch that committed in its own transaction (a shared batch).

@@ -1,11 +1,11 @@
-//! The one lookup view: what is known of an idempotency key, a hold, a grant, an API key or
+//! The one lookup view: what is known of an idempotency key, a hold, a grant, a purchase, an API key or
 //! the rate card versions. The newest knowledge wins: what this batch decided, then what the
 //! batches handed to the committer and not yet finished decided (newest first; the store
 //! does not have it yet), then the store.
 
 use std::collections::VecDeque;
 
-use tally_core::{Grant, HoldStatus, Timestamp};
+use tally_core::{Grant, HoldStatus, Purchase, Timestamp};
 use tally_store::{ApiKeyRecord, IdempotencyRecord, LedgerStore, StoreError};
 
 use crate::batch::{Batch, InFlight, KeySlot};
@@ -87,6 +87,28 @@ impl<'a> Known<'a> {
         match written {
             Some(grant) => Ok(Some(grant.clone())),
             None => self.store.grant(grant_id),
+        }
+    }
+
+    /// A purchase as last written: by this batch, by one in flight, or as the store has it.
+    pub(crate) fn purchase(&self, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
+        let written = self
+            .batch
+            .write
+            .effects
+            .purchases
+            .iter()
+            .rev()
+            .chain(
+                self.in_flight
+                    .iter()
+                    .rev()
+                    .flat_map(|batch| batch.write.effects.purchases.iter().rev()),
+            )
+            .find(|purchase| purchase.id == purchase_id);
+        match written {
+            Some(purchase) => Ok(Some(purchase.clone())),
+            None => self.store.purchase(purchase_id),
         }
     }
 

@@ -93,6 +93,12 @@ impl Engine {
                         account_ids.insert(hold.account_id);
                     }
                 }
+                Command::CompletePurchase { purchase_id, .. }
+                | Command::EndPurchase { purchase_id, .. } => {
+                    if let Some(purchase) = self.store.purchase(purchase_id)? {
+                        account_ids.insert(purchase.account_id);
+                    }
+                }
                 Command::VoidGrant { grant_id } => {
                     if let Some(grant) = self.store.grant(grant_id)? {
                         account_ids.insert(grant.account_id);
@@ -169,6 +175,10 @@ impl Engine {
         let account_id = state.account.id.clone();
         for hold in state.pending_holds() {
             self.hold_index.insert(hold.id.clone(), account_id.clone());
+        }
+        for purchase in state.pending_purchases() {
+            self.purchase_index
+                .insert(purchase.id.clone(), account_id.clone());
         }
         self.accounts.insert(account_id, state);
     }

@@ -23,7 +23,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tally_core::{AccountState, Grant, Hold};
+use tally_core::{AccountState, Grant, Hold, Purchase};
 use tally_store::sql::SqlReads;
 use tally_store::{
     ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, SharedBatch, StoreError,
@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_plans.sql")),
     (3, include_str!("../migrations/0003_usage.sql")),
     (4, include_str!("../migrations/0004_rate_cards.sql")),
+    (5, include_str!("../migrations/0005_purchase_payment.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -222,6 +223,11 @@ impl LedgerStore for PostgresStore {
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
         let id = id.to_string();
         self.read(move |db| read::hold(db, &id))
+    }
+
+    fn purchase(&self, id: &str) -> Result<Option<Purchase>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| read::purchase(db, &id))
     }
 
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {

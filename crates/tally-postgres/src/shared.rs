@@ -75,11 +75,19 @@ pub(crate) fn load_states(
         "SELECT * FROM subscriptions WHERE account_id = ANY($1)",
         &[&present],
     )?;
+    let purchases = connection.query(
+        &format!(
+            "SELECT * FROM purchases WHERE account_id = ANY($1) AND {}",
+            tables::purchases::PENDING
+        ),
+        &[&present],
+    )?;
     state::assemble(
         accounts,
         decode_all(&grants, tables::grants::decode)?,
         decode_all(&holds, tables::holds::decode)?,
         decode_all(&subscriptions, tables::subscriptions::decode)?,
+        decode_all(&purchases, tables::purchases::decode)?,
     )
 }
 

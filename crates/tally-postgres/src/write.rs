@@ -255,11 +255,8 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
         subscription.account_id.clone()
     });
     plan.insert(&subscriptions::TABLE, &subscriptions, subscriptions::encode);
-    plan.insert(
-        &purchases::TABLE,
-        &all(&batch.new_purchases),
-        purchases::encode,
-    );
+    let purchases = last_wins(&effects.purchases, |purchase| purchase.id.clone());
+    plan.insert(&purchases::TABLE, &purchases, purchases::encode);
     let usage = summed_usage(&batch.usage);
     plan.insert(&usage_daily::TABLE, &all(&usage), |(key, delta), arrays| {
         usage_daily::encode(key, delta, arrays)

@@ -22,12 +22,13 @@ use tally_core::catalog::Catalog;
 use tally_core::usage::{MICROS_PER_DAY, UsageDelta, usage_deltas};
 use tally_core::{
     Account, AccountState, Attribution, DebitSpec, Effects, EntryKind, Grant, GrantLifecycle,
-    GrantSource, GrantSpec, GrantStatus, HoldStatus, IdKind, IdSource, Millicredits, Timestamp,
+    GrantSource, GrantSpec, GrantStatus, HoldStatus, IdKind, IdSource, Millicredits,
+    PurchaseStatus, Timestamp,
 };
 use tally_postgres::{PostgresStore, account_lock_key};
 use tally_store::{
     ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, PageError, PageRequest,
-    PurchaseRecord, RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup,
+    RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup,
 };
 
 const NO_DATABASE: &str = "TALLY_TEST_DATABASE_URL is not set. Run the PostgreSQL tests \
@@ -329,9 +330,27 @@ fn a_committed_batch_reads_back_exactly_as_written() {
         .hold(debit(10, "studio"), 600, at(2), &mut ids, &mut effects)
         .unwrap();
     let pack = catalog.pack("pack_10k").unwrap().clone();
-    let pack_grant = state
-        .purchase(&pack, at(3), &mut ids, &mut effects)
+    let (paid, pack_grant) = state
+        .purchase_paid(
+            &pack,
+            at(3),
+            86_400,
+            Some("cs_1".into()),
+            &mut ids,
+            &mut effects,
+        )
         .unwrap();
+    let pending = state
+        .open_purchase(
+            &pack,
+            at(3),
+            86_400,
+            Some("https://platform.example/checkout?purchase={purchase_id}"),
+            &mut ids,
+            &mut effects,
+        )
+        .unwrap();
+    assert_eq!(paid.grant_id.as_deref(), Some(pack_grant.id.as_str()));
     let subscription = state
         .subscribe(
             catalog.plan("pro").unwrap(),
@@ -362,16 +381,6 @@ fn a_committed_batch_reads_back_exactly_as_written() {
         revoked_at: None,
     };
     write.new_api_keys.push(key.clone());
-    let purchase = PurchaseRecord {
-        id: "pur_1".into(),
-        account_id: "acme".into(),
-        pack_id: pack.id.clone(),
-        grant_id: pack_grant.id.clone(),
-        credits: pack.credits,
-        price_usd: pack.price_usd.clone(),
-        created_at: at(3),
-    };
-    write.new_purchases.push(purchase.clone());
     let card = RateCardRecord {
         version: 3,
         effective_at: at(0),
@@ -417,9 +426,29 @@ fn a_committed_batch_reads_back_exactly_as_written() {
     assert_eq!(stored.data, newest_first);
     assert!(!stored.has_more);
     assert_eq!(
-        store.purchases("acme", &page(10, None)).unwrap().data,
-        vec![purchase]
+        store.purchases("acme", None, &page(10, None)).unwrap().data,
+        vec![pending.clone(), paid.clone()]
     );
+    assert_eq!(
+        store
+            .purchases("acme", Some(PurchaseStatus::Pending), &page(10, None))
+            .unwrap()
+            .data,
+        vec![pending.clone()]
+    );
+    assert_eq!(store.purchase(&paid.id).unwrap(), Some(paid.clone()));
+    assert!(
+        pending
+            .checkout_url
+            .as_deref()
+            .is_some_and(|url| url.ends_with(&pending.id))
+    );
+    let loaded = store.load_states().unwrap();
+    let acme_state = loaded
+        .iter()
+        .find(|loaded| loaded.account.id == "acme")
+        .expect("acme's state");
+    assert_eq!(acme_state.pending_purchases(), std::slice::from_ref(&pending));
     assert_eq!(store.api_key_by_hash("hash_1").unwrap(), Some(key.clone()));
     assert_eq!(store.api_key("key_1").unwrap(), Some(key.clone()));
     assert_eq!(store.api_keys("acme").unwrap(), vec![key.clone()]);

@@ -2,6 +2,11 @@
 //! Every error names the line it is on.
 //!
 //! ```toml
+//! # Where the dashboard sends a buyer to pay (optional; `{purchase_id}` is replaced).
+//! checkout_url = "https://platform.example/checkout?purchase={purchase_id}"
+//! # How long a pending purchase waits for its payment (optional; default 86400).
+//! purchase_expires_after_seconds = 86400
+//!
 //! [[plan]]
 //! id = "starter"
 //! name = "Starter"
@@ -32,6 +37,8 @@ pub struct CatalogFileError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileCatalog {
+    checkout_url: Option<String>,
+    purchase_expires_after_seconds: Option<i64>,
     #[serde(default)]
     plan: Vec<Spanned<FilePlan>>,
     #[serde(default)]
@@ -128,6 +135,10 @@ pub fn parse_catalog(source: &str) -> Result<Catalog, CatalogFileError> {
     let mut catalog = Catalog {
         plans: Vec::new(),
         packs: Vec::new(),
+        checkout_url: file.checkout_url.clone(),
+        purchase_expires_after_seconds: file
+            .purchase_expires_after_seconds
+            .unwrap_or(tally_core::catalog::PURCHASE_EXPIRES_AFTER_SECONDS_DEFAULT),
     };
     for entry in &file.plan {
         let plan = entry.get_ref();

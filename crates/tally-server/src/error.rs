@@ -7,7 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use tally_core::{HoldStatus, Millicredits, Rejection};
+use tally_core::{HoldStatus, Millicredits, PurchaseStatus, Rejection};
 use tally_engine::EngineError;
 use tally_store::{PageError, StoreError};
 
@@ -34,6 +34,9 @@ pub enum ApiError {
     IdempotencyConflict,
     HoldNotPending {
         status: HoldStatus,
+    },
+    PurchaseNotPending {
+        status: PurchaseStatus,
     },
     PayloadTooLarge {
         limit_bytes: usize,
@@ -98,6 +101,7 @@ impl ApiError {
             ApiError::Conflict { .. }            => (S::CONFLICT,              "conflict",             "It exists already"),
             ApiError::IdempotencyConflict        => (S::CONFLICT,              "idempotency_conflict", "Idempotency key reused with another request"),
             ApiError::HoldNotPending { .. }      => (S::CONFLICT,              "hold_not_pending",     "The hold is not pending"),
+            ApiError::PurchaseNotPending { .. }  => (S::CONFLICT,              "purchase_not_pending", "The purchase is not pending"),
             ApiError::PayloadTooLarge { .. }     => (S::PAYLOAD_TOO_LARGE,     "payload_too_large",    "The body is too large"),
             ApiError::InvalidRequest { .. }      => (S::UNPROCESSABLE_ENTITY,  "invalid_request",      "Invalid request"),
             ApiError::InvalidAmount { .. }       => (S::UNPROCESSABLE_ENTITY,  "invalid_amount",       "Invalid amount"),
@@ -158,6 +162,13 @@ impl ApiError {
             ApiError::HoldNotPending { status } => {
                 body.insert("hold_status".into(), json!(status.as_str()));
                 format!("the hold is {}", status.as_str())
+            }
+            ApiError::PurchaseNotPending { status } => {
+                body.insert("purchase_status".into(), json!(status.as_str()));
+                format!(
+                    "the purchase is {}: only a pending purchase can be completed, failed or canceled",
+                    status.as_str()
+                )
             }
             ApiError::PayloadTooLarge { limit_bytes } => {
                 body.insert("limit_bytes".into(), json!(limit_bytes));
@@ -249,6 +260,12 @@ impl From<Rejection> for ApiError {
                 ApiError::invalid_request("pack", format!("no pack {pack_id:?} in the catalog"))
             }
             Rejection::KeyNotFound => ApiError::NotFound { what: "key" },
+            Rejection::PurchaseNotFound => ApiError::NotFound { what: "purchase" },
+            Rejection::PurchaseNotPending { status } => ApiError::PurchaseNotPending { status },
+            Rejection::PurchaseWindowInvalid => ApiError::invalid_request(
+                "purchase_expires_after_seconds",
+                "a purchase must stay payable for a positive time",
+            ),
         }
     }
 }

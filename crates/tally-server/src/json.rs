@@ -214,6 +214,17 @@ impl Fields {
         Ok(Some(text))
     }
 
+    /// `true` or `false`.
+    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
+        let Some(value) = self.take(name) else {
+            return Ok(None);
+        };
+        let Value::Bool(flag) = value else {
+            return Err(self.wrong_type(name, "true or false", &value));
+        };
+        Ok(Some(flag))
+    }
+
     /// An RFC 3339 instant.
     pub fn timestamp(&mut self, name: &str) -> Result<Option<Timestamp>, ApiError> {
         let Some(text) = self.string(name, 64)? else {

@@ -5,10 +5,9 @@
 
 use serde_json::{Map, Number, Value, json};
 use tally_core::{
-    Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Subscription,
-    SubscriptionStatus, Timestamp,
+    Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Purchase, PurchaseStatus,
+    Subscription, SubscriptionStatus, Timestamp,
 };
-use tally_store::PurchaseRecord;
 
 /// An amount as a JSON number with at most 3 fraction digits.
 pub fn credits(amount: Millicredits) -> Value {
@@ -298,17 +297,28 @@ pub fn subscription(subscription: &Subscription) -> Value {
     })
 }
 
-/// A purchase: `{id, pack, grant}`.
-pub fn purchase(record: &PurchaseRecord, grant_value: &Grant) -> Value {
+/// A purchase, with its grant once it completed (`grant_value`: the grant as it is now, when
+/// the caller has it) and, while it is pending, where the buyer pays.
+pub fn purchase(purchase: &Purchase, grant_value: Option<&Grant>) -> Value {
     json!({
-        "id": record.id,
+        "id": purchase.id,
         "object": "purchase",
-        "account_id": record.account_id,
-        "pack": record.pack_id,
-        "credits": credits(record.credits),
-        "price_usd": decimal_number(&record.price_usd),
-        "grant": grant(grant_value),
-        "created_at": instant(record.created_at),
+        "account_id": purchase.account_id,
+        "pack": purchase.pack_id,
+        "credits": credits(purchase.credits),
+        "price_usd": decimal_number(&purchase.price_usd),
+        "status": purchase.status.as_str(),
+        "grant_id": purchase.grant_id,
+        "grant": grant_value.map(grant),
+        "payment_reference": purchase.payment_reference,
+        "checkout_url": purchase
+            .checkout_url
+            .as_ref()
+            .filter(|_| purchase.status == PurchaseStatus::Pending),
+        "created_at": instant(purchase.created_at),
+        "expires_at": instant(purchase.expires_at),
+        "completed_at": optional_instant(purchase.completed_at()),
+        "resolved_at": optional_instant(purchase.resolved_at),
     })
 }
 

@@ -20,9 +20,10 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Grant(_)
         | Outcome::Charge(_)
         | Outcome::ApiKey { .. }
-        | Outcome::Purchase { .. } => StatusCode::CREATED,
+        | Outcome::Purchase { opened: true, .. } => StatusCode::CREATED,
         Outcome::Hold(hold) if hold.status == HoldStatus::Pending => StatusCode::CREATED,
         Outcome::Hold(_)
+        | Outcome::Purchase { opened: false, .. }
         | Outcome::ApiKeyRevoked(_)
         | Outcome::Subscription(_)
         | Outcome::RateCard(_)
@@ -51,7 +52,9 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::ApiKey { record, secret } => render::api_key(record, Some(secret)),
         Outcome::ApiKeyRevoked(record) => render::api_key(record, None),
         Outcome::Subscription(subscription) => render::subscription(subscription),
-        Outcome::Purchase { record, grant } => render::purchase(record, grant),
+        Outcome::Purchase {
+            purchase, grant, ..
+        } => render::purchase(purchase, grant.as_deref()),
         Outcome::RateCard(card) => tally_core::pricing::to_json(card),
         Outcome::Clock(now) => json!({"now": render::instant(*now)}),
         Outcome::Nothing => json!({}),

@@ -40,7 +40,7 @@ use tally_engine::clock::TestClock;
 use tally_engine::{self as engine, Command, EngineConfig, EngineHandle, Idempotency};
 use tally_server::error::ApiError;
 use tally_server::render;
-use tally_store::{LedgerStore, PurchaseRecord, ReadStore};
+use tally_store::{LedgerStore, ReadStore};
 
 const SEED_VARIABLE: &str = "TALLY_ENGINE_SIM_SEED";
 const LONG_VARIABLE: &str = "TALLY_ENGINE_SIM_LONG";
@@ -285,8 +285,8 @@ enum Outcome {
     Hold(Hold),
     Subscription(Subscription),
     Purchase {
-        record: PurchaseRecord,
-        grant: Grant,
+        purchase: tally_core::Purchase,
+        grant: Option<Grant>,
     },
     Clock(Timestamp),
 }
@@ -321,7 +321,7 @@ impl Outcome {
             Outcome::Charge(charge) => render::charge(charge),
             Outcome::Hold(hold) => render::hold(hold),
             Outcome::Subscription(subscription) => render::subscription(subscription),
-            Outcome::Purchase { record, grant } => render::purchase(record, grant),
+            Outcome::Purchase { purchase, grant } => render::purchase(purchase, grant.as_ref()),
             Outcome::Clock(now) => json!({"now": render::instant(*now)}),
         }
     }
@@ -520,22 +520,40 @@ impl Model {
             Command::Purchase {
                 account_id,
                 pack_id,
+                paid,
             } => {
                 let pack = self.catalog.pack(pack_id).cloned().ok_or_else(|| {
                     ApiError::invalid_request("pack", format!("no pack {pack_id:?} in the catalog"))
                 })?;
+                let expires_after = self.catalog.purchase_expires_after_seconds;
                 let state = self.accounts.get_mut(account_id).ok_or(no_account)?;
-                let grant = state.purchase(&pack, at, &mut self.ids, effects)?;
-                let record = PurchaseRecord {
-                    id: format!("pur_m{}", self.ids.next_ordinal()),
-                    account_id: account_id.clone(),
-                    pack_id: pack.id.clone(),
-                    grant_id: grant.id.clone(),
-                    credits: pack.credits,
-                    price_usd: pack.price_usd.clone(),
-                    created_at: at,
-                };
-                Outcome::Purchase { record, grant }
+                if *paid {
+                    let (purchase, grant) = state.purchase_paid(
+                        &pack,
+                        at,
+                        expires_after,
+                        None,
+                        &mut self.ids,
+                        effects,
+                    )?;
+                    Outcome::Purchase {
+                        purchase,
+                        grant: Some(grant),
+                    }
+                } else {
+                    let purchase = state.open_purchase(
+                        &pack,
+                        at,
+                        expires_after,
+                        self.catalog.checkout_url.as_deref(),
+                        &mut self.ids,
+                        effects,
+                    )?;
+                    Outcome::Purchase {
+                        purchase,
+                        grant: None,
+                    }
+                }
             }
             Command::MoveClock { to } => {
                 if *to < at {
@@ -1400,11 +1418,14 @@ impl Sim {
                     .grant_ids
                     .learn(&id(&answered["id"]), &grant.id, context);
             }
-            Outcome::Purchase { grant, .. } => {
+            Outcome::Purchase {
+                grant: Some(grant), ..
+            } => {
                 self.model
                     .grant_ids
                     .learn(&id(&answered["grant"]["id"]), &grant.id, context);
             }
+            Outcome::Purchase { grant: None, .. } => {}
             Outcome::Hold(hold) => {
                 self.model
                     .hold_ids
@@ -1470,7 +1491,9 @@ impl Sim {
             (Command::CancelSubscription { .. }, _) => coverage.cancellations += 1,
             (Command::Purchase { .. }, Outcome::Purchase { grant, .. }) => {
                 coverage.purchases += 1;
-                self.notes.made.insert(grant.id.clone(), planned.stage);
+                if let Some(grant) = grant {
+                    self.notes.made.insert(grant.id.clone(), planned.stage);
+                }
             }
             (command, outcome) => panic!("{command:?} answered with {outcome:?}"),
         }
@@ -1657,6 +1680,7 @@ impl Sim {
                 Command::Purchase {
                     account_id,
                     pack_id,
+                    paid: self.rng.chance(50),
                 }
             }
             89..=92 => self.new_account(false),

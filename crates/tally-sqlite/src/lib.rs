@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags};
-use tally_core::{AccountState, Grant, Hold};
+use tally_core::{AccountState, Grant, Hold, Purchase};
 use tally_store::sql::SqlReads;
 use tally_store::{
     ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, StoreError, VerifyReport, read,
@@ -212,6 +212,10 @@ impl LedgerStore for SqliteStore {
 
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError> {
         self.lookup(|db| read::hold(db, id))
+    }
+
+    fn purchase(&self, id: &str) -> Result<Option<Purchase>, StoreError> {
+        self.lookup(|db| read::purchase(db, id))
     }
 
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {

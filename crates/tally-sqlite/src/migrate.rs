@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/0005_checks_without_in_lists.sql"),
     ),
+    (6, include_str!("../migrations/0006_purchase_payment.sql")),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -102,7 +102,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     CHARGES.run(db, &effects.charges, charges::encode)?;
     ENTRIES.run(db, &effects.entries, entries::encode)?;
     SUBSCRIPTIONS.run(db, &effects.subscriptions, subscriptions::encode)?;
-    PURCHASES.run(db, &batch.new_purchases, purchases::encode)?;
+    PURCHASES.run(db, &effects.purchases, purchases::encode)?;
     USAGE_DAILY.run(db, &batch.usage, |(key, delta), binder| {
         usage_daily::encode(key, delta, binder)
     })?;

@@ -22,7 +22,7 @@ pub mod verify;
 use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
-    Hold, Millicredits, Subscription, Timestamp,
+    Hold, Purchase, PurchaseStatus, Subscription, Timestamp,
 };
 
 /// Why the store failed. Every variant is the store's problem, not the user's.
@@ -61,18 +61,6 @@ pub struct ApiKeyRecord {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
-}
-
-/// A credit pack bought by an account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PurchaseRecord {
-    pub id: String,
-    pub account_id: String,
-    pub pack_id: String,
-    pub grant_id: String,
-    pub credits: Millicredits,
-    pub price_usd: String,
-    pub created_at: Timestamp,
 }
 
 /// A stored rate card version.
@@ -134,7 +122,6 @@ pub struct BatchWrite {
     pub revoked_api_keys: Vec<(String, Timestamp)>,
     /// `(key id, last used at)`: bookkeeping, coalesced by the engine.
     pub touched_api_keys: Vec<(String, Timestamp)>,
-    pub new_purchases: Vec<PurchaseRecord>,
     /// New rate card versions.
     pub new_rate_cards: Vec<RateCardRecord>,
     /// What the batch's charges and captures add to the usage aggregates.
@@ -153,7 +140,7 @@ impl BatchWrite {
             && self.effects.holds.is_empty()
             && self.effects.charges.is_empty()
             && self.effects.subscriptions.is_empty()
-            && self.new_purchases.is_empty()
+            && self.effects.purchases.is_empty()
             && self.new_rate_cards.is_empty()
             && self.idempotency.is_empty()
             && self.new_api_keys.is_empty()
@@ -262,6 +249,7 @@ pub trait LedgerStore: Send + Sync + 'static {
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError>;
     fn hold(&self, id: &str) -> Result<Option<Hold>, StoreError>;
+    fn purchase(&self, id: &str) -> Result<Option<Purchase>, StoreError>;
     /// The newest rate card version, if any.
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError>;
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
@@ -293,11 +281,13 @@ pub trait ReadStore: Send + Sync + 'static {
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
     /// A rate card version.
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError>;
+    /// An account's purchases, newest first; only those in `status` when it is given.
     fn purchases(
         &self,
         account_id: &str,
+        status: Option<PurchaseStatus>,
         page: &PageRequest,
-    ) -> Result<Page<PurchaseRecord>, PageError>;
+    ) -> Result<Page<Purchase>, PageError>;
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError>;
     fn entries(
         &self,

@@ -4,7 +4,7 @@
 //! connections through [`RowSource`]; usage is in [`crate::usage`], `verify` in
 //! [`crate::verify`].
 
-use tally_core::{Charge, Entry, Grant, GrantStatus, Hold, Subscription};
+use tally_core::{Charge, Entry, Grant, GrantStatus, Hold, Purchase, PurchaseStatus, Subscription};
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
 use crate::tables::{
@@ -13,7 +13,7 @@ use crate::tables::{
 };
 use crate::{
     AccountRow, ApiKeyRecord, EntryFilter, IdempotencyRecord, Page, PageError, PageRequest,
-    PurchaseRecord, RateCardRecord, StoreError,
+    RateCardRecord, StoreError,
 };
 
 /// The first row `select` (`SELECT … WHERE column = `) gives for `key`.
@@ -206,13 +206,32 @@ pub fn grants<S: RowSource>(
     read_page(db, table, Some(account_id), &[status], page, grants::decode)
 }
 
+pub fn purchase<S: RowSource>(db: &mut S, id: &str) -> Result<Option<Purchase>, StoreError> {
+    by_id(db, &purchases::TABLE, id, purchases::decode)
+}
+
 pub fn purchases<S: RowSource>(
     db: &mut S,
     account_id: &str,
+    status: Option<PurchaseStatus>,
     page: &PageRequest,
-) -> Result<Page<PurchaseRecord>, PageError> {
+) -> Result<Page<Purchase>, PageError> {
+    let conditions: Vec<Condition> = status
+        .map(|status| Condition {
+            sql: " AND status = ",
+            value: Some(Value::Text(status.as_str())),
+        })
+        .into_iter()
+        .collect();
     let table = purchases::TABLE.name;
-    read_page(db, table, Some(account_id), &[], page, purchases::decode)
+    read_page(
+        db,
+        table,
+        Some(account_id),
+        &conditions,
+        page,
+        purchases::decode,
+    )
 }
 
 pub fn entries<S: RowSource>(

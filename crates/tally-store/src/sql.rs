@@ -3,12 +3,14 @@
 //! says how it reaches a connection; what is read, and how, is here.
 
 use tally_core::usage::UsageDelta;
-use tally_core::{Charge, Entry, Grant, GrantStatus, Subscription, Timestamp};
+use tally_core::{
+    Charge, Entry, Grant, GrantStatus, Purchase, PurchaseStatus, Subscription, Timestamp,
+};
 
 use crate::row::RowSource;
 use crate::{
-    AccountRow, ApiKeyRecord, EntryFilter, Page, PageError, PageRequest, PurchaseRecord,
-    RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup, VerifyReport,
+    AccountRow, ApiKeyRecord, EntryFilter, Page, PageError, PageRequest, RateCardRecord, ReadStore,
+    StoreError, UsageDimension, UsageGroup, VerifyReport,
 };
 
 /// How a SQL store runs a reader. The readers are `'static` closures (a store may run them on
@@ -91,10 +93,11 @@ impl<S: SqlReads> ReadStore for S {
     fn purchases(
         &self,
         account_id: &str,
+        status: Option<PurchaseStatus>,
         page: &PageRequest,
-    ) -> Result<Page<PurchaseRecord>, PageError> {
+    ) -> Result<Page<Purchase>, PageError> {
         let (account_id, page) = (account_id.to_string(), page.clone());
-        self.read_page(move |db| crate::read::purchases(db, &account_id, &page))
+        self.read_page(move |db| crate::read::purchases(db, &account_id, status, &page))
     }
 
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {

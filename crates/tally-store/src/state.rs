@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use tally_core::{AccountState, Grant, Hold, Subscription};
+use tally_core::{AccountState, Grant, Hold, Purchase, Subscription};
 
 use crate::row::{Query, RowSource, corrupt};
-use crate::tables::{accounts, grants, holds, subscriptions};
+use crate::tables::{accounts, grants, holds, purchases, subscriptions};
 use crate::{AccountRow, StoreError};
 
 /// The grants that can still change (the rest are final): what a state holds. SQLite's and
@@ -38,19 +38,28 @@ pub fn load_all<S: RowSource>(db: &mut S) -> Result<Vec<AccountState>, StoreErro
         &select("SELECT * FROM subscriptions"),
         subscriptions::decode,
     )?;
-    assemble(accounts, grants, holds, subscriptions)
+    let purchases = db.rows(
+        &select(&format!(
+            "SELECT * FROM purchases WHERE {}",
+            purchases::PENDING
+        )),
+        purchases::decode,
+    )?;
+    assemble(accounts, grants, holds, subscriptions, purchases)
 }
 
 /// The states of these accounts, from their rows and those of their live grants, pending holds
-/// and subscriptions (rows of other accounts are left out).
+/// subscriptions and pending purchases (rows of other accounts are left out).
 pub fn assemble(
     accounts: Vec<AccountRow>,
     grants: Vec<Grant>,
     holds: Vec<Hold>,
     subscriptions: Vec<Subscription>,
+    purchases: Vec<Purchase>,
 ) -> Result<Vec<AccountState>, StoreError> {
     let mut grants_by_account = by_account(grants, |grant| &grant.account_id);
     let mut holds_by_account = by_account(holds, |hold| &hold.account_id);
+    let mut purchases_by_account = by_account(purchases, |purchase| &purchase.account_id);
     let mut subscriptions: HashMap<String, Subscription> = subscriptions
         .into_iter()
         .map(|subscription| (subscription.account_id.clone(), subscription))
@@ -66,6 +75,12 @@ pub fn assemble(
             if let Some(subscription) = subscriptions.remove(&id) {
                 state.restore_subscription(subscription);
             }
+            if let Some(purchases) = purchases_by_account.remove(&id) {
+                state.restore_purchases(purchases);
+            }
+            state
+                .check()
+                .map_err(|problem| corrupt(accounts::TABLE.name, Some(&id), problem))?;
             Ok(state)
         })
         .collect()

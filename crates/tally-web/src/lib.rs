@@ -151,6 +151,7 @@ pub fn router() -> Router<WebState> {
         .route("/packs", get(packs::page))
         .route("/packs/confirm", get(packs::confirm))
         .route("/packs/buy", post(packs::buy))
+        .route("/purchases/{outcome}", post(packs::decide_purchase))
         .route("/plan", post(packs::change_plan))
         .route("/admin", get(admin::accounts))
         .route("/admin/rate-card", get(admin::rate_card))

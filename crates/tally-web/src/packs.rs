@@ -1,8 +1,11 @@
-//! Plan and packs: the current plan and its seats (and a form to change them), and the credit
-//! packs on sale, each bought after a confirmation that shows its credits and price.
+//! Plan and packs: the current plan and its seats (and a form to change them), the credit
+//! packs on sale, each bought after a confirmation that shows its credits and price, and the
+//! purchases awaiting payment.
 //!
-//! Purchases and plan changes go through the API with the form's idempotency token, so a
-//! double submit buys once.
+//! Buying here never grants credits: it opens a `pending` purchase (whatever key signed the
+//! visitor in) and sends the buyer to the catalog's checkout page; the credits arrive when the
+//! platform's backend (or an admin, here) completes the purchase. Purchases and plan changes
+//! go through the API with the form's idempotency token, so a double submit buys once.
 
 use std::collections::HashMap;
 
@@ -149,6 +152,107 @@ fn pack_cards(user: &WebUser, account_id: &str, packs: &[Value]) -> Html {
         .collect()
 }
 
+/// The purchases awaiting payment, each with where to pay and, for an admin, the buttons
+/// that record the payment's outcome.
+fn pending_purchases(user: &WebUser, account_id: &str, pending: &[Value]) -> Html {
+    if pending.is_empty() {
+        return Html::default();
+    }
+    let rows: Html = pending
+        .iter()
+        .map(|purchase| {
+            let id = purchase["id"].as_str().unwrap_or("");
+            let pay = match purchase["checkout_url"].as_str() {
+                Some(url) => html!("<a href=\"{}\">Pay</a>", url),
+                None => html!("<span class=\"muted\">Awaiting payment</span>"),
+            };
+            let decide = if user.is_admin() {
+                let form = |outcome: &str, label: &str| {
+                    html!(
+                        "<form method=\"post\" action=\"/purchases/{}\" class=\"inline\">{}{}\
+                         <button type=\"submit\" data-testid=\"purchase-{}-{}\">{}</button></form>",
+                        outcome,
+                        action_fields(user, account_id),
+                        super::hidden("purchase", id),
+                        outcome,
+                        id,
+                        label
+                    )
+                };
+                html!("{} {}", form("complete", "Mark paid"), form("fail", "Mark failed"))
+            } else {
+                Html::default()
+            };
+            html!(
+                "<tr data-testid=\"pending-purchase\"><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
+                 <td>{}</td><td>{}</td><td>{} {}</td></tr>",
+                format::date_value(&purchase["created_at"]),
+                purchase["pack"].as_str().unwrap_or(""),
+                credits_value(&purchase["credits"]),
+                format::usd(&format::number_text(&purchase["price_usd"]).unwrap_or_default()),
+                format::date_value(&purchase["expires_at"]),
+                pay,
+                decide
+            )
+        })
+        .collect();
+    html!(
+        "<section class=\"card\" aria-labelledby=\"pending-title\"><h2 id=\"pending-title\">\
+         Awaiting payment</h2><p class=\"muted\">These purchases add their credits once they are \
+         paid; unpaid, they expire.</p><table><thead><tr><th scope=\"col\">Opened</th>\
+         <th scope=\"col\">Pack</th><th scope=\"col\" class=\"num\">Credits</th>\
+         <th scope=\"col\">Price</th><th scope=\"col\">Expires</th><th scope=\"col\">Payment</th>\
+         </tr></thead><tbody>{}</tbody></table></section>",
+        rows
+    )
+}
+
+/// `POST /purchases/complete` and `/purchases/fail` (admins): records a payment's outcome.
+pub async fn decide_purchase(
+    State(state): State<WebState>,
+    user: WebUser,
+    axum::extract::Path(outcome): axum::extract::Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(error) = user.check_csrf(&form) {
+        return error.into_response();
+    }
+    let account_id = match account_for(&user, &form) {
+        Ok(account_id) => account_id,
+        Err(denied) => return denied.into_response(),
+    };
+    let back = format!("/packs{}", account_query(&user, &account_id));
+    if outcome != "complete" && outcome != "fail" {
+        return PageError::NotFound.into_response();
+    }
+    let purchase_id = field(&form, "purchase").to_string();
+    let idempotency_key = match form_idempotency_key(&form) {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
+    };
+    let api_path = format!("/v1/purchases/{}/{outcome}", url_component(&purchase_id));
+    let answer = api::write(
+        &state,
+        &user,
+        Method::POST,
+        &api_path,
+        &json!({}),
+        &idempotency_key,
+    )
+    .await;
+    let message = if !answer.is_success() {
+        format!("The purchase was not changed: {}", answer.detail())
+    } else if outcome == "complete" {
+        format!(
+            "Purchase {purchase_id} is paid: {} credits were added.",
+            credits_value(&answer.body["credits"])
+        )
+    } else {
+        format!("Purchase {purchase_id} is marked failed: no credits were added.")
+    };
+    notice_and_redirect(&state, &user, answer.is_success(), message, &back)
+}
+
 pub async fn page(
     State(state): State<WebState>,
     user: WebUser,
@@ -169,16 +273,24 @@ pub async fn page(
     let packs = api::get(&state, &user, "/v1/packs").await;
     let plans = plans.body.as_array().cloned().unwrap_or_default();
     let packs = packs.body.as_array().cloned().unwrap_or_default();
+    let pending = api::get(
+        &state,
+        &user,
+        &format!("{account_path}/purchases?status=pending"),
+    )
+    .await;
+    let pending = pending.body["data"].as_array().cloned().unwrap_or_default();
     let body = html!(
         "<h1>Plan and packs</h1>\
          <div class=\"grid two\"><section class=\"card\"><h2>Your plan</h2>{}</section>\
          <section class=\"card\"><h2>Change the plan or seats</h2>{}</section></div>\
          <h2>Credit packs</h2><p class=\"muted\">Packs top up the pool shared by every product. \
-         Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>",
+         Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>{}",
         subscription_html(subscription.as_ref(), &balance.body),
         plan_form(&user, &account_id, &plans, subscription.as_ref()),
         credits_value(&balance.body["available"]),
-        pack_cards(&user, &account_id, &packs)
+        pack_cards(&user, &account_id, &packs),
+        pending_purchases(&user, &account_id, &pending)
     );
     layout::page(
         &state,
@@ -287,24 +399,28 @@ pub async fn buy(
         &user,
         Method::POST,
         &api_path,
-        &json!({"pack": pack_id}),
+        &json!({"pack": pack_id, "complete": false}),
         &idempotency_key,
     )
     .await;
     if answer.is_success() {
+        if let Some(checkout_url) = answer.body["checkout_url"].as_str() {
+            return axum::response::Redirect::to(checkout_url).into_response();
+        }
         notice_and_redirect(
             &state,
             &user,
             true,
             format!(
-                "Bought {}: {} credits were added.",
+                "Purchase {} of {} is awaiting payment: its {} credits arrive once it is paid.",
+                answer.body["id"].as_str().unwrap_or(""),
                 state
                     .catalog
                     .pack(&pack_id)
                     .map_or(pack_id.as_str(), |pack| pack.name.as_str()),
                 credits_value(&answer.body["credits"])
             ),
-            &format!("/{}", account_query(&user, &account_id)),
+            &back,
         )
     } else {
         notice_and_redirect(

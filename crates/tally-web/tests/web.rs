@@ -330,7 +330,7 @@ async fn a_session_is_the_key_that_signed_in_and_dies_with_it() {
 }
 
 #[tokio::test]
-async fn forms_need_their_token_and_a_double_submit_buys_once() {
+async fn forms_need_their_token_and_a_double_submit_buys_once_and_only_payment_grants() {
     let web = Web::start();
     let (key, _) = account_with_key(&web, "a", "A", "10").await;
     let (session, csrf) = web.sign_in(&key).await;
@@ -364,24 +364,48 @@ async fn forms_need_their_token_and_a_double_submit_buys_once() {
             )
             .await;
         assert_eq!(bought.status, StatusCode::SEE_OTHER, "{}", bought.body);
-        assert_eq!(bought.location(), "/");
+        assert_eq!(bought.location(), "/packs");
     }
     let purchases = web
         .api("GET", "/v1/accounts/a/purchases", &key, None)
         .await
         .json();
-    assert_eq!(purchases["data"].as_array().unwrap().len(), 1);
+    let purchases = purchases["data"].as_array().unwrap().clone();
+    assert_eq!(purchases.len(), 1);
+    assert_eq!(purchases[0]["status"], "pending");
+    assert_eq!(purchases[0]["grant"], Value::Null);
+    // Buying from the dashboard grants nothing until the payment is recorded.
+    let balance = web
+        .api("GET", "/v1/accounts/a/balance", &key, None)
+        .await
+        .json();
+    assert_eq!(balance["available"].to_string(), "10");
+    let packs_page = web.with_session("GET", "/packs", &session, &[], None).await;
+    assert!(
+        packs_page.body.contains("awaiting payment"),
+        "{}",
+        packs_page.body
+    );
+    assert!(packs_page.body.contains("data-testid=\"pending-purchase\""));
+    // The account's own key cannot record the payment.
+    let purchase_id = purchases[0]["id"].as_str().unwrap().to_string();
+    let complete_path = format!("/v1/purchases/{purchase_id}/complete");
+    let refused = web.api("POST", &complete_path, &key, Some(json!({}))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let completed = web
+        .api("POST", &complete_path, ADMIN_KEY, Some(json!({})))
+        .await;
+    assert_eq!(completed.status, StatusCode::OK);
+    let again = web
+        .api("POST", &complete_path, ADMIN_KEY, Some(json!({})))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["code"], "purchase_not_pending");
     let balance = web
         .api("GET", "/v1/accounts/a/balance", &key, None)
         .await
         .json();
     assert_eq!(balance["available"].to_string(), "10010");
-    let overview = web.with_session("GET", "/", &session, &[], None).await;
-    assert!(
-        overview.body.contains("Bought 10,000 credits"),
-        "{}",
-        overview.body
-    );
 
     // Sign out needs the token too, then the session is gone.
     let refused = web.form("/sign-out", &session, &[]).await;

@@ -13,7 +13,7 @@ use super::{
     AccountState, Effects, EntryKind, GrantLifecycle, GrantSource, GrantSpec, IdSource, Rejection,
 };
 use crate::amount::{AMOUNT_MILLICREDITS_MAX, Millicredits};
-use crate::catalog::{Pack, Plan};
+use crate::catalog::Plan;
 use crate::periods::{period_start, prorate};
 use crate::time::Timestamp;
 
@@ -324,28 +324,5 @@ impl AccountState {
             .expect("ledger: a subscription");
         effects.subscriptions.push(subscription);
         self.recompute_next_due();
-    }
-
-    /// Buys a credit pack: a grant (source `pack`) that expires after the pack's validity.
-    pub fn purchase(
-        &mut self,
-        pack: &Pack,
-        at: Timestamp,
-        ids: &mut dyn IdSource,
-        effects: &mut Effects,
-    ) -> Result<super::Grant, Rejection> {
-        let expires_at = pack
-            .expires_after_days
-            .map(|days| at.plus_seconds(i64::from(days) * 86_400));
-        let spec = GrantSpec {
-            amount: pack.credits,
-            source: GrantSource::Pack,
-            priority: 0,
-            effective_at: None,
-            expires_at,
-            description: Some(format!("{} pack", pack.name)),
-            metadata: None,
-        };
-        self.create_grant(spec, at, ids, effects)
     }
 }

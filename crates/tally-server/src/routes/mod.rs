@@ -7,6 +7,7 @@ pub mod keys;
 pub mod ops;
 pub mod plans;
 pub mod pricing;
+pub mod purchases;
 pub mod write;
 
 use std::collections::HashMap;
@@ -124,8 +125,12 @@ routes! {
     "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" [plans::SubscribeRequest] => put(plans::put_subscription);
     "GET" "/v1/accounts/{id}/subscription" Account "Get the subscription" => get(plans::get_subscription);
     "DELETE" "/v1/accounts/{id}/subscription" Account "Cancel at the period's end" => delete(plans::delete_subscription);
-    "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack" [plans::PurchaseRequest] => post(plans::create_purchase);
-    "GET" "/v1/accounts/{id}/purchases" Account "List the packs bought" => get(plans::list_purchases);
+    "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack (account keys: pending until paid)" [purchases::PurchaseRequest] => post(purchases::create_purchase);
+    "GET" "/v1/accounts/{id}/purchases" Account "List the account's purchases" => get(purchases::list_purchases);
+    "GET" "/v1/purchases/{id}" Account "Get a purchase" => get(purchases::get_purchase);
+    "POST" "/v1/purchases/{id}/complete" Admin "Complete a pending purchase: its grant, exactly once" [purchases::CompleteRequest] => post(purchases::complete_purchase);
+    "POST" "/v1/purchases/{id}/fail" Admin "Fail a pending purchase" [write::Empty<write::AdminOn>] => post(purchases::fail_purchase);
+    "POST" "/v1/purchases/{id}/cancel" Admin "Cancel a pending purchase" [write::Empty<write::AdminOn>] => post(purchases::cancel_purchase);
     "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" [write::Empty<write::AdminOn>] => post(keys::create_key);
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);

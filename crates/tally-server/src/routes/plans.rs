@@ -1,14 +1,11 @@
-//! Plans, subscriptions and credit packs.
+//! Plans, subscriptions, and the credit packs on sale (their purchases: [`super::purchases`]).
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::write::{Context, Decode, OwnAccount, WriteRequest};
-use super::{known_query, page_request};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
@@ -138,79 +135,4 @@ pub async fn delete_subscription(
     Ok(state
         .submit(Command::CancelSubscription { account_id }, None)
         .await)
-}
-
-/// The body of `POST /v1/accounts/{id}/purchases`.
-pub struct PurchaseRequest {
-    pub pack_id: String,
-}
-
-impl Decode for PurchaseRequest {
-    type Target = OwnAccount;
-
-    const FIELDS: &'static [&'static str] = &["pack"];
-
-    fn decode(fields: &mut Fields, _: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
-        let pack = fields.string("pack", 128)?;
-        let pack_id = fields.required("pack", pack)?;
-        Ok(PurchaseRequest { pack_id })
-    }
-}
-
-pub async fn create_purchase(
-    State(state): State<AppState>,
-    WriteRequest {
-        target: OwnAccount(account_id),
-        idempotency,
-        body: PurchaseRequest { pack_id },
-        ..
-    }: WriteRequest<PurchaseRequest>,
-) -> Result<Response, ApiError> {
-    if state.catalog.pack(&pack_id).is_none() {
-        return Err(ApiError::invalid_request(
-            "pack",
-            format!("no pack {pack_id:?} in the catalog"),
-        ));
-    }
-    let command = Command::Purchase {
-        account_id,
-        pack_id,
-    };
-    Ok(state.submit(command, idempotency).await)
-}
-
-pub async fn list_purchases(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(account_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    principal.require_account(&account_id)?;
-    known_query(&query, &["limit", "starting_after"])?;
-    let page = page_request(&query)?;
-    state
-        .store
-        .account(&account_id)?
-        .ok_or(ApiError::NotFound { what: "account" })?;
-    let page = state.store.purchases(&account_id, &page)?;
-    let data = page
-        .data
-        .iter()
-        .map(|purchase| {
-            json!({
-                "id": purchase.id,
-                "object": "purchase",
-                "account_id": purchase.account_id,
-                "pack": purchase.pack_id,
-                "grant_id": purchase.grant_id,
-                "credits": credits(purchase.credits),
-                "price_usd": decimal_number(&purchase.price_usd),
-                "created_at": render::instant(purchase.created_at),
-            })
-        })
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        render::list(data, page.has_more).to_string(),
-    ))
 }

@@ -11,7 +11,7 @@ use tally_core::{
 
 use super::test_row::{Stored, TestRow};
 use super::*;
-use crate::{ApiKeyRecord, IdempotencyRecord, PurchaseRecord, RateCardRecord, StoreError};
+use crate::{ApiKeyRecord, IdempotencyRecord, RateCardRecord, StoreError};
 
 fn at(micros: i64) -> Timestamp {
     Timestamp::from_micros(micros)
@@ -184,17 +184,36 @@ fn subscriptions_round_trip() {
 
 #[test]
 fn purchases_idempotency_and_rate_cards_round_trip() {
-    let purchase = PurchaseRecord {
+    let completed = tally_core::Purchase {
         id: "purchase_1".into(),
         account_id: "acme".into(),
         pack_id: "small".into(),
-        grant_id: "grant_1".into(),
+        pack_name: "Small".into(),
         credits: credits(5_000),
         price_usd: "5.00".into(),
+        grant_expires_after_days: Some(365),
+        status: tally_core::PurchaseStatus::Completed,
+        grant_id: Some("grant_1".into()),
+        payment_reference: Some("cs_test_1".into()),
+        checkout_url: Some("https://platform.example/checkout?purchase=purchase_1".into()),
         created_at: at(3),
+        expires_at: at(9),
+        resolved_at: Some(at(4)),
     };
-    let row = written(&purchases::TABLE, |row| purchases::encode(&purchase, row));
-    assert_eq!(purchases::decode(&row).unwrap(), purchase);
+    let pending = tally_core::Purchase {
+        id: "purchase_2".into(),
+        grant_expires_after_days: None,
+        status: tally_core::PurchaseStatus::Pending,
+        grant_id: None,
+        payment_reference: None,
+        checkout_url: None,
+        resolved_at: None,
+        ..completed.clone()
+    };
+    for purchase in [completed, pending] {
+        let row = written(&purchases::TABLE, |row| purchases::encode(&purchase, row));
+        assert_eq!(purchases::decode(&row).unwrap(), purchase);
+    }
     let record = IdempotencyRecord {
         scope: "account:acme".into(),
         key: "k-1".into(),

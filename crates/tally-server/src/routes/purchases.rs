@@ -1,0 +1,189 @@
+//! Credit pack purchases and their payment: an account's own key can only open a `pending`
+//! purchase (no credits); the platform's backend (an admin key) completes it when the payment
+//! arrives, or fails or cancels it. Only a completion grants the pack's credits.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use tally_core::{Purchase, PurchaseEnd, PurchaseStatus};
+use tally_engine::Command;
+
+use super::write::{AdminOn, Context, Decode, Empty, OwnAccount, WriteRequest};
+use super::{known_query, page_request};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::json::Fields;
+use crate::render;
+use crate::reply::json_response;
+use crate::state::AppState;
+
+/// The body of `POST /v1/accounts/{id}/purchases`.
+pub struct PurchaseRequest {
+    pub pack_id: String,
+    /// Whether the platform was paid already (admin keys only; default `true` for them).
+    pub complete: Option<bool>,
+}
+
+impl Decode for PurchaseRequest {
+    type Target = OwnAccount;
+
+    const FIELDS: &'static [&'static str] = &["pack", "complete"];
+
+    fn decode(fields: &mut Fields, context: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
+        let pack = fields.string("pack", 128)?;
+        let pack_id = fields.required("pack", pack)?;
+        if context.state.catalog.pack(&pack_id).is_none() {
+            return Err(ApiError::invalid_request(
+                "pack",
+                format!("no pack {pack_id:?} in the catalog (GET /v1/packs lists them)"),
+            ));
+        }
+        let complete = fields.boolean("complete")?;
+        Ok(PurchaseRequest { pack_id, complete })
+    }
+}
+
+/// `POST /v1/accounts/{id}/purchases`: with an account key always `pending`, whatever the
+/// body says; with an admin key completed at once unless `complete: false`.
+pub async fn create_purchase(
+    State(state): State<AppState>,
+    WriteRequest {
+        principal,
+        target: OwnAccount(account_id),
+        idempotency,
+        body: PurchaseRequest { pack_id, complete },
+    }: WriteRequest<PurchaseRequest>,
+) -> Result<Response, ApiError> {
+    let paid = matches!(principal, Principal::Admin) && complete.unwrap_or(true);
+    let command = Command::Purchase {
+        account_id,
+        pack_id,
+        paid,
+    };
+    Ok(state.submit(command, idempotency).await)
+}
+
+/// The body of `POST /v1/purchases/{id}/complete`.
+pub struct CompleteRequest {
+    pub payment_reference: Option<String>,
+}
+
+impl Decode for CompleteRequest {
+    type Target = AdminOn;
+
+    const FIELDS: &'static [&'static str] = &["payment_reference"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
+        let payment_reference = fields.string("payment_reference", 255)?;
+        Ok(CompleteRequest { payment_reference })
+    }
+}
+
+/// `POST /v1/purchases/{id}/complete`: the payment arrived; the pack's grant, exactly once.
+pub async fn complete_purchase(
+    State(state): State<AppState>,
+    WriteRequest {
+        target: AdminOn(purchase_id),
+        idempotency,
+        body: CompleteRequest { payment_reference },
+        ..
+    }: WriteRequest<CompleteRequest>,
+) -> Result<Response, ApiError> {
+    let command = Command::CompletePurchase {
+        purchase_id,
+        payment_reference,
+    };
+    Ok(state.submit(command, idempotency).await)
+}
+
+/// `POST /v1/purchases/{id}/fail`: the payment failed; no credits.
+pub async fn fail_purchase(
+    State(state): State<AppState>,
+    request: WriteRequest<Empty<AdminOn>>,
+) -> Result<Response, ApiError> {
+    end_purchase(&state, request, PurchaseEnd::Failed).await
+}
+
+/// `POST /v1/purchases/{id}/cancel`: the buyer or the platform gave up; no credits.
+pub async fn cancel_purchase(
+    State(state): State<AppState>,
+    request: WriteRequest<Empty<AdminOn>>,
+) -> Result<Response, ApiError> {
+    end_purchase(&state, request, PurchaseEnd::Canceled).await
+}
+
+async fn end_purchase(
+    state: &AppState,
+    WriteRequest {
+        target: AdminOn(purchase_id),
+        idempotency,
+        ..
+    }: WriteRequest<Empty<AdminOn>>,
+    end: PurchaseEnd,
+) -> Result<Response, ApiError> {
+    let command = Command::EndPurchase { purchase_id, end };
+    Ok(state.submit(command, idempotency).await)
+}
+
+/// A purchase as the API shows it: with its grant as it is now, once it completed.
+fn purchase_json(state: &AppState, purchase: &Purchase) -> Result<serde_json::Value, ApiError> {
+    let grant = match &purchase.grant_id {
+        Some(grant_id) => state.store.grant(grant_id)?,
+        None => None,
+    };
+    Ok(render::purchase(purchase, grant.as_ref()))
+}
+
+/// `GET /v1/purchases/{id}`: another account's purchase is not found.
+pub async fn get_purchase(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(purchase_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let purchase = state
+        .store
+        .purchase(&purchase_id)?
+        .filter(|purchase| principal.can_see(&purchase.account_id))
+        .ok_or(ApiError::NotFound { what: "purchase" })?;
+    Ok(json_response(
+        StatusCode::OK,
+        purchase_json(&state, &purchase)?.to_string(),
+    ))
+}
+
+/// `GET /v1/accounts/{id}/purchases?status=`.
+pub async fn list_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(account_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    principal.require_account(&account_id)?;
+    known_query(&query, &["limit", "starting_after", "status"])?;
+    let page = page_request(&query)?;
+    let status = match query.get("status") {
+        None => None,
+        Some(text) => Some(PurchaseStatus::parse(text).ok_or_else(|| {
+            ApiError::invalid_request(
+                "status",
+                "status must be one of pending, completed, failed, canceled, expired",
+            )
+        })?),
+    };
+    state
+        .store
+        .account(&account_id)?
+        .ok_or(ApiError::NotFound { what: "account" })?;
+    let page = state.store.purchases(&account_id, status, &page)?;
+    let data = page
+        .data
+        .iter()
+        .map(|purchase| purchase_json(&state, purchase))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json_response(
+        StatusCode::OK,
+        render::list(data, page.has_more).to_string(),
+    ))
+}
