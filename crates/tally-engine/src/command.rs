@@ -120,3 +120,33 @@ pub(crate) struct Envelope {
     pub idempotency: Option<Idempotency>,
     pub reply: Option<oneshot::Sender<Reply>>,
 }
+
+/// What one slot of the engine's queue holds: one command, or a group of commands that must
+/// be applied together, in one batch (and one commit), in their order.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a single command is the hot path: boxing it would allocate per request, and the queue's slots were this size before groups"
+)]
+pub(crate) enum Submission {
+    One(Envelope),
+    /// Never empty; never split across batches.
+    Group(Vec<Envelope>),
+}
+
+impl Submission {
+    /// How many commands it holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Submission::One(_) => 1,
+            Submission::Group(envelopes) => envelopes.len(),
+        }
+    }
+
+    /// Appends its commands to a batch's, in order.
+    pub(crate) fn append_to(self, envelopes: &mut Vec<Envelope>) {
+        match self {
+            Submission::One(envelope) => envelopes.push(envelope),
+            Submission::Group(group) => envelopes.extend(group),
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //! looks up the batch's idempotency keys, reads the clock once, does the work that is due,
 //! applies each command with the pure core, and hands the batch's write to the committer,
 //! which answers every request of the batch once it is durable. A rejected command changes
-//! nothing and does not affect the others.
+//! nothing and does not affect the others. A group of commands submitted together
+//! ([`crate::EngineHandle::submit_group`]) is never split across batches.
 //!
 //! On the embedded store the engine is the only writer, so it keeps every account's state in
 //! memory and only writes; while the committer syncs one batch, the next is applied, and what
@@ -23,7 +24,7 @@ use tokio::sync::oneshot;
 
 use crate::batch::{Batch, InFlight, KnownKey};
 use crate::clock::TestClock;
-use crate::command::Envelope;
+use crate::command::{Envelope, Submission};
 use crate::committer::{CommitterLink, Handoff};
 use crate::config::{EngineConfig, EngineMetrics};
 use crate::ids::RandomIds;
@@ -180,32 +181,31 @@ impl Engine {
         }
     }
 
-    pub(crate) fn run(mut self, receiver: &mpsc::Receiver<Envelope>) {
+    pub(crate) fn run(mut self, receiver: &mpsc::Receiver<Submission>) {
         let mut disconnected = false;
+        // A group that did not fit in the last batch: it starts the next one.
+        let mut carried: Option<Submission> = None;
         while !disconnected {
-            let first = match self.time_to_next_due() {
-                Some(wait) if wait.is_zero() => match receiver.try_recv() {
-                    Ok(envelope) => Some(envelope),
-                    Err(mpsc::TryRecvError::Empty) => None,
-                    Err(mpsc::TryRecvError::Disconnected) => {
-                        disconnected = true;
-                        None
-                    }
-                },
-                wait => match receiver.recv_timeout(wait.unwrap_or(SCHEDULER_SLEEP_MAX)) {
-                    Ok(envelope) => Some(envelope),
-                    Err(mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        disconnected = true;
-                        None
-                    }
-                },
+            let first = match carried.take() {
+                Some(submission) => Some(submission),
+                None => self.wait_for_submission(receiver, &mut disconnected),
             };
             let mut envelopes = Vec::new();
-            envelopes.extend(first);
+            if let Some(first) = first {
+                first.append_to(&mut envelopes);
+            }
             while envelopes.len() < self.batch_commands_max {
                 match receiver.try_recv() {
-                    Ok(envelope) => envelopes.push(envelope),
+                    // A group is never split: one that does not fit waits for the next batch
+                    // (which it starts; a group larger than the bound is a batch of its own).
+                    Ok(submission)
+                        if !envelopes.is_empty()
+                            && envelopes.len() + submission.len() > self.batch_commands_max =>
+                    {
+                        carried = Some(submission);
+                        break;
+                    }
+                    Ok(submission) => submission.append_to(&mut envelopes),
                     Err(_) => break,
                 }
             }
@@ -214,6 +214,33 @@ impl Engine {
         // Lets the committer finish (and answer) what it was handed.
         drop(self.committer.take());
         tracing::info!("engine stopped");
+    }
+
+    /// The first submission of the next batch, waiting at most until due work falls due (none:
+    /// the wait ended with nothing, and the batch only does the due work).
+    fn wait_for_submission(
+        &self,
+        receiver: &mpsc::Receiver<Submission>,
+        disconnected: &mut bool,
+    ) -> Option<Submission> {
+        match self.time_to_next_due() {
+            Some(wait) if wait.is_zero() => match receiver.try_recv() {
+                Ok(submission) => Some(submission),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    *disconnected = true;
+                    None
+                }
+            },
+            wait => match receiver.recv_timeout(wait.unwrap_or(SCHEDULER_SLEEP_MAX)) {
+                Ok(submission) => Some(submission),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    *disconnected = true;
+                    None
+                }
+            },
+        }
     }
 
     /// How long until the next due work (None: nothing due, or a test clock that only moves

@@ -1,24 +1,26 @@
 //! How the rest of the process reaches the engine: [`start`] it with a store and an
 //! [`EngineConfig`], then [`EngineHandle::submit`] commands. The queue in front of the engine
 //! is bounded ([`crate::REQUESTS_QUEUED_MAX`]): a full queue refuses at once rather than
-//! growing without limit.
+//! growing without limit. [`EngineHandle::submit_group`] puts many commands in one slot of
+//! that queue: the engine applies them together, in one batch and one commit.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::mpsc;
 
 use tally_store::{LedgerStore, StoreError};
 use tokio::sync::oneshot;
 
-use crate::command::Envelope;
+use crate::command::{Envelope, Submission};
 use crate::config::{EngineConfig, EngineMetrics};
 use crate::engine::Engine;
 use crate::stop::stop_process;
-use crate::{Command, EngineError, Idempotency, REQUESTS_QUEUED_MAX, Reply};
+use crate::{Command, EngineError, GROUP_COMMANDS_MAX, Idempotency, REQUESTS_QUEUED_MAX, Reply};
 
 /// The handle request handlers use to reach the engine.
 #[derive(Clone)]
 pub struct EngineHandle {
-    sender: mpsc::SyncSender<Envelope>,
+    sender: mpsc::SyncSender<Submission>,
     pub metrics: Arc<EngineMetrics>,
 }
 
@@ -59,13 +61,69 @@ impl EngineHandle {
         });
     }
 
+    /// Submits commands the engine applies together, in this order, in one batch (and one
+    /// commit), and returns a future of their answers, in the same order. Each is applied,
+    /// refused or replayed exactly as if submitted alone; only the batching is fixed. The group
+    /// is queued before this returns (the future only waits), so a group submitted after
+    /// another is applied after it. A full queue or a stopping engine answers every command
+    /// with the same error.
+    ///
+    /// # Panics
+    ///
+    /// With more than [`GROUP_COMMANDS_MAX`] commands: the caller bounds its groups.
+    pub fn submit_group(
+        &self,
+        commands: Vec<(Command, Option<Idempotency>)>,
+    ) -> impl Future<Output = Vec<Reply>> + Send + 'static {
+        assert!(
+            commands.len() <= GROUP_COMMANDS_MAX,
+            "engine: a group of {} commands is over the bound of {GROUP_COMMANDS_MAX}",
+            commands.len()
+        );
+        let count = commands.len();
+        let mut answers = Vec::with_capacity(count);
+        let mut envelopes = Vec::with_capacity(count);
+        for (command, idempotency) in commands {
+            let (reply, answer) = oneshot::channel();
+            envelopes.push(Envelope {
+                command,
+                idempotency,
+                reply: Some(reply),
+            });
+            answers.push(answer);
+        }
+        let queued = if envelopes.is_empty() {
+            Ok(())
+        } else {
+            self.enqueue_submission(Submission::Group(envelopes))
+        };
+        async move {
+            match queued {
+                Err(error) => vec![Err(error); count],
+                Ok(()) => {
+                    let mut replies = Vec::with_capacity(count);
+                    for answer in answers {
+                        replies.push(answer.await.unwrap_or(Err(EngineError::ShuttingDown)));
+                    }
+                    replies
+                }
+            }
+        }
+    }
+
     fn enqueue(&self, envelope: Envelope) -> Result<(), EngineError> {
-        self.sender.try_send(envelope).map_err(|error| match error {
-            mpsc::TrySendError::Full(_) => EngineError::Overloaded {
-                queued: REQUESTS_QUEUED_MAX,
-            },
-            mpsc::TrySendError::Disconnected(_) => EngineError::ShuttingDown,
-        })
+        self.enqueue_submission(Submission::One(envelope))
+    }
+
+    fn enqueue_submission(&self, submission: Submission) -> Result<(), EngineError> {
+        self.sender
+            .try_send(submission)
+            .map_err(|error| match error {
+                mpsc::TrySendError::Full(_) => EngineError::Overloaded {
+                    queued: REQUESTS_QUEUED_MAX,
+                },
+                mpsc::TrySendError::Disconnected(_) => EngineError::ShuttingDown,
+            })
     }
 }
 

@@ -41,8 +41,14 @@ pub use handle::{EngineHandle, start};
 /// The default bound on commands per batch.
 pub const BATCH_COMMANDS_MAX_DEFAULT: usize = 4096;
 
+/// The most commands one [`EngineHandle::submit_group`] may hold. A group is never split: it
+/// shares a batch with other commands while they fit under the batch bound, and is a batch of
+/// its own when it is larger than that bound (so a batch holds at most the larger of the two).
+pub const GROUP_COMMANDS_MAX: usize = 4096;
+
 /// How many requests may wait for the engine before a new one is refused (503) instead of
 /// queued: four full batches. The queue's slots are allocated up front (about 300 bytes each).
+/// A group ([`EngineHandle::submit_group`]) takes one slot, whatever its size.
 pub const REQUESTS_QUEUED_MAX: usize = 16_384;
 
 /// The meta key under which the test clock's last instant is kept (unix microseconds).

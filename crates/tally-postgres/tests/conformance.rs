@@ -448,7 +448,10 @@ fn a_committed_batch_reads_back_exactly_as_written() {
         .iter()
         .find(|loaded| loaded.account.id == "acme")
         .expect("acme's state");
-    assert_eq!(acme_state.pending_purchases(), std::slice::from_ref(&pending));
+    assert_eq!(
+        acme_state.pending_purchases(),
+        std::slice::from_ref(&pending)
+    );
     assert_eq!(store.api_key_by_hash("hash_1").unwrap(), Some(key.clone()));
     assert_eq!(store.api_key("key_1").unwrap(), Some(key.clone()));
     assert_eq!(store.api_keys("acme").unwrap(), vec![key.clone()]);
@@ -1132,7 +1135,7 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();

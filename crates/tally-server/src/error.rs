@@ -28,6 +28,8 @@ pub enum ApiError {
     NotFound {
         what: &'static str,
     },
+    /// A path that exists, with a method it does not take (a `POST /v1/batch` operation).
+    MethodNotAllowed,
     Conflict {
         detail: String,
     },
@@ -98,6 +100,7 @@ impl ApiError {
             ApiError::InsufficientCredits { .. } => (S::PAYMENT_REQUIRED,      "insufficient_credits", "Not enough credits"),
             ApiError::Forbidden                  => (S::FORBIDDEN,             "forbidden",            "This key may not do that"),
             ApiError::NotFound { .. }            => (S::NOT_FOUND,             "not_found",            "Not found"),
+            ApiError::MethodNotAllowed           => (S::METHOD_NOT_ALLOWED,    "method_not_allowed",   "Method not allowed"),
             ApiError::Conflict { .. }            => (S::CONFLICT,              "conflict",             "It exists already"),
             ApiError::IdempotencyConflict        => (S::CONFLICT,              "idempotency_conflict", "Idempotency key reused with another request"),
             ApiError::HoldNotPending { .. }      => (S::CONFLICT,              "hold_not_pending",     "The hold is not pending"),
@@ -155,6 +158,7 @@ impl ApiError {
             }
             ApiError::Forbidden => "this endpoint needs an admin key".into(),
             ApiError::NotFound { what } => format!("no such {what}"),
+            ApiError::MethodNotAllowed => "this path does not take that method".into(),
             ApiError::Conflict { detail } => detail.clone(),
             ApiError::IdempotencyConflict => {
                 "this Idempotency-Key was used with a different request".into()

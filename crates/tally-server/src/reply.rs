@@ -112,6 +112,34 @@ fn stored_response(answer: StoredAnswer) -> Response {
     json_response(status, answer.body)
 }
 
+/// The engine's reply as the parts of a response: its status, its JSON body (a problem
+/// document for a refusal) and whether it replays a key's first answer.
+pub fn reply_parts(reply: Reply) -> (StatusCode, String, bool) {
+    let stored = |answer: StoredAnswer| {
+        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+        (status, answer.body)
+    };
+    match reply {
+        Ok(Answer::Done(outcome)) => (
+            outcome_status(&outcome),
+            outcome_body(&outcome).to_string(),
+            false,
+        ),
+        Ok(Answer::Recorded { answer, .. }) => {
+            let (status, body) = stored(answer);
+            (status, body, false)
+        }
+        Ok(Answer::Replayed(answer)) => {
+            let (status, body) = stored(answer);
+            (status, body, true)
+        }
+        Err(error) => {
+            let error = ApiError::from(error);
+            (error.status(), error.body().to_string(), false)
+        }
+    }
+}
+
 /// The engine's reply as a response.
 pub fn respond(reply: Reply) -> Response {
     match reply {

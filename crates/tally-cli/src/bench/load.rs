@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::http::{Answer, Connection, Target};
-use super::workload::{Op, Rng, Workload, capture_body, charge_body, hold_body};
+use super::workload::{Op, Rng, Workload, batch_charge_body, capture_body, charge_body, hold_body};
 
 /// The largest latency the histograms hold (µs); longer ones are clamped to it.
 const LATENCY_MICROS_MAX: u64 = 120_000_000;
@@ -134,8 +134,8 @@ pub(super) async fn run(
             workload: workload.clone(),
             shared: shared.clone(),
             rng: Rng::new(task as u64 + 1),
-            idempotency: plan
-                .idempotency
+            // A batch's charges always carry keys: that is what the scenario measures.
+            idempotency: (plan.idempotency || workload.scenario == super::Scenario::BatchCharge)
                 .then(|| format!("bench-{}-{task}", plan.tag)),
             sequence: 0,
             measured: Measured::new(),
@@ -197,9 +197,9 @@ impl Worker {
             }
             let record = intended >= self.shared.measure_from;
             let op = self.workload.next(&mut self.rng);
-            self.operation(op, intended, record).await;
+            let operations = self.operation(op, intended, record).await;
             if record {
-                self.measured.operations += 1;
+                self.measured.operations += operations;
             }
         }
         self.measured
@@ -211,9 +211,31 @@ impl Worker {
         Some(format!("{prefix}-{}", self.sequence))
     }
 
-    async fn operation(&mut self, op: Op, intended: Instant, record: bool) {
+    /// Sends one operation of the workload; how many operations it was (a batch is its
+    /// charges).
+    async fn operation(&mut self, op: Op, intended: Instant, record: bool) -> u64 {
         let workload = self.workload.clone();
         match op {
+            Op::BatchCharge { account } => {
+                let keys: Vec<String> = (0..workload.batch_size)
+                    .filter_map(|_| self.next_key())
+                    .collect();
+                let body = batch_charge_body(workload.charge_path(account), &keys);
+                let answer = self
+                    .request(
+                        Method::POST,
+                        "/v1/batch",
+                        Some(body),
+                        false,
+                        intended,
+                        record,
+                    )
+                    .await;
+                if let Some(answer) = answer {
+                    self.count_batch_refusals(&answer.body, record);
+                }
+                return keys.len() as u64;
+            }
             Op::Quote { account } => {
                 let body = workload.quote_body(account);
                 self.request(
@@ -255,10 +277,10 @@ impl Worker {
                         record,
                     )
                     .await;
-                let Some(hold) = hold else { return };
+                let Some(hold) = hold else { return 1 };
                 let Ok(hold) = serde_json::from_slice::<WithId>(&hold.body) else {
                     self.error(record, "hold answer without an id".to_string());
-                    return;
+                    return 1;
                 };
                 let path = format!("/v1/holds/{}/capture", hold.id);
                 self.request(
@@ -270,6 +292,21 @@ impl Worker {
                     record,
                 )
                 .await;
+            }
+        }
+        1
+    }
+
+    /// Counts the refused operations of a batch's answer as errors, by status and code.
+    fn count_batch_refusals(&mut self, body: &[u8], record: bool) {
+        let Ok(answer) = serde_json::from_slice::<BatchAnswer>(body) else {
+            self.error(record, "batch answer without results".to_string());
+            return;
+        };
+        for result in answer.results {
+            if !(200..300).contains(&result.status) {
+                let code = result.body.code.unwrap_or_else(|| "-".to_string());
+                self.error(record, format!("{} {code}", result.status));
             }
         }
     }
@@ -324,6 +361,18 @@ impl Worker {
             *self.measured.errors.entry(key).or_default() += 1;
         }
     }
+}
+
+/// The part of a `POST /v1/batch` answer the bench reads.
+#[derive(Deserialize)]
+struct BatchAnswer {
+    results: Vec<BatchResult>,
+}
+
+#[derive(Deserialize)]
+struct BatchResult {
+    status: u16,
+    body: Problem,
 }
 
 fn root_cause(error: &anyhow::Error) -> String {

@@ -57,6 +57,9 @@ pub enum Scenario {
     Mixed,
     /// GET /v1/accounts/{id}/balance over `--accounts` accounts (uniform): reads only.
     Balance,
+    /// POST /v1/batch of `--batch-size` charges on one account, each with its own
+    /// idempotency key (operations/s counts charges).
+    BatchCharge,
 }
 
 impl Scenario {
@@ -68,6 +71,7 @@ impl Scenario {
             Scenario::HoldCapture => "hold-capture",
             Scenario::Mixed => "mixed",
             Scenario::Balance => "balance",
+            Scenario::BatchCharge => "batch-charge",
         }
     }
 }
@@ -143,6 +147,9 @@ pub struct BenchArgs {
     /// Benchmark the ledger engine in process, without HTTP, at each of --batch-sizes.
     #[arg(long)]
     pub engine_only: bool,
+    /// With --scenario batch-charge: the charges in each POST /v1/batch (1 to 1000).
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
     /// With --engine-only: the batch bounds to measure.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 16, 256, 4096])]
     pub batch_sizes: Vec<usize>,
@@ -176,6 +183,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "tally bench needs exactly one of --spawn, --url URL, --engine-only and \
              --populate PATH"
         );
+    }
+    if !(1..=1000).contains(&args.batch_size) {
+        bail!("--batch-size must be from 1 to 1000 (the operations one POST /v1/batch holds)");
     }
     if args.existing_accounts.is_some() && args.scenario == Scenario::Quote {
         bail!("--existing-accounts needs a scenario with accounts; quote has none");
@@ -293,10 +303,13 @@ async fn measure(
         (None, None) => bail!("bench: no target"),
     };
     let tag = run_tag();
-    let workload = Arc::new(match &args.existing_accounts {
-        Some(prefix) => Workload::existing(args.scenario, args.accounts, prefix),
-        None => Workload::new(args.scenario, args.accounts, &tag),
-    });
+    let workload = Arc::new(
+        match &args.existing_accounts {
+            Some(prefix) => Workload::existing(args.scenario, args.accounts, prefix),
+            None => Workload::new(args.scenario, args.accounts, &tag),
+        }
+        .with_batch_size(args.batch_size),
+    );
     let setup_started = Instant::now();
     workload::setup(&target, &workload).await?;
     if let (Some(prefix), Some(last)) = (&args.existing_accounts, workload.accounts.last()) {

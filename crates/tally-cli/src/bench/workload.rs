@@ -35,10 +35,22 @@ const ZIPF_WEIGHT_TOP: u64 = 1 << 40;
 /// One unit of work; `HoldCapture` is two requests, the capture sent when the hold answers.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Op {
-    Quote { account: Option<usize> },
-    Charge { account: usize },
-    HoldCapture { account: usize },
-    Balance { account: usize },
+    Quote {
+        account: Option<usize>,
+    },
+    Charge {
+        account: usize,
+    },
+    HoldCapture {
+        account: usize,
+    },
+    Balance {
+        account: usize,
+    },
+    /// One `POST /v1/batch` of [`Workload::batch_size`] charges on the account.
+    BatchCharge {
+        account: usize,
+    },
 }
 
 /// A small, fast, seeded generator (SplitMix64): the bench needs speed and repeatability,
@@ -86,6 +98,8 @@ pub(super) struct Workload {
     hold_paths: Vec<String>,
     balance_paths: Vec<String>,
     quote_bodies: Vec<Bytes>,
+    /// The charges in one `POST /v1/batch` (batch-charge).
+    pub batch_size: usize,
 }
 
 impl Workload {
@@ -111,7 +125,7 @@ impl Workload {
         let accounts = accounts.max(1);
         let (count, pick) = match scenario {
             Scenario::Quote => (0, Pick::None),
-            Scenario::ChargeHot => (1, Pick::One),
+            Scenario::ChargeHot | Scenario::BatchCharge => (1, Pick::One),
             Scenario::ChargeSpread | Scenario::HoldCapture | Scenario::Balance => {
                 (accounts, Pick::Uniform(accounts))
             }
@@ -144,7 +158,14 @@ impl Workload {
             existing,
             pick,
             quote_bodies,
+            batch_size: 1,
         }
+    }
+
+    /// The same workload with `batch_size` charges in each batch.
+    pub(super) fn with_batch_size(mut self, batch_size: usize) -> Workload {
+        self.batch_size = batch_size.max(1);
+        self
     }
 
     fn account(&self, rng: &mut Rng) -> usize {
@@ -170,6 +191,9 @@ impl Workload {
                 account: self.account(rng),
             },
             Scenario::Balance => Op::Balance {
+                account: self.account(rng),
+            },
+            Scenario::BatchCharge => Op::BatchCharge {
                 account: self.account(rng),
             },
             Scenario::Mixed => {
@@ -209,6 +233,21 @@ pub(super) fn charge_body() -> Bytes {
     Bytes::from(format!(
         r#"{{"amount":{CHARGE_CREDITS},"product":"assistant"}}"#
     ))
+}
+
+/// A `POST /v1/batch` body: one charge on `path` per key, each with its key.
+pub(super) fn batch_charge_body(path: &str, keys: &[String]) -> Bytes {
+    let mut text = String::from(r#"{"operations":["#);
+    for (index, key) in keys.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            r#"{{"method":"POST","path":"{path}","idempotency_key":"{key}","body":{{"amount":{CHARGE_CREDITS},"product":"assistant"}}}}"#
+        ));
+    }
+    text.push_str("]}");
+    Bytes::from(text)
 }
 
 pub(super) fn hold_body() -> Bytes {
@@ -339,6 +378,19 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_charge_body_is_one_keyed_charge_per_key() {
+        let keys = vec!["k-1".to_string(), "k-2".to_string()];
+        let body = batch_charge_body("/v1/accounts/a/charges", &keys);
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let operations = body["operations"].as_array().expect("operations");
+        assert_eq!(operations.len(), 2);
+        assert_eq!(operations[1]["idempotency_key"], "k-2");
+        assert_eq!(operations[0]["path"], "/v1/accounts/a/charges");
+        assert_eq!(operations[0]["method"], "POST");
+        assert!(operations[0]["body"]["amount"].is_number());
+    }
+
+    #[test]
     fn mixed_has_the_documented_shares() {
         let workload = Workload::new(Scenario::Mixed, 10, "t");
         let mut rng = Rng::new(1);
@@ -348,7 +400,7 @@ mod tests {
                 Op::Quote { .. } => quotes += 1,
                 Op::HoldCapture { .. } => holds += 1,
                 Op::Balance { .. } => reads += 1,
-                Op::Charge { .. } => unreachable!(),
+                Op::Charge { .. } | Op::BatchCharge { .. } => unreachable!(),
             }
         }
         assert!((4_700..5_300).contains(&quotes));

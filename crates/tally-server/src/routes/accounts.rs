@@ -9,7 +9,9 @@ use serde_json::Value;
 use tally_core::{EntryKind, GrantSource, GrantSpec, GrantStatus, Millicredits};
 use tally_store::EntryFilter;
 
-use super::write::{Admin, AdminOn, Context, Decode, Empty, WriteRequest};
+use super::write::{
+    Admin, AdminOn, Context, Decode, Empty, Prepared, WriteRequest, WriteRoute, run,
+};
 use super::{known_query, page_request};
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -69,27 +71,37 @@ impl Decode for CreateAccountRequest {
     }
 }
 
+/// `POST /v1/accounts`.
+pub struct CreateAccount;
+
+impl WriteRoute for CreateAccount {
+    type Body = CreateAccountRequest;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        _: Admin,
+        CreateAccountRequest {
+            id,
+            name,
+            overdraft_limit,
+            metadata,
+        }: CreateAccountRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::CreateAccount {
+            id,
+            name,
+            overdraft_limit,
+            metadata,
+        }))
+    }
+}
+
 pub async fn create_account(
     State(state): State<AppState>,
-    WriteRequest {
-        idempotency,
-        body:
-            CreateAccountRequest {
-                id,
-                name,
-                overdraft_limit,
-                metadata,
-            },
-        ..
-    }: WriteRequest<CreateAccountRequest>,
+    request: WriteRequest<CreateAccountRequest>,
 ) -> Response {
-    let command = Command::CreateAccount {
-        id,
-        name,
-        overdraft_limit,
-        metadata,
-    };
-    state.submit(command, idempotency).await
+    run::<CreateAccount>(&state, request).await
 }
 
 pub async fn list_accounts(
@@ -370,30 +382,39 @@ impl Decode for CreateGrantRequest {
     }
 }
 
+/// `POST /v1/accounts/{id}/grants`.
+pub struct CreateGrant;
+
+impl WriteRoute for CreateGrant {
+    type Body = CreateGrantRequest;
+
+    fn prepare(
+        state: &AppState,
+        _: &Principal,
+        AdminOn(account_id): AdminOn,
+        CreateGrantRequest { spec }: CreateGrantRequest,
+    ) -> Result<Prepared, ApiError> {
+        let now = state.clock.now();
+        if let Some(expires_at) = spec.expires_at
+            && (expires_at <= now
+                || spec
+                    .effective_at
+                    .is_some_and(|effective_at| expires_at <= effective_at))
+        {
+            return Err(ApiError::invalid_request(
+                "expires_at",
+                "expires_at must be in the future and after effective_at",
+            ));
+        }
+        Ok(Prepared::engine(Command::CreateGrant { account_id, spec }))
+    }
+}
+
 pub async fn create_grant(
     State(state): State<AppState>,
-    WriteRequest {
-        target: AdminOn(account_id),
-        idempotency,
-        body: CreateGrantRequest { spec },
-        ..
-    }: WriteRequest<CreateGrantRequest>,
-) -> Result<Response, ApiError> {
-    let now = state.clock.now();
-    if let Some(expires_at) = spec.expires_at
-        && (expires_at <= now
-            || spec
-                .effective_at
-                .is_some_and(|effective_at| expires_at <= effective_at))
-    {
-        return Err(ApiError::invalid_request(
-            "expires_at",
-            "expires_at must be in the future and after effective_at",
-        ));
-    }
-    Ok(state
-        .submit(Command::CreateGrant { account_id, spec }, idempotency)
-        .await)
+    request: WriteRequest<CreateGrantRequest>,
+) -> Response {
+    run::<CreateGrant>(&state, request).await
 }
 
 pub async fn list_grants(
@@ -438,26 +459,31 @@ pub async fn get_grant(
     Ok(ok(render::grant(&grant)))
 }
 
-pub async fn void_grant(
-    State(state): State<AppState>,
-    WriteRequest {
-        target: AdminOn(grant_id),
-        idempotency,
-        ..
-    }: WriteRequest<Empty<AdminOn>>,
-) -> Response {
-    let response = state
-        .submit(Command::VoidGrant { grant_id }, idempotency)
-        .await;
-    // A void answers the grant as it is now: 200, not 201.
-    with_status(response, StatusCode::OK)
+/// `POST /v1/grants/{id}/void`.
+pub struct VoidGrant;
+
+impl WriteRoute for VoidGrant {
+    type Body = Empty<AdminOn>;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(grant_id): AdminOn,
+        _: Empty<AdminOn>,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::Engine {
+            command: Command::VoidGrant { grant_id },
+            // A void answers the grant as it is now: 200, not 201.
+            created_status: StatusCode::OK,
+        })
+    }
 }
 
-fn with_status(mut response: Response, status: StatusCode) -> Response {
-    if response.status() == StatusCode::CREATED {
-        *response.status_mut() = status;
-    }
-    response
+pub async fn void_grant(
+    State(state): State<AppState>,
+    request: WriteRequest<Empty<AdminOn>>,
+) -> Response {
+    run::<VoidGrant>(&state, request).await
 }
 
 pub async fn list_entries(

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tally_core::{Attribution, DebitSpec, Millicredits};
 
-use super::write::{Context, Decode, Empty, OwnAccount, Target, WriteRequest, path_id};
+use super::write::{
+    Context, Decode, Empty, OwnAccount, Prepared, Target, WriteRequest, WriteRoute, run,
+};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
@@ -128,18 +129,27 @@ impl Decode for ChargeRequest {
     }
 }
 
+/// `POST /v1/accounts/{id}/charges`.
+pub struct CreateCharge;
+
+impl WriteRoute for CreateCharge {
+    type Body = ChargeRequest;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        OwnAccount(account_id): OwnAccount,
+        ChargeRequest { spec }: ChargeRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::Charge { account_id, spec }))
+    }
+}
+
 pub async fn create_charge(
     State(state): State<AppState>,
-    WriteRequest {
-        target: OwnAccount(account_id),
-        idempotency,
-        body: ChargeRequest { spec },
-        ..
-    }: WriteRequest<ChargeRequest>,
+    request: WriteRequest<ChargeRequest>,
 ) -> Response {
-    state
-        .submit(Command::Charge { account_id, spec }, idempotency)
-        .await
+    run::<CreateCharge>(&state, request).await
 }
 
 pub async fn get_charge(
@@ -188,21 +198,31 @@ impl Decode for HoldRequest {
     }
 }
 
+/// `POST /v1/accounts/{id}/holds`.
+pub struct CreateHold;
+
+impl WriteRoute for CreateHold {
+    type Body = HoldRequest;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        OwnAccount(account_id): OwnAccount,
+        HoldRequest { spec, ttl_seconds }: HoldRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::Hold {
+            account_id,
+            spec,
+            ttl_seconds,
+        }))
+    }
+}
+
 pub async fn create_hold(
     State(state): State<AppState>,
-    WriteRequest {
-        target: OwnAccount(account_id),
-        idempotency,
-        body: HoldRequest { spec, ttl_seconds },
-        ..
-    }: WriteRequest<HoldRequest>,
+    request: WriteRequest<HoldRequest>,
 ) -> Response {
-    let command = Command::Hold {
-        account_id,
-        spec,
-        ttl_seconds,
-    };
-    state.submit(command, idempotency).await
+    run::<CreateHold>(&state, request).await
 }
 
 pub async fn get_hold(
@@ -226,16 +246,17 @@ pub async fn get_hold(
 pub struct VisibleHold(pub tally_core::Hold);
 
 impl Target for VisibleHold {
-    async fn check(
-        parts: &mut Parts,
+    const PATH_ID: bool = true;
+
+    fn resolve(
+        id: Option<String>,
         state: &AppState,
         principal: &Principal,
-    ) -> Result<Self, Response> {
-        let hold_id = path_id(parts, state).await?;
-        match state.store.hold(&hold_id) {
-            Ok(Some(hold)) if principal.can_see(&hold.account_id) => Ok(VisibleHold(hold)),
-            Ok(_) => Err(ApiError::NotFound { what: "hold" }.into_response()),
-            Err(error) => Err(ApiError::from(error).into_response()),
+    ) -> Result<Self, ApiError> {
+        let hold_id = id.expect("debits: a hold's routes name it in their path");
+        match state.store.hold(&hold_id)? {
+            Some(hold) if principal.can_see(&hold.account_id) => Ok(VisibleHold(hold)),
+            _ => Err(ApiError::NotFound { what: "hold" }),
         }
     }
 }
@@ -260,75 +281,95 @@ impl Decode for CaptureRequest {
     }
 }
 
-pub async fn capture_hold(
-    State(state): State<AppState>,
-    WriteRequest {
-        principal,
-        target: VisibleHold(hold),
-        idempotency,
-        body: CaptureRequest { amount, usage },
-    }: WriteRequest<CaptureRequest>,
-) -> Result<Response, ApiError> {
-    let (amount, extra) = match (amount, usage) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_request(
-                "usage",
-                "send at most one of `amount` and `usage`",
-            ));
-        }
-        (amount, None) => (amount, None),
-        (None, Some(usage)) => {
-            // The actual usage, priced by the rate card version the hold pinned.
-            let version = hold.attribution.rate_card_version;
-            let priced = price_usage(
-                &state.pricing,
-                &usage,
-                version,
-                hold.attribution.quote_id.clone(),
-                None,
-                None,
-            )?;
-            if priced.min != priced.max {
+/// `POST /v1/holds/{id}/capture`.
+pub struct CaptureHold;
+
+impl WriteRoute for CaptureHold {
+    type Body = CaptureRequest;
+
+    fn prepare(
+        state: &AppState,
+        principal: &Principal,
+        VisibleHold(hold): VisibleHold,
+        CaptureRequest { amount, usage }: CaptureRequest,
+    ) -> Result<Prepared, ApiError> {
+        let (amount, extra) = match (amount, usage) {
+            (Some(_), Some(_)) => {
                 return Err(ApiError::invalid_request(
-                    "usage.max_output_tokens",
-                    "a capture needs the actual usage (output_tokens), not an upper bound",
+                    "usage",
+                    "send at most one of `amount` and `usage`",
                 ));
             }
-            // Keep what the hold was made for, and add what was captured.
-            let mut extra = hold
-                .extra
-                .as_deref()
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-                .filter(serde_json::Value::is_object)
-                .unwrap_or_else(|| serde_json::json!({}));
-            let captured: serde_json::Value =
-                serde_json::from_str(&priced.extra).unwrap_or_default();
-            extra["captured_usage"] = captured["usage"].clone();
-            extra["captured_lines"] = captured["lines"].clone();
-            (Some(priced.max), Some(extra.to_string()))
-        }
-    };
-    let command = Command::Capture {
-        hold_id: hold.id,
-        owner: principal.owner(),
-        amount,
-        extra,
-    };
-    Ok(state.submit(command, idempotency).await)
+            (amount, None) => (amount, None),
+            (None, Some(usage)) => {
+                // The actual usage, priced by the rate card version the hold pinned.
+                let version = hold.attribution.rate_card_version;
+                let priced = price_usage(
+                    &state.pricing,
+                    &usage,
+                    version,
+                    hold.attribution.quote_id.clone(),
+                    None,
+                    None,
+                )?;
+                if priced.min != priced.max {
+                    return Err(ApiError::invalid_request(
+                        "usage.max_output_tokens",
+                        "a capture needs the actual usage (output_tokens), not an upper bound",
+                    ));
+                }
+                // Keep what the hold was made for, and add what was captured.
+                let mut extra = hold
+                    .extra
+                    .as_deref()
+                    .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                    .filter(serde_json::Value::is_object)
+                    .unwrap_or_else(|| serde_json::json!({}));
+                let captured: serde_json::Value =
+                    serde_json::from_str(&priced.extra).unwrap_or_default();
+                extra["captured_usage"] = captured["usage"].clone();
+                extra["captured_lines"] = captured["lines"].clone();
+                (Some(priced.max), Some(extra.to_string()))
+            }
+        };
+        Ok(Prepared::engine(Command::Capture {
+            hold_id: hold.id,
+            owner: principal.owner(),
+            amount,
+            extra,
+        }))
+    }
+}
+
+pub async fn capture_hold(
+    State(state): State<AppState>,
+    request: WriteRequest<CaptureRequest>,
+) -> Response {
+    run::<CaptureHold>(&state, request).await
+}
+
+/// `POST /v1/holds/{id}/void`.
+pub struct VoidHold;
+
+impl WriteRoute for VoidHold {
+    type Body = Empty<VisibleHold>;
+
+    fn prepare(
+        _: &AppState,
+        principal: &Principal,
+        VisibleHold(hold): VisibleHold,
+        _: Empty<VisibleHold>,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::VoidHold {
+            hold_id: hold.id,
+            owner: principal.owner(),
+        }))
+    }
 }
 
 pub async fn void_hold(
     State(state): State<AppState>,
-    WriteRequest {
-        principal,
-        target: VisibleHold(hold),
-        idempotency,
-        ..
-    }: WriteRequest<Empty<VisibleHold>>,
+    request: WriteRequest<Empty<VisibleHold>>,
 ) -> Response {
-    let command = Command::VoidHold {
-        hold_id: hold.id,
-        owner: principal.owner(),
-    };
-    state.submit(command, idempotency).await
+    run::<VoidHold>(&state, request).await
 }

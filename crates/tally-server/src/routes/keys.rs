@@ -4,7 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::write::{AdminOn, Empty, WriteRequest};
+use super::write::{
+    AdminOn, Empty, Prepared, Target, Unkeyed, WriteRequest, WriteRoute, respond_prepared, run,
+};
 use crate::auth::{Principal, hash_key, new_account_key};
 use crate::error::ApiError;
 use crate::render;
@@ -12,21 +14,32 @@ use crate::reply::json_response;
 use crate::state::AppState;
 use tally_engine::Command;
 
+/// `POST /v1/accounts/{id}/keys`.
+pub struct CreateKey;
+
+impl WriteRoute for CreateKey {
+    type Body = Empty<AdminOn>;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(account_id): AdminOn,
+        _: Empty<AdminOn>,
+    ) -> Result<Prepared, ApiError> {
+        let secret = new_account_key();
+        Ok(Prepared::engine(Command::CreateApiKey {
+            account_id,
+            key_hash: hash_key(&secret),
+            secret,
+        }))
+    }
+}
+
 pub async fn create_key(
     State(state): State<AppState>,
-    WriteRequest {
-        target: AdminOn(account_id),
-        idempotency,
-        ..
-    }: WriteRequest<Empty<AdminOn>>,
+    request: WriteRequest<Empty<AdminOn>>,
 ) -> Response {
-    let secret = new_account_key();
-    let command = Command::CreateApiKey {
-        account_id,
-        key_hash: hash_key(&secret),
-        secret,
-    };
-    state.submit(command, idempotency).await
+    run::<CreateKey>(&state, request).await
 }
 
 pub async fn list_keys(
@@ -47,11 +60,29 @@ pub async fn list_keys(
     ))
 }
 
+/// `DELETE /v1/keys/{id}` (it reads no body and takes no `Idempotency-Key`).
+pub struct RevokeKey;
+
+impl WriteRoute for RevokeKey {
+    type Body = Unkeyed<AdminOn>;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(key_id): AdminOn,
+        _: Unkeyed<AdminOn>,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::RevokeApiKey { key_id }))
+    }
+}
+
 pub async fn revoke_key(
     State(state): State<AppState>,
     principal: Principal,
     Path(key_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    principal.require_admin()?;
-    Ok(state.submit(Command::RevokeApiKey { key_id }, None).await)
+    let target = AdminOn::resolve(Some(key_id), &state, &principal)?;
+    let body = Unkeyed(std::marker::PhantomData);
+    let prepared = RevokeKey::prepare(&state, &principal, target, body)?;
+    Ok(respond_prepared(&state, prepared, None).await)
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document, and the tests that walk every route with every kind of key.
 
 pub mod accounts;
+pub mod batch;
 pub mod debits;
 pub mod keys;
 pub mod ops;
@@ -134,6 +135,7 @@ routes! {
     "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" [write::Empty<write::AdminOn>] => post(keys::create_key);
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);
+    "POST" "/v1/batch" AnyKey "Apply up to 1,000 write operations in one engine batch" [batch::BatchRequest] => post(batch::batch);
     "GET" "/v1/clock" Admin "Read the test clock" => get(ops::get_clock);
     "POST" "/v1/clock" Admin "Move the test clock" [ops::MoveClockRequest] => post(ops::move_clock);
     "GET" "/healthz" Public "The process is up" => get(ops::healthz);

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -184,16 +183,14 @@ pub async fn get_clock(
 pub struct TestClockOn(pub Arc<TestClock>);
 
 impl Target for TestClockOn {
-    async fn check(
-        _: &mut Parts,
+    fn resolve(
+        _: Option<String>,
         state: &AppState,
         principal: &Principal,
-    ) -> Result<Self, Response> {
-        principal
-            .require_admin()
-            .map_err(IntoResponse::into_response)?;
+    ) -> Result<Self, ApiError> {
+        principal.require_admin()?;
         let clock = state.test_clock.clone();
-        let clock = clock.ok_or_else(|| ApiError::NotFound { what: "route" }.into_response())?;
+        let clock = clock.ok_or(ApiError::NotFound { what: "route" })?;
         Ok(TestClockOn(clock))
     }
 }

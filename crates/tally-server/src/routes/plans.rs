@@ -5,7 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::write::{Context, Decode, OwnAccount, WriteRequest};
+use super::write::{
+    Context, Decode, OwnAccount, Prepared, Target, Unkeyed, WriteRequest, WriteRoute,
+    respond_prepared, run,
+};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
@@ -87,27 +90,37 @@ impl Decode for SubscribeRequest {
     }
 }
 
+/// `PUT /v1/accounts/{id}/subscription`.
+pub struct Subscribe;
+
+impl WriteRoute for Subscribe {
+    type Body = SubscribeRequest;
+
+    fn prepare(
+        state: &AppState,
+        _: &Principal,
+        OwnAccount(account_id): OwnAccount,
+        SubscribeRequest { plan_id, seats }: SubscribeRequest,
+    ) -> Result<Prepared, ApiError> {
+        if state.catalog.plan(&plan_id).is_none() {
+            return Err(ApiError::invalid_request(
+                "plan",
+                format!("no plan {plan_id:?} in the catalog"),
+            ));
+        }
+        Ok(Prepared::engine(Command::Subscribe {
+            account_id,
+            plan_id,
+            seats,
+        }))
+    }
+}
+
 pub async fn put_subscription(
     State(state): State<AppState>,
-    WriteRequest {
-        target: OwnAccount(account_id),
-        idempotency,
-        body: SubscribeRequest { plan_id, seats },
-        ..
-    }: WriteRequest<SubscribeRequest>,
-) -> Result<Response, ApiError> {
-    if state.catalog.plan(&plan_id).is_none() {
-        return Err(ApiError::invalid_request(
-            "plan",
-            format!("no plan {plan_id:?} in the catalog"),
-        ));
-    }
-    let command = Command::Subscribe {
-        account_id,
-        plan_id,
-        seats,
-    };
-    Ok(state.submit(command, idempotency).await)
+    request: WriteRequest<SubscribeRequest>,
+) -> Response {
+    run::<Subscribe>(&state, request).await
 }
 
 pub async fn get_subscription(
@@ -126,13 +139,30 @@ pub async fn get_subscription(
     ))
 }
 
+/// `DELETE /v1/accounts/{id}/subscription` (it reads no body and takes no
+/// `Idempotency-Key`).
+pub struct CancelSubscription;
+
+impl WriteRoute for CancelSubscription {
+    type Body = Unkeyed<OwnAccount>;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        OwnAccount(account_id): OwnAccount,
+        _: Unkeyed<OwnAccount>,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::CancelSubscription { account_id }))
+    }
+}
+
 pub async fn delete_subscription(
     State(state): State<AppState>,
     principal: Principal,
     Path(account_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    principal.require_account(&account_id)?;
-    Ok(state
-        .submit(Command::CancelSubscription { account_id }, None)
-        .await)
+    let target = OwnAccount::resolve(Some(account_id), &state, &principal)?;
+    let body = Unkeyed(std::marker::PhantomData);
+    let prepared = CancelSubscription::prepare(&state, &principal, target, body)?;
+    Ok(respond_prepared(&state, prepared, None).await)
 }

@@ -11,7 +11,9 @@ use tally_core::Millicredits;
 use tally_core::pricing::{self, Usage};
 
 use super::known_query;
-use super::write::{Admin, AnyKey, Context, Decode, RequestBody, WriteRequest};
+use super::write::{
+    Admin, AnyKey, Context, Decode, Prepared, RequestBody, WriteRequest, WriteRoute, run,
+};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
@@ -46,17 +48,41 @@ impl Decode for QuoteRequest {
     }
 }
 
+/// `POST /v1/quotes`: answered here, without the engine.
+pub struct CreateQuote;
+
+impl WriteRoute for CreateQuote {
+    type Body = QuoteRequest;
+
+    fn prepare(
+        state: &AppState,
+        principal: &Principal,
+        _: AnyKey,
+        body: QuoteRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::Answered {
+            status: StatusCode::OK,
+            body: quote(state, principal, body)?.to_string(),
+        })
+    }
+}
+
 pub async fn create_quote(
     State(state): State<AppState>,
-    WriteRequest {
-        principal,
-        body: QuoteRequest {
-            usage: usage_value,
-            account_id,
-        },
-        ..
-    }: WriteRequest<QuoteRequest>,
-) -> Result<Response, ApiError> {
+    request: WriteRequest<QuoteRequest>,
+) -> Response {
+    run::<CreateQuote>(&state, request).await
+}
+
+/// A quote's body.
+fn quote(
+    state: &AppState,
+    principal: &Principal,
+    QuoteRequest {
+        usage: usage_value,
+        account_id,
+    }: QuoteRequest,
+) -> Result<Value, ApiError> {
     // A quote made with an account key is that account's, named or not.
     let account_id = match (account_id, principal.owner()) {
         (Some(account_id), _) => {
@@ -112,7 +138,7 @@ pub async fn create_quote(
     if let Some(account) = account {
         body["account"] = account;
     }
-    Ok(json_response(StatusCode::OK, body.to_string()))
+    Ok(body)
 }
 
 pub async fn get_rate_card(

@@ -10,7 +10,9 @@ use axum::response::Response;
 use tally_core::{Purchase, PurchaseEnd, PurchaseStatus};
 use tally_engine::Command;
 
-use super::write::{AdminOn, Context, Decode, Empty, OwnAccount, WriteRequest};
+use super::write::{
+    AdminOn, Context, Decode, Empty, OwnAccount, Prepared, WriteRequest, WriteRoute, run,
+};
 use super::{known_query, page_request};
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -47,22 +49,31 @@ impl Decode for PurchaseRequest {
 
 /// `POST /v1/accounts/{id}/purchases`: with an account key always `pending`, whatever the
 /// body says; with an admin key completed at once unless `complete: false`.
+pub struct CreatePurchase;
+
+impl WriteRoute for CreatePurchase {
+    type Body = PurchaseRequest;
+
+    fn prepare(
+        _: &AppState,
+        principal: &Principal,
+        OwnAccount(account_id): OwnAccount,
+        PurchaseRequest { pack_id, complete }: PurchaseRequest,
+    ) -> Result<Prepared, ApiError> {
+        let paid = matches!(principal, Principal::Admin) && complete.unwrap_or(true);
+        Ok(Prepared::engine(Command::Purchase {
+            account_id,
+            pack_id,
+            paid,
+        }))
+    }
+}
+
 pub async fn create_purchase(
     State(state): State<AppState>,
-    WriteRequest {
-        principal,
-        target: OwnAccount(account_id),
-        idempotency,
-        body: PurchaseRequest { pack_id, complete },
-    }: WriteRequest<PurchaseRequest>,
-) -> Result<Response, ApiError> {
-    let paid = matches!(principal, Principal::Admin) && complete.unwrap_or(true);
-    let command = Command::Purchase {
-        account_id,
-        pack_id,
-        paid,
-    };
-    Ok(state.submit(command, idempotency).await)
+    request: WriteRequest<PurchaseRequest>,
+) -> Response {
+    run::<CreatePurchase>(&state, request).await
 }
 
 /// The body of `POST /v1/purchases/{id}/complete`.
@@ -82,49 +93,77 @@ impl Decode for CompleteRequest {
 }
 
 /// `POST /v1/purchases/{id}/complete`: the payment arrived; the pack's grant, exactly once.
+pub struct CompletePurchase;
+
+impl WriteRoute for CompletePurchase {
+    type Body = CompleteRequest;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(purchase_id): AdminOn,
+        CompleteRequest { payment_reference }: CompleteRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::CompletePurchase {
+            purchase_id,
+            payment_reference,
+        }))
+    }
+}
+
 pub async fn complete_purchase(
     State(state): State<AppState>,
-    WriteRequest {
-        target: AdminOn(purchase_id),
-        idempotency,
-        body: CompleteRequest { payment_reference },
-        ..
-    }: WriteRequest<CompleteRequest>,
-) -> Result<Response, ApiError> {
-    let command = Command::CompletePurchase {
-        purchase_id,
-        payment_reference,
-    };
-    Ok(state.submit(command, idempotency).await)
+    request: WriteRequest<CompleteRequest>,
+) -> Response {
+    run::<CompletePurchase>(&state, request).await
 }
 
 /// `POST /v1/purchases/{id}/fail`: the payment failed; no credits.
+pub struct FailPurchase;
+
+impl WriteRoute for FailPurchase {
+    type Body = Empty<AdminOn>;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(purchase_id): AdminOn,
+        _: Empty<AdminOn>,
+    ) -> Result<Prepared, ApiError> {
+        let end = PurchaseEnd::Failed;
+        Ok(Prepared::engine(Command::EndPurchase { purchase_id, end }))
+    }
+}
+
 pub async fn fail_purchase(
     State(state): State<AppState>,
     request: WriteRequest<Empty<AdminOn>>,
-) -> Result<Response, ApiError> {
-    end_purchase(&state, request, PurchaseEnd::Failed).await
+) -> Response {
+    run::<FailPurchase>(&state, request).await
 }
 
 /// `POST /v1/purchases/{id}/cancel`: the buyer or the platform gave up; no credits.
+pub struct CancelPurchase;
+
+impl WriteRoute for CancelPurchase {
+    type Body = Empty<AdminOn>;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(purchase_id): AdminOn,
+        _: Empty<AdminOn>,
+    ) -> Result<Prepared, ApiError> {
+        let end = PurchaseEnd::Canceled;
+        Ok(Prepared::engine(Command::EndPurchase { purchase_id, end }))
+    }
+}
+
 pub async fn cancel_purchase(
     State(state): State<AppState>,
     request: WriteRequest<Empty<AdminOn>>,
-) -> Result<Response, ApiError> {
-    end_purchase(&state, request, PurchaseEnd::Canceled).await
-}
-
-async fn end_purchase(
-    state: &AppState,
-    WriteRequest {
-        target: AdminOn(purchase_id),
-        idempotency,
-        ..
-    }: WriteRequest<Empty<AdminOn>>,
-    end: PurchaseEnd,
-) -> Result<Response, ApiError> {
-    let command = Command::EndPurchase { purchase_id, end };
-    Ok(state.submit(command, idempotency).await)
+) -> Response {
+    run::<CancelPurchase>(&state, request).await
 }
 
 /// A purchase as the API shows it: with its grant as it is now, once it completed.

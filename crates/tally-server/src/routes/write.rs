@@ -5,16 +5,19 @@
 //!
 //! Each route's file owns its body: a type implementing [`Decode`] (read field by field
 //! through [`Fields`]) or, for a body that is a document of its own, [`RequestBody`].
-
-use std::future::Future;
+//!
+//! A write route is then a [`WriteRoute`]: the typed body, the caller and what the path names
+//! become a [`Prepared`] command (or a refusal), written once and used both by the route's own
+//! handler ([`run`]) and by each operation of `POST /v1/batch` (routes/batch.rs), which reads
+//! the same bodies from its operations instead of from requests.
 
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tally_engine::Idempotency;
+use tally_engine::{Command, Idempotency};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -24,14 +27,22 @@ use crate::state::AppState;
 /// The longest an `Idempotency-Key` may be.
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 255;
 
-/// What a route acts on, resolved from the request's parts and checked against the caller
-/// before the body is read.
+/// What a route acts on, resolved from the id its path names (if it names one) and checked
+/// against the caller before the body is read.
 pub trait Target: Sized + Send {
-    fn check(
-        parts: &mut Parts,
+    /// Whether the route's path names an id (`{id}`): `resolve` gets it exactly then.
+    const PATH_ID: bool = false;
+
+    fn resolve(
+        id: Option<String>,
         state: &AppState,
         principal: &Principal,
-    ) -> impl Future<Output = Result<Self, Response>> + Send;
+    ) -> Result<Self, ApiError>;
+}
+
+/// The id of a route whose path names one ([`Target::PATH_ID`]).
+fn named(id: Option<String>) -> String {
+    id.expect("write: a route whose target reads an id names one in its path")
 }
 
 /// What a body's decoding may look at: the state and the route's target.
@@ -115,7 +126,13 @@ impl<T: RequestBody> FromRequest<AppState> for WriteRequest<T> {
         let principal = Principal::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let target = T::Target::check(&mut parts, state, &principal).await?;
+        let id = if T::Target::PATH_ID {
+            Some(path_id(&mut parts, state).await?)
+        } else {
+            None
+        };
+        let target =
+            T::Target::resolve(id, state, &principal).map_err(IntoResponse::into_response)?;
         Self::read(parts, body, state, principal, target)
             .await
             .map_err(IntoResponse::into_response)
@@ -162,16 +179,22 @@ impl<T: RequestBody> WriteRequest<T> {
     }
 }
 
+/// Whether `key` is a valid idempotency key: 1 to 255 printable ASCII characters.
+pub fn is_valid_idempotency_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= IDEMPOTENCY_KEY_BYTES_MAX
+        && key.bytes().all(|byte| (0x20..0x7f).contains(&byte))
+}
+
 /// The `Idempotency-Key` header, if sent: 1 to 255 printable ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value.to_str().ok().filter(|key| {
-        !key.is_empty()
-            && key.len() <= IDEMPOTENCY_KEY_BYTES_MAX
-            && key.bytes().all(|byte| (0x20..0x7f).contains(&byte))
-    });
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|key| is_valid_idempotency_key(key));
     let key = key.ok_or_else(|| {
         ApiError::invalid_request(
             "Idempotency-Key",
@@ -211,10 +234,8 @@ pub async fn path_id(parts: &mut Parts, state: &AppState) -> Result<String, Resp
 pub struct Admin;
 
 impl Target for Admin {
-    async fn check(_: &mut Parts, _: &AppState, principal: &Principal) -> Result<Self, Response> {
-        principal
-            .require_admin()
-            .map_err(IntoResponse::into_response)?;
+    fn resolve(_: Option<String>, _: &AppState, principal: &Principal) -> Result<Self, ApiError> {
+        principal.require_admin()?;
         Ok(Admin)
     }
 }
@@ -223,15 +244,11 @@ impl Target for Admin {
 pub struct AdminOn(pub String);
 
 impl Target for AdminOn {
-    async fn check(
-        parts: &mut Parts,
-        state: &AppState,
-        principal: &Principal,
-    ) -> Result<Self, Response> {
-        let id = path_id(parts, state).await?;
-        principal
-            .require_admin()
-            .map_err(IntoResponse::into_response)?;
+    const PATH_ID: bool = true;
+
+    fn resolve(id: Option<String>, _: &AppState, principal: &Principal) -> Result<Self, ApiError> {
+        let id = named(id);
+        principal.require_admin()?;
         Ok(AdminOn(id))
     }
 }
@@ -240,15 +257,11 @@ impl Target for AdminOn {
 pub struct OwnAccount(pub String);
 
 impl Target for OwnAccount {
-    async fn check(
-        parts: &mut Parts,
-        state: &AppState,
-        principal: &Principal,
-    ) -> Result<Self, Response> {
-        let account_id = path_id(parts, state).await?;
-        principal
-            .require_account(&account_id)
-            .map_err(IntoResponse::into_response)?;
+    const PATH_ID: bool = true;
+
+    fn resolve(id: Option<String>, _: &AppState, principal: &Principal) -> Result<Self, ApiError> {
+        let account_id = named(id);
+        principal.require_account(&account_id)?;
         Ok(OwnAccount(account_id))
     }
 }
@@ -257,7 +270,7 @@ impl Target for OwnAccount {
 pub struct AnyKey;
 
 impl Target for AnyKey {
-    async fn check(_: &mut Parts, _: &AppState, _: &Principal) -> Result<Self, Response> {
+    fn resolve(_: Option<String>, _: &AppState, _: &Principal) -> Result<Self, ApiError> {
         Ok(AnyKey)
     }
 }
@@ -272,6 +285,97 @@ impl<T: Target> Decode for Empty<T> {
 
     fn decode(_: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
         Ok(Empty(std::marker::PhantomData))
+    }
+}
+
+/// The body of a route that reads none and takes no `Idempotency-Key` (a `DELETE`): in a
+/// batch operation, no body or `{}`.
+pub struct Unkeyed<T>(pub std::marker::PhantomData<T>);
+
+impl<T: Target> Decode for Unkeyed<T> {
+    type Target = T;
+
+    const IDEMPOTENT: bool = false;
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn decode(_: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
+        Ok(Unkeyed(std::marker::PhantomData))
+    }
+}
+
+/// What a write route decided to do with a request it accepted.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "short-lived, and nearly every route prepares the large variant"
+)]
+pub enum Prepared {
+    /// A command for the engine. `created_status` is what a 201 answer is sent as (a void
+    /// answers the grant it voided with 200).
+    Engine {
+        command: Command,
+        created_status: StatusCode,
+    },
+    /// Answered without the engine (a quote changes nothing).
+    Answered { status: StatusCode, body: String },
+}
+
+impl Prepared {
+    /// A command whose answer is sent as the engine's outcome says.
+    pub fn engine(command: Command) -> Self {
+        Prepared::Engine {
+            command,
+            created_status: StatusCode::CREATED,
+        }
+    }
+}
+
+/// A route that writes: its typed body, the caller and its target become a [`Prepared`]
+/// command, or a refusal that changes nothing. One implementation serves the route's own
+/// handler ([`run`]) and the route's operations in `POST /v1/batch`.
+pub trait WriteRoute {
+    type Body: RequestBody;
+
+    fn prepare(
+        state: &AppState,
+        principal: &Principal,
+        target: <Self::Body as RequestBody>::Target,
+        body: Self::Body,
+    ) -> Result<Prepared, ApiError>;
+}
+
+/// The handler of a write route: prepare, submit, answer.
+pub async fn run<R: WriteRoute>(state: &AppState, request: WriteRequest<R::Body>) -> Response {
+    let WriteRequest {
+        principal,
+        target,
+        idempotency,
+        body,
+    } = request;
+    match R::prepare(state, &principal, target, body) {
+        Err(error) => error.into_response(),
+        Ok(prepared) => respond_prepared(state, prepared, idempotency).await,
+    }
+}
+
+/// Submits a prepared command (or answers what was answered already).
+pub async fn respond_prepared(
+    state: &AppState,
+    prepared: Prepared,
+    idempotency: Option<Idempotency>,
+) -> Response {
+    match prepared {
+        Prepared::Answered { status, body } => crate::reply::json_response(status, body),
+        Prepared::Engine {
+            command,
+            created_status,
+        } => {
+            let mut response = state.submit(command, idempotency).await;
+            if response.status() == StatusCode::CREATED {
+                *response.status_mut() = created_status;
+            }
+            response
+        }
     }
 }
 
