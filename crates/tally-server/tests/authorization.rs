@@ -99,6 +99,17 @@ async fn every_route_refuses_what_the_key_may_not_do_and_changes_nothing() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{hold}");
     let hold_id = hold["id"].as_str().unwrap().to_string();
+    let (status, purchase) = server
+        .call(
+            "POST",
+            "/v1/accounts/a/purchases",
+            Some(&key_a_secret),
+            Some(json!({"pack": "pack_10k"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{purchase}");
+    assert_eq!(purchase["status"], "pending", "{purchase}");
+    let purchase_id = purchase["id"].as_str().unwrap().to_string();
 
     // A sample id of account `a` for every kind of path parameter; a new kind of route fails
     // here loudly until it is given one.
@@ -109,6 +120,8 @@ async fn every_route_refuses_what_the_key_may_not_do_and_changes_nothing() {
             grant["id"].as_str().unwrap().to_string()
         } else if path.starts_with("/v1/holds/") {
             hold_id.clone()
+        } else if path.starts_with("/v1/purchases/") {
+            purchase_id.clone()
         } else if path.starts_with("/v1/charges/") {
             charge["id"].as_str().unwrap().to_string()
         } else if path.starts_with("/v1/rate-card/versions/") {

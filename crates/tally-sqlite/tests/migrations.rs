@@ -91,7 +91,7 @@ fn count(connection: &Connection, sql: &str) -> i64 {
 }
 
 #[test]
-fn version_5_keeps_every_row_and_constraint_of_a_version_4_database() {
+fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     let dir = TempDir::new("migrate5");
     let path = dir.0.join("old.db");
     database_at_version_4(&path);
@@ -109,7 +109,17 @@ fn version_5_keeps_every_row_and_constraint_of_a_version_4_database() {
         .expect("foreign keys");
     assert_eq!(
         count(&connection, "SELECT MAX(version) FROM schema_migrations"),
-        5
+        6
+    );
+    // The purchase made before payments had a state was granted at once: it is completed,
+    // with its grant, and its pack's validity is read back from that grant.
+    assert_eq!(
+        count(
+            &connection,
+            "SELECT COUNT(*) FROM purchases WHERE status = 'completed' AND grant_id = 'gr_a' \
+             AND resolved_at = created_at AND pack_name = pack_id"
+        ),
+        1
     );
     for (table, rows) in [
         ("accounts", 1),
