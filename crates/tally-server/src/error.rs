@@ -47,6 +47,7 @@ pub enum ApiError {
         detail: String,
     },
     UnknownModel {
+        param: String,
         detail: String,
     },
     CaptureExceedsHold {
@@ -164,11 +165,11 @@ impl ApiError {
                 format!("the body is over the limit of {limit_bytes} bytes")
             }
             ApiError::InvalidRequest { param, detail }
-            | ApiError::InvalidAmount { param, detail } => {
+            | ApiError::InvalidAmount { param, detail }
+            | ApiError::UnknownModel { param, detail } => {
                 body.insert("param".into(), json!(param));
                 detail.clone()
             }
-            ApiError::UnknownModel { detail } => detail.clone(),
             ApiError::CaptureExceedsHold { held, requested } => {
                 body.insert("held".into(), credits(*held));
                 body.insert("requested".into(), credits(*requested));

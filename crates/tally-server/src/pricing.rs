@@ -60,6 +60,7 @@ pub fn usage_error(error: UsageError, prefix: &str) -> ApiError {
 pub fn pricing_error(error: PricingError, prefix: &str) -> ApiError {
     if error.is_unknown_model() {
         ApiError::UnknownModel {
+            param: format!("{prefix}{}", error.param()),
             detail: error.to_string(),
         }
     } else {
