@@ -87,6 +87,9 @@ pub fn app_with(extra: Router, state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .with_state(state.clone())
         .merge(extra)
+        .layer(middleware::map_response(
+            crate::error::method_not_allowed_problem,
+        ))
         .layer(middleware::from_fn_with_state(
             state.limits.clone(),
             crate::limits::guard,

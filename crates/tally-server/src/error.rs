@@ -57,6 +57,10 @@ pub enum ApiError {
     RateLimited {
         retry_after_seconds: u64,
     },
+    /// The path exists, the method does not: `allowed` is the `Allow` header's value.
+    MethodNotAllowed {
+        allowed: String,
+    },
     Unavailable {
         detail: String,
     },
@@ -105,6 +109,7 @@ impl ApiError {
             ApiError::UnknownModel { .. }        => (S::UNPROCESSABLE_ENTITY,  "unknown_model",        "Unknown model"),
             ApiError::CaptureExceedsHold { .. }  => (S::UNPROCESSABLE_ENTITY,  "capture_exceeds_hold", "The capture exceeds the hold"),
             ApiError::RateLimited { .. }         => (S::TOO_MANY_REQUESTS,     "rate_limited",         "Too many requests"),
+            ApiError::MethodNotAllowed { .. }    => (S::METHOD_NOT_ALLOWED,    "method_not_allowed",   "Method not allowed on this path"),
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
         }
@@ -125,10 +130,7 @@ impl ApiError {
     /// The problem document.
     pub fn body(&self) -> Value {
         let mut body = Map::new();
-        body.insert(
-            "type".into(),
-            json!(format!("https://tally.dev/errors/{}", self.code())),
-        );
+        body.insert("type".into(), json!(problem_type(self.code())));
         body.insert("title".into(), json!(self.title()));
         body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("code".into(), json!(self.code()));
@@ -180,6 +182,9 @@ impl ApiError {
             } => {
                 format!("retry after {retry_after_seconds} seconds")
             }
+            ApiError::MethodNotAllowed { allowed } => {
+                format!("this path allows {allowed}; see GET /openapi.json for every route")
+            }
             ApiError::Unavailable { detail } => detail.clone(),
             ApiError::Internal => "an internal error occurred; it has been logged".into(),
         };
@@ -196,14 +201,44 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::RateLimited {
-            retry_after_seconds,
-        } = self
-        {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        match self {
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            ApiError::MethodNotAllowed { allowed } => {
+                if let Ok(value) = HeaderValue::from_str(&allowed) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            _ => {}
         }
         response
     }
+}
+
+/// A problem's `type`: a URI reference to the code's section of the repository's
+/// `docs/errors.md` (`/docs/errors#insufficient_credits`), the same for every problem.
+pub fn problem_type(code: &str) -> String {
+    format!("/docs/errors#{code}")
+}
+
+/// Gives the router's bodiless 405 (a known path, another method) its problem document,
+/// keeping the `Allow` header it names the methods with.
+pub async fn method_not_allowed_problem(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allowed = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    ApiError::MethodNotAllowed { allowed }.into_response()
 }
 
 impl From<Rejection> for ApiError {

@@ -4,7 +4,7 @@
 //! connections through [`RowSource`]; usage is in [`crate::usage`], `verify` in
 //! [`crate::verify`].
 
-use tally_core::{Charge, Entry, Grant, GrantStatus, Hold, Subscription};
+use tally_core::{Charge, Entry, Grant, GrantStatus, Hold, HoldStatus, Subscription};
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
 use crate::tables::{
@@ -213,6 +213,39 @@ pub fn purchases<S: RowSource>(
 ) -> Result<Page<PurchaseRecord>, PageError> {
     let table = purchases::TABLE.name;
     read_page(db, table, Some(account_id), &[], page, purchases::decode)
+}
+
+pub fn charges<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+    page: &PageRequest,
+) -> Result<Page<Charge>, PageError> {
+    let table = charges::TABLE.name;
+    read_page(db, table, Some(account_id), &[], page, charges::decode)
+}
+
+pub fn holds<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+    status: Option<HoldStatus>,
+    page: &PageRequest,
+) -> Result<Page<Hold>, PageError> {
+    let conditions: Vec<Condition<'_>> = status
+        .map(|status| Condition {
+            sql: " AND status = ",
+            value: Some(Value::Text(status.as_str())),
+        })
+        .into_iter()
+        .collect();
+    let table = holds::TABLE.name;
+    read_page(
+        db,
+        table,
+        Some(account_id),
+        &conditions,
+        page,
+        holds::decode,
+    )
 }
 
 pub fn entries<S: RowSource>(

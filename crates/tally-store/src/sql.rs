@@ -3,7 +3,7 @@
 //! says how it reaches a connection; what is read, and how, is here.
 
 use tally_core::usage::UsageDelta;
-use tally_core::{Charge, Entry, Grant, GrantStatus, Subscription, Timestamp};
+use tally_core::{Charge, Entry, Grant, GrantStatus, Hold, HoldStatus, Subscription, Timestamp};
 
 use crate::row::RowSource;
 use crate::{
@@ -100,6 +100,21 @@ impl<S: SqlReads> ReadStore for S {
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
         let id = id.to_string();
         self.read(move |db| crate::read::charge(db, &id))
+    }
+
+    fn charges(&self, account_id: &str, page: &PageRequest) -> Result<Page<Charge>, PageError> {
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| crate::read::charges(db, &account_id, &page))
+    }
+
+    fn holds(
+        &self,
+        account_id: &str,
+        status: Option<HoldStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Hold>, PageError> {
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| crate::read::holds(db, &account_id, status, &page))
     }
 
     fn entries(
