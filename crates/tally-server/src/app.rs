@@ -87,7 +87,7 @@ pub fn app_with(extra: Router, state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound { what: "route" } })
         .with_state(state.clone())
         .merge(extra)
-        .layer(middleware::map_response(
+        .layer(middleware::from_fn(
             crate::error::method_not_allowed_problem,
         ))
         .layer(middleware::from_fn_with_state(

@@ -182,6 +182,10 @@ impl ApiError {
             } => {
                 format!("retry after {retry_after_seconds} seconds")
             }
+            ApiError::MethodNotAllowed { allowed } if allowed.is_empty() => {
+                "this method is not allowed on this path; the `Allow` header lists those that are"
+                    .into()
+            }
             ApiError::MethodNotAllowed { allowed } => {
                 format!("this path allows {allowed}; see GET /openapi.json for every route")
             }
@@ -207,7 +211,7 @@ impl IntoResponse for ApiError {
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
             }
-            ApiError::MethodNotAllowed { allowed } => {
+            ApiError::MethodNotAllowed { allowed } if !allowed.is_empty() => {
                 if let Ok(value) = HeaderValue::from_str(&allowed) {
                     headers.insert(header::ALLOW, value);
                 }
@@ -224,21 +228,49 @@ pub fn problem_type(code: &str) -> String {
     format!("/docs/errors#{code}")
 }
 
-/// Gives the router's bodiless 405 (a known path, another method) its problem document,
-/// keeping the `Allow` header it names the methods with.
-pub async fn method_not_allowed_problem(response: Response) -> Response {
+/// Gives the router's bodiless 405 (a known path, another method) its problem document. The
+/// methods are read from the route table (`Allow` is only added by the router after its layers
+/// ran); a path of another router (the dashboard's) gets the router's own `Allow`.
+pub async fn method_not_allowed_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
     if response.status() != StatusCode::METHOD_NOT_ALLOWED
         || response.headers().contains_key(header::CONTENT_TYPE)
     {
         return response;
     }
-    let allowed = response
-        .headers()
-        .get(header::ALLOW)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    ApiError::MethodNotAllowed { allowed }.into_response()
+    let mut methods: Vec<&str> = crate::routes::ROUTES
+        .iter()
+        .filter(|route| path_matches(route.path, &path))
+        .map(|route| route.method)
+        .collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    ApiError::MethodNotAllowed {
+        allowed: methods.join(","),
+    }
+    .into_response()
+}
+
+/// Whether `path` is one of `pattern`'s paths (`{name}` matches one segment).
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let (mut pattern, mut path) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some(expected), Some(segment)) => {
+                let wildcard = expected.starts_with('{') && expected.ends_with('}');
+                if !(wildcard && !segment.is_empty() || expected == segment) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
 }
 
 impl From<Rejection> for ApiError {
