@@ -383,3 +383,48 @@ impl From<PageError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_patterns_match_one_segment_per_parameter() {
+        assert!(path_matches(
+            "/v1/accounts/{id}/holds",
+            "/v1/accounts/acme/holds"
+        ));
+        assert!(path_matches("/v1/accounts", "/v1/accounts"));
+        assert!(!path_matches(
+            "/v1/accounts/{id}/holds",
+            "/v1/accounts//holds"
+        ));
+        assert!(!path_matches(
+            "/v1/accounts/{id}",
+            "/v1/accounts/acme/holds"
+        ));
+        assert!(!path_matches(
+            "/v1/accounts/{id}/holds",
+            "/v1/accounts/acme"
+        ));
+        assert!(!path_matches("/v1/rate-card", "/v1/rate-cards"));
+    }
+
+    #[test]
+    fn every_problem_has_the_documented_type_and_a_405_its_allow_header() {
+        let problem = ApiError::MethodNotAllowed {
+            allowed: "GET,HEAD".into(),
+        };
+        assert_eq!(
+            problem.body()["type"],
+            json!("/docs/errors#method_not_allowed")
+        );
+        assert_eq!(problem.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let response = problem.into_response();
+        assert_eq!(response.headers()[header::ALLOW], "GET,HEAD");
+        assert_eq!(
+            ApiError::Internal.body()["type"],
+            json!("/docs/errors#internal")
+        );
+    }
+}

@@ -332,6 +332,45 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_field_is_found_before_decoding_and_lists_the_accepted_ones() {
+        let fields = fields(json!({"amout": 3, "product": "x"}));
+        let error = fields.first_unknown(&["amount", "product"]).unwrap();
+        assert_eq!(
+            error,
+            ApiError::invalid_request(
+                "amout",
+                "unknown field `amout`; this request accepts `amount`, `product`"
+            )
+        );
+        assert_eq!(fields.first_unknown(&["amout", "product"]), None);
+        let nested = Fields::nested(json!({"x": 1}), "usage.").unwrap();
+        assert_eq!(
+            nested.finish_with(&["model"]).unwrap_err().body()["param"],
+            json!("usage.x")
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_and_a_wrong_value_read_differently() {
+        let value: Value = serde_json::from_str(r#"{"a": "5", "b": 5.5}"#).unwrap();
+        let mut fields = fields(value);
+        let typed = fields.integer("a", 1, 10).unwrap_err();
+        let valued = fields.integer("b", 1, 10).unwrap_err();
+        assert_eq!(
+            (typed.code(), valued.code()),
+            ("invalid_json", "invalid_request")
+        );
+        assert_eq!(
+            typed.body()["detail"],
+            json!("`a` has the wrong JSON type: it must be a whole number, not a string")
+        );
+        assert_eq!(
+            valued.body()["detail"],
+            json!("`b` must be a whole number from 1 to 10, not 5.5")
+        );
+    }
+
+    #[test]
     fn integers_are_whole_and_in_range() {
         let value: Value =
             serde_json::from_str(r#"{"a": 5.0, "b": 5.5, "c": -1, "d": 1e30}"#).unwrap();
