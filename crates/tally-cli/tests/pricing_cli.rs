@@ -428,3 +428,173 @@ fn quote_prints_what_the_api_quotes() {
     // 2e-08 USD × 211 × 1.15 = 0.000004853 credits per token.
     assert_eq!(small["rates"]["input_tokens"], num("0.000004853"));
 }
+
+/// A JSON number's text, read at 12 significant digits (half to even) and × 1000 credits per
+/// USD, as plain decimal text: computed here from the digits, independently of the importer.
+fn credits_at_twelve_digits(text: &str) -> String {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().unwrap()),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: Vec<u8> = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|b| b - b'0')
+        .collect();
+    let mut exponent = exponent - fraction.len() as i64 + 3; // × 1000
+    while digits.first() == Some(&0) {
+        digits.remove(0);
+    }
+    if digits.len() > 12 {
+        let rest = digits.split_off(12);
+        exponent += rest.len() as i64;
+        let up = rest[0] > 5
+            || (rest[0] == 5 && (rest[1..].iter().any(|d| *d != 0) || digits[11] % 2 == 1));
+        if up {
+            let mut at = digits.len();
+            loop {
+                at -= 1;
+                if digits[at] < 9 {
+                    digits[at] += 1;
+                    break;
+                }
+                digits[at] = 0;
+                if at == 0 {
+                    digits.insert(0, 1);
+                    break;
+                }
+            }
+        }
+    }
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+        exponent += 1;
+    }
+    let text: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+    if exponent >= 0 {
+        return format!("{text}{}", "0".repeat(exponent as usize));
+    }
+    let places = exponent.unsigned_abs() as usize;
+    let padded = format!(
+        "{}{text}",
+        "0".repeat((places + 1).saturating_sub(text.len()))
+    );
+    let (whole, part) = padded.split_at(padded.len() - places);
+    format!("{whole}.{part}")
+}
+
+/// The list's float noise (`0.0000008900000000000001` USD a token) no longer refuses a real
+/// price: `novita/*` imports with its prices read at 12 significant digits, the summary counts
+/// them, and the server quotes each per-token price as the list's text means it.
+#[test]
+fn noisy_list_prices_import_and_the_server_quotes_them_as_meant() {
+    let t = Tally::start();
+    let admin = t.admin();
+    let list = list_path();
+    let (stdout, stderr) = tally_ok(&[
+        "rate-card",
+        "import",
+        "--litellm",
+        list.to_str().unwrap(),
+        "--only",
+        "novita/*",
+        "--apply",
+        "--url",
+        t.server().base(),
+        "--key",
+        ADMIN_KEY,
+    ]);
+    assert!(
+        stderr.contains("imported with a price read at 12 significant digits"),
+        "{stderr}"
+    );
+    let document: Value = serde_json::from_str(&stdout).unwrap();
+    let imported = models(&document);
+    let text = std::fs::read_to_string(&list).unwrap();
+    let entries: Value = serde_json::from_str(&text).unwrap();
+    let (mut quoted, mut noisy) = (0, 0);
+    for (key, entry) in entries.as_object().unwrap() {
+        let (Some(input), Some(output)) = (
+            entry.get("input_cost_per_token").filter(|v| v.is_number()),
+            entry.get("output_cost_per_token").filter(|v| v.is_number()),
+        ) else {
+            continue;
+        };
+        if !key.starts_with("novita/")
+            || entry["mode"] != "chat"
+            || entry
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|k| k.contains("_above_"))
+        {
+            continue;
+        }
+        assert!(imported.contains(key), "{key} is not imported: {stderr}");
+        let (input, output) = (input.to_string(), output.to_string());
+        let digits = |text: &str| {
+            let mantissa = text.split(['e', 'E']).next().unwrap();
+            mantissa
+                .trim_start_matches(['0', '.'])
+                .replace('.', "")
+                .len()
+        };
+        if digits(&input) > 12 || digits(&output) > 12 {
+            noisy += 1;
+        }
+        let quote = admin
+            .post(
+                "/v1/quotes",
+                json!({"usage": {"action": "chat", "model": key, "input_tokens": 1000, "output_tokens": 10}}),
+            )
+            .expect(200)
+            .body;
+        let lines = quote["lines"].as_array().unwrap();
+        let unit = |dimension: &str| {
+            lines
+                .iter()
+                .find(|line| line["dimension"] == dimension)
+                .map(|line| line["unit_price"].to_string())
+        };
+        assert_eq!(
+            unit("input_tokens"),
+            Some(credits_at_twelve_digits(&input)),
+            "{key}: {input}"
+        );
+        assert_eq!(
+            unit("output_tokens"),
+            Some(credits_at_twelve_digits(&output)),
+            "{key}: {output}"
+        );
+        quoted += 1;
+    }
+    assert!(
+        quoted >= 20 && noisy >= 10,
+        "{quoted} quoted, {noisy} noisy"
+    );
+}
+
+/// `tally quote` with a model the card does not price says so first, naming the model and
+/// where the models are listed, even when the usage also lacks its output tokens.
+#[test]
+fn quote_of_an_unknown_model_names_the_model_first() {
+    let t = Tally::start();
+    let (ok, _, stderr) = tally(&[
+        "quote",
+        "--model",
+        "gpt-9-turbo",
+        "--input-tokens",
+        "100",
+        "--url",
+        t.server().base(),
+        "--key",
+        ADMIN_KEY,
+    ]);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("422 unknown_model"), "{stderr}");
+    assert!(stderr.contains("`gpt-9-turbo`"), "{stderr}");
+    assert!(stderr.contains("GET /v1/rate-card"), "{stderr}");
+    assert!(!stderr.contains("output_tokens"), "{stderr}");
+    assert!(!stderr.contains("pricing:"), "{stderr}");
+}

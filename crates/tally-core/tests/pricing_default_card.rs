@@ -177,6 +177,41 @@ fn image_prices() {
     // 1100 wide fits only the landscape tier.
     let wide = [("width", "1100"), ("height", "1000"), ("quality", "high")];
     check(Image, "gpt-image-1", &wide, ("250", "250", "250"));
+    // nano-banana-2 (Google's Gemini 3.1 Flash Image at fal.ai) by output resolution, 0.5K
+    // to 4K, each tier capped at its widest output (21:9: 1584×672 at 1K, twice the sides at
+    // 2K, four times at 4K): a 256×256 thumbnail is the 0.5K price, 3840×2160, 4096×4096 and
+    // 5504×3072 the 4K price.
+    let size = |width: &'static str, height: &'static str| [("width", width), ("height", height)];
+    check(
+        Image,
+        "nano-banana-2",
+        &size("256", "256"),
+        ("60", "60", "60"),
+    );
+    check(
+        Image,
+        "nano-banana-2",
+        &size("1024", "1024"),
+        ("80", "80", "80"),
+    );
+    check(
+        Image,
+        "nano-banana-2",
+        &size("1536", "2752"),
+        ("120", "120", "120"),
+    );
+    check(
+        Image,
+        "nano-banana-2",
+        &size("3840", "2160"),
+        ("160", "160", "160"),
+    );
+    check(
+        Image,
+        "nano-banana-2",
+        &size("4096", "4096"),
+        ("160", "160", "160"),
+    );
     // Per megapixel: 1024 × 1024 = 1.048576 MP × 40 = 41.94304 → 42.
     check(Image, "flux-pro-1.1", &square, ("42", "42", "41.94304"));
     // 2 × 1440 × 1440 = 4.1472 MP × 40 = 165.888 → 166.
@@ -399,14 +434,20 @@ fn bad_usages_name_their_field() {
         Chat,
         "gpt-5",
         &[("input_tokens", "1"), ("output_tokens", "1")],
-        PricingError::UnknownModel { action: Chat },
+        PricingError::UnknownModel {
+            action: Chat,
+            model: "gpt-5".into(),
+        },
     );
     // A model is priced per action: gpt-4o has no embedding rate.
     check_error(
         Embedding,
         "gpt-4o",
         &[("input_tokens", "1")],
-        PricingError::UnknownModel { action: Embedding },
+        PricingError::UnknownModel {
+            action: Embedding,
+            model: "gpt-4o".into(),
+        },
     );
     check_error(
         Embedding,
@@ -496,6 +537,7 @@ fn bad_usages_name_their_field() {
             param: "width",
             width: 1536,
             height: 1536,
+            largest: "1024x1536 or 1536x1024".into(),
         },
     );
     check_error(
@@ -506,6 +548,18 @@ fn bad_usages_name_their_field() {
             param: "height",
             width: 1024,
             height: 2048,
+            largest: "1024x1536 or 1536x1024".into(),
+        },
+    );
+    check_error(
+        Image,
+        "nano-banana-2",
+        &[("width", "6336"), ("height", "2700")],
+        PricingError::SizeNotCovered {
+            param: "width",
+            width: 6336,
+            height: 2700,
+            largest: "up to 17031168 pixels".into(),
         },
     );
     check_error(
@@ -524,6 +578,7 @@ fn bad_usages_name_their_field() {
             param: "width",
             width: 1920,
             height: 1080,
+            largest: "up to 921600 pixels".into(),
         },
     );
     check_error(
@@ -574,9 +629,17 @@ fn bad_usages_name_their_field() {
 fn errors_say_which_api_code_they_are() {
     let unknown = PricingError::UnknownModel {
         action: Action::Chat,
+        model: "gpt-9".into(),
     };
     assert!(unknown.is_unknown_model());
     assert_eq!(unknown.param(), "model");
+    // It names the model, the action, and where the card's models are listed.
+    let text = unknown.to_string();
+    assert!(
+        text.contains("`gpt-9`") && text.contains("`chat`"),
+        "{text}"
+    );
+    assert!(text.contains("GET /v1/rate-card"), "{text}");
     let quality = PricingError::UnsupportedQuality {
         quality: Quality::Hd,
     };
@@ -584,7 +647,7 @@ fn errors_say_which_api_code_they_are() {
     assert_eq!(quality.param(), "quality");
     assert_eq!(
         quality.to_string(),
-        "pricing: quality `hd` is not offered by this model"
+        "quality `hd` is not offered by this model"
     );
 }
 
@@ -645,4 +708,45 @@ fn the_docs_table_lists_every_default_price() {
             );
         }
     }
+}
+
+/// The 4K model's prices are the list's: `fal_ai/fal-ai/nano-banana-2`'s
+/// `output_cost_per_image_{0.5K,1K,2K,4K}` × 1000 credits per USD, and 4K costs more than a
+/// thumbnail.
+#[test]
+fn the_4k_image_model_prices_what_the_list_says() {
+    let list: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/litellm_model_prices.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let entry = &list["fal_ai/fal-ai/nano-banana-2"];
+    let card = card();
+    let priced = |width: u64, height: u64| {
+        let mut usage = Usage::new(Action::Image, "nano-banana-2");
+        usage.width = Some(width);
+        usage.height = Some(height);
+        price(&card, &usage).unwrap()
+    };
+    for (resolution, side) in [("0.5K", 512u64), ("1K", 1024), ("2K", 2048), ("4K", 4096)] {
+        let usd = entry[format!("output_cost_per_image_{resolution}")].to_string();
+        // USD with at most 3 fraction digits × 1000 is a whole number of credits.
+        let (whole, fraction) = usd.split_once('.').unwrap_or((&usd, ""));
+        assert!(fraction.len() <= 3, "{usd}");
+        let credits: i64 = format!("{whole}{fraction:0<3}").parse().unwrap();
+        let price = priced(side, side);
+        assert_eq!(
+            price.max(),
+            Millicredits::from_credits(credits),
+            "{resolution}"
+        );
+        assert_eq!(
+            price.lines()[0].tier,
+            Some(tally_core::pricing::Tier::Size { name: resolution }),
+        );
+    }
+    assert!(priced(3840, 2160).max() > priced(256, 256).max());
 }

@@ -797,3 +797,295 @@ fn only_selects_the_matching_keys() {
     assert!(report.skipped.is_empty());
     parse_document_value(&report.document).unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Float noise: every price read at 12 significant digits, checked by an independent reading
+// of the list's number texts (digit strings, never f64)
+// ---------------------------------------------------------------------------------------------
+
+/// A JSON number's text as (digits without leading zeros, exponent): `8.9e-07` is ("89", -8).
+fn number_digits(text: &str) -> (Vec<u8>, i64) {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().unwrap()),
+        None => (text, 0),
+    };
+    assert!(!mantissa.starts_with('-'), "{text} is negative");
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: Vec<u8> = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|byte| byte - b'0')
+        .collect();
+    let exponent = exponent - i64::try_from(fraction.len()).unwrap();
+    while digits.first() == Some(&0) {
+        digits.remove(0);
+    }
+    (digits, exponent)
+}
+
+/// Rounded half to even to 12 significant digits; whether that changed the number.
+fn twelve_digits(text: &str) -> (Vec<u8>, i64, bool) {
+    let (mut digits, mut exponent) = number_digits(text);
+    if digits.len() <= 12 {
+        return (digits, exponent, false);
+    }
+    let rest = digits.split_off(12);
+    exponent += i64::try_from(rest.len()).unwrap();
+    let round_up = match rest[0].cmp(&5) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => {
+            rest[1..].iter().any(|digit| *digit != 0) || digits[11] % 2 == 1
+        }
+    };
+    if round_up {
+        let mut position = digits.len();
+        loop {
+            position -= 1;
+            if digits[position] == 9 {
+                digits[position] = 0;
+                if position == 0 {
+                    digits.insert(0, 1);
+                    break;
+                }
+            } else {
+                digits[position] += 1;
+                break;
+            }
+        }
+    }
+    (digits, exponent, true)
+}
+
+/// A USD price (the list's text) at 1000 credits per USD in femtocredits (1e-15 credits), or
+/// `None` when, read at 12 significant digits, it is finer than a card's 1e-12 credits.
+fn femtocredits_per_unit(text: &str) -> Option<i128> {
+    let (digits, exponent, _) = twelve_digits(text);
+    let mut value: i128 = 0;
+    for digit in &digits {
+        value = value * 10 + i128::from(*digit);
+    }
+    if value == 0 {
+        return Some(0);
+    }
+    // × 1000 credits per USD, in units of 1e-15 credits: × 10^(exponent + 18).
+    let mut scale = exponent + 3 + 12;
+    while scale < 0 && value % 10 == 0 {
+        value /= 10;
+        scale += 1;
+    }
+    if scale < 0 {
+        return None; // finer than 1e-12 credits
+    }
+    Some(value * 10i128.pow(u32::try_from(scale).unwrap()) * 1_000)
+}
+
+fn number_text(entry: &Value, field: &str) -> Option<String> {
+    entry
+        .get(field)
+        .filter(|value| value.is_number())
+        .map(Value::to_string)
+}
+
+#[test]
+fn the_tests_own_twelve_digit_reading() {
+    // 0.00089 credits, 0.00000089 USD: the float noise in the 16th digit is gone.
+    assert_eq!(
+        femtocredits_per_unit("8.900000000000001e-07"),
+        Some(890_000_000_000)
+    );
+    assert_eq!(
+        femtocredits_per_unit("0.0000016000000000000001"),
+        Some(1_600_000_000_000)
+    );
+    // Half to even at the 13th digit.
+    assert_eq!(
+        femtocredits_per_unit("1.000000000005e-3"),
+        Some(1_000_000_000_000_000)
+    );
+    assert_eq!(
+        femtocredits_per_unit("1.000000000015e-3"),
+        Some(1_000_000_000_020_000)
+    );
+    assert_eq!(
+        femtocredits_per_unit("9.9999999999999e-3"),
+        Some(10_000_000_000_000_000)
+    );
+    // A seventh stays a seventh: finer than 1e-12 credits at any number of digits.
+    assert_eq!(femtocredits_per_unit("0.0000011428571428571428"), None);
+    assert_eq!(femtocredits_per_unit("0"), Some(0));
+}
+
+/// Every plain chat entry (no long-context tiers) with both per-token prices: its per-token
+/// cost, computed here from the list's number texts, is the price Tally quotes, or, when that
+/// cost is finer than a card can hold, the entry is refused as too precise.
+#[test]
+fn chat_costs_match_an_independent_reading_of_the_list() {
+    let report = default_report();
+    let card = card(report);
+    let (input_tokens, cached_tokens, output_tokens) = (123_457u64, 4_321u64, 6_789u64);
+    let (mut checked, mut noisy, mut refused) = (0, 0, 0);
+    for (key, value) in list() {
+        if value.get("mode").and_then(Value::as_str) != Some("chat")
+            || value.get("alias_of").is_some()
+            || value
+                .get("tiered_pricing")
+                .is_some_and(|tiers| !tiers.is_null())
+            || value
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|field| field.contains("_above_"))
+        {
+            continue;
+        }
+        let (Some(input), Some(output)) = (
+            number_text(value, "input_cost_per_token"),
+            number_text(value, "output_cost_per_token"),
+        ) else {
+            continue;
+        };
+        let cached = number_text(value, "cache_read_input_token_cost");
+        let texts: Vec<&String> = [Some(&input), Some(&output), cached.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let is_noisy = texts.iter().any(|text| twelve_digits(text).2);
+        let rates: Option<Vec<i128>> = texts
+            .iter()
+            .map(|text| femtocredits_per_unit(text))
+            .collect();
+        let Some(rates) = rates else {
+            let skipped = skipped(report, key).unwrap_or_else(|| panic!("{key} is imported"));
+            assert_eq!(skipped.kind, SkipKind::TooPrecise, "{skipped:?}");
+            refused += 1;
+            continue;
+        };
+        let (input_rate, output_rate) = (rates[0], rates[1]);
+        let cached_rate = rates.get(2).copied().unwrap_or(input_rate);
+        let exact = input_rate * i128::from(input_tokens)
+            + cached_rate * i128::from(cached_tokens)
+            + output_rate * i128::from(output_tokens);
+        let usage = usage(
+            Action::Chat,
+            key,
+            &[
+                ("input_tokens", input_tokens),
+                ("cached_input_tokens", cached_tokens),
+                ("output_tokens", output_tokens),
+            ],
+        );
+        let quoted = price(&card, &usage).unwrap_or_else(|error| panic!("{key}: {error}"));
+        assert_eq!(
+            quoted.exact_max().to_string(),
+            tally_core::pricing::Femtocredits::new(exact).to_string(),
+            "{key}: {input} / {output} / {cached:?} USD a token"
+        );
+        // Rounded up to the next whole credit, at least 1 (0 for a free model).
+        let femto_per_credit = 1_000_000_000_000_000i128;
+        let credits = (exact + femto_per_credit - 1) / femto_per_credit;
+        let expected_millicredits = if exact == 0 {
+            0
+        } else {
+            credits.max(1) * 1_000
+        };
+        assert_eq!(
+            i128::from(quoted.max().get()),
+            expected_millicredits,
+            "{key}"
+        );
+        assert_eq!(report.rounded.contains(key), is_noisy, "{key} in `rounded`");
+        checked += 1;
+        if is_noisy {
+            noisy += 1;
+        }
+    }
+    println!(
+        "{checked} chat entries priced as the list reads, {noisy} of them noisy; {refused} refused"
+    );
+    assert!(checked >= 300, "only {checked} entries checked");
+    assert!(noisy >= 20, "only {noisy} entries with float noise checked");
+}
+
+/// What still refuses an entry with a price is a real reason, each one checked against the
+/// list: a price that is a repeating decimal (too precise at any number of digits), and list
+/// prices that fall as the image grows, which a card refuses (a bigger size never costs less).
+#[test]
+fn only_real_reasons_refuse_a_priced_entry() {
+    let report = default_report();
+    let too_precise: BTreeSet<&str> = report
+        .skipped
+        .iter()
+        .filter(|skipped| skipped.kind == SkipKind::TooPrecise)
+        .map(|skipped| skipped.key.as_str())
+        .collect();
+    assert_eq!(
+        too_precise,
+        BTreeSet::from([
+            "bigmodel/glm-5.3",
+            "bigmodel/glm-5.3-flash",
+            "bigmodel/glm-5.3-flashx"
+        ]),
+    );
+    for key in &too_precise {
+        let input =
+            number_text(&Value::Object(entry(key).clone()), "input_cost_per_token").unwrap();
+        assert_eq!(femtocredits_per_unit(&input), None, "{key}: {input}");
+        let reason = &skipped(report, key).unwrap().reason;
+        assert!(
+            reason.contains("at 12 significant digits") && reason.contains("finer than"),
+            "{reason}"
+        );
+    }
+
+    // Refused by the card: OpenAI-style keys `{prefix}/{quality}/{W}-x-{H}/{model}` whose
+    // model, in the list itself, prices a larger size below a smaller one of the same quality.
+    let refused: Vec<&tally_core::pricing::Skipped> = report
+        .skipped
+        .iter()
+        .filter(|skipped| skipped.kind == SkipKind::Refused)
+        .collect();
+    assert_eq!(refused.len(), 126);
+    let grid = |key: &str| -> Option<(String, String, u64, String)> {
+        let parts: Vec<&str> = key.split('/').collect();
+        let at = parts.iter().position(|part| part.contains("-x-"))?;
+        let (width, height) = parts[at].split_once("-x-")?;
+        let pixels = width.parse::<u64>().ok()? * height.parse::<u64>().ok()?;
+        let prefix = parts[..at.saturating_sub(1)].join("/");
+        let quality = parts[at.checked_sub(1)?].to_string();
+        Some((
+            format!("{prefix}|{}", parts[at + 1..].join("/")),
+            quality,
+            pixels,
+            key.to_string(),
+        ))
+    };
+    for skipped in &refused {
+        assert_eq!(skipped.mode, "image_generation", "{skipped:?}");
+        assert!(
+            skipped.reason.contains("below the same quality's price"),
+            "{skipped:?}"
+        );
+        let (model, _, _, _) = grid(&skipped.key).unwrap();
+        // Prices of the same model by quality, from the list: some larger size costs less.
+        let mut falls = false;
+        let siblings: Vec<(String, u64, i128)> = list()
+            .iter()
+            .filter_map(|(key, value)| {
+                let (other, quality, pixels, _) = grid(key)?;
+                let price = femtocredits_per_unit(&number_text(value, "output_cost_per_image")?)?;
+                (other == model).then_some((quality, pixels, price))
+            })
+            .collect();
+        for (quality, pixels, price) in &siblings {
+            falls |= siblings
+                .iter()
+                .any(|(q, p, pr)| q == quality && p > pixels && pr < price);
+        }
+        assert!(
+            falls,
+            "{}: the list's prices never fall with size",
+            skipped.key
+        );
+    }
+}

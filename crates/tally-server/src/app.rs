@@ -85,10 +85,11 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(extra: Router, state: AppState) -> Router {
     crate::routes::router()
         .fallback(|| async { ApiError::NotFound { what: "route" } })
-        // A problem document like every other refusal (and like a batch operation's 405).
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state.clone())
         .merge(extra)
+        .layer(middleware::from_fn(
+            crate::error::method_not_allowed_problem,
+        ))
         .layer(middleware::from_fn_with_state(
             state.limits.clone(),
             crate::limits::guard,

@@ -28,8 +28,6 @@ pub enum ApiError {
     NotFound {
         what: &'static str,
     },
-    /// A path that exists, with a method it does not take (a `POST /v1/batch` operation).
-    MethodNotAllowed,
     Conflict {
         detail: String,
     },
@@ -52,6 +50,7 @@ pub enum ApiError {
         detail: String,
     },
     UnknownModel {
+        param: String,
         detail: String,
     },
     CaptureExceedsHold {
@@ -60,6 +59,10 @@ pub enum ApiError {
     },
     RateLimited {
         retry_after_seconds: u64,
+    },
+    /// The path exists, the method does not: `allowed` is the `Allow` header's value.
+    MethodNotAllowed {
+        allowed: String,
     },
     Unavailable {
         detail: String,
@@ -100,7 +103,6 @@ impl ApiError {
             ApiError::InsufficientCredits { .. } => (S::PAYMENT_REQUIRED,      "insufficient_credits", "Not enough credits"),
             ApiError::Forbidden                  => (S::FORBIDDEN,             "forbidden",            "This key may not do that"),
             ApiError::NotFound { .. }            => (S::NOT_FOUND,             "not_found",            "Not found"),
-            ApiError::MethodNotAllowed           => (S::METHOD_NOT_ALLOWED,    "method_not_allowed",   "Method not allowed"),
             ApiError::Conflict { .. }            => (S::CONFLICT,              "conflict",             "It exists already"),
             ApiError::IdempotencyConflict        => (S::CONFLICT,              "idempotency_conflict", "Idempotency key reused with another request"),
             ApiError::HoldNotPending { .. }      => (S::CONFLICT,              "hold_not_pending",     "The hold is not pending"),
@@ -111,6 +113,7 @@ impl ApiError {
             ApiError::UnknownModel { .. }        => (S::UNPROCESSABLE_ENTITY,  "unknown_model",        "Unknown model"),
             ApiError::CaptureExceedsHold { .. }  => (S::UNPROCESSABLE_ENTITY,  "capture_exceeds_hold", "The capture exceeds the hold"),
             ApiError::RateLimited { .. }         => (S::TOO_MANY_REQUESTS,     "rate_limited",         "Too many requests"),
+            ApiError::MethodNotAllowed { .. }    => (S::METHOD_NOT_ALLOWED,    "method_not_allowed",   "Method not allowed on this path"),
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
         }
@@ -131,10 +134,7 @@ impl ApiError {
     /// The problem document.
     pub fn body(&self) -> Value {
         let mut body = Map::new();
-        body.insert(
-            "type".into(),
-            json!(format!("https://tally.dev/errors/{}", self.code())),
-        );
+        body.insert("type".into(), json!(problem_type(self.code())));
         body.insert("title".into(), json!(self.title()));
         body.insert("status".into(), json!(self.status().as_u16()));
         body.insert("code".into(), json!(self.code()));
@@ -158,7 +158,6 @@ impl ApiError {
             }
             ApiError::Forbidden => "this endpoint needs an admin key".into(),
             ApiError::NotFound { what } => format!("no such {what}"),
-            ApiError::MethodNotAllowed => "this path does not take that method".into(),
             ApiError::Conflict { detail } => detail.clone(),
             ApiError::IdempotencyConflict => {
                 "this Idempotency-Key was used with a different request".into()
@@ -179,11 +178,11 @@ impl ApiError {
                 format!("the body is over the limit of {limit_bytes} bytes")
             }
             ApiError::InvalidRequest { param, detail }
-            | ApiError::InvalidAmount { param, detail } => {
+            | ApiError::InvalidAmount { param, detail }
+            | ApiError::UnknownModel { param, detail } => {
                 body.insert("param".into(), json!(param));
                 detail.clone()
             }
-            ApiError::UnknownModel { detail } => detail.clone(),
             ApiError::CaptureExceedsHold { held, requested } => {
                 body.insert("held".into(), credits(*held));
                 body.insert("requested".into(), credits(*requested));
@@ -193,6 +192,13 @@ impl ApiError {
                 retry_after_seconds,
             } => {
                 format!("retry after {retry_after_seconds} seconds")
+            }
+            ApiError::MethodNotAllowed { allowed } if allowed.is_empty() => {
+                "this method is not allowed on this path; the `Allow` header lists those that are"
+                    .into()
+            }
+            ApiError::MethodNotAllowed { allowed } => {
+                format!("this path allows {allowed}; see GET /openapi.json for every route")
             }
             ApiError::Unavailable { detail } => detail.clone(),
             ApiError::Internal => "an internal error occurred; it has been logged".into(),
@@ -210,13 +216,76 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::RateLimited {
-            retry_after_seconds,
-        } = self
-        {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        match self {
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            ApiError::MethodNotAllowed { allowed } if !allowed.is_empty() => {
+                if let Ok(value) = HeaderValue::from_str(&allowed) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            _ => {}
         }
         response
+    }
+}
+
+/// A problem's `type`: a URI reference to the code's section of the repository's
+/// `docs/errors.md` (`/docs/errors#insufficient_credits`), the same for every problem.
+pub fn problem_type(code: &str) -> String {
+    format!("/docs/errors#{code}")
+}
+
+/// Gives the router's bodiless 405 (a known path, another method) its problem document. The
+/// methods are read from the route table (`Allow` is only added by the router after its layers
+/// ran); a path of another router (the dashboard's) gets the router's own `Allow`.
+pub async fn method_not_allowed_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    ApiError::MethodNotAllowed {
+        allowed: allowed_methods(&path),
+    }
+    .into_response()
+}
+
+/// The methods the API's routes take on `path`, as an `Allow` header lists them.
+pub fn allowed_methods(path: &str) -> String {
+    let mut methods: Vec<&str> = crate::routes::ROUTES
+        .iter()
+        .filter(|route| path_matches(route.path, path))
+        .map(|route| route.method)
+        .collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    methods.join(",")
+}
+
+/// Whether `path` is one of `pattern`'s paths (`{name}` matches one segment).
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let (mut pattern, mut path) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some(expected), Some(segment)) => {
+                let wildcard = expected.starts_with('{') && expected.ends_with('}');
+                if !(wildcard && !segment.is_empty() || expected == segment) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -334,5 +403,50 @@ impl From<PageError> for ApiError {
             ),
             PageError::Store(error) => error.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_patterns_match_one_segment_per_parameter() {
+        assert!(path_matches(
+            "/v1/accounts/{id}/holds",
+            "/v1/accounts/acme/holds"
+        ));
+        assert!(path_matches("/v1/accounts", "/v1/accounts"));
+        assert!(!path_matches(
+            "/v1/accounts/{id}/holds",
+            "/v1/accounts//holds"
+        ));
+        assert!(!path_matches(
+            "/v1/accounts/{id}",
+            "/v1/accounts/acme/holds"
+        ));
+        assert!(!path_matches(
+            "/v1/accounts/{id}/holds",
+            "/v1/accounts/acme"
+        ));
+        assert!(!path_matches("/v1/rate-card", "/v1/rate-cards"));
+    }
+
+    #[test]
+    fn every_problem_has_the_documented_type_and_a_405_its_allow_header() {
+        let problem = ApiError::MethodNotAllowed {
+            allowed: "GET,HEAD".into(),
+        };
+        assert_eq!(
+            problem.body()["type"],
+            json!("/docs/errors#method_not_allowed")
+        );
+        assert_eq!(problem.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let response = problem.into_response();
+        assert_eq!(response.headers()[header::ALLOW], "GET,HEAD");
+        assert_eq!(
+            ApiError::Internal.body()["type"],
+            json!("/docs/errors#internal")
+        );
     }
 }

@@ -106,7 +106,10 @@ impl Fields {
         let param = self.param(name);
         ApiError::invalid_json(
             Some(&param),
-            format!("`{param}` must be {expected}, got {}", type_name(got)),
+            format!(
+                "`{param}` has the wrong JSON type: it must be {expected}, not {}",
+                type_name(got)
+            ),
         )
     }
 
@@ -185,7 +188,7 @@ impl Fields {
         let out_of_range = || {
             ApiError::invalid_request(
                 &param,
-                format!("`{param}` must be a whole number from {min} to {max}"),
+                format!("`{param}` must be a whole number from {min} to {max}, not {number}"),
             )
         };
         let decimal = Decimal::parse(&number.to_string()).ok_or_else(out_of_range)?;
@@ -271,16 +274,36 @@ impl Fields {
 
     /// Refuses whatever fields were not read.
     pub fn finish(self) -> Result<(), ApiError> {
+        self.finish_with(&[])
+    }
+
+    /// Refuses whatever fields were not read, listing the `accepted` ones (when given).
+    pub fn finish_with(self, accepted: &[&str]) -> Result<(), ApiError> {
         match self.map.keys().next() {
             None => Ok(()),
-            Some(name) => {
-                let param = self.param(name);
-                Err(ApiError::invalid_request(
-                    &param,
-                    format!("unknown field `{param}`"),
-                ))
-            }
+            Some(name) => Err(self.unknown(name, accepted)),
         }
+    }
+
+    /// The first field that is not one of `accepted` (in key order), as its error.
+    pub fn first_unknown(&self, accepted: &[&str]) -> Option<ApiError> {
+        self.map
+            .keys()
+            .find(|name| !accepted.contains(&name.as_str()))
+            .map(|name| self.unknown(name, accepted))
+    }
+
+    fn unknown(&self, name: &str, accepted: &[&str]) -> ApiError {
+        let param = self.param(name);
+        let mut detail = format!("unknown field `{param}`");
+        if !accepted.is_empty() {
+            let listed: Vec<String> = accepted
+                .iter()
+                .map(|field| format!("`{}`", self.param(field)))
+                .collect();
+            detail.push_str(&format!("; this request accepts {}", listed.join(", ")));
+        }
+        ApiError::invalid_request(&param, detail)
     }
 }
 
@@ -316,6 +339,45 @@ mod tests {
         assert_eq!(
             error,
             ApiError::invalid_request("amout", "unknown field `amout`")
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_found_before_decoding_and_lists_the_accepted_ones() {
+        let fields = fields(json!({"amout": 3, "product": "x"}));
+        let error = fields.first_unknown(&["amount", "product"]).unwrap();
+        assert_eq!(
+            error,
+            ApiError::invalid_request(
+                "amout",
+                "unknown field `amout`; this request accepts `amount`, `product`"
+            )
+        );
+        assert_eq!(fields.first_unknown(&["amout", "product"]), None);
+        let nested = Fields::nested(json!({"x": 1}), "usage.").unwrap();
+        assert_eq!(
+            nested.finish_with(&["model"]).unwrap_err().body()["param"],
+            json!("usage.x")
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_and_a_wrong_value_read_differently() {
+        let value: Value = serde_json::from_str(r#"{"a": "5", "b": 5.5}"#).unwrap();
+        let mut fields = fields(value);
+        let typed = fields.integer("a", 1, 10).unwrap_err();
+        let valued = fields.integer("b", 1, 10).unwrap_err();
+        assert_eq!(
+            (typed.code(), valued.code()),
+            ("invalid_json", "invalid_request")
+        );
+        assert_eq!(
+            typed.body()["detail"],
+            json!("`a` has the wrong JSON type: it must be a whole number, not a string")
+        );
+        assert_eq!(
+            valued.body()["detail"],
+            json!("`b` must be a whole number from 1 to 10, not 5.5")
         );
     }
 

@@ -111,7 +111,7 @@ pub async fn guard(State(limits): State<Arc<Limits>>, request: Request, next: Ne
     let limit = limits.config.header_bytes_max;
     if header_bytes > limit {
         let body = json!({
-            "type": "https://tally.dev/errors/headers_too_large",
+            "type": crate::error::problem_type("headers_too_large"),
             "title": "The request's headers are too large",
             "status": 431,
             "code": "headers_too_large",

@@ -48,11 +48,15 @@ pub fn document_error(error: DocumentError) -> ApiError {
 
 /// Usage errors as API errors, naming `usage.<field>`.
 pub fn usage_error(error: UsageError, prefix: &str) -> ApiError {
-    let param = format!("{prefix}{}", error.param());
-    if error.is_wrong_type() {
-        ApiError::invalid_json(Some(&param), error.to_string())
+    let param = if error.param() == "usage" {
+        prefix.trim_end_matches('.').to_string()
     } else {
-        ApiError::invalid_request(param, error.to_string())
+        format!("{prefix}{}", error.param())
+    };
+    if error.is_wrong_type() {
+        ApiError::invalid_json(Some(&param), error.detail(prefix))
+    } else {
+        ApiError::invalid_request(param, error.detail(prefix))
     }
 }
 
@@ -60,10 +64,17 @@ pub fn usage_error(error: UsageError, prefix: &str) -> ApiError {
 pub fn pricing_error(error: PricingError, prefix: &str) -> ApiError {
     if error.is_unknown_model() {
         ApiError::UnknownModel {
+            param: format!("{prefix}{}", error.param()),
             detail: error.to_string(),
         }
     } else {
-        ApiError::invalid_request(format!("{prefix}{}", error.param()), error.to_string())
+        let param = error.param();
+        // The message names the field as the card sees it; the client sees it in its body.
+        let detail =
+            error
+                .to_string()
+                .replacen(&format!("`{param}`"), &format!("`{prefix}{param}`"), 1);
+        ApiError::invalid_request(format!("{prefix}{param}"), detail)
     }
 }
 

@@ -22,7 +22,7 @@ pub mod verify;
 use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
-    Hold, Purchase, PurchaseStatus, Subscription, Timestamp,
+    Hold, HoldStatus, Purchase, PurchaseStatus, Subscription, Timestamp,
 };
 
 /// Why the store failed. Every variant is the store's problem, not the user's.
@@ -289,6 +289,15 @@ pub trait ReadStore: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<Purchase>, PageError>;
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError>;
+    /// An account's charges, newest first.
+    fn charges(&self, account_id: &str, page: &PageRequest) -> Result<Page<Charge>, PageError>;
+    /// An account's holds, newest first (by creation), optionally only those in `status`.
+    fn holds(
+        &self,
+        account_id: &str,
+        status: Option<HoldStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Hold>, PageError>;
     fn entries(
         &self,
         account_id: &str,

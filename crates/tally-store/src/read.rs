@@ -4,7 +4,9 @@
 //! connections through [`RowSource`]; usage is in [`crate::usage`], `verify` in
 //! [`crate::verify`].
 
-use tally_core::{Charge, Entry, Grant, GrantStatus, Hold, Purchase, PurchaseStatus, Subscription};
+use tally_core::{
+    Charge, Entry, Grant, GrantStatus, Hold, HoldStatus, Purchase, PurchaseStatus, Subscription,
+};
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
 use crate::tables::{
@@ -231,6 +233,39 @@ pub fn purchases<S: RowSource>(
         &conditions,
         page,
         purchases::decode,
+    )
+}
+
+pub fn charges<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+    page: &PageRequest,
+) -> Result<Page<Charge>, PageError> {
+    let table = charges::TABLE.name;
+    read_page(db, table, Some(account_id), &[], page, charges::decode)
+}
+
+pub fn holds<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+    status: Option<HoldStatus>,
+    page: &PageRequest,
+) -> Result<Page<Hold>, PageError> {
+    let conditions: Vec<Condition<'_>> = status
+        .map(|status| Condition {
+            sql: " AND status = ",
+            value: Some(Value::Text(status.as_str())),
+        })
+        .into_iter()
+        .collect();
+    let table = holds::TABLE.name;
+    read_page(
+        db,
+        table,
+        Some(account_id),
+        &conditions,
+        page,
+        holds::decode,
     )
 }
 

@@ -4,7 +4,8 @@
 
 use tally_core::usage::UsageDelta;
 use tally_core::{
-    Charge, Entry, Grant, GrantStatus, Purchase, PurchaseStatus, Subscription, Timestamp,
+    Charge, Entry, Grant, GrantStatus, Hold, HoldStatus, Purchase, PurchaseStatus, Subscription,
+    Timestamp,
 };
 
 use crate::row::RowSource;
@@ -103,6 +104,21 @@ impl<S: SqlReads> ReadStore for S {
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError> {
         let id = id.to_string();
         self.read(move |db| crate::read::charge(db, &id))
+    }
+
+    fn charges(&self, account_id: &str, page: &PageRequest) -> Result<Page<Charge>, PageError> {
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| crate::read::charges(db, &account_id, &page))
+    }
+
+    fn holds(
+        &self,
+        account_id: &str,
+        status: Option<HoldStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Hold>, PageError> {
+        let (account_id, page) = (account_id.to_string(), page.clone());
+        self.read_page(move |db| crate::read::holds(db, &account_id, status, &page))
     }
 
     fn entries(

@@ -2,11 +2,17 @@
 //! document: [`import_litellm`].
 //!
 //! Pure and exact: the price list is read from its own text (serde_json keeps every number's
-//! text with `arbitrary_precision`), each USD price is multiplied by `credits_per_usd × markup`
-//! as an exact decimal, and a rate finer than the card's precision (1e-12 credits) is refused,
-//! never rounded. Every key of the list ends up in exactly one place of the [`ImportReport`]:
-//! imported (into an item of the document), imported as an alias, skipped (with the reason),
-//! a non-model key, or not selected by [`ImportOptions::only`].
+//! text with `arbitrary_precision`, never an f64). The list's prices are binary floats printed
+//! in full (`8.900000000000001e-07`), so each USD price of a card unit (a field's value, or a
+//! per-pixel price × the size's pixels) is read as the decimal it was meant to be: rounded half
+//! to even to at most [`USD_SIGNIFICANT_DIGITS`] (12) significant digits, which removes the
+//! noise in the 16th and changes no price written with fewer digits
+//! ([`ImportReport::rounded`] lists the keys it changed). That decimal is multiplied by
+//! `credits_per_usd × markup` exactly, and a rate still finer than the card's precision
+//! (1e-12 credits) is refused, never rounded further. Every key of the list ends up in exactly
+//! one place of the [`ImportReport`]: imported (into an item of the document), imported as an
+//! alias, skipped (with the reason), a non-model key, or not selected by
+//! [`ImportOptions::only`].
 //!
 //! How LiteLLM's entries become items (the model is the LiteLLM key, case-sensitive, so two
 //! keys never make the same item; the one exception is noted below):
@@ -41,6 +47,7 @@
 //! An explicit 0 is a price (free); an absent price is unknown, and the entry is skipped.
 //! Minimum and rounding step are left at the card's defaults (1 credit each).
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
@@ -114,7 +121,7 @@ pub enum SkipKind {
     NoUsablePrice,
     /// A price that is not a non-negative number (a string, an object, a negative number).
     BadValue,
-    /// A rate finer than 1e-12 credits once converted (refused rather than rounded).
+    /// A rate finer than 1e-12 credits once converted after the 12-digit reading (refused rather than rounded).
     TooPrecise,
     /// A rate above 1e12 credits once converted.
     TooLarge,
@@ -180,6 +187,9 @@ pub struct ImportReport {
     pub items: BTreeMap<String, usize>,
     /// Items whose every rate is 0 (explicitly free in the list).
     pub free_items: usize,
+    /// Imported keys (aliases aside) with a USD price of more than
+    /// [`USD_SIGNIFICANT_DIGITS`] significant digits, read rounded to that many, in key order.
+    pub rounded: Vec<String>,
     /// Every key that could not be imported, with the reason, in key order.
     pub skipped: Vec<Skipped>,
     /// Keys that are documentation or rules, not models (`sample_spec`…).
@@ -242,6 +252,12 @@ impl ImportReport {
             listed(&self.skipped_by_mode()),
             self.non_model_keys.len(),
         );
+        if !self.rounded.is_empty() {
+            line.push_str(&format!(
+                "; {} imported with a price read at {USD_SIGNIFICANT_DIGITS} significant digits",
+                self.rounded.len()
+            ));
+        }
         if self.not_selected > 0 {
             line.push_str(&format!("; {} not selected", self.not_selected));
         }
@@ -333,6 +349,23 @@ impl Exact {
         self.mantissa == 0
     }
 
+    /// Rounded half to even to at most `digits` significant digits (unchanged when it has no
+    /// more).
+    fn to_significant(self, digits: u32) -> Exact {
+        let length = self.mantissa.checked_ilog10().map_or(1, |log| log + 1);
+        if length <= digits {
+            return self;
+        }
+        let dropped = length - digits;
+        let power = 10u128.pow(dropped);
+        let (mut kept, rest) = (self.mantissa / power, self.mantissa % power);
+        let half = power / 2;
+        if rest > half || (rest == half && kept % 2 == 1) {
+            kept += 1;
+        }
+        Exact::new(kept, self.exponent + i64::from(dropped))
+    }
+
     /// The value in units of `10^-scale`, if that is a whole number within `max`.
     fn scaled(self, scale: i64, max: i128) -> Result<i128, Fineness> {
         if self.is_zero() {
@@ -397,12 +430,19 @@ impl Problem {
     }
 }
 
+/// How many significant digits a USD price is read to: the list's prices are binary floats
+/// printed in full (`8.900000000000001e-07`), and no provider prices to 16 digits.
+pub const USD_SIGNIFICANT_DIGITS: u32 = 12;
+
 /// USD × credits_per_usd × markup, exactly.
 struct Converter {
     factor: Exact,
     credits_per_usd: CreditRate,
     /// How the factor reads in reasons: `× 1000` or `× 1000 × 1.2`.
     factor_text: String,
+    /// How many prices so far had more than [`USD_SIGNIFICANT_DIGITS`] digits (the importer
+    /// reads it before and after each entry to know which entries it changed).
+    rounded: Cell<usize>,
 }
 
 impl Converter {
@@ -433,25 +473,36 @@ impl Converter {
             factor,
             credits_per_usd: credits_per_usd_rate,
             factor_text,
+            rounded: Cell::new(0),
         })
     }
 
-    /// `usd × per` USD (per unit of the field) in credits, as a card rate.
+    /// `usd × per` USD (per unit of the field) in credits, as a card rate: the USD price of
+    /// the card's unit read to [`USD_SIGNIFICANT_DIGITS`] significant digits, then converted
+    /// exactly.
     fn rate(&self, field: &str, usd: Exact, per: u128) -> Result<CreditRate, Problem> {
-        let shown = if per == 1 {
+        let mut shown = if per == 1 {
             format!("`{field}` {usd} USD")
         } else {
             format!("`{field}` {usd} USD × {per}")
         };
-        let credits = usd
-            .times(per)
-            .and_then(|value| value.checked_mul(self.factor))
-            .ok_or_else(|| {
-                Problem::new(
-                    SkipKind::TooPrecise,
-                    format!("{shown} has too many digits to convert exactly"),
-                )
-            })?;
+        let too_many_digits = |shown: &str| {
+            Problem::new(
+                SkipKind::TooPrecise,
+                format!("{shown} has too many digits to convert exactly"),
+            )
+        };
+        let unit_usd = usd.times(per).ok_or_else(|| too_many_digits(&shown))?;
+        let read = unit_usd.to_significant(USD_SIGNIFICANT_DIGITS);
+        if read != unit_usd {
+            self.rounded.set(self.rounded.get() + 1);
+            shown = format!(
+                "{shown} (read as {read} USD at {USD_SIGNIFICANT_DIGITS} significant digits)"
+            );
+        }
+        let credits = read
+            .checked_mul(self.factor)
+            .ok_or_else(|| too_many_digits(&shown))?;
         match credits.scaled(12, RATE_PICOCREDITS_MAX) {
             Ok(picocredits) => {
                 Ok(CreditRate::from_picocredits(picocredits).expect("checked against the maximum"))
@@ -1380,6 +1431,7 @@ impl<'a> Importer<'a> {
             aliases: BTreeMap::new(),
             items: BTreeMap::new(),
             free_items: 0,
+            rounded: Vec::new(),
             skipped: Vec::new(),
             non_model_keys: Vec::new(),
             not_selected: 0,
@@ -1392,12 +1444,21 @@ impl<'a> Importer<'a> {
             .collect();
         // Plain entries are priced up front: aliases need their targets' items.
         let mut plain: HashMap<&str, Result<Value, Problem>> = HashMap::new();
+        // Keys with a price read at USD_SIGNIFICANT_DIGITS (whether or not they import).
+        let mut rounded: BTreeSet<String> = BTreeSet::new();
         for (key, kind) in &kinds {
             if let Kind::Plain(entry) = kind {
+                let before = self.converter.rounded.get();
                 plain.insert(key, plain_item(*entry, self.converter));
+                if self.converter.rounded.get() > before {
+                    rounded.insert(key.to_string());
+                }
             }
         }
         let groups = self.grid_groups(&kinds);
+        for group in groups.values() {
+            rounded.extend(group.rounded.iter().cloned());
+        }
         let mut outcomes: Vec<Outcome> = Vec::new();
         for (key, kind) in &kinds {
             let skip = |mode: String, alias_of: Option<String>, problem: Problem| {
@@ -1505,6 +1566,13 @@ impl<'a> Importer<'a> {
                 continue;
             }
             seen.insert((action.clone(), model), keys[0].0.clone());
+            if alias_of.is_none() {
+                report.rounded.extend(
+                    keys.iter()
+                        .filter(|(key, _)| rounded.contains(key))
+                        .map(|(key, _)| key.clone()),
+                );
+            }
             for (_, mode) in &keys {
                 let counts = if alias_of.is_some() {
                     &mut report.aliases
@@ -1637,10 +1705,13 @@ struct GridGroup {
     members: Vec<String>,
     item: Result<Value, Problem>,
     skipped: HashMap<String, Problem>,
+    /// Keys with a price read at [`USD_SIGNIFICANT_DIGITS`].
+    rounded: BTreeSet<String>,
 }
 
 fn grid_group(model: &str, keys: &[(&str, &GridKey, Entry)], converter: &Converter) -> GridGroup {
     let mut skipped: HashMap<String, Problem> = HashMap::new();
+    let mut rounded: BTreeSet<String> = BTreeSet::new();
     let has_quality = keys.iter().any(|(_, grid, _)| grid.quality.is_some());
     // (size, quality) → (key, price)
     let mut cells: BTreeMap<(GridSize, Quality), (String, CreditRate)> = BTreeMap::new();
@@ -1671,7 +1742,12 @@ fn grid_group(model: &str, keys: &[(&str, &GridKey, Entry)], converter: &Convert
                 }
             },
         };
-        match grid_price(*entry, grid.size, converter) {
+        let before = converter.rounded.get();
+        let priced = grid_price(*entry, grid.size, converter);
+        if converter.rounded.get() > before {
+            rounded.insert(key.to_string());
+        }
+        match priced {
             Ok(price) => {
                 if let Some((first, _)) = cells.get(&(grid.size, quality)) {
                     let problem = Problem::new(
@@ -1720,6 +1796,7 @@ fn grid_group(model: &str, keys: &[(&str, &GridKey, Entry)], converter: &Convert
             members,
             item: Err(Problem::new(SkipKind::NoUsablePrice, "nothing to price")),
             skipped,
+            rounded,
         };
     }
     let mut tiers: Vec<(SizeTier, Vec<(Quality, CreditRate)>)> = sizes
@@ -1759,6 +1836,7 @@ fn grid_group(model: &str, keys: &[(&str, &GridKey, Entry)], converter: &Convert
         members,
         item: Ok(item),
         skipped,
+        rounded,
     }
 }
 

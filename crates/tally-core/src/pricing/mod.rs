@@ -43,7 +43,7 @@ pub use document::{
 };
 pub use import::{
     ImportError, ImportOptions, ImportReport, LITELLM_NON_MODEL_KEYS, NO_MODE, SkipKind, Skipped,
-    import_litellm,
+    USD_SIGNIFICANT_DIGITS, import_litellm,
 };
 pub use price::{
     Dimension, LINES_MAX, Line, PIXELS_PER_MEGAPIXEL, Price, PricingError, Quantity, Tier, price,

@@ -221,31 +221,38 @@ impl<'card> Price<'card> {
 /// Why a usage cannot be priced. Every variant but `UnknownModel` is a 422 `invalid_request`
 /// naming [`PricingError::param`]; `UnknownModel` is 422 `unknown_model`. None is retryable
 /// with the same usage and card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PricingError {
-    #[error("pricing: `{param}` does not apply to action `{action}`")]
+    #[error("`{param}` does not apply to action `{action}`")]
     UnexpectedDimension { action: Action, param: &'static str },
-    #[error("pricing: `{param}` must be from {min} to {max}")]
+    #[error("`{param}` must be from {min} to {max}")]
     QuantityOutOfRange {
         param: &'static str,
         min: u64,
         max: u64,
     },
-    #[error("pricing: `{param}` is required for action `{action}`")]
+    #[error("`{param}` is required for action `{action}`")]
     MissingDimension { action: Action, param: &'static str },
-    #[error("pricing: the rate card has no `{action}` rate for this model")]
-    UnknownModel { action: Action },
-    #[error("pricing: this model does not price `{param}`")]
+    #[error(
+        "the rate card has no `{action}` price for model `{model}`: send a model the card \
+         prices (GET /v1/rate-card lists them), or add this one to the card \
+         (PUT /v1/rate-card)"
+    )]
+    UnknownModel { action: Action, model: String },
+    #[error("this model does not price `{param}`")]
     UnpricedDimension { param: &'static str },
-    #[error("pricing: quality `{quality}` is not offered by this model")]
+    #[error("quality `{quality}` is not offered by this model")]
     UnsupportedQuality { quality: Quality },
-    #[error("pricing: {width}x{height} is beyond the largest size this model prices")]
+    #[error("{width}x{height} is beyond the largest size this model prices ({largest})")]
     SizeNotCovered {
         param: &'static str,
         width: u64,
         height: u64,
+        /// The largest size(s) the model prices: `1440x1440`, `1024x1536 or 1536x1024`,
+        /// `up to 921600 pixels`.
+        largest: String,
     },
-    #[error("pricing: the cost is over 1e12 credits")]
+    #[error("the cost is over 1e12 credits")]
     CostTooLarge { param: &'static str },
 }
 
@@ -284,12 +291,15 @@ impl PricingError {
 /// assert_eq!(price.exact_max().to_string(), "5.5");
 /// ```
 pub fn price<'card>(card: &'card RateCard, usage: &Usage) -> Result<Price<'card>, PricingError> {
-    validate(usage)?;
+    // The model first: a usage for a model the card does not price says so, whatever else
+    // it lacks.
     let item = card
         .item(usage.action, &usage.model)
-        .ok_or(PricingError::UnknownModel {
+        .ok_or_else(|| PricingError::UnknownModel {
             action: usage.action,
+            model: usage.model.clone(),
         })?;
+    validate(usage)?;
     let mut tally = Tally::new();
     match item.rates() {
         ItemRates::Chat(chat) => {
@@ -534,6 +544,7 @@ fn size_error<'a>(
     width: u64,
     height: u64,
 ) -> PricingError {
+    let limits_for_largest = limits.clone();
     let widest = limits
         .clone()
         .map(|limit| limit.max_width.unwrap_or(u64::MAX))
@@ -552,6 +563,51 @@ fn size_error<'a>(
         param,
         width,
         height,
+        largest: largest_sizes(limits_for_largest),
+    }
+}
+
+/// The tiers of the largest capacity (an unbounded one is the largest), described.
+fn largest_sizes<'a>(limits: impl Iterator<Item = &'a SizeLimit>) -> String {
+    let limits: Vec<&SizeLimit> = limits.collect();
+    let capacity = |limit: &SizeLimit| limit.capacity_pixels().unwrap_or(u64::MAX);
+    let largest = limits
+        .iter()
+        .map(|limit| capacity(limit))
+        .max()
+        .unwrap_or(0);
+    let mut described: Vec<String> = Vec::new();
+    for limit in limits.iter().filter(|limit| capacity(limit) == largest) {
+        let text = describe_limit(limit);
+        if !described.contains(&text) {
+            described.push(text);
+        }
+    }
+    described.join(" or ")
+}
+
+/// `1536x1024`, `up to 921600 pixels`, `width up to 1440, height up to 1440`.
+fn describe_limit(limit: &SizeLimit) -> String {
+    match (limit.max_width, limit.max_height, limit.max_pixels) {
+        (Some(width), Some(height), pixels)
+            if pixels.is_none_or(|pixels| pixels >= width.saturating_mul(height)) =>
+        {
+            format!("{width}x{height}")
+        }
+        (None, None, Some(pixels)) => format!("up to {pixels} pixels"),
+        (width, height, pixels) => {
+            let mut parts = Vec::new();
+            if let Some(width) = width {
+                parts.push(format!("width up to {width}"));
+            }
+            if let Some(height) = height {
+                parts.push(format!("height up to {height}"));
+            }
+            if let Some(pixels) = pixels {
+                parts.push(format!("up to {pixels} pixels"));
+            }
+            parts.join(", ")
+        }
     }
 }
 
@@ -585,12 +641,18 @@ impl<'card> Tally<'card> {
         rate: CreditRate,
         param: &'static str,
     ) -> Result<(), PricingError> {
-        let too_large = PricingError::CostTooLarge { param };
+        let too_large = || PricingError::CostTooLarge { param };
         line.unit_price = rate.to_femtocredits();
-        line.amount = Femtocredits::new(line.quantity.times(rate).ok_or(too_large)?);
-        self.exact_max = self.exact_max.checked_add(line.amount).ok_or(too_large)?;
+        line.amount = Femtocredits::new(line.quantity.times(rate).ok_or_else(too_large)?);
+        self.exact_max = self
+            .exact_max
+            .checked_add(line.amount)
+            .ok_or_else(too_large)?;
         if !line.upper_bound {
-            self.exact_min = self.exact_min.checked_add(line.amount).ok_or(too_large)?;
+            self.exact_min = self
+                .exact_min
+                .checked_add(line.amount)
+                .ok_or_else(too_large)?;
         }
         if line.amount > self.largest_amount || self.line_count == 0 {
             self.largest_amount = line.amount;
@@ -609,19 +671,18 @@ impl<'card> Tally<'card> {
     /// Rounds both totals once and adds the adjustment line that makes the lines add up to
     /// `max`.
     fn finish(mut self, item: &RateItem) -> Result<Price<'card>, PricingError> {
-        let too_large = PricingError::CostTooLarge {
-            param: self.largest_param,
-        };
-        let (min, _) = cost(self.exact_min, item).ok_or(too_large)?;
-        let (max, minimum_applied) = cost(self.exact_max, item).ok_or(too_large)?;
+        let param = self.largest_param;
+        let too_large = || PricingError::CostTooLarge { param };
+        let (min, _) = cost(self.exact_min, item).ok_or_else(too_large)?;
+        let (max, minimum_applied) = cost(self.exact_max, item).ok_or_else(too_large)?;
         let max_femtocredits = Femtocredits::new(
             i128::from(max.get())
                 .checked_mul(FEMTOCREDITS_PER_MILLICREDIT)
-                .ok_or(too_large)?,
+                .ok_or_else(too_large)?,
         );
         let adjustment = max_femtocredits
             .checked_sub(self.exact_max)
-            .ok_or(too_large)?;
+            .ok_or_else(too_large)?;
         if adjustment > Femtocredits::ZERO {
             self.push(Line {
                 dimension: if minimum_applied {

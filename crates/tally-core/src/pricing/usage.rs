@@ -250,16 +250,18 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
     /// The JSON type is wrong (API.md: 400 `invalid_json`).
-    #[error("usage: `{param}` must be {expected}")]
+    #[error("`{param}` must be a JSON {expected}, not {got}")]
     WrongType {
         param: &'static str,
         expected: &'static str,
+        /// The JSON type sent: `a string`, `an array`…
+        got: &'static str,
     },
-    #[error("usage: unknown field `{param}`")]
+    #[error("unknown field `{param}`")]
     UnknownField { param: String },
-    #[error("usage: `{param}` is required")]
+    #[error("`{param}` is required")]
     Missing { param: &'static str },
-    #[error("usage: `{param}` {reason}")]
+    #[error("`{param}` {reason}")]
     Invalid {
         param: &'static str,
         reason: InvalidReason,
@@ -271,7 +273,7 @@ pub enum UsageError {
 pub enum InvalidReason {
     #[error("must not be negative")]
     Negative,
-    #[error("must be a whole number")]
+    #[error("must be a whole number, without a fraction")]
     NotWhole,
     #[error("allows at most 3 fraction digits (milliseconds)")]
     TooPrecise,
@@ -303,6 +305,32 @@ impl UsageError {
     /// Whether the JSON type was wrong (400 `invalid_json`) rather than the value (422).
     pub fn is_wrong_type(&self) -> bool {
         matches!(self, UsageError::WrongType { .. })
+    }
+
+    /// The message with the field named from the request's root: `prefix` is where the usage
+    /// object sits (`usage.`), so `input_tokens` reads `usage.input_tokens`.
+    pub fn detail(&self, prefix: &str) -> String {
+        let param = self.param();
+        let root = prefix.trim_end_matches('.');
+        let full = if param == "usage" && !root.is_empty() {
+            root.to_string()
+        } else {
+            format!("{prefix}{param}")
+        };
+        self.to_string()
+            .replacen(&format!("`{param}`"), &format!("`{full}`"), 1)
+    }
+}
+
+/// How a JSON value's type reads in an error: `a string`, `an array`…
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -366,7 +394,8 @@ impl Usage {
         let Value::Object(map) = value else {
             return Err(UsageError::WrongType {
                 param: "usage",
-                expected: "an object",
+                expected: "object",
+                got: json_type(value),
             });
         };
         if let Some(name) = map.keys().find(|name| !is_usage_field(name)) {
@@ -487,9 +516,10 @@ fn string<'a>(
                 Ok(Some(text))
             }
         }
-        Some(_) => Err(UsageError::WrongType {
+        Some(other) => Err(UsageError::WrongType {
             param: static_name(name),
-            expected: "a string",
+            expected: "string",
+            got: json_type(other),
         }),
     }
 }
@@ -519,13 +549,14 @@ fn integer(map: &Map<String, Value>, field: Field, scale: u32) -> Result<Option<
                 .map(Some)
                 .map_err(|_| invalid(InvalidReason::TooLarge))
         }
-        Some(_) => Err(UsageError::WrongType {
+        Some(other) => Err(UsageError::WrongType {
             param,
             expected: if scale == 0 {
-                "a whole number"
+                "number (a whole number)"
             } else {
-                "a number"
+                "number"
             },
+            got: json_type(other),
         }),
     }
 }

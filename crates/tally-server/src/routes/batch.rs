@@ -249,7 +249,9 @@ fn route_of(
     }
     let Some((route, id)) = matched else {
         return Err(if path_known {
-            ApiError::MethodNotAllowed
+            ApiError::MethodNotAllowed {
+                allowed: crate::error::allowed_methods(path),
+            }
         } else {
             ApiError::NotFound { what: "route" }
         });

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod batch;
 pub mod debits;
 pub mod keys;
+pub mod lists;
 pub mod ops;
 pub mod plans;
 pub mod pricing;
@@ -110,8 +111,10 @@ routes! {
     "GET" "/v1/grants/{id}" Account "Get a grant" => get(accounts::get_grant);
     "POST" "/v1/grants/{id}/void" Admin "Void a grant" [write::Empty<write::AdminOn>] => post(accounts::void_grant);
     "POST" "/v1/accounts/{id}/charges" Account "Charge credits" [debits::ChargeRequest] => post(debits::create_charge);
+    "GET" "/v1/accounts/{id}/charges" Account "List an account's charges" => get(lists::list_charges);
     "GET" "/v1/charges/{id}" Account "Get a charge" => get(debits::get_charge);
     "POST" "/v1/accounts/{id}/holds" Account "Hold credits" [debits::HoldRequest] => post(debits::create_hold);
+    "GET" "/v1/accounts/{id}/holds" Account "List an account's holds (`?status=pending`)" => get(lists::list_holds);
     "GET" "/v1/holds/{id}" Account "Get a hold" => get(debits::get_hold);
     "POST" "/v1/holds/{id}/capture" Account "Capture a hold" [debits::CaptureRequest] => post(debits::capture_hold);
     "POST" "/v1/holds/{id}/void" Account "Void a hold" [write::Empty<debits::VisibleHold>] => post(debits::void_hold);

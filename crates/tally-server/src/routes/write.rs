@@ -101,8 +101,15 @@ impl<T: Decode> RequestBody for T {
 
     fn from_json(value: Value, context: &Context<'_, Self::Target>) -> Result<Self, ApiError> {
         let mut fields = Fields::new(value)?;
-        let body = T::decode(&mut fields, context)?;
-        fields.finish()?;
+        // A misspelt field is the likely cause of any other refusal (`amout` makes the body
+        // lack `amount`): name it first. What `decode` leaves unread is refused after, so
+        // `FIELDS` only decides which error a body that fails anyway gets.
+        let unknown = fields.first_unknown(T::FIELDS);
+        let body = match T::decode(&mut fields, context) {
+            Ok(body) => body,
+            Err(error) => return Err(unknown.unwrap_or(error)),
+        };
+        fields.finish_with(T::FIELDS)?;
         Ok(body)
     }
 }
