@@ -258,6 +258,34 @@ pub struct Hold {
     pub reservations: Vec<Reservation>,
     /// Opaque data the shell keeps with the hold (the usage and pricing that made it).
     pub extra: Option<String>,
+    /// What its captures took from each line, in the order they took it (what a refund
+    /// gives back, last first).
+    pub captured_from: Vec<Reservation>,
+    /// When it was last captured (its refunds net usage on that day).
+    pub captured_at: Option<Timestamp>,
+}
+
+impl Hold {
+    /// What the hold still reserves: its amount less what it captured so far.
+    pub fn uncaptured(&self) -> Millicredits {
+        Millicredits::new(self.amount.get() - self.captured.get())
+    }
+}
+
+/// Appends what capture postings took from each line to a hold's record of its draws.
+fn record_draws(draws: &mut Vec<Reservation>, postings: &[Posting]) {
+    for posting in postings {
+        let take = -posting.remaining_delta.get();
+        match draws.last_mut() {
+            Some(last) if last.line == posting.line => {
+                last.amount = Millicredits::new(last.amount.get() + take);
+            }
+            _ => draws.push(Reservation {
+                line: posting.line.clone(),
+                amount: Millicredits::new(take),
+            }),
+        }
+    }
 }
 
 /// A one-step debit.
@@ -1224,6 +1252,8 @@ impl AccountState {
             metadata: spec.metadata,
             reservations,
             extra: spec.extra,
+            captured_from: Vec::new(),
+            captured_at: None,
         };
         effects.holds.push(hold.clone());
         self.holds.insert(hold_id, hold.clone());
@@ -1232,8 +1262,9 @@ impl AccountState {
         Ok(hold)
     }
 
-    /// Captures `amount` of a pending hold (all of it when `None`) and releases the rest.
-    /// `extra` replaces the hold's opaque data (the actual usage that priced the capture).
+    /// Captures `amount` of a pending hold (all that is left of it when `None`) and releases
+    /// the rest. `extra` replaces the hold's opaque data (the actual usage that priced the
+    /// capture).
     pub fn capture(
         &mut self,
         hold_id: &str,
@@ -1243,15 +1274,34 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) -> Result<Hold, Rejection> {
+        self.capture_part(hold_id, amount, extra, true, at, ids, effects)
+    }
+
+    /// Captures `amount` of a pending hold (all that is left of it when `None`). A final
+    /// capture settles the hold: the uncaptured rest is released. A capture that is not
+    /// final keeps the hold pending with the rest still reserved; it must capture something.
+    /// Captures never total more than the hold's amount.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture_part(
+        &mut self,
+        hold_id: &str,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+        settle: bool,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
         self.run_due(at, ids, effects);
         let hold = self.holds.get(hold_id).ok_or(Rejection::HoldNotFound)?;
-        let requested = amount.unwrap_or(hold.amount);
-        if requested.is_negative() {
+        let rest = hold.uncaptured();
+        let requested = amount.unwrap_or(rest);
+        if requested.is_negative() || (!settle && !requested.is_positive()) {
             return Err(Rejection::AmountNotPositive);
         }
-        if requested > hold.amount {
+        if requested > rest {
             return Err(Rejection::CaptureExceedsHold {
-                held: hold.amount,
+                held: rest,
                 requested,
             });
         }
@@ -1261,14 +1311,152 @@ impl AccountState {
                 .expect("ledger: the hold is pending")
                 .extra = Some(extra);
         }
-        Ok(self.resolve_hold(
-            hold_id,
-            HoldStatus::Captured,
-            Some(requested),
-            at,
-            ids,
-            effects,
-        ))
+        if settle {
+            return Ok(self.resolve_hold(
+                hold_id,
+                HoldStatus::Captured,
+                Some(requested),
+                at,
+                ids,
+                effects,
+            ));
+        }
+        Ok(self.capture_some(hold_id, requested, at, ids, effects))
+    }
+
+    /// A capture that is not final: takes `amount` from the hold's reservations in order (a
+    /// capture entry) and keeps the rest reserved.
+    fn capture_some(
+        &mut self,
+        hold_id: &str,
+        amount: Millicredits,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Hold {
+        let mut hold = self
+            .holds
+            .remove(hold_id)
+            .expect("ledger: capturing a pending hold");
+        let mut left = amount.get();
+        let mut postings = Vec::new();
+        for reservation in &mut hold.reservations {
+            let take = reservation.amount.get().min(left);
+            if take == 0 {
+                continue;
+            }
+            left -= take;
+            reservation.amount = Millicredits::new(reservation.amount.get() - take);
+            postings.push(Posting {
+                line: reservation.line.clone(),
+                remaining_delta: Millicredits::new(-take),
+                reserved_delta: Millicredits::new(-take),
+            });
+        }
+        debug_assert_eq!(left, 0, "ledger: a capture never exceeds its hold");
+        hold.reservations.retain(|r| r.amount.is_positive());
+        let mut touched: Vec<String> = postings
+            .iter()
+            .filter_map(|p| p.line.grant_id().map(str::to_string))
+            .collect();
+        record_draws(&mut hold.captured_from, &postings);
+        let mut entry = self.new_entry(ids, EntryKind::Capture, at, postings);
+        entry.hold_id = Some(hold.id.clone());
+        entry.attribution = hold.attribution.clone();
+        self.post(entry, effects);
+        hold.captured = Millicredits::new(hold.captured.get() + amount.get());
+        hold.captured_at = Some(at);
+        // A capture on the overdraft line makes a debt; anything spendable repays it.
+        touched.extend(self.repay_debt(at, ids, effects));
+        self.settle_grants(&touched, effects);
+        effects.holds.push(hold.clone());
+        self.holds.insert(hold.id.clone(), hold.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        hold
+    }
+
+    /// Extends a pending hold: reserves `amount` more (in spending order, a `hold` entry)
+    /// and/or sets its expiry to `ttl_seconds` from `at`. A refusal leaves the hold exactly as
+    /// it was.
+    pub fn extend_hold(
+        &mut self,
+        hold_id: &str,
+        amount: Option<Millicredits>,
+        ttl_seconds: Option<i64>,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
+        self.run_due(at, ids, effects);
+        let hold = self.holds.get(hold_id).ok_or(Rejection::HoldNotFound)?;
+        if let Some(amount) = amount {
+            if !amount.is_positive() {
+                return Err(Rejection::AmountNotPositive);
+            }
+            hold.amount.checked_add(amount).ok_or(Rejection::Overflow)?;
+            self.check_debit(amount)?;
+        }
+        let mut hold = self
+            .holds
+            .remove(hold_id)
+            .expect("ledger: extending a pending hold");
+        if let Some(amount) = amount {
+            let (takes, overdraft) = self.allocate(amount);
+            let mut added: Vec<Reservation> = takes
+                .iter()
+                .map(|(index, take)| Reservation {
+                    line: Line::Grant(self.grants[*index].id.clone()),
+                    amount: *take,
+                })
+                .collect();
+            if overdraft.is_positive() {
+                added.push(Reservation {
+                    line: Line::Overdraft,
+                    amount: overdraft,
+                });
+            }
+            let postings = added
+                .iter()
+                .map(|reservation| Posting {
+                    line: reservation.line.clone(),
+                    remaining_delta: Millicredits::ZERO,
+                    reserved_delta: reservation.amount,
+                })
+                .collect();
+            let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
+            entry.hold_id = Some(hold.id.clone());
+            entry.attribution = hold.attribution.clone();
+            entry.description = Some(format!("hold extended by {amount} credits"));
+            self.post(entry, effects);
+            let touched: Vec<String> = added
+                .iter()
+                .filter_map(|r| r.line.grant_id().map(str::to_string))
+                .collect();
+            for reservation in added {
+                match hold
+                    .reservations
+                    .iter_mut()
+                    .find(|kept| kept.line == reservation.line)
+                {
+                    Some(kept) => {
+                        kept.amount =
+                            Millicredits::new(kept.amount.get() + reservation.amount.get());
+                    }
+                    None => hold.reservations.push(reservation),
+                }
+            }
+            hold.amount = Millicredits::new(hold.amount.get() + amount.get());
+            self.settle_grants(&touched, effects);
+        }
+        if let Some(ttl_seconds) = ttl_seconds {
+            hold.expires_at = at.plus_seconds(ttl_seconds);
+        }
+        effects.holds.push(hold.clone());
+        self.holds.insert(hold.id.clone(), hold.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(hold)
     }
 
     /// Voids a pending hold: everything it reserved goes back.
@@ -1356,6 +1544,7 @@ impl AccountState {
                 .map(|posting| -posting.reserved_delta.get())
                 .sum(),
         );
+        record_draws(&mut hold.captured_from, &capture_postings);
         for (kind, postings) in [
             (EntryKind::Capture, capture_postings),
             (EntryKind::Release, release_postings),
@@ -1370,7 +1559,10 @@ impl AccountState {
             self.post(entry, effects);
         }
         hold.status = status;
-        hold.captured = captured_total;
+        if captured_total.is_positive() {
+            hold.captured_at = Some(at);
+        }
+        hold.captured = Millicredits::new(hold.captured.get() + captured_total.get());
         hold.released = released_total;
         hold.resolved_at = Some(at);
         hold.reservations.clear();
@@ -1399,7 +1591,7 @@ impl AccountState {
                 ));
             }
             let total: i64 = hold.reservations.iter().map(|r| r.amount.get()).sum();
-            if total != hold.amount.get() {
+            if total != hold.uncaptured().get() {
                 return Err(format!(
                     "{}: hold {} reservations != amount",
                     self.account.id, hold.id

@@ -31,6 +31,9 @@ pub enum Outcome {
     /// The test clock's new instant.
     Clock(Timestamp),
     Nothing,
+    /// A hold that existed and changed (a capture that is not final, an extension): it may
+    /// still be pending, but nothing was created.
+    HoldChanged(Box<Hold>),
 }
 
 /// An answer the API rendered, as kept for idempotent replays. The engine never reads it.

@@ -91,6 +91,18 @@ impl Engine {
                 Ok(Outcome::Nothing)
             }
             Command::MoveClock { to } => self.move_clock(batch, to),
+            Command::CapturePart {
+                hold_id,
+                owner,
+                amount,
+                extra,
+            } => self.capture_part(batch, &hold_id, owner.as_deref(), amount, extra),
+            Command::ExtendHold {
+                hold_id,
+                owner,
+                amount,
+                ttl_seconds,
+            } => self.extend_hold(batch, &hold_id, owner.as_deref(), amount, ttl_seconds),
         }
     }
 
@@ -224,6 +236,52 @@ impl Engine {
         )?;
         self.resolved(batch, &account_id, &hold);
         Ok(Outcome::Hold(Box::new(hold)))
+    }
+
+    /// A capture that is not final: the hold stays pending (and in the hold index).
+    fn capture_part(
+        &mut self,
+        batch: &mut Batch,
+        hold_id: &str,
+        owner: Option<&str>,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+    ) -> Applied {
+        let account_id = self.hold_account(batch, hold_id, owner)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let hold = state.capture_part(
+            hold_id,
+            amount,
+            extra,
+            false,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.touched(batch, &account_id);
+        Ok(Outcome::HoldChanged(Box::new(hold)))
+    }
+
+    fn extend_hold(
+        &mut self,
+        batch: &mut Batch,
+        hold_id: &str,
+        owner: Option<&str>,
+        amount: Option<Millicredits>,
+        ttl_seconds: Option<i64>,
+    ) -> Applied {
+        let account_id = self.hold_account(batch, hold_id, owner)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let hold = state.extend_hold(
+            hold_id,
+            amount,
+            ttl_seconds,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.touched(batch, &account_id);
+        Ok(Outcome::HoldChanged(Box::new(hold)))
     }
 
     fn void_hold(&mut self, batch: &mut Batch, hold_id: &str, owner: Option<&str>) -> Applied {

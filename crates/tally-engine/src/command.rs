@@ -90,6 +90,21 @@ pub enum Command {
         key: String,
         value: String,
     },
+    /// A capture that is not final (`final: false`): the hold stays pending with the rest
+    /// still reserved. `owner` as for [`Command::Capture`].
+    CapturePart {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        extra: Option<String>,
+    },
+    /// Reserves `amount` more on a pending hold and/or gives it a new time to live from now.
+    ExtendHold {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        ttl_seconds: Option<i64>,
+    },
 }
 
 /// The idempotency key a request came with.

@@ -88,7 +88,10 @@ impl Engine {
                 | Command::Purchase { account_id, .. } => {
                     account_ids.insert(account_id.clone());
                 }
-                Command::Capture { hold_id, .. } | Command::VoidHold { hold_id, .. } => {
+                Command::Capture { hold_id, .. }
+                | Command::VoidHold { hold_id, .. }
+                | Command::CapturePart { hold_id, .. }
+                | Command::ExtendHold { hold_id, .. } => {
                     if let Some(hold) = self.store.hold(hold_id)? {
                         account_ids.insert(hold.account_id);
                     }

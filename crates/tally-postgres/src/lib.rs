@@ -40,6 +40,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_plans.sql")),
     (3, include_str!("../migrations/0003_usage.sql")),
     (4, include_str!("../migrations/0004_rate_cards.sql")),
+    (
+        6,
+        include_str!("../migrations/0006_holds_in_parts_and_refunds.sql"),
+    ),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).

@@ -173,6 +173,17 @@ impl Fields {
         Ok(amount)
     }
 
+    /// A JSON boolean.
+    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
+        let Some(value) = self.take(name) else {
+            return Ok(None);
+        };
+        match value {
+            Value::Bool(flag) => Ok(Some(flag)),
+            other => Err(self.wrong_type(name, "true or false", &other)),
+        }
+    }
+
     /// A whole number within `min..=max`.
     pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
         let Some(value) = self.take(name) else {

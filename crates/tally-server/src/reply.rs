@@ -27,7 +27,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Subscription(_)
         | Outcome::RateCard(_)
         | Outcome::Clock(_)
-        | Outcome::Nothing => StatusCode::OK,
+        | Outcome::Nothing
+        | Outcome::HoldChanged(_) => StatusCode::OK,
     }
 }
 
@@ -55,6 +56,7 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::RateCard(card) => tally_core::pricing::to_json(card),
         Outcome::Clock(now) => json!({"now": render::instant(*now)}),
         Outcome::Nothing => json!({}),
+        Outcome::HoldChanged(hold) => render::hold(hold),
     }
 }
 

@@ -16,6 +16,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/0005_checks_without_in_lists.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/0006_holds_in_parts_and_refunds.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -241,21 +241,31 @@ impl Target for VisibleHold {
 }
 
 /// The body of `POST /v1/holds/{id}/capture`: at most one of an amount and the actual usage
-/// (neither captures what was held).
+/// (neither captures what is left of the hold), and whether the capture is the final one
+/// (default: it is; a capture that is not final keeps the hold pending and must capture
+/// something).
 pub struct CaptureRequest {
     pub amount: Option<Millicredits>,
     pub usage: Option<serde_json::Value>,
+    pub settle: bool,
 }
 
 impl Decode for CaptureRequest {
     type Target = VisibleHold;
 
-    const FIELDS: &'static [&'static str] = &["amount", "usage"];
+    const FIELDS: &'static [&'static str] = &["amount", "usage", "final"];
 
     fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
+        let settle = fields.boolean("final")?.unwrap_or(true);
+        let amount = if settle {
+            fields.non_negative_amount("amount")?
+        } else {
+            fields.positive_amount("amount")?
+        };
         Ok(CaptureRequest {
-            amount: fields.non_negative_amount("amount")?,
+            amount,
             usage: fields.take("usage"),
+            settle,
         })
     }
 }
@@ -266,7 +276,11 @@ pub async fn capture_hold(
         principal,
         target: VisibleHold(hold),
         idempotency,
-        body: CaptureRequest { amount, usage },
+        body: CaptureRequest {
+            amount,
+            usage,
+            settle,
+        },
     }: WriteRequest<CaptureRequest>,
 ) -> Result<Response, ApiError> {
     let (amount, extra) = match (amount, usage) {
@@ -308,13 +322,73 @@ pub async fn capture_hold(
             (Some(priced.max), Some(extra.to_string()))
         }
     };
-    let command = Command::Capture {
+    let (hold_id, owner) = (hold.id, principal.owner());
+    let command = if settle {
+        Command::Capture {
+            hold_id,
+            owner,
+            amount,
+            extra,
+        }
+    } else {
+        Command::CapturePart {
+            hold_id,
+            owner,
+            amount,
+            extra,
+        }
+    };
+    Ok(state.submit(command, idempotency).await)
+}
+
+/// The body of `POST /v1/holds/{id}/extend`: credits to add, a new time to live from now, or
+/// both (at least one).
+pub struct ExtendRequest {
+    pub amount: Option<Millicredits>,
+    pub ttl_seconds: Option<i64>,
+}
+
+impl Decode for ExtendRequest {
+    type Target = VisibleHold;
+
+    const FIELDS: &'static [&'static str] = &["amount", "ttl_seconds"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
+        let amount = fields.positive_amount("amount")?;
+        let ttl_seconds =
+            fields.integer("ttl_seconds", HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX)?;
+        if amount.is_none() && ttl_seconds.is_none() {
+            return Err(ApiError::invalid_request(
+                "amount",
+                "send `amount` (credits to add), `ttl_seconds` (a new time to live), or both",
+            ));
+        }
+        Ok(ExtendRequest {
+            amount,
+            ttl_seconds,
+        })
+    }
+}
+
+pub async fn extend_hold(
+    State(state): State<AppState>,
+    WriteRequest {
+        principal,
+        target: VisibleHold(hold),
+        idempotency,
+        body: ExtendRequest {
+            amount,
+            ttl_seconds,
+        },
+    }: WriteRequest<ExtendRequest>,
+) -> Response {
+    let command = Command::ExtendHold {
         hold_id: hold.id,
         owner: principal.owner(),
         amount,
-        extra,
+        ttl_seconds,
     };
-    Ok(state.submit(command, idempotency).await)
+    state.submit(command, idempotency).await
 }
 
 pub async fn void_hold(

@@ -110,6 +110,11 @@ fn holds_round_trip() {
             },
         ],
         extra: Some("x".into()),
+        captured_from: vec![Reservation {
+            line: Line::Grant("grant_1".into()),
+            amount: credits(100),
+        }],
+        captured_at: Some(at(85)),
     };
     let row = written(&holds::TABLE, |row| holds::encode(&hold, row));
     assert_eq!(holds::decode(&row).unwrap(), hold);
