@@ -325,3 +325,81 @@ fn extend_refuses_bad_input_and_other_accounts() {
     assert_eq!(grown["amount"], json!(15));
     t.verify();
 }
+
+/// A long prompt is priced at its context tier's rates (the default card's `claude-sonnet-4-5`
+/// above 200,000 input tokens: 0.006 a token in, 0.0225 out; a price is rounded up to the
+/// whole credit, once). A capture with `usage` states the usage so far: each part captures its
+/// price less what was captured before, so every part of the output is priced at the tier, and
+/// the parts add up to the price of the whole usage, rounded once.
+#[test]
+fn captures_in_parts_of_a_long_context_usage_are_priced_at_its_tier() {
+    let t = Tally::start();
+    let admin = t.admin();
+    create_account(&admin, "long");
+    grant(&admin, "long", json!(2000), json!({}));
+    let usage = |output: Option<i64>| {
+        let mut usage = json!({"action": "chat", "model": "claude-sonnet-4-5",
+                               "input_tokens": 250_000});
+        match output {
+            Some(tokens) => usage["output_tokens"] = json!(tokens),
+            None => usage["max_output_tokens"] = json!(1000),
+        }
+        usage
+    };
+    // 250,000 × 0.006 + 1,000 × 0.0225 = 1,500 + 22.5, rounded up.
+    let h = admin
+        .post("/v1/accounts/long/holds", json!({"usage": usage(None)}))
+        .expect(201);
+    assert_eq!(h["amount"], json!(1523));
+    let h = h.id();
+
+    // The prompt and 100 tokens out: 1,500 + 2.25, rounded up.
+    let first = capture(
+        &admin,
+        &h,
+        json!({"usage": usage(Some(100)), "final": false}),
+    )
+    .expect(200);
+    assert_eq!(first["status"], json!("pending"));
+    assert_eq!(first["captured"], json!(1503));
+    // 300 out so far: 1,506.75, so 4 more (200 more at the base rate's 0.015 would be 3,
+    // and 1,506 in all).
+    let second = capture(
+        &admin,
+        &h,
+        json!({"usage": usage(Some(300)), "final": false}),
+    )
+    .expect(200);
+    assert_eq!(second["captured"], json!(1507));
+    // The same usage again captures nothing more; a usage pricing below what was captured is
+    // refused.
+    let same = capture(
+        &admin,
+        &h,
+        json!({"usage": usage(Some(300)), "final": false}),
+    )
+    .expect(200);
+    assert_eq!(same["captured"], json!(1507));
+    let less = capture(
+        &admin,
+        &h,
+        json!({"usage": usage(Some(200)), "final": false}),
+    );
+    assert_eq!(
+        less.problem(422, "invalid_request")["param"],
+        json!("usage")
+    );
+    // The final capture: 400 out in all, 1,509; the rest, 14, goes back.
+    let settled = capture(&admin, &h, json!({"usage": usage(Some(400))})).expect(200);
+    assert_eq!(settled["status"], json!("captured"));
+    assert_eq!(settled["captured"], num("1509"));
+    assert_eq!(settled["released"], json!(14));
+    assert_eq!(totals(&admin, "long"), (491_000, 0, 491_000));
+    let captures: Vec<i64> = entries(&admin, "long")
+        .iter()
+        .filter(|entry| entry["type"] == json!("capture"))
+        .map(|entry| millis(&entry["amount"]))
+        .collect();
+    assert_eq!(captures, vec![-2_000, -4_000, -1_503_000]);
+    t.verify();
+}

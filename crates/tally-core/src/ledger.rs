@@ -263,6 +263,8 @@ pub struct Hold {
     pub captured_from: Vec<Reservation>,
     /// When it was last captured (its refunds net usage on that day).
     pub captured_at: Option<Timestamp>,
+    /// What refunds gave back of what it captured.
+    pub refunded: Millicredits,
 }
 
 impl Hold {
@@ -305,6 +307,8 @@ pub struct Charge {
     pub created_at: Timestamp,
     /// Opaque data the shell keeps with the charge (the usage and lines that priced it).
     pub extra: Option<String>,
+    /// What refunds gave back of it.
+    pub refunded: Millicredits,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -317,6 +321,8 @@ pub enum EntryKind {
     Expire,
     Void,
     Adjustment,
+    /// Credits a refund gave back (to the grants they came from, or the debt).
+    Refund,
 }
 
 impl EntryKind {
@@ -330,6 +336,7 @@ impl EntryKind {
             EntryKind::Expire => "expire",
             EntryKind::Void => "void",
             EntryKind::Adjustment => "adjustment",
+            EntryKind::Refund => "refund",
         }
     }
 
@@ -343,6 +350,7 @@ impl EntryKind {
             "expire" => EntryKind::Expire,
             "void" => EntryKind::Void,
             "adjustment" => EntryKind::Adjustment,
+            "refund" => EntryKind::Refund,
             _ => return None,
         })
     }
@@ -392,6 +400,7 @@ pub enum IdKind {
     Hold,
     Charge,
     Entry,
+    Refund,
 }
 
 impl IdKind {
@@ -401,6 +410,7 @@ impl IdKind {
             IdKind::Hold => "hold_",
             IdKind::Charge => "chg_",
             IdKind::Entry => "ent_",
+            IdKind::Refund => "ref_",
         }
     }
 }
@@ -452,6 +462,15 @@ pub enum Rejection {
     PackNotFound { pack_id: String },
     #[error("ledger: no such API key")]
     KeyNotFound,
+    #[error("ledger: only {refundable} credits are left to refund")]
+    RefundExceedsCharge { refundable: Millicredits },
+    #[error("ledger: no such charge")]
+    ChargeNotFound,
+    #[error("ledger: the usage so far prices {priced}, below the {captured} captured already")]
+    UsageBelowCaptured {
+        captured: Millicredits,
+        priced: Millicredits,
+    },
 }
 
 impl Rejection {
@@ -474,6 +493,9 @@ impl Rejection {
             Rejection::PlanNotFound { .. } => 13,
             Rejection::PackNotFound { .. } => 14,
             Rejection::KeyNotFound => 15,
+            Rejection::RefundExceedsCharge { .. } => 16,
+            Rejection::ChargeNotFound => 17,
+            Rejection::UsageBelowCaptured { .. } => 18,
         }
     }
 
@@ -484,6 +506,7 @@ impl Rejection {
             Rejection::AccountNotFound
                 | Rejection::GrantNotFound
                 | Rejection::HoldNotFound
+                | Rejection::ChargeNotFound
                 | Rejection::InsufficientCredits { .. }
                 | Rejection::Overflow
         )
@@ -501,6 +524,36 @@ pub struct Effects {
     pub charges: Vec<Charge>,
     /// Subscriptions as they are after the change (the last wins).
     pub subscriptions: Vec<Subscription>,
+    /// Refunds made.
+    pub refunds: Vec<Refund>,
+}
+
+/// What a refund is of: a charge, or what a hold captured (as last written).
+#[derive(Clone, Debug)]
+pub enum RefundOf {
+    Charge(Charge),
+    Hold(Hold),
+}
+
+/// A refund of a charge, or of what a hold captured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    pub id: String,
+    pub account_id: String,
+    pub charge_id: Option<String>,
+    pub hold_id: Option<String>,
+    pub amount: Millicredits,
+    /// What went back to each grant that is still active, in the order given back.
+    pub restored: Vec<(String, Millicredits)>,
+    /// What did not come back: drawn from grants that have ended since (an `expire` entry),
+    /// or from the overdraft beyond the debt that still stands.
+    pub expired: Millicredits,
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+    /// Who and what the refunded spending was for (not stored with the refund).
+    pub attribution: Attribution,
+    /// When the refunded spending happened: usage is netted on its day (not stored).
+    pub spent_at: Timestamp,
 }
 
 /// A grant to create.
@@ -513,6 +566,18 @@ pub struct GrantSpec {
     pub expires_at: Option<Timestamp>,
     pub description: Option<String>,
     pub metadata: Option<String>,
+}
+
+/// What a capture takes from a hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureAmount {
+    /// All that the hold still reserves.
+    Rest,
+    /// This much.
+    Exactly(Millicredits),
+    /// What brings the hold's captures up to this total (the price of the usage so far, when
+    /// a usage is captured in parts): this less what was captured before.
+    UpTo(Millicredits),
 }
 
 /// A debit to make: a charge at once, or a hold.
@@ -1183,6 +1248,7 @@ impl AccountState {
             metadata: spec.metadata,
             created_at: at,
             extra: spec.extra,
+            refunded: Millicredits::ZERO,
         };
         effects.charges.push(charge.clone());
         self.recompute_next_due();
@@ -1254,6 +1320,7 @@ impl AccountState {
             extra: spec.extra,
             captured_from: Vec::new(),
             captured_at: None,
+            refunded: Millicredits::ZERO,
         };
         effects.holds.push(hold.clone());
         self.holds.insert(hold_id, hold.clone());
@@ -1274,18 +1341,19 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) -> Result<Hold, Rejection> {
+        let amount = amount.map_or(CaptureAmount::Rest, CaptureAmount::Exactly);
         self.capture_part(hold_id, amount, extra, true, at, ids, effects)
     }
 
-    /// Captures `amount` of a pending hold (all that is left of it when `None`). A final
-    /// capture settles the hold: the uncaptured rest is released. A capture that is not
-    /// final keeps the hold pending with the rest still reserved; it must capture something.
-    /// Captures never total more than the hold's amount.
+    /// Captures `amount` of a pending hold. A final capture settles the hold: the uncaptured
+    /// rest is released. A capture that is not final keeps the hold pending with the rest
+    /// still reserved; given an exact amount, it must capture something. Captures never
+    /// total more than the hold's amount.
     #[allow(clippy::too_many_arguments)]
     pub fn capture_part(
         &mut self,
         hold_id: &str,
-        amount: Option<Millicredits>,
+        amount: CaptureAmount,
         extra: Option<String>,
         settle: bool,
         at: Timestamp,
@@ -1295,10 +1363,24 @@ impl AccountState {
         self.run_due(at, ids, effects);
         let hold = self.holds.get(hold_id).ok_or(Rejection::HoldNotFound)?;
         let rest = hold.uncaptured();
-        let requested = amount.unwrap_or(rest);
-        if requested.is_negative() || (!settle && !requested.is_positive()) {
-            return Err(Rejection::AmountNotPositive);
-        }
+        let requested = match amount {
+            CaptureAmount::Rest => rest,
+            CaptureAmount::Exactly(amount) => {
+                if amount.is_negative() || (!settle && !amount.is_positive()) {
+                    return Err(Rejection::AmountNotPositive);
+                }
+                amount
+            }
+            CaptureAmount::UpTo(total) => {
+                if total < hold.captured {
+                    return Err(Rejection::UsageBelowCaptured {
+                        captured: hold.captured,
+                        priced: total,
+                    });
+                }
+                Millicredits::new(total.get() - hold.captured.get())
+            }
+        };
         if requested > rest {
             return Err(Rejection::CaptureExceedsHold {
                 held: rest,
@@ -1320,6 +1402,16 @@ impl AccountState {
                 ids,
                 effects,
             ));
+        }
+        if !requested.is_positive() {
+            // The usage so far prices what was captured already: nothing more to take.
+            let hold = self
+                .holds
+                .get(hold_id)
+                .expect("ledger: the hold is pending")
+                .clone();
+            effects.holds.push(hold.clone());
+            return Ok(hold);
         }
         Ok(self.capture_some(hold_id, requested, at, ids, effects))
     }
@@ -1575,6 +1667,207 @@ impl AccountState {
         hold
     }
 
+    /// Refunds `amount` (all that is left when `None`) of a charge or of what a hold captured.
+    /// Credits go back to the lines they were drawn from, last drawn first: to a grant still
+    /// active (a `refund` entry), to a grant that has ended since and expire at once (and an
+    /// `expire` entry), to the debt while one stands; what came from the overdraft beyond the
+    /// debt that still stands does not come back. `grants` are the grants the draws name that
+    /// this state no longer keeps (finished ones), as last written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn refund(
+        &mut self,
+        of: RefundOf,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
+        grants: Vec<Grant>,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Refund, Rejection> {
+        self.run_due(at, ids, effects);
+        // A pending hold is fresher in memory than as last written.
+        let of = match of {
+            RefundOf::Hold(hold) => {
+                RefundOf::Hold(self.holds.get(&hold.id).cloned().unwrap_or(hold))
+            }
+            charge @ RefundOf::Charge(_) => charge,
+        };
+        let (total, refunded, draws, attribution, spent_at) = match &of {
+            RefundOf::Charge(charge) => {
+                let mut draws: Vec<Reservation> = charge
+                    .drawn
+                    .iter()
+                    .map(|(grant_id, amount)| Reservation {
+                        line: Line::Grant(grant_id.clone()),
+                        amount: *amount,
+                    })
+                    .collect();
+                if charge.overdraft.is_positive() {
+                    draws.push(Reservation {
+                        line: Line::Overdraft,
+                        amount: charge.overdraft,
+                    });
+                }
+                let spent = (charge.attribution.clone(), charge.created_at);
+                (charge.amount, charge.refunded, draws, spent.0, spent.1)
+            }
+            RefundOf::Hold(hold) => (
+                hold.captured,
+                hold.refunded,
+                hold.captured_from.clone(),
+                hold.attribution.clone(),
+                hold.captured_at.unwrap_or(at),
+            ),
+        };
+        let refundable = Millicredits::new(total.get() - refunded.get());
+        let requested = amount.unwrap_or(refundable);
+        if amount.is_some_and(|amount| !amount.is_positive()) {
+            return Err(Rejection::AmountNotPositive);
+        }
+        if !requested.is_positive() || requested > refundable {
+            return Err(Rejection::RefundExceedsCharge { refundable });
+        }
+        // Validated: from here on nothing can fail.
+        for mut grant in grants {
+            if grant.account_id == self.account.id && self.grant(&grant.id).is_none() {
+                // A depleted grant is not kept, so its expiry was never run: it ended all
+                // the same (with nothing left, nothing expired then).
+                if grant.lifecycle == GrantLifecycle::Active
+                    && grant.expires_at.is_some_and(|expires_at| expires_at <= at)
+                {
+                    grant.lifecycle = GrantLifecycle::Expired;
+                }
+                self.grants.push(grant);
+            }
+        }
+        self.grants.sort_by_key(Grant::spend_key);
+        // The pieces to give back: the draws from the last, past what was refunded before.
+        let mut skip = refunded.get();
+        let mut left = requested.get();
+        let mut pieces: Vec<(Line, i64)> = Vec::new();
+        for draw in draws.iter().rev() {
+            if left == 0 {
+                break;
+            }
+            let mut available = draw.amount.get();
+            let skipped = available.min(skip);
+            skip -= skipped;
+            available -= skipped;
+            let take = available.min(left);
+            if take > 0 {
+                left -= take;
+                pieces.push((draw.line.clone(), take));
+            }
+        }
+        // What no recorded draw covers (a hold captured before draws were recorded) does not
+        // come back.
+        let mut expired = left;
+        let mut refund_postings: Vec<Posting> = Vec::new();
+        let mut expire_postings: Vec<Posting> = Vec::new();
+        let mut restored: Vec<(String, Millicredits)> = Vec::new();
+        let mut touched: Vec<String> = Vec::new();
+        let mut debt = -self.overdraft_remaining.get();
+        for (line, take) in pieces {
+            match &line {
+                Line::Grant(grant_id) => {
+                    let active = self
+                        .grant(grant_id)
+                        .map(|grant| grant.lifecycle == GrantLifecycle::Active);
+                    let Some(active) = active else {
+                        // A grant no store knows: nothing to give back to.
+                        expired += take;
+                        continue;
+                    };
+                    touched.push(grant_id.clone());
+                    refund_postings.push(Posting {
+                        line: line.clone(),
+                        remaining_delta: Millicredits::new(take),
+                        reserved_delta: Millicredits::ZERO,
+                    });
+                    if active {
+                        match restored.iter_mut().find(|(id, _)| id == grant_id) {
+                            Some((_, amount)) => {
+                                *amount = Millicredits::new(amount.get() + take);
+                            }
+                            None => restored.push((grant_id.clone(), Millicredits::new(take))),
+                        }
+                    } else {
+                        expired += take;
+                        expire_postings.push(Posting {
+                            line: line.clone(),
+                            remaining_delta: Millicredits::new(-take),
+                            reserved_delta: Millicredits::ZERO,
+                        });
+                    }
+                }
+                Line::Overdraft => {
+                    let back = take.min(debt);
+                    debt -= back;
+                    expired += take - back;
+                    if back > 0 {
+                        refund_postings.push(Posting {
+                            line: Line::Overdraft,
+                            remaining_delta: Millicredits::new(back),
+                            reserved_delta: Millicredits::ZERO,
+                        });
+                    }
+                }
+            }
+        }
+        let (charge_id, hold_id) = match &of {
+            RefundOf::Charge(charge) => (Some(charge.id.clone()), None),
+            RefundOf::Hold(hold) => (None, Some(hold.id.clone())),
+        };
+        for (kind, postings) in [
+            (EntryKind::Refund, refund_postings),
+            (EntryKind::Expire, expire_postings),
+        ] {
+            if postings.is_empty() {
+                continue;
+            }
+            let mut entry = self.new_entry(ids, kind, at, postings);
+            entry.charge_id.clone_from(&charge_id);
+            entry.hold_id.clone_from(&hold_id);
+            entry.attribution = attribution.clone();
+            entry.description.clone_from(&reason);
+            self.post(entry, effects);
+        }
+        // Credits back on an active grant while a debt stands repay it at once.
+        touched.extend(self.repay_debt(at, ids, effects));
+        self.settle_grants(&touched, effects);
+        let now_refunded = Millicredits::new(refunded.get() + requested.get());
+        match of {
+            RefundOf::Charge(mut charge) => {
+                charge.refunded = now_refunded;
+                effects.charges.push(charge);
+            }
+            RefundOf::Hold(mut hold) => {
+                hold.refunded = now_refunded;
+                if let Some(pending) = self.holds.get_mut(&hold.id) {
+                    pending.refunded = now_refunded;
+                }
+                effects.holds.push(hold);
+            }
+        }
+        let refund = Refund {
+            id: ids.new_id(IdKind::Refund),
+            account_id: self.account.id.clone(),
+            charge_id,
+            hold_id,
+            amount: requested,
+            restored,
+            expired: Millicredits::new(expired),
+            reason,
+            created_at: at,
+            attribution,
+            spent_at,
+        };
+        effects.refunds.push(refund.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(refund)
+    }
+
     /// Checks every invariant of the account's state; the error names the first one broken.
     pub fn check(&self) -> Result<(), String> {
         let mut posted = self.overdraft_remaining.get();
@@ -1716,9 +2009,15 @@ mod tests {
                 pack_id: "p".into(),
             },
             Rejection::KeyNotFound,
+            Rejection::RefundExceedsCharge { refundable: amount },
+            Rejection::ChargeNotFound,
+            Rejection::UsageBelowCaptured {
+                captured: amount,
+                priced: amount,
+            },
         ];
         let numbers: Vec<u16> = every.iter().map(Rejection::number).collect();
-        let expected: Vec<u16> = (1..=15).collect();
+        let expected: Vec<u16> = (1..=18).collect();
         assert_eq!(
             numbers, expected,
             "numbers are stable: never reuse or renumber one"

@@ -963,6 +963,7 @@ impl Replay {
                 EntryKind::Capture => assert!(amount < 0 && held == amount, "{entry:?}"),
                 EntryKind::Release => assert!(amount == 0 && held < 0, "{entry:?}"),
                 EntryKind::Adjustment => assert!(amount == 0 && held == 0, "{entry:?}"),
+                EntryKind::Refund => assert!(amount > 0 && held == 0, "{entry:?}"),
             }
             if matches!(
                 entry.kind,
@@ -1003,6 +1004,11 @@ impl Replay {
                 match entry.kind {
                     EntryKind::Grant => sums.issued += delta,
                     EntryKind::Charge | EntryKind::Capture | EntryKind::Adjustment => {
+                        if posting.line != Line::Overdraft {
+                            sums.spent -= delta;
+                        }
+                    }
+                    EntryKind::Refund => {
                         if posting.line != Line::Overdraft {
                             sums.spent -= delta;
                         }

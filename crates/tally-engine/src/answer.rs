@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tally_core::pricing::RateCard;
-use tally_core::{Account, Charge, Grant, Hold, Rejection, Subscription, Timestamp};
+use tally_core::{Account, Charge, Grant, Hold, Refund, Rejection, Subscription, Timestamp};
 use tally_store::{ApiKeyRecord, PurchaseRecord, StoreError};
 
 /// What a command did. Large values are boxed: outcomes cross a channel per request.
@@ -34,6 +34,7 @@ pub enum Outcome {
     /// A hold that existed and changed (a capture that is not final, an extension): it may
     /// still be pending, but nothing was created.
     HoldChanged(Box<Hold>),
+    Refund(Box<Refund>),
 }
 
 /// An answer the API rendered, as kept for idempotent replays. The engine never reads it.

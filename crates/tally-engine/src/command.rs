@@ -3,7 +3,7 @@
 //! can (balances, holds, accounts) and refuses with a [`tally_core::Rejection`].
 
 use tally_core::pricing::RateCardDocument;
-use tally_core::{DebitSpec, GrantSpec, Millicredits, Timestamp};
+use tally_core::{CaptureAmount, DebitSpec, GrantSpec, Millicredits, Timestamp};
 use tokio::sync::oneshot;
 
 use crate::answer::Reply;
@@ -90,13 +90,15 @@ pub enum Command {
         key: String,
         value: String,
     },
-    /// A capture that is not final (`final: false`): the hold stays pending with the rest
-    /// still reserved. `owner` as for [`Command::Capture`].
+    /// A capture in parts: with `settle: false` (`final: false`) the hold stays pending with
+    /// the rest still reserved; `amount` may be what brings the captures up to a total (a
+    /// usage so far). `owner` as for [`Command::Capture`].
     CapturePart {
         hold_id: String,
         owner: Option<String>,
-        amount: Option<Millicredits>,
+        amount: CaptureAmount,
         extra: Option<String>,
+        settle: bool,
     },
     /// Reserves `amount` more on a pending hold and/or gives it a new time to live from now.
     ExtendHold {
@@ -104,6 +106,20 @@ pub enum Command {
         owner: Option<String>,
         amount: Option<Millicredits>,
         ttl_seconds: Option<i64>,
+    },
+    /// Refunds `amount` (all that is left when `None`) of a charge.
+    RefundCharge {
+        charge_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
+    },
+    /// Refunds `amount` (all that is left when `None`) of what a hold captured.
+    RefundHold {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
     },
 }
 

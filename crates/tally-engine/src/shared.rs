@@ -96,6 +96,16 @@ impl Engine {
                         account_ids.insert(hold.account_id);
                     }
                 }
+                Command::RefundHold { hold_id, .. } => {
+                    if let Some(hold) = self.store.hold(hold_id)? {
+                        account_ids.insert(hold.account_id);
+                    }
+                }
+                Command::RefundCharge { charge_id, .. } => {
+                    if let Some(charge) = self.store.charge_written(charge_id)? {
+                        account_ids.insert(charge.account_id);
+                    }
+                }
                 Command::VoidGrant { grant_id } => {
                     if let Some(grant) = self.store.grant(grant_id)? {
                         account_ids.insert(grant.account_id);

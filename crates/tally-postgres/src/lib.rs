@@ -228,6 +228,11 @@ impl LedgerStore for PostgresStore {
         self.read(move |db| read::hold(db, &id))
     }
 
+    fn charge_written(&self, id: &str) -> Result<Option<tally_core::Charge>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| read::charge(db, &id))
+    }
+
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
         self.read(|db| read::latest_rate_card_version(db))
     }

@@ -1103,7 +1103,8 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4]);
+    // Numbered like SQLite's: SQLite's 5 only rebuilt CHECKs, so PostgreSQL has no 5.
+    assert_eq!(versions, vec![1, 2, 3, 4, 6]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();

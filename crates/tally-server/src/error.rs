@@ -60,6 +60,9 @@ pub enum ApiError {
         detail: String,
     },
     Internal,
+    RefundExceedsCharge {
+        refundable: Millicredits,
+    },
 }
 
 impl ApiError {
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::RateLimited { .. }         => (S::TOO_MANY_REQUESTS,     "rate_limited",         "Too many requests"),
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
+            ApiError::RefundExceedsCharge { .. } => (S::UNPROCESSABLE_ENTITY,  "refund_exceeds_charge", "The refund exceeds what is left to refund"),
         }
     }
 
@@ -181,6 +185,10 @@ impl ApiError {
             }
             ApiError::Unavailable { detail } => detail.clone(),
             ApiError::Internal => "an internal error occurred; it has been logged".into(),
+            ApiError::RefundExceedsCharge { refundable } => {
+                body.insert("refundable".into(), credits(*refundable));
+                format!("only {refundable} credits are left to refund")
+            }
         };
         body.insert("detail".into(), json!(detail));
         Value::Object(body)
@@ -249,6 +257,16 @@ impl From<Rejection> for ApiError {
                 ApiError::invalid_request("pack", format!("no pack {pack_id:?} in the catalog"))
             }
             Rejection::KeyNotFound => ApiError::NotFound { what: "key" },
+            Rejection::RefundExceedsCharge { refundable } => {
+                ApiError::RefundExceedsCharge { refundable }
+            }
+            Rejection::ChargeNotFound => ApiError::NotFound { what: "charge" },
+            Rejection::UsageBelowCaptured { captured, priced } => ApiError::invalid_request(
+                "usage",
+                format!(
+                    "the usage so far prices {priced} credits, below the {captured} captured already"
+                ),
+            ),
         }
     }
 }

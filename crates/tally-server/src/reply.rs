@@ -20,7 +20,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Grant(_)
         | Outcome::Charge(_)
         | Outcome::ApiKey { .. }
-        | Outcome::Purchase { .. } => StatusCode::CREATED,
+        | Outcome::Purchase { .. }
+        | Outcome::Refund(_) => StatusCode::CREATED,
         Outcome::Hold(hold) if hold.status == HoldStatus::Pending => StatusCode::CREATED,
         Outcome::Hold(_)
         | Outcome::ApiKeyRevoked(_)
@@ -57,6 +58,7 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::Clock(now) => json!({"now": render::instant(*now)}),
         Outcome::Nothing => json!({}),
         Outcome::HoldChanged(hold) => render::hold(hold),
+        Outcome::Refund(refund) => render::refund(refund),
     }
 }
 

@@ -7,6 +7,10 @@
 -- docs/refunds.md).
 ALTER TABLE holds ADD COLUMN captured_from TEXT NOT NULL DEFAULT '';
 ALTER TABLE holds ADD COLUMN captured_at INTEGER;
+-- What refunds gave back, on the charge or hold refunded (their rows are written again by a
+-- refund; `verify` checks these equal the refunds' sums).
+ALTER TABLE holds ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= captured);
+ALTER TABLE charges ADD COLUMN refunded INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount);
 
 -- One row per refund, never changed. `restored` lists what went back to each grant.
 CREATE TABLE refunds (
@@ -20,10 +24,21 @@ CREATE TABLE refunds (
     expired    INTEGER NOT NULL CHECK (expired >= 0 AND expired <= amount),
     reason     TEXT,
     created_at INTEGER NOT NULL,
+    -- Who and what the refunded spending was for, and when it happened: usage is net of
+    -- refunds in the group and on the day of the spending.
+    product           TEXT,
+    member            TEXT,
+    model             TEXT,
+    action            TEXT,
+    rate_card_version INTEGER,
+    quote_id          TEXT,
+    spent_at          INTEGER NOT NULL,
     CHECK ((charge_id IS NULL) <> (hold_id IS NULL))
 ) STRICT;
 CREATE INDEX refunds_by_charge ON refunds (charge_id) WHERE charge_id IS NOT NULL;
 CREATE INDEX refunds_by_hold ON refunds (hold_id) WHERE hold_id IS NOT NULL;
+-- The partial days of a usage query read refunds by the instant of the spending refunded.
+CREATE INDEX refunds_by_spending ON refunds (account_id, spent_at);
 
 -- The entry type `refund`: SQLite cannot change a CHECK in place, so entries are rebuilt
 -- (as in migration 5; foreign keys are off while migrations run, and checked after).

@@ -218,7 +218,10 @@ fn version_6_keeps_old_holds_and_takes_refund_entries() {
              created_at) VALUES ('ref_x', 'acct_a', 'chg_1', 'hold_a', 1, '', 0, 3)",
         [],
     );
-    assert!(both.is_err(), "a refund is of a charge or of a hold, not both");
+    assert!(
+        both.is_err(),
+        "a refund is of a charge or of a hold, not both"
+    );
 }
 
 /// No CHECK on a table the engine writes uses an `IN (...)` list: SQLite builds a temporary

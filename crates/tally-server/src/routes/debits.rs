@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use tally_core::{Attribution, DebitSpec, Millicredits};
+use tally_core::{Attribution, CaptureAmount, DebitSpec, Millicredits};
 
 use super::write::{Context, Decode, Empty, OwnAccount, Target, WriteRequest, path_id};
 use crate::auth::Principal;
@@ -319,7 +319,16 @@ pub async fn capture_hold(
                 serde_json::from_str(&priced.extra).unwrap_or_default();
             extra["captured_usage"] = captured["usage"].clone();
             extra["captured_lines"] = captured["lines"].clone();
-            (Some(priced.max), Some(extra.to_string()))
+            // The usage so far: the capture brings the hold's captures up to its price (so
+            // captures in parts add up to the price of the whole usage, at its context tier).
+            let command = Command::CapturePart {
+                hold_id: hold.id,
+                owner: principal.owner(),
+                amount: CaptureAmount::UpTo(priced.max),
+                extra: Some(extra.to_string()),
+                settle,
+            };
+            return Ok(state.submit(command, idempotency).await);
         }
     };
     let (hold_id, owner) = (hold.id, principal.owner());
@@ -334,8 +343,9 @@ pub async fn capture_hold(
         Command::CapturePart {
             hold_id,
             owner,
-            amount,
+            amount: amount.map_or(CaptureAmount::Rest, CaptureAmount::Exactly),
             extra,
+            settle,
         }
     };
     Ok(state.submit(command, idempotency).await)
@@ -403,6 +413,82 @@ pub async fn void_hold(
     let command = Command::VoidHold {
         hold_id: hold.id,
         owner: principal.owner(),
+    };
+    state.submit(command, idempotency).await
+}
+
+/// A charge the caller may see: another account's charge is not found, before anything about
+/// the request is looked at. (The engine checks again when it applies the command.)
+pub struct VisibleCharge(pub tally_core::Charge);
+
+impl Target for VisibleCharge {
+    async fn check(
+        parts: &mut Parts,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, Response> {
+        let charge_id = path_id(parts, state).await?;
+        match state.store.charge(&charge_id) {
+            Ok(Some(charge)) if principal.can_see(&charge.account_id) => Ok(VisibleCharge(charge)),
+            Ok(_) => Err(ApiError::NotFound { what: "charge" }.into_response()),
+            Err(error) => Err(ApiError::from(error).into_response()),
+        }
+    }
+}
+
+/// The body of a refund: the credits to give back (all that is left when absent) and why.
+pub struct RefundRequest<T> {
+    pub amount: Option<Millicredits>,
+    pub reason: Option<String>,
+    target: std::marker::PhantomData<T>,
+}
+
+impl<T: Target> Decode for RefundRequest<T> {
+    type Target = T;
+
+    const FIELDS: &'static [&'static str] = &["amount", "reason"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
+        Ok(RefundRequest {
+            amount: fields.positive_amount("amount")?,
+            reason: fields.string("reason", TEXT_BYTES_MAX)?,
+            target: std::marker::PhantomData,
+        })
+    }
+}
+
+pub async fn refund_charge(
+    State(state): State<AppState>,
+    WriteRequest {
+        principal,
+        target: VisibleCharge(charge),
+        idempotency,
+        body: RefundRequest { amount, reason, .. },
+    }: WriteRequest<RefundRequest<VisibleCharge>>,
+) -> Response {
+    let command = Command::RefundCharge {
+        charge_id: charge.id,
+        owner: principal.owner(),
+        amount,
+        reason,
+    };
+    state.submit(command, idempotency).await
+}
+
+pub async fn refund_hold(
+    State(state): State<AppState>,
+    WriteRequest {
+        principal,
+        target: VisibleHold(hold),
+        idempotency,
+        body: RefundRequest { amount, reason, .. },
+    }: WriteRequest<RefundRequest<VisibleHold>>,
+) -> Response {
+    let command = Command::RefundHold {
+        hold_id: hold.id,
+        owner: principal.owner(),
+        amount,
+        reason,
     };
     state.submit(command, idempotency).await
 }
