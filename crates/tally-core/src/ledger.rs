@@ -258,8 +258,8 @@ pub struct Hold {
     pub reservations: Vec<Reservation>,
     /// Opaque data the shell keeps with the hold (the usage and pricing that made it).
     pub extra: Option<String>,
-    /// What its captures took from each line, in the order they took it (what a refund
-    /// gives back, last first).
+    /// What its captures took from each line, in the order they took it, less what refunds
+    /// gave back (from the end: a refund gives back the last taken first).
     pub captured_from: Vec<Reservation>,
     /// When it was last captured (its refunds net usage on that day).
     pub captured_at: Option<Timestamp>,
@@ -1672,7 +1672,8 @@ impl AccountState {
     /// active (a `refund` entry), to a grant that has ended since and expire at once (and an
     /// `expire` entry), to the debt while one stands; what came from the overdraft beyond the
     /// debt that still stands does not come back. `grants` are the grants the draws name that
-    /// this state no longer keeps (finished ones), as last written.
+    /// this state did not keep before the call (finished ones), as last written; one that the
+    /// due work this call does first finishes is found in `effects`, as it wrote it.
     #[allow(clippy::too_many_arguments)]
     pub fn refund(
         &mut self,
@@ -1685,14 +1686,19 @@ impl AccountState {
         effects: &mut Effects,
     ) -> Result<Refund, Rejection> {
         self.run_due(at, ids, effects);
-        // A pending hold is fresher in memory than as last written.
+        // A hold as it is now: pending in memory, or as this call's due work wrote it (it
+        // may have expired just now), else as the shell found it.
         let of = match of {
             RefundOf::Hold(hold) => {
-                RefundOf::Hold(self.holds.get(&hold.id).cloned().unwrap_or(hold))
+                let written = effects.holds.iter().rev().find(|h| h.id == hold.id);
+                let now = self.holds.get(&hold.id).or(written).cloned();
+                RefundOf::Hold(now.unwrap_or(hold))
             }
             charge @ RefundOf::Charge(_) => charge,
         };
-        let (total, refunded, draws, attribution, spent_at) = match &of {
+        // A charge's draws never change: its refunds took the last `refunded` of them. A hold
+        // may capture again after a refund, so its record is what is left to give back.
+        let (total, refunded, draws, skip, attribution, spent_at) = match &of {
             RefundOf::Charge(charge) => {
                 let mut draws: Vec<Reservation> = charge
                     .drawn
@@ -1709,12 +1715,21 @@ impl AccountState {
                     });
                 }
                 let spent = (charge.attribution.clone(), charge.created_at);
-                (charge.amount, charge.refunded, draws, spent.0, spent.1)
+                let skip = charge.refunded.get();
+                (
+                    charge.amount,
+                    charge.refunded,
+                    draws,
+                    skip,
+                    spent.0,
+                    spent.1,
+                )
             }
             RefundOf::Hold(hold) => (
                 hold.captured,
                 hold.refunded,
                 hold.captured_from.clone(),
+                0,
                 hold.attribution.clone(),
                 hold.captured_at.unwrap_or(at),
             ),
@@ -1727,22 +1742,34 @@ impl AccountState {
         if !requested.is_positive() || requested > refundable {
             return Err(Rejection::RefundExceedsCharge { refundable });
         }
-        // Validated: from here on nothing can fail.
-        for mut grant in grants {
-            if grant.account_id == self.account.id && self.grant(&grant.id).is_none() {
-                // A depleted grant is not kept, so its expiry was never run: it ended all
-                // the same (with nothing left, nothing expired then).
-                if grant.lifecycle == GrantLifecycle::Active
-                    && grant.expires_at.is_some_and(|expires_at| expires_at <= at)
-                {
-                    grant.lifecycle = GrantLifecycle::Expired;
-                }
-                self.grants.push(grant);
+        // The grants the draws name that this state does not keep: as this call's due work
+        // wrote them, else as the shell found them. A grant neither has is not this account's.
+        let mut found: Vec<Grant> = Vec::new();
+        for grant_id in draws.iter().filter_map(|draw| draw.line.grant_id()) {
+            if self.grant(grant_id).is_some() || found.iter().any(|g| g.id == grant_id) {
+                continue;
             }
+            let written = effects.grants.iter().rev().find(|g| g.id == grant_id);
+            let grant = written
+                .or_else(|| grants.iter().find(|g| g.id == grant_id))
+                .filter(|grant| grant.account_id == self.account.id)
+                .ok_or(Rejection::GrantNotFound)?;
+            found.push(grant.clone());
+        }
+        // Validated: from here on nothing can fail.
+        for mut grant in found {
+            // A depleted grant is not kept, so its expiry was never run: it ended all the same
+            // (with nothing left, nothing expired then).
+            if grant.lifecycle == GrantLifecycle::Active
+                && grant.expires_at.is_some_and(|expires_at| expires_at <= at)
+            {
+                grant.lifecycle = GrantLifecycle::Expired;
+            }
+            self.grants.push(grant);
         }
         self.grants.sort_by_key(Grant::spend_key);
         // The pieces to give back: the draws from the last, past what was refunded before.
-        let mut skip = refunded.get();
+        let mut skip = skip;
         let mut left = requested.get();
         let mut pieces: Vec<(Line, i64)> = Vec::new();
         for draw in draws.iter().rev() {
@@ -1761,6 +1788,7 @@ impl AccountState {
         }
         // What no recorded draw covers (a hold captured before draws were recorded) does not
         // come back.
+        let expired_uncovered = left;
         let mut expired = left;
         let mut refund_postings: Vec<Posting> = Vec::new();
         let mut expire_postings: Vec<Posting> = Vec::new();
@@ -1772,12 +1800,9 @@ impl AccountState {
                 Line::Grant(grant_id) => {
                     let active = self
                         .grant(grant_id)
-                        .map(|grant| grant.lifecycle == GrantLifecycle::Active);
-                    let Some(active) = active else {
-                        // A grant no store knows: nothing to give back to.
-                        expired += take;
-                        continue;
-                    };
+                        .expect("ledger: every grant drawn from is kept or found")
+                        .lifecycle
+                        == GrantLifecycle::Active;
                     touched.push(grant_id.clone());
                     refund_postings.push(Posting {
                         line: line.clone(),
@@ -1843,8 +1868,23 @@ impl AccountState {
             }
             RefundOf::Hold(mut hold) => {
                 hold.refunded = now_refunded;
+                // What was given back leaves the record, from its end.
+                let mut given = requested.get() - expired_uncovered;
+                while given > 0 {
+                    let last = hold
+                        .captured_from
+                        .last_mut()
+                        .expect("ledger: the record covers what was given back");
+                    let take = last.amount.get().min(given);
+                    given -= take;
+                    last.amount = Millicredits::new(last.amount.get() - take);
+                    if !last.amount.is_positive() {
+                        hold.captured_from.pop();
+                    }
+                }
                 if let Some(pending) = self.holds.get_mut(&hold.id) {
                     pending.refunded = now_refunded;
+                    pending.captured_from.clone_from(&hold.captured_from);
                 }
                 effects.holds.push(hold);
             }
