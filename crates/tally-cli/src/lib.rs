@@ -81,6 +81,20 @@ pub enum Command {
     },
     /// Price a usage on the current rate card before committing it.
     Quote(pricing_commands::QuoteArgs),
+    /// Refund a charge (`chg_…`), or what a hold (`hold_…`) captured: all that is left, or
+    /// `--amount` credits.
+    Refund {
+        /// The charge's id, or the hold's.
+        id: String,
+        /// Credits to refund (exact, at most 3 fraction digits); default: all that is left.
+        #[arg(long, value_parser = parse_credits)]
+        amount: Option<tally_core::Millicredits>,
+        /// Why (kept with the refund and its entries).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -184,6 +198,12 @@ pub fn main() -> ExitCode {
         Command::Purchase { action } => purchase(action),
         Command::RateCard { command } => pricing_commands::rate_card(command),
         Command::Quote(args) => pricing_commands::quote(&args),
+        Command::Refund {
+            id,
+            amount,
+            reason,
+            client,
+        } => refund(&id, amount, reason, &client),
     };
     match result {
         Ok(code) => code,
@@ -468,6 +488,42 @@ fn print_purchase(purchase: &serde_json::Value) {
             text(&purchase["pack"]),
             text(&purchase["status"])
         ),
+    }
+}
+
+fn refund(
+    id: &str,
+    amount: Option<tally_core::Millicredits>,
+    reason: Option<String>,
+    args: &ClientArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut body = json!({});
+    if let Some(amount) = amount {
+        body["amount"] = tally_server::render::credits(amount);
+    }
+    if let Some(reason) = reason {
+        body["reason"] = json!(reason);
+    }
+    let of = if id.starts_with("hold_") {
+        "holds"
+    } else {
+        "charges"
+    };
+    let refund = Client::new(args)?.post(&format!("/v1/{of}/{id}/refunds"), &body)?;
+    println!(
+        "{}: refunded {} credits of {id} ({} expired)",
+        text(&refund["id"]),
+        text(&refund["amount"]),
+        text(&refund["expired"])
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_credits(text: &str) -> Result<tally_core::Millicredits, String> {
+    match tally_core::Millicredits::parse_credits(text) {
+        Ok(amount) if amount.is_positive() => Ok(amount),
+        Ok(_) => Err("the amount must be positive".into()),
+        Err(error) => Err(error.to_string()),
     }
 }
 

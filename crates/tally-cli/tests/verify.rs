@@ -245,3 +245,65 @@ fn verify_passes_after_concurrent_load_on_several_accounts() {
     }
     t.verify();
 }
+
+#[test]
+fn verify_checks_that_refunds_never_exceed_what_they_refund() {
+    let mut t = Tally::start_sqlite_with(ServeOptions::default());
+    let admin = t.admin();
+    create_account(&admin, "ref");
+    create_account(&admin, "calm");
+    grant(&admin, "ref", json!(100), json!({}));
+    grant(&admin, "calm", json!(10), json!({}));
+    let charge_id = charge(&admin, "ref", json!(10)).expect(201).id();
+    admin
+        .post(
+            &format!("/v1/charges/{charge_id}/refunds"),
+            json!({"amount": 4}),
+        )
+        .expect(201);
+    let hold_id = hold(&admin, "ref", json!(10)).expect(201).id();
+    admin
+        .post(
+            &format!("/v1/holds/{hold_id}/capture"),
+            json!({"amount": 6}),
+        )
+        .expect(200);
+    admin
+        .post(&format!("/v1/holds/{hold_id}/refunds"), json!({}))
+        .expect(201);
+    assert!(
+        !of_type(&entries(&admin, "ref"), "refund").is_empty(),
+        "the ledger has refund entries"
+    );
+    t.verify();
+    t.stop();
+
+    let connection = rusqlite::Connection::open(t.db()).expect("opening the database");
+    // A refund row beyond the charge: 4 + 7 > 10.
+    connection
+        .execute(
+            "INSERT INTO refunds (id, account_id, charge_id, amount, restored, expired,
+                 created_at, spent_at)
+             VALUES ('ref_forged', 'ref', ?1, 7000, '', 7000, 1, 1)",
+            [&charge_id],
+        )
+        .expect("forging a refund");
+    let (ok, text) = run_verify(t.db());
+    assert!(!ok, "{text}");
+    assert!(text.contains(&format!("charge {charge_id}")), "{text}");
+    assert!(text.contains("exceed"), "{text}");
+    assert!(!text.contains("calm"), "{text}");
+    connection
+        .execute("DELETE FROM refunds WHERE id = 'ref_forged'", [])
+        .expect("undoing it");
+    t.verify();
+
+    // A hold's `refunded` that its refunds do not add up to.
+    connection
+        .execute("UPDATE holds SET refunded = 5000 WHERE id = ?1", [&hold_id])
+        .expect("tampering with a hold");
+    let (ok, text) = run_verify(t.db());
+    assert!(!ok, "{text}");
+    assert!(text.contains(&format!("hold {hold_id}")), "{text}");
+    assert!(text.contains("refunded is 5000"), "{text}");
+}

@@ -260,6 +260,36 @@ pub struct Hold {
     pub reservations: Vec<Reservation>,
     /// Opaque data the shell keeps with the hold (the usage and pricing that made it).
     pub extra: Option<String>,
+    /// What its captures took from each line, in the order they took it, less what refunds
+    /// gave back (from the end: a refund gives back the last taken first).
+    pub captured_from: Vec<Reservation>,
+    /// When it was last captured (its refunds net usage on that day).
+    pub captured_at: Option<Timestamp>,
+    /// What refunds gave back of what it captured.
+    pub refunded: Millicredits,
+}
+
+impl Hold {
+    /// What the hold still reserves: its amount less what it captured so far.
+    pub fn uncaptured(&self) -> Millicredits {
+        Millicredits::new(self.amount.get() - self.captured.get())
+    }
+}
+
+/// Appends what capture postings took from each line to a hold's record of its draws.
+fn record_draws(draws: &mut Vec<Reservation>, postings: &[Posting]) {
+    for posting in postings {
+        let take = -posting.remaining_delta.get();
+        match draws.last_mut() {
+            Some(last) if last.line == posting.line => {
+                last.amount = Millicredits::new(last.amount.get() + take);
+            }
+            _ => draws.push(Reservation {
+                line: posting.line.clone(),
+                amount: Millicredits::new(take),
+            }),
+        }
+    }
 }
 
 /// A one-step debit.
@@ -279,6 +309,8 @@ pub struct Charge {
     pub created_at: Timestamp,
     /// Opaque data the shell keeps with the charge (the usage and lines that priced it).
     pub extra: Option<String>,
+    /// What refunds gave back of it.
+    pub refunded: Millicredits,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -291,6 +323,8 @@ pub enum EntryKind {
     Expire,
     Void,
     Adjustment,
+    /// Credits a refund gave back (to the grants they came from, or the debt).
+    Refund,
 }
 
 impl EntryKind {
@@ -304,6 +338,7 @@ impl EntryKind {
             EntryKind::Expire => "expire",
             EntryKind::Void => "void",
             EntryKind::Adjustment => "adjustment",
+            EntryKind::Refund => "refund",
         }
     }
 
@@ -317,6 +352,7 @@ impl EntryKind {
             "expire" => EntryKind::Expire,
             "void" => EntryKind::Void,
             "adjustment" => EntryKind::Adjustment,
+            "refund" => EntryKind::Refund,
             _ => return None,
         })
     }
@@ -367,6 +403,7 @@ pub enum IdKind {
     Charge,
     Entry,
     Purchase,
+    Refund,
 }
 
 impl IdKind {
@@ -377,6 +414,7 @@ impl IdKind {
             IdKind::Charge => "chg_",
             IdKind::Entry => "ent_",
             IdKind::Purchase => "pur_",
+            IdKind::Refund => "ref_",
         }
     }
 }
@@ -434,6 +472,15 @@ pub enum Rejection {
     PurchaseNotPending { status: PurchaseStatus },
     #[error("ledger: a purchase must stay payable for a positive time")]
     PurchaseWindowInvalid,
+    #[error("ledger: only {refundable} credits are left to refund")]
+    RefundExceedsCharge { refundable: Millicredits },
+    #[error("ledger: no such charge")]
+    ChargeNotFound,
+    #[error("ledger: the usage so far prices {priced}, below the {captured} captured already")]
+    UsageBelowCaptured {
+        captured: Millicredits,
+        priced: Millicredits,
+    },
 }
 
 impl Rejection {
@@ -459,6 +506,9 @@ impl Rejection {
             Rejection::PurchaseNotFound => 16,
             Rejection::PurchaseNotPending { .. } => 17,
             Rejection::PurchaseWindowInvalid => 18,
+            Rejection::RefundExceedsCharge { .. } => 19,
+            Rejection::ChargeNotFound => 20,
+            Rejection::UsageBelowCaptured { .. } => 21,
         }
     }
 
@@ -470,6 +520,7 @@ impl Rejection {
                 | Rejection::GrantNotFound
                 | Rejection::HoldNotFound
                 | Rejection::PurchaseNotFound
+                | Rejection::ChargeNotFound
                 | Rejection::InsufficientCredits { .. }
                 | Rejection::Overflow
         )
@@ -489,6 +540,36 @@ pub struct Effects {
     pub subscriptions: Vec<Subscription>,
     /// Purchases as they are after the change (the last wins).
     pub purchases: Vec<Purchase>,
+    /// Refunds made.
+    pub refunds: Vec<Refund>,
+}
+
+/// What a refund is of: a charge, or what a hold captured (as last written).
+#[derive(Clone, Debug)]
+pub enum RefundOf {
+    Charge(Charge),
+    Hold(Hold),
+}
+
+/// A refund of a charge, or of what a hold captured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refund {
+    pub id: String,
+    pub account_id: String,
+    pub charge_id: Option<String>,
+    pub hold_id: Option<String>,
+    pub amount: Millicredits,
+    /// What went back to each grant that is still active, in the order given back.
+    pub restored: Vec<(String, Millicredits)>,
+    /// What did not come back: drawn from grants that have ended since (an `expire` entry),
+    /// or from the overdraft beyond the debt that still stands.
+    pub expired: Millicredits,
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+    /// Who and what the refunded spending was for (not stored with the refund).
+    pub attribution: Attribution,
+    /// When the refunded spending happened: usage is netted on its day (not stored).
+    pub spent_at: Timestamp,
 }
 
 /// A grant to create.
@@ -501,6 +582,18 @@ pub struct GrantSpec {
     pub expires_at: Option<Timestamp>,
     pub description: Option<String>,
     pub metadata: Option<String>,
+}
+
+/// What a capture takes from a hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureAmount {
+    /// All that the hold still reserves.
+    Rest,
+    /// This much.
+    Exactly(Millicredits),
+    /// What brings the hold's captures up to this total (the price of the usage so far, when
+    /// a usage is captured in parts): this less what was captured before.
+    UpTo(Millicredits),
 }
 
 /// A debit to make: a charge at once, or a hold.
@@ -1188,6 +1281,7 @@ impl AccountState {
             metadata: spec.metadata,
             created_at: at,
             extra: spec.extra,
+            refunded: Millicredits::ZERO,
         };
         effects.charges.push(charge.clone());
         self.recompute_next_due();
@@ -1257,6 +1351,9 @@ impl AccountState {
             metadata: spec.metadata,
             reservations,
             extra: spec.extra,
+            captured_from: Vec::new(),
+            captured_at: None,
+            refunded: Millicredits::ZERO,
         };
         effects.holds.push(hold.clone());
         self.holds.insert(hold_id, hold.clone());
@@ -1265,8 +1362,9 @@ impl AccountState {
         Ok(hold)
     }
 
-    /// Captures `amount` of a pending hold (all of it when `None`) and releases the rest.
-    /// `extra` replaces the hold's opaque data (the actual usage that priced the capture).
+    /// Captures `amount` of a pending hold (all that is left of it when `None`) and releases
+    /// the rest. `extra` replaces the hold's opaque data (the actual usage that priced the
+    /// capture).
     pub fn capture(
         &mut self,
         hold_id: &str,
@@ -1276,15 +1374,49 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) -> Result<Hold, Rejection> {
+        let amount = amount.map_or(CaptureAmount::Rest, CaptureAmount::Exactly);
+        self.capture_part(hold_id, amount, extra, true, at, ids, effects)
+    }
+
+    /// Captures `amount` of a pending hold. A final capture settles the hold: the uncaptured
+    /// rest is released. A capture that is not final keeps the hold pending with the rest
+    /// still reserved; given an exact amount, it must capture something. Captures never
+    /// total more than the hold's amount.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture_part(
+        &mut self,
+        hold_id: &str,
+        amount: CaptureAmount,
+        extra: Option<String>,
+        settle: bool,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
         self.run_due(at, ids, effects);
         let hold = self.holds.get(hold_id).ok_or(Rejection::HoldNotFound)?;
-        let requested = amount.unwrap_or(hold.amount);
-        if requested.is_negative() {
-            return Err(Rejection::AmountNotPositive);
-        }
-        if requested > hold.amount {
+        let rest = hold.uncaptured();
+        let requested = match amount {
+            CaptureAmount::Rest => rest,
+            CaptureAmount::Exactly(amount) => {
+                if amount.is_negative() || (!settle && !amount.is_positive()) {
+                    return Err(Rejection::AmountNotPositive);
+                }
+                amount
+            }
+            CaptureAmount::UpTo(total) => {
+                if total < hold.captured {
+                    return Err(Rejection::UsageBelowCaptured {
+                        captured: hold.captured,
+                        priced: total,
+                    });
+                }
+                Millicredits::new(total.get() - hold.captured.get())
+            }
+        };
+        if requested > rest {
             return Err(Rejection::CaptureExceedsHold {
-                held: hold.amount,
+                held: rest,
                 requested,
             });
         }
@@ -1294,14 +1426,162 @@ impl AccountState {
                 .expect("ledger: the hold is pending")
                 .extra = Some(extra);
         }
-        Ok(self.resolve_hold(
-            hold_id,
-            HoldStatus::Captured,
-            Some(requested),
-            at,
-            ids,
-            effects,
-        ))
+        if settle {
+            return Ok(self.resolve_hold(
+                hold_id,
+                HoldStatus::Captured,
+                Some(requested),
+                at,
+                ids,
+                effects,
+            ));
+        }
+        if !requested.is_positive() {
+            // The usage so far prices what was captured already: nothing more to take.
+            let hold = self
+                .holds
+                .get(hold_id)
+                .expect("ledger: the hold is pending")
+                .clone();
+            effects.holds.push(hold.clone());
+            return Ok(hold);
+        }
+        Ok(self.capture_some(hold_id, requested, at, ids, effects))
+    }
+
+    /// A capture that is not final: takes `amount` from the hold's reservations in order (a
+    /// capture entry) and keeps the rest reserved.
+    fn capture_some(
+        &mut self,
+        hold_id: &str,
+        amount: Millicredits,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Hold {
+        let mut hold = self
+            .holds
+            .remove(hold_id)
+            .expect("ledger: capturing a pending hold");
+        let mut left = amount.get();
+        let mut postings = Vec::new();
+        for reservation in &mut hold.reservations {
+            let take = reservation.amount.get().min(left);
+            if take == 0 {
+                continue;
+            }
+            left -= take;
+            reservation.amount = Millicredits::new(reservation.amount.get() - take);
+            postings.push(Posting {
+                line: reservation.line.clone(),
+                remaining_delta: Millicredits::new(-take),
+                reserved_delta: Millicredits::new(-take),
+            });
+        }
+        debug_assert_eq!(left, 0, "ledger: a capture never exceeds its hold");
+        hold.reservations.retain(|r| r.amount.is_positive());
+        let mut touched: Vec<String> = postings
+            .iter()
+            .filter_map(|p| p.line.grant_id().map(str::to_string))
+            .collect();
+        record_draws(&mut hold.captured_from, &postings);
+        let mut entry = self.new_entry(ids, EntryKind::Capture, at, postings);
+        entry.hold_id = Some(hold.id.clone());
+        entry.attribution = hold.attribution.clone();
+        self.post(entry, effects);
+        hold.captured = Millicredits::new(hold.captured.get() + amount.get());
+        hold.captured_at = Some(at);
+        // A capture on the overdraft line makes a debt; anything spendable repays it.
+        touched.extend(self.repay_debt(at, ids, effects));
+        self.settle_grants(&touched, effects);
+        effects.holds.push(hold.clone());
+        self.holds.insert(hold.id.clone(), hold.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        hold
+    }
+
+    /// Extends a pending hold: reserves `amount` more (in spending order, a `hold` entry)
+    /// and/or sets its expiry to `ttl_seconds` from `at`. A refusal leaves the hold exactly as
+    /// it was.
+    pub fn extend_hold(
+        &mut self,
+        hold_id: &str,
+        amount: Option<Millicredits>,
+        ttl_seconds: Option<i64>,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Hold, Rejection> {
+        self.run_due(at, ids, effects);
+        let hold = self.holds.get(hold_id).ok_or(Rejection::HoldNotFound)?;
+        if let Some(amount) = amount {
+            if !amount.is_positive() {
+                return Err(Rejection::AmountNotPositive);
+            }
+            hold.amount.checked_add(amount).ok_or(Rejection::Overflow)?;
+            self.check_debit(amount)?;
+        }
+        let mut hold = self
+            .holds
+            .remove(hold_id)
+            .expect("ledger: extending a pending hold");
+        if let Some(amount) = amount {
+            let (takes, overdraft) = self.allocate(amount);
+            let mut added: Vec<Reservation> = takes
+                .iter()
+                .map(|(index, take)| Reservation {
+                    line: Line::Grant(self.grants[*index].id.clone()),
+                    amount: *take,
+                })
+                .collect();
+            if overdraft.is_positive() {
+                added.push(Reservation {
+                    line: Line::Overdraft,
+                    amount: overdraft,
+                });
+            }
+            let postings = added
+                .iter()
+                .map(|reservation| Posting {
+                    line: reservation.line.clone(),
+                    remaining_delta: Millicredits::ZERO,
+                    reserved_delta: reservation.amount,
+                })
+                .collect();
+            let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
+            entry.hold_id = Some(hold.id.clone());
+            entry.attribution = hold.attribution.clone();
+            entry.description = Some(format!("hold extended by {amount} credits"));
+            self.post(entry, effects);
+            let touched: Vec<String> = added
+                .iter()
+                .filter_map(|r| r.line.grant_id().map(str::to_string))
+                .collect();
+            for reservation in added {
+                match hold
+                    .reservations
+                    .iter_mut()
+                    .find(|kept| kept.line == reservation.line)
+                {
+                    Some(kept) => {
+                        kept.amount =
+                            Millicredits::new(kept.amount.get() + reservation.amount.get());
+                    }
+                    None => hold.reservations.push(reservation),
+                }
+            }
+            hold.amount = Millicredits::new(hold.amount.get() + amount.get());
+            self.settle_grants(&touched, effects);
+        }
+        if let Some(ttl_seconds) = ttl_seconds {
+            hold.expires_at = at.plus_seconds(ttl_seconds);
+        }
+        effects.holds.push(hold.clone());
+        self.holds.insert(hold.id.clone(), hold.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(hold)
     }
 
     /// Voids a pending hold: everything it reserved goes back.
@@ -1389,6 +1669,7 @@ impl AccountState {
                 .map(|posting| -posting.reserved_delta.get())
                 .sum(),
         );
+        record_draws(&mut hold.captured_from, &capture_postings);
         for (kind, postings) in [
             (EntryKind::Capture, capture_postings),
             (EntryKind::Release, release_postings),
@@ -1403,7 +1684,10 @@ impl AccountState {
             self.post(entry, effects);
         }
         hold.status = status;
-        hold.captured = captured_total;
+        if captured_total.is_positive() {
+            hold.captured_at = Some(at);
+        }
+        hold.captured = Millicredits::new(hold.captured.get() + captured_total.get());
         hold.released = released_total;
         hold.resolved_at = Some(at);
         hold.reservations.clear();
@@ -1414,6 +1698,247 @@ impl AccountState {
         effects.holds.push(hold.clone());
         self.recompute_next_due();
         hold
+    }
+
+    /// Refunds `amount` (all that is left when `None`) of a charge or of what a hold captured.
+    /// Credits go back to the lines they were drawn from, last drawn first: to a grant still
+    /// active (a `refund` entry), to a grant that has ended since and expire at once (and an
+    /// `expire` entry), to the debt while one stands; what came from the overdraft beyond the
+    /// debt that still stands does not come back. `grants` are the grants the draws name that
+    /// this state did not keep before the call (finished ones), as last written; one that the
+    /// due work this call does first finishes is found in `effects`, as it wrote it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn refund(
+        &mut self,
+        of: RefundOf,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
+        grants: Vec<Grant>,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Refund, Rejection> {
+        self.run_due(at, ids, effects);
+        // A hold as it is now: pending in memory, or as this call's due work wrote it (it
+        // may have expired just now), else as the shell found it.
+        let of = match of {
+            RefundOf::Hold(hold) => {
+                let written = effects.holds.iter().rev().find(|h| h.id == hold.id);
+                let now = self.holds.get(&hold.id).or(written).cloned();
+                RefundOf::Hold(now.unwrap_or(hold))
+            }
+            charge @ RefundOf::Charge(_) => charge,
+        };
+        // A charge's draws never change: its refunds took the last `refunded` of them. A hold
+        // may capture again after a refund, so its record is what is left to give back.
+        let (total, refunded, draws, skip, attribution, spent_at) = match &of {
+            RefundOf::Charge(charge) => {
+                let mut draws: Vec<Reservation> = charge
+                    .drawn
+                    .iter()
+                    .map(|(grant_id, amount)| Reservation {
+                        line: Line::Grant(grant_id.clone()),
+                        amount: *amount,
+                    })
+                    .collect();
+                if charge.overdraft.is_positive() {
+                    draws.push(Reservation {
+                        line: Line::Overdraft,
+                        amount: charge.overdraft,
+                    });
+                }
+                let spent = (charge.attribution.clone(), charge.created_at);
+                let skip = charge.refunded.get();
+                (
+                    charge.amount,
+                    charge.refunded,
+                    draws,
+                    skip,
+                    spent.0,
+                    spent.1,
+                )
+            }
+            RefundOf::Hold(hold) => (
+                hold.captured,
+                hold.refunded,
+                hold.captured_from.clone(),
+                0,
+                hold.attribution.clone(),
+                hold.captured_at.unwrap_or(at),
+            ),
+        };
+        let refundable = Millicredits::new(total.get() - refunded.get());
+        let requested = amount.unwrap_or(refundable);
+        if amount.is_some_and(|amount| !amount.is_positive()) {
+            return Err(Rejection::AmountNotPositive);
+        }
+        if !requested.is_positive() || requested > refundable {
+            return Err(Rejection::RefundExceedsCharge { refundable });
+        }
+        // The grants the draws name that this state does not keep: as this call's due work
+        // wrote them, else as the shell found them. A grant neither has is not this account's.
+        let mut found: Vec<Grant> = Vec::new();
+        for grant_id in draws.iter().filter_map(|draw| draw.line.grant_id()) {
+            if self.grant(grant_id).is_some() || found.iter().any(|g| g.id == grant_id) {
+                continue;
+            }
+            let written = effects.grants.iter().rev().find(|g| g.id == grant_id);
+            let grant = written
+                .or_else(|| grants.iter().find(|g| g.id == grant_id))
+                .filter(|grant| grant.account_id == self.account.id)
+                .ok_or(Rejection::GrantNotFound)?;
+            found.push(grant.clone());
+        }
+        // Validated: from here on nothing can fail.
+        for mut grant in found {
+            // A depleted grant is not kept, so its expiry was never run: it ended all the same
+            // (with nothing left, nothing expired then).
+            if grant.lifecycle == GrantLifecycle::Active
+                && grant.expires_at.is_some_and(|expires_at| expires_at <= at)
+            {
+                grant.lifecycle = GrantLifecycle::Expired;
+            }
+            self.grants.push(grant);
+        }
+        self.grants.sort_by_key(Grant::spend_key);
+        // The pieces to give back: the draws from the last, past what was refunded before.
+        let mut skip = skip;
+        let mut left = requested.get();
+        let mut pieces: Vec<(Line, i64)> = Vec::new();
+        for draw in draws.iter().rev() {
+            if left == 0 {
+                break;
+            }
+            let mut available = draw.amount.get();
+            let skipped = available.min(skip);
+            skip -= skipped;
+            available -= skipped;
+            let take = available.min(left);
+            if take > 0 {
+                left -= take;
+                pieces.push((draw.line.clone(), take));
+            }
+        }
+        // What no recorded draw covers (a hold captured before draws were recorded) does not
+        // come back.
+        let expired_uncovered = left;
+        let mut expired = left;
+        let mut refund_postings: Vec<Posting> = Vec::new();
+        let mut expire_postings: Vec<Posting> = Vec::new();
+        let mut restored: Vec<(String, Millicredits)> = Vec::new();
+        let mut touched: Vec<String> = Vec::new();
+        let mut debt = -self.overdraft_remaining.get();
+        for (line, take) in pieces {
+            match &line {
+                Line::Grant(grant_id) => {
+                    let active = self
+                        .grant(grant_id)
+                        .expect("ledger: every grant drawn from is kept or found")
+                        .lifecycle
+                        == GrantLifecycle::Active;
+                    touched.push(grant_id.clone());
+                    refund_postings.push(Posting {
+                        line: line.clone(),
+                        remaining_delta: Millicredits::new(take),
+                        reserved_delta: Millicredits::ZERO,
+                    });
+                    if active {
+                        match restored.iter_mut().find(|(id, _)| id == grant_id) {
+                            Some((_, amount)) => {
+                                *amount = Millicredits::new(amount.get() + take);
+                            }
+                            None => restored.push((grant_id.clone(), Millicredits::new(take))),
+                        }
+                    } else {
+                        expired += take;
+                        expire_postings.push(Posting {
+                            line: line.clone(),
+                            remaining_delta: Millicredits::new(-take),
+                            reserved_delta: Millicredits::ZERO,
+                        });
+                    }
+                }
+                Line::Overdraft => {
+                    let back = take.min(debt);
+                    debt -= back;
+                    expired += take - back;
+                    if back > 0 {
+                        refund_postings.push(Posting {
+                            line: Line::Overdraft,
+                            remaining_delta: Millicredits::new(back),
+                            reserved_delta: Millicredits::ZERO,
+                        });
+                    }
+                }
+            }
+        }
+        let (charge_id, hold_id) = match &of {
+            RefundOf::Charge(charge) => (Some(charge.id.clone()), None),
+            RefundOf::Hold(hold) => (None, Some(hold.id.clone())),
+        };
+        for (kind, postings) in [
+            (EntryKind::Refund, refund_postings),
+            (EntryKind::Expire, expire_postings),
+        ] {
+            if postings.is_empty() {
+                continue;
+            }
+            let mut entry = self.new_entry(ids, kind, at, postings);
+            entry.charge_id.clone_from(&charge_id);
+            entry.hold_id.clone_from(&hold_id);
+            entry.attribution = attribution.clone();
+            entry.description.clone_from(&reason);
+            self.post(entry, effects);
+        }
+        // Credits back on an active grant while a debt stands repay it at once.
+        touched.extend(self.repay_debt(at, ids, effects));
+        self.settle_grants(&touched, effects);
+        let now_refunded = Millicredits::new(refunded.get() + requested.get());
+        match of {
+            RefundOf::Charge(mut charge) => {
+                charge.refunded = now_refunded;
+                effects.charges.push(charge);
+            }
+            RefundOf::Hold(mut hold) => {
+                hold.refunded = now_refunded;
+                // What was given back leaves the record, from its end.
+                let mut given = requested.get() - expired_uncovered;
+                while given > 0 {
+                    let last = hold
+                        .captured_from
+                        .last_mut()
+                        .expect("ledger: the record covers what was given back");
+                    let take = last.amount.get().min(given);
+                    given -= take;
+                    last.amount = Millicredits::new(last.amount.get() - take);
+                    if !last.amount.is_positive() {
+                        hold.captured_from.pop();
+                    }
+                }
+                if let Some(pending) = self.holds.get_mut(&hold.id) {
+                    pending.refunded = now_refunded;
+                    pending.captured_from.clone_from(&hold.captured_from);
+                }
+                effects.holds.push(hold);
+            }
+        }
+        let refund = Refund {
+            id: ids.new_id(IdKind::Refund),
+            account_id: self.account.id.clone(),
+            charge_id,
+            hold_id,
+            amount: requested,
+            restored,
+            expired: Millicredits::new(expired),
+            reason,
+            created_at: at,
+            attribution,
+            spent_at,
+        };
+        effects.refunds.push(refund.clone());
+        self.recompute_next_due();
+        debug_assert_eq!(self.check(), Ok(()));
+        Ok(refund)
     }
 
     /// Checks every invariant of the account's state; the error names the first one broken.
@@ -1442,7 +1967,7 @@ impl AccountState {
                 ));
             }
             let total: i64 = hold.reservations.iter().map(|r| r.amount.get()).sum();
-            if total != hold.amount.get() {
+            if total != hold.uncaptured().get() {
                 return Err(format!(
                     "{}: hold {} reservations != amount",
                     self.account.id, hold.id
@@ -1567,9 +2092,20 @@ mod tests {
                 pack_id: "p".into(),
             },
             Rejection::KeyNotFound,
+            Rejection::PurchaseNotFound,
+            Rejection::PurchaseNotPending {
+                status: super::PurchaseStatus::Completed,
+            },
+            Rejection::PurchaseWindowInvalid,
+            Rejection::RefundExceedsCharge { refundable: amount },
+            Rejection::ChargeNotFound,
+            Rejection::UsageBelowCaptured {
+                captured: amount,
+                priced: amount,
+            },
         ];
         let numbers: Vec<u16> = every.iter().map(Rejection::number).collect();
-        let expected: Vec<u16> = (1..=15).collect();
+        let expected: Vec<u16> = (1..=21).collect();
         assert_eq!(
             numbers, expected,
             "numbers are stable: never reuse or renumber one"

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::amount::Millicredits;
-use crate::ledger::{Entry, EntryKind};
+use crate::ledger::{Entry, EntryKind, Refund};
 use crate::time::Timestamp;
 
 /// Microseconds in a UTC day.
@@ -71,6 +71,30 @@ pub fn usage_deltas(entries: &[Entry]) -> Vec<(UsageKey, UsageDelta)> {
     let mut deltas: Vec<_> = groups.into_iter().collect();
     deltas.sort_by(|left, right| left.0.cmp(&right.0));
     deltas
+}
+
+/// What refunds take off the aggregates: usage is net of refunds, in the group and on the day
+/// of the spending refunded. The number of actions stays: the action happened.
+pub fn refund_deltas(refunds: &[Refund]) -> Vec<(UsageKey, UsageDelta)> {
+    refunds
+        .iter()
+        .map(|refund| {
+            let attribution = &refund.attribution;
+            let key = UsageKey {
+                account_id: refund.account_id.clone(),
+                day: day_of(refund.spent_at),
+                product: attribution.product.clone().unwrap_or_default(),
+                model: attribution.model.clone().unwrap_or_default(),
+                member: attribution.member.clone().unwrap_or_default(),
+                action: attribution.action.clone().unwrap_or_default(),
+            };
+            let delta = UsageDelta {
+                credits: Millicredits::new(-refund.amount.get()),
+                count: 0,
+            };
+            (key, delta)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -37,9 +37,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 use tally_core::catalog::{Catalog, Pack, Plan};
 use tally_core::{
-    Account, AccountState, Attribution, DebitSpec, Effects, Entry, EntryKind, Grant,
+    Account, AccountState, Attribution, CaptureAmount, DebitSpec, Effects, Entry, EntryKind, Grant,
     GrantLifecycle, GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits,
-    PurchaseEnd, PurchaseStatus, Rejection, Subscription, SubscriptionStatus, Timestamp,
+    PurchaseEnd, PurchaseStatus, RefundOf, Rejection, Subscription, SubscriptionStatus, Timestamp,
 };
 
 const SECOND: i64 = 1_000_000;
@@ -179,6 +179,30 @@ struct MHold {
     reservations: Vec<(MLine, i64)>,
     captured: i64,
     released: i64,
+    /// What its captures took from each line, in order, less what refunds gave back (from
+    /// the end: a refund gives back the last taken first).
+    captured_from: Vec<(MLine, i64)>,
+    refunded: i64,
+}
+
+/// A charge: what it drew from each line, in order, and what refunds gave back.
+#[derive(Clone, Debug)]
+struct MCharge {
+    amount: i64,
+    draws: Vec<(MLine, i64)>,
+    refunded: i64,
+}
+
+/// What the model's refund did: the amount, what went back to each active grant (by model
+/// index), and what did not come back.
+type MRefund = (i64, Vec<(usize, i64)>, i64);
+
+/// Appends a capture's take from `line` to a hold's record of its draws.
+fn record_draw(draws: &mut Vec<(MLine, i64)>, line: MLine, take: i64) {
+    match draws.last_mut() {
+        Some((last, amount)) if *last == line => *amount += take,
+        _ => draws.push((line, take)),
+    }
 }
 
 /// What the model says a command does.
@@ -195,6 +219,9 @@ enum Outcome {
     CaptureExceedsHold {
         held: i64,
         requested: i64,
+    },
+    RefundExceeds {
+        refundable: i64,
     },
     SeatsInvalid,
     Overflow,
@@ -251,6 +278,8 @@ struct Model {
     grants: Vec<MGrant>,
     /// Every hold ever created, in creation order.
     holds: Vec<MHold>,
+    /// Every charge made, in order.
+    charges: Vec<MCharge>,
     /// What was spent beyond the grants and not yet repaid. Never positive while an active
     /// grant has unreserved credits: see [`Model::repay_debt`].
     debt: i64,
@@ -270,6 +299,7 @@ impl Model {
             overdraft_limit,
             grants: Vec::new(),
             holds: Vec::new(),
+            charges: Vec::new(),
             debt: 0,
             overdraft_reserved: 0,
             subscription: None,
@@ -432,11 +462,15 @@ impl Model {
         let reservations = std::mem::take(&mut self.holds[h].reservations);
         let mut left = capture;
         let mut released = 0;
+        let mut draws = std::mem::take(&mut self.holds[h].captured_from);
         for (line, amount) in reservations {
             let take = amount.min(left);
             left -= take;
             let rest = amount - take;
             released += rest;
+            if take > 0 {
+                record_draw(&mut draws, line, take);
+            }
             match line {
                 MLine::Overdraft => {
                     self.overdraft_reserved -= amount;
@@ -460,8 +494,9 @@ impl Model {
         assert_eq!(left, 0);
         let hold = &mut self.holds[h];
         hold.status = status;
-        hold.captured = capture;
+        hold.captured += capture;
         hold.released = released;
+        hold.captured_from = draws;
         self.repay_debt();
     }
 
@@ -524,11 +559,21 @@ impl Model {
             return (outcome, Vec::new(), 0);
         }
         let (takes, overdraft) = self.allocate(amount);
+        let mut draws = Vec::new();
         for &(i, take) in &takes {
             self.grants[i].remaining -= take;
             self.grants[i].spent += take;
+            draws.push((MLine::Grant(i), take));
+        }
+        if overdraft > 0 {
+            draws.push((MLine::Overdraft, overdraft));
         }
         self.debt += overdraft;
+        self.charges.push(MCharge {
+            amount,
+            draws,
+            refunded: 0,
+        });
         (Outcome::Ok, takes, overdraft)
     }
 
@@ -554,6 +599,8 @@ impl Model {
             reservations,
             captured: 0,
             released: 0,
+            captured_from: Vec::new(),
+            refunded: 0,
         });
         Outcome::Ok
     }
@@ -563,18 +610,170 @@ impl Model {
         if hold.status != HoldStatus::Pending {
             return Outcome::HoldNotPending;
         }
-        let requested = amount.unwrap_or(hold.amount);
+        let rest = hold.amount - hold.captured;
+        let requested = amount.unwrap_or(rest);
         if requested < 0 {
             return Outcome::AmountNotPositive;
         }
-        if requested > hold.amount {
+        if requested > rest {
             return Outcome::CaptureExceedsHold {
-                held: hold.amount,
+                held: rest,
                 requested,
             };
         }
         self.resolve_hold(h, HoldStatus::Captured, requested, now);
         Outcome::Ok
+    }
+
+    /// A capture that is not final: takes `amount` from the reservations in order, keeps the
+    /// rest reserved.
+    fn capture_part(&mut self, h: usize, amount: i64) -> Outcome {
+        let hold = &self.holds[h];
+        if hold.status != HoldStatus::Pending {
+            return Outcome::HoldNotPending;
+        }
+        let rest = hold.amount - hold.captured;
+        if amount <= 0 {
+            return Outcome::AmountNotPositive;
+        }
+        if amount > rest {
+            return Outcome::CaptureExceedsHold {
+                held: rest,
+                requested: amount,
+            };
+        }
+        let mut reservations = std::mem::take(&mut self.holds[h].reservations);
+        let mut draws = std::mem::take(&mut self.holds[h].captured_from);
+        let mut left = amount;
+        for (line, reserved) in &mut reservations {
+            let take = (*reserved).min(left);
+            if take == 0 {
+                continue;
+            }
+            left -= take;
+            *reserved -= take;
+            record_draw(&mut draws, *line, take);
+            match *line {
+                MLine::Overdraft => {
+                    self.overdraft_reserved -= take;
+                    self.debt += take;
+                }
+                MLine::Grant(i) => {
+                    let g = &mut self.grants[i];
+                    g.reserved -= take;
+                    g.remaining -= take;
+                    g.spent += take;
+                }
+            }
+        }
+        assert_eq!(left, 0);
+        reservations.retain(|&(_, reserved)| reserved > 0);
+        let hold = &mut self.holds[h];
+        hold.reservations = reservations;
+        hold.captured_from = draws;
+        hold.captured += amount;
+        self.repay_debt();
+        self.count("hold captured in part");
+        Outcome::Ok
+    }
+
+    /// Reserves `amount` more on a pending hold (in spending order, merged into the lines it
+    /// reserves on already) and/or gives it a new expiry.
+    fn extend(&mut self, h: usize, amount: Option<i64>, expires_at: Option<i64>) -> Outcome {
+        if self.holds[h].status != HoldStatus::Pending {
+            return Outcome::HoldNotPending;
+        }
+        if let Some(amount) = amount {
+            let outcome = self.check_debit(amount);
+            if outcome != Outcome::Ok {
+                return outcome;
+            }
+            let (takes, overdraft) = self.allocate(amount);
+            let mut added: Vec<(MLine, i64)> = Vec::new();
+            for (i, take) in takes {
+                self.grants[i].reserved += take;
+                added.push((MLine::Grant(i), take));
+            }
+            if overdraft > 0 {
+                self.overdraft_reserved += overdraft;
+                added.push((MLine::Overdraft, overdraft));
+            }
+            let hold = &mut self.holds[h];
+            for (line, take) in added {
+                match hold.reservations.iter_mut().find(|(kept, _)| *kept == line) {
+                    Some((_, reserved)) => *reserved += take,
+                    None => hold.reservations.push((line, take)),
+                }
+            }
+            hold.amount += amount;
+            self.count("hold extended by credits");
+        }
+        if let Some(expires_at) = expires_at {
+            self.holds[h].expires_at = expires_at;
+        }
+        Outcome::Ok
+    }
+
+    /// Refunds `amount` (all of `refundable` when `None`) of what `draws` took, past the last
+    /// `skip` of them (given back before): last drawn first; to an active grant, back; to an
+    /// ended one, back and expired at once; to the overdraft, the debt that still stands.
+    /// Returns what went back to each active grant and what did not come back.
+    fn refund(
+        &mut self,
+        draws: &[(MLine, i64)],
+        skip: i64,
+        refundable: i64,
+        amount: Option<i64>,
+    ) -> Result<MRefund, Outcome> {
+        if amount.is_some_and(|amount| amount <= 0) {
+            return Err(Outcome::AmountNotPositive);
+        }
+        let requested = amount.unwrap_or(refundable);
+        if requested <= 0 || requested > refundable {
+            return Err(Outcome::RefundExceeds { refundable });
+        }
+        let mut skip = skip;
+        let mut left = requested;
+        let mut restored: Vec<(usize, i64)> = Vec::new();
+        let mut expired = 0;
+        for &(line, drawn) in draws.iter().rev() {
+            if left == 0 {
+                break;
+            }
+            let skipped = drawn.min(skip);
+            skip -= skipped;
+            let take = (drawn - skipped).min(left);
+            if take == 0 {
+                continue;
+            }
+            left -= take;
+            match line {
+                MLine::Grant(i) => {
+                    let g = &mut self.grants[i];
+                    g.spent -= take;
+                    if g.status == MStatus::Active {
+                        g.remaining += take;
+                        match restored.iter_mut().find(|(kept, _)| *kept == i) {
+                            Some((_, back)) => *back += take,
+                            None => restored.push((i, take)),
+                        }
+                    } else {
+                        g.expired += take;
+                        expired += take;
+                        self.count("refund expired on an ended grant");
+                    }
+                }
+                MLine::Overdraft => {
+                    let back = take.min(self.debt);
+                    self.debt -= back;
+                    expired += take - back;
+                    self.count("refund of an overdraft");
+                }
+            }
+        }
+        assert_eq!(left, 0, "the draws cover what was taken");
+        self.repay_debt();
+        Ok((requested, restored, expired))
     }
 
     fn void_hold(&mut self, h: usize, now: i64) -> Outcome {
@@ -941,6 +1140,26 @@ enum Op {
         purchase: usize,
         cancel: bool,
     },
+    /// A capture that is not final, of `amount`.
+    CapturePart {
+        hold: usize,
+        amount: i64,
+    },
+    /// Reserves `amount` more and/or sets the expiry `ttl` seconds from now.
+    ExtendHold {
+        hold: usize,
+        amount: Option<i64>,
+        ttl: Option<i64>,
+    },
+    /// `charge` counts back from the newest charge made so far (modulo their number).
+    RefundCharge {
+        charge: usize,
+        amount: Option<i64>,
+    },
+    RefundHold {
+        hold: usize,
+        amount: Option<i64>,
+    },
 }
 
 // ------------------------------------------------------------------------------------------
@@ -978,6 +1197,7 @@ struct Replay {
     /// The last snapshot of each grant and hold the store was given.
     grant_snapshots: Vec<Option<Grant>>,
     hold_snapshots: Vec<Option<Hold>>,
+    charge_snapshots: HashMap<String, tally_core::Charge>,
     /// How often each kind of entry (and of outcome, counted by the harness) occurred, to
     /// show that a run exercised what it should.
     counts: BTreeMap<&'static str, u64>,
@@ -1029,6 +1249,7 @@ impl Replay {
             Some(EntryKind::Capture | EntryKind::Release | EntryKind::Expire) => {
                 "repaid on a hold's resolution"
             }
+            Some(EntryKind::Refund) => "repaid on a refund",
             other => panic!("an adjustment after {other:?}: {entry:?}"),
         };
         *self.counts.entry(cause).or_default() += 1;
@@ -1067,6 +1288,7 @@ impl Replay {
                 EntryKind::Capture => assert!(amount < 0 && held == amount, "{entry:?}"),
                 EntryKind::Release => assert!(amount == 0 && held < 0, "{entry:?}"),
                 EntryKind::Adjustment => assert!(amount == 0 && held == 0, "{entry:?}"),
+                EntryKind::Refund => assert!(amount > 0 && held == 0, "{entry:?}"),
             }
             if matches!(
                 entry.kind,
@@ -1111,6 +1333,11 @@ impl Replay {
                             sums.spent -= delta;
                         }
                     }
+                    EntryKind::Refund => {
+                        if posting.line != Line::Overdraft {
+                            sums.spent -= delta;
+                        }
+                    }
                     EntryKind::Expire => sums.expired -= delta,
                     EntryKind::Void => sums.voided -= delta,
                     EntryKind::Hold | EntryKind::Release => {
@@ -1135,6 +1362,8 @@ impl Replay {
                 charge.amount.get(),
                 "{charge:?}"
             );
+            self.charge_snapshots
+                .insert(charge.id.clone(), charge.clone());
         }
         self.charges_seen = effects.charges.len();
     }
@@ -1155,6 +1384,7 @@ struct Harness {
     grant_ids: Vec<String>,
     hold_ids: Vec<String>,
     purchase_ids: Vec<String>,
+    charge_ids: Vec<String>,
     replay: Replay,
     /// Grants and holds that nothing can change any more and that were checked since: the
     /// per-step check skips them (the final check does not).
@@ -1201,6 +1431,9 @@ fn outcome_of(rejection: &Rejection) -> Outcome {
             requested: requested.get(),
         },
         Rejection::SeatsInvalid => Outcome::SeatsInvalid,
+        Rejection::RefundExceedsCharge { refundable } => Outcome::RefundExceeds {
+            refundable: refundable.get(),
+        },
         Rejection::Overflow => Outcome::Overflow,
         Rejection::NoSubscription => Outcome::NoSubscription,
         // Like holds: the core keeps only pending purchases.
@@ -1223,6 +1456,7 @@ impl Harness {
             grant_ids: Vec::new(),
             hold_ids: Vec::new(),
             purchase_ids: Vec::new(),
+            charge_ids: Vec::new(),
             replay: Replay::default(),
             grant_frozen: Vec::new(),
             hold_frozen: Vec::new(),
@@ -1247,9 +1481,14 @@ impl Harness {
             return;
         }
         let nothing_to_name = match op {
-            Op::Capture { .. } | Op::VoidHold { .. } => self.hold_ids.is_empty(),
+            Op::Capture { .. }
+            | Op::VoidHold { .. }
+            | Op::CapturePart { .. }
+            | Op::ExtendHold { .. }
+            | Op::RefundHold { .. } => self.hold_ids.is_empty(),
             Op::VoidGrant { .. } => self.grant_ids.is_empty(),
             Op::CompletePurchase { .. } | Op::EndPurchase { .. } => self.purchase_ids.is_empty(),
+            Op::RefundCharge { .. } => self.charge_ids.is_empty(),
             _ => false,
         };
         if nothing_to_name {
@@ -1267,6 +1506,7 @@ impl Harness {
             self.effects.subscriptions.len(),
             self.effects.purchases.len(),
         );
+        let refunds_before = self.effects.refunds.len();
         let at = self.at();
         let (expected, actual): (Outcome, Result<(), Rejection>) = match *op {
             Op::CreateGrant {
@@ -1319,6 +1559,7 @@ impl Harness {
                     assert_eq!(drawn, expected_drawn, "charge drawn in spending order");
                     assert_eq!(charge.overdraft.get(), overdraft, "charge overdraft");
                     assert_eq!(charge.available_after.get(), self.model.available());
+                    self.charge_ids.push(charge.id);
                 });
                 (expected, result)
             }
@@ -1362,9 +1603,13 @@ impl Harness {
                     .state
                     .void_hold(&id, at, &mut self.ids, &mut self.effects);
                 let result = result.map(|hold| {
+                    let m = &self.model.holds[h];
                     assert_eq!(hold.status, HoldStatus::Voided);
-                    assert_eq!(hold.captured.get(), 0);
-                    assert_eq!(hold.released, hold.amount);
+                    assert_eq!(
+                        (hold.captured.get(), hold.released.get()),
+                        (m.captured, m.released)
+                    );
+                    assert_eq!(hold.captured.get() + hold.released.get(), hold.amount.get());
                 });
                 (expected, result)
             }
@@ -1494,6 +1739,119 @@ impl Harness {
                 });
                 (expected, result)
             }
+            Op::CapturePart { hold, amount } => {
+                let h = self.hold_ids.len() - 1 - hold % self.hold_ids.len();
+                let expected = self.model.capture_part(h, amount);
+                let id = self.hold_ids[h].clone();
+                let result = self.state.capture_part(
+                    &id,
+                    CaptureAmount::Exactly(Millicredits::new(amount)),
+                    None,
+                    false,
+                    at,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                let result = result.map(|hold| {
+                    let m = &self.model.holds[h];
+                    assert_eq!(hold.status, HoldStatus::Pending);
+                    assert_eq!(
+                        (hold.amount.get(), hold.captured.get()),
+                        (m.amount, m.captured)
+                    );
+                });
+                (expected, result)
+            }
+            Op::ExtendHold { hold, amount, ttl } => {
+                let h = self.hold_ids.len() - 1 - hold % self.hold_ids.len();
+                let expires_at = ttl.map(|ttl| self.now + ttl * SECOND);
+                let expected = self.model.extend(h, amount, expires_at);
+                let id = self.hold_ids[h].clone();
+                let result = self.state.extend_hold(
+                    &id,
+                    amount.map(Millicredits::new),
+                    ttl,
+                    at,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                let result = result.map(|hold| {
+                    let m = &self.model.holds[h];
+                    assert_eq!(hold.status, HoldStatus::Pending);
+                    assert_eq!(
+                        (hold.amount.get(), hold.expires_at.as_micros()),
+                        (m.amount, m.expires_at)
+                    );
+                });
+                (expected, result)
+            }
+            Op::RefundCharge { charge, amount } => {
+                let c = self.charge_ids.len() - 1 - charge % self.charge_ids.len();
+                let id = self.charge_ids[c].clone();
+                let m = self.model.charges[c].clone();
+                let expected =
+                    self.model
+                        .refund(&m.draws, m.refunded, m.amount - m.refunded, amount);
+                if let Ok((requested, _, _)) = expected {
+                    self.model.charges[c].refunded += requested;
+                }
+                // As the shell does: the charge as last written, and the grants it drew from
+                // that the state no longer keeps.
+                let snapshot = self.replay.charge_snapshots[&id].clone();
+                let grants = self.finished_grants(snapshot.drawn.iter().map(|(id, _)| id.as_str()));
+                let result = self.state.refund(
+                    RefundOf::Charge(snapshot),
+                    amount.map(Millicredits::new),
+                    None,
+                    grants,
+                    at,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                self.check_refund(&m.draws, expected, result)
+            }
+            Op::RefundHold { hold, amount } => {
+                let h = self.hold_ids.len() - 1 - hold % self.hold_ids.len();
+                let m = self.model.holds[h].clone();
+                let expected =
+                    self.model
+                        .refund(&m.captured_from, 0, m.captured - m.refunded, amount);
+                if let Ok((requested, _, _)) = expected {
+                    let hold = &mut self.model.holds[h];
+                    hold.refunded += requested;
+                    // What was given back leaves the record, from its end.
+                    let mut given = requested;
+                    while given > 0 {
+                        let (_, last) = hold.captured_from.last_mut().expect("covered");
+                        let take = (*last).min(given);
+                        given -= take;
+                        *last -= take;
+                        if *last == 0 {
+                            hold.captured_from.pop();
+                        }
+                    }
+                }
+                let snapshot = self.replay.hold_snapshots[h]
+                    .clone()
+                    .expect("every hold was written");
+                let grants = self.finished_grants(
+                    snapshot
+                        .captured_from
+                        .iter()
+                        .filter_map(|draw| draw.line.grant_id()),
+                );
+                let result = self.state.refund(
+                    RefundOf::Hold(snapshot),
+                    amount.map(Millicredits::new),
+                    None,
+                    grants,
+                    at,
+                    &mut self.ids,
+                    &mut self.effects,
+                );
+                self.hold_frozen[h] = false;
+                self.check_refund(&m.captured_from, expected, result)
+            }
             Op::AdvanceClock { .. } => unreachable!(),
         };
         let counted = match (&actual, &expected) {
@@ -1503,6 +1861,7 @@ impl Harness {
             (Err(_), Outcome::Insufficient { .. }) => "refused: insufficient credits",
             (Err(_), Outcome::HoldNotPending) => "refused: hold not pending",
             (Err(_), Outcome::CaptureExceedsHold { .. }) => "refused: capture exceeds hold",
+            (Err(_), Outcome::RefundExceeds { .. }) => "refused: refund exceeds what is left",
             (Err(_), Outcome::SeatsInvalid) => "refused: seats invalid",
             (Err(_), Outcome::Overflow) => "refused: overflow",
             (Err(_), Outcome::NoSubscription) => "refused: no subscription",
@@ -1523,9 +1882,67 @@ impl Harness {
                     "the core refused: {rejection}"
                 );
                 self.check_rejection_changed_nothing(before_state, before_ids, before);
+                assert_eq!(
+                    self.effects.refunds.len(),
+                    refunds_before,
+                    "a rejection wrote a refund"
+                );
             }
         }
         self.check(false);
+    }
+
+    /// The grants named that the state no longer keeps, as last written (what the shell
+    /// hands a refund, read from its store).
+    fn finished_grants<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<Grant> {
+        let mut grants: Vec<Grant> = Vec::new();
+        for id in ids {
+            if self.state.grant(id).is_none() && !grants.iter().any(|grant| grant.id == id) {
+                let i = self.replay.grant_index[id];
+                grants.push(
+                    self.replay.grant_snapshots[i]
+                        .clone()
+                        .expect("every grant was written"),
+                );
+            }
+        }
+        grants
+    }
+
+    /// A refund: the core's against the model's, with what went back where; the grants it
+    /// gave back to are checked again.
+    fn check_refund(
+        &mut self,
+        draws: &[(MLine, i64)],
+        expected: Result<MRefund, Outcome>,
+        result: Result<tally_core::Refund, Rejection>,
+    ) -> (Outcome, Result<(), Rejection>) {
+        for &(line, _) in draws {
+            if let MLine::Grant(i) = line {
+                self.grant_frozen[i] = false;
+            }
+        }
+        let outcome = match &expected {
+            Ok(_) => Outcome::Ok,
+            Err(outcome) => outcome.clone(),
+        };
+        let result = result.map(|refund| {
+            let (requested, restored, expired) = expected.expect("the model refunds too");
+            let restored: Vec<(String, i64)> = restored
+                .into_iter()
+                .map(|(i, amount)| (self.grant_ids[i].clone(), amount))
+                .collect();
+            let actual: Vec<(String, i64)> = refund
+                .restored
+                .iter()
+                .map(|(id, amount)| (id.clone(), amount.get()))
+                .collect();
+            assert_eq!(refund.amount.get(), requested, "refund amount");
+            assert_eq!(actual, restored, "refund: restored to each grant");
+            assert_eq!(refund.expired.get(), expired, "refund: expired");
+            assert_eq!(self.effects.refunds.last(), Some(&refund));
+        });
+        (outcome, result)
     }
 
     /// A rejected command may only have done the due work it runs first: the same work on the
@@ -1857,6 +2274,25 @@ impl Harness {
                 .expect("every hold was written");
             assert_eq!(snapshot.status, m.status, "hold {id}: status");
             assert_eq!(snapshot.amount.get(), m.amount);
+            assert_eq!(
+                (snapshot.captured.get(), snapshot.refunded.get()),
+                (m.captured, m.refunded),
+                "hold {id}: captured and refunded"
+            );
+            let draws: Vec<(Line, i64)> = m
+                .captured_from
+                .iter()
+                .map(|&(line, amount)| match line {
+                    MLine::Grant(i) => (Line::Grant(self.grant_ids[i].clone()), amount),
+                    MLine::Overdraft => (Line::Overdraft, amount),
+                })
+                .collect();
+            let actual: Vec<(Line, i64)> = snapshot
+                .captured_from
+                .iter()
+                .map(|r| (r.line.clone(), r.amount.get()))
+                .collect();
+            assert_eq!(actual, draws, "hold {id}: what its captures took");
             match m.status {
                 HoldStatus::Pending => {
                     let hold = state.pending_hold(id).expect("a pending hold is kept");
@@ -1892,6 +2328,17 @@ impl Harness {
             }
         }
         assert_eq!(state.pending_holds().count(), pending, "pending holds");
+
+        // Every charge: what is left to refund, as last written.
+        for (c, m) in model.charges.iter().enumerate() {
+            let snapshot = &replay.charge_snapshots[&self.charge_ids[c]];
+            assert_eq!(
+                (snapshot.amount.get(), snapshot.refunded.get()),
+                (m.amount, m.refunded),
+                "charge {}: refunded",
+                snapshot.id
+            );
+        }
     }
 
     /// The whole history replayed from scratch (not incrementally) at the end of a run.
@@ -2074,6 +2521,18 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => (0usize..4).prop_map(|purchase| Op::CompletePurchase { purchase }),
         1 => (0usize..4, any::<bool>())
             .prop_map(|(purchase, cancel)| Op::EndPurchase { purchase, cancel }),
+        2 => (recent(), prop_oneof![10 => 1i64..30_000, 1 => -1i64..1])
+            .prop_map(|(hold, amount)| Op::CapturePart { hold, amount }),
+        1 => (
+            recent(),
+            proptest::option::weighted(0.7, prop_oneof![10 => 1i64..30_000, 1 => -1i64..1]),
+            proptest::option::weighted(0.5, 1i64..900),
+        )
+            .prop_map(|(hold, amount, ttl)| Op::ExtendHold { hold, amount, ttl }),
+        1 => (recent(), proptest::option::weighted(0.6, -1i64..40_000))
+            .prop_map(|(charge, amount)| Op::RefundCharge { charge, amount }),
+        1 => (recent(), proptest::option::weighted(0.6, -1i64..40_000))
+            .prop_map(|(hold, amount)| Op::RefundHold { hold, amount }),
     ]
 }
 
@@ -2449,6 +2908,7 @@ impl Rng {
 /// that some seeds run rich and others run dry, and some never touch a plan.
 fn sim_ops(seed: u64, count: usize) -> (i64, Catalog, Vec<Op>) {
     let mut rng = Rng::new(seed);
+    let mut parts = Rng::new(seed ^ 0x5eed_0f9a_27e5);
     let overdraft_limit = match rng.range(0, 3) {
         0 => 0,
         1 => rng.range(1, 5_000),
@@ -2559,6 +3019,32 @@ fn sim_ops(seed: u64, count: usize) -> (i64, Catalog, Vec<Op>) {
                 },
             }
         };
+        // Holds in parts and refunds, drawn from a stream of their own so that the mix above
+        // stays as it was.
+        let op = match parts.range(0, 100) {
+            0..=4 => Op::CapturePart {
+                hold: parts.recent(),
+                amount: if parts.chance(3) {
+                    parts.range(-1, 1)
+                } else {
+                    parts.range(1, scale / 2 + 2)
+                },
+            },
+            5..=6 => Op::ExtendHold {
+                hold: parts.recent(),
+                amount: parts.chance(70).then(|| parts.range(0, scale / 2 + 2)),
+                ttl: parts.chance(50).then(|| parts.range(1, 900)),
+            },
+            7..=9 => Op::RefundCharge {
+                charge: parts.recent(),
+                amount: parts.chance(60).then(|| parts.range(-1, scale)),
+            },
+            10..=11 => Op::RefundHold {
+                hold: parts.recent(),
+                amount: parts.chance(60).then(|| parts.range(-1, scale)),
+            },
+            _ => op,
+        };
         ops.push(op);
     }
     (overdraft_limit, catalog, ops)
@@ -2604,11 +3090,12 @@ fn sim_seed(seed: u64, count: usize) -> BTreeMap<&'static str, u64> {
 }
 
 /// What every simulation run must have exercised, at least this often over all seeds.
-const SIM_COVERAGE: [(&str, u64); 44] = [
+const SIM_COVERAGE: [(&str, u64); 51] = [
     ("ok", 100_000),
     ("refused: amount not positive", 100),
     ("refused: grant window invalid", 100),
-    ("refused: insufficient credits", 10_000),
+    // (Refunds give credits back, and take an eighth of the operations: fewer run dry.)
+    ("refused: insufficient credits", 9_000),
     ("refused: hold not pending", 1_000),
     ("refused: capture exceeds hold", 1_000),
     ("grant", 10_000),
@@ -2633,7 +3120,8 @@ const SIM_COVERAGE: [(&str, u64); 44] = [
     ("subscription: another plan", 700),
     ("subscription: seats added, prorated", 600),
     ("subscription: seats added, prorated to nothing", 60),
-    ("subscription: fewer seats from the next period", 2_000),
+    // (Purchases, partial captures, extensions and refunds share the runs' operations now.)
+    ("subscription: fewer seats from the next period", 1_500),
     ("subscription: the same plan and seats", 600),
     ("subscription: a cancel undone", 1_000),
     ("subscription: canceled at the period's end", 1_500),
@@ -2653,6 +3141,14 @@ const SIM_COVERAGE: [(&str, u64); 44] = [
     ("purchase ended unpaid", 100),
     ("purchase: completion refused, not pending", 100),
     ("pack credits expired", 80),
+    // Holds in parts, extended, and refunds.
+    ("hold captured in part", 1_000),
+    ("hold extended by credits", 500),
+    ("refund", 1_000),
+    ("refused: refund exceeds what is left", 500),
+    ("refund expired on an ended grant", 50),
+    ("refund of an overdraft", 50),
+    ("repaid on a refund", 10),
 ];
 
 /// The seeds `seeded_simulation` runs: 1 to 200, or only the one `TALLY_SIM_SEED` names.
@@ -3347,4 +3843,239 @@ fn reservations_of(hold: &Hold) -> Vec<(Line, i64)> {
         .iter()
         .map(|r| (r.line.clone(), r.amount.get()))
         .collect()
+}
+
+// ------------------------------------------------------------------------------------------
+// Holds in parts, extended, and refunds: the reservation bugs others shipped, as named cases
+// (each step checked against the model, as in the property test)
+// ------------------------------------------------------------------------------------------
+
+/// A harness after `ops`, on an account without overdraft and with the small catalog.
+fn parts_harness(ops: &[Op]) -> Harness {
+    let mut harness = plan_harness(ops);
+    harness.final_replay();
+    harness
+}
+
+fn part(amount: i64) -> Op {
+    Op::CapturePart { hold: 0, amount }
+}
+
+#[test]
+fn a_cancelled_stream_void_after_partial_captures_keeps_what_was_captured() {
+    let harness = parts_harness(&[
+        promo(100_000),
+        Op::Hold {
+            amount: 30_000,
+            ttl: 600,
+        },
+        part(5_000),
+        part(7_000),
+        Op::VoidHold { hold: 0 },
+    ]);
+    let hold = harness.replay.hold_snapshots[0].clone().unwrap();
+    assert_eq!(hold.status, HoldStatus::Voided);
+    assert_eq!((hold.captured.get(), hold.released.get()), (12_000, 18_000));
+    assert_eq!(
+        (harness.state.posted().get(), harness.state.held().get()),
+        (88_000, 0)
+    );
+}
+
+#[test]
+fn an_extension_refused_mid_stream_leaves_the_earlier_hold_intact() {
+    let mut harness = parts_harness(&[
+        promo(100_000),
+        Op::Hold {
+            amount: 60_000,
+            ttl: 600,
+        },
+        part(10_000),
+        Op::Charge { amount: 30_000 },
+    ]);
+    let before = harness.replay.hold_snapshots[0].clone().unwrap();
+    let entries = harness.effects.entries.len();
+    harness.step(&Op::ExtendHold {
+        hold: 0,
+        amount: Some(20_000),
+        ttl: Some(900),
+    });
+    assert_eq!(
+        harness.replay.counts.get("refused: insufficient credits"),
+        Some(&1)
+    );
+    assert_eq!(
+        harness.effects.entries.len(),
+        entries,
+        "nothing was written"
+    );
+    let id = &harness.hold_ids[0];
+    assert_eq!(harness.state.pending_hold(id), Some(&before));
+    // The rest of the earlier hold is still a guarantee.
+    harness.step(&Op::Capture {
+        hold: 0,
+        amount: None,
+    });
+    let hold = harness.replay.hold_snapshots[0].clone().unwrap();
+    assert_eq!(
+        (hold.status, hold.captured.get()),
+        (HoldStatus::Captured, 60_000)
+    );
+    harness.final_replay();
+}
+
+#[test]
+fn partial_captures_summing_exactly_to_the_amount_then_the_final_capture_settles() {
+    let mut harness = parts_harness(&[
+        promo(100_000),
+        Op::Hold {
+            amount: 30_000,
+            ttl: 600,
+        },
+        part(10_000),
+        part(20_000),
+        // Nothing is left to capture in part.
+        part(1),
+    ]);
+    assert_eq!(
+        harness.replay.counts.get("refused: capture exceeds hold"),
+        Some(&1)
+    );
+    let id = harness.hold_ids[0].clone();
+    let pending = harness.state.pending_hold(&id).unwrap().clone();
+    assert!(
+        pending.reservations.is_empty(),
+        "nothing is reserved any more"
+    );
+    assert_eq!(harness.state.held().get(), 0);
+    harness.step(&Op::Capture {
+        hold: 0,
+        amount: None,
+    });
+    let hold = harness.replay.hold_snapshots[0].clone().unwrap();
+    assert_eq!(hold.status, HoldStatus::Captured);
+    assert_eq!((hold.captured.get(), hold.released.get()), (30_000, 0));
+    assert!(
+        harness.state.pending_hold(&id).is_none(),
+        "the final capture settles it"
+    );
+    harness.final_replay();
+}
+
+#[test]
+fn the_final_capture_releases_the_rest_and_an_extension_adds_to_it() {
+    let harness = parts_harness(&[
+        promo(100_000),
+        Op::Hold {
+            amount: 30_000,
+            ttl: 600,
+        },
+        part(10_000),
+        Op::ExtendHold {
+            hold: 0,
+            amount: Some(15_000),
+            ttl: Some(60),
+        },
+        Op::Capture {
+            hold: 0,
+            amount: Some(5_000),
+        },
+    ]);
+    let hold = harness.replay.hold_snapshots[0].clone().unwrap();
+    assert_eq!(hold.amount.get(), 45_000);
+    assert_eq!((hold.captured.get(), hold.released.get()), (15_000, 30_000));
+    assert_eq!(harness.state.available().get(), 85_000);
+}
+
+#[test]
+fn a_refund_goes_back_last_drawn_first_and_expires_on_an_ended_grant() {
+    // The charge draws 10 from the grant that expires in a minute, then 20 from the other.
+    let mut harness = parts_harness(&[
+        Op::CreateGrant {
+            amount: 10_000,
+            priority: 0,
+            effective_in: None,
+            expires_in: Some(60),
+        },
+        promo(100_000),
+        Op::Charge { amount: 30_000 },
+        advance(61, true),
+        Op::RefundCharge {
+            charge: 0,
+            amount: Some(15_000),
+        },
+    ]);
+    let refund = harness.effects.refunds[0].clone();
+    assert_eq!(refund.restored.len(), 1);
+    assert_eq!(refund.restored[0].1.get(), 15_000);
+    assert_eq!(refund.expired.get(), 0);
+    harness.step(&Op::RefundCharge {
+        charge: 0,
+        amount: None,
+    });
+    let refund = harness.effects.refunds[1].clone();
+    assert_eq!(refund.amount.get(), 15_000);
+    assert_eq!(refund.restored[0].1.get(), 5_000);
+    assert_eq!(
+        refund.expired.get(),
+        10_000,
+        "the expired grant's part expires"
+    );
+    harness.step(&Op::RefundCharge {
+        charge: 0,
+        amount: Some(1),
+    });
+    assert_eq!(
+        harness
+            .replay
+            .counts
+            .get("refused: refund exceeds what is left"),
+        Some(&1)
+    );
+    assert_eq!(harness.state.available().get(), 100_000);
+    harness.final_replay();
+}
+
+/// A hold refunded while pending, then captured again from another grant: the next refund
+/// gives back the newest capture first, then what the first refund left (it does not count
+/// the first refund against the newest draws).
+#[test]
+fn a_refund_after_a_refund_and_another_capture_gives_back_what_is_left() {
+    let mut harness = parts_harness(&[
+        promo(10_000),
+        Op::CreateGrant {
+            amount: 100_000,
+            priority: 1,
+            effective_in: None,
+            expires_in: None,
+        },
+        Op::Hold {
+            amount: 30_000,
+            ttl: 600,
+        },
+        part(10_000),
+        Op::RefundHold {
+            hold: 0,
+            amount: Some(4_000),
+        },
+        part(15_000),
+    ]);
+    harness.step(&Op::RefundHold {
+        hold: 0,
+        amount: None,
+    });
+    let refund = harness.effects.refunds.last().unwrap().clone();
+    let restored: Vec<(String, i64)> = refund
+        .restored
+        .iter()
+        .map(|(id, amount)| (id.clone(), amount.get()))
+        .collect();
+    assert_eq!(
+        restored,
+        vec![
+            (harness.grant_ids[1].clone(), 15_000),
+            (harness.grant_ids[0].clone(), 6_000)
+        ]
+    );
+    harness.final_replay();
 }

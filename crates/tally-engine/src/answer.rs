@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use tally_core::pricing::RateCard;
-use tally_core::{Account, Charge, Grant, Hold, Purchase, Rejection, Subscription, Timestamp};
+use tally_core::{
+    Account, Charge, Grant, Hold, Purchase, Refund, Rejection, Subscription, Timestamp,
+};
 use tally_store::{ApiKeyRecord, StoreError};
 
 /// What a command did. Large values are boxed: outcomes cross a channel per request.
@@ -34,6 +36,10 @@ pub enum Outcome {
     /// The test clock's new instant.
     Clock(Timestamp),
     Nothing,
+    /// A hold that existed and changed (a capture that is not final, an extension): it may
+    /// still be pending, but nothing was created.
+    HoldChanged(Box<Hold>),
+    Refund(Box<Refund>),
 }
 
 /// An answer the API rendered, as kept for idempotent replays. The engine never reads it.

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use tally_core::{
-    Account, AccountState, DebitSpec, GrantSpec, Hold, Millicredits, PurchaseEnd, Rejection,
-    Timestamp,
+    Account, AccountState, CaptureAmount, DebitSpec, GrantSpec, Hold, Millicredits, PurchaseEnd,
+    RefundOf, Rejection, Timestamp,
 };
 use tally_store::{ApiKeyRecord, RateCardRecord};
 
@@ -100,6 +100,53 @@ impl Engine {
                 Ok(Outcome::Nothing)
             }
             Command::MoveClock { to } => self.move_clock(batch, to),
+            Command::CapturePart {
+                hold_id,
+                owner,
+                amount,
+                extra,
+                settle,
+            } => self.capture_part(batch, &hold_id, owner.as_deref(), amount, extra, settle),
+            Command::ExtendHold {
+                hold_id,
+                owner,
+                amount,
+                ttl_seconds,
+            } => self.extend_hold(batch, &hold_id, owner.as_deref(), amount, ttl_seconds),
+            Command::RefundCharge {
+                charge_id,
+                owner,
+                amount,
+                reason,
+            } => {
+                let charge = self
+                    .known(batch)
+                    .charge(&charge_id)?
+                    .filter(|charge| {
+                        owner
+                            .as_deref()
+                            .is_none_or(|owner| owner == charge.account_id)
+                    })
+                    .ok_or(Rejection::ChargeNotFound)?;
+                self.refund(batch, RefundOf::Charge(charge), amount, reason)
+            }
+            Command::RefundHold {
+                hold_id,
+                owner,
+                amount,
+                reason,
+            } => {
+                let hold = self
+                    .known(batch)
+                    .hold_written(&hold_id)?
+                    .filter(|hold| {
+                        owner
+                            .as_deref()
+                            .is_none_or(|owner| owner == hold.account_id)
+                    })
+                    .ok_or(Rejection::HoldNotFound)?;
+                self.refund(batch, RefundOf::Hold(hold), amount, reason)
+            }
         }
     }
 
@@ -233,6 +280,108 @@ impl Engine {
         )?;
         self.resolved(batch, &account_id, &hold);
         Ok(Outcome::Hold(Box::new(hold)))
+    }
+
+    /// A capture in parts: one that is not final keeps the hold pending (and in the hold
+    /// index); a final one settles it, as [`Engine::capture`] does.
+    fn capture_part(
+        &mut self,
+        batch: &mut Batch,
+        hold_id: &str,
+        owner: Option<&str>,
+        amount: CaptureAmount,
+        extra: Option<String>,
+        settle: bool,
+    ) -> Applied {
+        let account_id = self.hold_account(batch, hold_id, owner)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let hold = state.capture_part(
+            hold_id,
+            amount,
+            extra,
+            settle,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        if settle {
+            self.resolved(batch, &account_id, &hold);
+            return Ok(Outcome::Hold(Box::new(hold)));
+        }
+        self.touched(batch, &account_id);
+        Ok(Outcome::HoldChanged(Box::new(hold)))
+    }
+
+    fn extend_hold(
+        &mut self,
+        batch: &mut Batch,
+        hold_id: &str,
+        owner: Option<&str>,
+        amount: Option<Millicredits>,
+        ttl_seconds: Option<i64>,
+    ) -> Applied {
+        let account_id = self.hold_account(batch, hold_id, owner)?;
+        let state = account(&mut self.accounts, &account_id)?;
+        let hold = state.extend_hold(
+            hold_id,
+            amount,
+            ttl_seconds,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.touched(batch, &account_id);
+        Ok(Outcome::HoldChanged(Box::new(hold)))
+    }
+
+    /// A refund: the grants its draws name that the account's state no longer keeps are
+    /// looked up first (as last written), for the core to give back to.
+    fn refund(
+        &mut self,
+        batch: &mut Batch,
+        of: RefundOf,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
+    ) -> Applied {
+        let (account_id, lines): (String, Vec<String>) = match &of {
+            RefundOf::Charge(charge) => (
+                charge.account_id.clone(),
+                charge.drawn.iter().map(|(id, _)| id.clone()).collect(),
+            ),
+            RefundOf::Hold(hold) => (
+                hold.account_id.clone(),
+                hold.captured_from
+                    .iter()
+                    .filter_map(|draw| draw.line.grant_id().map(str::to_string))
+                    .collect(),
+            ),
+        };
+        let mut grants = Vec::new();
+        {
+            let state = account(&mut self.accounts, &account_id)?;
+            let missing: Vec<String> = lines
+                .into_iter()
+                .filter(|grant_id| state.grant(grant_id).is_none())
+                .collect();
+            let known = self.known(batch);
+            for grant_id in missing {
+                if let Some(grant) = known.grant(&grant_id)? {
+                    grants.push(grant);
+                }
+            }
+        }
+        let state = account(&mut self.accounts, &account_id)?;
+        let refund = state.refund(
+            of,
+            amount,
+            reason,
+            grants,
+            batch.now,
+            &mut self.ids,
+            &mut batch.write.effects,
+        )?;
+        self.touched(batch, &account_id);
+        Ok(Outcome::Refund(Box::new(refund)))
     }
 
     fn void_hold(&mut self, batch: &mut Batch, hold_id: &str, owner: Option<&str>) -> Applied {

@@ -3,7 +3,7 @@
 //! can (balances, holds, accounts) and refuses with a [`tally_core::Rejection`].
 
 use tally_core::pricing::RateCardDocument;
-use tally_core::{DebitSpec, GrantSpec, Millicredits, PurchaseEnd, Timestamp};
+use tally_core::{CaptureAmount, DebitSpec, GrantSpec, Millicredits, PurchaseEnd, Timestamp};
 use tokio::sync::oneshot;
 
 use crate::answer::Reply;
@@ -101,6 +101,37 @@ pub enum Command {
     SetMetaIfAbsent {
         key: String,
         value: String,
+    },
+    /// A capture in parts: with `settle: false` (`final: false`) the hold stays pending with
+    /// the rest still reserved; `amount` may be what brings the captures up to a total (a
+    /// usage so far). `owner` as for [`Command::Capture`].
+    CapturePart {
+        hold_id: String,
+        owner: Option<String>,
+        amount: CaptureAmount,
+        extra: Option<String>,
+        settle: bool,
+    },
+    /// Reserves `amount` more on a pending hold and/or gives it a new time to live from now.
+    ExtendHold {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        ttl_seconds: Option<i64>,
+    },
+    /// Refunds `amount` (all that is left when `None`) of a charge.
+    RefundCharge {
+        charge_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
+    },
+    /// Refunds `amount` (all that is left when `None`) of what a hold captured.
+    RefundHold {
+        hold_id: String,
+        owner: Option<String>,
+        amount: Option<Millicredits>,
+        reason: Option<String>,
     },
 }
 

@@ -407,7 +407,11 @@ impl Engine {
         last_by_id(&mut write.effects.subscriptions, |subscription| {
             subscription.account_id.as_str()
         });
+        last_by_id(&mut write.effects.charges, |charge| charge.id.as_str());
         write.usage = tally_core::usage::usage_deltas(&write.effects.entries);
+        write
+            .usage
+            .extend(tally_core::usage::refund_deltas(&write.effects.refunds));
         for account_id in &batch.touched {
             if let Some(state) = self.accounts.get(account_id) {
                 write

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use tally_core::{Grant, HoldStatus, Purchase, Timestamp};
+use tally_core::{Charge, Grant, Hold, HoldStatus, Purchase, Timestamp};
 use tally_store::{ApiKeyRecord, IdempotencyRecord, LedgerStore, StoreError};
 
 use crate::batch::{Batch, InFlight, KeySlot};
@@ -109,6 +109,50 @@ impl<'a> Known<'a> {
         match written {
             Some(purchase) => Ok(Some(purchase.clone())),
             None => self.store.purchase(purchase_id),
+        }
+    }
+
+    /// A hold as last written (resolved or pending).
+    pub(crate) fn hold_written(&self, hold_id: &str) -> Result<Option<Hold>, StoreError> {
+        let written = self
+            .batch
+            .write
+            .effects
+            .holds
+            .iter()
+            .rev()
+            .chain(
+                self.in_flight
+                    .iter()
+                    .rev()
+                    .flat_map(|batch| batch.write.effects.holds.iter().rev()),
+            )
+            .find(|hold| hold.id == hold_id);
+        match written {
+            Some(hold) => Ok(Some(hold.clone())),
+            None => self.store.hold(hold_id),
+        }
+    }
+
+    /// A charge as last written (a refund writes it again).
+    pub(crate) fn charge(&self, charge_id: &str) -> Result<Option<Charge>, StoreError> {
+        let written = self
+            .batch
+            .write
+            .effects
+            .charges
+            .iter()
+            .rev()
+            .chain(
+                self.in_flight
+                    .iter()
+                    .rev()
+                    .flat_map(|batch| batch.write.effects.charges.iter().rev()),
+            )
+            .find(|charge| charge.id == charge_id);
+        match written {
+            Some(charge) => Ok(Some(charge.clone())),
+            None => self.store.charge_written(charge_id),
         }
     }
 

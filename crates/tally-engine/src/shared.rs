@@ -88,7 +88,10 @@ impl Engine {
                 | Command::Purchase { account_id, .. } => {
                     account_ids.insert(account_id.clone());
                 }
-                Command::Capture { hold_id, .. } | Command::VoidHold { hold_id, .. } => {
+                Command::Capture { hold_id, .. }
+                | Command::VoidHold { hold_id, .. }
+                | Command::CapturePart { hold_id, .. }
+                | Command::ExtendHold { hold_id, .. } => {
                     if let Some(hold) = self.store.hold(hold_id)? {
                         account_ids.insert(hold.account_id);
                     }
@@ -97,6 +100,16 @@ impl Engine {
                 | Command::EndPurchase { purchase_id, .. } => {
                     if let Some(purchase) = self.store.purchase(purchase_id)? {
                         account_ids.insert(purchase.account_id);
+                    }
+                }
+                Command::RefundHold { hold_id, .. } => {
+                    if let Some(hold) = self.store.hold(hold_id)? {
+                        account_ids.insert(hold.account_id);
+                    }
+                }
+                Command::RefundCharge { charge_id, .. } => {
+                    if let Some(charge) = self.store.charge_written(charge_id)? {
+                        account_ids.insert(charge.account_id);
                     }
                 }
                 Command::VoidGrant { grant_id } => {

@@ -41,6 +41,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_usage.sql")),
     (4, include_str!("../migrations/0004_rate_cards.sql")),
     (5, include_str!("../migrations/0005_purchase_payment.sql")),
+    (
+        6,
+        include_str!("../migrations/0006_holds_in_parts_and_refunds.sql"),
+    ),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -228,6 +232,11 @@ impl LedgerStore for PostgresStore {
     fn purchase(&self, id: &str) -> Result<Option<Purchase>, StoreError> {
         let id = id.to_string();
         self.read(move |db| read::purchase(db, &id))
+    }
+
+    fn charge_written(&self, id: &str) -> Result<Option<tally_core::Charge>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| read::charge(db, &id))
     }
 
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {

@@ -19,7 +19,7 @@ use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
     ColumnType, Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases,
-    rate_cards, subscriptions, usage_daily,
+    rate_cards, refunds, subscriptions, usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
 
@@ -249,8 +249,10 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
     plan.insert(&grants::TABLE, &grants, grants::encode);
     let holds = last_wins(&effects.holds, |hold| hold.id.clone());
     plan.insert(&holds::TABLE, &holds, holds::encode);
-    plan.insert(&charges::TABLE, &all(&effects.charges), charges::encode);
+    let charges = last_wins(&effects.charges, |charge| charge.id.clone());
+    plan.insert(&charges::TABLE, &charges, charges::encode);
     plan.insert(&entries::TABLE, &all(&effects.entries), entries::encode);
+    plan.insert(&refunds::TABLE, &all(&effects.refunds), refunds::encode);
     let subscriptions = last_wins(&effects.subscriptions, |subscription| {
         subscription.account_id.clone()
     });

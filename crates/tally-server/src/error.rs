@@ -68,6 +68,9 @@ pub enum ApiError {
         detail: String,
     },
     Internal,
+    RefundExceedsCharge {
+        refundable: Millicredits,
+    },
 }
 
 impl ApiError {
@@ -116,6 +119,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. }    => (S::METHOD_NOT_ALLOWED,    "method_not_allowed",   "Method not allowed on this path"),
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
+            ApiError::RefundExceedsCharge { .. } => (S::UNPROCESSABLE_ENTITY,  "refund_exceeds_charge", "The refund exceeds what is left to refund"),
         }
     }
 
@@ -202,6 +206,10 @@ impl ApiError {
             }
             ApiError::Unavailable { detail } => detail.clone(),
             ApiError::Internal => "an internal error occurred; it has been logged".into(),
+            ApiError::RefundExceedsCharge { refundable } => {
+                body.insert("refundable".into(), credits(*refundable));
+                format!("only {refundable} credits are left to refund")
+            }
         };
         body.insert("detail".into(), json!(detail));
         Value::Object(body)
@@ -338,6 +346,16 @@ impl From<Rejection> for ApiError {
             Rejection::PurchaseWindowInvalid => ApiError::invalid_request(
                 "purchase_expires_after_seconds",
                 "a purchase must stay payable for a positive time",
+            ),
+            Rejection::RefundExceedsCharge { refundable } => {
+                ApiError::RefundExceedsCharge { refundable }
+            }
+            Rejection::ChargeNotFound => ApiError::NotFound { what: "charge" },
+            Rejection::UsageBelowCaptured { captured, priced } => ApiError::invalid_request(
+                "usage",
+                format!(
+                    "the usage so far prices {priced} credits, below the {captured} captured already"
+                ),
             ),
         }
     }

@@ -176,6 +176,17 @@ impl Fields {
         Ok(amount)
     }
 
+    /// A JSON boolean.
+    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
+        let Some(value) = self.take(name) else {
+            return Ok(None);
+        };
+        match value {
+            Value::Bool(flag) => Ok(Some(flag)),
+            other => Err(self.wrong_type(name, "true or false", &other)),
+        }
+    }
+
     /// A whole number within `min..=max`.
     pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
         let Some(value) = self.take(name) else {
@@ -215,17 +226,6 @@ impl Fields {
             ));
         }
         Ok(Some(text))
-    }
-
-    /// `true` or `false`.
-    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
-        let Some(value) = self.take(name) else {
-            return Ok(None);
-        };
-        let Value::Bool(flag) = value else {
-            return Err(self.wrong_type(name, "true or false", &value));
-        };
-        Ok(Some(flag))
     }
 
     /// An RFC 3339 instant.

@@ -6,7 +6,7 @@
 use serde_json::{Map, Number, Value, json};
 use tally_core::{
     Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Purchase, PurchaseStatus,
-    Subscription, SubscriptionStatus, Timestamp,
+    Refund, Subscription, SubscriptionStatus, Timestamp,
 };
 
 /// An amount as a JSON number with at most 3 fraction digits.
@@ -170,6 +170,27 @@ pub fn hold(hold: &Hold) -> Value {
     map.insert("metadata".into(), metadata(&hold.metadata));
     attribution_fields(&mut map, &hold.attribution);
     extra_fields(&mut map, &hold.extra);
+    map.insert("refunded".into(), credits(hold.refunded));
+    Value::Object(map)
+}
+
+pub fn refund(refund: &Refund) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(refund.id));
+    map.insert("object".into(), json!("refund"));
+    map.insert("account_id".into(), json!(refund.account_id));
+    insert_some(&mut map, "charge_id", &refund.charge_id);
+    insert_some(&mut map, "hold_id", &refund.hold_id);
+    map.insert("amount".into(), credits(refund.amount));
+    let restored: Vec<Value> = refund
+        .restored
+        .iter()
+        .map(|(grant_id, amount)| json!({"grant_id": grant_id, "amount": credits(*amount)}))
+        .collect();
+    map.insert("restored".into(), Value::Array(restored));
+    map.insert("expired".into(), credits(refund.expired));
+    map.insert("reason".into(), json!(refund.reason));
+    map.insert("created_at".into(), instant(refund.created_at));
     Value::Object(map)
 }
 
@@ -192,6 +213,7 @@ pub fn charge(charge: &Charge) -> Value {
     map.insert("created_at".into(), instant(charge.created_at));
     attribution_fields(&mut map, &charge.attribution);
     extra_fields(&mut map, &charge.extra);
+    map.insert("refunded".into(), credits(charge.refunded));
     Value::Object(map)
 }
 

@@ -20,7 +20,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Grant(_)
         | Outcome::Charge(_)
         | Outcome::ApiKey { .. }
-        | Outcome::Purchase { opened: true, .. } => StatusCode::CREATED,
+        | Outcome::Purchase { opened: true, .. }
+        | Outcome::Refund(_) => StatusCode::CREATED,
         Outcome::Hold(hold) if hold.status == HoldStatus::Pending => StatusCode::CREATED,
         Outcome::Hold(_)
         | Outcome::Purchase { opened: false, .. }
@@ -28,7 +29,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Subscription(_)
         | Outcome::RateCard(_)
         | Outcome::Clock(_)
-        | Outcome::Nothing => StatusCode::OK,
+        | Outcome::Nothing
+        | Outcome::HoldChanged(_) => StatusCode::OK,
     }
 }
 
@@ -58,6 +60,8 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::RateCard(card) => tally_core::pricing::to_json(card),
         Outcome::Clock(now) => json!({"now": render::instant(*now)}),
         Outcome::Nothing => json!({}),
+        Outcome::HoldChanged(hold) => render::hold(hold),
+        Outcome::Refund(refund) => render::refund(refund),
     }
 }
 

@@ -31,9 +31,9 @@ use common::gated_store::{Reply, renderer};
 use serde_json::{Value, json};
 use tally_core::catalog::Catalog;
 use tally_core::{
-    Account, AccountState, Attribution, Charge, DebitSpec, Effects, Grant, GrantLifecycle,
-    GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits, Rejection,
-    Subscription, Timestamp,
+    Account, AccountState, Attribution, CaptureAmount, Charge, DebitSpec, Effects, Grant,
+    GrantLifecycle, GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits,
+    Refund, RefundOf, Rejection, Subscription, Timestamp,
 };
 use tally_engine::TEST_CLOCK_META;
 use tally_engine::clock::TestClock;
@@ -62,7 +62,7 @@ const ACCOUNTS_MAX: usize = 20;
 /// The prefixes of the ids the engine makes up (random) and the model makes up (counted):
 /// answers are compared with these ids blanked out; which grant is which is checked through
 /// the amounts, and through the mapping from engine ids to model ids.
-const ID_PREFIXES: [&str; 5] = ["grant_", "hold_", "chg_", "ent_", "pur_"];
+const ID_PREFIXES: [&str; 6] = ["grant_", "hold_", "chg_", "ent_", "pur_", "ref_"];
 
 #[test]
 fn the_engine_answers_and_stores_what_the_serial_model_does() {
@@ -198,12 +198,12 @@ coverage! {
     overdraft_charges >= 15,
     insufficient_credits >= 70,
     holds >= 120,
-    captures >= 35,
+    captures >= 16,
     partial_captures >= 20,
     captures_exceeding_holds >= 3,
     captures_of_holds_in_flight >= 4,
     voided_holds >= 10,
-    holds_not_pending_in_flight >= 8,
+    holds_not_pending_in_flight >= 2,
     hold_expiries >= 60,
     grant_activations >= 25,
     grant_expiries >= 90,
@@ -214,6 +214,12 @@ coverage! {
     cancellations >= 12,
     purchases >= 70,
     unknown_targets >= 250,
+    captures_in_part >= 12,
+    extensions >= 7,
+    refunds_of_charges >= 25,
+    refunds_of_holds >= 4,
+    refunds_refused >= 10,
+    refunds_on_refunds_in_flight >= 2,
 }
 
 /// The model's ids: counted, so a seed always makes the same ones.
@@ -289,6 +295,9 @@ enum Outcome {
         grant: Option<Grant>,
     },
     Clock(Timestamp),
+    /// A hold that changed and was not created (a capture in part, an extension).
+    HoldChanged(Hold),
+    Refund(Refund),
 }
 
 impl Outcome {
@@ -296,9 +305,12 @@ impl Outcome {
     fn status(&self) -> u16 {
         match self {
             Outcome::Account(_) | Outcome::Grant(_) | Outcome::Charge(_) => 201,
-            Outcome::Purchase { .. } => 201,
+            Outcome::Purchase { .. } | Outcome::Refund(_) => 201,
             Outcome::Hold(hold) if hold.status == HoldStatus::Pending => 201,
-            Outcome::Hold(_) | Outcome::Subscription(_) | Outcome::Clock(_) => 200,
+            Outcome::Hold(_)
+            | Outcome::HoldChanged(_)
+            | Outcome::Subscription(_)
+            | Outcome::Clock(_) => 200,
         }
     }
 
@@ -319,7 +331,8 @@ impl Outcome {
             }
             Outcome::Grant(grant) => render::grant(grant),
             Outcome::Charge(charge) => render::charge(charge),
-            Outcome::Hold(hold) => render::hold(hold),
+            Outcome::Hold(hold) | Outcome::HoldChanged(hold) => render::hold(hold),
+            Outcome::Refund(refund) => render::refund(refund),
             Outcome::Subscription(subscription) => render::subscription(subscription),
             Outcome::Purchase { purchase, grant } => render::purchase(purchase, grant.as_ref()),
             Outcome::Clock(now) => json!({"now": render::instant(*now)}),
@@ -342,6 +355,10 @@ struct Model {
     keys: HashMap<(String, String), KeyRecord>,
     grant_ids: IdMap,
     hold_ids: IdMap,
+    /// Every hold and charge, as last written (refunds start from them).
+    holds: BTreeMap<String, Hold>,
+    charges: BTreeMap<String, Charge>,
+    charge_ids: IdMap,
 }
 
 impl Model {
@@ -356,6 +373,9 @@ impl Model {
             keys: HashMap::new(),
             grant_ids: IdMap::default(),
             hold_ids: IdMap::default(),
+            holds: BTreeMap::new(),
+            charges: BTreeMap::new(),
+            charge_ids: IdMap::default(),
         }
     }
 
@@ -387,7 +407,11 @@ impl Model {
             }
             self.grants.insert(grant.id.clone(), grant);
         }
+        for charge in effects.charges {
+            self.charges.insert(charge.id.clone(), charge);
+        }
         for hold in effects.holds {
+            self.holds.insert(hold.id.clone(), hold.clone());
             if hold.status == HoldStatus::Pending {
                 self.pending_holds
                     .insert(hold.id.clone(), hold.account_id.clone());
@@ -568,9 +592,132 @@ impl Model {
                 run_due_on_all(&mut self.accounts, &mut self.ids, *to, effects, coverage);
                 Outcome::Clock(*to)
             }
+            Command::CapturePart {
+                hold_id,
+                owner,
+                amount,
+                extra,
+                settle,
+            } => {
+                let (model_id, account_id) = self.hold_account(hold_id, owner)?;
+                let state = self.accounts.get_mut(&account_id).ok_or(no_account)?;
+                let hold = state.capture_part(
+                    &model_id,
+                    *amount,
+                    extra.clone(),
+                    *settle,
+                    at,
+                    &mut self.ids,
+                    effects,
+                )?;
+                if *settle {
+                    Outcome::Hold(hold)
+                } else {
+                    Outcome::HoldChanged(hold)
+                }
+            }
+            Command::ExtendHold {
+                hold_id,
+                owner,
+                amount,
+                ttl_seconds,
+            } => {
+                let (model_id, account_id) = self.hold_account(hold_id, owner)?;
+                let state = self.accounts.get_mut(&account_id).ok_or(no_account)?;
+                let hold = state.extend_hold(
+                    &model_id,
+                    *amount,
+                    *ttl_seconds,
+                    at,
+                    &mut self.ids,
+                    effects,
+                )?;
+                Outcome::HoldChanged(hold)
+            }
+            Command::RefundCharge {
+                charge_id,
+                owner,
+                amount,
+                reason,
+            } => {
+                let visible = |account_id: &str| owner.as_deref().is_none_or(|o| o == account_id);
+                let charge = self
+                    .charge_ids
+                    .model(charge_id)
+                    .and_then(|id| self.charges.get(id))
+                    .filter(|charge| visible(&charge.account_id))
+                    .cloned()
+                    .ok_or(ApiError::NotFound { what: "charge" })?;
+                let named: Vec<String> = charge.drawn.iter().map(|(id, _)| id.clone()).collect();
+                self.refund(
+                    RefundOf::Charge(charge),
+                    named,
+                    *amount,
+                    reason,
+                    at,
+                    effects,
+                )?
+            }
+            Command::RefundHold {
+                hold_id,
+                owner,
+                amount,
+                reason,
+            } => {
+                let visible = |account_id: &str| owner.as_deref().is_none_or(|o| o == account_id);
+                let hold = self
+                    .hold_ids
+                    .model(hold_id)
+                    .and_then(|id| self.holds.get(id))
+                    .filter(|hold| visible(&hold.account_id))
+                    .cloned()
+                    .ok_or(ApiError::NotFound { what: "hold" })?;
+                let named: Vec<String> = hold
+                    .captured_from
+                    .iter()
+                    .filter_map(|draw| draw.line.grant_id().map(str::to_string))
+                    .collect();
+                self.refund(RefundOf::Hold(hold), named, *amount, reason, at, effects)?
+            }
             other => panic!("the simulation does not send {other:?}"),
         };
         Ok(outcome)
+    }
+
+    /// A refund, as the engine makes it: the grants its draws name that the account's state
+    /// no longer keeps, as last written, handed to the core.
+    fn refund(
+        &mut self,
+        of: RefundOf,
+        named: Vec<String>,
+        amount: Option<Millicredits>,
+        reason: &Option<String>,
+        at: Timestamp,
+        effects: &mut Effects,
+    ) -> Result<Outcome, ApiError> {
+        let account_id = match &of {
+            RefundOf::Charge(charge) => charge.account_id.clone(),
+            RefundOf::Hold(hold) => hold.account_id.clone(),
+        };
+        let state = self
+            .accounts
+            .get_mut(&account_id)
+            .ok_or(ApiError::NotFound { what: "account" })?;
+        let grants: Vec<Grant> = named
+            .iter()
+            .filter(|id| state.grant(id).is_none())
+            .filter_map(|id| self.grants.get(id).cloned())
+            .collect();
+        let refund = state.refund(
+            of,
+            amount,
+            reason.clone(),
+            grants,
+            at,
+            &mut self.ids,
+            effects,
+        )?;
+        Ok(Outcome::Refund(refund))
     }
 
     /// The model hold and account a capture or void acts on, or the engine's refusal: an
@@ -668,6 +815,8 @@ struct InFlightTargets {
     resolved_holds: Vec<String>,
     /// Grants it voided.
     voided_grants: Vec<String>,
+    /// Charges it refunded (a refund on top must see what that one left).
+    refunded_charges: Vec<String>,
     /// Holds and grants its commit carries that the model has not seen yet: made by it (their
     /// ids are known only from the write at the gate).
     new_holds: Vec<String>,
@@ -688,6 +837,9 @@ impl InFlightTargets {
                     targets.resolved_holds.push(hold_id.clone());
                 }
                 Command::VoidGrant { grant_id } => targets.voided_grants.push(grant_id.clone()),
+                Command::RefundCharge { charge_id, .. } => {
+                    targets.refunded_charges.push(charge_id.clone());
+                }
                 _ => {}
             }
         }
@@ -732,6 +884,7 @@ impl InFlightTargets {
         self.keys.is_empty()
             && self.resolved_holds.is_empty()
             && self.voided_grants.is_empty()
+            && self.refunded_charges.is_empty()
             && self.new_holds.is_empty()
             && self.new_grants.is_empty()
     }
@@ -754,6 +907,8 @@ struct RoundNotes {
     resolved_holds: HashMap<String, usize>,
     /// Model hold or grant → the stage that made it.
     made: HashMap<String, usize>,
+    /// Model charge → the stage that last refunded it.
+    refunded_charges: HashMap<String, usize>,
 }
 
 struct Sim {
@@ -1043,7 +1198,11 @@ impl Sim {
                 });
                 let mut renamed = engine_hold.clone();
                 renamed.id = model_id.to_string();
-                for reservation in &mut renamed.reservations {
+                for reservation in renamed
+                    .reservations
+                    .iter_mut()
+                    .chain(&mut renamed.captured_from)
+                {
                     if let Line::Grant(grant_id) = &mut reservation.line {
                         let model_grant = self.model.grant_ids.model(grant_id);
                         *grant_id = model_grant.unwrap_or("(unknown grant)").to_string();
@@ -1436,6 +1595,20 @@ impl Sim {
                     let engine_id = id(&answered["drawn"][index]["grant_id"]);
                     self.model.grant_ids.learn(&engine_id, grant_id, context);
                 }
+                self.model
+                    .charge_ids
+                    .learn(&id(&answered["id"]), &charge.id, context);
+            }
+            Outcome::HoldChanged(hold) => {
+                self.model
+                    .hold_ids
+                    .learn(&id(&answered["id"]), &hold.id, context);
+            }
+            Outcome::Refund(refund) => {
+                for (index, (grant_id, _)) in refund.restored.iter().enumerate() {
+                    let engine_id = id(&answered["restored"][index]["grant_id"]);
+                    self.model.grant_ids.learn(&engine_id, grant_id, context);
+                }
             }
             Outcome::Account(_) | Outcome::Subscription(_) | Outcome::Clock(_) => {}
         }
@@ -1495,6 +1668,19 @@ impl Sim {
                     self.notes.made.insert(grant.id.clone(), planned.stage);
                 }
             }
+            (Command::CapturePart { .. }, Outcome::HoldChanged(_)) => {
+                coverage.captures_in_part += 1;
+            }
+            (Command::ExtendHold { .. }, Outcome::HoldChanged(_)) => coverage.extensions += 1,
+            (Command::RefundCharge { .. }, Outcome::Refund(refund)) => {
+                coverage.refunds_of_charges += 1;
+                let charge_id = refund.charge_id.clone().unwrap_or_default();
+                if earlier_stage(self.notes.refunded_charges.get(&charge_id)) {
+                    coverage.refunds_on_refunds_in_flight += 1;
+                }
+                self.notes.refunded_charges.insert(charge_id, planned.stage);
+            }
+            (Command::RefundHold { .. }, Outcome::Refund(_)) => coverage.refunds_of_holds += 1,
             (command, outcome) => panic!("{command:?} answered with {outcome:?}"),
         }
     }
@@ -1505,6 +1691,17 @@ impl Sim {
         match error {
             ApiError::InsufficientCredits { .. } => coverage.insufficient_credits += 1,
             ApiError::CaptureExceedsHold { .. } => coverage.captures_exceeding_holds += 1,
+            ApiError::RefundExceedsCharge { .. } => {
+                coverage.refunds_refused += 1;
+                // A refusal that rests on a refund not yet durable counts as one on top.
+                if let Command::RefundCharge { charge_id, .. } = &planned.command {
+                    let model_id = self.model.charge_ids.model(charge_id);
+                    let stage = model_id.and_then(|id| self.notes.refunded_charges.get(id));
+                    if planned.stage > 0 && stage.is_some_and(|stage| stage + 1 == planned.stage) {
+                        coverage.refunds_on_refunds_in_flight += 1;
+                    }
+                }
+            }
             ApiError::NotFound { .. } if !is_marker(&planned.command) => {
                 coverage.unknown_targets += 1;
             }
@@ -1513,9 +1710,10 @@ impl Sim {
             }
             ApiError::HoldNotPending { .. } => {
                 let hold = match &planned.command {
-                    Command::Capture { hold_id, .. } | Command::VoidHold { hold_id, .. } => {
-                        self.model.hold_ids.model(hold_id)
-                    }
+                    Command::Capture { hold_id, .. }
+                    | Command::VoidHold { hold_id, .. }
+                    | Command::CapturePart { hold_id, .. }
+                    | Command::ExtendHold { hold_id, .. } => self.model.hold_ids.model(hold_id),
                     _ => None,
                 };
                 let resolved = hold.and_then(|hold| self.notes.resolved_holds.get(hold));
@@ -1557,6 +1755,7 @@ impl Sim {
             (2, &targets.new_holds.len(), 3),
             (3, &targets.new_grants.len(), 2),
             (4, &targets.voided_grants.len(), 1),
+            (5, &targets.refunded_charges.len(), 2),
         ] {
             if *available > 0 {
                 aims.extend(std::iter::repeat_n(aim, weight));
@@ -1579,9 +1778,23 @@ impl Sim {
                 let grant_id = self.rng.pick(&targets.new_grants)?;
                 (Command::VoidGrant { grant_id }, None)
             }
-            _ => {
+            4 => {
                 let grant_id = self.rng.pick(&targets.voided_grants)?;
                 (Command::VoidGrant { grant_id }, None)
+            }
+            _ => {
+                let charge_id = self.rng.pick(&targets.refunded_charges)?;
+                let amount = self
+                    .rng
+                    .chance(50)
+                    .then(|| Millicredits::new(self.rng.between(1, 5_000)));
+                let command = Command::RefundCharge {
+                    charge_id,
+                    owner: None,
+                    amount,
+                    reason: None,
+                };
+                (command, None)
             }
         })
     }
@@ -1636,10 +1849,11 @@ impl Sim {
     fn random_plain_command(&mut self) -> Command {
         let account_id = self.target_account();
         match self.rng.below(100) {
-            0..=20 => Command::Charge {
+            0..=17 => Command::Charge {
                 account_id,
                 spec: self.debit_spec(),
             },
+            18..=20 => self.refund(),
             21..=33 => Command::Hold {
                 account_id,
                 spec: self.debit_spec(),
@@ -1799,6 +2013,42 @@ impl Sim {
         if self.rng.chance(25) {
             return Command::VoidHold { hold_id, owner };
         }
+        let rest = self
+            .model
+            .pending_hold(&hold_id)
+            .map_or(1_000, |hold| hold.uncaptured().get());
+        match self.rng.below(100) {
+            0..=29 => {
+                let amount = match self.rng.below(100) {
+                    0..=79 => CaptureAmount::Exactly(Millicredits::new(
+                        self.rng.between(1, (rest / 2).max(1)),
+                    )),
+                    80..=89 => CaptureAmount::Exactly(Millicredits::new(rest + 1)),
+                    _ => CaptureAmount::Rest,
+                };
+                return Command::CapturePart {
+                    hold_id,
+                    owner,
+                    amount,
+                    extra: None,
+                    settle: false,
+                };
+            }
+            30..=44 => {
+                let amount = self
+                    .rng
+                    .chance(70)
+                    .then(|| Millicredits::new(self.rng.between(1, 30_000)));
+                let ttl_seconds = (amount.is_none() || self.rng.chance(40)).then(|| self.ttl());
+                return Command::ExtendHold {
+                    hold_id,
+                    owner,
+                    amount,
+                    ttl_seconds,
+                };
+            }
+            _ => {}
+        }
         let held = held.map_or(1_000, tally_core::Millicredits::get);
         let amount = match self.rng.below(100) {
             0..=29 => None,
@@ -1815,6 +2065,68 @@ impl Sim {
             owner,
             amount,
             extra,
+        }
+    }
+
+    /// A refund of a charge or of a hold the model knows (all that is left, part, or too
+    /// much), sometimes by another account, sometimes of one that does not exist.
+    fn refund(&mut self) -> Command {
+        let owner = match self.rng.below(100) {
+            0..=89 => None,
+            _ => Some(GHOST_ACCOUNT.into()),
+        };
+        let reason = self.rng.chance(30).then(|| "simulated".to_string());
+        if self.rng.chance(30) {
+            let holds: Vec<String> = self
+                .model
+                .holds
+                .values()
+                .filter(|hold| hold.captured.is_positive() || self.rng.chance(10))
+                .filter_map(|hold| self.model.hold_ids.engine(&hold.id).map(str::to_string))
+                .collect();
+            let hold_id = self
+                .rng
+                .pick(&holds)
+                .unwrap_or_else(|| "hold_nobody".into());
+            let amount = self
+                .rng
+                .chance(50)
+                .then(|| Millicredits::new(self.rng.between(1, 20_000)));
+            return Command::RefundHold {
+                hold_id,
+                owner,
+                amount,
+                reason,
+            };
+        }
+        let charges: Vec<String> = self
+            .model
+            .charges
+            .keys()
+            .filter_map(|id| self.model.charge_ids.engine(id).map(str::to_string))
+            .collect();
+        let pick = if self.rng.chance(95) {
+            self.rng.pick(&charges)
+        } else {
+            None
+        };
+        let charge_id = pick.unwrap_or_else(|| "chg_nobody".into());
+        let left = self
+            .model
+            .charge_ids
+            .model(&charge_id)
+            .and_then(|id| self.model.charges.get(id))
+            .map_or(1_000, |charge| charge.amount.get() - charge.refunded.get());
+        let amount = match self.rng.below(100) {
+            0..=39 => None,
+            40..=84 => Some(Millicredits::new(self.rng.between(1, left.max(1)))),
+            _ => Some(Millicredits::new(left + self.rng.between(1, 1_000))),
+        };
+        Command::RefundCharge {
+            charge_id,
+            owner,
+            amount,
+            reason,
         }
     }
 

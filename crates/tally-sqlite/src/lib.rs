@@ -218,6 +218,10 @@ impl LedgerStore for SqliteStore {
         self.lookup(|db| read::purchase(db, id))
     }
 
+    fn charge_written(&self, id: &str) -> Result<Option<tally_core::Charge>, StoreError> {
+        self.lookup(|db| read::charge(db, id))
+    }
+
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
         self.lookup(|db| read::latest_rate_card_version(db))
     }

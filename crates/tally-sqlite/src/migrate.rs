@@ -17,6 +17,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0005_checks_without_in_lists.sql"),
     ),
     (6, include_str!("../migrations/0006_purchase_payment.sql")),
+    (
+        7,
+        include_str!("../migrations/0007_holds_in_parts_and_refunds.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
     Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases, rate_cards,
-    subscriptions, usage_daily,
+    refunds, subscriptions, usage_daily,
 };
 
 use crate::rows::Binder;
@@ -73,6 +73,7 @@ static GRANTS: Insert = Insert::new(&grants::TABLE);
 static HOLDS: Insert = Insert::new(&holds::TABLE);
 static CHARGES: Insert = Insert::new(&charges::TABLE);
 static ENTRIES: Insert = Insert::new(&entries::TABLE);
+static REFUNDS: Insert = Insert::new(&refunds::TABLE);
 static SUBSCRIPTIONS: Insert = Insert::new(&subscriptions::TABLE);
 static PURCHASES: Insert = Insert::new(&purchases::TABLE);
 static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
@@ -101,6 +102,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     HOLDS.run(db, &effects.holds, holds::encode)?;
     CHARGES.run(db, &effects.charges, charges::encode)?;
     ENTRIES.run(db, &effects.entries, entries::encode)?;
+    REFUNDS.run(db, &effects.refunds, refunds::encode)?;
     SUBSCRIPTIONS.run(db, &effects.subscriptions, subscriptions::encode)?;
     PURCHASES.run(db, &effects.purchases, purchases::encode)?;
     USAGE_DAILY.run(db, &batch.usage, |(key, delta), binder| {

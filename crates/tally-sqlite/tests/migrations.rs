@@ -107,9 +107,10 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     connection
         .execute_batch("PRAGMA foreign_keys = ON;")
         .expect("foreign keys");
+    // Migrated to the latest version (6 rebuilds entries again, with the same guarantees).
     assert_eq!(
         count(&connection, "SELECT MAX(version) FROM schema_migrations"),
-        6
+        7
     );
     // The purchase made before payments had a state was granted at once: it is completed,
     // with its grant, and its pack's validity is read back from that grant.
@@ -189,6 +190,48 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     let referenced =
         connection.execute("UPDATE grants SET id = 'gr_renamed' WHERE id = 'gr_a'", []);
     assert!(referenced.is_err(), "a purchase still points at its grant");
+}
+
+/// Version 6 (holds in parts, refunds): an old hold opens with an empty record of what its
+/// captures took, and the entries table takes the type `refund` and still refuses others.
+#[test]
+fn version_6_keeps_old_holds_and_takes_refund_entries() {
+    let dir = TempDir::new("migrate6");
+    let path = dir.0.join("old.db");
+    database_at_version_4(&path);
+
+    let store = SqliteStore::open(&path).expect("opening migrates");
+    let hold = store.hold("hold_a").expect("read").expect("the hold");
+    assert!(hold.captured_from.is_empty());
+    assert_eq!(hold.captured_at, None);
+    drop(store);
+
+    let connection = Connection::open(&path).expect("reopening");
+    connection
+        .execute(
+            "INSERT INTO entries (id, account_id, type, amount, held, created_at, postings)
+             VALUES ('ent_r', 'acct_a', 'refund', 1, 0, 3, 'gr_a:1:0')",
+            [],
+        )
+        .expect("a refund entry");
+    assert_eq!(count(&connection, "SELECT COUNT(*) FROM entries"), 3);
+    let gift = connection.execute(
+        "INSERT INTO entries (id, account_id, type, amount, held, created_at, postings)
+         VALUES ('ent_x', 'acct_a', 'gift', 1, 0, 3, '')",
+        [],
+    );
+    assert!(gift.is_err(), "other types are refused");
+    let changed = connection.execute("UPDATE entries SET amount = 0 WHERE id = 'ent_r'", []);
+    assert!(changed.is_err(), "entries stay append-only");
+    let both = connection.execute(
+        "INSERT INTO refunds (id, account_id, charge_id, hold_id, amount, restored, expired,
+             created_at) VALUES ('ref_x', 'acct_a', 'chg_1', 'hold_a', 1, '', 0, 3)",
+        [],
+    );
+    assert!(
+        both.is_err(),
+        "a refund is of a charge or of a hold, not both"
+    );
 }
 
 /// No CHECK on a table the engine writes uses an `IN (...)` list: SQLite builds a temporary

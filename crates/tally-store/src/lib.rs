@@ -148,6 +148,7 @@ impl BatchWrite {
             && self.touched_api_keys.is_empty()
             && self.meta.is_empty()
             && self.meta_if_absent.is_empty()
+            && self.effects.refunds.is_empty()
     }
 }
 
@@ -253,6 +254,8 @@ pub trait LedgerStore: Send + Sync + 'static {
     /// The newest rate card version, if any.
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError>;
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// A charge as written (what a refund of it starts from).
+    fn charge_written(&self, id: &str) -> Result<Option<Charge>, StoreError>;
 }
 
 /// What readers need of a store: the resources as committed, pages of them, usage, and

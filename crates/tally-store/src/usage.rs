@@ -71,6 +71,11 @@ pub fn read<S: RowSource>(
             found.push(group_row(row, "entries", account_id, group_by)?);
             Ok(())
         })?;
+        let query = refunds(S::PARAMETER, group_by, account_id, range);
+        db.each(query.sql(), query.params(), &mut |row| {
+            found.push(group_row(row, "refunds", account_id, group_by)?);
+            Ok(())
+        })?;
     }
     Ok(sum(found, group_by.is_empty()))
 }
@@ -157,16 +162,44 @@ fn whole_days<'a>(
     grouped.query(parameter, group_by, account_id, days)
 }
 
+/// The UTC day of the instant in `column`, in SQL both dialects read alike.
+fn day_of_column(column: &str) -> String {
+    format!(
+        "({column} - (({column} % {MICROS_PER_DAY}) + {MICROS_PER_DAY}) % {MICROS_PER_DAY}) \
+         / {MICROS_PER_DAY}"
+    )
+}
+
+/// What refunds took off the spending of `[start, end)`, in the spending's groups: the
+/// credits refunded, no actions (the action happened).
+fn refunds<'a>(
+    parameter: char,
+    group_by: &[UsageDimension],
+    account_id: &'a str,
+    (start, end): (Timestamp, Timestamp),
+) -> Query<'a> {
+    let day = day_of_column("spent_at");
+    let mut head = select(group_by, &day, |column| format!("COALESCE({column}, '')"));
+    head.push_str(
+        "CAST(COALESCE(SUM(-amount), 0) AS BIGINT) AS credits, CAST(0 AS BIGINT) AS count \
+         FROM refunds",
+    );
+    let grouped = Grouped {
+        head: &head,
+        column: "spent_at",
+        condition: "",
+    };
+    let range = (start.as_micros(), end.as_micros());
+    grouped.query(parameter, group_by, account_id, range)
+}
+
 fn entries<'a>(
     parameter: char,
     group_by: &[UsageDimension],
     account_id: &'a str,
     (start, end): (Timestamp, Timestamp),
 ) -> Query<'a> {
-    let day = format!(
-        "(created_at - ((created_at % {MICROS_PER_DAY}) + {MICROS_PER_DAY}) % {MICROS_PER_DAY}) \
-         / {MICROS_PER_DAY}"
-    );
+    let day = day_of_column("created_at");
     let mut head = select(group_by, &day, |column| format!("COALESCE({column}, '')"));
     head.push_str(
         "CAST(COALESCE(SUM(-amount), 0) AS BIGINT) AS credits, COUNT(*) AS count \

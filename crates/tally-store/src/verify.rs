@@ -7,7 +7,9 @@
 //!
 //! Grants' `remaining` and `reserved`, accounts' `posted`, `held` and overdraft line, and the
 //! pending holds' reservations must all equal what the entries add up to, and every grant must
-//! conserve its credits: issued = remaining + spent + expired + voided.
+//! conserve its credits: issued = remaining + spent + expired + voided. Refunds never total
+//! more than what they refund (a charge, or what a hold captured), and each charge's and hold's
+//! `refunded` is its refunds' sum.
 
 use std::collections::HashMap;
 
@@ -40,6 +42,23 @@ pub fn run<S: RowSource>(db: &mut S) -> Result<VerifyReport, StoreError> {
         &[],
         &mut |row| verifier.account_row(row),
     )?;
+    for (table, total, key) in [
+        ("charges", "amount", "charge_id"),
+        ("holds", "captured", "hold_id"),
+    ] {
+        db.each(
+            &format!(
+                "SELECT t.id, t.account_id, t.{total} AS total, t.refunded,
+                     COALESCE((SELECT CAST(SUM(r.amount) AS BIGINT) FROM refunds r
+                               WHERE r.{key} = t.id), 0) AS refunds
+                 FROM {table} t
+                 WHERE t.refunded <> 0 OR EXISTS (SELECT 1 FROM refunds r WHERE r.{key} = t.id)
+                 ORDER BY t.seq"
+            ),
+            &[],
+            &mut |row| verifier.refunded_row(table, row),
+        )?;
+    }
     Ok(verifier.finish())
 }
 
@@ -88,6 +107,19 @@ pub struct AccountRow<'a> {
     pub held: i64,
     pub overdraft_remaining: i64,
     pub overdraft_reserved: i64,
+}
+
+/// One charge or hold with refunds, as `run` reads it.
+pub struct RefundedRow<'a> {
+    /// `charge` or `hold`.
+    pub what: &'a str,
+    pub id: &'a str,
+    pub account_id: &'a str,
+    /// What it took: the charge's amount, or what the hold captured.
+    pub total: i64,
+    pub refunded: i64,
+    /// The sum of its refunds' amounts.
+    pub refunds: i64,
 }
 
 /// Recomputes the ledger from the rows it is fed, in order: every entry (oldest first), every
@@ -146,7 +178,11 @@ impl Verifier {
             line.reserved += posting.reserved_delta.get();
             match kind {
                 EntryKind::Grant => line.issued += delta,
-                EntryKind::Charge | EntryKind::Capture | EntryKind::Adjustment => {
+                // A refund gives back what was spent: it counts against spending.
+                EntryKind::Charge
+                | EntryKind::Capture
+                | EntryKind::Adjustment
+                | EntryKind::Refund => {
                     line.spent -= delta;
                 }
                 EntryKind::Expire => line.expired -= delta,
@@ -281,6 +317,43 @@ impl Verifier {
                 "{place}: available is below minus the overdraft limit"
             ));
         }
+    }
+
+    /// A charge or hold that was refunded: `refunded` is its refunds' sum, and at most what
+    /// it took (`total`).
+    pub fn refunded(&mut self, row: RefundedRow<'_>) {
+        let RefundedRow {
+            what,
+            id,
+            account_id,
+            total,
+            refunded,
+            refunds,
+        } = row;
+        let place = format!("account {account_id}: {what} {id}");
+        if refunds != refunded {
+            self.report.problems.push(format!(
+                "{place}: refunded is {refunded} but its refunds add up to {refunds}"
+            ));
+        }
+        if refunds > total {
+            self.report.problems.push(format!(
+                "{place}: refunds of {refunds} exceed the {total} it took"
+            ));
+        }
+    }
+
+    fn refunded_row(&mut self, table: &str, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, table, "id")?;
+        self.refunded(RefundedRow {
+            what: if table == "charges" { "charge" } else { "hold" },
+            id: fields.key(),
+            account_id: &fields.text("account_id")?,
+            total: fields.i64("total")?,
+            refunded: fields.i64("refunded")?,
+            refunds: fields.i64("refunds")?,
+        });
+        Ok(())
     }
 
     fn entry_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {

@@ -32,7 +32,7 @@ const CSV_PAGE_ENTRIES: usize = 1000;
 /// Chunks of the CSV export waiting for the client at most (bounds its memory).
 const CSV_CHUNKS_BUFFERED: usize = 4;
 
-const ENTRY_TYPES: [&str; 8] = [
+const ENTRY_TYPES: [&str; 9] = [
     "grant",
     "charge",
     "hold",
@@ -41,6 +41,7 @@ const ENTRY_TYPES: [&str; 8] = [
     "expire",
     "void",
     "adjustment",
+    "refund",
 ];
 
 /// The CSV's columns: fields of the API's Entry, in this order.

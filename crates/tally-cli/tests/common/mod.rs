@@ -239,6 +239,11 @@ impl Client {
         &self.base
     }
 
+    /// The key this client sends, if any (for a `tally` client command in a test).
+    pub(crate) fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
     /// Sends a request; `body: None` sends none. Transport errors are returned.
     pub(crate) fn try_request(
         &self,

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use tally_core::{Attribution, DebitSpec, Millicredits};
+use tally_core::{Attribution, CaptureAmount, DebitSpec, Millicredits};
 
 use super::write::{
     Context, Decode, Empty, OwnAccount, Prepared, Target, WriteRequest, WriteRoute, run,
@@ -262,21 +262,31 @@ impl Target for VisibleHold {
 }
 
 /// The body of `POST /v1/holds/{id}/capture`: at most one of an amount and the actual usage
-/// (neither captures what was held).
+/// (neither captures what is left of the hold), and whether the capture is the final one
+/// (default: it is; a capture that is not final keeps the hold pending and must capture
+/// something).
 pub struct CaptureRequest {
     pub amount: Option<Millicredits>,
     pub usage: Option<serde_json::Value>,
+    pub settle: bool,
 }
 
 impl Decode for CaptureRequest {
     type Target = VisibleHold;
 
-    const FIELDS: &'static [&'static str] = &["amount", "usage"];
+    const FIELDS: &'static [&'static str] = &["amount", "usage", "final"];
 
     fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
+        let settle = fields.boolean("final")?.unwrap_or(true);
+        let amount = if settle {
+            fields.non_negative_amount("amount")?
+        } else {
+            fields.positive_amount("amount")?
+        };
         Ok(CaptureRequest {
-            amount: fields.non_negative_amount("amount")?,
+            amount,
             usage: fields.take("usage"),
+            settle,
         })
     }
 }
@@ -291,7 +301,11 @@ impl WriteRoute for CaptureHold {
         state: &AppState,
         principal: &Principal,
         VisibleHold(hold): VisibleHold,
-        CaptureRequest { amount, usage }: CaptureRequest,
+        CaptureRequest {
+            amount,
+            usage,
+            settle,
+        }: CaptureRequest,
     ) -> Result<Prepared, ApiError> {
         let (amount, extra) = match (amount, usage) {
             (Some(_), Some(_)) => {
@@ -329,15 +343,36 @@ impl WriteRoute for CaptureHold {
                     serde_json::from_str(&priced.extra).unwrap_or_default();
                 extra["captured_usage"] = captured["usage"].clone();
                 extra["captured_lines"] = captured["lines"].clone();
-                (Some(priced.max), Some(extra.to_string()))
+                // The usage so far: the capture brings the hold's captures up to its price
+                // (so captures in parts add up to the price of the whole usage, at its
+                // context tier).
+                return Ok(Prepared::engine(Command::CapturePart {
+                    hold_id: hold.id,
+                    owner: principal.owner(),
+                    amount: CaptureAmount::UpTo(priced.max),
+                    extra: Some(extra.to_string()),
+                    settle,
+                }));
             }
         };
-        Ok(Prepared::engine(Command::Capture {
-            hold_id: hold.id,
-            owner: principal.owner(),
-            amount,
-            extra,
-        }))
+        let (hold_id, owner) = (hold.id, principal.owner());
+        let command = if settle {
+            Command::Capture {
+                hold_id,
+                owner,
+                amount,
+                extra,
+            }
+        } else {
+            Command::CapturePart {
+                hold_id,
+                owner,
+                amount: amount.map_or(CaptureAmount::Rest, CaptureAmount::Exactly),
+                extra,
+                settle,
+            }
+        };
+        Ok(Prepared::engine(command))
     }
 }
 
@@ -372,4 +407,164 @@ pub async fn void_hold(
     request: WriteRequest<Empty<VisibleHold>>,
 ) -> Response {
     run::<VoidHold>(&state, request).await
+}
+
+/// The body of `POST /v1/holds/{id}/extend`: credits to add, a new time to live from now, or
+/// both (at least one).
+pub struct ExtendRequest {
+    pub amount: Option<Millicredits>,
+    pub ttl_seconds: Option<i64>,
+}
+
+impl Decode for ExtendRequest {
+    type Target = VisibleHold;
+
+    const FIELDS: &'static [&'static str] = &["amount", "ttl_seconds"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
+        let amount = fields.positive_amount("amount")?;
+        let ttl_seconds =
+            fields.integer("ttl_seconds", HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX)?;
+        if amount.is_none() && ttl_seconds.is_none() {
+            return Err(ApiError::invalid_request(
+                "amount",
+                "send `amount` (credits to add), `ttl_seconds` (a new time to live), or both",
+            ));
+        }
+        Ok(ExtendRequest {
+            amount,
+            ttl_seconds,
+        })
+    }
+}
+
+/// `POST /v1/holds/{id}/extend`.
+pub struct ExtendHold;
+
+impl WriteRoute for ExtendHold {
+    type Body = ExtendRequest;
+
+    fn prepare(
+        _: &AppState,
+        principal: &Principal,
+        VisibleHold(hold): VisibleHold,
+        ExtendRequest {
+            amount,
+            ttl_seconds,
+        }: ExtendRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::Engine {
+            command: Command::ExtendHold {
+                hold_id: hold.id,
+                owner: principal.owner(),
+                amount,
+                ttl_seconds,
+            },
+            created_status: StatusCode::OK,
+        })
+    }
+}
+
+pub async fn extend_hold(
+    State(state): State<AppState>,
+    request: WriteRequest<ExtendRequest>,
+) -> Response {
+    run::<ExtendHold>(&state, request).await
+}
+
+/// A charge the caller may see: another account's charge is not found, before anything about
+/// the request is looked at. (The engine checks again when it applies the command.)
+pub struct VisibleCharge(pub tally_core::Charge);
+
+impl Target for VisibleCharge {
+    const PATH_ID: bool = true;
+
+    fn resolve(
+        id: Option<String>,
+        state: &AppState,
+        principal: &Principal,
+    ) -> Result<Self, ApiError> {
+        let charge_id = id.expect("debits: a charge's routes name it in their path");
+        match state.store.charge(&charge_id)? {
+            Some(charge) if principal.can_see(&charge.account_id) => Ok(VisibleCharge(charge)),
+            _ => Err(ApiError::NotFound { what: "charge" }),
+        }
+    }
+}
+
+/// The body of a refund: the credits to give back (all that is left when absent) and why.
+pub struct RefundRequest<T> {
+    pub amount: Option<Millicredits>,
+    pub reason: Option<String>,
+    target: std::marker::PhantomData<T>,
+}
+
+impl<T: Target> Decode for RefundRequest<T> {
+    type Target = T;
+
+    const FIELDS: &'static [&'static str] = &["amount", "reason"];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
+        Ok(RefundRequest {
+            amount: fields.positive_amount("amount")?,
+            reason: fields.string("reason", TEXT_BYTES_MAX)?,
+            target: std::marker::PhantomData,
+        })
+    }
+}
+
+/// `POST /v1/charges/{id}/refunds`.
+pub struct RefundCharge;
+
+impl WriteRoute for RefundCharge {
+    type Body = RefundRequest<VisibleCharge>;
+
+    fn prepare(
+        _: &AppState,
+        principal: &Principal,
+        VisibleCharge(charge): VisibleCharge,
+        RefundRequest { amount, reason, .. }: RefundRequest<VisibleCharge>,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::RefundCharge {
+            charge_id: charge.id,
+            owner: principal.owner(),
+            amount,
+            reason,
+        }))
+    }
+}
+
+pub async fn refund_charge(
+    State(state): State<AppState>,
+    request: WriteRequest<RefundRequest<VisibleCharge>>,
+) -> Response {
+    run::<RefundCharge>(&state, request).await
+}
+
+/// `POST /v1/holds/{id}/refunds`: what a hold captured.
+pub struct RefundHold;
+
+impl WriteRoute for RefundHold {
+    type Body = RefundRequest<VisibleHold>;
+
+    fn prepare(
+        _: &AppState,
+        principal: &Principal,
+        VisibleHold(hold): VisibleHold,
+        RefundRequest { amount, reason, .. }: RefundRequest<VisibleHold>,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::RefundHold {
+            hold_id: hold.id,
+            owner: principal.owner(),
+            amount,
+            reason,
+        }))
+    }
+}
+
+pub async fn refund_hold(
+    State(state): State<AppState>,
+    request: WriteRequest<RefundRequest<VisibleHold>>,
+) -> Response {
+    run::<RefundHold>(&state, request).await
 }

@@ -118,6 +118,9 @@ routes! {
     "GET" "/v1/holds/{id}" Account "Get a hold" => get(debits::get_hold);
     "POST" "/v1/holds/{id}/capture" Account "Capture a hold" [debits::CaptureRequest] => post(debits::capture_hold);
     "POST" "/v1/holds/{id}/void" Account "Void a hold" [write::Empty<debits::VisibleHold>] => post(debits::void_hold);
+    "POST" "/v1/holds/{id}/extend" Account "Extend a hold: reserve more, or live longer" [debits::ExtendRequest] => post(debits::extend_hold);
+    "POST" "/v1/charges/{id}/refunds" Account "Refund a charge" [debits::RefundRequest<debits::VisibleCharge>] => post(debits::refund_charge);
+    "POST" "/v1/holds/{id}/refunds" Account "Refund what a hold captured" [debits::RefundRequest<debits::VisibleHold>] => post(debits::refund_hold);
     "GET" "/v1/accounts/{id}/entries" Account "List ledger entries" => get(accounts::list_entries);
     "GET" "/v1/accounts/{id}/usage" Account "Usage analytics: credits and actions per group" => get(accounts::get_usage);
     "POST" "/v1/quotes" AnyKey "Price a usage before committing" [pricing::QuoteRequest] => post(pricing::create_quote);

@@ -220,6 +220,10 @@ impl LedgerStore for GatedStore {
         self.inner.purchase(id)
     }
 
+    fn charge_written(&self, id: &str) -> Result<Option<tally_core::Charge>, StoreError> {
+        self.inner.charge_written(id)
+    }
+
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError> {
         self.inner.latest_rate_card_version()
     }

@@ -1,5 +1,5 @@
-//! `charges`: one row per charge, never changed. The grants it drew from are stored in one
-//! column, in [`crate::codec`]'s text form.
+//! `charges`: one row per charge, changed only by refunds (`refunded`). The grants it drew
+//! from are stored in one column, in [`crate::codec`]'s text form.
 
 use tally_core::Charge;
 
@@ -25,9 +25,10 @@ pub const TABLE: Table = Table {
             text("extra"),
             i64("created_at"),
         ],
+        &[i64("refunded")],
     ],
     constants: &[],
-    on_conflict: "",
+    on_conflict: " ON CONFLICT (id) DO UPDATE SET refunded = excluded.refunded",
 };
 
 pub fn encode<W: ColumnWriter>(charge: &Charge, writer: &mut W) -> Result<(), W::Error> {
@@ -41,7 +42,8 @@ pub fn encode<W: ColumnWriter>(charge: &Charge, writer: &mut W) -> Result<(), W:
     writer.opt_text(charge.description.as_deref())?;
     writer.opt_text(charge.metadata.as_deref())?;
     writer.opt_text(charge.extra.as_deref())?;
-    writer.i64(micros(charge.created_at))
+    writer.i64(micros(charge.created_at))?;
+    writer.i64(charge.refunded.get())
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<Charge, StoreError> {
@@ -58,5 +60,6 @@ pub fn decode(row: &dyn ColumnReader) -> Result<Charge, StoreError> {
         metadata: fields.opt_text("metadata")?,
         created_at: fields.timestamp("created_at")?,
         extra: fields.opt_text("extra")?,
+        refunded: fields.millicredits("refunded")?,
     })
 }

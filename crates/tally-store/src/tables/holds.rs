@@ -28,12 +28,15 @@ pub const TABLE: Table = Table {
             text("reservations"),
             text("extra"),
         ],
+        &[text("captured_from"), i64("captured_at"), i64("refunded")],
     ],
     constants: &[],
     on_conflict: " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                   captured = excluded.captured, released = excluded.released, \
                   resolved_at = excluded.resolved_at, reservations = excluded.reservations, \
-                  extra = excluded.extra",
+                  extra = excluded.extra, amount = excluded.amount, \
+                  expires_at = excluded.expires_at, captured_from = excluded.captured_from, \
+                  captured_at = excluded.captured_at, refunded = excluded.refunded",
 };
 
 pub fn encode<W: ColumnWriter>(hold: &Hold, writer: &mut W) -> Result<(), W::Error> {
@@ -50,7 +53,10 @@ pub fn encode<W: ColumnWriter>(hold: &Hold, writer: &mut W) -> Result<(), W::Err
     writer.opt_text(hold.description.as_deref())?;
     writer.opt_text(hold.metadata.as_deref())?;
     writer.text(&codec::encode_reservations(&hold.reservations))?;
-    writer.opt_text(hold.extra.as_deref())
+    writer.opt_text(hold.extra.as_deref())?;
+    writer.text(&codec::encode_reservations(&hold.captured_from))?;
+    writer.opt_i64(hold.captured_at.map(micros))?;
+    writer.i64(hold.refunded.get())
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<Hold, StoreError> {
@@ -70,5 +76,8 @@ pub fn decode(row: &dyn ColumnReader) -> Result<Hold, StoreError> {
         metadata: fields.opt_text("metadata")?,
         reservations: fields.parsed("reservations", codec::decode_reservations)?,
         extra: fields.opt_text("extra")?,
+        captured_from: fields.parsed("captured_from", codec::decode_reservations)?,
+        captured_at: fields.opt_timestamp("captured_at")?,
+        refunded: fields.millicredits("refunded")?,
     })
 }

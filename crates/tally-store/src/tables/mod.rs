@@ -15,6 +15,7 @@ pub mod holds;
 pub mod idempotency;
 pub mod purchases;
 pub mod rate_cards;
+pub mod refunds;
 pub mod subscriptions;
 pub mod usage_daily;
 

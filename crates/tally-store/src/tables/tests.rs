@@ -110,6 +110,12 @@ fn holds_round_trip() {
             },
         ],
         extra: Some("x".into()),
+        captured_from: vec![Reservation {
+            line: Line::Grant("grant_1".into()),
+            amount: credits(100),
+        }],
+        captured_at: Some(at(85)),
+        refunded: credits(40),
     };
     let row = written(&holds::TABLE, |row| holds::encode(&hold, row));
     assert_eq!(holds::decode(&row).unwrap(), hold);
@@ -129,9 +135,29 @@ fn charges_round_trip() {
         metadata: None,
         created_at: at(81),
         extra: None,
+        refunded: credits(5),
     };
     let row = written(&charges::TABLE, |row| charges::encode(&charge, row));
     assert_eq!(charges::decode(&row).unwrap(), charge);
+}
+
+#[test]
+fn refunds_round_trip() {
+    let refund = tally_core::Refund {
+        id: "ref_1".into(),
+        account_id: "acme".into(),
+        charge_id: Some("charge_1".into()),
+        hold_id: None,
+        amount: credits(70),
+        restored: vec![("grant_1".into(), credits(60))],
+        expired: credits(10),
+        reason: Some("the reply failed".into()),
+        created_at: at(90),
+        attribution: attribution(),
+        spent_at: at(81),
+    };
+    let row = written(&refunds::TABLE, |row| refunds::encode(&refund, row));
+    assert_eq!(refunds::decode(&row).unwrap(), refund);
 }
 
 #[test]
