@@ -612,3 +612,42 @@ fn every_test_needs_a_database_and_says_how_to_get_one() {
     assert!(NO_DATABASE.contains("scripts/with-postgres"));
     let _ = test_server_url();
 }
+
+#[test]
+fn sixty_four_debits_across_the_threshold_on_three_nodes_open_one_top_up() {
+    let _cluster = shared_cluster();
+    let nodes = Nodes::start("pg-topup");
+    let admins = nodes.admins();
+    create_account(&admins[0], "low");
+    grant(&admins[1], "low", json!(1_000), json!({}));
+    let settings = json!({"pack": "pack_10k", "threshold": 500, "cooldown_seconds": 0});
+    admins[2]
+        .request(
+            "PUT",
+            "/v1/accounts/low/auto-topup",
+            Some(settings.to_string().as_bytes()),
+            &[("content-type", "application/json")],
+        )
+        .expect(200);
+    let barrier = std::sync::Barrier::new(CLIENTS);
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let admin = nodes.admin(client);
+            let barrier = &barrier;
+            scope.spawn(move || {
+                barrier.wait();
+                charge(&admin, "low", json!(10)).expect(201);
+            });
+        }
+    });
+    let purchases = list_all(&admins[0], "/v1/accounts/low/purchases");
+    let topups: Vec<_> = purchases
+        .iter()
+        .filter(|purchase| purchase["topup"] == json!(true))
+        .collect();
+    assert_eq!(topups.len(), 1, "{topups:?}");
+    assert_eq!(topups[0]["status"], json!("pending"));
+    let expected = 1_000_000 - i64::try_from(CLIENTS).unwrap() * 10_000;
+    assert_eq!(millis(&balance(&admins[1], "low")["available"]), expected);
+    nodes.verify();
+}

@@ -12,9 +12,11 @@ use crate::time::Timestamp;
 
 mod purchase;
 mod subscription;
+mod topup;
 
 pub use purchase::{Purchase, PurchaseEnd, PurchaseStatus};
 pub use subscription::{SEATS_MAX, Subscription, SubscriptionStatus};
+pub use topup::{AutoTopup, AutoTopupSpec, AutoTopupStatus, TOPUP_FAILURES_MAX, month_start};
 
 /// Where a grant's credits came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -481,6 +483,8 @@ pub enum Rejection {
         captured: Millicredits,
         priced: Millicredits,
     },
+    #[error("ledger: the account has no auto top-up")]
+    AutoTopupNotFound,
 }
 
 impl Rejection {
@@ -509,6 +513,7 @@ impl Rejection {
             Rejection::RefundExceedsCharge { .. } => 19,
             Rejection::ChargeNotFound => 20,
             Rejection::UsageBelowCaptured { .. } => 21,
+            Rejection::AutoTopupNotFound => 22,
         }
     }
 
@@ -540,6 +545,8 @@ pub struct Effects {
     pub subscriptions: Vec<Subscription>,
     /// Purchases as they are after the change (the last wins).
     pub purchases: Vec<Purchase>,
+    /// Auto top-ups as they are after the change (the last wins, per account).
+    pub auto_topups: Vec<AutoTopup>,
     /// Refunds made.
     pub refunds: Vec<Refund>,
 }
@@ -636,6 +643,8 @@ pub struct AccountState {
     subscription: Option<Box<Subscription>>,
     /// Pending pack purchases, oldest first (ended ones are final: only the store keeps them).
     purchases: Vec<Purchase>,
+    /// The auto top-up, when one is set (boxed: most accounts have none).
+    auto_topup: Option<Box<AutoTopup>>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
 }
@@ -662,6 +671,7 @@ impl AccountState {
             held: Millicredits::ZERO,
             subscription: None,
             purchases: Vec::new(),
+            auto_topup: None,
             next_due_at: Timestamp::MAX,
         }
     }
@@ -690,6 +700,7 @@ impl AccountState {
             held: totals.held,
             subscription: None,
             purchases: Vec::new(),
+            auto_topup: None,
             next_due_at: Timestamp::MAX,
         };
         state.grants.sort_by_key(Grant::spend_key);
@@ -1284,6 +1295,7 @@ impl AccountState {
             refunded: Millicredits::ZERO,
         };
         effects.charges.push(charge.clone());
+        self.top_up_if_low(at, ids, effects);
         self.recompute_next_due();
         debug_assert_eq!(self.check(), Ok(()));
         Ok(charge)
@@ -1357,6 +1369,7 @@ impl AccountState {
         };
         effects.holds.push(hold.clone());
         self.holds.insert(hold_id, hold.clone());
+        self.top_up_if_low(at, ids, effects);
         self.recompute_next_due();
         debug_assert_eq!(self.check(), Ok(()));
         Ok(hold)
@@ -1579,6 +1592,9 @@ impl AccountState {
         }
         effects.holds.push(hold.clone());
         self.holds.insert(hold.id.clone(), hold.clone());
+        if amount.is_some() {
+            self.top_up_if_low(at, ids, effects);
+        }
         self.recompute_next_due();
         debug_assert_eq!(self.check(), Ok(()));
         Ok(hold)
@@ -2103,9 +2119,10 @@ mod tests {
                 captured: amount,
                 priced: amount,
             },
+            Rejection::AutoTopupNotFound,
         ];
         let numbers: Vec<u16> = every.iter().map(Rejection::number).collect();
-        let expected: Vec<u16> = (1..=21).collect();
+        let expected: Vec<u16> = (1..=22).collect();
         assert_eq!(
             numbers, expected,
             "numbers are stable: never reuse or renumber one"

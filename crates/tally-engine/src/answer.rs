@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tally_core::pricing::RateCard;
 use tally_core::{
-    Account, Charge, Grant, Hold, Purchase, Refund, Rejection, Subscription, Timestamp,
+    Account, AutoTopup, Charge, Grant, Hold, Purchase, Refund, Rejection, Subscription, Timestamp,
 };
 use tally_store::{ApiKeyRecord, StoreError};
 
@@ -25,6 +25,11 @@ pub enum Outcome {
     },
     ApiKeyRevoked(Box<ApiKeyRecord>),
     Subscription(Box<Subscription>),
+    /// The account's auto top-up as it is now (`removed`: as it was until just now).
+    AutoTopup {
+        topup: Box<AutoTopup>,
+        removed: bool,
+    },
     /// A purchase, with the grant its completion issued (when it completed just now);
     /// `opened` when the command made it (a create, rather than a change of its state).
     Purchase {

@@ -71,6 +71,49 @@ impl Engine {
                 plan_id,
                 seats,
             } => self.subscribe(batch, &account_id, &plan_id, seats),
+            Command::PutAutoTopup {
+                account_id,
+                pack_id,
+                threshold,
+                monthly_max,
+                cooldown_seconds,
+                complete,
+            } => {
+                let pack = self.catalog.pack(&pack_id).cloned().ok_or_else(|| {
+                    Rejection::PackNotFound {
+                        pack_id: pack_id.clone(),
+                    }
+                })?;
+                let spec = tally_core::AutoTopupSpec {
+                    pack,
+                    threshold,
+                    monthly_max,
+                    cooldown_seconds,
+                    complete,
+                    purchase_expires_after_seconds: self.catalog.purchase_expires_after_seconds,
+                    checkout_url: self.catalog.checkout_url.clone(),
+                };
+                let state = account(&mut self.accounts, &account_id)?;
+                let topup =
+                    state.set_auto_topup(spec, batch.now, &mut self.ids, &mut batch.write.effects);
+                self.touched(batch, &account_id);
+                Ok(Outcome::AutoTopup {
+                    topup: Box::new(topup),
+                    removed: false,
+                })
+            }
+            Command::DeleteAutoTopup { account_id } => {
+                let state = account(&mut self.accounts, &account_id)?;
+                state.run_due(batch.now, &mut self.ids, &mut batch.write.effects);
+                let topup = state
+                    .remove_auto_topup(batch.now, &mut batch.write.effects)
+                    .ok_or(Rejection::AutoTopupNotFound)?;
+                self.touched(batch, &account_id);
+                Ok(Outcome::AutoTopup {
+                    topup: Box::new(topup),
+                    removed: true,
+                })
+            }
             Command::CancelSubscription { account_id } => {
                 self.cancel_subscription(batch, &account_id)
             }
@@ -527,6 +570,16 @@ impl Engine {
             return Ok(account_id.clone());
         }
         match self.known(batch).purchase(purchase_id)? {
+            // Opened inside another command (an auto top-up), so not indexed: pending in its
+            // account's state.
+            Some(purchase)
+                if self
+                    .accounts
+                    .get(&purchase.account_id)
+                    .is_some_and(|state| state.pending_purchase(purchase_id).is_some()) =>
+            {
+                Ok(purchase.account_id)
+            }
             Some(purchase) => Err(Rejection::PurchaseNotPending {
                 status: purchase.status,
             }

@@ -77,6 +77,19 @@ pub enum Command {
         pack_id: String,
         paid: bool,
     },
+    /// Sets the account's auto top-up (replacing one that is set: active again).
+    PutAutoTopup {
+        account_id: String,
+        pack_id: String,
+        threshold: Millicredits,
+        monthly_max: u32,
+        cooldown_seconds: i64,
+        complete: bool,
+    },
+    /// Removes the account's auto top-up.
+    DeleteAutoTopup {
+        account_id: String,
+    },
     /// The payment of a pending purchase arrived: its grant is issued, exactly once.
     CompletePurchase {
         purchase_id: String,

@@ -85,6 +85,8 @@ impl Engine {
                 | Command::CreateApiKey { account_id, .. }
                 | Command::Subscribe { account_id, .. }
                 | Command::CancelSubscription { account_id }
+                | Command::PutAutoTopup { account_id, .. }
+                | Command::DeleteAutoTopup { account_id }
                 | Command::Purchase { account_id, .. } => {
                     account_ids.insert(account_id.clone());
                 }

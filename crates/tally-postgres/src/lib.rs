@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/0006_holds_in_parts_and_refunds.sql"),
     ),
+    (7, include_str!("../migrations/0007_auto_topup.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).

@@ -82,12 +82,20 @@ pub(crate) fn load_states(
         ),
         &[&present],
     )?;
+    let topups = connection.query(
+        &format!(
+            "SELECT * FROM auto_topups WHERE account_id = ANY($1) AND {}",
+            tables::auto_topups::KEPT
+        ),
+        &[&present],
+    )?;
     state::assemble(
         accounts,
         decode_all(&grants, tables::grants::decode)?,
         decode_all(&holds, tables::holds::decode)?,
         decode_all(&subscriptions, tables::subscriptions::decode)?,
         decode_all(&purchases, tables::purchases::decode)?,
+        decode_all(&topups, tables::auto_topups::decode)?,
     )
 }
 

@@ -18,8 +18,8 @@ use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
-    ColumnType, Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases,
-    rate_cards, refunds, subscriptions, usage_daily,
+    ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, grants, holds,
+    idempotency, purchases, rate_cards, refunds, subscriptions, usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
 
@@ -259,6 +259,8 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
     plan.insert(&subscriptions::TABLE, &subscriptions, subscriptions::encode);
     let purchases = last_wins(&effects.purchases, |purchase| purchase.id.clone());
     plan.insert(&purchases::TABLE, &purchases, purchases::encode);
+    let topups = last_wins(&effects.auto_topups, |topup| topup.account_id.clone());
+    plan.insert(&auto_topups::TABLE, &topups, auto_topups::encode);
     let usage = summed_usage(&batch.usage);
     plan.insert(&usage_daily::TABLE, &all(&usage), |(key, delta), arrays| {
         usage_daily::encode(key, delta, arrays)

@@ -351,6 +351,9 @@ impl From<Rejection> for ApiError {
                 ApiError::RefundExceedsCharge { refundable }
             }
             Rejection::ChargeNotFound => ApiError::NotFound { what: "charge" },
+            Rejection::AutoTopupNotFound => ApiError::NotFound {
+                what: "auto top-up",
+            },
             Rejection::UsageBelowCaptured { captured, priced } => ApiError::invalid_request(
                 "usage",
                 format!(

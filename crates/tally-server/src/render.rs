@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Number, Value, json};
 use tally_core::{
-    Account, AccountTotals, Charge, Entry, Grant, Hold, Millicredits, Purchase, PurchaseStatus,
-    Refund, Subscription, SubscriptionStatus, Timestamp,
+    Account, AccountTotals, AutoTopup, Charge, Entry, Grant, Hold, Millicredits, Purchase,
+    PurchaseStatus, Refund, Subscription, SubscriptionStatus, Timestamp,
 };
 
 /// An amount as a JSON number with at most 3 fraction digits.
@@ -330,6 +330,7 @@ pub fn purchase(purchase: &Purchase, grant_value: Option<&Grant>) -> Value {
         "credits": credits(purchase.credits),
         "price_usd": decimal_number(&purchase.price_usd),
         "status": purchase.status.as_str(),
+        "topup": purchase.topup,
         "grant_id": purchase.grant_id,
         "grant": grant_value.map(grant),
         "payment_reference": purchase.payment_reference,
@@ -342,6 +343,30 @@ pub fn purchase(purchase: &Purchase, grant_value: Option<&Grant>) -> Value {
         "completed_at": optional_instant(purchase.completed_at()),
         "resolved_at": optional_instant(purchase.resolved_at),
     })
+}
+
+/// An auto top-up (`deleted` when the answer is to its removal).
+pub fn auto_topup(topup: &AutoTopup, deleted: bool) -> Value {
+    let spec = &topup.spec;
+    let mut value = json!({
+        "object": "auto_topup",
+        "account_id": topup.account_id,
+        "pack": spec.pack.id,
+        "threshold": credits(spec.threshold),
+        "monthly_max": spec.monthly_max,
+        "cooldown_seconds": spec.cooldown_seconds,
+        "complete": spec.complete,
+        "status": topup.status.as_str(),
+        "used_this_month": topup.used_this_month,
+        "last_attempt_at": optional_instant(topup.last_attempt_at),
+        "consecutive_failures": topup.consecutive_failures,
+        "pending_purchase_id": topup.pending_purchase_id,
+        "updated_at": instant(topup.updated_at),
+    });
+    if deleted {
+        value["deleted"] = Value::Bool(true);
+    }
+    value
 }
 
 /// Exact decimal text as a JSON number.

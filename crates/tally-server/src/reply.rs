@@ -27,6 +27,7 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Purchase { opened: false, .. }
         | Outcome::ApiKeyRevoked(_)
         | Outcome::Subscription(_)
+        | Outcome::AutoTopup { .. }
         | Outcome::RateCard(_)
         | Outcome::Clock(_)
         | Outcome::Nothing
@@ -54,6 +55,7 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::ApiKey { record, secret } => render::api_key(record, Some(secret)),
         Outcome::ApiKeyRevoked(record) => render::api_key(record, None),
         Outcome::Subscription(subscription) => render::subscription(subscription),
+        Outcome::AutoTopup { topup, removed } => render::auto_topup(topup, *removed),
         Outcome::Purchase {
             purchase, grant, ..
         } => render::purchase(purchase, grant.as_deref()),

@@ -10,8 +10,8 @@ use rusqlite::{Connection, Transaction, params};
 use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
-    Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases, rate_cards,
-    refunds, subscriptions, usage_daily,
+    Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
+    purchases, rate_cards, refunds, subscriptions, usage_daily,
 };
 
 use crate::rows::Binder;
@@ -75,6 +75,7 @@ static CHARGES: Insert = Insert::new(&charges::TABLE);
 static ENTRIES: Insert = Insert::new(&entries::TABLE);
 static REFUNDS: Insert = Insert::new(&refunds::TABLE);
 static SUBSCRIPTIONS: Insert = Insert::new(&subscriptions::TABLE);
+static AUTO_TOPUPS: Insert = Insert::new(&auto_topups::TABLE);
 static PURCHASES: Insert = Insert::new(&purchases::TABLE);
 static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
 static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
@@ -104,6 +105,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     ENTRIES.run(db, &effects.entries, entries::encode)?;
     REFUNDS.run(db, &effects.refunds, refunds::encode)?;
     SUBSCRIPTIONS.run(db, &effects.subscriptions, subscriptions::encode)?;
+    AUTO_TOPUPS.run(db, &effects.auto_topups, auto_topups::encode)?;
     PURCHASES.run(db, &effects.purchases, purchases::encode)?;
     USAGE_DAILY.run(db, &batch.usage, |(key, delta), binder| {
         usage_daily::encode(key, delta, binder)

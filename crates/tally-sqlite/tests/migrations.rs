@@ -110,7 +110,7 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     // Migrated to the latest version (6 rebuilds entries again, with the same guarantees).
     assert_eq!(
         count(&connection, "SELECT MAX(version) FROM schema_migrations"),
-        7
+        8
     );
     // The purchase made before payments had a state was granted at once: it is completed,
     // with its grant, and its pack's validity is read back from that grant.

@@ -140,6 +140,7 @@ impl BatchWrite {
             && self.effects.holds.is_empty()
             && self.effects.charges.is_empty()
             && self.effects.subscriptions.is_empty()
+            && self.effects.auto_topups.is_empty()
             && self.effects.purchases.is_empty()
             && self.new_rate_cards.is_empty()
             && self.idempotency.is_empty()
@@ -282,6 +283,8 @@ pub trait ReadStore: Send + Sync + 'static {
         group_by: &[UsageDimension],
     ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError>;
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
+    /// The account's auto top-up (none when never set, or removed).
+    fn auto_topup(&self, account_id: &str) -> Result<Option<tally_core::AutoTopup>, StoreError>;
     /// A rate card version.
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError>;
     /// An account's purchases, newest first; only those in `status` when it is given.

@@ -10,8 +10,8 @@ use tally_core::{
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
 use crate::tables::{
-    Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases, rate_cards,
-    subscriptions,
+    Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
+    purchases, rate_cards, subscriptions,
 };
 use crate::{
     AccountRow, ApiKeyRecord, EntryFilter, IdempotencyRecord, Page, PageError, PageRequest,
@@ -74,6 +74,16 @@ pub fn subscription<S: RowSource>(
 ) -> Result<Option<Subscription>, StoreError> {
     let (table, key) = (subscriptions::TABLE.name, Value::Text(account_id));
     by_key(db, table, "account_id", key, subscriptions::decode)
+}
+
+/// The account's auto top-up, unless it was never set or was removed.
+pub fn auto_topup<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+) -> Result<Option<tally_core::AutoTopup>, StoreError> {
+    let (table, key) = (auto_topups::TABLE.name, Value::Text(account_id));
+    let topup = by_key(db, table, "account_id", key, auto_topups::decode)?;
+    Ok(topup.filter(|topup| topup.status != tally_core::AutoTopupStatus::Disabled))
 }
 
 pub fn rate_card<S: RowSource>(

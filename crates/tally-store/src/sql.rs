@@ -82,6 +82,11 @@ impl<S: SqlReads> ReadStore for S {
         self.read(move |db| crate::usage::read(db, &account_id, from, to, &group_by))
     }
 
+    fn auto_topup(&self, account_id: &str) -> Result<Option<tally_core::AutoTopup>, StoreError> {
+        let account_id = account_id.to_string();
+        self.read(move |db| crate::read::auto_topup(db, &account_id))
+    }
+
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
         let account_id = account_id.to_string();
         self.read(move |db| crate::read::subscription(db, &account_id))

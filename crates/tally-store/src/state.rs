@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use tally_core::{AccountState, Grant, Hold, Purchase, Subscription};
+use tally_core::{AccountState, AutoTopup, Grant, Hold, Purchase, Subscription};
 
 use crate::row::{Query, RowSource, corrupt};
-use crate::tables::{accounts, grants, holds, purchases, subscriptions};
+use crate::tables::{accounts, auto_topups, grants, holds, purchases, subscriptions};
 use crate::{AccountRow, StoreError};
 
 /// The grants that can still change (the rest are final): what a state holds. SQLite's and
@@ -45,7 +45,14 @@ pub fn load_all<S: RowSource>(db: &mut S) -> Result<Vec<AccountState>, StoreErro
         )),
         purchases::decode,
     )?;
-    assemble(accounts, grants, holds, subscriptions, purchases)
+    let topups = db.rows(
+        &select(&format!(
+            "SELECT * FROM auto_topups WHERE {}",
+            auto_topups::KEPT
+        )),
+        auto_topups::decode,
+    )?;
+    assemble(accounts, grants, holds, subscriptions, purchases, topups)
 }
 
 /// The states of these accounts, from their rows and those of their live grants, pending holds
@@ -56,7 +63,12 @@ pub fn assemble(
     holds: Vec<Hold>,
     subscriptions: Vec<Subscription>,
     purchases: Vec<Purchase>,
+    topups: Vec<AutoTopup>,
 ) -> Result<Vec<AccountState>, StoreError> {
+    let mut topups: HashMap<String, AutoTopup> = topups
+        .into_iter()
+        .map(|topup| (topup.account_id.clone(), topup))
+        .collect();
     let mut grants_by_account = by_account(grants, |grant| &grant.account_id);
     let mut holds_by_account = by_account(holds, |hold| &hold.account_id);
     let mut purchases_by_account = by_account(purchases, |purchase| &purchase.account_id);
@@ -77,6 +89,9 @@ pub fn assemble(
             }
             if let Some(purchases) = purchases_by_account.remove(&id) {
                 state.restore_purchases(purchases);
+            }
+            if let Some(topup) = topups.remove(&id) {
+                state.restore_auto_topup(topup);
             }
             state
                 .check()

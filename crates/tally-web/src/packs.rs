@@ -207,6 +207,39 @@ fn pending_purchases(user: &WebUser, account_id: &str, pending: &[Value]) -> Htm
     )
 }
 
+/// The account's auto top-up, for admins (set with `PUT /v1/accounts/{id}/auto-topup`).
+fn auto_topup_html(topup: Option<&Value>) -> Html {
+    let Some(topup) = topup else {
+        return html!(
+            "<section class=\"card\" aria-labelledby=\"topup-title\"><h2 id=\"topup-title\">\
+             Auto top-up</h2><p data-testid=\"auto-topup\">Not set. An admin sets it with \
+             <code>PUT /v1/accounts/{{id}}/auto-topup</code>.</p></section>"
+        );
+    };
+    let status = topup["status"].as_str().unwrap_or("");
+    let pill = if status == "suspended" {
+        html!(" <span class=\"pill bad\">Suspended after repeated failures</span>")
+    } else {
+        Html::default()
+    };
+    html!(
+        "<section class=\"card\" aria-labelledby=\"topup-title\"><h2 id=\"topup-title\">\
+         Auto top-up</h2><p data-testid=\"auto-topup\">Buys <b>{}</b> when fewer than <b>{}</b> \
+         credits are available{}.{}</p><p class=\"muted\">{} of {} this month; {} failed in a row.</p></section>",
+        topup["pack"].as_str().unwrap_or(""),
+        credits_value(&topup["threshold"]),
+        if topup["complete"].as_bool() == Some(true) {
+            html!(", completed at once (invoiced)")
+        } else {
+            html!(", pending until paid")
+        },
+        pill,
+        topup["used_this_month"].as_u64().unwrap_or(0),
+        topup["monthly_max"].as_u64().unwrap_or(0),
+        topup["consecutive_failures"].as_u64().unwrap_or(0)
+    )
+}
+
 /// `POST /purchases/complete` and `/purchases/fail` (admins): records a payment's outcome.
 pub async fn decide_purchase(
     State(state): State<WebState>,
@@ -280,17 +313,26 @@ pub async fn page(
     )
     .await;
     let pending = pending.body["data"].as_array().cloned().unwrap_or_default();
+    let topup = if user.is_admin() {
+        let answer = api::get(&state, &user, &format!("{account_path}/auto-topup")).await;
+        Some(answer.is_success().then_some(answer.body))
+    } else {
+        None
+    };
     let body = html!(
         "<h1>Plan and packs</h1>\
          <div class=\"grid two\"><section class=\"card\"><h2>Your plan</h2>{}</section>\
          <section class=\"card\"><h2>Change the plan or seats</h2>{}</section></div>\
          <h2>Credit packs</h2><p class=\"muted\">Packs top up the pool shared by every product. \
-         Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>{}",
+         Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>{}{}",
         subscription_html(subscription.as_ref(), &balance.body),
         plan_form(&user, &account_id, &plans, subscription.as_ref()),
         credits_value(&balance.body["available"]),
         pack_cards(&user, &account_id, &packs),
-        pending_purchases(&user, &account_id, &pending)
+        pending_purchases(&user, &account_id, &pending),
+        topup
+            .map(|topup| auto_topup_html(topup.as_ref()))
+            .unwrap_or_default()
     );
     layout::page(
         &state,

@@ -595,3 +595,44 @@ async fn the_dashboard_writes_through_the_api_with_its_checks_and_its_request_ha
         .await;
     assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
 }
+
+#[tokio::test]
+async fn an_admin_sees_the_accounts_auto_top_up_and_an_account_key_does_not() {
+    let web = Web::start();
+    let (key, _) = account_with_key(&web, "t", "T", "10").await;
+    let (admin_session, _) = web.sign_in_at(ADMIN_KEY, "/admin").await;
+    let unset = web
+        .with_session("GET", "/packs?account=t", &admin_session, &[], None)
+        .await;
+    assert!(
+        unset.body.contains("data-testid=\"auto-topup\">Not set"),
+        "{}",
+        unset.body
+    );
+    let set = web
+        .api(
+            "PUT",
+            "/v1/accounts/t/auto-topup",
+            ADMIN_KEY,
+            Some(json!({"pack": "pack_10k", "threshold": 5, "monthly_max": 3})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    let page = web
+        .with_session("GET", "/packs?account=t", &admin_session, &[], None)
+        .await;
+    assert!(
+        page.body
+            .contains("Buys <b>pack_10k</b> when fewer than <b>5</b>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("0 of 3 this month"), "{}", page.body);
+    let (session, _) = web.sign_in(&key).await;
+    let own = web.with_session("GET", "/packs", &session, &[], None).await;
+    assert!(
+        !own.body.contains("data-testid=\"auto-topup\""),
+        "{}",
+        own.body
+    );
+}

@@ -70,6 +70,8 @@ pub struct Purchase {
     pub payment_reference: Option<String>,
     /// Where the buyer pays for it (the catalog's template, with this purchase's id).
     pub checkout_url: Option<String>,
+    /// Opened by the auto top-up (not by a buyer).
+    pub topup: bool,
     pub created_at: Timestamp,
     /// When a purchase still pending expires.
     pub expires_at: Timestamp,
@@ -176,6 +178,7 @@ impl AccountState {
             grant_id: None,
             payment_reference: None,
             checkout_url: None,
+            topup: false,
             created_at: at,
             expires_at: at.plus_seconds(expires_after_seconds),
             resolved_at: None,
@@ -211,6 +214,7 @@ impl AccountState {
         purchase.payment_reference = payment_reference;
         purchase.resolved_at = Some(at);
         effects.purchases.push(purchase.clone());
+        self.topup_purchase_ended(&purchase, effects);
         self.recompute_next_due();
         Ok((purchase, grant))
     }
@@ -274,6 +278,7 @@ impl AccountState {
         purchase.status = status;
         purchase.resolved_at = Some(at);
         effects.purchases.push(purchase.clone());
+        self.topup_purchase_ended(&purchase, effects);
         self.recompute_next_due();
         purchase
     }

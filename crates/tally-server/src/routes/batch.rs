@@ -26,7 +26,7 @@ use super::write::{
     AnyKey, Context, Decode, Prepared, RequestBody, Target, WriteRequest, WriteRoute,
     is_valid_idempotency_key, request_hash,
 };
-use super::{ROUTES, accounts, debits, keys, plans, pricing, purchases};
+use super::{ROUTES, accounts, debits, keys, plans, pricing, purchases, topup};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
@@ -154,6 +154,8 @@ const BATCH_ROUTES: &[BatchRoute] = &[
     batchable::<pricing::CreateQuote>("POST", "/v1/quotes"),
     batchable::<plans::Subscribe>("PUT", "/v1/accounts/{id}/subscription"),
     batchable::<plans::CancelSubscription>("DELETE", "/v1/accounts/{id}/subscription"),
+    batchable::<topup::PutAutoTopup>("PUT", "/v1/accounts/{id}/auto-topup"),
+    batchable::<topup::DeleteAutoTopup>("DELETE", "/v1/accounts/{id}/auto-topup"),
     batchable::<purchases::CreatePurchase>("POST", "/v1/accounts/{id}/purchases"),
     batchable::<purchases::CompletePurchase>("POST", "/v1/purchases/{id}/complete"),
     batchable::<purchases::FailPurchase>("POST", "/v1/purchases/{id}/fail"),

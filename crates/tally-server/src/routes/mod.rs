@@ -10,6 +10,7 @@ pub mod ops;
 pub mod plans;
 pub mod pricing;
 pub mod purchases;
+pub mod topup;
 pub mod write;
 
 use std::collections::HashMap;
@@ -132,6 +133,9 @@ routes! {
     "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" [plans::SubscribeRequest] => put(plans::put_subscription);
     "GET" "/v1/accounts/{id}/subscription" Account "Get the subscription" => get(plans::get_subscription);
     "DELETE" "/v1/accounts/{id}/subscription" Account "Cancel at the period's end" => delete(plans::delete_subscription);
+    "PUT" "/v1/accounts/{id}/auto-topup" Admin "Set the auto top-up: a pack bought when the balance runs low" [topup::AutoTopupRequest] => put(topup::put_auto_topup);
+    "GET" "/v1/accounts/{id}/auto-topup" Admin "Get the auto top-up" => get(topup::get_auto_topup);
+    "DELETE" "/v1/accounts/{id}/auto-topup" Admin "Remove the auto top-up" => delete(topup::delete_auto_topup);
     "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack (account keys: pending until paid)" [purchases::PurchaseRequest] => post(purchases::create_purchase);
     "GET" "/v1/accounts/{id}/purchases" Account "List the account's purchases" => get(purchases::list_purchases);
     "GET" "/v1/purchases/{id}" Account "Get a purchase" => get(purchases::get_purchase);

@@ -22,6 +22,7 @@ pub const TABLE: Table = Table {
         text("grant_id"),
         text("payment_reference"),
         text("checkout_url"),
+        i64("topup"),
         i64("created_at"),
         i64("expires_at"),
         i64("resolved_at"),
@@ -47,6 +48,7 @@ pub fn encode<W: ColumnWriter>(purchase: &Purchase, writer: &mut W) -> Result<()
     writer.opt_text(purchase.grant_id.as_deref())?;
     writer.opt_text(purchase.payment_reference.as_deref())?;
     writer.opt_text(purchase.checkout_url.as_deref())?;
+    writer.i64(i64::from(purchase.topup))?;
     writer.i64(micros(purchase.created_at))?;
     writer.i64(micros(purchase.expires_at))?;
     writer.opt_i64(purchase.resolved_at.map(micros))
@@ -70,6 +72,7 @@ pub fn decode(row: &dyn ColumnReader) -> Result<Purchase, StoreError> {
         grant_id: fields.opt_text("grant_id")?,
         payment_reference: fields.opt_text("payment_reference")?,
         checkout_url: fields.opt_text("checkout_url")?,
+        topup: fields.i64("topup")? != 0,
         created_at: fields.timestamp("created_at")?,
         expires_at: fields.timestamp("expires_at")?,
         resolved_at: fields.opt_timestamp("resolved_at")?,

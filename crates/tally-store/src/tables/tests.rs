@@ -222,6 +222,7 @@ fn purchases_idempotency_and_rate_cards_round_trip() {
         grant_id: Some("grant_1".into()),
         payment_reference: Some("cs_test_1".into()),
         checkout_url: Some("https://platform.example/checkout?purchase=purchase_1".into()),
+        topup: true,
         created_at: at(3),
         expires_at: at(9),
         resolved_at: Some(at(4)),
