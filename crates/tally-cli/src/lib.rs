@@ -145,7 +145,12 @@ pub struct ServeArgs {
     pub catalog: Option<PathBuf>,
     /// The signing secret of the Stripe webhook endpoint (`whsec_…`): turns on
     /// `POST /v1/integrations/stripe/webhook`. Several, comma separated, while a secret rolls.
-    #[arg(long, env = "TALLY_STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "TALLY_STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub stripe_webhook_secret: Vec<String>,
     /// Seconds a request may take before it is answered 503.
     #[arg(long, default_value_t = 30)]

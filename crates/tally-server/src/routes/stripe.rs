@@ -81,7 +81,10 @@ impl RequestBody for StripeEvent {
 
     fn from_json(value: Value, _: &Context<'_, Signed>) -> Result<Self, ApiError> {
         let Value::Object(mut event) = value else {
-            return Err(ApiError::invalid_json(None, "an event must be a JSON object"));
+            return Err(ApiError::invalid_json(
+                None,
+                "an event must be a JSON object",
+            ));
         };
         let id = match event.remove("id") {
             Some(Value::String(id)) if is_valid_idempotency_key(&id) => id,
@@ -254,7 +257,11 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
             purchase_id,
         } => {
             tracing::info!(event = %event.id, kind = %event.kind, reason, "stripe webhook: ignored");
-            return Ok(ok(&received("ignored", purchase_id.as_deref(), Some(reason))));
+            return Ok(ok(&received(
+                "ignored",
+                purchase_id.as_deref(),
+                Some(reason),
+            )));
         }
         Action::Complete {
             purchase_id,
@@ -280,7 +287,9 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     let hashed = match &command {
         Command::CompletePurchase {
             payment_reference, ..
-        } => json!({"action": "complete", "purchase_id": purchase_id, "payment_reference": payment_reference}),
+        } => {
+            json!({"action": "complete", "purchase_id": purchase_id, "payment_reference": payment_reference})
+        }
         _ => json!({"action": "fail", "purchase_id": purchase_id}),
     };
     let idempotency = Idempotency {
@@ -313,7 +322,11 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
                 _ => "",
             };
             tracing::info!(event = %event.id, kind = %event.kind, purchase = %purchase_id, status, "stripe webhook: purchase updated");
-            Ok(ok(&received(action(Some(status)), Some(&purchase_id), None)))
+            Ok(ok(&received(
+                action(Some(status)),
+                Some(&purchase_id),
+                None,
+            )))
         }
         Err(EngineError::Rejected(Rejection::PurchaseNotPending { status })) => {
             if completes && status != PurchaseStatus::Completed {
@@ -373,7 +386,8 @@ mod tests {
             event("checkout.session.completed", by_metadata).action(),
             Ok(complete.clone())
         );
-        let unpaid = json!({"id": "cs_1", "payment_status": "unpaid", "client_reference_id": "pur_1"});
+        let unpaid =
+            json!({"id": "cs_1", "payment_status": "unpaid", "client_reference_id": "pur_1"});
         assert_eq!(
             event("checkout.session.completed", unpaid.clone()).action(),
             Ok(Action::Ignore {
@@ -393,7 +407,11 @@ mod tests {
             );
         }
         assert_eq!(
-            event("checkout.session.completed", json!({"payment_status": "paid"})).action(),
+            event(
+                "checkout.session.completed",
+                json!({"payment_status": "paid"})
+            )
+            .action(),
             Ok(Action::Ignore {
                 reason: "no_purchase_id",
                 purchase_id: None
