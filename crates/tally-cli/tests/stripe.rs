@@ -470,6 +470,39 @@ fn an_unknown_purchase_or_another_event_is_acknowledged_and_changes_nothing() {
 }
 
 #[test]
+fn a_signed_body_that_is_no_event_is_refused_naming_the_field() {
+    let shop = Shop::start(with_secret(SECRET));
+    let id = shop.open()["id"].as_str().unwrap().to_string();
+    let before = snapshot(&shop.admin, "acme");
+    let not_json = b"evt_1 paid".to_vec();
+    shop.send(&not_json).problem(400, "invalid_json");
+    let mut object = session(&id, "paid");
+    object["id"] = json!(17);
+    for (body, param) in [
+        (json!({"type": "checkout.session.completed"}), "id"),
+        (
+            json!({"id": "", "type": "checkout.session.completed"}),
+            "id",
+        ),
+        (json!({"id": "evt_no_type", "type": 3}), "type"),
+        (
+            json!({"id": "evt_bad_session", "type": "checkout.session.completed", "data": {"object": object}}),
+            "data.object.id",
+        ),
+    ] {
+        let response = shop.send(body.to_string().as_bytes());
+        assert_eq!(
+            response.problem(422, "invalid_request")["param"],
+            json!(param),
+            "{body}"
+        );
+    }
+    assert_eq!(snapshot(&shop.admin, "acme"), before);
+    assert_eq!(shop.purchase(&id)["status"], json!("pending"));
+    shop.t.verify();
+}
+
+#[test]
 fn the_webhook_is_not_a_route_without_a_secret() {
     let shop = Shop::start(ServeOptions::default());
     let id = shop.open()["id"].as_str().unwrap().to_string();
