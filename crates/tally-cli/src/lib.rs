@@ -143,6 +143,15 @@ pub struct ServeArgs {
     /// A TOML file with the plans and packs on sale (replaces the default catalog).
     #[arg(long, env = "TALLY_CATALOG")]
     pub catalog: Option<PathBuf>,
+    /// The signing secret of the Stripe webhook endpoint (`whsec_…`): turns on
+    /// `POST /v1/integrations/stripe/webhook`. Several, comma separated, while a secret rolls.
+    #[arg(
+        long,
+        env = "TALLY_STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub stripe_webhook_secret: Vec<String>,
     /// Seconds a request may take before it is answered 503.
     #[arg(long, default_value_t = 30)]
     pub request_timeout_seconds: u64,
@@ -226,6 +235,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         test_clock_start: args.test_clock_start,
         max_batch: args.max_batch,
         catalog: args.catalog,
+        stripe_webhook_secrets: args
+            .stripe_webhook_secret
+            .iter()
+            .map(|secret| secret.trim().to_string())
+            .filter(|secret| !secret.is_empty())
+            .collect(),
         limits: tally_server::limits::LimitsConfig {
             key_requests_per_second: args.rate_limit,
             key_requests_burst: args.rate_burst,

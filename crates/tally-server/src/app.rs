@@ -31,6 +31,9 @@ pub struct ServeConfig {
     pub limits: crate::limits::LimitsConfig,
     /// A catalog file replacing the default plans and packs.
     pub catalog: Option<PathBuf>,
+    /// The signing secrets of the Stripe webhook endpoints (`whsec_…`, several while one
+    /// rolls); none leaves `POST /v1/integrations/stripe/webhook` off.
+    pub stripe_webhook_secrets: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -43,6 +46,7 @@ impl Default for ServeConfig {
             max_batch: tally_engine::BATCH_COMMANDS_MAX_DEFAULT,
             limits: crate::limits::LimitsConfig::default(),
             catalog: None,
+            stripe_webhook_secrets: Vec::new(),
         }
     }
 }
@@ -118,6 +122,9 @@ impl Server {
             }
         };
         let catalog = Arc::new(catalog);
+        let stripe_webhook_secrets =
+            crate::stripe::WebhookSecrets::new(config.stripe_webhook_secrets.clone())
+                .map_err(|error| anyhow::anyhow!("--stripe-webhook-secret: {error}"))?;
         if config.test_clock && store.is_shared() {
             anyhow::bail!(
                 "--test-clock cannot be used with --database-url: every node sharing the \
@@ -165,6 +172,7 @@ impl Server {
             limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
             catalog,
             pricing: Arc::new(pricing),
+            stripe_webhook_secrets: Arc::new(stripe_webhook_secrets),
         };
         Ok(Server {
             state,

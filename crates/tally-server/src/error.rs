@@ -71,6 +71,8 @@ pub enum ApiError {
     RefundExceedsCharge {
         refundable: Millicredits,
     },
+    /// A webhook whose signature is missing, malformed, stale or made with another secret.
+    InvalidSignature,
 }
 
 impl ApiError {
@@ -120,6 +122,7 @@ impl ApiError {
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
             ApiError::RefundExceedsCharge { .. } => (S::UNPROCESSABLE_ENTITY,  "refund_exceeds_charge", "The refund exceeds what is left to refund"),
+            ApiError::InvalidSignature           => (S::BAD_REQUEST,           "invalid_signature",    "The webhook's signature does not verify"),
         }
     }
 
@@ -209,6 +212,14 @@ impl ApiError {
             ApiError::RefundExceedsCharge { refundable } => {
                 body.insert("refundable".into(), credits(*refundable));
                 format!("only {refundable} credits are left to refund")
+            }
+            ApiError::InvalidSignature => {
+                body.insert("param".into(), json!("Stripe-Signature"));
+                format!(
+                    "the Stripe-Signature header is missing, malformed, more than {} seconds \
+                     from the server's clock, or not made with a configured signing secret",
+                    crate::stripe::SIGNATURE_TOLERANCE_SECONDS
+                )
             }
         };
         body.insert("detail".into(), json!(detail));

@@ -14,6 +14,7 @@
 //!   JSON shapes; `json.rs`: the exact body parser.
 //! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
 //!   server's start, the router and `serve`.
+//! - `stripe.rs`: Stripe's webhook signatures (the route is `routes/stripe.rs`).
 
 pub mod app;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod reply;
 pub mod routes;
 pub mod secret;
 pub mod state;
+pub mod stripe;
 
 pub use app::{ServeConfig, Server, app, app_with, serve};
 pub use state::AppState;

@@ -78,7 +78,7 @@ pub fn pricing_error(error: PricingError, prefix: &str) -> ApiError {
     }
 }
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     const BLOCK_BYTES: usize = 64;
     let mut block = [0u8; BLOCK_BYTES];
     if key.len() > BLOCK_BYTES {

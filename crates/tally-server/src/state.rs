@@ -28,6 +28,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Rate cards and quotes.
     pub pricing: Arc<crate::pricing::Pricing>,
+    /// The Stripe webhook's signing secrets (none: the webhook route is off).
+    pub stripe_webhook_secrets: Arc<crate::stripe::WebhookSecrets>,
 }
 
 impl AppState {

@@ -10,6 +10,7 @@ pub mod ops;
 pub mod plans;
 pub mod pricing;
 pub mod purchases;
+pub mod stripe;
 pub mod topup;
 pub mod write;
 
@@ -142,6 +143,7 @@ routes! {
     "POST" "/v1/purchases/{id}/complete" Admin "Complete a pending purchase: its grant, exactly once" [purchases::CompleteRequest] => post(purchases::complete_purchase);
     "POST" "/v1/purchases/{id}/fail" Admin "Fail a pending purchase" [write::Empty<write::AdminOn>] => post(purchases::fail_purchase);
     "POST" "/v1/purchases/{id}/cancel" Admin "Cancel a pending purchase" [write::Empty<write::AdminOn>] => post(purchases::cancel_purchase);
+    "POST" "/v1/integrations/stripe/webhook" Public "Stripe Checkout events (signed; on with --stripe-webhook-secret)" [stripe::StripeEvent] => post(stripe::webhook);
     "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" [write::Empty<write::AdminOn>] => post(keys::create_key);
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);
