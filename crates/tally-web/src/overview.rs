@@ -41,11 +41,22 @@ pub async fn page(
     let balance = &account["balance"];
     let name = account["name"].as_str().unwrap_or(&account_id);
     let links = account_query(&user, &account_id);
+    let pending = api::get(
+        &state,
+        &user,
+        &format!(
+            "/v1/accounts/{}/purchases?status=pending",
+            url_component(&account_id)
+        ),
+    )
+    .await;
+    let pending = pending.body["data"].as_array().cloned().unwrap_or_default();
     let body = html!(
-        "<h1>{}</h1>{}<section class=\"grid\" aria-label=\"Balance\">{}{}{}{}{}</section>\
+        "<h1>{}</h1>{}{}<section class=\"grid\" aria-label=\"Balance\">{}{}{}{}{}</section>\
          <p><a class=\"button\" href=\"/packs{}\">Buy a credit pack</a></p>",
         name,
         low_balance_banner(balance, &links),
+        pending_banner(&pending, &links),
         available_card(balance),
         held_card(balance),
         plan_card(&state, balance, &links),
@@ -60,6 +71,26 @@ pub async fn page(
         Some(Nav::Overview),
         "Overview",
         body,
+    )
+}
+
+/// Purchases awaiting payment: their credits are not in the balance yet.
+fn pending_banner(pending: &[Value], links: &str) -> Html {
+    if pending.is_empty() {
+        return Html::default();
+    }
+    let credits = pending
+        .iter()
+        .filter_map(|purchase| format::millicredits(&purchase["credits"]))
+        .fold(0i64, i64::saturating_add);
+    let count = i64::try_from(pending.len()).unwrap_or(i64::MAX);
+    html!(
+        "<p class=\"banner\" role=\"status\" data-testid=\"pending-purchases\">\
+         <b>Awaiting payment:</b> {} for {} credits, added once paid. \
+         <a href=\"/packs{}\">See the purchases</a></p>",
+        format::plural(count, "purchase", "purchases"),
+        format::credits(&tally_core::Millicredits::new(credits).to_string()),
+        links
     )
 }
 

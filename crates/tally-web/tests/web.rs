@@ -387,6 +387,14 @@ async fn forms_need_their_token_and_a_double_submit_buys_once_and_only_payment_g
         packs_page.body
     );
     assert!(packs_page.body.contains("data-testid=\"pending-purchase\""));
+    let overview = web.with_session("GET", "/", &session, &[], None).await;
+    assert!(
+        overview
+            .body
+            .contains("<b>Awaiting payment:</b> 1 purchase for 10,000 credits"),
+        "{}",
+        overview.body
+    );
     // The account's own key cannot record the payment.
     let purchase_id = purchases[0]["id"].as_str().unwrap().to_string();
     let complete_path = format!("/v1/purchases/{purchase_id}/complete");
