@@ -481,6 +481,14 @@ pub enum Rejection {
         captured: Millicredits,
         priced: Millicredits,
     },
+    #[error("portal: no such link")]
+    PortalLinkNotFound,
+    #[error("portal: the link was used already")]
+    PortalLinkUsed,
+    #[error("portal: the link has expired")]
+    PortalLinkExpired,
+    #[error("portal: a link lives from 1 to 3600 seconds")]
+    PortalTtlInvalid,
 }
 
 impl Rejection {
@@ -509,6 +517,10 @@ impl Rejection {
             Rejection::RefundExceedsCharge { .. } => 19,
             Rejection::ChargeNotFound => 20,
             Rejection::UsageBelowCaptured { .. } => 21,
+            Rejection::PortalLinkNotFound => 22,
+            Rejection::PortalLinkUsed => 23,
+            Rejection::PortalLinkExpired => 24,
+            Rejection::PortalTtlInvalid => 25,
         }
     }
 

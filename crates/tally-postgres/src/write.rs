@@ -18,8 +18,8 @@ use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
-    ColumnType, Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases,
-    rate_cards, refunds, subscriptions, usage_daily,
+    ColumnType, Table, accounts, api_keys, charges, entries, grants, holds, idempotency,
+    portal_links, purchases, rate_cards, refunds, subscriptions, usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
 
@@ -283,6 +283,13 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
     set_key_instants(&mut plan, revoke, &batch.revoked_api_keys);
     let touch = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
     set_key_instants(&mut plan, touch, &batch.touched_api_keys);
+    plan.insert(
+        &portal_links::TABLE,
+        &all(&batch.new_portal_links),
+        portal_links::encode,
+    );
+    let redeem = "UPDATE portal_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
+    set_key_instants(&mut plan, redeem, &batch.redeemed_portal_links);
     write_meta(&mut plan, batch);
     plan
 }

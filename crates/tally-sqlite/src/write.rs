@@ -10,8 +10,8 @@ use rusqlite::{Connection, Transaction, params};
 use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
-    Table, accounts, api_keys, charges, entries, grants, holds, idempotency, purchases, rate_cards,
-    refunds, subscriptions, usage_daily,
+    Table, accounts, api_keys, charges, entries, grants, holds, idempotency, portal_links,
+    purchases, rate_cards, refunds, subscriptions, usage_daily,
 };
 
 use crate::rows::Binder;
@@ -80,6 +80,7 @@ static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
 static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
 static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
 static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
+static PORTAL_LINKS: Insert = Insert::new(&portal_links::TABLE);
 
 /// Writes batches, in order, in one transaction.
 pub(crate) fn write_batches(
@@ -116,6 +117,9 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     set_key_instants(db, revoke, &batch.revoked_api_keys)?;
     let touch = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
     set_key_instants(db, touch, &batch.touched_api_keys)?;
+    PORTAL_LINKS.run(db, &batch.new_portal_links, portal_links::encode)?;
+    let redeem = "UPDATE portal_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL";
+    set_key_instants(db, redeem, &batch.redeemed_portal_links)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
 }
 
