@@ -31,6 +31,9 @@ pub struct ServeConfig {
     pub limits: crate::limits::LimitsConfig,
     /// A catalog file replacing the default plans and packs.
     pub catalog: Option<PathBuf>,
+    /// The address people reach the server at (see [`AppState::public_url`]); without one,
+    /// `http://127.0.0.1` (the binary passes its listen address).
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -43,6 +46,7 @@ impl Default for ServeConfig {
             max_batch: tally_engine::BATCH_COMMANDS_MAX_DEFAULT,
             limits: crate::limits::LimitsConfig::default(),
             catalog: None,
+            public_url: None,
         }
     }
 }
@@ -54,7 +58,7 @@ const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
 async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let path = loggable_path(request.uri().path()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -95,6 +99,30 @@ pub fn app_with(extra: Router, state: AppState) -> Router {
             crate::limits::guard,
         ))
         .layer(middleware::from_fn_with_state(state, log_request))
+}
+
+/// The public URL, checked: `http://` or `https://` and a host, without a trailing slash.
+pub fn public_url(url: Option<&str>) -> anyhow::Result<String> {
+    let Some(url) = url else {
+        return Ok("http://127.0.0.1".to_string());
+    };
+    let trimmed = url.trim_end_matches('/');
+    if !crate::routes::portal::is_web_url(trimmed) {
+        anyhow::bail!(
+            "--public-url must be an http:// or https:// URL such as https://billing.example.com, not {url:?}"
+        );
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The path as it may be logged: a portal link's token is a sign-in secret, so
+/// `/portal/{token}` is logged as `/portal/…`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with(crate::routes::portal::PORTAL_PATH_PREFIX) {
+        "/portal/…"
+    } else {
+        path
+    }
 }
 
 /// A started server: the store open, the engine running, the state ready for a router.
@@ -165,6 +193,7 @@ impl Server {
             limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
             catalog,
             pricing: Arc::new(pricing),
+            public_url: public_url(config.public_url.as_deref())?.into(),
         };
         Ok(Server {
             state,

@@ -28,6 +28,9 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Rate cards and quotes.
     pub pricing: Arc<crate::pricing::Pricing>,
+    /// The address people reach this server at (`https://billing.example.com`, no trailing
+    /// slash): portal links are made on it, and `https` makes the dashboard's cookies `Secure`.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {

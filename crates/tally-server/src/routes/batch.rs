@@ -139,7 +139,8 @@ struct BatchRoute {
 
 /// Every write route that may be batched. Not here, on purpose: `PUT /v1/rate-card` and
 /// `POST /v1/clock`, which change what every other operation of the batch is priced or
-/// timed at (send them alone), and `POST /v1/batch` itself.
+/// timed at (send them alone), `POST /v1/batch` itself, and portal links (a sign-in for one
+/// redirect, not a ledger operation).
 const BATCH_ROUTES: &[BatchRoute] = &[
     batchable::<accounts::CreateAccount>("POST", "/v1/accounts"),
     batchable::<accounts::CreateGrant>("POST", "/v1/accounts/{id}/grants"),
@@ -167,6 +168,7 @@ pub const NOT_BATCHABLE: &[(&str, &str)] = &[
     ("PUT", "/v1/rate-card"),
     ("POST", "/v1/clock"),
     ("POST", "/v1/batch"),
+    ("POST", "/v1/accounts/{id}/portal-sessions"),
 ];
 
 const fn batchable<R: WriteRoute>(method: &'static str, path: &'static str) -> BatchRoute {
