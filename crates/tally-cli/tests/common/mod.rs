@@ -537,6 +537,8 @@ pub(crate) struct ServeOptions {
     pub admin_key: String,
     pub test_clock: bool,
     pub max_batch: Option<usize>,
+    /// `--public-url` (default: the server's own address).
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -545,6 +547,7 @@ impl Default for ServeOptions {
             admin_key: ADMIN_KEY.to_string(),
             test_clock: false,
             max_batch: None,
+            public_url: None,
         }
     }
 }
@@ -579,6 +582,7 @@ impl Server {
             .env_remove("TALLY_DB")
             .env_remove("TALLY_LISTEN")
             .env_remove("TALLY_ADMIN_KEY")
+            .env_remove("TALLY_PUBLIC_URL")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -588,6 +592,9 @@ impl Server {
         }
         if let Some(max_batch) = options.max_batch {
             command.arg("--max-batch").arg(max_batch.to_string());
+        }
+        if let Some(public_url) = &options.public_url {
+            command.arg("--public-url").arg(public_url);
         }
         let mut child = command.spawn().expect("spawning `tally serve`");
         let stdout = child.stdout.take().expect("the server's stdout");
@@ -1101,6 +1108,7 @@ impl Server {
             .env_remove("TALLY_DATABASE_URL")
             .env_remove("TALLY_LISTEN")
             .env_remove("TALLY_ADMIN_KEY")
+            .env_remove("TALLY_PUBLIC_URL")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1110,6 +1118,9 @@ impl Server {
         }
         if let Some(max_batch) = options.max_batch {
             command.arg("--max-batch").arg(max_batch.to_string());
+        }
+        if let Some(public_url) = &options.public_url {
+            command.arg("--public-url").arg(public_url);
         }
         let mut child = command.spawn().expect("spawning `tally serve`");
         let stdout = child.stdout.take().expect("the server's stdout");
