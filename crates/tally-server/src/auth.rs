@@ -8,7 +8,8 @@
 //! Without an `Authorization` header, the dashboard's session cookie stands for the key that
 //! signed in (resolved by the same rules, so a revoked key's sessions stop working; see
 //! web/session.rs, which also requires the session's CSRF token on requests that change
-//! something).
+//! something). A session a portal link started has no key: it stands for its account
+//! ([`SessionAccount`]) and resolves to that account's principal only.
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,8 @@
 //! little progressive JavaScript and SVG charts drawn on the server. Assets are embedded.
 //!
 //! Codemap:
-//! - `session.rs`: sessions (cookie → key hash), CSRF tokens, the cookie path of the API.
+//! - `session.rs`: sessions (cookie → key hash, or a portal link's account), CSRF tokens, the
+//!   cookie path of the API.
 //! - `html.rs`: markup escaped by construction (`html!`), URL encoding.
 //! - `format.rs`: numbers and dates for people, from the API's exact decimal text.
 //! - `api.rs`: in-process calls of the JSON API, as the signed-in user.
@@ -17,7 +18,8 @@
 //! - Writes go through the API in process too (`api::call` with an `Idempotency-Key` drawn
 //!   when the form was shown), exactly as reads: one validation path, one request hash.
 //! - Sessions are this crate's: a layer over the whole application ([`app`]) turns a session
-//!   cookie into the key it stands for ([`tally_server::auth::SessionKey`]), so the API's
+//!   cookie into the key it stands for ([`tally_server::auth::SessionKey`]), or the account a
+//!   portal link signed in ([`tally_server::auth::SessionAccount`]), so the API's
 //!   authorization knows nothing of the dashboard.
 //! - Every value reaches a page through `html!`, which escapes it.
 //! - Deliberately absent: the key in a URL or a log, inline scripts, float arithmetic.
