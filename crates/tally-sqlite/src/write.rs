@@ -118,8 +118,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     let touch = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
     set_key_instants(db, touch, &batch.touched_api_keys)?;
     PORTAL_LINKS.run(db, &batch.new_portal_links, portal_links::encode)?;
-    let redeem = "UPDATE portal_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL";
-    set_key_instants(db, redeem, &batch.redeemed_portal_links)?;
+    redeem_portal_links(db, &batch.redeemed_portal_links)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
 }
 
@@ -153,6 +152,23 @@ fn set_key_instants(
     let mut update = connection.prepare_cached(sql)?;
     for (key_id, at) in keys {
         update.execute(params![key_id, at.as_micros()])?;
+    }
+    Ok(())
+}
+
+/// Marks portal links used. Each must be found unused (the engine checked it was): anything
+/// else fails the commit rather than answer a second visit as the first.
+fn redeem_portal_links(
+    connection: &Connection,
+    links: &[(String, Timestamp)],
+) -> Result<(), rusqlite::Error> {
+    let mut update = connection
+        .prepare_cached("UPDATE portal_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL")?;
+    for (link_id, at) in links {
+        let changed = update.execute(params![link_id, at.as_micros()])?;
+        if changed != 1 {
+            return Err(rusqlite::Error::StatementChangedRows(changed));
+        }
     }
     Ok(())
 }
