@@ -123,6 +123,12 @@ fn a_link_signs_its_account_in_once_and_sees_only_that_account() {
     assert!(token.len() >= 43, "a long random token: {token}");
     assert_eq!(stored_links(tally), (1, 0));
 
+    // A HEAD (a link checker) does not use the link.
+    let head = tally.anonymous().raw("HEAD", &path, b"", b"");
+    assert_eq!(head.status, 200);
+    assert_eq!(session_cookie(&head), None);
+    assert_eq!(stored_links(tally), (1, 0));
+
     let first = visit(tally, &path);
     assert_eq!(first.status, 303, "{}", first.text);
     assert_eq!(first.header("location"), Some("/"));

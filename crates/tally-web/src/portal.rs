@@ -3,26 +3,31 @@
 //! first visit before the link expires starts a dashboard session for that account (it holds
 //! no key: the account itself, see [`SignedIn::Portal`]) and is sent on to the overview. A
 //! used, expired or unknown link gets the sign-in page with a message saying so, `410 Gone`,
-//! and no session; nothing else changes.
+//! and no session; nothing else changes. A `HEAD` does not use the link.
 //!
 //! The session lives as long as a key's ([`crate::session::SESSION_TTL`]) and ends then, or
 //! at sign-out; there is no key to revoke. The token is never logged (the request log writes
 //! `/portal/…`).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use tally_core::Rejection;
 use tally_server::routes::portal::{PortalRefusal, redeem};
 
 use crate::session::{self, SignedIn};
-use crate::{WebState, redirect, sign_in};
+use crate::{WebState, layout, redirect, sign_in};
 
 pub async fn visit(
     State(state): State<WebState>,
+    method: Method,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
+    // A HEAD (a link checker, a preview) says nothing of the link and does not use it.
+    if method == Method::HEAD {
+        return layout::secure(StatusCode::OK.into_response());
+    }
     let link = match redeem(&state, &token).await {
         Ok(link) => link,
         Err(refusal) => return refused(&state, &refusal),

@@ -208,8 +208,7 @@ impl Sessions {
     }
 
     fn cookie_same_site(&self, name: &str, value: Option<&str>, same_site: &str) -> String {
-        let mut cookie =
-            set_cookie(name, value).replace("SameSite=Strict", &format!("SameSite={same_site}"));
+        let mut cookie = cookie_with(name, value, same_site);
         if self.secure {
             cookie.push_str("; Secure");
         }
@@ -249,12 +248,17 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value for a session-bound cookie (`None` clears it).
 pub fn set_cookie(name: &str, value: Option<&str>) -> String {
+    cookie_with(name, value, "Strict")
+}
+
+/// A `Set-Cookie` value for a session-bound cookie with this `SameSite`.
+fn cookie_with(name: &str, value: Option<&str>, same_site: &str) -> String {
     match value {
         Some(value) => format!(
-            "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+            "{name}={value}; HttpOnly; SameSite={same_site}; Path=/; Max-Age={}",
             SESSION_TTL.as_secs()
         ),
-        None => format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        None => format!("{name}=; HttpOnly; SameSite={same_site}; Path=/; Max-Age=0"),
     }
 }
 
