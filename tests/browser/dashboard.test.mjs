@@ -595,6 +595,50 @@ test('sign out ends the session, and a revoked key ends its sessions', { timeout
   assert.equal(new URL(world.page.url()).pathname, '/sign-in');
 });
 
+test('a portal link from the platform signs its account in, once', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // The platform's backend mints a link for its signed-in user and sends the user to it from
+  // its own site (another site: the browser treats the navigation as cross-site).
+  const returnUrl = 'https://platform.test/billing';
+  const link = await ok('POST', '/v1/accounts/acme/portal-sessions', { key: world.acmeKey, body: { return_url: returnUrl } });
+  assert.ok(link.url.startsWith(`${world.base}/portal/`), link.url);
+  await world.context.clearCookies();
+  await world.context.route('https://platform.test/**', (route) => route.fulfill({
+    status: 200,
+    contentType: 'text/html',
+    body: `<!doctype html><html lang="en"><title>Platform</title><a id="billing" href="${link.url}">Billing</a></html>`,
+  }));
+  await world.page.goto('https://platform.test/app');
+  await world.page.click('#billing');
+  await world.page.waitForURL((url) => url.origin === world.base && url.pathname === '/');
+
+  const balance = await ok('GET', '/v1/accounts/acme/balance', { key: world.acmeKey });
+  assert.equal(await text('available'), formatCredits(balance.available));
+  assert.equal(await text('held'), formatCredits(balance.held));
+  assert.equal(await world.page.getByTestId('nav-ledger').count(), 1);
+  assert.equal(await world.page.getByTestId('nav-admin').count(), 0);
+  assert.equal(await world.page.getByTestId('return-link').getAttribute('href'), returnUrl);
+  const cookie = (await world.context.cookies()).find((c) => c.name === 'tally_session');
+  assert.ok(cookie, 'a session cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Lax');
+  await shot('portal-overview');
+
+  // Another account's page is not found for this session either.
+  const other = await goto('/ledger?account=globex');
+  assert.equal(other.status(), 404);
+  assert.ok(!/777\.25/.test(await world.page.content()));
+
+  // The same link again: the sign-in page says it was used, and no session starts.
+  await world.context.clearCookies();
+  const again = await world.page.goto(link.url);
+  assert.equal(again.status(), 410);
+  assert.match(await text('sign-in-error'), /used already/);
+  assert.equal(await world.page.getByTestId('key-input').getAttribute('aria-invalid'), null);
+  assert.equal((await world.context.cookies()).find((c) => c.name === 'tally_session'), undefined);
+  await shot('portal-used');
+  await world.context.unroute('https://platform.test/**');
+});
+
 test('keys never appear in a URL or in the server log', { timeout: TEST_TIMEOUT_MS }, async () => {
   assert.ok(world.requestedUrls.length > 10);
   const keys = [ADMIN_KEY, world.acmeKey, world.globexKey];

@@ -152,6 +152,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub stripe_webhook_secret: Vec<String>,
+    /// The address people and the platform reach this server at (`https://billing.example.com`):
+    /// portal links are made on it, and with https the dashboard's cookies are `Secure`.
+    /// Default: `http://` and the address it listens on.
+    #[arg(long, env = "TALLY_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Seconds a request may take before it is answered 503.
     #[arg(long, default_value_t = 30)]
     pub request_timeout_seconds: u64,
@@ -229,7 +234,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let config = tally_server::ServeConfig {
+    let mut config = tally_server::ServeConfig {
         admin_key: args.admin_key,
         test_clock: args.test_clock,
         test_clock_start: args.test_clock_start,
@@ -248,12 +253,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             request_timeout: std::time::Duration::from_secs(args.request_timeout_seconds.max(1)),
             ..Default::default()
         },
+        public_url: None,
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;
     runtime.block_on(async move {
-        let server = tally_server::Server::start(store, &config)?;
+        // Bound first: the default public URL is the address it listens on (port 0 picks one).
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let address = listener.local_addr()?;
+        config.public_url = Some(
+            args.public_url
+                .unwrap_or_else(|| format!("http://{address}")),
+        );
+        let server = tally_server::Server::start(store, &config)?;
         println!("tally listening on http://{address} (store: {described})");
         tracing::info!(%address, store = %described, "listening");
         let router = tally_web::app(server.state.clone());

@@ -651,3 +651,52 @@ fn sixty_four_debits_across_the_threshold_on_three_nodes_open_one_top_up() {
     assert_eq!(millis(&balance(&admins[1], "low")["available"]), expected);
     nodes.verify();
 }
+
+#[test]
+fn a_portal_link_visited_on_every_node_at_once_signs_in_exactly_once() {
+    const VISITS_PER_NODE: usize = 4;
+    let _cluster = shared_cluster();
+    let nodes = Nodes::start("portal");
+    let admin = nodes.admin(0);
+    admin
+        .post("/v1/accounts", json!({"id": "portal_acct"}))
+        .expect(201);
+    for round in 0..3 {
+        // Minted on one node, visited on all of them at once.
+        let link = nodes
+            .admin(round)
+            .post("/v1/accounts/portal_acct/portal-sessions", json!({}))
+            .expect(201)
+            .body;
+        let url = link["url"].as_str().expect("a url");
+        let token = url.rsplit('/').next().expect("a token").to_string();
+        let visits = NODES * VISITS_PER_NODE;
+        let start = std::sync::Barrier::new(visits);
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..visits)
+                .map(|visit| {
+                    let (start, token) = (&start, &token);
+                    let client = nodes.servers[visit % NODES].anonymous();
+                    scope.spawn(move || {
+                        start.wait();
+                        client
+                            .raw("GET", &format!("/portal/{token}"), b"", b"")
+                            .status
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("a visit"))
+                .collect()
+        });
+        let signed_in = statuses.iter().filter(|status| **status == 303).count();
+        let refused = statuses.iter().filter(|status| **status == 410).count();
+        assert_eq!(
+            (signed_in, refused),
+            (1, visits - 1),
+            "round {round}: {statuses:?}"
+        );
+    }
+    nodes.verify();
+}

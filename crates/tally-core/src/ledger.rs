@@ -485,6 +485,14 @@ pub enum Rejection {
     },
     #[error("ledger: the account has no auto top-up")]
     AutoTopupNotFound,
+    #[error("portal: no such link")]
+    PortalLinkNotFound,
+    #[error("portal: the link was used already")]
+    PortalLinkUsed,
+    #[error("portal: the link has expired")]
+    PortalLinkExpired,
+    #[error("portal: a link lives from 1 to 3600 seconds")]
+    PortalTtlInvalid,
 }
 
 impl Rejection {
@@ -514,6 +522,10 @@ impl Rejection {
             Rejection::ChargeNotFound => 20,
             Rejection::UsageBelowCaptured { .. } => 21,
             Rejection::AutoTopupNotFound => 22,
+            Rejection::PortalLinkNotFound => 23,
+            Rejection::PortalLinkUsed => 24,
+            Rejection::PortalLinkExpired => 25,
+            Rejection::PortalTtlInvalid => 26,
         }
     }
 
@@ -2120,9 +2132,13 @@ mod tests {
                 priced: amount,
             },
             Rejection::AutoTopupNotFound,
+            Rejection::PortalLinkNotFound,
+            Rejection::PortalLinkUsed,
+            Rejection::PortalLinkExpired,
+            Rejection::PortalTtlInvalid,
         ];
         let numbers: Vec<u16> = every.iter().map(Rejection::number).collect();
-        let expected: Vec<u16> = (1..=22).collect();
+        let expected: Vec<u16> = (1..=26).collect();
         assert_eq!(
             numbers, expected,
             "numbers are stable: never reuse or renumber one"

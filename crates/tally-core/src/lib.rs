@@ -7,10 +7,12 @@ pub mod amount;
 pub mod catalog;
 pub mod ledger;
 pub mod periods;
+pub mod portal;
 pub mod pricing;
 pub mod time;
 pub mod usage;
 
 pub use amount::{AmountError, Decimal, Millicredits};
 pub use ledger::*;
+pub use portal::PortalLink;
 pub use time::{Clock, Timestamp};

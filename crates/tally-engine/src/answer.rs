@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use tally_core::pricing::RateCard;
 use tally_core::{
-    Account, AutoTopup, Charge, Grant, Hold, Purchase, Refund, Rejection, Subscription, Timestamp,
+    Account, AutoTopup, Charge, Grant, Hold, PortalLink, Purchase, Refund, Rejection, Subscription,
+    Timestamp,
 };
 use tally_store::{ApiKeyRecord, StoreError};
 
@@ -45,6 +46,13 @@ pub enum Outcome {
     /// still be pending, but nothing was created.
     HoldChanged(Box<Hold>),
     Refund(Box<Refund>),
+    /// A new portal link, with its URL (shown once: never part of a kept answer).
+    PortalLink {
+        link: Box<PortalLink>,
+        url: String,
+    },
+    /// A portal link a visit just used: its account is who the visitor signs in as.
+    PortalLinkRedeemed(Box<PortalLink>),
 }
 
 /// An answer the API rendered, as kept for idempotent replays. The engine never reads it.

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use tally_core::{
-    Account, AccountState, CaptureAmount, DebitSpec, GrantSpec, Hold, Millicredits, PurchaseEnd,
-    RefundOf, Rejection, Timestamp,
+    Account, AccountState, CaptureAmount, DebitSpec, GrantSpec, Hold, Millicredits, PortalLink,
+    PurchaseEnd, RefundOf, Rejection, Timestamp,
 };
 use tally_store::{ApiKeyRecord, RateCardRecord};
 
@@ -143,6 +143,46 @@ impl Engine {
                 Ok(Outcome::Nothing)
             }
             Command::MoveClock { to } => self.move_clock(batch, to),
+            Command::CreatePortalLink {
+                account_id,
+                token_hash,
+                url,
+                ttl_seconds,
+                return_url,
+            } => {
+                if !self.accounts.contains_key(&account_id) {
+                    return Err(Rejection::AccountNotFound.into());
+                }
+                let link = PortalLink::new(
+                    new_id("portal_"),
+                    account_id,
+                    token_hash,
+                    batch.now,
+                    ttl_seconds,
+                    return_url,
+                )?;
+                batch.write.new_portal_links.push(link.clone());
+                batch
+                    .portal_links
+                    .insert(link.token_hash.clone(), link.clone());
+                Ok(Outcome::PortalLink {
+                    link: Box::new(link),
+                    url,
+                })
+            }
+            Command::RedeemPortalLink { token_hash } => {
+                let mut link = self
+                    .known(batch)
+                    .portal_link(&token_hash)?
+                    .ok_or(Rejection::PortalLinkNotFound)?;
+                link.redeem(batch.now)?;
+                batch
+                    .write
+                    .redeemed_portal_links
+                    .push((link.id.clone(), batch.now));
+                batch.portal_links.insert(token_hash, link.clone());
+                Ok(Outcome::PortalLinkRedeemed(Box::new(link)))
+            }
             Command::CapturePart {
                 hold_id,
                 owner,

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use tally_core::{HoldStatus, Timestamp};
+use tally_core::{HoldStatus, PortalLink, Timestamp};
 use tally_store::{ApiKeyRecord, BatchWrite, IdempotencyRecord, StoreError};
 
 /// An idempotency key's place: `(scope, key)`.
@@ -37,6 +37,8 @@ pub(crate) struct Batch {
     pub resolved_holds: HashMap<String, (String, HoldStatus)>,
     /// API keys it created.
     pub new_keys: HashMap<String, ApiKeyRecord>,
+    /// Portal links it created or redeemed, by token hash, as they are after it.
+    pub portal_links: HashMap<String, PortalLink>,
 }
 
 impl Batch {
@@ -49,6 +51,7 @@ impl Batch {
             idempotency: HashMap::new(),
             resolved_holds: HashMap::new(),
             new_keys: HashMap::new(),
+            portal_links: HashMap::new(),
         }
     }
 }
@@ -63,6 +66,8 @@ pub(crate) struct InFlight {
     /// Holds the batch resolved: id → (account, status).
     pub resolved_holds: HashMap<String, (String, HoldStatus)>,
     pub new_keys: HashMap<String, ApiKeyRecord>,
+    /// Portal links the batch created or redeemed, by token hash.
+    pub portal_links: HashMap<String, PortalLink>,
     /// Everything else it wrote (grant snapshots, revocations, rate cards), for rare lookups.
     pub write: Arc<BatchWrite>,
 }

@@ -56,6 +56,20 @@ pub enum Command {
         key_id: String,
         at: Timestamp,
     },
+    /// Mints a portal link for an account: only the hash of its token is kept. `url` is the
+    /// link itself, handed back in the outcome (shown once, never kept).
+    CreatePortalLink {
+        account_id: String,
+        token_hash: String,
+        url: String,
+        ttl_seconds: i64,
+        return_url: Option<String>,
+    },
+    /// A visit of a portal link: it is marked used in this batch, so of any number of visits,
+    /// on any number of nodes, exactly one is answered with the link.
+    RedeemPortalLink {
+        token_hash: String,
+    },
     /// Moves the test clock and does all work that falls due.
     MoveClock {
         to: Timestamp,

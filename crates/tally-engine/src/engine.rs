@@ -354,6 +354,7 @@ impl Engine {
             idempotency: batch.idempotency,
             resolved_holds: batch.resolved_holds,
             new_keys: batch.new_keys,
+            portal_links: batch.portal_links,
             write: write.clone(),
         });
         // Even an empty write goes through the committer: its answers may depend on a batch

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use tally_core::{Charge, Grant, Hold, HoldStatus, Purchase, Timestamp};
+use tally_core::{Charge, Grant, Hold, HoldStatus, PortalLink, Purchase, Timestamp};
 use tally_store::{ApiKeyRecord, IdempotencyRecord, LedgerStore, StoreError};
 
 use crate::batch::{Batch, InFlight, KeySlot};
@@ -188,6 +188,19 @@ impl<'a> Known<'a> {
             )
             .find(|(revoked, _)| revoked == key_id)
             .map(|(_, at)| *at)
+    }
+
+    /// A portal link as last written (a redeemed one with its `used_at`), by its token's hash.
+    pub(crate) fn portal_link(&self, token_hash: &str) -> Result<Option<PortalLink>, StoreError> {
+        let written = self
+            .batch
+            .portal_links
+            .get(token_hash)
+            .or_else(|| self.in_flight(|batch| batch.portal_links.get(token_hash)));
+        match written {
+            Some(link) => Ok(Some(link.clone())),
+            None => self.store.portal_link(token_hash),
+        }
     }
 
     /// The newest rate card version (0 when there is none).

@@ -83,6 +83,7 @@ impl Engine {
                 | Command::Charge { account_id, .. }
                 | Command::Hold { account_id, .. }
                 | Command::CreateApiKey { account_id, .. }
+                | Command::CreatePortalLink { account_id, .. }
                 | Command::Subscribe { account_id, .. }
                 | Command::CancelSubscription { account_id }
                 | Command::PutAutoTopup { account_id, .. }
@@ -112,6 +113,13 @@ impl Engine {
                 Command::RefundCharge { charge_id, .. } => {
                     if let Some(charge) = self.store.charge_written(charge_id)? {
                         account_ids.insert(charge.account_id);
+                    }
+                }
+                // Redeeming locks the link's account: two nodes redeeming the same link take
+                // turns, and the second reads the first's `used_at` once it holds the lock.
+                Command::RedeemPortalLink { token_hash } => {
+                    if let Some(link) = self.store.portal_link(token_hash)? {
+                        account_ids.insert(link.account_id);
                     }
                 }
                 Command::VoidGrant { grant_id } => {

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0006_holds_in_parts_and_refunds.sql"),
     ),
     (7, include_str!("../migrations/0007_auto_topup.sql")),
+    (8, include_str!("../migrations/0008_portal_links.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -247,6 +248,11 @@ impl LedgerStore for PostgresStore {
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let id = id.to_string();
         self.read(move |db| read::api_key(db, &id))
+    }
+
+    fn portal_link(&self, token_hash: &str) -> Result<Option<tally_core::PortalLink>, StoreError> {
+        let token_hash = token_hash.to_string();
+        self.read(move |db| read::portal_link(db, &token_hash))
     }
 }
 

@@ -19,7 +19,7 @@ use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
     ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, grants, holds,
-    idempotency, purchases, rate_cards, refunds, subscriptions, usage_daily,
+    idempotency, portal_links, purchases, rate_cards, refunds, subscriptions, usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
 
@@ -31,6 +31,8 @@ type Param = Box<dyn ToSql + Sync + Send>;
 struct Step {
     sql: String,
     params: Vec<Param>,
+    /// How many rows it must change, when that is known (otherwise the batch conflicted).
+    rows_expected: Option<u64>,
 }
 
 /// The statements that write one batch, in order.
@@ -41,7 +43,20 @@ pub(crate) struct Plan {
 
 impl Plan {
     fn push(&mut self, sql: String, params: Vec<Param>) {
-        self.steps.push(Step { sql, params });
+        self.steps.push(Step {
+            sql,
+            params,
+            rows_expected: None,
+        });
+    }
+
+    /// A statement that must change exactly one row.
+    fn push_one_row(&mut self, sql: String, params: Vec<Param>) {
+        self.steps.push(Step {
+            sql,
+            params,
+            rows_expected: Some(1),
+        });
     }
 
     /// One insert of every row into `table` (none when there are no rows).
@@ -71,7 +86,17 @@ pub(crate) fn run(connection: &mut Connection, plan: &Plan) -> Result<(), StoreE
             .iter()
             .map(|param| param.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        connection.execute(&step.sql, &params)?;
+        let changed = connection.execute(&step.sql, &params)?;
+        if let Some(expected) = step.rows_expected
+            && changed != expected
+        {
+            // Another node changed the row since this batch read it: start over from the
+            // store (a redeemed portal link is then refused as used).
+            return Err(StoreError::Conflict(format!(
+                "`{}` changed {changed} rows, not {expected}",
+                step.sql
+            )));
+        }
     }
     Ok(())
 }
@@ -285,6 +310,17 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
     set_key_instants(&mut plan, revoke, &batch.revoked_api_keys);
     let touch = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
     set_key_instants(&mut plan, touch, &batch.touched_api_keys);
+    plan.insert(
+        &portal_links::TABLE,
+        &all(&batch.new_portal_links),
+        portal_links::encode,
+    );
+    // A link is redeemed once: the update must find it unused (the engine checked it did).
+    let redeem = "UPDATE portal_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL";
+    for (link_id, at) in &batch.redeemed_portal_links {
+        let params: Vec<Param> = vec![Box::new(link_id.clone()), Box::new(micros(at))];
+        plan.push_one_row(redeem.to_string(), params);
+    }
     write_meta(&mut plan, batch);
     plan
 }

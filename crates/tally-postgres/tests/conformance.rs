@@ -1135,7 +1135,7 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();
@@ -1199,4 +1199,46 @@ fn every_test_needs_a_database_and_says_how_to_get_one() {
     // The suite's guard: a run without a database fails with a message naming the wrapper.
     assert!(NO_DATABASE.contains("scripts/with-postgres"));
     let _ = server_url();
+}
+
+#[test]
+fn a_portal_link_reads_back_and_a_second_redemption_is_a_conflict() {
+    let db = TestDb::new();
+    let store = db.open();
+    let link = tally_core::PortalLink {
+        id: "portal_1".into(),
+        account_id: "acme".into(),
+        token_hash: "cd".repeat(32),
+        created_at: at(0),
+        expires_at: at(300),
+        return_url: None,
+        used_at: None,
+    };
+    store
+        .commit(&BatchWrite {
+            new_accounts: vec![account("acme")],
+            new_portal_links: vec![link.clone()],
+            ..BatchWrite::default()
+        })
+        .expect("creating the link");
+    assert_eq!(
+        store.portal_link(&link.token_hash).expect("read"),
+        Some(link.clone())
+    );
+    let redeem = |seconds: i64| BatchWrite {
+        redeemed_portal_links: vec![(link.id.clone(), at(seconds))],
+        ..BatchWrite::default()
+    };
+    store.commit(&redeem(10)).expect("redeeming it");
+    // A node that read the link before this redemption committed: its batch conflicts (and
+    // is tried again from the store, where the link is used), and the first use stands.
+    match store.commit(&redeem(20)) {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("a second redemption must conflict, got {other:?}"),
+    }
+    let used = store
+        .portal_link(&link.token_hash)
+        .expect("read")
+        .expect("the link");
+    assert_eq!(used.used_at, Some(at(10)));
 }

@@ -34,6 +34,9 @@ pub struct ServeConfig {
     /// The signing secrets of the Stripe webhook endpoints (`whsec_…`, several while one
     /// rolls); none leaves `POST /v1/integrations/stripe/webhook` off.
     pub stripe_webhook_secrets: Vec<String>,
+    /// The address people reach the server at (see [`AppState::public_url`]); without one,
+    /// `http://127.0.0.1` (the binary passes its listen address).
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -47,6 +50,7 @@ impl Default for ServeConfig {
             limits: crate::limits::LimitsConfig::default(),
             catalog: None,
             stripe_webhook_secrets: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -58,7 +62,7 @@ const ADMIN_KEY_HASH_META: &str = "admin_key_hash";
 async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let path = loggable_path(request.uri().path()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -99,6 +103,30 @@ pub fn app_with(extra: Router, state: AppState) -> Router {
             crate::limits::guard,
         ))
         .layer(middleware::from_fn_with_state(state, log_request))
+}
+
+/// The public URL, checked: `http://` or `https://` and a host, without a trailing slash.
+pub fn public_url(url: Option<&str>) -> anyhow::Result<String> {
+    let Some(url) = url else {
+        return Ok("http://127.0.0.1".to_string());
+    };
+    let trimmed = url.trim_end_matches('/');
+    if !crate::routes::portal::is_web_url(trimmed) {
+        anyhow::bail!(
+            "--public-url must be an http:// or https:// URL such as https://billing.example.com, not {url:?}"
+        );
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The path as it may be logged: a portal link's token is a sign-in secret, so
+/// `/portal/{token}` is logged as `/portal/…`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with(crate::routes::portal::PORTAL_PATH_PREFIX) {
+        "/portal/…"
+    } else {
+        path
+    }
 }
 
 /// A started server: the store open, the engine running, the state ready for a router.
@@ -173,6 +201,7 @@ impl Server {
             catalog,
             pricing: Arc::new(pricing),
             stripe_webhook_secrets: Arc::new(stripe_webhook_secrets),
+            public_url: public_url(config.public_url.as_deref())?.into(),
         };
         Ok(Server {
             state,

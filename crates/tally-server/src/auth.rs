@@ -8,7 +8,8 @@
 //! Without an `Authorization` header, the dashboard's session cookie stands for the key that
 //! signed in (resolved by the same rules, so a revoked key's sessions stop working; see
 //! web/session.rs, which also requires the session's CSRF token on requests that change
-//! something).
+//! something). A session a portal link started has no key: it stands for its account
+//! ([`SessionAccount`]) and resolves to that account's principal only.
 
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,17 @@ pub struct SessionKey {
     pub key_hash: String,
 }
 
+/// The account a request is made as when it came without `Authorization` from a session that
+/// a portal link started (it has no key): put in the request's extensions by the layer that
+/// authenticated it, as [`SessionKey`] is. It resolves to that account's principal only, so
+/// everything the session does is what the account's own key could do there.
+#[derive(Clone, Debug)]
+pub struct SessionAccount {
+    pub account_id: String,
+    /// The portal link that started the session (its rate limit bucket, in logs its id).
+    pub link_id: String,
+}
+
 /// Random tokens (sessions, CSRF, idempotency of forms), for crates that do not reach the
 /// engine.
 pub use tally_engine::ids::random_token;
@@ -113,6 +125,11 @@ impl FromRequestParts<AppState> for Principal {
             && let Some(session) = parts.extensions.get::<SessionKey>()
         {
             return principal_for_key_hash(state, &session.key_hash);
+        }
+        if header.is_none()
+            && let Some(session) = parts.extensions.get::<SessionAccount>()
+        {
+            return principal_for_session_account(state, session);
         }
         let header = header
             .and_then(|value| value.to_str().ok())
@@ -151,6 +168,19 @@ pub fn principal_for_key_hash(state: &AppState, key_hash: &str) -> Result<Princi
     Ok(Principal::Account {
         account_id,
         key_id: record.id,
+    })
+}
+
+/// The principal of a session a portal link started: its account, limited like an account
+/// key (the link's id is its bucket).
+pub fn principal_for_session_account(
+    state: &AppState,
+    session: &SessionAccount,
+) -> Result<Principal, ApiError> {
+    state.limits.take(&session.link_id, false)?;
+    Ok(Principal::Account {
+        account_id: session.account_id.clone(),
+        key_id: session.link_id.clone(),
     })
 }
 

@@ -365,6 +365,19 @@ impl From<Rejection> for ApiError {
             Rejection::AutoTopupNotFound => ApiError::NotFound {
                 what: "auto top-up",
             },
+            Rejection::PortalLinkNotFound => ApiError::NotFound {
+                what: "portal session",
+            },
+            Rejection::PortalLinkUsed => ApiError::Conflict {
+                detail: "this portal link was used already".into(),
+            },
+            Rejection::PortalLinkExpired => ApiError::Conflict {
+                detail: "this portal link has expired".into(),
+            },
+            Rejection::PortalTtlInvalid => ApiError::invalid_request(
+                "ttl_seconds",
+                "`ttl_seconds` must be a whole number from 1 to 3600",
+            ),
             Rejection::UsageBelowCaptured { captured, priced } => ApiError::invalid_request(
                 "usage",
                 format!(

@@ -270,6 +270,21 @@ pub fn api_key(record: &tally_store::ApiKeyRecord, secret: Option<&str>) -> Valu
     Value::Object(map)
 }
 
+/// A portal session (a portal link); its URL only when it was just minted.
+pub fn portal_session(link: &tally_core::PortalLink, url: Option<&str>) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(link.id));
+    map.insert("object".into(), json!("portal_session"));
+    if let Some(url) = url {
+        map.insert("url".into(), json!(url));
+    }
+    map.insert("account_id".into(), json!(link.account_id));
+    map.insert("created_at".into(), instant(link.created_at));
+    map.insert("expires_at".into(), instant(link.expires_at));
+    map.insert("return_url".into(), json!(link.return_url));
+    Value::Object(map)
+}
+
 /// The plan part of a balance: which plan and period, and how much of the allowance is left.
 fn plan_view(subscription: Option<&Subscription>, grants: &[Grant]) -> Value {
     let Some(subscription) = subscription.filter(|s| s.status != SubscriptionStatus::Canceled)

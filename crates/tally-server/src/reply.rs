@@ -21,7 +21,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Charge(_)
         | Outcome::ApiKey { .. }
         | Outcome::Purchase { opened: true, .. }
-        | Outcome::Refund(_) => StatusCode::CREATED,
+        | Outcome::Refund(_)
+        | Outcome::PortalLink { .. } => StatusCode::CREATED,
         Outcome::Hold(hold) if hold.status == HoldStatus::Pending => StatusCode::CREATED,
         Outcome::Hold(_)
         | Outcome::Purchase { opened: false, .. }
@@ -31,7 +32,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::RateCard(_)
         | Outcome::Clock(_)
         | Outcome::Nothing
-        | Outcome::HoldChanged(_) => StatusCode::OK,
+        | Outcome::HoldChanged(_)
+        | Outcome::PortalLinkRedeemed(_) => StatusCode::OK,
     }
 }
 
@@ -64,6 +66,8 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::Nothing => json!({}),
         Outcome::HoldChanged(hold) => render::hold(hold),
         Outcome::Refund(refund) => render::refund(refund),
+        Outcome::PortalLink { link, url } => render::portal_session(link, Some(url)),
+        Outcome::PortalLinkRedeemed(link) => render::portal_session(link, None),
     }
 }
 
@@ -76,6 +80,7 @@ fn render_for_replay(outcome: &Outcome) -> RenderedAnswer {
     };
     let kept_body = match outcome {
         Outcome::ApiKey { record, .. } => Some(render::api_key(record, None).to_string()),
+        Outcome::PortalLink { link, .. } => Some(render::portal_session(link, None).to_string()),
         _ => None,
     };
     RenderedAnswer { answer, kept_body }

@@ -30,6 +30,9 @@ pub struct AppState {
     pub pricing: Arc<crate::pricing::Pricing>,
     /// The Stripe webhook's signing secrets (none: the webhook route is off).
     pub stripe_webhook_secrets: Arc<crate::stripe::WebhookSecrets>,
+    /// The address people reach this server at (`https://billing.example.com`, no trailing
+    /// slash): portal links are made on it, and `https` makes the dashboard's cookies `Secure`.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {

@@ -229,6 +229,10 @@ impl LedgerStore for SqliteStore {
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.lookup(|db| read::api_key(db, id))
     }
+
+    fn portal_link(&self, token_hash: &str) -> Result<Option<tally_core::PortalLink>, StoreError> {
+        self.lookup(|db| read::portal_link(db, token_hash))
+    }
 }
 
 impl SqlReads for SqliteStore {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0007_holds_in_parts_and_refunds.sql"),
     ),
     (8, include_str!("../migrations/0008_auto_topup.sql")),
+    (9, include_str!("../migrations/0009_portal_links.sql")),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
     Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
-    purchases, rate_cards, refunds, subscriptions, usage_daily,
+    portal_links, purchases, rate_cards, refunds, subscriptions, usage_daily,
 };
 
 use crate::rows::Binder;
@@ -81,6 +81,7 @@ static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
 static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
 static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
 static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
+static PORTAL_LINKS: Insert = Insert::new(&portal_links::TABLE);
 
 /// Writes batches, in order, in one transaction.
 pub(crate) fn write_batches(
@@ -118,6 +119,8 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     set_key_instants(db, revoke, &batch.revoked_api_keys)?;
     let touch = "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1";
     set_key_instants(db, touch, &batch.touched_api_keys)?;
+    PORTAL_LINKS.run(db, &batch.new_portal_links, portal_links::encode)?;
+    redeem_portal_links(db, &batch.redeemed_portal_links)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
 }
 
@@ -151,6 +154,23 @@ fn set_key_instants(
     let mut update = connection.prepare_cached(sql)?;
     for (key_id, at) in keys {
         update.execute(params![key_id, at.as_micros()])?;
+    }
+    Ok(())
+}
+
+/// Marks portal links used. Each must be found unused (the engine checked it was): anything
+/// else fails the commit rather than answer a second visit as the first.
+fn redeem_portal_links(
+    connection: &Connection,
+    links: &[(String, Timestamp)],
+) -> Result<(), rusqlite::Error> {
+    let mut update = connection
+        .prepare_cached("UPDATE portal_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL")?;
+    for (link_id, at) in links {
+        let changed = update.execute(params![link_id, at.as_micros()])?;
+        if changed != 1 {
+            return Err(rusqlite::Error::StatementChangedRows(changed));
+        }
     }
     Ok(())
 }

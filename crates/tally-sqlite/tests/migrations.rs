@@ -110,7 +110,7 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     // Migrated to the latest version (6 rebuilds entries again, with the same guarantees).
     assert_eq!(
         count(&connection, "SELECT MAX(version) FROM schema_migrations"),
-        8
+        9
     );
     // The purchase made before payments had a state was granted at once: it is completed,
     // with its grant, and its pack's validity is read back from that grant.
@@ -256,4 +256,41 @@ fn tables_written_per_command_have_no_in_list_checks() {
             "{name} has an IN list: {sql}"
         );
     }
+}
+
+#[test]
+fn portal_links_keep_their_life_bounds_in_the_schema_too() {
+    let dir = TempDir::new("portal");
+    let path = dir.0.join("portal.db");
+    drop(SqliteStore::open(&path).expect("a fresh store"));
+    let connection = Connection::open(&path).expect("reopening");
+    connection
+        .execute_batch(
+            "INSERT INTO accounts (id, overdraft_limit, created_at, posted, held, \
+             overdraft_remaining, overdraft_reserved) VALUES ('acct_p', 0, 0, 0, 0, 0, 0);",
+        )
+        .expect("an account");
+    let insert = |id: &str, expires_at: i64| {
+        connection.execute(
+            "INSERT INTO portal_links (id, account_id, token_hash, created_at, expires_at) \
+             VALUES (?1, 'acct_p', ?1, 1000000, ?2)",
+            rusqlite::params![id, expires_at],
+        )
+    };
+    // A life of 1 s to an hour, as the core allows.
+    insert("p_ok", 1_000_000 + 300_000_000).expect("a link of 300 s");
+    assert!(insert("p_none", 1_000_000).is_err(), "no life at all");
+    assert!(
+        insert("p_long", 1_000_000 + 3_600_000_001).is_err(),
+        "longer than an hour"
+    );
+    let used = |at: i64| {
+        connection.execute(
+            "UPDATE portal_links SET used_at = ?1 WHERE id = 'p_ok'",
+            [at],
+        )
+    };
+    assert!(used(1_000_000 + 300_000_000).is_err(), "used at its expiry");
+    assert!(used(999_999).is_err(), "used before it was made");
+    assert_eq!(used(2_000_000).expect("used in its life"), 1);
 }

@@ -22,7 +22,7 @@ pub mod verify;
 use tally_core::usage::{UsageDelta, UsageKey};
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
-    Hold, HoldStatus, Purchase, PurchaseStatus, Subscription, Timestamp,
+    Hold, HoldStatus, PortalLink, Purchase, PurchaseStatus, Subscription, Timestamp,
 };
 
 /// Why the store failed. Every variant is the store's problem, not the user's.
@@ -122,6 +122,10 @@ pub struct BatchWrite {
     pub revoked_api_keys: Vec<(String, Timestamp)>,
     /// `(key id, last used at)`: bookkeeping, coalesced by the engine.
     pub touched_api_keys: Vec<(String, Timestamp)>,
+    /// New portal links (only their tokens' hashes).
+    pub new_portal_links: Vec<PortalLink>,
+    /// `(link id, used at)`: links a visit redeemed.
+    pub redeemed_portal_links: Vec<(String, Timestamp)>,
     /// New rate card versions.
     pub new_rate_cards: Vec<RateCardRecord>,
     /// What the batch's charges and captures add to the usage aggregates.
@@ -150,6 +154,8 @@ impl BatchWrite {
             && self.meta.is_empty()
             && self.meta_if_absent.is_empty()
             && self.effects.refunds.is_empty()
+            && self.new_portal_links.is_empty()
+            && self.redeemed_portal_links.is_empty()
     }
 }
 
@@ -255,6 +261,8 @@ pub trait LedgerStore: Send + Sync + 'static {
     /// The newest rate card version, if any.
     fn latest_rate_card_version(&self) -> Result<Option<i64>, StoreError>;
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// The portal link whose token hashes to `token_hash`, as committed.
+    fn portal_link(&self, token_hash: &str) -> Result<Option<PortalLink>, StoreError>;
     /// A charge as written (what a refund of it starts from).
     fn charge_written(&self, id: &str) -> Result<Option<Charge>, StoreError>;
 }

@@ -11,7 +11,7 @@ use tally_core::{
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
 use crate::tables::{
     Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
-    purchases, rate_cards, subscriptions,
+    portal_links, purchases, rate_cards, subscriptions,
 };
 use crate::{
     AccountRow, ApiKeyRecord, EntryFilter, IdempotencyRecord, Page, PageError, PageRequest,
@@ -104,6 +104,14 @@ pub fn api_key_by_hash<S: RowSource>(
 ) -> Result<Option<ApiKeyRecord>, StoreError> {
     let (table, key) = (api_keys::TABLE.name, Value::Text(key_hash));
     by_key(db, table, "key_hash", key, api_keys::decode)
+}
+
+pub fn portal_link<S: RowSource>(
+    db: &mut S,
+    token_hash: &str,
+) -> Result<Option<tally_core::PortalLink>, StoreError> {
+    let (table, key) = (portal_links::TABLE.name, Value::Text(token_hash));
+    by_key(db, table, "token_hash", key, portal_links::decode)
 }
 
 pub fn idempotency<S: RowSource>(

@@ -3,15 +3,14 @@
 //!
 //! A call goes through the same route table, the same `Principal` resolution, the same body
 //! validation and the same idempotency as a request from the network, made as the key the
-//! signed-in user's session stands for, so it can see and do nothing that key could not.
+//! signed-in user's session stands for (or as its account, for a session a portal link
+//! started), so it can see and do nothing that key (or that account's own key) could not.
 //! Writes too: a form's changes are an API request with an `Idempotency-Key`.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::Value;
 use tower::ServiceExt;
-
-use tally_server::auth::SessionKey;
 
 use super::WebUser;
 use crate::WebState;
@@ -97,9 +96,7 @@ async fn send(
             body: Value::Null,
         };
     };
-    request.extensions_mut().insert(SessionKey {
-        key_hash: user.key_hash.clone(),
-    });
+    user.signed_in.authorize(request.extensions_mut());
     let router = tally_server::routes::router().with_state(state.app.clone());
     let response = match router.oneshot(request).await {
         Ok(response) => response,

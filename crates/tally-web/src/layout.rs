@@ -129,15 +129,27 @@ pub fn page(
         (tally_server::auth::Principal::Admin, None) => html!("Admin"),
         (tally_server::auth::Principal::Account { account_id, .. }, _) => html!("{}", account_id),
     };
+    // A session a portal link started may lead back to the platform's page it named.
+    let back = match &user.signed_in {
+        crate::session::SignedIn::Portal {
+            return_url: Some(url),
+            ..
+        } => html!(
+            "<a href=\"{}\" data-testid=\"return-link\">Back to the site</a>",
+            url.as_str()
+        ),
+        _ => Html::default(),
+    };
     let header_html = html!(
         "<header class=\"top\"><a class=\"brand\" href=\"/{}\">Tally</a>\
          <nav aria-label=\"Main\">{}</nav>\
-         <div class=\"who\"><span>{}</span>\
+         <div class=\"who\">{}<span>{}</span>\
          <form method=\"post\" action=\"/sign-out\">{}\
          <button type=\"submit\" class=\"link\" data-testid=\"sign-out\">Sign out</button></form></div>\
          </header>",
         suffix,
         nav,
+        back,
         who,
         super::hidden("csrf", &user.csrf)
     );

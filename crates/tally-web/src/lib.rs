@@ -2,11 +2,13 @@
 //! little progressive JavaScript and SVG charts drawn on the server. Assets are embedded.
 //!
 //! Codemap:
-//! - `session.rs`: sessions (cookie → key hash), CSRF tokens, the cookie path of the API.
+//! - `session.rs`: sessions (cookie → key hash, or a portal link's account), CSRF tokens, the
+//!   cookie path of the API.
 //! - `html.rs`: markup escaped by construction (`html!`), URL encoding.
 //! - `format.rs`: numbers and dates for people, from the API's exact decimal text.
 //! - `api.rs`: in-process calls of the JSON API, as the signed-in user.
 //! - `layout.rs`: the page shell (navigation, notices, security headers).
+//! - `portal.rs`: a portal link's visit (a session for the link's account, without a key).
 //! - `sign_in.rs`, `overview.rs`, `calculator.rs`, `usage.rs` (+ `chart.rs`), `ledger.rs`,
 //!   `packs.rs`, `admin.rs`: one file per page.
 //!
@@ -16,7 +18,8 @@
 //! - Writes go through the API in process too (`api::call` with an `Idempotency-Key` drawn
 //!   when the form was shown), exactly as reads: one validation path, one request hash.
 //! - Sessions are this crate's: a layer over the whole application ([`app`]) turns a session
-//!   cookie into the key it stands for ([`tally_server::auth::SessionKey`]), so the API's
+//!   cookie into the key it stands for ([`tally_server::auth::SessionKey`]), or the account a
+//!   portal link signed in ([`tally_server::auth::SessionAccount`]), so the API's
 //!   authorization knows nothing of the dashboard.
 //! - Every value reaches a page through `html!`, which escapes it.
 //! - Deliberately absent: the key in a URL or a log, inline scripts, float arithmetic.
@@ -31,6 +34,7 @@ pub mod layout;
 pub mod ledger;
 pub mod overview;
 pub mod packs;
+pub mod portal;
 pub mod session;
 pub mod sign_in;
 pub mod usage;
@@ -47,7 +51,7 @@ use axum::routing::{get, post};
 use std::sync::Arc;
 
 use tally_server::AppState;
-use tally_server::auth::{Principal, SessionKey};
+use tally_server::auth::Principal;
 use tally_server::error::ApiError;
 
 use crate::html::Html;
@@ -70,7 +74,8 @@ impl std::ops::Deref for WebState {
 
 /// The whole application: the API and the dashboard, with the session layer over both.
 pub fn app(state: AppState) -> Router {
-    let sessions = Arc::new(Sessions::default());
+    let secure = state.public_url.starts_with("https://");
+    let sessions = Arc::new(Sessions::new(secure));
     let web = router().with_state(WebState {
         app: state.clone(),
         sessions: sessions.clone(),
@@ -122,10 +127,10 @@ where
 
     fn call(&mut self, mut request: axum::http::Request<B>) -> S::Future {
         if !request.headers().contains_key(header::AUTHORIZATION)
-            && let Some(key_hash) =
-                session::api_key_hash(request.method(), request.headers(), &self.sessions)
+            && let Some(signed_in) =
+                session::api_signed_in(request.method(), request.headers(), &self.sessions)
         {
-            request.extensions_mut().insert(SessionKey { key_hash });
+            signed_in.authorize(request.extensions_mut());
         }
         self.inner.call(request)
     }
@@ -140,6 +145,7 @@ pub fn router() -> Router<WebState> {
         .route("/", get(overview::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/portal/{token}", get(portal::visit))
         .route(
             "/calculator",
             get(calculator::page).post(calculator::page_with_quote),
@@ -183,8 +189,8 @@ pub struct WebUser {
     pub principal: Principal,
     pub session_id: String,
     pub csrf: String,
-    /// The hash of the key the session stands for (the API is called as that key).
-    pub key_hash: String,
+    /// Who the session stands for (the API is called as that key, or that account).
+    pub signed_in: session::SignedIn,
 }
 
 impl WebUser {
@@ -209,19 +215,19 @@ impl FromRequestParts<WebState> for WebUser {
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
         let Some((session_id, session)) = session::from_headers(&parts.headers, &state.sessions)
         else {
-            return Err(redirect_to_sign_in(false));
+            return Err(redirect_to_sign_in(&state.sessions, false));
         };
-        match tally_server::auth::principal_for_key_hash(state, &session.key_hash) {
+        match session.signed_in.principal(state) {
             Ok(principal) => Ok(WebUser {
                 principal,
                 session_id,
                 csrf: session.csrf,
-                key_hash: session.key_hash,
+                signed_in: session.signed_in,
             }),
             Err(ApiError::Unauthorized) => {
                 // The key was revoked since: the session ends with it.
                 state.sessions.remove(&session_id);
-                Err(redirect_to_sign_in(true))
+                Err(redirect_to_sign_in(&state.sessions, true))
             }
             Err(error) => Err(PageError::Api {
                 status: error.status(),
@@ -232,12 +238,12 @@ impl FromRequestParts<WebState> for WebUser {
     }
 }
 
-fn redirect_to_sign_in(clear_cookie: bool) -> Response {
+fn redirect_to_sign_in(sessions: &Sessions, clear_cookie: bool) -> Response {
     let mut response = redirect("/sign-in");
     if clear_cookie {
         response.headers_mut().insert(
             header::SET_COOKIE,
-            HeaderValue::from_str(&session::set_cookie(session::SESSION_COOKIE, None))
+            HeaderValue::from_str(&sessions.cookie(session::SESSION_COOKIE, None))
                 .expect("web: a cookie header"),
         );
     }

@@ -1,19 +1,25 @@
-//! Dashboard sessions: a server-side map from a random session id (the cookie) to the hash of
-//! the key that signed in, with an expiry, a CSRF token and a one-shot notice.
+//! Dashboard sessions: a server-side map from a random session id (the cookie) to who signed
+//! in ([`SignedIn`]: the hash of the key, or the account a portal link was minted for), with
+//! an expiry, a CSRF token and a one-shot notice.
 //!
 //! The key itself is never kept, never put in a URL and never logged. Every request resolves
 //! the key's hash again through [`tally_server::auth::principal_for_key_hash`], so a revoked key's
-//! sessions stop working at once. The cookie is `HttpOnly; SameSite=Strict; Path=/`; requests
-//! that change something also carry the session's CSRF token (a form field, or the
-//! `X-CSRF-Token` header for the JSON API).
+//! sessions stop working at once; a portal session is its account's, and ends at its expiry.
+//! The cookie is `HttpOnly; SameSite=Strict; Path=/` (`Secure` when the public URL is https);
+//! a portal session's is `SameSite=Lax`, because it is set at the end of a redirect another
+//! site (the platform) started, and browsers withhold Strict cookies for the rest of such a
+//! navigation. Requests that change something also carry the session's CSRF token (a form
+//! field, or the `X-CSRF-Token` header for the JSON API), so Lax lets no other site act.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, Method};
+use axum::http::{Extensions, HeaderMap, Method};
 
-use tally_server::auth::constant_time_eq;
+use tally_server::AppState;
+use tally_server::auth::{Principal, SessionAccount, SessionKey, constant_time_eq};
+use tally_server::error::ApiError;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tally_session";
@@ -40,10 +46,74 @@ pub struct Notice {
     pub message: String,
 }
 
+/// Who a session stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedIn {
+    /// Signed in with a key: the SHA-256 of the key.
+    Key { key_hash: String },
+    /// Signed in with a portal link: the link's account (there is no key).
+    Portal {
+        account_id: String,
+        link_id: String,
+        /// The platform's page to go back to, if the link named one.
+        return_url: Option<String>,
+    },
+}
+
+impl SignedIn {
+    /// Marks a request to the API as made by this session (see `tally_server::auth`).
+    pub fn authorize(&self, extensions: &mut Extensions) {
+        match self {
+            SignedIn::Key { key_hash } => {
+                extensions.insert(SessionKey {
+                    key_hash: key_hash.clone(),
+                });
+            }
+            SignedIn::Portal {
+                account_id,
+                link_id,
+                ..
+            } => {
+                extensions.insert(SessionAccount {
+                    account_id: account_id.clone(),
+                    link_id: link_id.clone(),
+                });
+            }
+        }
+    }
+
+    /// The principal the session acts as, resolved as the API resolves it.
+    pub fn principal(&self, state: &AppState) -> Result<Principal, ApiError> {
+        match self {
+            SignedIn::Key { key_hash } => {
+                tally_server::auth::principal_for_key_hash(state, key_hash)
+            }
+            SignedIn::Portal {
+                account_id,
+                link_id,
+                ..
+            } => tally_server::auth::principal_for_session_account(
+                state,
+                &SessionAccount {
+                    account_id: account_id.clone(),
+                    link_id: link_id.clone(),
+                },
+            ),
+        }
+    }
+
+    /// The `SameSite` of the session's cookie (see the module's documentation).
+    fn same_site(&self) -> &'static str {
+        match self {
+            SignedIn::Key { .. } => "Strict",
+            SignedIn::Portal { .. } => "Lax",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// The SHA-256 of the key that signed in.
-    pub key_hash: String,
+    pub signed_in: SignedIn,
     pub csrf: String,
     pub expires_at: Instant,
     pub notice: Option<Notice>,
@@ -53,15 +123,30 @@ pub struct Session {
 #[derive(Default)]
 pub struct Sessions {
     map: Mutex<HashMap<String, Session>>,
+    /// Whether cookies are `Secure` (the public URL is https).
+    secure: bool,
 }
 
 impl Sessions {
+    /// No sessions yet; `secure`: the cookies are `Secure`.
+    pub fn new(secure: bool) -> Sessions {
+        Sessions {
+            map: Mutex::default(),
+            secure,
+        }
+    }
+
     /// Starts a session for a key's hash; returns its id.
     pub fn create(&self, key_hash: String) -> String {
+        self.start(SignedIn::Key { key_hash })
+    }
+
+    /// Starts a session for whoever signed in; returns its id.
+    pub fn start(&self, signed_in: SignedIn) -> String {
         let id = tally_server::auth::random_token(TOKEN_BYTES);
         let now = Instant::now();
         let session = Session {
-            key_hash,
+            signed_in,
             csrf: tally_server::auth::random_token(TOKEN_BYTES),
             expires_at: now + SESSION_TTL,
             notice: None,
@@ -111,6 +196,25 @@ impl Sessions {
             .and_then(|session| session.notice.take())
     }
 
+    /// A `Set-Cookie` value for a cookie of these sessions (`None` clears it): as
+    /// [`set_cookie`] makes it, `Secure` when the public URL is https.
+    pub fn cookie(&self, name: &str, value: Option<&str>) -> String {
+        self.cookie_same_site(name, value, "Strict")
+    }
+
+    /// The `Set-Cookie` value of a new session's cookie.
+    pub fn session_cookie(&self, id: &str, signed_in: &SignedIn) -> String {
+        self.cookie_same_site(SESSION_COOKIE, Some(id), signed_in.same_site())
+    }
+
+    fn cookie_same_site(&self, name: &str, value: Option<&str>, same_site: &str) -> String {
+        let mut cookie = cookie_with(name, value, same_site);
+        if self.secure {
+            cookie.push_str("; Secure");
+        }
+        cookie
+    }
+
     pub fn len(&self) -> usize {
         self.lock().len()
     }
@@ -144,12 +248,17 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value for a session-bound cookie (`None` clears it).
 pub fn set_cookie(name: &str, value: Option<&str>) -> String {
+    cookie_with(name, value, "Strict")
+}
+
+/// A `Set-Cookie` value for a session-bound cookie with this `SameSite`.
+fn cookie_with(name: &str, value: Option<&str>, same_site: &str) -> String {
     match value {
         Some(value) => format!(
-            "{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+            "{name}={value}; HttpOnly; SameSite={same_site}; Path=/; Max-Age={}",
             SESSION_TTL.as_secs()
         ),
-        None => format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        None => format!("{name}=; HttpOnly; SameSite={same_site}; Path=/; Max-Age=0"),
     }
 }
 
@@ -165,10 +274,14 @@ pub fn from_headers(headers: &HeaderMap, sessions: &Sessions) -> Option<(String,
     Some((id.to_string(), session))
 }
 
-/// For the JSON API (the session layer, when there is no `Authorization` header): the key
-/// hash of the request's session. A request that may change something must also carry the
+/// For the JSON API (the session layer, when there is no `Authorization` header): who the
+/// request's session stands for. A request that may change something must also carry the
 /// session's CSRF token in `X-CSRF-Token`; without it the cookie counts for nothing.
-pub fn api_key_hash(method: &Method, headers: &HeaderMap, sessions: &Sessions) -> Option<String> {
+pub fn api_signed_in(
+    method: &Method,
+    headers: &HeaderMap,
+    sessions: &Sessions,
+) -> Option<SignedIn> {
     let (_, session) = from_headers(headers, sessions)?;
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
@@ -177,7 +290,7 @@ pub fn api_key_hash(method: &Method, headers: &HeaderMap, sessions: &Sessions) -
             return None;
         }
     }
-    Some(session.key_hash)
+    Some(session.signed_in)
 }
 
 #[cfg(test)]
@@ -191,7 +304,12 @@ mod tests {
         let id = sessions.create("hash".into());
         assert_eq!(id.len(), 52);
         let session = sessions.get(&id).unwrap();
-        assert_eq!(session.key_hash, "hash");
+        assert_eq!(
+            session.signed_in,
+            SignedIn::Key {
+                key_hash: "hash".into()
+            }
+        );
         assert_ne!(session.csrf, id);
         sessions.set_notice(
             &id,
@@ -225,6 +343,38 @@ mod tests {
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
         assert!(set.contains("Path=/"));
         assert!(set_cookie(SESSION_COOKIE, None).contains("Max-Age=0"));
+        assert!(!set.contains("Secure"));
+    }
+
+    #[test]
+    fn cookies_are_secure_behind_https_and_portal_sessions_lax() {
+        let portal = SignedIn::Portal {
+            account_id: "acct".into(),
+            link_id: "portal_1".into(),
+            return_url: None,
+        };
+        let key = SignedIn::Key {
+            key_hash: "hash".into(),
+        };
+        for secure in [false, true] {
+            let sessions = Sessions::new(secure);
+            for cookie in [
+                sessions.cookie(SIGN_IN_COOKIE, Some("t")),
+                sessions.cookie(SESSION_COOKIE, None),
+                sessions.session_cookie("id", &key),
+                sessions.session_cookie("id", &portal),
+            ] {
+                assert_eq!(cookie.ends_with("; Secure"), secure, "{cookie}");
+                assert!(cookie.contains("HttpOnly"), "{cookie}");
+            }
+            assert!(
+                sessions
+                    .session_cookie("id", &key)
+                    .contains("SameSite=Strict")
+            );
+            let lax = sessions.session_cookie("id", &portal);
+            assert!(lax.starts_with("tally_session=id;") && lax.contains("SameSite=Lax"));
+        }
     }
 
     #[test]

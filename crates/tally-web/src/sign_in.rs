@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::html::Html;
-use super::session::{self, SESSION_COOKIE, SIGN_IN_COOKIE};
+use super::session::{self, SESSION_COOKIE, SIGN_IN_COOKIE, Sessions, SignedIn};
 use super::{WebUser, field, layout, redirect};
 use crate::WebState;
 use crate::html;
@@ -22,7 +22,30 @@ use tally_server::error::ApiError;
 /// The longest key the form accepts (real keys are about 40 characters).
 const KEY_BYTES_MAX: usize = 512;
 
-fn form_page(token: &str, error: Option<&str>) -> Response {
+fn form_page(sessions: &Sessions, token: &str, error: Option<&str>) -> Response {
+    let mut response = sign_in_page(sessions, token, error, error.is_some());
+    if error.is_some() {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    response
+}
+
+/// The sign-in page for a visit of a portal link that signs no one in (used, expired or
+/// unknown): `410 Gone` with `message`, no session, and the key form for operators.
+pub fn portal_refused(sessions: &Sessions, status: StatusCode, message: &str) -> Response {
+    let mut response = sign_in_page(sessions, &session::new_token(), Some(message), false);
+    *response.status_mut() = status;
+    response
+}
+
+/// The sign-in page, with an error above the form (`key_invalid`: it is about the key that
+/// was entered, and the field says so).
+fn sign_in_page(
+    sessions: &Sessions,
+    token: &str,
+    error: Option<&str>,
+    key_invalid: bool,
+) -> Response {
     let error_html = match error {
         Some(message) => html!(
             "<p class=\"notice error\" role=\"alert\" id=\"sign-in-error\" data-testid=\"sign-in-error\">{}</p>",
@@ -30,7 +53,7 @@ fn form_page(token: &str, error: Option<&str>) -> Response {
         ),
         None => Html::default(),
     };
-    let describedby = if error.is_some() {
+    let describedby = if key_invalid {
         html!(" aria-describedby=\"sign-in-error\" aria-invalid=\"true\"")
     } else {
         Html::default()
@@ -50,11 +73,8 @@ fn form_page(token: &str, error: Option<&str>) -> Response {
         describedby
     );
     let mut response = layout::bare("Sign in", body);
-    if let Ok(value) = HeaderValue::from_str(&session::set_cookie(SIGN_IN_COOKIE, Some(token))) {
+    if let Ok(value) = HeaderValue::from_str(&sessions.cookie(SIGN_IN_COOKIE, Some(token))) {
         response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    if error.is_some() {
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
     }
     response
 }
@@ -63,7 +83,7 @@ pub async fn form(State(state): State<WebState>, headers: HeaderMap) -> Response
     if session::from_headers(&headers, &state.sessions).is_some() {
         return redirect("/");
     }
-    form_page(&session::new_token(), None)
+    form_page(&state.sessions, &session::new_token(), None)
 }
 
 pub async fn submit(
@@ -74,23 +94,25 @@ pub async fn submit(
     let expected = session::cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
     if !session::tokens_match(field(&form, "csrf"), expected) {
         return form_page(
+            &state.sessions,
             &session::new_token(),
             Some("The sign-in form expired. Please enter the key again."),
         );
     }
     let key = field(&form, "key");
     if key.is_empty() || key.len() > KEY_BYTES_MAX {
-        return form_page(expected, Some("That key is not valid."));
+        return form_page(&state.sessions, expected, Some("That key is not valid."));
     }
     let key_hash = hash_key(key);
     match principal_for_key_hash(&state, &key_hash) {
         Ok(_) => {
-            let id = state.sessions.create(key_hash);
+            let signed_in = SignedIn::Key { key_hash };
+            let id = state.sessions.start(signed_in.clone());
             let mut response = redirect("/");
             let headers = response.headers_mut();
             for cookie in [
-                session::set_cookie(SESSION_COOKIE, Some(&id)),
-                session::set_cookie(SIGN_IN_COOKIE, None),
+                state.sessions.session_cookie(&id, &signed_in),
+                state.sessions.cookie(SIGN_IN_COOKIE, None),
             ] {
                 if let Ok(value) = HeaderValue::from_str(&cookie) {
                     headers.append(header::SET_COOKIE, value);
@@ -99,10 +121,12 @@ pub async fn submit(
             response
         }
         Err(ApiError::Unauthorized) => form_page(
+            &state.sessions,
             expected,
             Some("That key is not valid. Check it and try again."),
         ),
         Err(error) => form_page(
+            &state.sessions,
             expected,
             Some(&format!(
                 "Cannot sign in now: {}",
@@ -122,7 +146,7 @@ pub async fn sign_out(
     }
     state.sessions.remove(&user.session_id);
     let mut response = redirect("/sign-in");
-    if let Ok(value) = HeaderValue::from_str(&session::set_cookie(SESSION_COOKIE, None)) {
+    if let Ok(value) = HeaderValue::from_str(&state.sessions.cookie(SESSION_COOKIE, None)) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response

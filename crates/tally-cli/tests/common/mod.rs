@@ -539,6 +539,8 @@ pub(crate) struct ServeOptions {
     pub max_batch: Option<usize>,
     /// `--stripe-webhook-secret` (comma separated for several).
     pub stripe_webhook_secret: Option<String>,
+    /// `--public-url` (default: the server's own address).
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -548,6 +550,7 @@ impl Default for ServeOptions {
             test_clock: false,
             max_batch: None,
             stripe_webhook_secret: None,
+            public_url: None,
         }
     }
 }
@@ -583,6 +586,7 @@ impl Server {
             .env_remove("TALLY_LISTEN")
             .env_remove("TALLY_ADMIN_KEY")
             .env_remove("TALLY_STRIPE_WEBHOOK_SECRET")
+            .env_remove("TALLY_PUBLIC_URL")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -595,6 +599,9 @@ impl Server {
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
+        }
+        if let Some(public_url) = &options.public_url {
+            command.arg("--public-url").arg(public_url);
         }
         let mut child = command.spawn().expect("spawning `tally serve`");
         let stdout = child.stdout.take().expect("the server's stdout");
@@ -1109,6 +1116,7 @@ impl Server {
             .env_remove("TALLY_LISTEN")
             .env_remove("TALLY_ADMIN_KEY")
             .env_remove("TALLY_STRIPE_WEBHOOK_SECRET")
+            .env_remove("TALLY_PUBLIC_URL")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1121,6 +1129,9 @@ impl Server {
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
+        }
+        if let Some(public_url) = &options.public_url {
+            command.arg("--public-url").arg(public_url);
         }
         let mut child = command.spawn().expect("spawning `tally serve`");
         let stdout = child.stdout.take().expect("the server's stdout");

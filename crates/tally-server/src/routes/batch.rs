@@ -139,7 +139,8 @@ struct BatchRoute {
 
 /// Every write route that may be batched. Not here, on purpose: `PUT /v1/rate-card` and
 /// `POST /v1/clock`, which change what every other operation of the batch is priced or
-/// timed at (send them alone), `POST /v1/batch` itself, and Stripe's webhook.
+/// timed at (send them alone), `POST /v1/batch` itself, Stripe's webhook, and portal links
+/// (a sign-in for one redirect, not a ledger operation).
 const BATCH_ROUTES: &[BatchRoute] = &[
     batchable::<accounts::CreateAccount>("POST", "/v1/accounts"),
     batchable::<accounts::CreateGrant>("POST", "/v1/accounts/{id}/grants"),
@@ -171,6 +172,7 @@ pub const NOT_BATCHABLE: &[(&str, &str)] = &[
     ("POST", "/v1/batch"),
     // Authenticated by its signature over its own raw body, not by the batch's key.
     ("POST", "/v1/integrations/stripe/webhook"),
+    ("POST", "/v1/accounts/{id}/portal-sessions"),
 ];
 
 const fn batchable<R: WriteRoute>(method: &'static str, path: &'static str) -> BatchRoute {

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod lists;
 pub mod ops;
 pub mod plans;
+pub mod portal;
 pub mod pricing;
 pub mod purchases;
 pub mod stripe;
@@ -147,6 +148,7 @@ routes! {
     "POST" "/v1/accounts/{id}/keys" Admin "Create an account key" [write::Empty<write::AdminOn>] => post(keys::create_key);
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);
+    "POST" "/v1/accounts/{id}/portal-sessions" Account "Mint a single-use link that signs its visitor in to the account's dashboard" [portal::PortalSessionRequest] => post(portal::create_portal_session);
     "POST" "/v1/batch" AnyKey "Apply up to 1,000 write operations in one engine batch" [batch::BatchRequest] => post(batch::batch);
     "GET" "/v1/clock" Admin "Read the test clock" => get(ops::get_clock);
     "POST" "/v1/clock" Admin "Move the test clock" [ops::MoveClockRequest] => post(ops::move_clock);

@@ -231,6 +231,10 @@ impl LedgerStore for GatedStore {
     fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.inner.api_key(id)
     }
+
+    fn portal_link(&self, token_hash: &str) -> Result<Option<tally_core::PortalLink>, StoreError> {
+        self.inner.portal_link(token_hash)
+    }
 }
 
 /// Reads go to the SQLite store itself: only the engine's side is gated.

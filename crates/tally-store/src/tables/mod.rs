@@ -14,6 +14,7 @@ pub mod entries;
 pub mod grants;
 pub mod holds;
 pub mod idempotency;
+pub mod portal_links;
 pub mod purchases;
 pub mod rate_cards;
 pub mod refunds;
