@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/0006_holds_in_parts_and_refunds.sql"),
     ),
+    (7, include_str!("../migrations/0007_usage_buckets.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -108,7 +109,7 @@ impl PostgresStore {
     /// half a batch.
     fn read_snapshot<T: Send + 'static>(
         &self,
-        job: fn(&mut Source<'_>) -> Result<T, StoreError>,
+        job: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run_read(move |connection| {
             connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |c| {
@@ -257,6 +258,13 @@ impl SqlReads for PostgresStore {
         read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run_read(move |connection| read(&mut Source(connection)))
+    }
+
+    fn snapshot<T: Send + 'static>(
+        &self,
+        read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.read_snapshot(read)
     }
 
     fn verify_all(&self) -> Result<VerifyReport, StoreError> {

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../migrations/0007_holds_in_parts_and_refunds.sql"),
     ),
+    (8, include_str!("../migrations/0008_usage_buckets.sql")),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
