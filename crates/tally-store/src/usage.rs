@@ -83,29 +83,40 @@ pub fn read<S: RowSource>(
     to: Timestamp,
     group_by: &[UsageDimension],
 ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
-    let split = Split::new(from, to);
     let mut found = Vec::new();
-    let mut run = |db: &mut S, query: Query<'_>, table: &str| {
+    for (table, query) in statements(S::PARAMETER, account_id, from, to, group_by) {
         db.each(query.sql(), query.params(), &mut |row| {
             found.push(group_row(row, table, account_id, group_by)?);
             Ok(())
-        })
-    };
-    if let Some(days) = split.whole_days {
-        let query = whole_days(S::PARAMETER, group_by, account_id, days);
-        run(db, query, "usage_daily")?;
-    }
-    for (width, first, end) in split.buckets {
-        let query = buckets(S::PARAMETER, group_by, account_id, width, (first, end));
-        run(db, query, "usage_buckets")?;
-    }
-    for range in split.partial {
-        let query = entries(S::PARAMETER, group_by, account_id, range);
-        run(db, query, "entries")?;
-        let query = refunds(S::PARAMETER, group_by, account_id, range);
-        run(db, query, "refunds")?;
+        })?;
     }
     Ok(sum(found, group_by.is_empty()))
+}
+
+/// The statements [`read`] runs, each with the table it reads: one for the whole days, one
+/// per range of whole buckets, and two (entries, refunds) per partial piece.
+pub fn statements<'a>(
+    parameter: char,
+    account_id: &'a str,
+    from: Timestamp,
+    to: Timestamp,
+    group_by: &[UsageDimension],
+) -> Vec<(&'static str, Query<'a>)> {
+    let split = Split::new(from, to);
+    let mut statements = Vec::new();
+    if let Some(days) = split.whole_days {
+        let query = whole_days(parameter, group_by, account_id, days);
+        statements.push(("usage_daily", query));
+    }
+    for (width, first, end) in split.buckets {
+        let query = buckets(parameter, group_by, account_id, width, (first, end));
+        statements.push(("usage_buckets", query));
+    }
+    for range in split.partial {
+        statements.push(("entries", entries(parameter, group_by, account_id, range)));
+        statements.push(("refunds", refunds(parameter, group_by, account_id, range)));
+    }
+    statements
 }
 
 fn column(dimension: UsageDimension) -> &'static str {
