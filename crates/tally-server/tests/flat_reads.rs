@@ -142,7 +142,7 @@ async fn reads_on_a_busy_account_equal_a_recount_from_the_entries() {
             json!({"amount": 1000000000}),
         )
         .await;
-    let seed = 0x0f1a_7_2027_u64;
+    let seed = 0xf1a7_2027_u64;
     let mut random = Random(seed);
     let products = ["assistant", "studio", "code"];
     let members = ["ada", "grace"];
