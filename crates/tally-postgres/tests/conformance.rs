@@ -936,7 +936,19 @@ fn reads_on_a_busy_account_equal_a_recount_from_the_entries() {
         .get(0);
     assert!(refunded > 50, "{refunded} refunds");
     let group_by = [UsageDimension::Day, UsageDimension::Product];
-    for _ in 0..200 {
+    // Half the ranges on the buckets as the batches wrote them; then the table is made again
+    // by migration 7 from the rows written (a store migrated from version 6 with data in it),
+    // and the other half on those.
+    for round in 0..200 {
+        if round == 100 {
+            db.sql()
+                .batch_execute(
+                    "DROP TABLE usage_buckets; DROP INDEX entries_by_account_time; \
+                     DELETE FROM schema_migrations WHERE version = 7",
+                )
+                .unwrap();
+            drop(db.open());
+        }
         let span = (end - begin) as u64;
         let from = begin + random(span) as i64;
         let to = from
@@ -1299,7 +1311,7 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();
