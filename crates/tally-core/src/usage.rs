@@ -6,11 +6,25 @@
 use std::collections::HashMap;
 
 use crate::amount::Millicredits;
-use crate::ledger::{Entry, EntryKind, Refund};
+use crate::ledger::{Attribution, Entry, EntryKind, Refund};
 use crate::time::Timestamp;
 
 /// Microseconds in a UTC day.
 pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
+
+/// Microseconds in an hour and in a minute: the widths of the finer aggregates
+/// (`usage_buckets`), which a range's partial days are read from.
+pub const MICROS_PER_HOUR: i64 = 3_600 * 1_000_000;
+pub const MICROS_PER_MINUTE: i64 = 60 * 1_000_000;
+
+/// The widths of the bucket aggregates, widest first; each divides the one before it, and
+/// the widest divides a day.
+pub const BUCKET_WIDTHS: [i64; 2] = [MICROS_PER_HOUR, MICROS_PER_MINUTE];
+
+/// The first instant of the bucket `width` wide that `at` falls in.
+pub fn bucket_start(at: Timestamp, width: i64) -> i64 {
+    at.as_micros() - at.as_micros().rem_euclid(width)
+}
 
 /// The UTC day (days since 1970-01-01) an instant falls on.
 pub fn day_of(at: Timestamp) -> i64 {
@@ -27,6 +41,19 @@ pub fn day_start(day: i64) -> Timestamp {
 pub struct UsageKey {
     pub account_id: String,
     pub day: i64,
+    pub product: String,
+    pub model: String,
+    pub member: String,
+    pub action: String,
+}
+
+/// One group of the bucket aggregates: an hour or a minute (`width`, in µs) starting at
+/// `start` (µs since the epoch, a multiple of `width`) instead of a day.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketKey {
+    pub account_id: String,
+    pub width: i64,
+    pub start: i64,
     pub product: String,
     pub model: String,
     pub member: String,
@@ -97,10 +124,59 @@ pub fn refund_deltas(refunds: &[Refund]) -> Vec<(UsageKey, UsageDelta)> {
         .collect()
 }
 
+/// The bucket deltas of a batch's entries and refunds, one per bucket of each width and group:
+/// the same spending as [`usage_deltas`] and [`refund_deltas`] (a refund in the bucket of the
+/// spending it refunds), in hours and minutes instead of days.
+pub fn bucket_deltas(entries: &[Entry], refunds: &[Refund]) -> Vec<(BucketKey, UsageDelta)> {
+    let mut groups: HashMap<BucketKey, UsageDelta> = HashMap::new();
+    let mut add =
+        |account_id: &str, at: Timestamp, attribution: &Attribution, delta: UsageDelta| {
+            for width in BUCKET_WIDTHS {
+                let key = BucketKey {
+                    account_id: account_id.to_string(),
+                    width,
+                    start: bucket_start(at, width),
+                    product: attribution.product.clone().unwrap_or_default(),
+                    model: attribution.model.clone().unwrap_or_default(),
+                    member: attribution.member.clone().unwrap_or_default(),
+                    action: attribution.action.clone().unwrap_or_default(),
+                };
+                let total = groups.entry(key).or_default();
+                total.credits = Millicredits::new(total.credits.get() + delta.credits.get());
+                total.count += delta.count;
+            }
+        };
+    for entry in entries {
+        if let Some(credits) = spent(entry) {
+            let delta = UsageDelta { credits, count: 1 };
+            add(
+                &entry.account_id,
+                entry.created_at,
+                &entry.attribution,
+                delta,
+            );
+        }
+    }
+    for refund in refunds {
+        let delta = UsageDelta {
+            credits: Millicredits::new(-refund.amount.get()),
+            count: 0,
+        };
+        add(
+            &refund.account_id,
+            refund.spent_at,
+            &refund.attribution,
+            delta,
+        );
+    }
+    let mut deltas: Vec<_> = groups.into_iter().collect();
+    deltas.sort_by(|left, right| left.0.cmp(&right.0));
+    deltas
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::Attribution;
 
     fn entry(kind: EntryKind, amount: i64, at: i64, product: &str) -> Entry {
         Entry {
@@ -153,6 +229,54 @@ mod tests {
                 (1, "assistant", 1_000, 1)
             ]
         );
+    }
+
+    #[test]
+    fn buckets_add_up_per_hour_and_minute_with_refunds_in_the_bucket_of_their_spending() {
+        let (hour, minute) = (MICROS_PER_HOUR, MICROS_PER_MINUTE);
+        let entries = [
+            entry(EntryKind::Charge, -7_000, 10, "assistant"),
+            entry(EntryKind::Charge, -500, minute + 1, "assistant"),
+            entry(EntryKind::Capture, -1_000, hour + 5, "assistant"),
+            entry(EntryKind::Grant, 50_000, 40, "assistant"),
+        ];
+        let refund = Refund {
+            id: "ref_1".into(),
+            account_id: "a".into(),
+            charge_id: Some("ch_1".into()),
+            hold_id: None,
+            amount: Millicredits::new(200),
+            restored: Vec::new(),
+            expired: Millicredits::ZERO,
+            reason: None,
+            created_at: Timestamp::from_micros(2 * hour),
+            attribution: Attribution {
+                product: Some("assistant".into()),
+                ..Attribution::default()
+            },
+            spent_at: Timestamp::from_micros(10),
+        };
+        let summary: Vec<(i64, i64, i64, i64)> = bucket_deltas(&entries, &[refund])
+            .iter()
+            .map(|(key, delta)| (key.width, key.start, delta.credits.get(), delta.count))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (minute, 0, 6_800, 1),
+                (minute, minute, 500, 1),
+                (minute, hour, 1_000, 1),
+                (hour, 0, 7_300, 2),
+                (hour, hour, 1_000, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn buckets_floor_before_the_epoch() {
+        let at = Timestamp::from_micros(-1);
+        assert_eq!(bucket_start(at, MICROS_PER_MINUTE), -MICROS_PER_MINUTE);
+        assert_eq!(bucket_start(Timestamp::from_micros(0), MICROS_PER_HOUR), 0);
     }
 
     #[test]

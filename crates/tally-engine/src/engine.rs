@@ -413,6 +413,8 @@ impl Engine {
         write
             .usage
             .extend(tally_core::usage::refund_deltas(&write.effects.refunds));
+        write.usage_buckets =
+            tally_core::usage::bucket_deltas(&write.effects.entries, &write.effects.refunds);
         for account_id in &batch.touched {
             if let Some(state) = self.accounts.get(account_id) {
                 write

@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (7, include_str!("../migrations/0007_auto_topup.sql")),
     (8, include_str!("../migrations/0008_portal_links.sql")),
+    (9, include_str!("../migrations/0009_usage_buckets.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -110,7 +111,7 @@ impl PostgresStore {
     /// half a batch.
     fn read_snapshot<T: Send + 'static>(
         &self,
-        job: fn(&mut Source<'_>) -> Result<T, StoreError>,
+        job: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run_read(move |connection| {
             connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |c| {
@@ -264,6 +265,13 @@ impl SqlReads for PostgresStore {
         read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.run_read(move |connection| read(&mut Source(connection)))
+    }
+
+    fn snapshot<T: Send + 'static>(
+        &self,
+        read: impl Fn(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.read_snapshot(read)
     }
 
     fn verify_all(&self) -> Result<VerifyReport, StoreError> {

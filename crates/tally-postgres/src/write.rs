@@ -14,12 +14,13 @@ use std::convert::Infallible;
 use std::hash::Hash;
 
 use postgres::types::ToSql;
-use tally_core::usage::{UsageDelta, UsageKey};
+use tally_core::usage::UsageDelta;
 use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
     ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, grants, holds,
-    idempotency, portal_links, purchases, rate_cards, refunds, subscriptions, usage_daily,
+    idempotency, portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets,
+    usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
 
@@ -290,6 +291,12 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
     plan.insert(&usage_daily::TABLE, &all(&usage), |(key, delta), arrays| {
         usage_daily::encode(key, delta, arrays)
     });
+    let buckets = summed_usage(&batch.usage_buckets);
+    plan.insert(
+        &usage_buckets::TABLE,
+        &all(&buckets),
+        |(key, delta), arrays| usage_buckets::encode(key, delta, arrays),
+    );
     plan.insert(
         &rate_cards::TABLE,
         &all(&batch.new_rate_cards),
@@ -327,9 +334,9 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
 
 /// One row per usage group: the engine adds up each group once per batch; repeats are added up
 /// anyway.
-fn summed_usage(usage: &[(UsageKey, UsageDelta)]) -> Vec<(&UsageKey, UsageDelta)> {
-    let mut summed: Vec<(&UsageKey, UsageDelta)> = Vec::new();
-    let mut place: HashMap<&UsageKey, usize> = HashMap::new();
+fn summed_usage<K: Eq + std::hash::Hash>(usage: &[(K, UsageDelta)]) -> Vec<(&K, UsageDelta)> {
+    let mut summed: Vec<(&K, UsageDelta)> = Vec::new();
+    let mut place: HashMap<&K, usize> = HashMap::new();
     for (key, delta) in usage {
         match place.get(key) {
             Some(&at) => {

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use postgres::NoTls;
 use tally_core::catalog::Catalog;
-use tally_core::usage::{MICROS_PER_DAY, UsageDelta, usage_deltas};
+use tally_core::usage::{
+    MICROS_PER_DAY, MICROS_PER_MINUTE, UsageDelta, bucket_deltas, refund_deltas, usage_deltas,
+};
 use tally_core::{
     Account, AccountState, Attribution, DebitSpec, Effects, EntryKind, Grant, GrantLifecycle,
     GrantSource, GrantSpec, GrantStatus, HoldStatus, IdKind, IdSource, Millicredits,
@@ -241,7 +243,11 @@ fn write_of(states: &[&AccountState], effects: Effects) -> BatchWrite {
                 (state.account.id.clone(), next)
             })
             .collect(),
-        usage: usage_deltas(&effects.entries),
+        usage: usage_deltas(&effects.entries)
+            .into_iter()
+            .chain(refund_deltas(&effects.refunds))
+            .collect(),
+        usage_buckets: bucket_deltas(&effects.entries, &effects.refunds),
         effects,
         ..BatchWrite::default()
     }
@@ -828,6 +834,176 @@ fn usage_reads_whole_days_from_the_aggregates_and_the_ends_from_the_entries() {
     assert_eq!(total(day + hour, 2 * day), (6, 2));
 }
 
+/// (day, product) → (credits, count) of account `busy` in `[from, to)`, recounted row by row
+/// from the entries (charges) and the refunds (at the instant of the spending refunded).
+fn recount_busy(
+    db: &TestDb,
+    from: i64,
+    to: i64,
+) -> std::collections::BTreeMap<(i64, String), (i64, i64)> {
+    let mut groups = std::collections::BTreeMap::new();
+    let rows = db
+        .sql()
+        .query(
+            "SELECT created_at, COALESCE(product, '') AS product, -amount AS credits, 1::bigint AS n \
+             FROM entries WHERE account_id = 'busy' AND (type = 'charge' OR type = 'capture') \
+             UNION ALL \
+             SELECT spent_at, COALESCE(product, ''), -amount, 0::bigint FROM refunds \
+             WHERE account_id = 'busy'",
+            &[],
+        )
+        .unwrap();
+    for row in rows {
+        let (at, product, credits, count): (i64, String, i64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if at < from || at >= to {
+            continue;
+        }
+        let slot = groups
+            .entry((at.div_euclid(MICROS_PER_DAY), product))
+            .or_insert((0, 0));
+        slot.0 += credits;
+        slot.1 += count;
+    }
+    groups.retain(|_, (credits, count)| *credits != 0 || *count != 0);
+    groups
+}
+
+#[test]
+fn reads_on_a_busy_account_equal_a_recount_from_the_entries() {
+    let db = TestDb::new();
+    let store = db.open();
+    funded(&store, "busy", 10_000_000, None);
+    let mut ids = Ids::new("busy");
+    let mut state = store.load_states().unwrap().remove(0);
+    let mut seed: u64 = 0xb05e_2027;
+    let mut random = |bound: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % bound
+    };
+    let products = ["assistant", "studio", "code"];
+    // 2,000 charges over about three days (22:00 on day 0 onwards), five to a commit, the
+    // clock moving by microseconds to minutes, and now and then by hours; refunds among them.
+    let mut now = T0 + 22 * 3_600_000_000;
+    let mut charges = Vec::new();
+    for _ in 0..400 {
+        let mut effects = Effects::default();
+        for _ in 0..5 {
+            now += match random(10) {
+                0 => 1 + random(7_200_000_000),
+                _ => 1 + random(120_000_000),
+            } as i64;
+            let spec = debit(1, products[random(3) as usize]);
+            let spec = DebitSpec {
+                amount: Millicredits::new(1 + random(5_000) as i64),
+                ..spec
+            };
+            let at = Timestamp::from_micros(now);
+            charges.push(state.charge(spec, at, &mut ids, &mut effects).unwrap());
+            if random(8) == 0 {
+                let index = random(charges.len() as u64) as usize;
+                let amount = Some(Millicredits::new(1 + random(300) as i64));
+                let of = tally_core::RefundOf::Charge(charges[index].clone());
+                // A refund beyond what is left is refused and changes nothing; one that is
+                // made leaves the charge as its effects wrote it (what the next refund sees).
+                if state
+                    .refund(of, amount, None, Vec::new(), at, &mut ids, &mut effects)
+                    .is_ok()
+                {
+                    charges[index] = effects.charges.last().expect("the refunded charge").clone();
+                }
+            }
+        }
+        store.commit(&write_of(&[&state], effects)).unwrap();
+    }
+    let begin = T0;
+    let end = now + 1;
+    let everything = recount_busy(&db, begin, end);
+    assert!(
+        everything
+            .keys()
+            .map(|key| key.0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            >= 3
+    );
+    let refunded: i64 = db
+        .sql()
+        .query_one("SELECT COUNT(*) FROM refunds", &[])
+        .unwrap()
+        .get(0);
+    assert!(refunded > 50, "{refunded} refunds");
+    let group_by = [UsageDimension::Day, UsageDimension::Product];
+    // Half the ranges on the buckets as the batches wrote them; then the table is made again
+    // by migration 9 from the rows written (a store migrated from version 8 with data in it),
+    // and the other half on those.
+    for round in 0..200 {
+        if round == 100 {
+            db.sql()
+                .batch_execute(
+                    "DROP TABLE usage_buckets; DROP INDEX entries_by_account_time; \
+                     DELETE FROM schema_migrations WHERE version = 9",
+                )
+                .unwrap();
+            drop(db.open());
+        }
+        let span = (end - begin) as u64;
+        let from = begin + random(span) as i64;
+        let to = from
+            + match random(3) {
+                0 => random(2 * MICROS_PER_MINUTE as u64),
+                1 => random(3 * 3_600_000_000),
+                _ => random(span),
+            } as i64;
+        let served: std::collections::BTreeMap<(i64, String), (i64, i64)> = store
+            .usage(
+                "busy",
+                Timestamp::from_micros(from),
+                Timestamp::from_micros(to),
+                &group_by,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|(group, delta)| {
+                let key = (group.day.unwrap(), group.product.unwrap());
+                (key, (delta.credits.get(), delta.count))
+            })
+            .filter(|(_, (credits, count))| *credits != 0 || *count != 0)
+            .collect();
+        assert_eq!(served, recount_busy(&db, from, to), "[{from}, {to})");
+    }
+    // The balance in one snapshot: the totals as the state has them, the spending of a window.
+    let window = (
+        now - 7 * MICROS_PER_DAY,
+        now - now.rem_euclid(MICROS_PER_MINUTE),
+    );
+    let read = store
+        .balance(
+            "busy",
+            (
+                Timestamp::from_micros(window.0),
+                Timestamp::from_micros(window.1),
+            ),
+        )
+        .unwrap()
+        .expect("the account");
+    assert_eq!(read.row.totals, state.totals());
+    let spent: i64 = recount_busy(&db, window.0, window.1)
+        .values()
+        .map(|(credits, _)| credits)
+        .sum();
+    assert_eq!(read.spent.get(), spent);
+    assert!(store.balance("nobody", window_of(0, 1)).unwrap().is_none());
+    let problems = store.verify().unwrap().problems;
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+fn window_of(from: i64, to: i64) -> (Timestamp, Timestamp) {
+    (Timestamp::from_micros(from), Timestamp::from_micros(to))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared batches
 // ---------------------------------------------------------------------------------------------
@@ -1135,7 +1311,7 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();

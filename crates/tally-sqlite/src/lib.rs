@@ -245,6 +245,21 @@ impl SqlReads for SqliteStore {
         self.with_reader(|connection| read(&mut Reader::cached(connection)))
     }
 
+    fn snapshot<T: Send + 'static>(
+        &self,
+        read: impl Fn(&mut Reader<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        // A deferred transaction on a WAL database: its first read fixes the snapshot every
+        // later statement in it reads.
+        self.with_reader(|connection| {
+            connection.execute_batch("BEGIN").map_err(unavailable)?;
+            let result = read(&mut Reader::cached(connection));
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            connection.execute_batch(end).map_err(unavailable)?;
+            result
+        })
+    }
+
     fn verify_all(&self) -> Result<VerifyReport, StoreError> {
         // Prepared afresh: a one-off that should not push the readers' statements out.
         self.with_reader(|connection| verify::run(&mut Reader::uncached(connection)))

@@ -11,7 +11,7 @@ use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
     Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
-    portal_links, purchases, rate_cards, refunds, subscriptions, usage_daily,
+    portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets, usage_daily,
 };
 
 use crate::rows::Binder;
@@ -78,6 +78,7 @@ static SUBSCRIPTIONS: Insert = Insert::new(&subscriptions::TABLE);
 static AUTO_TOPUPS: Insert = Insert::new(&auto_topups::TABLE);
 static PURCHASES: Insert = Insert::new(&purchases::TABLE);
 static USAGE_DAILY: Insert = Insert::new(&usage_daily::TABLE);
+static USAGE_BUCKETS: Insert = Insert::new(&usage_buckets::TABLE);
 static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
 static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
 static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
@@ -110,6 +111,9 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     PURCHASES.run(db, &effects.purchases, purchases::encode)?;
     USAGE_DAILY.run(db, &batch.usage, |(key, delta), binder| {
         usage_daily::encode(key, delta, binder)
+    })?;
+    USAGE_BUCKETS.run(db, &batch.usage_buckets, |(key, delta), binder| {
+        usage_buckets::encode(key, delta, binder)
     })?;
     RATE_CARDS.run(db, &batch.new_rate_cards, rate_cards::encode)?;
     update_totals(db, &batch.account_totals)?;

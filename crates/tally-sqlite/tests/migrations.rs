@@ -110,8 +110,20 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     // Migrated to the latest version (6 rebuilds entries again, with the same guarantees).
     assert_eq!(
         count(&connection, "SELECT MAX(version) FROM schema_migrations"),
-        9
+        10
     );
+    // Migration 8 fills the hour and minute buckets from the charges already written: the one
+    // charge (1 credit at 2 µs) is one hour bucket and one minute bucket, both starting at 0.
+    assert_eq!(
+        count(
+            &connection,
+            "SELECT COUNT(*) FROM usage_buckets WHERE account_id = 'acct_a' AND start = 0 \
+             AND credits = 1000 AND count = 1 AND product = '' \
+             AND (width = 3600000000 OR width = 60000000)"
+        ),
+        2
+    );
+    assert_eq!(count(&connection, "SELECT COUNT(*) FROM usage_buckets"), 2);
     // The purchase made before payments had a state was granted at once: it is completed,
     // with its grant, and its pack's validity is read back from that grant.
     assert_eq!(

@@ -19,10 +19,10 @@ pub mod tables;
 pub mod usage;
 pub mod verify;
 
-use tally_core::usage::{UsageDelta, UsageKey};
+use tally_core::usage::{BucketKey, UsageDelta, UsageKey};
 use tally_core::{
     Account, AccountState, AccountTotals, Charge, Effects, Entry, EntryKind, Grant, GrantStatus,
-    Hold, HoldStatus, PortalLink, Purchase, PurchaseStatus, Subscription, Timestamp,
+    Hold, HoldStatus, Millicredits, PortalLink, Purchase, PurchaseStatus, Subscription, Timestamp,
 };
 
 /// Why the store failed. Every variant is the store's problem, not the user's.
@@ -130,6 +130,8 @@ pub struct BatchWrite {
     pub new_rate_cards: Vec<RateCardRecord>,
     /// What the batch's charges and captures add to the usage aggregates.
     pub usage: Vec<(UsageKey, UsageDelta)>,
+    /// What the batch's charges, captures and refunds add to the hour and minute aggregates.
+    pub usage_buckets: Vec<(BucketKey, UsageDelta)>,
     pub meta: Vec<(String, String)>,
     /// Meta rows written only where the key has no value yet (the first node to start wins).
     pub meta_if_absent: Vec<(String, String)>,
@@ -157,6 +159,30 @@ impl BatchWrite {
             && self.new_portal_links.is_empty()
             && self.redeemed_portal_links.is_empty()
     }
+}
+
+/// An account's balance as one snapshot: the account with its totals, the grants that count
+/// in its balance, its plan, and what it spent in the window the forecast averages.
+#[derive(Clone, Debug)]
+pub struct BalanceRead {
+    pub row: AccountRow,
+    pub grants: Vec<Grant>,
+    pub subscription: Option<Subscription>,
+    /// Spent (net of refunds) in the window asked for.
+    pub spent: Millicredits,
+}
+
+/// The range of a usage query, made by the caller from the account's plan (read in the same
+/// snapshot as the usage): `(from, to)`.
+pub type UsageRangeOf =
+    std::sync::Arc<dyn Fn(Option<&Subscription>) -> (Timestamp, Timestamp) + Send + Sync>;
+
+/// An account's usage as one snapshot: the range it was read over, and the groups.
+#[derive(Clone, Debug)]
+pub struct UsageRead {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub groups: Vec<(UsageGroup, UsageDelta)>,
 }
 
 /// An account with its balance totals.
@@ -293,6 +319,22 @@ pub trait ReadStore: Send + Sync + 'static {
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
     /// The account's auto top-up (none when never set, or removed).
     fn auto_topup(&self, account_id: &str) -> Result<Option<tally_core::AutoTopup>, StoreError>;
+    /// An account's balance in one snapshot, with what it spent in `[window.0, window.1)`
+    /// (`None`: no such account). Its cost does not grow with the account's history: the
+    /// window's ends should be whole minutes, so the spending comes from the aggregates alone.
+    fn balance(
+        &self,
+        account_id: &str,
+        window: (Timestamp, Timestamp),
+    ) -> Result<Option<BalanceRead>, StoreError>;
+    /// An account's usage in one snapshot over the range `range` makes of its plan, per group
+    /// (`None`: no such account).
+    fn account_usage(
+        &self,
+        account_id: &str,
+        range: UsageRangeOf,
+        group_by: &[UsageDimension],
+    ) -> Result<Option<UsageRead>, StoreError>;
     /// A rate card version.
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError>;
     /// An account's purchases, newest first; only those in `status` when it is given.

@@ -5,7 +5,8 @@
 //! [`crate::verify`].
 
 use tally_core::{
-    Charge, Entry, Grant, GrantStatus, Hold, HoldStatus, Purchase, PurchaseStatus, Subscription,
+    Charge, Entry, Grant, GrantStatus, Hold, HoldStatus, Millicredits, Purchase, PurchaseStatus,
+    Subscription, Timestamp,
 };
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
@@ -14,8 +15,8 @@ use crate::tables::{
     portal_links, purchases, rate_cards, subscriptions,
 };
 use crate::{
-    AccountRow, ApiKeyRecord, EntryFilter, IdempotencyRecord, Page, PageError, PageRequest,
-    RateCardRecord, StoreError,
+    AccountRow, ApiKeyRecord, BalanceRead, EntryFilter, IdempotencyRecord, Page, PageError,
+    PageRequest, RateCardRecord, StoreError, UsageDimension, UsageRead,
 };
 
 /// The first row `select` (`SELECT … WHERE column = `) gives for `key`.
@@ -173,6 +174,47 @@ pub fn balance_grants<S: RowSource>(
     let mut grants = db.rows(&query, grants::decode)?;
     grants.sort_by_key(Grant::spend_key);
     Ok(grants)
+}
+
+/// An account's balance and what it spent in `window` (run in one snapshot by the store).
+pub fn balance<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+    (from, to): (Timestamp, Timestamp),
+) -> Result<Option<BalanceRead>, StoreError> {
+    let Some(row) = account(db, account_id)? else {
+        return Ok(None);
+    };
+    let grants = balance_grants(db, account_id)?;
+    let subscription = subscription(db, account_id)?;
+    let mut spent = Millicredits::ZERO;
+    for (_, delta) in crate::usage::read(db, account_id, from, to, &[])? {
+        spent = spent
+            .checked_add(delta.credits)
+            .ok_or_else(|| StoreError::Corrupt(format!("usage of {account_id} overflows")))?;
+    }
+    Ok(Some(BalanceRead {
+        row,
+        grants,
+        subscription,
+        spent,
+    }))
+}
+
+/// An account's usage over the range `range` makes of its plan (run in one snapshot).
+pub fn account_usage<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+    range: &(dyn Fn(Option<&Subscription>) -> (Timestamp, Timestamp) + Send + Sync),
+    group_by: &[UsageDimension],
+) -> Result<Option<UsageRead>, StoreError> {
+    if account(db, account_id)?.is_none() {
+        return Ok(None);
+    }
+    let subscription = subscription(db, account_id)?;
+    let (from, to) = range(subscription.as_ref());
+    let groups = crate::usage::read(db, account_id, from, to, group_by)?;
+    Ok(Some(UsageRead { from, to, groups }))
 }
 
 /// An account's keys that are not revoked, newest first.

@@ -10,8 +10,9 @@ use tally_core::{
 
 use crate::row::RowSource;
 use crate::{
-    AccountRow, ApiKeyRecord, EntryFilter, Page, PageError, PageRequest, RateCardRecord, ReadStore,
-    StoreError, UsageDimension, UsageGroup, VerifyReport,
+    AccountRow, ApiKeyRecord, BalanceRead, EntryFilter, Page, PageError, PageRequest,
+    RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup, UsageRangeOf, UsageRead,
+    VerifyReport,
 };
 
 /// How a SQL store runs a reader. The readers are `'static` closures (a store may run them on
@@ -22,6 +23,13 @@ pub trait SqlReads: Send + Sync + 'static {
 
     /// Runs one of tally-store's readers on a reader connection.
     fn read<T: Send + 'static>(
+        &self,
+        read: impl Fn(&mut Self::Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError>;
+
+    /// Runs one of tally-store's readers in one read transaction: every statement it runs
+    /// sees the same committed state (one reply, one snapshot).
+    fn snapshot<T: Send + 'static>(
         &self,
         read: impl Fn(&mut Self::Source<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError>;
@@ -90,6 +98,25 @@ impl<S: SqlReads> ReadStore for S {
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
         let account_id = account_id.to_string();
         self.read(move |db| crate::read::subscription(db, &account_id))
+    }
+
+    fn balance(
+        &self,
+        account_id: &str,
+        window: (Timestamp, Timestamp),
+    ) -> Result<Option<BalanceRead>, StoreError> {
+        let account_id = account_id.to_string();
+        self.snapshot(move |db| crate::read::balance(db, &account_id, window))
+    }
+
+    fn account_usage(
+        &self,
+        account_id: &str,
+        range: UsageRangeOf,
+        group_by: &[UsageDimension],
+    ) -> Result<Option<UsageRead>, StoreError> {
+        let (account_id, group_by) = (account_id.to_string(), group_by.to_vec());
+        self.snapshot(move |db| crate::read::account_usage(db, &account_id, &*range, &group_by))
     }
 
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError> {

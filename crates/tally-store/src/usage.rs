@@ -1,11 +1,17 @@
-//! Usage over a time range, for every store: the days wholly inside the range come from the
-//! daily aggregates (`usage_daily`), the partial days at its two ends from the charge and capture
-//! entries themselves, and the two are added up per group. The statements read the same in
-//! both dialects.
+//! Usage over a time range, for every store, read from aggregates at three widths: the days
+//! wholly inside the range from `usage_daily`, the whole hours and then the whole minutes of
+//! what is left from `usage_buckets`, and only what is left after that (at most two partial
+//! minutes, one at each end of the range) from the charge, capture and refund rows themselves;
+//! the parts are added up per group. The statements read the same in both dialects.
+//!
+//! The bound: a range reads at most `days × groups` daily rows, `2 × (23 + 59) × groups`
+//! bucket rows, and the entries and refunds of at most two partial minutes (through the
+//! `(account_id, created_at)` and `(account_id, spent_at)` indexes), however long the
+//! account's history. A range whose ends are whole minutes reads no entries at all.
 
 use std::collections::HashMap;
 
-use tally_core::usage::{MICROS_PER_DAY, UsageDelta, day_of, day_start};
+use tally_core::usage::{BUCKET_WIDTHS, MICROS_PER_DAY, UsageDelta};
 use tally_core::{Millicredits, Timestamp};
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
@@ -14,37 +20,58 @@ use crate::{StoreError, UsageDimension, UsageGroup};
 /// Where the usage of `[from, to)` is read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Split {
-    /// The whole days `[first, end)` inside the range, from the aggregates.
+    /// The whole days `[first, end)` inside the range, from the daily aggregates.
     pub whole_days: Option<(i64, i64)>,
-    /// The rest of the range, from the entries (none of these is empty).
+    /// Whole buckets `(width, first start, end)` (µs) of what the days leave, from the bucket
+    /// aggregates: at most two ranges of hours, then at most two of minutes.
+    pub buckets: Vec<(i64, i64, i64)>,
+    /// The rest of the range, from the entries: at most two pieces, inside at most two minutes
+    /// (those of the range's two ends; none of the pieces is empty).
     pub partial: Vec<(Timestamp, Timestamp)>,
+}
+
+/// The whole `width`-wide buckets `[first, end)` (µs) inside `[low, high)`, if any.
+fn whole(low: i64, high: i64, width: i64) -> Option<(i64, i64)> {
+    let first = low
+        .checked_add(width - 1)?
+        .div_euclid(width)
+        .checked_mul(width)?;
+    let end = high.div_euclid(width).checked_mul(width)?;
+    (first < end).then_some((first, end))
 }
 
 impl Split {
     pub fn new(from: Timestamp, to: Timestamp) -> Split {
-        if from >= to {
-            return Split {
-                whole_days: None,
-                partial: Vec::new(),
-            };
-        }
-        let first_day = day_of(Timestamp::from_micros(
-            from.as_micros() + MICROS_PER_DAY - 1,
-        ));
-        let end_day = day_of(to);
-        let (whole_days, partial) = if first_day < end_day {
-            let ends = vec![(from, day_start(first_day)), (day_start(end_day), to)];
-            (Some((first_day, end_day)), ends)
-        } else {
-            (None, vec![(from, to)])
+        let mut split = Split {
+            whole_days: None,
+            buckets: Vec::new(),
+            partial: Vec::new(),
         };
-        Split {
-            whole_days,
-            partial: partial
-                .into_iter()
-                .filter(|(start, end)| start < end)
-                .collect(),
+        if from >= to {
+            return split;
         }
+        let mut pieces = vec![(from.as_micros(), to.as_micros())];
+        for width in std::iter::once(MICROS_PER_DAY).chain(BUCKET_WIDTHS) {
+            let mut left = Vec::new();
+            for (low, high) in pieces {
+                let Some((first, end)) = whole(low, high, width) else {
+                    left.push((low, high));
+                    continue;
+                };
+                if width == MICROS_PER_DAY {
+                    split.whole_days = Some((first / MICROS_PER_DAY, end / MICROS_PER_DAY));
+                } else {
+                    split.buckets.push((width, first, end));
+                }
+                left.extend([(low, first), (end, high)]);
+            }
+            pieces = left.into_iter().filter(|(low, high)| low < high).collect();
+        }
+        split.partial = pieces
+            .into_iter()
+            .map(|(low, high)| (Timestamp::from_micros(low), Timestamp::from_micros(high)))
+            .collect();
+        split
     }
 }
 
@@ -56,28 +83,40 @@ pub fn read<S: RowSource>(
     to: Timestamp,
     group_by: &[UsageDimension],
 ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
-    let split = Split::new(from, to);
     let mut found = Vec::new();
-    if let Some(days) = split.whole_days {
-        let query = whole_days(S::PARAMETER, group_by, account_id, days);
+    for (table, query) in statements(S::PARAMETER, account_id, from, to, group_by) {
         db.each(query.sql(), query.params(), &mut |row| {
-            found.push(group_row(row, "usage_daily", account_id, group_by)?);
-            Ok(())
-        })?;
-    }
-    for range in split.partial {
-        let query = entries(S::PARAMETER, group_by, account_id, range);
-        db.each(query.sql(), query.params(), &mut |row| {
-            found.push(group_row(row, "entries", account_id, group_by)?);
-            Ok(())
-        })?;
-        let query = refunds(S::PARAMETER, group_by, account_id, range);
-        db.each(query.sql(), query.params(), &mut |row| {
-            found.push(group_row(row, "refunds", account_id, group_by)?);
+            found.push(group_row(row, table, account_id, group_by)?);
             Ok(())
         })?;
     }
     Ok(sum(found, group_by.is_empty()))
+}
+
+/// The statements [`read`] runs, each with the table it reads: one for the whole days, one
+/// per range of whole buckets, and two (entries, refunds) per partial piece.
+pub fn statements<'a>(
+    parameter: char,
+    account_id: &'a str,
+    from: Timestamp,
+    to: Timestamp,
+    group_by: &[UsageDimension],
+) -> Vec<(&'static str, Query<'a>)> {
+    let split = Split::new(from, to);
+    let mut statements = Vec::new();
+    if let Some(days) = split.whole_days {
+        let query = whole_days(parameter, group_by, account_id, days);
+        statements.push(("usage_daily", query));
+    }
+    for (width, first, end) in split.buckets {
+        let query = buckets(parameter, group_by, account_id, width, (first, end));
+        statements.push(("usage_buckets", query));
+    }
+    for range in split.partial {
+        statements.push(("entries", entries(parameter, group_by, account_id, range)));
+        statements.push(("refunds", refunds(parameter, group_by, account_id, range)));
+    }
+    statements
 }
 
 fn column(dimension: UsageDimension) -> &'static str {
@@ -160,6 +199,29 @@ fn whole_days<'a>(
         condition: "",
     };
     grouped.query(parameter, group_by, account_id, days)
+}
+
+/// Whole buckets `width` wide starting in `[first, end)`.
+fn buckets<'a>(
+    parameter: char,
+    group_by: &[UsageDimension],
+    account_id: &'a str,
+    width: i64,
+    range: (i64, i64),
+) -> Query<'a> {
+    let mut head = select(group_by, &day_of_column("start"), str::to_string);
+    head.push_str(
+        "CAST(COALESCE(SUM(credits), 0) AS BIGINT) AS credits, \
+         CAST(COALESCE(SUM(count), 0) AS BIGINT) AS count FROM usage_buckets",
+    );
+    // The width is one of the core's constants, not input.
+    let condition = format!(" AND width = {width}");
+    let grouped = Grouped {
+        head: &head,
+        column: "start",
+        condition: &condition,
+    };
+    grouped.query(parameter, group_by, account_id, range)
 }
 
 /// The UTC day of the instant in `column`, in SQL both dialects read alike.
@@ -266,27 +328,105 @@ mod tests {
         Timestamp::from_micros(micros)
     }
 
+    const HOUR: i64 = tally_core::usage::MICROS_PER_HOUR;
+    const MINUTE: i64 = tally_core::usage::MICROS_PER_MINUTE;
+
     #[test]
-    fn whole_days_from_the_aggregates_and_the_ends_from_the_entries() {
-        let split = Split::new(at(DAY / 2), at(3 * DAY + 5));
+    fn whole_days_then_hours_then_minutes_and_only_the_partial_minutes_from_the_entries() {
+        let from = DAY / 2 + 3 * MINUTE + 7;
+        let to = 3 * DAY + 2 * HOUR + 5 * MINUTE + 5;
+        let split = Split::new(at(from), at(to));
         assert_eq!(split.whole_days, Some((1, 3)));
         assert_eq!(
+            split.buckets,
+            vec![
+                (HOUR, DAY / 2 + HOUR, DAY),
+                (HOUR, 3 * DAY, 3 * DAY + 2 * HOUR),
+                (MINUTE, DAY / 2 + 4 * MINUTE, DAY / 2 + HOUR),
+                (MINUTE, 3 * DAY + 2 * HOUR, 3 * DAY + 2 * HOUR + 5 * MINUTE),
+            ]
+        );
+        assert_eq!(
             split.partial,
-            vec![(at(DAY / 2), at(DAY)), (at(3 * DAY), at(3 * DAY + 5))]
+            vec![
+                (at(from), at(DAY / 2 + 4 * MINUTE)),
+                (at(3 * DAY + 2 * HOUR + 5 * MINUTE), at(to))
+            ]
         );
         let aligned = Split::new(at(DAY), at(3 * DAY));
         assert_eq!(aligned.whole_days, Some((1, 3)));
-        assert!(aligned.partial.is_empty());
+        assert!(aligned.buckets.is_empty() && aligned.partial.is_empty());
     }
 
     #[test]
-    fn a_range_inside_one_day_and_an_empty_one_read_only_entries_or_nothing() {
+    fn a_range_inside_one_minute_and_an_empty_one_read_only_entries_or_nothing() {
         let inside = Split::new(at(DAY + 1), at(DAY + 9));
-        assert_eq!(inside.whole_days, None);
+        assert_eq!((inside.whole_days, inside.buckets.len()), (None, 0));
         assert_eq!(inside.partial, vec![(at(DAY + 1), at(DAY + 9))]);
         let empty = Split::new(at(5), at(5));
-        assert_eq!(empty.whole_days, None);
+        assert_eq!(empty, Split::new(at(9), at(5)));
+        assert!(empty.whole_days.is_none() && empty.buckets.is_empty());
         assert!(empty.partial.is_empty());
+    }
+
+    /// Seeded ranges, before and after the epoch: the parts tile the range exactly (no
+    /// instant read twice or left out), and the bound holds: at most two partial pieces,
+    /// inside at most two minutes, and at most 2 × (23 + 59) whole buckets.
+    #[test]
+    fn the_parts_tile_the_range_and_stay_within_the_bound() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i64::try_from(seed % u64::try_from(bound).unwrap()).unwrap()
+        };
+        for _ in 0..5_000 {
+            let from = next(40 * DAY) - 20 * DAY;
+            let length = match next(4) {
+                0 => next(MINUTE),
+                1 => next(HOUR),
+                2 => next(2 * DAY),
+                _ => next(30 * DAY),
+            };
+            let split = Split::new(at(from), at(from + length));
+            let mut parts: Vec<(i64, i64)> = Vec::new();
+            if let Some((first, end)) = split.whole_days {
+                parts.push((first * DAY, end * DAY));
+            }
+            let mut buckets = 0;
+            for (width, first, end) in &split.buckets {
+                assert_eq!((first.rem_euclid(*width), end.rem_euclid(*width)), (0, 0));
+                buckets += (end - first) / width;
+                parts.push((*first, *end));
+            }
+            assert!(
+                buckets <= 2 * (23 + 59),
+                "{buckets} buckets for {from}+{length}"
+            );
+            assert!(split.partial.len() <= 2);
+            let mut minutes = std::collections::BTreeSet::new();
+            for (low, high) in &split.partial {
+                let (low, high) = (low.as_micros(), high.as_micros());
+                minutes.extend([low.div_euclid(MINUTE), (high - 1).div_euclid(MINUTE)]);
+                parts.push((low, high));
+            }
+            assert!(minutes.len() <= 2, "{minutes:?} for {from}+{length}");
+            parts.sort_unstable();
+            let mut reached = from;
+            for (low, high) in parts {
+                assert!(low < high);
+                assert_eq!(low, reached, "a gap or an overlap in {from}+{length}");
+                reached = high;
+            }
+            assert_eq!(reached, from + length);
+        }
+    }
+
+    #[test]
+    fn a_range_of_whole_minutes_reads_no_entries() {
+        let split = Split::new(at(-3 * MINUTE), at(7 * DAY + 11 * MINUTE));
+        assert!(split.partial.is_empty());
     }
 
     #[test]

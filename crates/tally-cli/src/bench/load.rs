@@ -265,6 +265,10 @@ impl Worker {
                 self.request(Method::GET, path, None, false, intended, record)
                     .await;
             }
+            Op::Healthz => {
+                self.request(Method::GET, "/healthz", None, false, intended, record)
+                    .await;
+            }
             Op::HoldCapture { account } => {
                 let path = workload.hold_path(account);
                 let hold = self

@@ -57,6 +57,12 @@ pub enum Scenario {
     Mixed,
     /// GET /v1/accounts/{id}/balance over `--accounts` accounts (uniform): reads only.
     Balance,
+    /// GET /v1/accounts/{id}/balance of one busy account: set up with `--busy-charges` charges
+    /// (through POST /v1/batch, before anything is measured), or a populated one
+    /// (`--existing-accounts big-` after `--populate --populate-accounts 1`).
+    BalanceBusy,
+    /// GET /healthz: the HTTP ceiling (no store, no engine) to read the others against.
+    Healthz,
     /// POST /v1/batch of `--batch-size` charges on one account, each with its own
     /// idempotency key (operations/s counts charges).
     BatchCharge,
@@ -71,6 +77,8 @@ impl Scenario {
             Scenario::HoldCapture => "hold-capture",
             Scenario::Mixed => "mixed",
             Scenario::Balance => "balance",
+            Scenario::BalanceBusy => "balance-busy",
+            Scenario::Healthz => "healthz",
             Scenario::BatchCharge => "batch-charge",
         }
     }
@@ -147,6 +155,10 @@ pub struct BenchArgs {
     /// Benchmark the ledger engine in process, without HTTP, at each of --batch-sizes.
     #[arg(long)]
     pub engine_only: bool,
+    /// With --scenario balance-busy (on a fresh account): the charges made on it first, all
+    /// of them today.
+    #[arg(long, default_value_t = 300_000)]
+    pub busy_charges: u64,
     /// With --scenario batch-charge: the charges in each POST /v1/batch (1 to 1000).
     #[arg(long, default_value_t = 100)]
     pub batch_size: usize,
@@ -187,8 +199,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if !(1..=1000).contains(&args.batch_size) {
         bail!("--batch-size must be from 1 to 1000 (the operations one POST /v1/batch holds)");
     }
-    if args.existing_accounts.is_some() && args.scenario == Scenario::Quote {
-        bail!("--existing-accounts needs a scenario with accounts; quote has none");
+    if args.existing_accounts.is_some()
+        && matches!(args.scenario, Scenario::Quote | Scenario::Healthz)
+    {
+        bail!(
+            "--existing-accounts needs a scenario with accounts; {} has none",
+            args.scenario.name()
+        );
     }
     if args.connections == 0 {
         bail!("--connections must be at least 1");
@@ -308,7 +325,8 @@ async fn measure(
             Some(prefix) => Workload::existing(args.scenario, args.accounts, prefix),
             None => Workload::new(args.scenario, args.accounts, &tag),
         }
-        .with_batch_size(args.batch_size),
+        .with_batch_size(args.batch_size)
+        .with_busy_charges(args.busy_charges),
     );
     let setup_started = Instant::now();
     workload::setup(&target, &workload).await?;

@@ -47,6 +47,8 @@ pub(super) enum Op {
     Balance {
         account: usize,
     },
+    /// `GET /healthz`.
+    Healthz,
     /// One `POST /v1/batch` of [`Workload::batch_size`] charges on the account.
     BatchCharge {
         account: usize,
@@ -100,6 +102,8 @@ pub(super) struct Workload {
     quote_bodies: Vec<Bytes>,
     /// The charges in one `POST /v1/batch` (batch-charge).
     pub batch_size: usize,
+    /// The charges [`setup`] makes on the account first (balance-busy on a fresh account).
+    pub busy_charges: u64,
 }
 
 impl Workload {
@@ -124,8 +128,8 @@ impl Workload {
     ) -> Workload {
         let accounts = accounts.max(1);
         let (count, pick) = match scenario {
-            Scenario::Quote => (0, Pick::None),
-            Scenario::ChargeHot | Scenario::BatchCharge => (1, Pick::One),
+            Scenario::Quote | Scenario::Healthz => (0, Pick::None),
+            Scenario::ChargeHot | Scenario::BatchCharge | Scenario::BalanceBusy => (1, Pick::One),
             Scenario::ChargeSpread | Scenario::HoldCapture | Scenario::Balance => {
                 (accounts, Pick::Uniform(accounts))
             }
@@ -159,7 +163,16 @@ impl Workload {
             pick,
             quote_bodies,
             batch_size: 1,
+            busy_charges: 0,
         }
+    }
+
+    /// The same workload with `charges` charges made on its account by [`setup`].
+    pub(super) fn with_busy_charges(mut self, charges: u64) -> Workload {
+        if self.scenario == Scenario::BalanceBusy {
+            self.busy_charges = charges;
+        }
+        self
     }
 
     /// The same workload with `batch_size` charges in each batch.
@@ -190,9 +203,10 @@ impl Workload {
             Scenario::HoldCapture => Op::HoldCapture {
                 account: self.account(rng),
             },
-            Scenario::Balance => Op::Balance {
+            Scenario::Balance | Scenario::BalanceBusy => Op::Balance {
                 account: self.account(rng),
             },
+            Scenario::Healthz => Op::Healthz,
             Scenario::BatchCharge => Op::BatchCharge {
                 account: self.account(rng),
             },
@@ -313,7 +327,80 @@ pub(super) async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> any
     for task in tasks {
         task.await.context("a setup task panicked")??;
     }
+    if workload.busy_charges > 0 {
+        make_busy(target, &workload.accounts[0], workload.busy_charges).await?;
+    }
     Ok(())
+}
+
+/// The charges in one setup `POST /v1/batch` (the most one batch holds).
+const BUSY_BATCH: u64 = 1000;
+
+/// Makes `charges` 1-credit charges on `account_id`, `BUSY_BATCH` to a `POST /v1/batch`,
+/// `SETUP_CONNECTIONS` batches at a time; every operation must be created.
+async fn make_busy(target: &Arc<Target>, account_id: &str, charges: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let batches = charges.div_ceil(BUSY_BATCH);
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let path = format!("/v1/accounts/{account_id}/charges");
+    let mut tasks = Vec::new();
+    for _ in 0..SETUP_CONNECTIONS {
+        let (target, next, path) = (target.clone(), next.clone(), path.clone());
+        let account_id = account_id.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut connection = Connection::new(target);
+            loop {
+                let batch = next.fetch_add(1, Ordering::Relaxed);
+                if batch >= batches {
+                    return anyhow::Ok(());
+                }
+                let first = batch * BUSY_BATCH;
+                let keys: Vec<String> = (first..charges.min(first + BUSY_BATCH))
+                    .map(|n| format!("{account_id}-busy-{n}"))
+                    .collect();
+                let answer = connection
+                    .send(
+                        Method::POST,
+                        "/v1/batch",
+                        Some(batch_charge_body(&path, &keys)),
+                        None,
+                    )
+                    .await
+                    .context("setup: charging the busy account")?;
+                let created = count_created(&answer.body);
+                if answer.status != 200 || created != keys.len() {
+                    bail!(
+                        "setup: a batch of charges on the busy account answered {} with {created} \
+                         of {} created: {}",
+                        answer.status,
+                        keys.len(),
+                        String::from_utf8_lossy(&answer.body)
+                    );
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.context("a setup task panicked")??;
+    }
+    eprintln!(
+        "bench: setup: {charges} charges on {account_id} in {} ms",
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+/// The operations of a `POST /v1/batch` answer that were created (status 201).
+fn count_created(body: &[u8]) -> usize {
+    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return 0;
+    };
+    answer["results"].as_array().map_or(0, |results| {
+        results
+            .iter()
+            .filter(|result| result["status"] == 201)
+            .count()
+    })
 }
 
 /// Checks that the first and the last existing account are there, so a wrong prefix or a
@@ -400,12 +487,31 @@ mod tests {
                 Op::Quote { .. } => quotes += 1,
                 Op::HoldCapture { .. } => holds += 1,
                 Op::Balance { .. } => reads += 1,
-                Op::Charge { .. } | Op::BatchCharge { .. } => unreachable!(),
+                Op::Charge { .. } | Op::BatchCharge { .. } | Op::Healthz => unreachable!(),
             }
         }
         assert!((4_700..5_300).contains(&quotes));
         assert!((3_700..4_300).contains(&holds));
         assert!((800..1_200).contains(&reads));
+    }
+
+    #[test]
+    fn balance_busy_reads_one_account_that_setup_charges_first() {
+        let workload = Workload::new(Scenario::BalanceBusy, 10, "t").with_busy_charges(2_500);
+        assert_eq!(workload.accounts, ["bench-t-0"]);
+        assert_eq!(workload.busy_charges, 2_500);
+        let mut rng = Rng::new(1);
+        for _ in 0..100 {
+            assert!(matches!(
+                workload.next(&mut rng),
+                Op::Balance { account: 0 }
+            ));
+        }
+        // Other scenarios make no charges in their setup.
+        let plain = Workload::new(Scenario::Balance, 10, "t").with_busy_charges(2_500);
+        assert_eq!(plain.busy_charges, 0);
+        let created = br#"{"results":[{"status":201},{"status":402},{"status":201}]}"#;
+        assert_eq!(count_created(created), 2);
     }
 
     #[test]

@@ -133,48 +133,45 @@ fn read_balance(
     state: &AppState,
     account_id: &str,
 ) -> Result<(tally_core::Account, Value), ApiError> {
-    let row = state
-        .store
-        .account(account_id)?
-        .ok_or(ApiError::NotFound { what: "account" })?;
-    let grants = state.store.balance_grants(account_id)?;
-    let subscription = state.store.subscription(account_id)?;
     let now = state.clock.now();
+    let read = state
+        .store
+        .balance(account_id, forecast_window(now))?
+        .ok_or(ApiError::NotFound { what: "account" })?;
     let mut balance = render::balance(
-        &row.account,
-        &row.totals,
-        &grants,
-        subscription.as_ref(),
+        &read.row.account,
+        &read.row.totals,
+        &read.grants,
+        read.subscription.as_ref(),
         now,
     );
-    let forecast = forecast(state, &row, subscription.as_ref(), now)?;
-    balance["forecast"] = forecast;
-    Ok((row.account, balance))
+    balance["forecast"] = forecast(&read, now);
+    Ok((read.row.account, balance))
 }
 
 /// The days of spending the forecast averages.
 const FORECAST_DAYS: i64 = 7;
 
+/// The window the forecast averages: the last 7 days in whole minutes, from the start of the
+/// minute 7 days ago through the end of the current minute (nothing is spent after now), so
+/// it is read from the aggregates alone, never from the entries.
+fn forecast_window(now: tally_core::Timestamp) -> (tally_core::Timestamp, tally_core::Timestamp) {
+    use tally_core::usage::{MICROS_PER_MINUTE, bucket_start};
+    let from = bucket_start(now.plus_seconds(-FORECAST_DAYS * 86_400), MICROS_PER_MINUTE);
+    let to = bucket_start(now, MICROS_PER_MINUTE).saturating_add(MICROS_PER_MINUTE);
+    (
+        tally_core::Timestamp::from_micros(from),
+        tally_core::Timestamp::from_micros(to),
+    )
+}
+
 /// `{burn_per_day, runs_out_at}`: the average daily spend of the last 7 days, and when
 /// `available` reaches zero at that rate (`null` when nothing is spent, or when the next plan
 /// grant comes first).
-fn forecast(
-    state: &AppState,
-    row: &tally_store::AccountRow,
-    subscription: Option<&tally_core::Subscription>,
-    now: tally_core::Timestamp,
-) -> Result<Value, ApiError> {
-    let from = now.plus_seconds(-FORECAST_DAYS * 86_400);
-    let until = tally_core::Timestamp::from_micros(now.as_micros() + 1);
-    let spent: i64 = state
-        .store
-        .usage(&row.account.id, from, until, &[])?
-        .iter()
-        .map(|(_, delta)| delta.credits.get())
-        .sum();
+fn forecast(read: &tally_store::BalanceRead, now: tally_core::Timestamp) -> Value {
     // Rounded down to a millicredit: the forecast is an estimate, never a charge.
-    let burn_per_day = spent.max(0) / FORECAST_DAYS;
-    let available = row.totals.posted.get() - row.totals.held.get();
+    let burn_per_day = read.spent.get().max(0) / FORECAST_DAYS;
+    let available = read.row.totals.posted.get() - read.row.totals.held.get();
     let runs_out_at = if burn_per_day == 0 {
         None
     } else if available <= 0 {
@@ -182,17 +179,17 @@ fn forecast(
     } else {
         let seconds = i128::from(available) * 86_400 / i128::from(burn_per_day);
         let at = now.plus_seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
-        let renews_first = subscription.is_some_and(|subscription| {
+        let renews_first = read.subscription.as_ref().is_some_and(|subscription| {
             subscription.status == tally_core::SubscriptionStatus::Active
                 && subscription.current_period_end <= at
         });
         (!renews_first).then_some(at)
     };
-    Ok(serde_json::json!({
+    serde_json::json!({
         "burn_per_day": render::credits(Millicredits::new(burn_per_day)),
         "runs_out_at": runs_out_at.map(render::instant),
         "window_days": FORECAST_DAYS,
-    }))
+    })
 }
 
 /// `from` and `to` of a usage query: RFC 3339 instants, or dates (`to` a date means through
@@ -255,28 +252,30 @@ pub async fn get_usage(
             group_by.push(dimension);
         }
     }
-    state
-        .store
-        .account(&account_id)?
-        .ok_or(ApiError::NotFound { what: "account" })?;
     let now = state.clock.now();
-    let subscription = state.store.subscription(&account_id)?;
-    let period_start = subscription
-        .as_ref()
-        .filter(|subscription| subscription.status != tally_core::SubscriptionStatus::Canceled)
-        .map(|subscription| subscription.current_period_start);
-    let from = usage_bound(&query, "from")?
-        .or(period_start)
-        .unwrap_or_else(|| now.plus_seconds(-30 * 86_400));
-    let to = usage_bound(&query, "to")?
-        .unwrap_or(tally_core::Timestamp::from_micros(now.as_micros() + 1));
+    let (from, to) = (usage_bound(&query, "from")?, usage_bound(&query, "to")?);
+    // The default start is the current period's, read in the same snapshot as the usage.
+    let range: tally_store::UsageRangeOf = std::sync::Arc::new(move |subscription| {
+        let period_start = subscription
+            .filter(|subscription| subscription.status != tally_core::SubscriptionStatus::Canceled)
+            .map(|subscription| subscription.current_period_start);
+        let from = from
+            .or(period_start)
+            .unwrap_or_else(|| now.plus_seconds(-30 * 86_400));
+        let to = to.unwrap_or(tally_core::Timestamp::from_micros(now.as_micros() + 1));
+        (from, to)
+    });
+    let read = state
+        .store
+        .account_usage(&account_id, range, &group_by)?
+        .ok_or(ApiError::NotFound { what: "account" })?;
+    let (from, to, groups) = (read.from, read.to, read.groups);
     if to < from {
         return Err(ApiError::invalid_request(
             "to",
             "to must not be before from",
         ));
     }
-    let groups = state.store.usage(&account_id, from, to, &group_by)?;
     let mut total_credits = 0i64;
     let mut total_count = 0i64;
     let data: Vec<Value> = groups

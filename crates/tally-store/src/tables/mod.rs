@@ -19,6 +19,7 @@ pub mod purchases;
 pub mod rate_cards;
 pub mod refunds;
 pub mod subscriptions;
+pub mod usage_buckets;
 pub mod usage_daily;
 
 use tally_core::{Attribution, Timestamp};
