@@ -230,3 +230,39 @@ fn purchases_of_another_account_are_not_found_and_bad_input_changes_nothing() {
     assert_eq!(available(&admin, "acme"), 0);
     t.verify();
 }
+
+#[test]
+fn the_admin_lists_what_awaits_payment_across_accounts() {
+    let t = Tally::start();
+    let admin = t.admin();
+    create_account(&admin, "acme");
+    create_account(&admin, "globex");
+    let (_, key) = account_key(&admin, "acme");
+    let acme = t.client(&key);
+    let a = acme
+        .post("/v1/accounts/acme/purchases", json!({"pack": "pack_10k"}))
+        .expect(201)
+        .id();
+    let g = admin
+        .post(
+            "/v1/accounts/globex/purchases",
+            json!({"pack": "pack_50k", "complete": false}),
+        )
+        .expect(201)
+        .id();
+    admin
+        .post("/v1/accounts/globex/purchases", json!({"pack": "pack_10k"}))
+        .expect(201);
+    let pending = list_all(&admin, "/v1/purchases?status=pending");
+    let ids: Vec<&str> = pending.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        vec![g.as_str(), a.as_str()],
+        "newest first, pending only"
+    );
+    assert_eq!(list_all(&admin, "/v1/purchases").len(), 3);
+    acme.get("/v1/purchases").problem(403, "forbidden");
+    admin
+        .get("/v1/purchases?status=owed")
+        .problem(422, "invalid_request");
+}

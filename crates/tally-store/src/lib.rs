@@ -337,6 +337,12 @@ pub trait ReadStore: Send + Sync + 'static {
     ) -> Result<Option<UsageRead>, StoreError>;
     /// A rate card version.
     fn rate_card(&self, version: i64) -> Result<Option<RateCardRecord>, StoreError>;
+    /// Every account's purchases, newest first; only those in `status` when it is given.
+    fn all_purchases(
+        &self,
+        status: Option<PurchaseStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Purchase>, PageError>;
     /// An account's purchases, newest first; only those in `status` when it is given.
     fn purchases(
         &self,

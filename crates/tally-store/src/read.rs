@@ -278,6 +278,16 @@ pub fn purchases<S: RowSource>(
     status: Option<PurchaseStatus>,
     page: &PageRequest,
 ) -> Result<Page<Purchase>, PageError> {
+    purchases_of(db, Some(account_id), status, page)
+}
+
+/// Purchases of one account, or of every account (`None`), newest first.
+pub fn purchases_of<S: RowSource>(
+    db: &mut S,
+    account_id: Option<&str>,
+    status: Option<PurchaseStatus>,
+    page: &PageRequest,
+) -> Result<Page<Purchase>, PageError> {
     let conditions: Vec<Condition> = status
         .map(|status| Condition {
             sql: " AND status = ",
@@ -286,14 +296,7 @@ pub fn purchases<S: RowSource>(
         .into_iter()
         .collect();
     let table = purchases::TABLE.name;
-    read_page(
-        db,
-        table,
-        Some(account_id),
-        &conditions,
-        page,
-        purchases::decode,
-    )
+    read_page(db, table, account_id, &conditions, page, purchases::decode)
 }
 
 pub fn charges<S: RowSource>(

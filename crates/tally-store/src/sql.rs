@@ -123,6 +123,15 @@ impl<S: SqlReads> ReadStore for S {
         self.read(move |db| crate::read::rate_card(db, version))
     }
 
+    fn all_purchases(
+        &self,
+        status: Option<PurchaseStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Purchase>, PageError> {
+        let page = page.clone();
+        self.read_page(move |db| crate::read::purchases_of(db, None, status, &page))
+    }
+
     fn purchases(
         &self,
         account_id: &str,

@@ -153,8 +153,10 @@ pub async fn accounts(
     } else {
         rows
     };
+    let pending = api::get(&state, &user, "/v1/purchases?status=pending&limit=50").await;
+    let pending = pending.body["data"].as_array().cloned().unwrap_or_default();
     let body = html!(
-        "<h1>Accounts</h1><p><a href=\"/admin/rate-card\">The rate card →</a></p>\
+        "<h1>Accounts</h1><p><a href=\"/admin/rate-card\">The rate card →</a></p>{}\
          <section class=\"card\"><form method=\"get\" action=\"/admin\" class=\"inline-form\" role=\"search\">\
          <div class=\"field\"><label for=\"account-search\">Search accounts</label>\
          <input id=\"account-search\" name=\"q\" type=\"search\" value=\"{}\" \
@@ -166,6 +168,7 @@ pub async fn accounts(
          <th scope=\"col\">Plan</th></tr></thead><tbody>{}</tbody></table></div>\
          <nav class=\"pager\" aria-label=\"Pages\">{}</nav></section>\
          <section class=\"card\"><h2>Grant credits</h2>{}</section>",
+        super::packs::pending_purchases(&user, &pending, true),
         search,
         note,
         rows,

@@ -154,7 +154,7 @@ fn pack_cards(user: &WebUser, account_id: &str, packs: &[Value]) -> Html {
 
 /// The purchases awaiting payment, each with where to pay and, for an admin, the buttons
 /// that record the payment's outcome.
-fn pending_purchases(user: &WebUser, account_id: &str, pending: &[Value]) -> Html {
+pub(crate) fn pending_purchases(user: &WebUser, pending: &[Value], show_account: bool) -> Html {
     if pending.is_empty() {
         return Html::default();
     }
@@ -162,6 +162,7 @@ fn pending_purchases(user: &WebUser, account_id: &str, pending: &[Value]) -> Htm
         .iter()
         .map(|purchase| {
             let id = purchase["id"].as_str().unwrap_or("");
+            let account_id = purchase["account_id"].as_str().unwrap_or("");
             let pay = match purchase["checkout_url"].as_str() {
                 Some(url) => html!("<a href=\"{}\">Pay</a>", url),
                 None => html!("<span class=\"muted\">Awaiting payment</span>"),
@@ -183,9 +184,15 @@ fn pending_purchases(user: &WebUser, account_id: &str, pending: &[Value]) -> Htm
             } else {
                 Html::default()
             };
+            let account_cell = if show_account {
+                html!("<td>{}</td>", account_id)
+            } else {
+                Html::default()
+            };
             html!(
-                "<tr data-testid=\"pending-purchase\"><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
+                "<tr data-testid=\"pending-purchase\">{}<td>{}</td><td>{}</td><td class=\"num\">{}</td>\
                  <td>{}</td><td>{}</td><td>{} {}</td></tr>",
+                account_cell,
                 format::date_value(&purchase["created_at"]),
                 purchase["pack"].as_str().unwrap_or(""),
                 credits_value(&purchase["credits"]),
@@ -199,10 +206,15 @@ fn pending_purchases(user: &WebUser, account_id: &str, pending: &[Value]) -> Htm
     html!(
         "<section class=\"card\" aria-labelledby=\"pending-title\"><h2 id=\"pending-title\">\
          Awaiting payment</h2><p class=\"muted\">These purchases add their credits once they are \
-         paid; unpaid, they expire.</p><table><thead><tr><th scope=\"col\">Opened</th>\
+         paid; unpaid, they expire.</p><table><thead><tr>{}<th scope=\"col\">Opened</th>\
          <th scope=\"col\">Pack</th><th scope=\"col\" class=\"num\">Credits</th>\
          <th scope=\"col\">Price</th><th scope=\"col\">Expires</th><th scope=\"col\">Payment</th>\
          </tr></thead><tbody>{}</tbody></table></section>",
+        if show_account {
+            html!("<th scope=\"col\">Account</th>")
+        } else {
+            Html::default()
+        },
         rows
     )
 }
@@ -329,7 +341,7 @@ pub async fn page(
         plan_form(&user, &account_id, &plans, subscription.as_ref()),
         credits_value(&balance.body["available"]),
         pack_cards(&user, &account_id, &packs),
-        pending_purchases(&user, &account_id, &pending),
+        pending_purchases(&user, &pending, false),
         topup
             .map(|topup| auto_topup_html(topup.as_ref()))
             .unwrap_or_default()

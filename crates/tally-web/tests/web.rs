@@ -644,3 +644,33 @@ async fn an_admin_sees_the_accounts_auto_top_up_and_an_account_key_does_not() {
         own.body
     );
 }
+
+#[tokio::test]
+async fn the_admin_page_lists_purchases_awaiting_payment_with_their_account() {
+    let web = Web::start();
+    let (key, _) = account_with_key(&web, "p", "P", "1").await;
+    let opened = web
+        .api(
+            "POST",
+            "/v1/accounts/p/purchases",
+            &key,
+            Some(json!({"pack": "pack_10k"})),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED);
+    let id = opened.json()["id"].as_str().unwrap().to_string();
+    let (session, _) = web.sign_in_at(ADMIN_KEY, "/admin").await;
+    let page = web.with_session("GET", "/admin", &session, &[], None).await;
+    assert!(
+        page.body
+            .contains("data-testid=\"pending-purchase\"><td>p</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("data-testid=\"purchase-complete-{id}\"")),
+        "{}",
+        page.body
+    );
+}

@@ -140,6 +140,7 @@ routes! {
     "DELETE" "/v1/accounts/{id}/auto-topup" Admin "Remove the auto top-up" => delete(topup::delete_auto_topup);
     "POST" "/v1/accounts/{id}/purchases" Account "Buy a credit pack (account keys: pending until paid)" [purchases::PurchaseRequest] => post(purchases::create_purchase);
     "GET" "/v1/accounts/{id}/purchases" Account "List the account's purchases" => get(purchases::list_purchases);
+    "GET" "/v1/purchases" Admin "List every account's purchases (?status=pending: what awaits payment)" => get(purchases::list_all_purchases);
     "GET" "/v1/purchases/{id}" Account "Get a purchase" => get(purchases::get_purchase);
     "POST" "/v1/purchases/{id}/complete" Admin "Complete a pending purchase: its grant, exactly once" [purchases::CompleteRequest] => post(purchases::complete_purchase);
     "POST" "/v1/purchases/{id}/fail" Admin "Fail a pending purchase" [write::Empty<write::AdminOn>] => post(purchases::fail_purchase);

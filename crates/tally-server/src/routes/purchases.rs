@@ -192,6 +192,42 @@ pub async fn get_purchase(
     ))
 }
 
+/// The `status` filter of a purchases list.
+fn status_filter(query: &HashMap<String, String>) -> Result<Option<PurchaseStatus>, ApiError> {
+    match query.get("status") {
+        None => Ok(None),
+        Some(text) => PurchaseStatus::parse(text).map(Some).ok_or_else(|| {
+            ApiError::invalid_request(
+                "status",
+                "status must be one of pending, completed, failed, canceled, expired",
+            )
+        }),
+    }
+}
+
+/// `GET /v1/purchases?status=` (admin): every account's purchases, newest first (the
+/// platform's view of what awaits payment).
+pub async fn list_all_purchases(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    principal.require_admin()?;
+    known_query(&query, &["limit", "starting_after", "status"])?;
+    let page = page_request(&query)?;
+    let status = status_filter(&query)?;
+    let page = state.store.all_purchases(status, &page)?;
+    let data = page
+        .data
+        .iter()
+        .map(|purchase| purchase_json(&state, purchase))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json_response(
+        StatusCode::OK,
+        render::list(data, page.has_more).to_string(),
+    ))
+}
+
 /// `GET /v1/accounts/{id}/purchases?status=`.
 pub async fn list_purchases(
     State(state): State<AppState>,
@@ -202,15 +238,7 @@ pub async fn list_purchases(
     principal.require_account(&account_id)?;
     known_query(&query, &["limit", "starting_after", "status"])?;
     let page = page_request(&query)?;
-    let status = match query.get("status") {
-        None => None,
-        Some(text) => Some(PurchaseStatus::parse(text).ok_or_else(|| {
-            ApiError::invalid_request(
-                "status",
-                "status must be one of pending, completed, failed, canceled, expired",
-            )
-        })?),
-    };
+    let status = status_filter(&query)?;
     state
         .store
         .account(&account_id)?
