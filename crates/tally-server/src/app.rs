@@ -96,7 +96,7 @@ pub fn app_with(extra: Router, state: AppState) -> Router {
         .with_state(state.clone())
         .merge(extra)
         .layer(middleware::from_fn(
-            crate::error::method_not_allowed_problem,
+            crate::routes::allowed::method_not_allowed_problem,
         ))
         .layer(middleware::from_fn_with_state(
             state.limits.clone(),

@@ -259,7 +259,7 @@ fn route_of(
     let Some((route, id)) = matched else {
         return Err(if path_known {
             ApiError::MethodNotAllowed {
-                allowed: crate::error::allowed_methods(path),
+                allowed: super::allowed::allowed_methods(path),
             }
         } else {
             ApiError::NotFound { what: "route" }

@@ -2,6 +2,7 @@
 //! OpenAPI document, and the tests that walk every route with every kind of key.
 
 pub mod accounts;
+pub mod allowed;
 pub mod batch;
 pub mod debits;
 pub mod keys;

@@ -240,7 +240,9 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
     };
     if let Err(error) = verified {
         tracing::warn!(%error, "stripe webhook: signature refused");
-        return Err(ApiError::InvalidSignature);
+        return Err(ApiError::InvalidSignature {
+            tolerance_seconds: crate::stripe::SIGNATURE_TOLERANCE_SECONDS,
+        });
     }
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|error| ApiError::invalid_json(None, format!("the body is not JSON: {error}")))?;
