@@ -83,7 +83,7 @@ pub enum AccountsCommand {
         #[arg(long)]
         name: Option<String>,
         /// Credits the account may go below zero (exact, at most 3 fraction digits).
-        #[arg(long, value_parser = parse_credits_or_zero)]
+        #[arg(long, value_parser = parse_credits_or_zero, allow_hyphen_values = true)]
         overdraft_limit: Option<Millicredits>,
     },
     /// List the accounts.
@@ -102,7 +102,7 @@ pub enum GrantsCommand {
     Create {
         account: String,
         /// Credits (exact, at most 3 fraction digits).
-        #[arg(value_parser = parse_credits)]
+        #[arg(value_parser = parse_credits, allow_hyphen_values = true)]
         amount: Millicredits,
         /// promo, adjustment, plan or pack (default promo).
         #[arg(long)]
@@ -169,7 +169,12 @@ pub struct DebitArgs {
 pub struct ChargeArgs {
     pub account: String,
     /// Credits (exact, at most 3 fraction digits); or --model and a usage.
-    #[arg(value_parser = parse_credits, required_unless_present = "model", conflicts_with = "model")]
+    #[arg(
+        value_parser = parse_credits,
+        allow_hyphen_values = true,
+        required_unless_present = "model",
+        conflicts_with = "model"
+    )]
     pub amount: Option<Millicredits>,
     #[command(flatten)]
     pub usage: UsageArgs,
@@ -181,27 +186,35 @@ pub struct ChargeArgs {
     pub output: OutputArgs,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct HoldCreateArgs {
+    pub account: String,
+    /// Credits (exact, at most 3 fraction digits); or --model and a usage.
+    #[arg(
+        value_parser = parse_credits,
+        allow_hyphen_values = true,
+        required_unless_present = "model",
+        conflicts_with = "model"
+    )]
+    pub amount: Option<Millicredits>,
+    /// Seconds until an uncaptured hold expires (default 600).
+    #[arg(long)]
+    pub ttl_seconds: Option<u32>,
+    #[command(flatten)]
+    pub usage: UsageArgs,
+    #[command(flatten)]
+    pub debit: DebitArgs,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum HoldsCommand {
     /// Reserve AMOUNT credits (or a usage's maximum) on ACCOUNT.
-    Create {
-        account: String,
-        /// Credits (exact, at most 3 fraction digits); or --model and a usage.
-        #[arg(value_parser = parse_credits, required_unless_present = "model", conflicts_with = "model")]
-        amount: Option<Millicredits>,
-        /// Seconds until an uncaptured hold expires (default 600).
-        #[arg(long)]
-        ttl_seconds: Option<u32>,
-        #[command(flatten)]
-        usage: UsageArgs,
-        #[command(flatten)]
-        debit: DebitArgs,
-    },
+    Create(Box<HoldCreateArgs>),
     /// Capture a hold: all of it, or --amount credits (the rest is released unless
     /// --final=false).
     Capture {
         hold: String,
-        #[arg(long, value_parser = parse_credits)]
+        #[arg(long, value_parser = parse_credits, allow_hyphen_values = true)]
         amount: Option<Millicredits>,
         /// false: the hold stays pending, the rest still reserved.
         #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
@@ -578,13 +591,14 @@ fn hold_text(hold: &Value) -> String {
 
 fn holds(command: HoldsCommand, client: &Client, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     match command {
-        HoldsCommand::Create {
-            account,
-            amount,
-            ttl_seconds,
-            usage,
-            debit,
-        } => {
+        HoldsCommand::Create(args) => {
+            let HoldCreateArgs {
+                account,
+                amount,
+                ttl_seconds,
+                usage,
+                debit,
+            } = *args;
             let mut body = debit_body(amount, &usage, &debit);
             if let Some(ttl) = ttl_seconds {
                 body["ttl_seconds"] = json!(ttl);
