@@ -97,6 +97,9 @@ fn accounts_grants_balance_and_entries() {
         list.contains("acme") && list.contains(&generated_id),
         "{list}"
     );
+    let first = ok_json(&t, &["accounts", "list", "--limit", "1"]);
+    assert_eq!(first["data"].as_array().unwrap().len(), 1);
+    assert_eq!(first["has_more"], json!(true));
 
     let grant = ok_json(
         &t,
@@ -295,6 +298,42 @@ fn charges_and_holds() {
     let voided = ok(&t, &["holds", "void", &other_id]);
     assert!(voided.contains("voided"), "{voided}");
     assert_eq!(millis(&balance(&admin, "acme")["held"]), 0);
+    // A hold from a usage with an upper bound reserves the quote's maximum.
+    let bounded = admin
+        .post(
+            "/v1/quotes",
+            json!({"usage": {"action": "chat", "model": "gpt-4o", "input_tokens": 100, "max_output_tokens": 1000}}),
+        )
+        .expect(200)
+        .body;
+    let usage_hold = ok_json(
+        &t,
+        &[
+            "holds",
+            "create",
+            "acme",
+            "--model",
+            "gpt-4o",
+            "--input-tokens",
+            "100",
+            "--max-output-tokens",
+            "1000",
+            "--product",
+            "assistant",
+        ],
+    );
+    let usage_hold_id = usage_hold["id"].as_str().unwrap().to_string();
+    let stored = admin
+        .get(&format!("/v1/holds/{usage_hold_id}"))
+        .expect(200)
+        .body;
+    assert_eq!(millis(&stored["amount"]), millis(&bounded["cost"]["max"]));
+    assert_eq!(
+        millis(&balance(&admin, "acme")["held"]),
+        millis(&bounded["cost"]["max"])
+    );
+    ok(&t, &["holds", "void", &usage_hold_id]);
+
     let all = ok(&t, &["holds", "list", "acme"]);
     assert!(all.contains(&hold_id) && all.contains(&other_id), "{all}");
     t.verify();
