@@ -3,14 +3,20 @@
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-/// Where the server is and which key to use.
+/// Where the server is and which key to use. Global: accepted after any subcommand too
+/// (`tally keys create acme --url … --key …`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ClientArgs {
     /// The server's base URL.
-    #[arg(long, env = "TALLY_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "TALLY_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub url: String,
     /// The API key (an admin key for admin commands).
-    #[arg(long, env = "TALLY_KEY", hide_env_values = true)]
+    #[arg(long, global = true, env = "TALLY_KEY", hide_env_values = true)]
     pub key: Option<String>,
 }
 
@@ -55,7 +61,10 @@ impl Client {
         if !status.is_success() {
             let code = body.get("code").and_then(Value::as_str).unwrap_or("error");
             let detail = body.get("detail").and_then(Value::as_str).unwrap_or("");
-            bail!("{} {code}: {detail}", status.as_u16());
+            match body.get("param").and_then(Value::as_str) {
+                Some(param) => bail!("{} {code}: {detail} (param: {param})", status.as_u16()),
+                None => bail!("{} {code}: {detail}", status.as_u16()),
+            }
         }
         Ok(body)
     }
@@ -74,6 +83,24 @@ impl Client {
             .post(format!("{}{path}", self.base))
             .header("authorization", format!("Bearer {}", self.key))
             .header("content-type", "application/json");
+        Self::finish(request.send(body.to_string()))
+    }
+
+    /// POST with an `Idempotency-Key` header when `key` is given.
+    pub fn post_idempotent(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.key))
+            .header("content-type", "application/json");
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
         Self::finish(request.send(body.to_string()))
     }
 

@@ -11,6 +11,7 @@ use serde_json::json;
 pub mod bench;
 pub mod client;
 mod pricing_commands;
+mod resource_commands;
 
 use client::{Client, ClientArgs};
 
@@ -95,6 +96,8 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    #[command(flatten)]
+    Resource(resource_commands::ResourceCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -218,6 +221,7 @@ pub fn main() -> ExitCode {
             reason,
             client,
         } => refund(&id, amount, reason, &client),
+        Command::Resource(command) => resource_commands::run(command),
     };
     match result {
         Ok(code) => code,
