@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod batch;
+pub mod cheaper;
 pub mod debits;
 pub mod keys;
 pub mod lists;
