@@ -276,3 +276,34 @@ fn bad_alternatives_are_refused_by_name() {
         json!("alternative")
     );
 }
+
+#[test]
+fn a_refused_usage_charge_in_a_batch_lists_the_alternatives_as_alone() {
+    let t = Tally::start();
+    let admin = t.admin();
+    create_account(&admin, "batched");
+    grant(&admin, "batched", json!(5), json!({}));
+    let answer = admin
+        .post(
+            "/v1/batch",
+            json!({"operations": [
+                {"method": "POST", "path": "/v1/accounts/batched/charges",
+                 "body": {"usage": usage("gpt-4o")}},
+                {"method": "POST", "path": "/v1/accounts/batched/charges",
+                 "body": {"amount": 50}},
+            ]}),
+        )
+        .expect(200);
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results[0]["status"], json!(402));
+    assert_eq!(results[0]["body"]["code"], json!("insufficient_credits"));
+    assert_eq!(
+        listed(&results[0]["body"]["alternatives"]),
+        vec![
+            ("gpt-4o-mini".to_string(), json!(1), json!(1)),
+            ("gemini-2.5-flash".to_string(), json!(3), json!(3)),
+        ]
+    );
+    assert_eq!(results[1]["status"], json!(402));
+    assert!(results[1]["body"].get("alternatives").is_none());
+}

@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde_json::Value;
 use tally_core::pricing::Usage;
 use tally_core::{DebitSpec, Millicredits};
+use tally_engine::Command;
 
 use crate::state::AppState;
 
@@ -34,6 +35,36 @@ impl UsageDebit {
             max: spec.amount,
         })
     }
+
+    /// The same for a command (a charge or a hold of `POST /v1/batch`).
+    pub fn of_command(command: &Command) -> Option<UsageDebit> {
+        match command {
+            Command::Charge { account_id, spec }
+            | Command::Hold {
+                account_id, spec, ..
+            } => UsageDebit::of(spec, account_id),
+            _ => None,
+        }
+    }
+}
+
+/// A problem body with `alternatives` added when it is a 402 `insufficient_credits` (`None`:
+/// the body stays as it is).
+pub fn problem_with_alternatives(
+    state: &AppState,
+    debit: &UsageDebit,
+    status: StatusCode,
+    body: &[u8],
+) -> Option<String> {
+    if status != StatusCode::PAYMENT_REQUIRED {
+        return None;
+    }
+    let mut problem: Value = serde_json::from_slice(body).ok()?;
+    if problem.get("code").and_then(Value::as_str) != Some("insufficient_credits") {
+        return None;
+    }
+    problem["alternatives"] = alternatives(state, debit)?;
+    Some(problem.to_string())
 }
 
 /// Adds `alternatives` to a 402 `insufficient_credits` answer; any other answer is returned
@@ -53,17 +84,10 @@ pub async fn with_alternatives(
     let Ok(bytes) = axum::body::to_bytes(body, PROBLEM_BYTES_MAX).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let mut problem: Value = match serde_json::from_slice(&bytes) {
-        Ok(problem) => problem,
-        Err(_) => return Response::from_parts(parts, Body::from(bytes)),
-    };
-    if problem.get("code").and_then(Value::as_str) == Some("insufficient_credits")
-        && let Some(alternatives) = alternatives(state, &debit)
-    {
-        problem["alternatives"] = alternatives;
-        return Response::from_parts(parts, Body::from(problem.to_string()));
+    match problem_with_alternatives(state, &debit, parts.status, &bytes) {
+        Some(problem) => Response::from_parts(parts, Body::from(problem)),
+        None => Response::from_parts(parts, Body::from(bytes)),
     }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The alternatives that fit the account's room now (`None` if it cannot be read: the
