@@ -11,10 +11,12 @@ use crate::amount::Millicredits;
 use crate::time::Timestamp;
 
 mod purchase;
+mod reset;
 mod subscription;
 mod topup;
 
 pub use purchase::{Purchase, PurchaseEnd, PurchaseStatus};
+pub use reset::NextReset;
 pub use subscription::{SEATS_MAX, Subscription, SubscriptionStatus};
 pub use topup::{AutoTopup, AutoTopupSpec, AutoTopupStatus, TOPUP_FAILURES_MAX, month_start};
 

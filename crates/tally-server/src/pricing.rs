@@ -318,6 +318,36 @@ pub fn price_usage(
     })
 }
 
+/// `alternatives: [{model, cost: {min, max}, affordable?}]`: the cheaper models for `usage` on
+/// `card` (the core's rule, [`pricing::cheaper_alternatives`]). With `room` (what the account
+/// can spend: available plus overdraft room), each says whether it is `affordable`.
+pub fn alternatives_json(
+    card: &RateCard,
+    usage: &Usage,
+    quoted_max: Millicredits,
+    budget: Option<Millicredits>,
+    room: Option<Millicredits>,
+) -> Value {
+    Value::Array(
+        pricing::cheaper_alternatives(card, usage, quoted_max, budget)
+            .iter()
+            .map(|alternative| {
+                let mut item = json!({
+                    "model": alternative.model,
+                    "cost": {
+                        "min": render::credits(alternative.price.min()),
+                        "max": render::credits(alternative.price.max()),
+                    },
+                });
+                if let Some(room) = room {
+                    item["affordable"] = json!(alternative.price.max() <= room);
+                }
+                item
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,7 +96,17 @@ pub fn balance(
         "grants": grant_lines,
         "next_expiry": next_expiry,
         "plan": plan_view(subscription, grants),
+        "next_reset": next_reset(subscription),
     })
+}
+
+/// `next_reset: {at, credits} | null`: when the next plan grant arrives and its size (null
+/// without a plan, or when it is canceling or canceled).
+pub fn next_reset(subscription: Option<&Subscription>) -> Value {
+    match subscription.and_then(Subscription::next_reset) {
+        Some(reset) => json!({"at": instant(reset.at), "credits": credits(reset.credits)}),
+        None => Value::Null,
+    }
 }
 
 /// The Account object, with its balance.

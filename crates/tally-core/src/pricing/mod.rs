@@ -11,6 +11,7 @@
 //! - `usage.rs`: [`Usage`], [`Action`], [`Quality`], and reading a usage from JSON.
 //! - `card.rs`: the card model ([`RateCard`], [`RateItem`], [`ItemRates`] and tiers).
 //! - `document.rs`: the JSON document, strict and exact both ways.
+//! - `alternatives.rs`: [`cheaper_alternatives`], the cheaper models for the same usage.
 //! - `price.rs`: [`price`], [`Price`], [`Line`], [`PricingError`].
 //! - `default_card.rs` and `default_card.json`: the card shipped with the binary.
 //!
@@ -23,6 +24,7 @@
 //! - More of any quantity (tokens, pixels, seconds, quality) never costs less: the document
 //!   reader refuses cards whose prices fall as size, context or quality rises.
 
+mod alternatives;
 mod card;
 mod default_card;
 mod document;
@@ -31,6 +33,7 @@ mod price;
 mod rate;
 mod usage;
 
+pub use alternatives::{ALTERNATIVES_MAX, Alternative, cheaper_alternatives, model_family};
 pub use card::{
     ChatRates, ContextTier, ImageRates, ImageTier, ItemRates, QualityPrices, RateCard, RateItem,
     SizeLimit, SpeechRates, TokenRates, VideoRates, VideoTier,

@@ -325,8 +325,9 @@ fn percent_decode(segment: &str) -> Result<String, ApiError> {
 enum Slot {
     /// Known before the engine ran: a refusal, or an answer made without it (a quote).
     Answered(StatusCode, String),
-    /// The engine's answer to the group's next command; a 201 is sent as this status.
-    Engine(StatusCode),
+    /// The engine's answer to the group's next command; a 201 is sent as this status. A
+    /// usage-priced debit's 402 lists its alternatives, as it would alone.
+    Engine(StatusCode, Option<Box<super::cheaper::UsageDebit>>),
 }
 
 pub async fn batch(
@@ -363,7 +364,8 @@ pub async fn batch(
                 },
                 idempotency,
             )) => {
-                slots.push(Slot::Engine(created_status));
+                let debit = super::cheaper::UsageDebit::of_command(&command).map(Box::new);
+                slots.push(Slot::Engine(created_status, debit));
                 commands.push((command, idempotency));
             }
         }
@@ -373,11 +375,21 @@ pub async fn batch(
     for (index, slot) in slots.into_iter().enumerate() {
         let (status, body, replayed) = match slot {
             Slot::Answered(status, body) => (status, body, false),
-            Slot::Engine(created_status) => {
+            Slot::Engine(created_status, debit) => {
                 let reply = replies
                     .next()
                     .expect("batch: the engine answers every command of the group");
-                let (status, body, replayed) = reply_parts(reply);
+                let (status, mut body, replayed) = reply_parts(reply);
+                if let Some(problem) = debit.and_then(|debit| {
+                    super::cheaper::problem_with_alternatives(
+                        &state,
+                        &debit,
+                        status,
+                        body.as_bytes(),
+                    )
+                }) {
+                    body = problem;
+                }
                 let status = if status == StatusCode::CREATED {
                     created_status
                 } else {

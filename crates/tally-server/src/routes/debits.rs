@@ -149,7 +149,9 @@ pub async fn create_charge(
     State(state): State<AppState>,
     request: WriteRequest<ChargeRequest>,
 ) -> Response {
-    run::<CreateCharge>(&state, request).await
+    let debit = super::cheaper::UsageDebit::of(&request.body.spec, &request.target.0);
+    let response = run::<CreateCharge>(&state, request).await;
+    super::cheaper::with_alternatives(&state, debit, response).await
 }
 
 pub async fn get_charge(
@@ -222,7 +224,9 @@ pub async fn create_hold(
     State(state): State<AppState>,
     request: WriteRequest<HoldRequest>,
 ) -> Response {
-    run::<CreateHold>(&state, request).await
+    let debit = super::cheaper::UsageDebit::of(&request.body.spec, &request.target.0);
+    let response = run::<CreateHold>(&state, request).await;
+    super::cheaper::with_alternatives(&state, debit, response).await
 }
 
 pub async fn get_hold(

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod allowed;
 pub mod batch;
+pub mod cheaper;
 pub mod debits;
 pub mod keys;
 pub mod lists;

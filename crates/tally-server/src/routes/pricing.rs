@@ -30,6 +30,8 @@ pub const RATE_CARD_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
 pub struct QuoteRequest {
     pub usage: Option<Value>,
     pub account_id: Option<String>,
+    /// Whether to list the cheaper models for the same usage (default false).
+    pub alternatives: bool,
 }
 
 impl Decode for QuoteRequest {
@@ -38,12 +40,13 @@ impl Decode for QuoteRequest {
     // A quote changes nothing: there is nothing to replay.
     const IDEMPOTENT: bool = false;
 
-    const FIELDS: &'static [&'static str] = &["usage", "account_id"];
+    const FIELDS: &'static [&'static str] = &["usage", "account_id", "alternatives"];
 
     fn decode(fields: &mut Fields, _: &Context<'_, AnyKey>) -> Result<Self, ApiError> {
         Ok(QuoteRequest {
             usage: fields.take("usage"),
             account_id: fields.string("account_id", 256)?,
+            alternatives: fields.boolean("alternatives")?.unwrap_or(false),
         })
     }
 }
@@ -81,6 +84,7 @@ fn quote(
     QuoteRequest {
         usage: usage_value,
         account_id,
+        alternatives,
     }: QuoteRequest,
 ) -> Result<Value, ApiError> {
     // A quote made with an account key is that account's, named or not.
@@ -102,6 +106,8 @@ fn quote(
     let usage = Usage::from_json(&usage_value).map_err(|error| usage_error(error, "usage."))?;
     let card = state.pricing.current()?;
     let price = pricing::price(&card, &usage).map_err(|error| pricing_error(error, "usage."))?;
+    // What the account can spend (available plus overdraft room), for `affordable`.
+    let mut room = None;
     let account = match &account_id {
         None => None,
         Some(account_id) => {
@@ -109,13 +115,18 @@ fn quote(
                 .store
                 .account(account_id)?
                 .ok_or(ApiError::NotFound { what: "account" })?;
+            let subscription = state.store.subscription(account_id)?;
             let available = row.totals.posted.get() - row.totals.held.get();
             let after = available - price.max().get();
+            room = Some(Millicredits::new(
+                available.saturating_add(row.account.overdraft_limit.get()),
+            ));
             Some(json!({
                 "id": account_id,
                 "available": credits(Millicredits::new(available)),
                 "affordable": after >= -row.account.overdraft_limit.get(),
                 "available_after": credits(Millicredits::new(after)),
+                "next_reset": render::next_reset(subscription.as_ref()),
             }))
         }
     };
@@ -137,6 +148,10 @@ fn quote(
     });
     if let Some(account) = account {
         body["account"] = account;
+    }
+    if alternatives {
+        body["alternatives"] =
+            crate::pricing::alternatives_json(&card, &usage, price.max(), None, room);
     }
     Ok(body)
 }
