@@ -7,16 +7,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-/// (posted, held, available) of an account's balance, in millicredits.
-fn totals(client: &Client, account: &str) -> (i64, i64, i64) {
-    let b = balance(client, account);
-    (
-        millis(&b["posted"]),
-        millis(&b["held"]),
-        millis(&b["available"]),
-    )
-}
-
 fn capture(client: &Client, hold_id: &str, body: Value) -> Resp {
     client.post(&format!("/v1/holds/{hold_id}/capture"), body)
 }

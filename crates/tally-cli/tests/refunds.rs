@@ -9,16 +9,6 @@ use std::process::Command;
 use common::*;
 use serde_json::{Value, json};
 
-/// (posted, held, available) of an account's balance, in millicredits.
-fn totals(client: &Client, account: &str) -> (i64, i64, i64) {
-    let b = balance(client, account);
-    (
-        millis(&b["posted"]),
-        millis(&b["held"]),
-        millis(&b["available"]),
-    )
-}
-
 fn refund_charge(client: &Client, charge_id: &str, body: Value) -> Resp {
     client.post(&format!("/v1/charges/{charge_id}/refunds"), body)
 }

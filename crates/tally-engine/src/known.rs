@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use tally_core::{Charge, Grant, Hold, HoldStatus, PortalLink, Purchase, Timestamp};
+use tally_core::{Charge, Effects, Grant, Hold, HoldStatus, PortalLink, Purchase, Timestamp};
 use tally_store::{ApiKeyRecord, IdempotencyRecord, LedgerStore, StoreError};
 
 use crate::batch::{Batch, InFlight, KeySlot};
@@ -68,92 +68,64 @@ impl<'a> Known<'a> {
         Ok(self.grant(grant_id)?.map(|grant| grant.account_id))
     }
 
-    /// A grant as last written.
-    pub(crate) fn grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {
-        let written = self
-            .batch
-            .write
-            .effects
-            .grants
+    /// The newest snapshot `pick` finds among the effects of this batch, then of the batches
+    /// in flight (newest first); else what `stored` reads from the store.
+    fn last_written<T: Clone + 'a>(
+        &self,
+        pick: impl Fn(&'a Effects) -> &'a [T],
+        is_it: impl Fn(&T) -> bool,
+        stored: impl FnOnce() -> Result<Option<T>, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let written = pick(&self.batch.write.effects)
             .iter()
             .rev()
             .chain(
                 self.in_flight
                     .iter()
                     .rev()
-                    .flat_map(|batch| batch.write.effects.grants.iter().rev()),
+                    .flat_map(|batch| pick(&batch.write.effects).iter().rev()),
             )
-            .find(|grant| grant.id == grant_id);
+            .find(|item| is_it(item));
         match written {
-            Some(grant) => Ok(Some(grant.clone())),
-            None => self.store.grant(grant_id),
+            Some(item) => Ok(Some(item.clone())),
+            None => stored(),
         }
+    }
+
+    /// A grant as last written.
+    pub(crate) fn grant(&self, grant_id: &str) -> Result<Option<Grant>, StoreError> {
+        self.last_written(
+            |effects| &effects.grants,
+            |grant| grant.id == grant_id,
+            || self.store.grant(grant_id),
+        )
     }
 
     /// A purchase as last written: by this batch, by one in flight, or as the store has it.
     pub(crate) fn purchase(&self, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
-        let written = self
-            .batch
-            .write
-            .effects
-            .purchases
-            .iter()
-            .rev()
-            .chain(
-                self.in_flight
-                    .iter()
-                    .rev()
-                    .flat_map(|batch| batch.write.effects.purchases.iter().rev()),
-            )
-            .find(|purchase| purchase.id == purchase_id);
-        match written {
-            Some(purchase) => Ok(Some(purchase.clone())),
-            None => self.store.purchase(purchase_id),
-        }
+        self.last_written(
+            |effects| &effects.purchases,
+            |purchase| purchase.id == purchase_id,
+            || self.store.purchase(purchase_id),
+        )
     }
 
     /// A hold as last written (resolved or pending).
     pub(crate) fn hold_written(&self, hold_id: &str) -> Result<Option<Hold>, StoreError> {
-        let written = self
-            .batch
-            .write
-            .effects
-            .holds
-            .iter()
-            .rev()
-            .chain(
-                self.in_flight
-                    .iter()
-                    .rev()
-                    .flat_map(|batch| batch.write.effects.holds.iter().rev()),
-            )
-            .find(|hold| hold.id == hold_id);
-        match written {
-            Some(hold) => Ok(Some(hold.clone())),
-            None => self.store.hold(hold_id),
-        }
+        self.last_written(
+            |effects| &effects.holds,
+            |hold| hold.id == hold_id,
+            || self.store.hold(hold_id),
+        )
     }
 
     /// A charge as last written (a refund writes it again).
     pub(crate) fn charge(&self, charge_id: &str) -> Result<Option<Charge>, StoreError> {
-        let written = self
-            .batch
-            .write
-            .effects
-            .charges
-            .iter()
-            .rev()
-            .chain(
-                self.in_flight
-                    .iter()
-                    .rev()
-                    .flat_map(|batch| batch.write.effects.charges.iter().rev()),
-            )
-            .find(|charge| charge.id == charge_id);
-        match written {
-            Some(charge) => Ok(Some(charge.clone())),
-            None => self.store.charge_written(charge_id),
-        }
+        self.last_written(
+            |effects| &effects.charges,
+            |charge| charge.id == charge_id,
+            || self.store.charge_written(charge_id),
+        )
     }
 
     /// An API key, with its revocation if one not yet in the store revoked it.

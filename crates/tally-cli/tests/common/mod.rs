@@ -1021,6 +1021,17 @@ pub(crate) fn balance(client: &Client, account: &str) -> Value {
         .body
 }
 
+/// (posted, held, available) of an account's balance, in millicredits.
+#[track_caller]
+pub(crate) fn totals(client: &Client, account: &str) -> (i64, i64, i64) {
+    let b = balance(client, account);
+    (
+        millis(&b["posted"]),
+        millis(&b["held"]),
+        millis(&b["available"]),
+    )
+}
+
 /// Every entry of an account, newest first, following the pages.
 #[track_caller]
 pub(crate) fn entries(client: &Client, account: &str) -> Vec<Value> {

@@ -89,6 +89,15 @@ impl Purchase {
     }
 }
 
+/// Who opened a purchase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Buyer {
+    /// A buyer or the platform, by a command.
+    Person,
+    /// The account's auto top-up, inside a debit.
+    AutoTopup,
+}
+
 /// How a pending purchase ends without payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PurchaseEnd {
@@ -120,8 +129,35 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) -> Result<Purchase, Rejection> {
+        let buyer = Buyer::Person;
+        self.open(
+            pack,
+            at,
+            expires_after_seconds,
+            checkout_url,
+            buyer,
+            ids,
+            effects,
+        )
+    }
+
+    /// [`Self::open_purchase`], by `buyer`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the public entry points name them all"
+    )]
+    pub(super) fn open(
+        &mut self,
+        pack: &Pack,
+        at: Timestamp,
+        expires_after_seconds: i64,
+        checkout_url: Option<&str>,
+        buyer: Buyer,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<Purchase, Rejection> {
         self.run_due(at, ids, effects);
-        let mut purchase = self.new_purchase(pack, at, expires_after_seconds, ids)?;
+        let mut purchase = self.new_purchase(pack, at, expires_after_seconds, buyer, ids)?;
         purchase.checkout_url =
             checkout_url.map(|template| template.replace("{purchase_id}", &purchase.id));
         self.purchases.push(purchase.clone());
@@ -142,12 +178,39 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) -> Result<(Purchase, super::Grant), Rejection> {
+        let buyer = Buyer::Person;
+        self.paid(
+            pack,
+            at,
+            expires_after_seconds,
+            payment_reference,
+            buyer,
+            ids,
+            effects,
+        )
+    }
+
+    /// [`Self::purchase_paid`], by `buyer`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the public entry points name them all"
+    )]
+    pub(super) fn paid(
+        &mut self,
+        pack: &Pack,
+        at: Timestamp,
+        expires_after_seconds: i64,
+        payment_reference: Option<String>,
+        buyer: Buyer,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) -> Result<(Purchase, super::Grant), Rejection> {
         self.run_due(at, ids, effects);
         if expires_after_seconds <= 0 {
             return Err(Rejection::PurchaseWindowInvalid);
         }
         let grant = self.create_grant(pack_grant(pack, at), at, ids, effects)?;
-        let mut purchase = self.new_purchase(pack, at, expires_after_seconds, ids)?;
+        let mut purchase = self.new_purchase(pack, at, expires_after_seconds, buyer, ids)?;
         purchase.status = PurchaseStatus::Completed;
         purchase.grant_id = Some(grant.id.clone());
         purchase.payment_reference = payment_reference;
@@ -161,6 +224,7 @@ impl AccountState {
         pack: &Pack,
         at: Timestamp,
         expires_after_seconds: i64,
+        buyer: Buyer,
         ids: &mut dyn IdSource,
     ) -> Result<Purchase, Rejection> {
         if expires_after_seconds <= 0 {
@@ -178,7 +242,7 @@ impl AccountState {
             grant_id: None,
             payment_reference: None,
             checkout_url: None,
-            topup: false,
+            topup: buyer == Buyer::AutoTopup,
             created_at: at,
             expires_at: at.plus_seconds(expires_after_seconds),
             resolved_at: None,

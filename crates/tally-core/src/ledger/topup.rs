@@ -10,6 +10,7 @@
 //! cannot be made (an overflowing balance) is skipped: the debit that crossed the threshold
 //! stands either way.
 
+use super::purchase::Buyer;
 use super::{AccountState, Effects, IdSource, Purchase, PurchaseStatus};
 use crate::amount::Millicredits;
 use crate::catalog::Pack;
@@ -182,45 +183,18 @@ impl AccountState {
             return;
         }
         let spec = topup.spec.clone();
+        let buyer = Buyer::AutoTopup;
+        let ttl = spec.purchase_expires_after_seconds;
         let bought = if spec.complete {
-            self.purchase_paid(
-                &spec.pack,
-                at,
-                spec.purchase_expires_after_seconds,
-                None,
-                ids,
-                effects,
-            )
-            .map(|(purchase, _)| purchase)
+            self.paid(&spec.pack, at, ttl, None, buyer, ids, effects)
+                .map(|(purchase, _)| purchase)
         } else {
-            self.open_purchase(
-                &spec.pack,
-                at,
-                spec.purchase_expires_after_seconds,
-                spec.checkout_url.as_deref(),
-                ids,
-                effects,
-            )
+            let checkout_url = spec.checkout_url.as_deref();
+            self.open(&spec.pack, at, ttl, checkout_url, buyer, ids, effects)
         };
-        let Ok(mut purchase) = bought else {
+        let Ok(purchase) = bought else {
             return;
         };
-        purchase.topup = true;
-        if let Some(kept) = self
-            .purchases
-            .iter_mut()
-            .find(|kept| kept.id == purchase.id)
-        {
-            kept.topup = true;
-        }
-        if let Some(written) = effects
-            .purchases
-            .iter_mut()
-            .rev()
-            .find(|p| p.id == purchase.id)
-        {
-            written.topup = true;
-        }
         let topup = self
             .auto_topup
             .as_deref_mut()
