@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_auto_topup.sql")),
     (8, include_str!("../migrations/0008_portal_links.sql")),
     (9, include_str!("../migrations/0009_usage_buckets.sql")),
+    (10, include_str!("../migrations/0010_events.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).

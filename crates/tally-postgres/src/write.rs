@@ -18,7 +18,7 @@ use tally_core::usage::UsageDelta;
 use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
-    ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, grants, holds,
+    ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds,
     idempotency, portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets,
     usage_daily,
 };
@@ -328,6 +328,7 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
         let params: Vec<Param> = vec![Box::new(link_id.clone()), Box::new(micros(at))];
         plan.push_one_row(redeem.to_string(), params);
     }
+    plan.insert(&events::TABLE, &all(&batch.events), events::encode);
     write_meta(&mut plan, batch);
     plan
 }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_auto_topup.sql")),
     (9, include_str!("../migrations/0009_portal_links.sql")),
     (10, include_str!("../migrations/0010_usage_buckets.sql")),
+    (11, include_str!("../migrations/0011_events.sql")),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction, params};
 use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
-    Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
+    Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds, idempotency,
     portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets, usage_daily,
 };
 
@@ -83,6 +83,7 @@ static RATE_CARDS: Insert = Insert::new(&rate_cards::TABLE);
 static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
 static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
 static PORTAL_LINKS: Insert = Insert::new(&portal_links::TABLE);
+static EVENTS: Insert = Insert::new(&events::TABLE);
 
 /// Writes batches, in order, in one transaction.
 pub(crate) fn write_batches(
@@ -125,6 +126,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     set_key_instants(db, touch, &batch.touched_api_keys)?;
     PORTAL_LINKS.run(db, &batch.new_portal_links, portal_links::encode)?;
     redeem_portal_links(db, &batch.redeemed_portal_links)?;
+    EVENTS.run(db, &batch.events, events::encode)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
 }
 

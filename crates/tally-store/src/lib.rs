@@ -51,6 +51,29 @@ pub struct IdempotencyRecord {
     pub created_at: Timestamp,
 }
 
+/// An event as written: its JSON body (rendered by the API when the engine decided it) and the
+/// columns its lists filter on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    /// `evt_…`.
+    pub id: String,
+    pub account_id: String,
+    /// The account's count of events so far, this one included (1, 2, …, without gaps).
+    pub sequence: i64,
+    /// `balance.low`, `grant.created`, …
+    pub event_type: String,
+    pub created_at: Timestamp,
+    /// The event's JSON, exactly as served and delivered.
+    pub body: String,
+}
+
+/// Filters on the events list.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    pub account_id: Option<String>,
+    pub event_type: Option<String>,
+}
+
 /// An API key as stored (only the hash of the secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKeyRecord {
@@ -133,6 +156,8 @@ pub struct BatchWrite {
     /// What the batch's charges, captures and refunds add to the hour and minute aggregates.
     pub usage_buckets: Vec<(BucketKey, UsageDelta)>,
     pub meta: Vec<(String, String)>,
+    /// The events the batch's changes caused (the outbox), in the order they happened.
+    pub events: Vec<EventRecord>,
     /// Meta rows written only where the key has no value yet (the first node to start wins).
     pub meta_if_absent: Vec<(String, String)>,
 }
@@ -158,6 +183,7 @@ impl BatchWrite {
             && self.effects.refunds.is_empty()
             && self.new_portal_links.is_empty()
             && self.redeemed_portal_links.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -366,6 +392,13 @@ pub trait ReadStore: Send + Sync + 'static {
         filter: &EntryFilter,
         page: &PageRequest,
     ) -> Result<Page<Entry>, PageError>;
+    /// Events, newest first, of one account or all, of one type or all.
+    fn events(
+        &self,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<EventRecord>, PageError>;
+    fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError>;
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Recomputes every grant's remaining and reserved and every account's posted and held

@@ -11,12 +11,13 @@ use tally_core::{
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
 use crate::tables::{
-    Table, accounts, api_keys, auto_topups, charges, entries, grants, holds, idempotency,
+    Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds, idempotency,
     portal_links, purchases, rate_cards, subscriptions,
 };
 use crate::{
-    AccountRow, ApiKeyRecord, BalanceRead, EntryFilter, IdempotencyRecord, Page, PageError,
-    PageRequest, RateCardRecord, StoreError, UsageDimension, UsageRead,
+    AccountRow, ApiKeyRecord, BalanceRead, EntryFilter, EventFilter, EventRecord,
+    IdempotencyRecord, Page, PageError, PageRequest, RateCardRecord, StoreError, UsageDimension,
+    UsageRead,
 };
 
 /// The first row `select` (`SELECT … WHERE column = `) gives for `key`.
@@ -366,6 +367,30 @@ pub fn entries<S: RowSource>(
         page,
         entries::decode,
     )
+}
+
+pub fn event<S: RowSource>(db: &mut S, id: &str) -> Result<Option<EventRecord>, StoreError> {
+    by_id(db, &events::TABLE, id, events::decode)
+}
+
+/// Events, newest first, of one account or all, of one type or all.
+pub fn events<S: RowSource>(
+    db: &mut S,
+    filter: &EventFilter,
+    page: &PageRequest,
+) -> Result<Page<EventRecord>, PageError> {
+    let conditions: Vec<Condition<'_>> = filter
+        .event_type
+        .as_deref()
+        .map(|event_type| Condition {
+            sql: " AND type = ",
+            value: Some(Value::Text(event_type)),
+        })
+        .into_iter()
+        .collect();
+    let account_id = filter.account_id.as_deref();
+    let table = events::TABLE.name;
+    read_page(db, table, account_id, &conditions, page, events::decode)
 }
 
 /// A page of `table` (of one account's rows, or all), newest first (by `seq`), after the row

@@ -10,9 +10,9 @@ use tally_core::{
 
 use crate::row::RowSource;
 use crate::{
-    AccountRow, ApiKeyRecord, BalanceRead, EntryFilter, Page, PageError, PageRequest,
-    RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup, UsageRangeOf, UsageRead,
-    VerifyReport,
+    AccountRow, ApiKeyRecord, BalanceRead, EntryFilter, EventFilter, EventRecord, Page, PageError,
+    PageRequest, RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup, UsageRangeOf,
+    UsageRead, VerifyReport,
 };
 
 /// How a SQL store runs a reader. The readers are `'static` closures (a store may run them on
@@ -170,6 +170,20 @@ impl<S: SqlReads> ReadStore for S {
     ) -> Result<Page<Entry>, PageError> {
         let (account_id, filter, page) = (account_id.to_string(), filter.clone(), page.clone());
         self.read_page(move |db| crate::read::entries(db, &account_id, &filter, &page))
+    }
+
+    fn events(
+        &self,
+        filter: &EventFilter,
+        page: &PageRequest,
+    ) -> Result<Page<EventRecord>, PageError> {
+        let (filter, page) = (filter.clone(), page.clone());
+        self.read_page(move |db| crate::read::events(db, &filter, &page))
+    }
+
+    fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| crate::read::event(db, &id))
     }
 
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {

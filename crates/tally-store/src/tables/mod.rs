@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod auto_topups;
 pub mod charges;
 pub mod entries;
+pub mod events;
 pub mod grants;
 pub mod holds;
 pub mod idempotency;
