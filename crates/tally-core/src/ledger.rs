@@ -397,6 +397,26 @@ pub struct Account {
     /// Client metadata, as JSON text.
     pub metadata: Option<String>,
     pub created_at: Timestamp,
+    pub settings: AccountSettings,
+}
+
+/// What an admin sets on an account besides its name, overdraft and metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// The IANA time zone days and months are counted in (`UTC` unless set).
+    pub time_zone: String,
+    /// Below this `available` fires `balance.low` (`None`: 10 % of the current period's plan
+    /// allowance, or never without a plan).
+    pub low_balance_threshold: Option<Millicredits>,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings {
+            time_zone: "UTC".to_string(),
+            low_balance_threshold: None,
+        }
+    }
 }
 
 /// The kinds of id the core asks for.

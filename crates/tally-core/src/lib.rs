@@ -5,6 +5,7 @@
 
 pub mod amount;
 pub mod catalog;
+pub mod events;
 pub mod ledger;
 pub mod periods;
 pub mod portal;

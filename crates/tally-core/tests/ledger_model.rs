@@ -1399,6 +1399,7 @@ fn account(overdraft_limit: i64) -> Account {
         overdraft_limit: Millicredits::new(overdraft_limit),
         metadata: None,
         created_at: Timestamp::from_micros(START),
+        settings: Default::default(),
     }
 }
 

@@ -98,6 +98,7 @@ fn run(ops: &[Op], complete: bool, monthly_max: u32, cooldown: i64) {
         overdraft_limit: Millicredits::from_credits(1_000_000),
         metadata: None,
         created_at: Timestamp::from_micros(START),
+        settings: Default::default(),
     };
     let mut state = AccountState::new(account);
     let mut ids = Ids::default();

@@ -258,6 +258,7 @@ impl Engine {
             overdraft_limit,
             metadata,
             created_at: batch.now,
+            settings: Default::default(),
         };
         self.accounts
             .insert(id.clone(), AccountState::new(account.clone()));

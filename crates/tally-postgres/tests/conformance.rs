@@ -201,6 +201,7 @@ fn account(id: &str) -> Account {
         overdraft_limit: Millicredits::ZERO,
         metadata: None,
         created_at: at(0),
+        settings: Default::default(),
     }
 }
 
@@ -296,6 +297,7 @@ fn a_committed_batch_reads_back_exactly_as_written() {
         overdraft_limit: credits(5),
         metadata: Some(r#"{"tier":"gold"}"#.into()),
         created_at: at(0),
+        settings: Default::default(),
     };
     let mut state = AccountState::new(acme.clone());
     let mut effects = Effects::default();

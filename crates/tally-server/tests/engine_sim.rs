@@ -465,6 +465,7 @@ impl Model {
                     overdraft_limit: *overdraft_limit,
                     metadata: metadata.clone(),
                     created_at: at,
+                    settings: Default::default(),
                 };
                 self.accounts.insert(id, AccountState::new(account.clone()));
                 Outcome::Account(account)

@@ -210,8 +210,9 @@ mod tests {
     fn an_insert_binds_every_column_in_order_and_sets_the_constants() {
         assert_eq!(
             ACCOUNTS.sql(),
-            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held, \
-             overdraft_remaining, overdraft_reserved) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0, 0)"
+            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, time_zone, \
+             low_balance_threshold, posted, held, overdraft_remaining, overdraft_reserved) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, 0, 0)"
         );
         assert_eq!(
             API_KEYS.sql(),

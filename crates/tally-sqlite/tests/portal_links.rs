@@ -54,6 +54,7 @@ fn a_link_reads_back_as_written_and_is_redeemed_at_most_once() {
             overdraft_limit: Millicredits::new(0),
             metadata: None,
             created_at: AT,
+            settings: Default::default(),
         }],
         new_portal_links: vec![link.clone()],
         ..BatchWrite::default()

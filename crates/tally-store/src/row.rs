@@ -230,6 +230,13 @@ impl<'r> Fields<'r> {
         self.i64(column).map(Millicredits::new)
     }
 
+    pub(crate) fn opt_millicredits(
+        &self,
+        column: &str,
+    ) -> Result<Option<Millicredits>, StoreError> {
+        Ok(self.opt_i64(column)?.map(Millicredits::new))
+    }
+
     pub(crate) fn timestamp(&self, column: &str) -> Result<Timestamp, StoreError> {
         self.i64(column).map(Timestamp::from_micros)
     }

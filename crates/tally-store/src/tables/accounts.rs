@@ -2,7 +2,7 @@
 //! batch writer keeps the totals as they are after each batch (each store in its own statement:
 //! PostgreSQL's also sets when the account next has due work).
 
-use tally_core::{Account, AccountTotals};
+use tally_core::{Account, AccountSettings, AccountTotals};
 
 use super::{Table, i64, micros, text};
 use crate::row::{ColumnReader, ColumnWriter, Fields};
@@ -16,6 +16,8 @@ pub const TABLE: Table = Table {
         i64("overdraft_limit"),
         text("metadata"),
         i64("created_at"),
+        text("time_zone"),
+        i64("low_balance_threshold"),
     ]],
     constants: &[
         ("posted", "0"),
@@ -32,7 +34,9 @@ pub fn encode<W: ColumnWriter>(account: &Account, writer: &mut W) -> Result<(), 
     writer.opt_text(account.name.as_deref())?;
     writer.i64(account.overdraft_limit.get())?;
     writer.opt_text(account.metadata.as_deref())?;
-    writer.i64(micros(account.created_at))
+    writer.i64(micros(account.created_at))?;
+    writer.text(&account.settings.time_zone)?;
+    writer.opt_i64(account.settings.low_balance_threshold.map(|t| t.get()))
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<AccountRow, StoreError> {
@@ -44,6 +48,10 @@ pub fn decode(row: &dyn ColumnReader) -> Result<AccountRow, StoreError> {
             overdraft_limit: fields.millicredits("overdraft_limit")?,
             metadata: fields.opt_text("metadata")?,
             created_at: fields.timestamp("created_at")?,
+            settings: AccountSettings {
+                time_zone: fields.text("time_zone")?,
+                low_balance_threshold: fields.opt_millicredits("low_balance_threshold")?,
+            },
         },
         totals: AccountTotals {
             posted: fields.millicredits("posted")?,

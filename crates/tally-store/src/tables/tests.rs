@@ -52,6 +52,7 @@ fn accounts_round_trip_from_zero_totals() {
         overdraft_limit: credits(500),
         metadata: None,
         created_at: at(11),
+        settings: Default::default(),
     };
     let mut row = written(&accounts::TABLE, |row| accounts::encode(&account, row));
     for (column, value) in accounts::TABLE.constants {
