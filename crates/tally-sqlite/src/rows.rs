@@ -63,10 +63,10 @@ fn parameter<'a>(value: &Value<'a>) -> ToSqlOutput<'a> {
         Value::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
         Value::I64(number) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(number)),
         Value::OptText(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
-        Value::OptI64(Some(number)) => {
-            ToSqlOutput::Owned(rusqlite::types::Value::Integer(number))
+        Value::OptI64(Some(number)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(number)),
+        Value::OptText(None) | Value::OptI64(None) => {
+            ToSqlOutput::Owned(rusqlite::types::Value::Null)
         }
-        Value::OptText(None) | Value::OptI64(None) => ToSqlOutput::Owned(rusqlite::types::Value::Null),
     }
 }
 

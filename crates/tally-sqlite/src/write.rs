@@ -135,12 +135,16 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
 /// endpoint that subscribes to its type (`INSERT … SELECT … FROM webhook_endpoints`), so an
 /// event and its deliveries commit together, and an endpoint created after the event is not
 /// sent it (but by a redelivery).
-fn fan_out(connection: &Connection, events: &[tally_store::EventRecord]) -> Result<(), rusqlite::Error> {
+fn fan_out(
+    connection: &Connection,
+    events: &[tally_store::EventRecord],
+) -> Result<(), rusqlite::Error> {
     if events.is_empty() {
         return Ok(());
     }
     static SQL: OnceLock<String> = OnceLock::new();
-    let sql = SQL.get_or_init(|| format!("{} WHERE ev.id = ?1", tally_store::webhooks::FAN_OUT_SELECT));
+    let sql =
+        SQL.get_or_init(|| format!("{} WHERE ev.id = ?1", tally_store::webhooks::FAN_OUT_SELECT));
     let mut insert = connection.prepare_cached(sql)?;
     for event in events {
         insert.execute(params![event.id])?;

@@ -332,7 +332,10 @@ fn cast<'a>(query: &mut Query<'a>, value: Value<'a>) {
         Value::Text(_) | Value::OptText(_) => "TEXT",
         Value::I64(_) | Value::OptI64(_) => "BIGINT",
     };
-    query.push("CAST(").bind(value).push(&format!(" AS {kind})"));
+    query
+        .push("CAST(")
+        .bind(value)
+        .push(&format!(" AS {kind})"));
 }
 
 fn decode_endpoint(row: &dyn ColumnReader) -> Result<EndpointRecord, StoreError> {
@@ -597,7 +600,10 @@ fn anything_due<S: RowSource>(db: &mut S, owner: &str, now: i64) -> Result<bool,
     Ok(db.first(&query, |_| Ok(()))?.is_some())
 }
 
-#[expect(clippy::too_many_arguments, reason = "one claim's parameters, each named")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one claim's parameters, each named"
+)]
 fn claim<S: RowSink>(
     db: &mut S,
     lock: &str,
@@ -783,7 +789,9 @@ fn deliveries_of<S: RowSource>(
         "SELECT d.endpoint_id, ev.id AS event_id, d.state, d.attempts, d.next_attempt_at \
          FROM webhook_deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE ev.id = ",
     );
-    query.bind(Value::Text(event_id)).push(" ORDER BY d.endpoint_id");
+    query
+        .bind(Value::Text(event_id))
+        .push(" ORDER BY d.endpoint_id");
     db.rows(&query, |row| {
         let fields = Fields::new(row, "webhook_deliveries", "endpoint_id")?;
         Ok(DeliveryState {
