@@ -33,6 +33,8 @@ pub struct AppState {
     /// The address people reach this server at (`https://billing.example.com`, no trailing
     /// slash): portal links are made on it, and `https` makes the dashboard's cookies `Secure`.
     pub public_url: Arc<str>,
+    /// How webhooks are delivered (`--webhook-deny-private`).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl AppState {
