@@ -163,6 +163,11 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, default_value_t = 30)]
     pub request_timeout_seconds: u64,
+    /// Refuse webhook endpoints on loopback, private and link-local addresses (their URLs,
+    /// and what their hosts resolve to before each delivery). Off by default: only admins
+    /// create endpoints, and a self-hosted platform's receivers often sit on its own network.
+    #[arg(long, env = "TALLY_WEBHOOK_DENY_PRIVATE")]
+    pub webhook_deny_private: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -258,6 +263,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         public_url: None,
+        webhooks: tally_server::webhooks::WebhookConfig {
+            deny_private: args.webhook_deny_private,
+        },
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;
     runtime.block_on(async move {

@@ -281,10 +281,10 @@ pub trait WebhookStore: Send + Sync + 'static {
         endpoint_id: &str,
         page: &PageRequest,
     ) -> Result<Page<AttemptRecord>, PageError>;
-    /// Delivers the event at `event_seq` again, from `now`: to the endpoints it was for (not
+    /// Delivers the event `event_id` again, from `now`: to the endpoints it was for (not
     /// while an attempt is in flight) and to the enabled ones that subscribe to its type. The
     /// endpoints it will go to.
-    fn redeliver(&self, event_seq: i64, now: Timestamp) -> Result<Vec<String>, StoreError>;
+    fn redeliver(&self, event_id: &str, now: Timestamp) -> Result<Vec<String>, StoreError>;
     /// Claims up to `limit` due deliveries for `owner` (one per account and endpoint, the
     /// oldest undelivered), leased until `lease_until`, with `lease_token`.
     fn claim_deliveries(
@@ -525,9 +525,15 @@ fn delete<S: RowSink>(db: &mut S, id: &str) -> Result<bool, StoreError> {
 
 fn redeliver<S: RowSink>(
     db: &mut S,
-    event_seq: i64,
+    event_id: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, StoreError> {
+    let mut find = Query::new(S::PARAMETER, "SELECT seq FROM events WHERE id = ");
+    find.bind(Value::Text(event_id));
+    let found = db.first(&find, |row| Fields::aggregate(row, "events").i64("seq"))?;
+    let Some(event_seq) = found else {
+        return Ok(Vec::new());
+    };
     let mut again = Query::new(
         S::PARAMETER,
         "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ",
@@ -874,8 +880,9 @@ impl<S: SqlWebhooks> WebhookStore for S {
         })
     }
 
-    fn redeliver(&self, event_seq: i64, now: Timestamp) -> Result<Vec<String>, StoreError> {
-        self.write(move |db| redeliver(db, event_seq, now))
+    fn redeliver(&self, event_id: &str, now: Timestamp) -> Result<Vec<String>, StoreError> {
+        let event_id = event_id.to_string();
+        self.write(move |db| redeliver(db, &event_id, now))
     }
 
     fn claim_deliveries(
