@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::amount::Millicredits;
+use crate::events::{Alerts, Event};
 use crate::time::Timestamp;
 
 mod purchase;
@@ -428,6 +429,7 @@ pub enum IdKind {
     Entry,
     Purchase,
     Refund,
+    Event,
 }
 
 impl IdKind {
@@ -439,6 +441,7 @@ impl IdKind {
             IdKind::Entry => "ent_",
             IdKind::Purchase => "pur_",
             IdKind::Refund => "ref_",
+            IdKind::Event => "evt_",
         }
     }
 }
@@ -583,6 +586,8 @@ pub struct Effects {
     pub auto_topups: Vec<AutoTopup>,
     /// Refunds made.
     pub refunds: Vec<Refund>,
+    /// The events the changes caused, in order.
+    pub events: Vec<Event>,
 }
 
 /// What a refund is of: a charge, or what a hold captured (as last written).
@@ -681,15 +686,26 @@ pub struct AccountState {
     auto_topup: Option<Box<AutoTopup>>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
+    /// The account's count of events so far.
+    pub(crate) event_sequence: i64,
+    /// Which balance alerts have fired (see [`AccountState::watch_balance`]).
+    pub(crate) alerts: Alerts,
+    /// `available` when the balance was last watched (not stored: a restored state starts
+    /// from its `available`).
+    pub(crate) watched_available: Millicredits,
 }
 
-/// The persisted scalar fields of an account's balance (the rest is in grants and holds).
+/// The persisted scalar fields of an account's balance (the rest is in grants and holds), and
+/// of its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct AccountTotals {
     pub posted: Millicredits,
     pub held: Millicredits,
     pub overdraft_remaining: Millicredits,
     pub overdraft_reserved: Millicredits,
+    /// The account's count of events so far.
+    pub event_sequence: i64,
+    pub alerts: Alerts,
 }
 
 impl AccountState {
@@ -707,6 +723,9 @@ impl AccountState {
             purchases: Vec::new(),
             auto_topup: None,
             next_due_at: Timestamp::MAX,
+            event_sequence: 0,
+            alerts: Alerts::default(),
+            watched_available: Millicredits::ZERO,
         }
     }
 
@@ -736,6 +755,12 @@ impl AccountState {
             purchases: Vec::new(),
             auto_topup: None,
             next_due_at: Timestamp::MAX,
+            event_sequence: totals.event_sequence,
+            alerts: totals.alerts,
+            watched_available: totals
+                .posted
+                .checked_sub(totals.held)
+                .unwrap_or(Millicredits::ZERO),
         };
         state.grants.sort_by_key(Grant::spend_key);
         state.recompute_next_due();
@@ -749,6 +774,8 @@ impl AccountState {
             held: self.held,
             overdraft_remaining: self.overdraft_remaining,
             overdraft_reserved: self.overdraft_reserved,
+            event_sequence: self.event_sequence,
+            alerts: self.alerts,
         }
     }
 

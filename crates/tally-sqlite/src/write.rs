@@ -137,7 +137,7 @@ fn update_totals(
 ) -> Result<(), rusqlite::Error> {
     let mut update = connection.prepare_cached(
         "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
-             overdraft_reserved = ?5 WHERE id = ?1",
+             overdraft_reserved = ?5, event_sequence = ?6, alerts = ?7 WHERE id = ?1",
     )?;
     for (account_id, totals) in totals {
         update.execute(params![
@@ -146,6 +146,8 @@ fn update_totals(
             totals.held.get(),
             totals.overdraft_remaining.get(),
             totals.overdraft_reserved.get(),
+            totals.event_sequence,
+            totals.alerts.bits(),
         ])?;
     }
     Ok(())

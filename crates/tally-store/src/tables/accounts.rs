@@ -2,6 +2,7 @@
 //! batch writer keeps the totals as they are after each batch (each store in its own statement:
 //! PostgreSQL's also sets when the account next has due work).
 
+use tally_core::events::Alerts;
 use tally_core::{Account, AccountSettings, AccountTotals};
 
 use super::{Table, i64, micros, text};
@@ -58,6 +59,8 @@ pub fn decode(row: &dyn ColumnReader) -> Result<AccountRow, StoreError> {
             held: fields.millicredits("held")?,
             overdraft_remaining: fields.millicredits("overdraft_remaining")?,
             overdraft_reserved: fields.millicredits("overdraft_reserved")?,
+            event_sequence: fields.i64("event_sequence")?,
+            alerts: Alerts::from_bits(fields.i64("alerts")?),
         },
     })
 }
