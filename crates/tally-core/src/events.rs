@@ -81,6 +81,7 @@ pub enum EventKind {
     },
     PurchaseCompleted {
         purchase: Box<Purchase>,
+        grant: Box<Grant>,
     },
     PurchaseFailed {
         purchase: Box<Purchase>,
@@ -196,15 +197,18 @@ impl AccountState {
         Some(Millicredits::new(allowance / 10))
     }
 
-    /// The balance alerts a change calls for, called after every change to the account:
-    /// `balance.low` when `available` is below the threshold (once, until it is back at or
-    /// above it); `balance.depleted` when it is zero or less (once, until credits arrive: a
-    /// rise of `available` above zero).
+    /// The balance alerts a change calls for, called after every change to the account. A
+    /// change that lowers `available` below the threshold writes `balance.low`, once, until
+    /// `available` is back at or above it; one that lowers it to zero or less writes
+    /// `balance.depleted`, once, until credits arrive (a rise above zero). Credits arriving
+    /// never fire an alert, and an account that never had credits is not "depleted".
     pub fn watch_balance(&mut self, at: Timestamp, ids: &mut dyn IdSource, effects: &mut Effects) {
-        let available = self.available();
+        let (before, available) = (self.watched_available, self.available());
+        self.watched_available = available;
+        let fell = available < before;
         match self.low_balance_threshold() {
             Some(threshold) if available < threshold => {
-                if !self.alerts.low {
+                if fell && !self.alerts.low {
                     self.alerts.low = true;
                     self.emit(EventKind::BalanceLow { threshold }, at, ids, effects);
                 }
@@ -212,15 +216,14 @@ impl AccountState {
             _ => self.alerts.low = false,
         }
         if available.get() <= 0 {
-            if !self.alerts.depleted {
+            if fell && !self.alerts.depleted {
                 self.alerts.depleted = true;
                 let kind = EventKind::BalanceDepleted { refused: None };
                 self.emit(kind, at, ids, effects);
             }
-        } else if available > self.watched_available {
+        } else if !fell && available > before {
             self.alerts.depleted = false;
         }
-        self.watched_available = available;
     }
 
     /// A debit of `amount` was refused for lack of credits: `balance.depleted`, unless it

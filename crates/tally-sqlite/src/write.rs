@@ -222,7 +222,7 @@ mod tests {
         );
         assert!(GRANTS.sql().contains(
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-             ?12, ?13, ?14) ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining"
+             ?12, ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining"
         ));
     }
 }
