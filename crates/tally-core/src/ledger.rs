@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::amount::Millicredits;
+use crate::events::{Alerts, Event, EventKind};
 use crate::time::Timestamp;
 
 mod purchase;
@@ -139,9 +140,28 @@ pub struct Grant {
     pub description: Option<String>,
     /// Client metadata, as JSON text.
     pub metadata: Option<String>,
+    /// Whether its `grant.expiring` event was written.
+    pub expiry_warned: bool,
 }
 
 impl Grant {
+    /// When its `grant.expiring` event is due: 3 days before it expires (or when it became
+    /// effective, if later), while it is active with credits left and not yet warned of.
+    pub fn expiry_warning_due(&self) -> Option<Timestamp> {
+        let expires_at = self.expires_at?;
+        let due = (self.lifecycle == GrantLifecycle::Active
+            && !self.expiry_warned
+            && self.remaining.is_positive())
+        .then(|| {
+            Timestamp::from_micros(
+                expires_at
+                    .as_micros()
+                    .saturating_sub(crate::events::EXPIRY_WARNING_MICROS),
+            )
+        })?;
+        Some(due.max(self.effective_at))
+    }
+
     pub fn status(&self) -> GrantStatus {
         match self.lifecycle {
             GrantLifecycle::Pending => GrantStatus::Pending,
@@ -419,6 +439,11 @@ impl Default for AccountSettings {
     }
 }
 
+/// The last snapshot of the batch's `snapshots` that `is_it` picks.
+pub(crate) fn written<T>(snapshots: &[T], is_it: impl Fn(&T) -> bool) -> Option<&T> {
+    snapshots.iter().rev().find(|snapshot| is_it(snapshot))
+}
+
 /// The kinds of id the core asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdKind {
@@ -428,6 +453,7 @@ pub enum IdKind {
     Entry,
     Purchase,
     Refund,
+    Event,
 }
 
 impl IdKind {
@@ -439,6 +465,7 @@ impl IdKind {
             IdKind::Entry => "ent_",
             IdKind::Purchase => "pur_",
             IdKind::Refund => "ref_",
+            IdKind::Event => "evt_",
         }
     }
 }
@@ -583,6 +610,8 @@ pub struct Effects {
     pub auto_topups: Vec<AutoTopup>,
     /// Refunds made.
     pub refunds: Vec<Refund>,
+    /// The events the changes caused, in order.
+    pub events: Vec<Event>,
 }
 
 /// What a refund is of: a charge, or what a hold captured (as last written).
@@ -656,6 +685,8 @@ enum DueItem {
     /// The end of the subscription's current period.
     RenewSubscription,
     ExpirePurchase(String),
+    /// `grant.expiring`, 3 days before the grant's expiry.
+    WarnGrantExpiry(String),
 }
 
 /// The whole mutable state of one account.
@@ -681,15 +712,26 @@ pub struct AccountState {
     auto_topup: Option<Box<AutoTopup>>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
+    /// The account's count of events so far.
+    pub(crate) event_sequence: i64,
+    /// Which balance alerts have fired (see [`AccountState::watch_balance`]).
+    pub(crate) alerts: Alerts,
+    /// `available` when the balance was last watched (not stored: a restored state starts
+    /// from its `available`).
+    pub(crate) watched_available: Millicredits,
 }
 
-/// The persisted scalar fields of an account's balance (the rest is in grants and holds).
+/// The persisted scalar fields of an account's balance (the rest is in grants and holds), and
+/// of its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct AccountTotals {
     pub posted: Millicredits,
     pub held: Millicredits,
     pub overdraft_remaining: Millicredits,
     pub overdraft_reserved: Millicredits,
+    /// The account's count of events so far.
+    pub event_sequence: i64,
+    pub alerts: Alerts,
 }
 
 impl AccountState {
@@ -707,6 +749,9 @@ impl AccountState {
             purchases: Vec::new(),
             auto_topup: None,
             next_due_at: Timestamp::MAX,
+            event_sequence: 0,
+            alerts: Alerts::default(),
+            watched_available: Millicredits::ZERO,
         }
     }
 
@@ -736,6 +781,12 @@ impl AccountState {
             purchases: Vec::new(),
             auto_topup: None,
             next_due_at: Timestamp::MAX,
+            event_sequence: totals.event_sequence,
+            alerts: totals.alerts,
+            watched_available: totals
+                .posted
+                .checked_sub(totals.held)
+                .unwrap_or(Millicredits::ZERO),
         };
         state.grants.sort_by_key(Grant::spend_key);
         state.recompute_next_due();
@@ -749,6 +800,8 @@ impl AccountState {
             held: self.held,
             overdraft_remaining: self.overdraft_remaining,
             overdraft_reserved: self.overdraft_reserved,
+            event_sequence: self.event_sequence,
+            alerts: self.alerts,
         }
     }
 
@@ -939,6 +992,9 @@ impl AccountState {
                     if let Some(expires_at) = grant.expires_at {
                         next = next.min(expires_at);
                     }
+                    if let Some(warn_at) = grant.expiry_warning_due() {
+                        next = next.min(warn_at);
+                    }
                 }
                 GrantLifecycle::Expired | GrantLifecycle::Voided => {}
             }
@@ -973,6 +1029,9 @@ impl AccountState {
                 GrantLifecycle::Active => {
                     if let Some(expires_at) = grant.expires_at {
                         consider((expires_at, DueItem::ExpireGrant(grant.id.clone())));
+                    }
+                    if let Some(warn_at) = grant.expiry_warning_due() {
+                        consider((warn_at, DueItem::WarnGrantExpiry(grant.id.clone())));
                     }
                 }
                 GrantLifecycle::Expired | GrantLifecycle::Voided => {}
@@ -1011,13 +1070,23 @@ impl AccountState {
                 }
                 DueItem::ExpireHold(hold_id) => {
                     self.resolve_hold(&hold_id, HoldStatus::Expired, None, due_at, ids, effects);
+                    let hold = written(&effects.holds, |hold| hold.id == hold_id)
+                        .expect("ledger: the expired hold was written")
+                        .clone();
+                    let kind = EventKind::HoldExpired {
+                        hold: Box::new(hold),
+                    };
+                    self.emit(kind, due_at, ids, effects);
+                }
+                DueItem::WarnGrantExpiry(grant_id) => {
+                    self.warn_grant_expiry(&grant_id, due_at, ids, effects);
                 }
                 DueItem::ExpireGrant(grant_id) => {
                     self.expire_grant(&grant_id, due_at, ids, effects);
                 }
                 DueItem::RenewSubscription => self.renew_subscription(due_at, at, ids, effects),
                 DueItem::ExpirePurchase(purchase_id) => {
-                    self.expire_purchase(&purchase_id, due_at, effects);
+                    self.expire_purchase(&purchase_id, due_at, ids, effects);
                 }
             }
         }
@@ -1075,6 +1144,7 @@ impl AccountState {
             created_at: at,
             description: spec.description,
             metadata: spec.metadata,
+            expiry_warned: false,
         };
         let grant_id = grant.id.clone();
         let position = self
@@ -1093,12 +1163,14 @@ impl AccountState {
         }
         self.recompute_next_due();
         debug_assert_eq!(self.check(), Ok(()));
-        let grant = effects
-            .grants
-            .iter()
-            .rev()
-            .find(|grant| grant.id == grant_id);
-        Ok(grant.expect("ledger: the new grant was written").clone())
+        let grant = written(&effects.grants, |grant| grant.id == grant_id)
+            .expect("ledger: the new grant was written")
+            .clone();
+        let created = EventKind::GrantCreated {
+            grant: Box::new(grant.clone()),
+        };
+        self.emit(created, at, ids, effects);
+        Ok(grant)
     }
 
     /// A pending grant becomes effective: its credits are posted (a grant entry), then repay
@@ -1182,6 +1254,26 @@ impl AccountState {
         drawn
     }
 
+    /// Writes the grant's `grant.expiring` (due work, once).
+    fn warn_grant_expiry(
+        &mut self,
+        grant_id: &str,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) {
+        let Some(grant) = self.grants.iter_mut().find(|grant| grant.id == grant_id) else {
+            return;
+        };
+        grant.expiry_warned = true;
+        let grant = grant.clone();
+        effects.grants.push(grant.clone());
+        let kind = EventKind::GrantExpiring {
+            grant: Box::new(grant),
+        };
+        self.emit(kind, at, ids, effects);
+    }
+
     fn expire_grant(
         &mut self,
         grant_id: &str,
@@ -1189,6 +1281,10 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) {
+        let expired = self
+            .grant(grant_id)
+            .filter(|grant| grant.lifecycle == GrantLifecycle::Active)
+            .map_or(Millicredits::ZERO, Grant::spendable);
         self.end_grant(
             grant_id,
             GrantLifecycle::Expired,
@@ -1197,6 +1293,14 @@ impl AccountState {
             ids,
             effects,
         );
+        let grant = written(&effects.grants, |grant| grant.id == grant_id)
+            .expect("ledger: the ended grant was written")
+            .clone();
+        let kind = EventKind::GrantExpired {
+            grant: Box::new(grant),
+            expired,
+        };
+        self.emit(kind, at, ids, effects);
     }
 
     /// Ends a grant: its unreserved remainder expires or is voided (one entry), what holds still
@@ -1987,6 +2091,10 @@ impl AccountState {
         };
         effects.refunds.push(refund.clone());
         self.recompute_next_due();
+        let created = EventKind::RefundCreated {
+            refund: Box::new(refund.clone()),
+        };
+        self.emit(created, at, ids, effects);
         debug_assert_eq!(self.check(), Ok(()));
         Ok(refund)
     }

@@ -76,6 +76,10 @@ pub struct RenderedAnswer {
 /// written in the same transaction as its effect.
 pub type Renderer = Arc<dyn Fn(&Outcome) -> RenderedAnswer + Send + Sync>;
 
+/// Renders an event's body (its JSON, as it is served and delivered), handed in by the API
+/// like [`Renderer`]: the engine writes it and never reads it.
+pub type EventRenderer = Arc<dyn Fn(&tally_core::events::Event) -> String + Send + Sync>;
+
 /// A successful answer.
 #[derive(Debug, Clone)]
 pub enum Answer {

@@ -235,9 +235,34 @@ impl Engine {
 
     /// Notes that the command changed the account: its totals are written with the batch and
     /// its next due instant is filed again.
+    /// Notes a change to the account: it is written with the batch, rescheduled, and its
+    /// balance watched for the alerts the change calls for.
     fn touched(&mut self, batch: &mut Batch, account_id: &str) {
+        if let Some(state) = self.accounts.get_mut(account_id) {
+            state.watch_balance(batch.now, &mut self.ids, &mut batch.write.effects);
+        }
         batch.touched.insert(account_id.to_string());
         self.reschedule(account_id);
+    }
+
+    /// A debit refused for lack of credits: the `balance.depleted` it may call for is written
+    /// (the refusal changes nothing else).
+    fn refused(
+        &mut self,
+        batch: &mut Batch,
+        account_id: &str,
+        rejection: Rejection,
+    ) -> EngineError {
+        if let Rejection::InsufficientCredits { required, .. } = rejection
+            && let Some(state) = self.accounts.get_mut(account_id)
+        {
+            let before = state.event_sequence();
+            state.watch_refusal(required, batch.now, &mut self.ids, &mut batch.write.effects);
+            if state.event_sequence() != before {
+                batch.touched.insert(account_id.to_string());
+            }
+        }
+        rejection.into()
     }
 
     fn create_account(
@@ -295,7 +320,10 @@ impl Engine {
 
     fn charge(&mut self, batch: &mut Batch, account_id: &str, spec: DebitSpec) -> Applied {
         let state = account(&mut self.accounts, account_id)?;
-        let charge = state.charge(spec, batch.now, &mut self.ids, &mut batch.write.effects)?;
+        let charge = match state.charge(spec, batch.now, &mut self.ids, &mut batch.write.effects) {
+            Ok(charge) => charge,
+            Err(rejection) => return Err(self.refused(batch, account_id, rejection)),
+        };
         self.touched(batch, account_id);
         Ok(Outcome::Charge(Box::new(charge)))
     }
@@ -308,13 +336,16 @@ impl Engine {
         ttl_seconds: i64,
     ) -> Applied {
         let state = account(&mut self.accounts, account_id)?;
-        let hold = state.hold(
+        let hold = match state.hold(
             spec,
             ttl_seconds,
             batch.now,
             &mut self.ids,
             &mut batch.write.effects,
-        )?;
+        ) {
+            Ok(hold) => hold,
+            Err(rejection) => return Err(self.refused(batch, account_id, rejection)),
+        };
         self.hold_index
             .insert(hold.id.clone(), account_id.to_string());
         self.touched(batch, account_id);
@@ -406,14 +437,17 @@ impl Engine {
     ) -> Applied {
         let account_id = self.hold_account(batch, hold_id, owner)?;
         let state = account(&mut self.accounts, &account_id)?;
-        let hold = state.extend_hold(
+        let hold = match state.extend_hold(
             hold_id,
             amount,
             ttl_seconds,
             batch.now,
             &mut self.ids,
             &mut batch.write.effects,
-        )?;
+        ) {
+            Ok(hold) => hold,
+            Err(rejection) => return Err(self.refused(batch, &account_id, rejection)),
+        };
         self.touched(batch, &account_id);
         Ok(Outcome::HoldChanged(Box::new(hold)))
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use tally_core::Clock;
 use tally_core::catalog::Catalog;
 
-use crate::answer::Renderer;
+use crate::answer::{EventRenderer, Renderer};
 use crate::clock::TestClock;
 
 /// What the engine runs with, besides its store.
@@ -21,6 +21,8 @@ pub struct EngineConfig {
     pub batch_commands_max: usize,
     /// Renders the answer kept for an idempotent replay.
     pub render: Renderer,
+    /// Renders the body of each event the batches write.
+    pub render_event: EventRenderer,
 }
 
 /// Counters the engine keeps for `/metrics`.

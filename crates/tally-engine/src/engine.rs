@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use tally_core::catalog::Catalog;
 use tally_core::{AccountState, Clock, HoldStatus, Timestamp};
-use tally_store::{BatchWrite, IdempotencyRecord, LedgerStore, StoreError};
+use tally_store::{BatchWrite, EventRecord, IdempotencyRecord, LedgerStore, StoreError};
 use tokio::sync::oneshot;
 
 use crate::batch::{Batch, InFlight, KnownKey};
@@ -29,7 +29,9 @@ use crate::committer::{CommitterLink, Handoff};
 use crate::config::{EngineConfig, EngineMetrics};
 use crate::ids::RandomIds;
 use crate::known::Known;
-use crate::{Answer, Command, EngineError, Idempotency, Renderer, Reply, StoredAnswer};
+use crate::{
+    Answer, Command, EngineError, EventRenderer, Idempotency, Renderer, Reply, StoredAnswer,
+};
 
 /// The longest the engine sleeps without looking at the clock.
 const SCHEDULER_SLEEP_MAX: Duration = Duration::from_secs(1);
@@ -46,6 +48,7 @@ pub(crate) struct Engine {
     pub clock: Arc<dyn Clock>,
     pub test_clock: Option<Arc<TestClock>>,
     pub render: Renderer,
+    pub render_event: EventRenderer,
     pub batch_commands_max: usize,
     pub accounts: HashMap<String, AccountState>,
     /// Pending hold → its account.
@@ -90,6 +93,7 @@ impl Engine {
             clock: config.clock,
             test_clock: config.test_clock,
             render: config.render,
+            render_event: config.render_event,
             batch_commands_max: config.batch_commands_max.max(1),
             accounts: HashMap::new(),
             hold_index: HashMap::new(),
@@ -415,6 +419,19 @@ impl Engine {
             .extend(tally_core::usage::refund_deltas(&write.effects.refunds));
         write.usage_buckets =
             tally_core::usage::bucket_deltas(&write.effects.entries, &write.effects.refunds);
+        write.events = write
+            .effects
+            .events
+            .drain(..)
+            .map(|event| EventRecord {
+                body: (self.render_event)(&event),
+                id: event.id,
+                account_id: event.account_id,
+                sequence: event.sequence,
+                event_type: event.kind.type_name().to_string(),
+                created_at: event.at,
+            })
+            .collect();
         for account_id in &batch.touched {
             if let Some(state) = self.accounts.get(account_id) {
                 write
@@ -435,6 +452,7 @@ impl Engine {
         let before = batch.write.effects.holds.len();
         let purchases_before = batch.write.effects.purchases.len();
         state.run_due(batch.now, &mut self.ids, &mut batch.write.effects);
+        state.watch_balance(batch.now, &mut self.ids, &mut batch.write.effects);
         for purchase in &batch.write.effects.purchases[purchases_before..] {
             self.purchase_index.remove(&purchase.id);
         }

@@ -33,7 +33,9 @@ mod known;
 mod shared;
 mod stop;
 
-pub use answer::{Answer, EngineError, Outcome, RenderedAnswer, Renderer, Reply, StoredAnswer};
+pub use answer::{
+    Answer, EngineError, EventRenderer, Outcome, RenderedAnswer, Renderer, Reply, StoredAnswer,
+};
 pub use command::{Command, Idempotency};
 pub use config::{EngineConfig, EngineMetrics};
 pub use handle::{EngineHandle, start};

@@ -410,12 +410,14 @@ fn update_accounts(plan: &mut Plan, batch: &BatchWrite) {
                  held = COALESCE(t.held, accounts.held),
                  overdraft_remaining = COALESCE(t.overdraft_remaining, accounts.overdraft_remaining),
                  overdraft_reserved = COALESCE(t.overdraft_reserved, accounts.overdraft_reserved),
+                 event_sequence = COALESCE(t.event_sequence, accounts.event_sequence),
+                 alerts = COALESCE(t.alerts, accounts.alerts),
                  next_due_at = CASE WHEN t.set_next_due THEN t.next_due_at
                      ELSE accounts.next_due_at END
              FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                     $6::boolean[], $7::bigint[])
+                     $6::boolean[], $7::bigint[], $8::bigint[], $9::bigint[])
                  AS t (id, posted, held, overdraft_remaining, overdraft_reserved, set_next_due,
-                     next_due_at)
+                     next_due_at, event_sequence, alerts)
              WHERE accounts.id = t.id"
                 .to_string(),
             vec![
@@ -430,6 +432,8 @@ fn update_accounts(plan: &mut Plan, batch: &BatchWrite) {
                 }),
                 column(&touched, |account| account.next_due.is_some()),
                 column(&touched, |account| account.next_due.flatten()),
+                column(&touched, |account| account.totals.map(|t| t.event_sequence)),
+                column(&touched, |account| account.totals.map(|t| t.alerts.bits())),
             ],
         );
     }

@@ -185,6 +185,7 @@ impl Server {
                 catalog: catalog.clone(),
                 batch_commands_max: config.max_batch,
                 render: crate::reply::renderer(),
+                render_event: crate::event_body::renderer(),
             },
         )?;
         let admin_key_hash = match &config.admin_key {

@@ -22,6 +22,7 @@ pub mod app;
 pub mod auth;
 pub mod catalog_file;
 pub mod error;
+pub mod event_body;
 pub mod json;
 pub mod limits;
 pub mod metrics;

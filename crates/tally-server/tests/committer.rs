@@ -38,6 +38,7 @@ impl Setup {
                 catalog: Arc::new(Catalog::default()),
                 batch_commands_max: engine::BATCH_COMMANDS_MAX_DEFAULT,
                 render: renderer(),
+                render_event: tally_server::event_body::renderer(),
             },
         )
         .expect("starting the engine");
@@ -253,6 +254,7 @@ async fn a_clock_move_whose_commit_failed_never_happened() {
             catalog: Arc::new(Catalog::default()),
             batch_commands_max: engine::BATCH_COMMANDS_MAX_DEFAULT,
             render: renderer(),
+            render_event: tally_server::event_body::renderer(),
         },
     )
     .expect("starting the engine");
@@ -321,6 +323,7 @@ async fn a_full_queue_refuses_at_once_and_loses_nothing_it_took() {
             catalog: Arc::new(Catalog::default()),
             batch_commands_max: 1,
             render: renderer(),
+            render_event: tally_server::event_body::renderer(),
         },
     )
     .expect("starting the engine");

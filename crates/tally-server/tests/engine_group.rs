@@ -39,6 +39,7 @@ async fn start(
             catalog: Arc::new(Catalog::default()),
             batch_commands_max: BATCH_COMMANDS_MAX,
             render: renderer(),
+            render_event: tally_server::event_body::renderer(),
         },
     )
     .expect("starting the engine");

@@ -1039,6 +1039,7 @@ impl Sim {
                 catalog: Arc::new(Catalog::default()),
                 batch_commands_max: self.max_batch,
                 render: renderer(),
+                render_event: tally_server::event_body::renderer(),
             },
         )
         .expect("starting the engine");

@@ -159,7 +159,7 @@ fn update_totals(
 ) -> Result<(), rusqlite::Error> {
     let mut update = connection.prepare_cached(
         "UPDATE accounts SET posted = ?2, held = ?3, overdraft_remaining = ?4,
-             overdraft_reserved = ?5 WHERE id = ?1",
+             overdraft_reserved = ?5, event_sequence = ?6, alerts = ?7 WHERE id = ?1",
     )?;
     for (account_id, totals) in totals {
         update.execute(params![
@@ -168,6 +168,8 @@ fn update_totals(
             totals.held.get(),
             totals.overdraft_remaining.get(),
             totals.overdraft_reserved.get(),
+            totals.event_sequence,
+            totals.alerts.bits(),
         ])?;
     }
     Ok(())
@@ -242,7 +244,7 @@ mod tests {
         );
         assert!(GRANTS.sql().contains(
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-             ?12, ?13, ?14) ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining"
+             ?12, ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining"
         ));
     }
 }

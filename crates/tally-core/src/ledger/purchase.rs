@@ -11,6 +11,7 @@
 use super::{AccountState, Effects, GrantSource, GrantSpec, IdKind, IdSource, Rejection};
 use crate::amount::Millicredits;
 use crate::catalog::Pack;
+use crate::events::EventKind;
 use crate::time::Timestamp;
 
 /// Where a purchase is in its payment.
@@ -163,6 +164,10 @@ impl AccountState {
         self.purchases.push(purchase.clone());
         effects.purchases.push(purchase.clone());
         self.recompute_next_due();
+        let created = EventKind::PurchaseCreated {
+            purchase: Box::new(purchase.clone()),
+        };
+        self.emit(created, at, ids, effects);
         Ok(purchase)
     }
 
@@ -216,6 +221,19 @@ impl AccountState {
         purchase.payment_reference = payment_reference;
         purchase.resolved_at = Some(at);
         effects.purchases.push(purchase.clone());
+        let mut created = purchase.clone();
+        (created.status, created.grant_id, created.resolved_at) =
+            (PurchaseStatus::Pending, None, None);
+        created.payment_reference = None;
+        let created = EventKind::PurchaseCreated {
+            purchase: Box::new(created),
+        };
+        self.emit(created, at, ids, effects);
+        let completed = EventKind::PurchaseCompleted {
+            purchase: Box::new(purchase.clone()),
+            grant: Box::new(grant.clone()),
+        };
+        self.emit(completed, at, ids, effects);
         Ok((purchase, grant))
     }
 
@@ -278,7 +296,12 @@ impl AccountState {
         purchase.payment_reference = payment_reference;
         purchase.resolved_at = Some(at);
         effects.purchases.push(purchase.clone());
-        self.topup_purchase_ended(&purchase, effects);
+        let completed = EventKind::PurchaseCompleted {
+            purchase: Box::new(purchase.clone()),
+            grant: Box::new(grant.clone()),
+        };
+        self.emit(completed, at, ids, effects);
+        self.topup_purchase_ended(&purchase, at, ids, effects);
         self.recompute_next_due();
         Ok((purchase, grant))
     }
@@ -298,7 +321,7 @@ impl AccountState {
             PurchaseEnd::Failed => PurchaseStatus::Failed,
             PurchaseEnd::Canceled => PurchaseStatus::Canceled,
         };
-        Ok(self.resolve_purchase(index, status, at, effects))
+        Ok(self.resolve_purchase(index, status, at, ids, effects))
     }
 
     /// Expires a pending purchase at its `expires_at` (due work).
@@ -306,10 +329,11 @@ impl AccountState {
         &mut self,
         purchase_id: &str,
         at: Timestamp,
+        ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) {
         if let Ok(index) = self.pending_index(purchase_id) {
-            self.resolve_purchase(index, PurchaseStatus::Expired, at, effects);
+            self.resolve_purchase(index, PurchaseStatus::Expired, at, ids, effects);
         }
     }
 
@@ -336,13 +360,24 @@ impl AccountState {
         index: usize,
         status: PurchaseStatus,
         at: Timestamp,
+        ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) -> Purchase {
         let mut purchase = self.purchases.remove(index);
         purchase.status = status;
         purchase.resolved_at = Some(at);
         effects.purchases.push(purchase.clone());
-        self.topup_purchase_ended(&purchase, effects);
+        let ended = Box::new(purchase.clone());
+        let kind = match status {
+            PurchaseStatus::Failed => Some(EventKind::PurchaseFailed { purchase: ended }),
+            PurchaseStatus::Expired => Some(EventKind::PurchaseExpired { purchase: ended }),
+            // A purchase the platform canceled tells no one: it knows.
+            PurchaseStatus::Canceled | PurchaseStatus::Pending | PurchaseStatus::Completed => None,
+        };
+        if let Some(kind) = kind {
+            self.emit(kind, at, ids, effects);
+        }
+        self.topup_purchase_ended(&purchase, at, ids, effects);
         self.recompute_next_due();
         purchase
     }

@@ -11,9 +11,11 @@
 
 use super::{
     AccountState, Effects, EntryKind, GrantLifecycle, GrantSource, GrantSpec, IdSource, Rejection,
+    written,
 };
 use crate::amount::{AMOUNT_MILLICREDITS_MAX, Millicredits};
 use crate::catalog::Plan;
+use crate::events::EventKind;
 use crate::periods::{period_start, prorate};
 use crate::time::Timestamp;
 
@@ -218,6 +220,10 @@ impl AccountState {
             .cloned()
             .expect("ledger: a subscription");
         effects.subscriptions.push(subscription.clone());
+        let changed = EventKind::SubscriptionChanged {
+            subscription: Box::new(subscription.clone()),
+        };
+        self.emit(changed, at, ids, effects);
         debug_assert_eq!(self.check(), Ok(()));
         Ok(subscription)
     }
@@ -279,6 +285,10 @@ impl AccountState {
         }
         let subscription = Subscription::clone(subscription);
         effects.subscriptions.push(subscription.clone());
+        let changed = EventKind::SubscriptionChanged {
+            subscription: Box::new(subscription.clone()),
+        };
+        self.emit(changed, at, ids, effects);
         Ok(subscription)
     }
 
@@ -322,7 +332,24 @@ impl AccountState {
             .as_deref()
             .cloned()
             .expect("ledger: a subscription");
-        effects.subscriptions.push(subscription);
+        effects.subscriptions.push(subscription.clone());
         self.recompute_next_due();
+        let kind = if subscription.status == SubscriptionStatus::Canceled {
+            EventKind::SubscriptionChanged {
+                subscription: Box::new(subscription),
+            }
+        } else {
+            let grant = subscription
+                .period_grant_ids
+                .last()
+                .and_then(|id| written(&effects.grants, |grant| &grant.id == id))
+                .cloned()
+                .map(Box::new);
+            EventKind::SubscriptionRenewed {
+                subscription: Box::new(subscription),
+                grant,
+            }
+        };
+        self.emit(kind, due_at, ids, effects);
     }
 }

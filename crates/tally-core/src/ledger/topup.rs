@@ -14,6 +14,7 @@ use super::purchase::Buyer;
 use super::{AccountState, Effects, IdSource, Purchase, PurchaseStatus};
 use crate::amount::Millicredits;
 use crate::catalog::Pack;
+use crate::events::EventKind;
 use crate::time::Timestamp;
 
 /// Failed top-up purchases in a row that suspend the top-up.
@@ -205,18 +206,31 @@ impl AccountState {
         topup.pending_purchase_id =
             (purchase.status == PurchaseStatus::Pending).then(|| purchase.id.clone());
         topup.updated_at = at;
+        let threshold = topup.spec.threshold;
         effects.auto_topups.push(topup.clone());
+        let kind = EventKind::TopupRequested {
+            purchase: Box::new(purchase),
+            threshold,
+        };
+        self.emit(kind, at, ids, effects);
     }
 
     /// After a top-up purchase ended: a completion clears the failures; a failure or an
     /// expiry counts one, and the third in a row suspends the top-up.
-    pub(super) fn topup_purchase_ended(&mut self, purchase: &Purchase, effects: &mut Effects) {
+    pub(super) fn topup_purchase_ended(
+        &mut self,
+        purchase: &Purchase,
+        at: Timestamp,
+        ids: &mut dyn IdSource,
+        effects: &mut Effects,
+    ) {
         if !purchase.topup {
             return;
         }
         let Some(topup) = self.auto_topup.as_deref_mut() else {
             return;
         };
+        let was_active = topup.status == AutoTopupStatus::Active;
         if topup.pending_purchase_id.as_deref() == Some(purchase.id.as_str()) {
             topup.pending_purchase_id = None;
         }
@@ -232,9 +246,17 @@ impl AccountState {
             }
             PurchaseStatus::Canceled | PurchaseStatus::Pending => {}
         }
+        let suspended_now = topup.status == AutoTopupStatus::Suspended && was_active;
         if let Some(at) = purchase.resolved_at {
             topup.updated_at = at;
         }
+        let topup = topup.clone();
         effects.auto_topups.push(topup.clone());
+        if suspended_now {
+            let kind = EventKind::TopupSuspended {
+                topup: Box::new(topup),
+            };
+            self.emit(kind, at, ids, effects);
+        }
     }
 }

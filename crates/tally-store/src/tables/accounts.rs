@@ -2,6 +2,7 @@
 //! batch writer keeps the totals as they are after each batch (each store in its own statement:
 //! PostgreSQL's also sets when the account next has due work).
 
+use tally_core::events::Alerts;
 use tally_core::{Account, AccountSettings, AccountTotals};
 
 use super::{Table, i64, micros, text};
@@ -36,7 +37,12 @@ pub fn encode<W: ColumnWriter>(account: &Account, writer: &mut W) -> Result<(), 
     writer.opt_text(account.metadata.as_deref())?;
     writer.i64(micros(account.created_at))?;
     writer.text(&account.settings.time_zone)?;
-    writer.opt_i64(account.settings.low_balance_threshold.map(|t| t.get()))
+    writer.opt_i64(
+        account
+            .settings
+            .low_balance_threshold
+            .map(tally_core::Millicredits::get),
+    )
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<AccountRow, StoreError> {
@@ -58,6 +64,8 @@ pub fn decode(row: &dyn ColumnReader) -> Result<AccountRow, StoreError> {
             held: fields.millicredits("held")?,
             overdraft_remaining: fields.millicredits("overdraft_remaining")?,
             overdraft_reserved: fields.millicredits("overdraft_reserved")?,
+            event_sequence: fields.i64("event_sequence")?,
+            alerts: Alerts::from_bits(fields.i64("alerts")?),
         },
     })
 }

@@ -23,10 +23,12 @@ pub const TABLE: Table = Table {
         i64("created_at"),
         text("description"),
         text("metadata"),
+        i64("expiry_warned"),
     ]],
     constants: &[],
     on_conflict: " ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, \
-                  reserved = excluded.reserved, lifecycle = excluded.lifecycle",
+                  reserved = excluded.reserved, lifecycle = excluded.lifecycle, \
+                  expiry_warned = excluded.expiry_warned",
 };
 
 pub fn encode<W: ColumnWriter>(grant: &Grant, writer: &mut W) -> Result<(), W::Error> {
@@ -43,7 +45,8 @@ pub fn encode<W: ColumnWriter>(grant: &Grant, writer: &mut W) -> Result<(), W::E
     writer.i64(grant.ordinal)?;
     writer.i64(micros(grant.created_at))?;
     writer.opt_text(grant.description.as_deref())?;
-    writer.opt_text(grant.metadata.as_deref())
+    writer.opt_text(grant.metadata.as_deref())?;
+    writer.i64(i64::from(grant.expiry_warned))
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<Grant, StoreError> {
@@ -63,5 +66,6 @@ pub fn decode(row: &dyn ColumnReader) -> Result<Grant, StoreError> {
         created_at: fields.timestamp("created_at")?,
         description: fields.opt_text("description")?,
         metadata: fields.opt_text("metadata")?,
+        expiry_warned: fields.i64("expiry_warned")? != 0,
     })
 }

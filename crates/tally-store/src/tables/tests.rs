@@ -80,6 +80,7 @@ fn grants_round_trip() {
         created_at: at(19),
         description: Some("pack".into()),
         metadata: None,
+        expiry_warned: false,
     };
     let row = written(&grants::TABLE, |row| grants::encode(&grant, row));
     assert_eq!(grants::decode(&row).unwrap(), grant);
@@ -317,6 +318,7 @@ fn a_value_that_does_not_read_back_names_the_table_the_row_and_the_column() {
         created_at: at(0),
         description: None,
         metadata: None,
+        expiry_warned: false,
     };
     let mut row = written(&grants::TABLE, |row| grants::encode(&grant, row));
     row.set("lifecycle", Stored::Text(Some("lost".into())));
