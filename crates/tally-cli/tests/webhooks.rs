@@ -575,3 +575,282 @@ fn with_deny_private_a_loopback_endpoint_is_refused_and_never_called() {
     assert!(receiver.received().is_empty());
     tally.stop();
 }
+
+fn patch(client: &Client, path: &str, body: Value) -> Resp {
+    client.request("PATCH", path, Some(body.to_string().as_bytes()), &[])
+}
+
+#[test]
+fn bad_endpoints_are_refused_naming_what_is_wrong() {
+    let tally = Tally::start();
+    let admin = tally.admin();
+    let refused = |body: Value, status: u16, code: &str, param: &str| {
+        let answer = admin.post("/v1/webhook-endpoints", body.clone());
+        let problem = answer.problem(status, code);
+        assert_eq!(problem["param"], json!(param), "{body}: {problem}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("/docs/errors#")
+        );
+        problem.clone()
+    };
+    for url in [
+        "ftp://example.com/hook",
+        "file:///etc/passwd",
+        "not a url",
+        "example.com/hook",
+        "http://",
+        "http:///hook",
+        "https://user:secret@example.com/hook",
+        "https://token@example.com/hook",
+        "",
+    ] {
+        refused(json!({"url": url}), 422, "invalid_request", "url");
+    }
+    let long = format!("https://example.com/{}", "a".repeat(3000));
+    refused(json!({"url": long}), 422, "invalid_request", "url");
+    refused(json!({"url": 42}), 400, "invalid_json", "url");
+    refused(json!({}), 422, "invalid_request", "url");
+    refused(
+        json!({"url": "https://example.com/", "evnts": ["grant.created"]}),
+        422,
+        "invalid_request",
+        "evnts",
+    );
+    let unknown = refused(
+        json!({"url": "https://example.com/", "events": ["grant.created", "grant.exploded"]}),
+        422,
+        "invalid_request",
+        "events[1]",
+    );
+    let detail = unknown["detail"].as_str().unwrap();
+    assert!(detail.contains("grant.exploded"), "{detail}");
+    assert!(
+        detail.contains("balance.low") && detail.contains("limit.reached"),
+        "{detail}"
+    );
+    refused(
+        json!({"url": "https://example.com/", "events": []}),
+        422,
+        "invalid_request",
+        "events",
+    );
+    refused(
+        json!({"url": "https://example.com/", "events": ["hold.expired", "hold.expired"]}),
+        422,
+        "invalid_request",
+        "events[1]",
+    );
+    refused(
+        json!({"url": "https://example.com/", "events": "grant.created"}),
+        400,
+        "invalid_json",
+        "events",
+    );
+    // Nothing was created by any of them.
+    let listed = admin.get("/v1/webhook-endpoints").expect(200);
+    assert_eq!(listed.body["data"], json!([]));
+
+    // A good one; its secret is in this answer only.
+    let created = admin.post_idem(
+        "/v1/webhook-endpoints",
+        "create-1",
+        json!({"url": "https://hooks.example.com/tally", "events": ["grant.created", "hold.expired"]}),
+    );
+    let created = created.expect(201);
+    let id = created.id();
+    assert!(id.starts_with("we_"));
+    let secret = created.body["secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        created.body["events"],
+        json!(["grant.created", "hold.expired"])
+    );
+    assert_eq!(created.body["status"], json!("enabled"));
+    let again = admin.post_idem(
+        "/v1/webhook-endpoints",
+        "create-1",
+        json!({"url": "https://hooks.example.com/tally", "events": ["grant.created", "hold.expired"]}),
+    );
+    let again = again.expect(201);
+    assert!(again.replayed());
+    assert_eq!(again.id(), id);
+    assert!(
+        !again.text.contains(&secret),
+        "a replay shows no secret: {}",
+        again.text
+    );
+    admin
+        .post_idem(
+            "/v1/webhook-endpoints",
+            "create-1",
+            json!({"url": "https://other.example.com/"}),
+        )
+        .problem(409, "idempotency_conflict");
+    for shown in [
+        admin
+            .get(&format!("/v1/webhook-endpoints/{id}"))
+            .expect(200),
+        admin.get("/v1/webhook-endpoints").expect(200),
+        patch(
+            &admin,
+            &format!("/v1/webhook-endpoints/{id}"),
+            json!({"description": "renamed", "events": ["*"]}),
+        )
+        .expect(200),
+        admin
+            .get(&format!("/v1/webhook-endpoints/{id}/deliveries"))
+            .expect(200),
+    ] {
+        assert!(
+            !shown.text.contains(&secret),
+            "the secret shown again: {}",
+            shown.text
+        );
+        assert!(!shown.text.contains("\"secret\""), "{}", shown.text);
+    }
+    let shown = admin
+        .get(&format!("/v1/webhook-endpoints/{id}"))
+        .expect(200);
+    assert_eq!(shown.body["events"], json!(["*"]));
+    assert_eq!(shown.body["description"], json!("renamed"));
+    let path = format!("/v1/webhook-endpoints/{id}");
+    for (body, param) in [
+        (json!({"status": "paused"}), "status"),
+        (json!({"url": "gopher://example.com/"}), "url"),
+        (json!({"secret": "whsec_mine"}), "secret"),
+    ] {
+        let problem = patch(&admin, &path, body)
+            .problem(422, "invalid_request")
+            .clone();
+        assert_eq!(problem["param"], json!(param));
+    }
+    patch(
+        &admin,
+        "/v1/webhook-endpoints/we_nope",
+        json!({"description": "x"}),
+    )
+    .problem(404, "not_found");
+    admin
+        .get("/v1/webhook-endpoints/we_nope/deliveries")
+        .problem(404, "not_found");
+    admin
+        .post("/v1/webhook-endpoints/we_nope/rotate-secret", json!({}))
+        .problem(404, "not_found");
+    admin.delete(&path).expect(200);
+    admin.get(&path).problem(404, "not_found");
+    admin.delete(&path).problem(404, "not_found");
+}
+
+#[test]
+fn account_keys_may_not_touch_endpoints_and_see_only_their_own_events() {
+    let tally = Tally::start();
+    let admin = tally.admin();
+    for account in ["a", "b"] {
+        admin
+            .post("/v1/accounts", json!({"id": account}))
+            .expect(201);
+        grant(&admin, account, 10);
+    }
+    let key_a = admin.post("/v1/accounts/a/keys", json!({})).expect(201);
+    let a = tally.client(key_a.body["key"].as_str().unwrap());
+    let endpoint = admin
+        .post(
+            "/v1/webhook-endpoints",
+            json!({"url": "https://hooks.example.com/"}),
+        )
+        .expect(201)
+        .id();
+    let events = all_events(&admin);
+    let of = |account: &str| -> String {
+        events
+            .iter()
+            .find(|e| e["account_id"] == json!(account))
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no event of {account}"))
+    };
+    let (event_a, event_b) = (of("a"), of("b"));
+
+    // Every endpoint route, and redelivery: 403 for an account key.
+    let endpoint_path = format!("/v1/webhook-endpoints/{endpoint}");
+    for answer in [
+        a.post(
+            "/v1/webhook-endpoints",
+            json!({"url": "https://x.example.com/"}),
+        ),
+        a.get("/v1/webhook-endpoints"),
+        a.get(&endpoint_path),
+        patch(&a, &endpoint_path, json!({"status": "disabled"})),
+        a.delete(&endpoint_path),
+        a.post(&format!("{endpoint_path}/rotate-secret"), json!({})),
+        a.get(&format!("{endpoint_path}/deliveries")),
+        a.post(&format!("/v1/events/{event_a}/redeliver"), json!({})),
+    ] {
+        answer.problem(403, "forbidden");
+    }
+    let still = admin.get(&endpoint_path).expect(200);
+    assert_eq!(still.body["status"], json!("enabled"));
+
+    // Events: its own only.
+    let own = a.get("/v1/events").expect(200);
+    let listed: Vec<&Value> = own.body["data"].as_array().unwrap().iter().collect();
+    assert!(!listed.is_empty());
+    assert!(
+        listed.iter().all(|e| e["account_id"] == json!("a")),
+        "{}",
+        own.text
+    );
+    a.get(&format!("/v1/events/{event_a}")).expect(200);
+    a.get(&format!("/v1/events/{event_b}"))
+        .problem(404, "not_found");
+    a.get("/v1/events?account_id=b").problem(404, "not_found");
+    a.get("/v1/events?account_id=a").expect(200);
+    let cursor = a.get(&format!("/v1/events?starting_after={event_b}"));
+    assert_eq!(
+        cursor.problem(422, "invalid_request")["param"],
+        json!("starting_after")
+    );
+    let bad_type = a.get("/v1/events?type=grant.exploded");
+    let problem = bad_type.problem(422, "invalid_request");
+    assert_eq!(problem["param"], json!("type"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("grant.created")
+    );
+    a.get("/v1/events?colour=red")
+        .problem(422, "invalid_request");
+    a.get("/v1/events?limit=0").problem(422, "invalid_request");
+    // The admin sees both, and filters.
+    admin
+        .get("/v1/events?account_id=nope")
+        .problem(404, "not_found");
+    let grants = admin.get("/v1/events?type=grant.created").expect(200);
+    let accounts: Vec<&str> = grants.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["account_id"].as_str().unwrap())
+        .collect();
+    assert!(accounts.contains(&"a") && accounts.contains(&"b"));
+    // Pages: newest first, a cursor goes on from an event.
+    let first = admin.get("/v1/events?limit=1").expect(200);
+    assert_eq!(first.body["has_more"], json!(true));
+    let after = first.body["data"][0]["id"].as_str().unwrap();
+    let rest = admin
+        .get(&format!("/v1/events?starting_after={after}"))
+        .expect(200);
+    assert_eq!(
+        rest.body["data"].as_array().unwrap().len(),
+        events.len() - 1
+    );
+    // An event is served byte for byte as stored, on its own and in a list.
+    let single = admin.get(&format!("/v1/events/{event_a}")).expect(200);
+    assert!(rest.text.contains(&single.text) || first.text.contains(&single.text));
+    admin.get("/v1/events/evt_nope").problem(404, "not_found");
+    admin
+        .post("/v1/events/evt_nope/redeliver", json!({}))
+        .problem(404, "not_found");
+}
