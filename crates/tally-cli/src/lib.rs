@@ -168,6 +168,11 @@ pub struct ServeArgs {
     /// create endpoints, and a self-hosted platform's receivers often sit on its own network.
     #[arg(long, env = "TALLY_WEBHOOK_DENY_PRIVATE")]
     pub webhook_deny_private: bool,
+    /// Seconds a node leases a webhook delivery it attempts: after a node dies mid-delivery,
+    /// another retries it this much later. Keep it above the 15 s delivery timeout (a
+    /// shorter one lets a slow attempt be made twice); tests shorten it.
+    #[arg(long, default_value_t = 60, hide = true)]
+    pub webhook_lease_seconds: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -265,6 +270,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         public_url: None,
         webhooks: tally_server::webhooks::WebhookConfig {
             deny_private: args.webhook_deny_private,
+            lease: std::time::Duration::from_secs(args.webhook_lease_seconds.max(1)),
         },
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;

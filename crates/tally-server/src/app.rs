@@ -267,6 +267,7 @@ pub async fn serve(
             store: server.state.store.clone(),
             clock: server.state.clock.clone(),
             deny_private: server.state.webhooks.deny_private,
+            lease: server.state.webhooks.lease,
         },
         stopping,
     ));

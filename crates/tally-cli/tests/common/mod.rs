@@ -545,6 +545,8 @@ pub(crate) struct ServeOptions {
     pub public_url: Option<String>,
     /// `--webhook-deny-private`.
     pub webhook_deny_private: bool,
+    /// `--webhook-lease-seconds`.
+    pub webhook_lease_seconds: Option<u64>,
 }
 
 impl Default for ServeOptions {
@@ -556,6 +558,7 @@ impl Default for ServeOptions {
             stripe_webhook_secret: None,
             public_url: None,
             webhook_deny_private: false,
+            webhook_lease_seconds: None,
         }
     }
 }
@@ -605,6 +608,11 @@ impl Server {
         }
         if options.webhook_deny_private {
             command.arg("--webhook-deny-private");
+        }
+        if let Some(seconds) = options.webhook_lease_seconds {
+            command
+                .arg("--webhook-lease-seconds")
+                .arg(seconds.to_string());
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
@@ -1155,6 +1163,11 @@ impl Server {
         }
         if options.webhook_deny_private {
             command.arg("--webhook-deny-private");
+        }
+        if let Some(seconds) = options.webhook_lease_seconds {
+            command
+                .arg("--webhook-lease-seconds")
+                .arg(seconds.to_string());
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);

@@ -13,10 +13,23 @@ pub mod signature;
 pub mod target;
 pub mod worker;
 
+use std::time::Duration;
+
 /// How webhooks are delivered on this server.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WebhookConfig {
     /// `--webhook-deny-private`: refuse endpoints on loopback, private and link-local
     /// addresses (on the URL, and on what it resolves to before each delivery).
     pub deny_private: bool,
+    /// How long a claim leases a delivery ([`worker::LEASE`] unless a test shortens it).
+    pub lease: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            deny_private: false,
+            lease: worker::LEASE,
+        }
+    }
 }

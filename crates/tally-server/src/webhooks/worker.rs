@@ -41,6 +41,8 @@ pub struct WorkerContext {
     /// The engine's clock (the test clock when it is on).
     pub clock: Arc<dyn Clock>,
     pub deny_private: bool,
+    /// How long a claim leases a delivery.
+    pub lease: Duration,
 }
 
 fn micros(duration: Duration) -> i64 {
@@ -98,7 +100,8 @@ async fn claim(
 ) -> Result<Vec<ClaimedDelivery>, String> {
     let (store, owner) = (context.store.clone(), owner.to_string());
     let now = context.clock.now();
-    let lease_until = Timestamp::from_micros(now.as_micros().saturating_add(micros(LEASE)));
+    let lease = micros(context.lease);
+    let lease_until = Timestamp::from_micros(now.as_micros().saturating_add(lease));
     let token = tally_engine::ids::random_token(10);
     tokio::task::spawn_blocking(move || {
         store.claim_deliveries(&owner, &token, now, lease_until, capacity)
