@@ -606,10 +606,6 @@ fn anything_due<S: RowSource>(db: &mut S, owner: &str, now: i64) -> Result<bool,
     Ok(db.first(&query, |_| Ok(()))?.is_some())
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one claim's parameters, each named"
-)]
 fn claim<S: RowSink>(
     db: &mut S,
     lock: &str,

@@ -64,7 +64,7 @@ mod tests {
 
     fn wait(attempt: i64, jitter: u64, retry_after: Option<u64>) -> Option<i64> {
         let now = Timestamp::from_micros(0);
-        next_attempt_at(attempt, now, jitter, retry_after).map(|at| at.as_micros())
+        next_attempt_at(attempt, now, jitter, retry_after).map(Timestamp::as_micros)
     }
 
     #[test]
