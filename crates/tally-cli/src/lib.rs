@@ -173,6 +173,10 @@ pub struct ServeArgs {
     /// shorter one lets a slow attempt be made twice); tests shorten it.
     #[arg(long, default_value_t = 60, hide = true)]
     pub webhook_lease_seconds: u64,
+    /// A PEM file of root certificates trusted for https webhook endpoints besides the Web
+    /// PKI's (a private CA for receivers on the platform's own network).
+    #[arg(long, env = "TALLY_WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -271,6 +275,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         webhooks: tally_server::webhooks::WebhookConfig {
             deny_private: args.webhook_deny_private,
             lease: std::time::Duration::from_secs(args.webhook_lease_seconds.max(1)),
+            extra_roots: args.webhook_ca_file.clone(),
         },
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;

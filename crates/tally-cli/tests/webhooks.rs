@@ -153,8 +153,14 @@ fn events_arrive_signed_in_order_per_account_once_per_success() {
         |n| *n >= events.len(),
     );
     assert_delivered_once_in_order(&admin, &receiver, &events);
-    // Nothing more arrives (every attempt is logged, each ok, each a first attempt).
-    let log = attempts(&admin, endpoint["id"].as_str().unwrap());
+    // Every attempt is logged (recorded just after the receiver answered), each ok, each a
+    // first attempt, and nothing more arrived.
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    let log = wait_for(
+        "every attempt logged",
+        || attempts(&admin, endpoint_id),
+        |log| log.len() >= events.len(),
+    );
     assert_eq!(log.len(), events.len());
     assert!(
         log.iter()
@@ -514,11 +520,13 @@ fn a_kill_between_commit_and_delivery_loses_and_invents_nothing() {
             "{account}: an event per grant, none invented"
         );
     }
-    let log = attempts(&admin, &endpoint_id);
-    assert_eq!(
-        log.iter().filter(|a| a["ok"] == json!(true)).count(),
-        events.len()
+    let ok = |log: &Vec<Value>| log.iter().filter(|a| a["ok"] == json!(true)).count();
+    let log = wait_for(
+        "every attempt logged",
+        || attempts(&admin, &endpoint_id),
+        |log| ok(log) >= events.len(),
     );
+    assert_eq!(ok(&log), events.len());
     tally.verify();
 }
 
@@ -853,4 +861,121 @@ fn account_keys_may_not_touch_endpoints_and_see_only_their_own_events() {
     admin
         .post("/v1/events/evt_nope/redeliver", json!({}))
         .problem(404, "not_found");
+}
+
+/// A test CA and a certificate for 127.0.0.1 it signed (PEM files in `dir`), made with the
+/// `openssl` command: `(ca, certificate, key)`.
+fn test_certificates(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("running openssl (the TLS test makes its certificates with it)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=Tally test CA"];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    run(&ca);
+    let mut request = vec!["req", "-subj", "/CN=127.0.0.1"];
+    request.extend(ec);
+    request.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    run(&request);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[test]
+fn https_endpoints_get_deliveries_over_verified_tls_only() {
+    let options = ServeOptions {
+        test_clock: true,
+        ..ServeOptions::default()
+    };
+    let mut tally = Tally::start_with(options.clone());
+    let (ca, certificate, key) = test_certificates(tally.dir());
+    let receiver = Receiver::start_tls(&certificate, &key);
+    assert!(
+        receiver.url().starts_with("https://127.0.0.1:"),
+        "{}",
+        receiver.url()
+    );
+    let admin = tally.admin();
+    let endpoint = create_endpoint(&admin, &receiver.url(), None);
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
+    receiver.secrets(&[endpoint["secret"].as_str().unwrap()]);
+    admin.post("/v1/accounts", json!({"id": "a"})).expect(201);
+    grant(&admin, "a", 5);
+    // The receiver's certificate is not one the Web PKI vouches for: refused, nothing sent.
+    let log = wait_for(
+        "a refused attempt",
+        || attempts(&admin, &endpoint_id),
+        |l| !l.is_empty(),
+    );
+    assert_eq!(log[0]["status_code"], Value::Null);
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(error.contains("TLS"), "{error}");
+    assert!(receiver.received().is_empty());
+
+    // With the test CA trusted (--webhook-ca-file), the retry goes through, signed.
+    tally.stop();
+    tally.set_options(ServeOptions {
+        webhook_ca_file: Some(ca),
+        ..options
+    });
+    tally.restart();
+    let admin = tally.admin();
+    set_clock(&admin, micros(&log[0]["next_attempt_at"]));
+    let delivered = wait_for(
+        "the delivery over TLS",
+        || receiver.delivered(),
+        |d| !d.is_empty(),
+    );
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0]["verified"], json!([true]));
+    let log = wait_for(
+        "the attempt logged",
+        || attempts(&admin, &endpoint_id),
+        |l| l.len() >= 2,
+    );
+    assert_eq!(log[1]["status_code"], json!(204));
 }

@@ -106,8 +106,17 @@ fn three_nodes_deliver_every_event_exactly_once_in_order() {
         "/v1/webhook-endpoints/{}/deliveries?limit=1000",
         endpoint.body["id"].as_str().unwrap()
     );
-    let log = nodes[1].admin().get(&path).expect(200);
-    let log = log.body["data"].as_array().unwrap();
+    let reader = nodes[1].admin();
+    let log = wait_for(
+        "every attempt logged",
+        || {
+            reader.get(&path).expect(200).body["data"]
+                .as_array()
+                .unwrap()
+                .clone()
+        },
+        |log| log.len() >= events.len(),
+    );
     assert_eq!(log.len(), events.len());
     assert!(
         log.iter()
@@ -133,9 +142,11 @@ fn a_node_killed_mid_delivery_leaves_it_to_another_after_its_lease() {
     // A short lease, so the test waits seconds, not a minute (it must stay above the time an
     // attempt takes: here the receiver answers at once once released).
     let lease = 3;
-    let mut first = start_node(&database, &dir, 0, lease);
+    let mut nodes: Vec<Option<Server>> = (0..NODES)
+        .map(|node| Some(start_node(&database, &dir, node, lease)))
+        .collect();
     let receiver = Receiver::start();
-    let admin = first.admin();
+    let admin = nodes[0].as_ref().unwrap().admin();
     let endpoint = admin
         .post("/v1/webhook-endpoints", json!({"url": receiver.url()}))
         .expect(201);
@@ -146,15 +157,25 @@ fn a_node_killed_mid_delivery_leaves_it_to_another_after_its_lease() {
     admin
         .post("/v1/accounts/a/grants", json!({"amount": 5}))
         .expect(201);
-    // The only node has claimed it and is mid-delivery.
+    // One node has claimed it and is mid-delivery: the one whose log says so.
     wait_for(
         "the delivery in flight",
         || receiver.received().len(),
         |n| *n == 1,
     );
-    let others: Vec<Server> = (1..NODES)
-        .map(|node| start_node(&database, &dir, node, lease))
-        .collect();
+    let claimed_by = |node: usize| {
+        std::fs::read_to_string(dir.path().join(format!("node{node}.log")))
+            .unwrap_or_default()
+            .contains("webhook delivery claimed")
+    };
+    let holder = wait_for(
+        "the log line of the node that claimed it",
+        || (0..NODES).find(|node| claimed_by(*node)),
+        Option::is_some,
+    )
+    .unwrap();
+    let mut first = nodes[holder].take().unwrap();
+    let others: Vec<Server> = nodes.into_iter().flatten().collect();
     first.kill();
     receiver.control(json!({"mode": "ok"}));
     wait_for(
@@ -166,11 +187,18 @@ fn a_node_killed_mid_delivery_leaves_it_to_another_after_its_lease() {
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0]["verified"], json!([true]));
     // The dead node never recorded its attempt; the one that took over made attempt 2.
-    let log = others[0]
-        .admin()
-        .get(&format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"))
-        .expect(200);
-    let log = log.body["data"].as_array().unwrap().clone();
+    let reader = others[0].admin();
+    let path = format!("/v1/webhook-endpoints/{endpoint_id}/deliveries");
+    let log = wait_for(
+        "the attempt logged",
+        || {
+            reader.get(&path).expect(200).body["data"]
+                .as_array()
+                .unwrap()
+                .clone()
+        },
+        |log| !log.is_empty(),
+    );
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(
         (log[0]["attempt"].clone(), log[0]["ok"].clone()),

@@ -206,7 +206,8 @@ impl Server {
             pricing: Arc::new(pricing),
             stripe_webhook_secrets: Arc::new(stripe_webhook_secrets),
             public_url: public_url(config.public_url.as_deref())?.into(),
-            webhooks: config.webhooks,
+            webhooks: Arc::new(config.webhooks.clone()),
+            webhook_tls: config.webhooks.tls()?,
         };
         Ok(Server {
             state,
@@ -268,6 +269,7 @@ pub async fn serve(
             clock: server.state.clock.clone(),
             deny_private: server.state.webhooks.deny_private,
             lease: server.state.webhooks.lease,
+            tls: server.state.webhook_tls.clone(),
         },
         stopping,
     ));

@@ -479,6 +479,9 @@ fn update<S: RowSink>(
     if db.run(&query)? == 0 {
         return Ok(None);
     }
+    if let Some(status) = change.status {
+        park(db, id, status, micros(at))?;
+    }
     endpoint_by(db, "id", id)
 }
 
@@ -713,6 +716,9 @@ fn finish<S: RowSink>(db: &mut S, outcome: &AttemptOutcome) -> Result<bool, Stor
         .push(" AND lease_token = ")
         .bind(Value::Text(&outcome.lease_token));
     let held = db.run(&moved)? == 1;
+    if held && let AfterAttempt::RetryAt(at) = outcome.after {
+        hold_back_behind(db, &attempt.endpoint_id, outcome.event_seq, micros(at))?;
+    }
     let mut log = Query::new(
         S::PARAMETER,
         "INSERT INTO webhook_attempts (id, endpoint_id, event_id, attempt, status_code, ok, \
@@ -749,8 +755,80 @@ fn finish<S: RowSink>(db: &mut S, outcome: &AttemptOutcome) -> Result<bool, Stor
             .push(" WHERE id = ")
             .bind(Value::Text(&attempt.endpoint_id));
         db.run(&disable)?;
+        let (endpoint_id, at) = (&attempt.endpoint_id, micros(attempt.created_at));
+        park(db, endpoint_id, EndpointStatus::Disabled, at)?;
     }
     Ok(held)
+}
+
+/// The far future: when a pending delivery of a disabled endpoint is due (so the claims'
+/// index range never reaches it; enabling the endpoint makes it due again).
+const PARKED: i64 = i64::MAX;
+
+/// The later pending deliveries of the account of `event_seq` to `endpoint_id` wait at least
+/// until its retry at `at`: held back by it anyway, they stay out of the claims' index range
+/// meanwhile (so an endpoint that is down costs each poll nothing however long its backlog).
+fn hold_back_behind<S: RowSink>(
+    db: &mut S,
+    endpoint_id: &str,
+    event_seq: i64,
+    at: i64,
+) -> Result<(), StoreError> {
+    let mut query = Query::new(
+        S::PARAMETER,
+        "UPDATE webhook_deliveries SET next_attempt_at = ",
+    );
+    query
+        .bind(Value::I64(at))
+        .push(" WHERE endpoint_id = ")
+        .bind(Value::Text(endpoint_id))
+        .push(" AND state = 'pending' AND lease_token IS NULL AND event_seq > ")
+        .bind(Value::I64(event_seq))
+        .push(" AND next_attempt_at < ")
+        .bind(Value::I64(at))
+        .push(" AND account_id = (SELECT h.account_id FROM webhook_deliveries h WHERE h.endpoint_id = ")
+        .bind(Value::Text(endpoint_id))
+        .push(" AND h.event_seq = ")
+        .bind(Value::I64(event_seq))
+        .push(")");
+    db.run(&query).map(|_| ())
+}
+
+/// Parks an endpoint's pending deliveries while it is disabled, or makes them due at `now`
+/// when it is enabled again.
+fn park<S: RowSink>(
+    db: &mut S,
+    endpoint_id: &str,
+    status: EndpointStatus,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut query = Query::new(
+        S::PARAMETER,
+        "UPDATE webhook_deliveries SET next_attempt_at = ",
+    );
+    match status {
+        EndpointStatus::Disabled => {
+            query
+                .bind(Value::I64(PARKED))
+                .push(" WHERE state = 'pending' AND lease_token IS NULL AND endpoint_id = ")
+                .bind(Value::Text(endpoint_id));
+        }
+        EndpointStatus::Enabled => {
+            query
+                .bind(Value::I64(now))
+                .push(" WHERE state = 'pending' AND next_attempt_at = ")
+                .bind(Value::I64(PARKED))
+                .push(" AND endpoint_id = ")
+                .bind(Value::Text(endpoint_id));
+        }
+    }
+    db.run(&query).map(|_| ())
+}
+
+/// When a delivery is due: `None` when it is not pending, or parked (its endpoint disabled).
+fn due_at(fields: &Fields<'_>) -> Result<Option<Timestamp>, StoreError> {
+    let at = fields.opt_timestamp("next_attempt_at")?;
+    Ok(at.filter(|at| at.as_micros() != PARKED))
 }
 
 fn failing<S: RowSource>(db: &mut S, limit: usize) -> Result<Vec<FailingDelivery>, StoreError> {
@@ -776,7 +854,7 @@ fn failing<S: RowSource>(db: &mut S, limit: usize) -> Result<Vec<FailingDelivery
             state: fields.text("state")?,
             attempts: fields.i64("attempts")?,
             last_status_code: fields.opt_i64("last_status_code")?,
-            next_attempt_at: fields.opt_timestamp("next_attempt_at")?,
+            next_attempt_at: due_at(&fields)?,
             updated_at: fields.timestamp("updated_at")?,
         })
     })
@@ -801,7 +879,7 @@ fn deliveries_of<S: RowSource>(
             event_id: fields.text("event_id")?,
             state: fields.text("state")?,
             attempts: fields.i64("attempts")?,
-            next_attempt_at: fields.opt_timestamp("next_attempt_at")?,
+            next_attempt_at: due_at(&fields)?,
         })
     })
 }

@@ -547,6 +547,8 @@ pub(crate) struct ServeOptions {
     pub webhook_deny_private: bool,
     /// `--webhook-lease-seconds`.
     pub webhook_lease_seconds: Option<u64>,
+    /// `--webhook-ca-file`.
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -559,6 +561,7 @@ impl Default for ServeOptions {
             public_url: None,
             webhook_deny_private: false,
             webhook_lease_seconds: None,
+            webhook_ca_file: None,
         }
     }
 }
@@ -596,6 +599,7 @@ impl Server {
             .env_remove("TALLY_STRIPE_WEBHOOK_SECRET")
             .env_remove("TALLY_PUBLIC_URL")
             .env_remove("TALLY_WEBHOOK_DENY_PRIVATE")
+            .env_remove("TALLY_WEBHOOK_CA_FILE")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -613,6 +617,9 @@ impl Server {
             command
                 .arg("--webhook-lease-seconds")
                 .arg(seconds.to_string());
+        }
+        if let Some(path) = &options.webhook_ca_file {
+            command.arg("--webhook-ca-file").arg(path);
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
@@ -1151,6 +1158,7 @@ impl Server {
             .env_remove("TALLY_STRIPE_WEBHOOK_SECRET")
             .env_remove("TALLY_PUBLIC_URL")
             .env_remove("TALLY_WEBHOOK_DENY_PRIVATE")
+            .env_remove("TALLY_WEBHOOK_CA_FILE")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1168,6 +1176,9 @@ impl Server {
             command
                 .arg("--webhook-lease-seconds")
                 .arg(seconds.to_string());
+        }
+        if let Some(path) = &options.webhook_ca_file {
+            command.arg("--webhook-ca-file").arg(path);
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);

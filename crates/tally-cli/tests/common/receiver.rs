@@ -17,7 +17,9 @@ pub(crate) const WAIT_MAX: Duration = Duration::from_secs(60);
 
 pub(crate) struct Receiver {
     child: Child,
-    base: String,
+    /// Where deliveries go: the http listener, or the https one when there is one (control
+    /// and the log are always on the http one).
+    hooks: String,
     client: Client,
 }
 
@@ -28,9 +30,20 @@ fn python() -> String {
 
 impl Receiver {
     pub(crate) fn start() -> Receiver {
+        Self::start_with(&[])
+    }
+
+    /// A receiver serving https with this certificate and key (PEM files).
+    pub(crate) fn start_tls(certificate: &std::path::Path, key: &std::path::Path) -> Receiver {
+        let (certificate, key) = (certificate.display().to_string(), key.display().to_string());
+        Self::start_with(&["--tls", &certificate, &key])
+    }
+
+    fn start_with(args: &[&str]) -> Receiver {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webhooks/receiver.py");
         let mut child = Command::new(python())
             .arg(script)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -53,17 +66,19 @@ impl Receiver {
                  crates/tally-cli/tests/webhooks/requirements.txt` and set TALLY_TEST_PYTHON."
             );
         };
-        let base = base.to_string();
+        let mut bases = base.split_whitespace();
+        let base = bases.next().unwrap_or_default().to_string();
+        let hooks = bases.next().unwrap_or(&base).to_string();
         Receiver {
             child,
             client: Client::new(&base, None),
-            base,
+            hooks,
         }
     }
 
     /// Where endpoints point.
     pub(crate) fn url(&self) -> String {
-        format!("{}/hook", self.base)
+        format!("{}/hook", self.hooks)
     }
 
     /// Changes how it answers (see receiver.py).

@@ -13,10 +13,13 @@ answered. The test steers it through `POST /control`:
                                      others are answered 204); null: to every event
 
 `GET /received` is the log: every request as received, in order. Prints
-`receiver listening on http://127.0.0.1:PORT` once it listens.
+`receiver listening on http://127.0.0.1:PORT` once it listens; with `--tls CERT KEY` it also
+serves https with that certificate (PEM files) on a second port, printed after the first
+(`… http://127.0.0.1:PORT https://127.0.0.1:PORT2`); control and the log stay on the first.
 """
 
 import json
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -122,7 +125,16 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    print(f"receiver listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    line = f"receiver listening on http://127.0.0.1:{server.server_address[1]}"
+    if len(sys.argv) == 4 and sys.argv[1] == "--tls":
+        secure = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        secure.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+        secure.socket = context.wrap_socket(secure.socket, server_side=True)
+        threading.Thread(target=secure.serve_forever, daemon=True).start()
+        line += f" https://127.0.0.1:{secure.server_address[1]}"
+    print(line, flush=True)
     server.serve_forever()
 
 

@@ -1,11 +1,19 @@
-//! One delivery over HTTP/1.1 (hyper's client connection, on a socket this module opens): the
-//! host is resolved here and, with `--webhook-deny-private`, every address it resolves to is
-//! checked before connecting to one of them. Redirects are never followed (a 3xx is a failed
-//! attempt); at most [`RESPONSE_BYTES_MAX`] of the answer's body is read; the whole exchange
-//! has [`DELIVERY_TIMEOUT`].
+//! One delivery over HTTP/1.1 (hyper's client connection, on a socket this module opens, with
+//! TLS for `https` by rustls, verified against the Web PKI's roots): the host is resolved here
+//! and, with `--webhook-deny-private`, every address it resolves to is checked before
+//! connecting to one of them. Redirects are never followed (a 3xx is a failed attempt); at
+//! most [`RESPONSE_BYTES_MAX`] of the answer's body is read; the whole exchange has
+//! [`DELIVERY_TIMEOUT`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use axum::http::{HeaderValue, Method, Request, header};
 use bytes::Bytes;
@@ -43,19 +51,55 @@ pub struct Signed<'a> {
     pub signature: &'a str,
 }
 
+/// How deliveries to `https` endpoints are made: rustls (ring), TLS 1.2 and 1.3, verifying
+/// the endpoint's certificate and name against the Web PKI's roots (webpki-roots), and any
+/// extra roots the server was given (a platform's private CA).
+#[derive(Clone)]
+pub struct Tls {
+    connector: TlsConnector,
+}
+
+impl Tls {
+    /// The Web PKI's roots, and the certificates of `extra_roots_pem` (PEM) too.
+    pub fn new(extra_roots_pem: Option<&[u8]>) -> Result<Tls, String> {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(pem) = extra_roots_pem {
+            let mut added = 0;
+            for certificate in CertificateDer::pem_slice_iter(pem) {
+                let certificate =
+                    certificate.map_err(|error| format!("reading a PEM certificate: {error}"))?;
+                roots
+                    .add(certificate)
+                    .map_err(|error| format!("adding a root certificate: {error}"))?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err("no PEM certificate in the extra roots".into());
+            }
+        }
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| format!("TLS versions: {error}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Tls {
+            connector: TlsConnector::from(Arc::new(config)),
+        })
+    }
+}
+
 /// Posts `body` to `target` with the Standard Webhooks headers.
 pub async fn post(
     target: &Target,
     deny_private: bool,
+    tls: &Tls,
     signed: &Signed<'_>,
     body: &str,
 ) -> Answered {
-    match tokio::time::timeout(
-        DELIVERY_TIMEOUT,
-        exchange(target, deny_private, signed, body),
-    )
-    .await
-    {
+    let exchange = exchange(target, deny_private, tls, signed, body);
+    match tokio::time::timeout(DELIVERY_TIMEOUT, exchange).await {
         Ok(Ok(answered)) => answered,
         Ok(Err(reason)) => Answered::Failed(reason),
         Err(_) => Answered::Failed(format!(
@@ -68,12 +112,10 @@ pub async fn post(
 async fn exchange(
     target: &Target,
     deny_private: bool,
+    tls: &Tls,
     signed: &Signed<'_>,
     body: &str,
 ) -> Result<Answered, String> {
-    if target.https {
-        return Err("https endpoints need a build with TLS, which this one lacks".into());
-    }
     let addresses: Vec<SocketAddr> = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
         .map_err(|error| format!("resolving {}: {error}", target.host))?
@@ -100,6 +142,29 @@ async fn exchange(
     }
     let stream = stream.ok_or(last_error)?;
     let _ = stream.set_nodelay(true);
+    if !target.https {
+        return send(stream, target, signed, body).await;
+    }
+    let name = ServerName::try_from(target.host.clone())
+        .map_err(|error| format!("TLS: {} is not a server name: {error}", target.host))?;
+    let stream = tls
+        .connector
+        .connect(name, stream)
+        .await
+        .map_err(|error| format!("TLS with {}: {error}", target.host))?;
+    send(stream, target, signed, body).await
+}
+
+/// The request and its answer's head (and a little of its body), on a connected stream.
+async fn send<S>(
+    stream: S,
+    target: &Target,
+    signed: &Signed<'_>,
+    body: &str,
+) -> Result<Answered, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|error| format!("HTTP handshake: {error}"))?;

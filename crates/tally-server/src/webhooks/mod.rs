@@ -13,16 +13,20 @@ pub mod signature;
 pub mod target;
 pub mod worker;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How webhooks are delivered on this server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookConfig {
     /// `--webhook-deny-private`: refuse endpoints on loopback, private and link-local
     /// addresses (on the URL, and on what it resolves to before each delivery).
     pub deny_private: bool,
     /// How long a claim leases a delivery ([`worker::LEASE`] unless a test shortens it).
     pub lease: Duration,
+    /// A PEM file of root certificates trusted for `https` endpoints besides the Web PKI's
+    /// (`--webhook-ca-file`: a platform's private CA).
+    pub extra_roots: Option<PathBuf>,
 }
 
 impl Default for WebhookConfig {
@@ -30,6 +34,20 @@ impl Default for WebhookConfig {
         WebhookConfig {
             deny_private: false,
             lease: worker::LEASE,
+            extra_roots: None,
         }
+    }
+}
+
+impl WebhookConfig {
+    /// The TLS settings of deliveries to `https` endpoints.
+    pub fn tls(&self) -> anyhow::Result<client::Tls> {
+        let pem = match &self.extra_roots {
+            None => None,
+            Some(path) => Some(std::fs::read(path).map_err(|error| {
+                anyhow::anyhow!("--webhook-ca-file {}: {error}", path.display())
+            })?),
+        };
+        client::Tls::new(pem.as_deref()).map_err(|error| anyhow::anyhow!("webhooks: TLS: {error}"))
     }
 }

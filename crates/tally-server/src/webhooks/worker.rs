@@ -43,6 +43,8 @@ pub struct WorkerContext {
     pub deny_private: bool,
     /// How long a claim leases a delivery.
     pub lease: Duration,
+    /// How `https` endpoints are reached.
+    pub tls: client::Tls,
 }
 
 fn micros(duration: Duration) -> i64 {
@@ -119,6 +121,12 @@ fn wall_clock_seconds() -> i64 {
 /// One attempt: post, then record what it got and what follows.
 async fn attempt(context: WorkerContext, delivery: ClaimedDelivery) {
     let started = context.clock.now();
+    tracing::info!(
+        endpoint = %delivery.endpoint.id,
+        event = %delivery.event_id,
+        attempt = delivery.attempt,
+        "webhook delivery claimed"
+    );
     let answered = match target::parse(&delivery.endpoint.url) {
         Err(error) => Answered::Failed(error.to_string()),
         Ok(target) => {
@@ -135,7 +143,8 @@ async fn attempt(context: WorkerContext, delivery: ClaimedDelivery) {
                 timestamp_seconds,
                 signature: &header,
             };
-            client::post(&target, context.deny_private, &signed, &delivery.body).await
+            let deny_private = context.deny_private;
+            client::post(&target, deny_private, &context.tls, &signed, &delivery.body).await
         }
     };
     let ended = context.clock.now();
