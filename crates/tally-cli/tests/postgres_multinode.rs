@@ -700,3 +700,85 @@ fn a_portal_link_visited_on_every_node_at_once_signs_in_exactly_once() {
     }
     nodes.verify();
 }
+
+/// Every event of `account` as written on the shared database, in its sequence: (sequence,
+/// type, body).
+fn written_events(url: &str, account: &str) -> Vec<(i64, String, Value)> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connecting");
+    client
+        .query(
+            "SELECT sequence, type, body FROM events WHERE account_id = $1 ORDER BY sequence",
+            &[&account],
+        )
+        .expect("the events table")
+        .iter()
+        .map(|row| {
+            let body: String = row.get(2);
+            (row.get(0), row.get(1), serde_json::from_str(&body).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn debits_on_three_nodes_write_each_balance_alert_once_in_one_gapless_sequence() {
+    let _cluster = shared_cluster();
+    let nodes = Nodes::start("pg-events");
+    let admins = nodes.admins();
+    create_account(&admins[0], "pool");
+    // The Starter plan's 5,000 credits: the low balance threshold is 500 by default.
+    admins[1]
+        .request(
+            "PUT",
+            "/v1/accounts/pool/subscription",
+            Some(
+                json!({"plan": "starter", "seats": 1})
+                    .to_string()
+                    .as_bytes(),
+            ),
+            &[("content-type", "application/json")],
+        )
+        .expect(200);
+    // 64 clients charge 100 credits at a time through all three nodes until refused: the
+    // balance falls through the threshold once and reaches zero once, whichever node's
+    // charge does it, and the refusals after that (no credits arrived) write nothing.
+    let refused = AtomicUsize::new(0);
+    let barrier = std::sync::Barrier::new(CLIENTS);
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let admin = nodes.admin(client);
+            let (barrier, refused) = (&barrier, &refused);
+            scope.spawn(move || {
+                barrier.wait();
+                loop {
+                    let answer = charge(&admin, "pool", json!(100));
+                    if answer.status == 402 {
+                        refused.fetch_add(1, Ordering::SeqCst);
+                        break;
+                    }
+                    answer.expect(201);
+                }
+            });
+        }
+    });
+    assert_eq!(refused.load(Ordering::SeqCst), CLIENTS);
+    assert_eq!(millis(&balance(&admins[2], "pool")["available"]), 0);
+    let events = written_events(&nodes.database.url, "pool");
+    let types: Vec<&str> = events.iter().map(|(_, kind, _)| kind.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "grant.created",
+            "subscription.changed",
+            "balance.low",
+            "balance.depleted"
+        ]
+    );
+    for (index, (sequence, kind, body)) in events.iter().enumerate() {
+        assert_eq!(*sequence, index as i64 + 1);
+        assert_eq!(body["sequence"], json!(sequence));
+        assert_eq!(body["type"], json!(kind));
+    }
+    assert_eq!(events[2].2["data"]["available"], json!(400));
+    assert_eq!(events[3].2["data"]["reason"], json!("reached_zero"));
+    nodes.verify();
+}

@@ -182,6 +182,24 @@ fn verify_passes_on_a_busy_ledger_and_fails_naming_a_tampered_account() {
         )
         .expect("tampering with a grant and its account");
     assert_verify_names(t.db(), "debtor", &["busy", "calm"]);
+    connection
+        .execute_batch(
+            "UPDATE grants SET remaining = remaining - 7000
+                 WHERE id = (SELECT id FROM grants WHERE account_id = 'debtor' ORDER BY seq LIMIT 1);
+             UPDATE accounts SET posted = posted - 7000 WHERE id = 'debtor';",
+        )
+        .expect("undoing the tampering");
+    t.verify();
+
+    // An event is missing from an account's sequence (events are append-only: the sequence
+    // is moved past them instead).
+    connection
+        .execute(
+            "UPDATE accounts SET event_sequence = event_sequence + 1 WHERE id = 'calm'",
+            [],
+        )
+        .expect("tampering with the event sequence");
+    assert_verify_names(t.db(), "calm", &["busy", "debtor"]);
     drop(connection);
 }
 

@@ -1170,6 +1170,15 @@ impl AccountState {
             grant: Box::new(grant.clone()),
         };
         self.emit(created, at, ids, effects);
+        // A grant that expires within 3 days is warned of at once, with its creation (not at
+        // the next due work, which a command on another account might come before).
+        if grant
+            .expiry_warning_due()
+            .is_some_and(|warn_at| warn_at <= at)
+        {
+            self.warn_grant_expiry(&grant.id, at, ids, effects);
+            self.recompute_next_due();
+        }
         Ok(grant)
     }
 

@@ -389,6 +389,7 @@ impl Model {
             &mut effects,
             coverage,
         );
+        self.watch_all(at, &mut effects);
         self.absorb(effects, coverage);
     }
 
@@ -436,8 +437,35 @@ impl Model {
     ) -> Result<Outcome, ApiError> {
         let mut effects = Effects::default();
         let outcome = self.execute_with(command, at, &mut effects, coverage);
+        // The balance alerts, as the engine watches them: after every change (a no-op on an
+        // account the command left alone), and after a debit refused for lack of credits.
+        match &outcome {
+            Ok(_) => self.watch_all(at, &mut effects),
+            Err(ApiError::InsufficientCredits { required, .. }) => {
+                let account_id = match command {
+                    Command::Charge { account_id, .. } | Command::Hold { account_id, .. } => {
+                        Some(account_id.clone())
+                    }
+                    Command::ExtendHold { hold_id, owner, .. } => self
+                        .hold_account(hold_id, owner)
+                        .ok()
+                        .map(|(_, account_id)| account_id),
+                    _ => None,
+                };
+                if let Some(state) = account_id.and_then(|id| self.accounts.get_mut(&id)) {
+                    state.watch_refusal(*required, at, &mut self.ids, &mut effects);
+                }
+            }
+            Err(_) => {}
+        }
         self.absorb(effects, coverage);
         outcome
+    }
+
+    fn watch_all(&mut self, at: Timestamp, effects: &mut Effects) {
+        for state in self.accounts.values_mut() {
+            state.watch_balance(at, &mut self.ids, effects);
+        }
     }
 
     fn execute_with(

@@ -9,7 +9,8 @@
 //! pending holds' reservations must all equal what the entries add up to, and every grant must
 //! conserve its credits: issued = remaining + spent + expired + voided. Refunds never total
 //! more than what they refund (a charge, or what a hold captured), and each charge's and hold's
-//! `refunded` is its refunds' sum.
+//! `refunded` is its refunds' sum. Each account's events are numbered 1 to its
+//! `event_sequence`, without gaps.
 
 use std::collections::HashMap;
 
@@ -59,6 +60,16 @@ pub fn run<S: RowSource>(db: &mut S) -> Result<VerifyReport, StoreError> {
             &mut |row| verifier.refunded_row(table, row),
         )?;
     }
+    // Only the accounts whose events are not exactly 1..=event_sequence.
+    db.each(
+        "SELECT a.id, a.event_sequence, COUNT(e.sequence) AS events,
+             COALESCE(MAX(e.sequence), 0) AS last
+         FROM accounts a LEFT JOIN events e ON e.account_id = a.id
+         GROUP BY a.id, a.event_sequence
+         HAVING COUNT(e.sequence) <> a.event_sequence OR COALESCE(MAX(e.sequence), 0) <> a.event_sequence",
+        &[],
+        &mut |row| verifier.events_row(row),
+    )?;
     Ok(verifier.finish())
 }
 
@@ -353,6 +364,22 @@ impl Verifier {
             refunded: fields.i64("refunded")?,
             refunds: fields.i64("refunds")?,
         });
+        Ok(())
+    }
+
+    /// An account whose events are not numbered 1 to its `event_sequence`.
+    fn events_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, "accounts", "id")?;
+        let (sequence, events, last) = (
+            fields.i64("event_sequence")?,
+            fields.i64("events")?,
+            fields.i64("last")?,
+        );
+        self.report.problems.push(format!(
+            "account {}: its event sequence is {sequence} but it has {events} events, the last \
+             numbered {last}",
+            fields.key()
+        ));
         Ok(())
     }
 

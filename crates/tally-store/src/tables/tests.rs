@@ -58,6 +58,9 @@ fn accounts_round_trip_from_zero_totals() {
     for (column, value) in accounts::TABLE.constants {
         row.set(column, Stored::I64(Some(value.parse().unwrap())));
     }
+    // What the schema's defaults give a new row.
+    row.set("event_sequence", Stored::I64(Some(0)));
+    row.set("alerts", Stored::I64(Some(0)));
     let read = accounts::decode(&row).unwrap();
     assert_eq!(read.account, account);
     assert_eq!(read.totals, tally_core::AccountTotals::default());
