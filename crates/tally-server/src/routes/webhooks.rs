@@ -143,7 +143,7 @@ impl Decode for CreateEndpointRequest {
         Ok(CreateEndpointRequest {
             url,
             events: endpoint_events(fields)?.unwrap_or(EventSelection::All),
-            description: description(fields)?,
+            description: description(fields)?.filter(|text| !text.is_empty()),
         })
     }
 }
