@@ -20,7 +20,9 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::http::{Answer, Connection, Target};
-use super::workload::{Op, Rng, Workload, batch_charge_body, capture_body, charge_body, hold_body};
+use super::workload::{
+    Op, Rng, Workload, batch_charge_body, capture_body, charge_body, grant_body, hold_body,
+};
 
 /// The largest latency the histograms hold (µs); longer ones are clamped to it.
 const LATENCY_MICROS_MAX: u64 = 120_000_000;
@@ -254,6 +256,18 @@ impl Worker {
                     Method::POST,
                     path,
                     Some(charge_body()),
+                    true,
+                    intended,
+                    record,
+                )
+                .await;
+            }
+            Op::Grant { account } => {
+                let path = workload.grant_path(account);
+                self.request(
+                    Method::POST,
+                    path,
+                    Some(grant_body()),
                     true,
                     intended,
                     record,

@@ -67,6 +67,9 @@ pub enum Scenario {
     /// POST /v1/batch of `--batch-size` charges on one account, each with its own
     /// idempotency key (operations/s counts charges).
     BatchCharge,
+    /// POST /v1/accounts/{id}/grants of 1 credit over `--accounts` accounts (uniform): every
+    /// one writes an event (`grant.created`), for the cost of events and their webhooks.
+    GrantSpread,
 }
 
 impl Scenario {
@@ -81,6 +84,7 @@ impl Scenario {
             Scenario::BalanceBusy => "balance-busy",
             Scenario::Healthz => "healthz",
             Scenario::BatchCharge => "batch-charge",
+            Scenario::GrantSpread => "grant-spread",
         }
     }
 }

@@ -53,6 +53,10 @@ pub(super) enum Op {
     BatchCharge {
         account: usize,
     },
+    /// An admin's grant of 1 credit (each writes a `grant.created` event).
+    Grant {
+        account: usize,
+    },
 }
 
 /// A small, fast, seeded generator (SplitMix64): the bench needs speed and repeatability,
@@ -97,6 +101,7 @@ pub(super) struct Workload {
     pick: Pick,
     /// Request paths and bodies prepared once per account.
     charge_paths: Vec<String>,
+    grant_paths: Vec<String>,
     hold_paths: Vec<String>,
     balance_paths: Vec<String>,
     quote_bodies: Vec<Bytes>,
@@ -130,9 +135,10 @@ impl Workload {
         let (count, pick) = match scenario {
             Scenario::Quote | Scenario::Healthz => (0, Pick::None),
             Scenario::ChargeHot | Scenario::BatchCharge | Scenario::BalanceBusy => (1, Pick::One),
-            Scenario::ChargeSpread | Scenario::HoldCapture | Scenario::Balance => {
-                (accounts, Pick::Uniform(accounts))
-            }
+            Scenario::ChargeSpread
+            | Scenario::HoldCapture
+            | Scenario::Balance
+            | Scenario::GrantSpread => (accounts, Pick::Uniform(accounts)),
             Scenario::Mixed => (accounts, Pick::Zipf(zipf_cumulative(accounts))),
         };
         let ids: Vec<String> = (0..count).map(id).collect();
@@ -157,6 +163,10 @@ impl Workload {
             balance_paths: ids
                 .iter()
                 .map(|id| format!("/v1/accounts/{id}/balance"))
+                .collect(),
+            grant_paths: ids
+                .iter()
+                .map(|id| format!("/v1/accounts/{id}/grants"))
                 .collect(),
             accounts: ids,
             existing,
@@ -210,6 +220,9 @@ impl Workload {
             Scenario::BatchCharge => Op::BatchCharge {
                 account: self.account(rng),
             },
+            Scenario::GrantSpread => Op::Grant {
+                account: self.account(rng),
+            },
             Scenario::Mixed => {
                 let account = self.account(rng);
                 match rng.below(100) {
@@ -234,6 +247,10 @@ impl Workload {
         &self.charge_paths[account]
     }
 
+    pub(super) fn grant_path(&self, account: usize) -> &str {
+        &self.grant_paths[account]
+    }
+
     pub(super) fn hold_path(&self, account: usize) -> &str {
         &self.hold_paths[account]
     }
@@ -241,6 +258,10 @@ impl Workload {
     pub(super) fn balance_path(&self, account: usize) -> &str {
         &self.balance_paths[account]
     }
+}
+
+pub(super) fn grant_body() -> Bytes {
+    Bytes::from_static(br#"{"amount":1,"description":"bench"}"#)
 }
 
 pub(super) fn charge_body() -> Bytes {
