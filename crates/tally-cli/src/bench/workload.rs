@@ -508,7 +508,9 @@ mod tests {
                 Op::Quote { .. } => quotes += 1,
                 Op::HoldCapture { .. } => holds += 1,
                 Op::Balance { .. } => reads += 1,
-                Op::Charge { .. } | Op::BatchCharge { .. } | Op::Healthz => unreachable!(),
+                Op::Charge { .. } | Op::BatchCharge { .. } | Op::Grant { .. } | Op::Healthz => {
+                    unreachable!()
+                }
             }
         }
         assert!((4_700..5_300).contains(&quotes));
