@@ -297,7 +297,12 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
     /// Logs an attempt and moves its delivery on, if the claim still holds its lease (`false`:
     /// the lease was lost, only the attempt is logged).
-    fn finish_attempt(&self, outcome: &AttemptOutcome) -> Result<bool, StoreError>;
+    fn finish_attempt(&self, outcome: &AttemptOutcome) -> Result<bool, StoreError> {
+        Ok(self.finish_attempts(std::slice::from_ref(outcome))?[0])
+    }
+    /// [`WebhookStore::finish_attempt`] for several attempts, in one transaction (a worker
+    /// records what its attempts got together: one commit, not one per delivery).
+    fn finish_attempts(&self, outcomes: &[AttemptOutcome]) -> Result<Vec<bool>, StoreError>;
     /// Deliveries given up or retrying, most recently changed first.
     fn failing_deliveries(&self, limit: usize) -> Result<Vec<FailingDelivery>, StoreError>;
     /// Every delivery of an event.
@@ -980,9 +985,12 @@ impl<S: SqlWebhooks> WebhookStore for S {
         })
     }
 
-    fn finish_attempt(&self, outcome: &AttemptOutcome) -> Result<bool, StoreError> {
-        let outcome = outcome.clone();
-        self.write(move |db| finish(db, &outcome))
+    fn finish_attempts(&self, outcomes: &[AttemptOutcome]) -> Result<Vec<bool>, StoreError> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = outcomes.to_vec();
+        self.write(move |db| outcomes.iter().map(|outcome| finish(db, outcome)).collect())
     }
 
     fn failing_deliveries(&self, limit: usize) -> Result<Vec<FailingDelivery>, StoreError> {

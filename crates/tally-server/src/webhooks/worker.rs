@@ -34,6 +34,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// How long the worker waits after the store failed, before it tries again.
 const STORE_RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The most attempts recorded in one transaction.
+const RECORDS_PER_COMMIT_MAX: usize = 256;
+
 /// What the worker needs.
 #[derive(Clone)]
 pub struct WorkerContext {
@@ -56,6 +59,12 @@ fn micros(duration: Duration) -> i64 {
 pub async fn run(context: WorkerContext, mut stop: watch::Receiver<bool>) {
     let owner = format!("node_{}", tally_engine::ids::random_token(10));
     tracing::info!(%owner, "webhook delivery worker started");
+    // Attempts hand what they got to one recorder, which writes whatever is waiting in one
+    // transaction: on SQLite each commit takes the writer between the engine's commits, so a
+    // busy worker costs the ledger one commit per batch of deliveries, not one per delivery.
+    let (record, records) = tokio::sync::mpsc::unbounded_channel();
+    let recorded = Arc::new(tokio::sync::Notify::new());
+    let recorder = tokio::spawn(recorder(context.store.clone(), records, recorded.clone()));
     let mut in_flight: JoinSet<()> = JoinSet::new();
     loop {
         if *stop.borrow() {
@@ -68,7 +77,7 @@ pub async fn run(context: WorkerContext, mut stop: watch::Receiver<bool>) {
                 Ok(claimed) => {
                     claimed_any = !claimed.is_empty();
                     for delivery in claimed {
-                        in_flight.spawn(attempt(context.clone(), delivery));
+                        in_flight.spawn(attempt(context.clone(), delivery, record.clone()));
                     }
                 }
                 Err(error) => {
@@ -86,13 +95,60 @@ pub async fn run(context: WorkerContext, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
-            // An attempt that ends may make the next event of its account due.
+            // A recorded attempt may make the next event of its account due.
+            () = recorded.notified() => {}
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             _ = stop.changed() => {}
         }
     }
     while in_flight.join_next().await.is_some() {}
+    drop(record);
+    let _ = recorder.await;
     tracing::info!("webhook delivery worker stopped");
+}
+
+/// Records attempts as they end, several to a transaction, until every sender is gone.
+async fn recorder(
+    store: Arc<dyn Store>,
+    mut records: tokio::sync::mpsc::UnboundedReceiver<AttemptOutcome>,
+    recorded: Arc<tokio::sync::Notify>,
+) {
+    while let Some(first) = records.recv().await {
+        let mut outcomes = vec![first];
+        while outcomes.len() < RECORDS_PER_COMMIT_MAX {
+            match records.try_recv() {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(_) => break,
+            }
+        }
+        let store = store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let recorded = store.finish_attempts(&outcomes);
+            (outcomes, recorded)
+        })
+        .await;
+        match written {
+            Ok((outcomes, Ok(held))) => {
+                for (outcome, held) in outcomes.iter().zip(held) {
+                    if !held {
+                        tracing::warn!(
+                            event = %outcome.attempt.event_id,
+                            "webhooks: the lease ran out before the attempt ended; another \
+                             attempt owns it"
+                        );
+                    }
+                }
+            }
+            Ok((outcomes, Err(error))) => tracing::error!(
+                %error,
+                attempts = outcomes.len(),
+                "webhooks: recording attempts failed; their deliveries are retried after \
+                 their leases"
+            ),
+            Err(error) => tracing::error!(%error, "webhooks: the recording task failed"),
+        }
+        recorded.notify_one();
+    }
 }
 
 async fn claim(
@@ -119,7 +175,11 @@ fn wall_clock_seconds() -> i64 {
 }
 
 /// One attempt: post, then record what it got and what follows.
-async fn attempt(context: WorkerContext, delivery: ClaimedDelivery) {
+async fn attempt(
+    context: WorkerContext,
+    delivery: ClaimedDelivery,
+    record: tokio::sync::mpsc::UnboundedSender<AttemptOutcome>,
+) {
     let started = context.clock.now();
     tracing::info!(
         endpoint = %delivery.endpoint.id,
@@ -164,21 +224,8 @@ async fn attempt(context: WorkerContext, delivery: ClaimedDelivery) {
         after = ?outcome.after,
         "webhook attempt"
     );
-    let store = context.store.clone();
-    let recorded = tokio::task::spawn_blocking(move || store.finish_attempt(&outcome)).await;
-    match recorded {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => tracing::warn!(
-            event = %delivery.event_id,
-            "webhooks: the lease ran out before the attempt ended; another attempt owns it"
-        ),
-        Ok(Err(error)) => tracing::error!(
-            %error,
-            event = %delivery.event_id,
-            "webhooks: recording an attempt failed; the delivery is retried after its lease"
-        ),
-        Err(error) => tracing::error!(%error, "webhooks: the recording task failed"),
-    }
+    // The recorder outlives every attempt (it stops once they are all done).
+    let _ = record.send(outcome);
 }
 
 /// What an attempt's answer means: 2xx delivered, 410 gone (the endpoint is disabled),
