@@ -91,4 +91,11 @@ impl RowSink for Source<'_> {
             .collect();
         self.0.execute(sql, &params)
     }
+
+    fn lock_account(&mut self, account_id: &str) -> Result<(), StoreError> {
+        let key = crate::shared::account_lock_key(account_id);
+        self.0
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+            .map(|_| ())
+    }
 }

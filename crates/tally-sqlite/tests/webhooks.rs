@@ -80,6 +80,7 @@ fn endpoint(id: &str, events: EventSelection) -> EndpointRecord {
 fn finish(store: &SqliteStore, claimed: &ClaimedDelivery, after: AfterAttempt) -> bool {
     let outcome = AttemptOutcome {
         event_seq: claimed.event_seq,
+        account_id: claimed.account_id.clone(),
         lease_token: claimed.lease_token.clone(),
         attempt: AttemptRecord {
             id: format!(
@@ -173,6 +174,9 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
     assert_eq!(deliveries("evt_a_1"), ["we_all", "we_grants"]);
     assert_eq!(deliveries("evt_a_2"), ["we_all"]);
     assert_eq!(deliveries("evt_b_1"), ["we_all"]);
+    // Behind a's first event, its second waits (not due at all) until the first's last attempt.
+    let due = |event_id: &str| store.event_deliveries(event_id).unwrap()[0].next_attempt_at;
+    assert_eq!((due("evt_a_1"), due("evt_a_2")), (Some(AT), None));
 
     // The first claim takes the head of each account's queue per endpoint: a's second event
     // waits for its first, b's does not.
@@ -233,6 +237,7 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
         }
     }
     let later = AT.plus_seconds(200);
+    assert_eq!(due("evt_a_2"), Some(AT), "due once the first was delivered");
     let next = store
         .claim_deliveries("node1", "t6", later, later.plus_seconds(60), 10)
         .unwrap();

@@ -115,6 +115,13 @@ pub trait RowSink: RowSource {
     fn run(&mut self, query: &Query<'_>) -> Result<u64, StoreError> {
         self.execute(query.sql(), query.params())
     }
+
+    /// Takes, until the transaction ends, the lock the engine's batches take on an account
+    /// where several nodes write (PostgreSQL's advisory lock); nothing where one connection
+    /// writes everything (SQLite).
+    fn lock_account(&mut self, _account_id: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A statement and its parameters, numbered as they are bound (`?1`, `?2`… or `$1`, `$2`…), so

@@ -31,11 +31,22 @@ pub const SUBSCRIBES: &str = "(e.events = '*' OR e.events LIKE '%,' || ev.type |
 /// The body of the fan-out both batch writers run after inserting events: the columns of a
 /// pending delivery for every enabled endpoint that subscribes to the event, from
 /// `events ev` and `webhook_endpoints e` (each store adds which events: `WHERE ev.id = …`).
+///
+/// A delivery behind an undelivered one of the same account and endpoint starts out waiting
+/// ([`WAITING`]: not due, so the claims' index range holds only the heads of the queues);
+/// the head's last attempt makes the next one due.
 pub const FAN_OUT_SELECT: &str = "INSERT INTO webhook_deliveries (endpoint_id, event_seq, \
      account_id, state, attempts, next_attempt_at, created_at, updated_at) \
-     SELECT e.id, ev.seq, ev.account_id, 'pending', 0, ev.created_at, ev.created_at, \
+     SELECT e.id, ev.seq, ev.account_id, 'pending', 0, \
+     CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries w WHERE w.endpoint_id = e.id \
+     AND w.account_id = ev.account_id AND w.state = 'pending') \
+     THEN 9223372036854775806 ELSE ev.created_at END, ev.created_at, \
      ev.created_at FROM events ev JOIN webhook_endpoints e ON e.status = 'enabled' AND \
      (e.events = '*' OR e.events LIKE '%,' || ev.type || ',%')";
+
+/// When a delivery waiting behind an earlier one of its account is due: never, until the
+/// earlier one's last attempt (`i64::MAX - 1`, written out in [`FAN_OUT_SELECT`]).
+pub const WAITING: i64 = i64::MAX - 1;
 
 /// The condition that makes a delivery one the dashboard lists as failing: given up, or
 /// pending after at least one failed attempt (the text of a partial index of both stores).
@@ -215,6 +226,8 @@ pub enum AfterAttempt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptOutcome {
     pub event_seq: i64,
+    /// The event's account (whose lock the recording takes on a shared store).
+    pub account_id: String,
     pub lease_token: String,
     pub attempt: AttemptRecord,
     pub after: AfterAttempt,
@@ -721,8 +734,14 @@ fn finish<S: RowSink>(db: &mut S, outcome: &AttemptOutcome) -> Result<bool, Stor
         .push(" AND lease_token = ")
         .bind(Value::Text(&outcome.lease_token));
     let held = db.run(&moved)? == 1;
-    if held && let AfterAttempt::RetryAt(at) = outcome.after {
-        hold_back_behind(db, &attempt.endpoint_id, outcome.event_seq, micros(at))?;
+    if held
+        && matches!(
+            outcome.after,
+            AfterAttempt::Delivered | AfterAttempt::Failed
+        )
+    {
+        let at = micros(attempt.created_at);
+        next_is_due(db, &attempt.endpoint_id, outcome.event_seq, at)?;
     }
     let mut log = Query::new(
         S::PARAMETER,
@@ -770,32 +789,31 @@ fn finish<S: RowSink>(db: &mut S, outcome: &AttemptOutcome) -> Result<bool, Stor
 /// index range never reaches it; enabling the endpoint makes it due again).
 const PARKED: i64 = i64::MAX;
 
-/// The later pending deliveries of the account of `event_seq` to `endpoint_id` wait at least
-/// until its retry at `at`: held back by it anyway, they stay out of the claims' index range
-/// meanwhile (so an endpoint that is down costs each poll nothing however long its backlog).
-fn hold_back_behind<S: RowSink>(
+/// The delivery that waited behind the one at `event_seq` (the next pending one of its account
+/// for `endpoint_id`) is due from `now`, now that this one is no longer pending.
+fn next_is_due<S: RowSink>(
     db: &mut S,
     endpoint_id: &str,
     event_seq: i64,
-    at: i64,
+    now: i64,
 ) -> Result<(), StoreError> {
     let mut query = Query::new(
         S::PARAMETER,
         "UPDATE webhook_deliveries SET next_attempt_at = ",
     );
     query
-        .bind(Value::I64(at))
+        .bind(Value::I64(now))
         .push(" WHERE endpoint_id = ")
         .bind(Value::Text(endpoint_id))
-        .push(" AND state = 'pending' AND lease_token IS NULL AND event_seq > ")
-        .bind(Value::I64(event_seq))
-        .push(" AND next_attempt_at < ")
-        .bind(Value::I64(at))
-        .push(" AND account_id = (SELECT h.account_id FROM webhook_deliveries h WHERE h.endpoint_id = ")
+        .push(" AND next_attempt_at = ")
+        .bind(Value::I64(WAITING))
+        .push(" AND event_seq = (SELECT MIN(n.event_seq) FROM webhook_deliveries n WHERE n.endpoint_id = ")
+        .bind(Value::Text(endpoint_id))
+        .push(" AND n.state = 'pending' AND n.account_id = (SELECT h.account_id FROM webhook_deliveries h WHERE h.endpoint_id = ")
         .bind(Value::Text(endpoint_id))
         .push(" AND h.event_seq = ")
         .bind(Value::I64(event_seq))
-        .push(")");
+        .push("))");
     db.run(&query).map(|_| ())
 }
 
@@ -830,10 +848,11 @@ fn park<S: RowSink>(
     db.run(&query).map(|_| ())
 }
 
-/// When a delivery is due: `None` when it is not pending, or parked (its endpoint disabled).
+/// When a delivery is due: `None` when it is not pending, parked (its endpoint disabled), or
+/// waiting behind an earlier one.
 fn due_at(fields: &Fields<'_>) -> Result<Option<Timestamp>, StoreError> {
     let at = fields.opt_timestamp("next_attempt_at")?;
-    Ok(at.filter(|at| at.as_micros() != PARKED))
+    Ok(at.filter(|at| at.as_micros() != PARKED && at.as_micros() != WAITING))
 }
 
 fn failing<S: RowSource>(db: &mut S, limit: usize) -> Result<Vec<FailingDelivery>, StoreError> {
@@ -990,7 +1009,19 @@ impl<S: SqlWebhooks> WebhookStore for S {
             return Ok(Vec::new());
         }
         let outcomes = outcomes.to_vec();
-        self.write(move |db| outcomes.iter().map(|outcome| finish(db, outcome)).collect())
+        self.write(move |db| {
+            // The accounts' locks first, in id order as the engine takes them: an event written
+            // meanwhile on another node then either sees its predecessor still pending (and
+            // waits behind it, made due here) or sees it delivered (and is due at once); without
+            // them, it could wait behind a delivery that was recorded while it committed.
+            let mut accounts: Vec<&str> = outcomes.iter().map(|o| o.account_id.as_str()).collect();
+            accounts.sort_unstable();
+            accounts.dedup();
+            for account_id in accounts {
+                db.lock_account(account_id)?;
+            }
+            outcomes.iter().map(|outcome| finish(db, outcome)).collect()
+        })
     }
 
     fn failing_deliveries(&self, limit: usize) -> Result<Vec<FailingDelivery>, StoreError> {
@@ -1019,8 +1050,9 @@ mod tests {
     }
 
     #[test]
-    fn the_fan_out_uses_the_subscription_condition() {
+    fn the_fan_out_uses_the_subscription_condition_and_the_waiting_instant() {
         assert!(FAN_OUT_SELECT.contains(SUBSCRIBES));
+        assert!(FAN_OUT_SELECT.contains(&WAITING.to_string()));
     }
 
     #[test]

@@ -257,6 +257,7 @@ pub fn outcome(
     };
     AttemptOutcome {
         event_seq: delivery.event_seq,
+        account_id: delivery.account_id.clone(),
         lease_token: delivery.lease_token.clone(),
         attempt: AttemptRecord {
             id: format!("dlv_{}", tally_engine::ids::random_token(12)),
