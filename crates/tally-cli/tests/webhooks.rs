@@ -979,3 +979,34 @@ fn https_endpoints_get_deliveries_over_verified_tls_only() {
     );
     assert_eq!(log[1]["status_code"], json!(204));
 }
+
+#[test]
+fn a_redirect_is_a_failed_attempt_and_is_never_followed() {
+    let tally = Tally::with_test_clock();
+    let admin = tally.admin();
+    let receiver = Receiver::start();
+    let endpoint = create_endpoint(&admin, &receiver.url(), None);
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
+    receiver.secrets(&[endpoint["secret"].as_str().unwrap()]);
+    receiver.control(json!({"mode": "fail", "status": 307}));
+    admin.post("/v1/accounts", json!({"id": "a"})).expect(201);
+    grant(&admin, "a", 5);
+    let log = wait_for(
+        "the redirected attempt",
+        || attempts(&admin, &endpoint_id),
+        |l| !l.is_empty(),
+    );
+    assert_eq!(log[0]["status_code"], json!(307));
+    assert_eq!(log[0]["ok"], json!(false));
+    assert!(
+        log[0]["next_attempt_at"].is_string(),
+        "retried on the schedule"
+    );
+    // The Location was never called: every request the receiver saw went to the endpoint.
+    let received = receiver.received();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received.iter().all(|r| r["path"] == json!("/hook")),
+        "{received:?}"
+    );
+}

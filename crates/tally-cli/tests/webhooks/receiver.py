@@ -6,7 +6,8 @@ answered. The test steers it through `POST /control`:
 
   {"secrets": ["whsec_…", …]}       the secrets to verify with
   {"mode": "ok"}                     answer 204 (the default)
-  {"mode": "fail", "status": 500, "retry_after": 60}   answer `status` (and Retry-After)
+  {"mode": "fail", "status": 500, "retry_after": 60}   answer `status` (and Retry-After; a 3xx
+                                     with `Location: /redirected`)
   {"mode": "gone"}                   answer 410
   {"mode": "hang"}                   never answer until told another mode
   {"only_accounts": ["a"]}           the mode applies to these accounts' events only (the
@@ -112,6 +113,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             status = int(state["status"])
             extra = []
+            if 300 <= status < 400:
+                extra.append(("Location", "/redirected"))
             if state.get("retry_after") is not None:
                 extra.append(("Retry-After", str(state["retry_after"])))
         with lock:
