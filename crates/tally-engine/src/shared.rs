@@ -169,7 +169,7 @@ impl Engine {
             known_keys.insert((scope, key), known);
         }
         // The clock is read after the locks: entries follow those of the node that held them.
-        let mut batch = Batch::new(self.clock.now());
+        let mut batch = Batch::new(self.batch_now());
         batch.keys = known_keys;
         self.ids.raise_floor(batch.now.as_micros());
         for state in locked {

@@ -105,6 +105,7 @@ fn again(error: &StoreError) -> StoreError {
         StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
         StoreError::Corrupt(detail) => StoreError::Corrupt(detail.clone()),
         StoreError::Conflict(detail) => StoreError::Conflict(detail.clone()),
+        StoreError::Refused(detail) => StoreError::Refused(detail.clone()),
     }
 }
 

@@ -383,7 +383,7 @@ impl From<StoreError> for ApiError {
                     detail: "a concurrent transaction conflicted; retry".into(),
                 }
             }
-            StoreError::Corrupt(detail) => {
+            StoreError::Corrupt(detail) | StoreError::Refused(detail) => {
                 tracing::error!(%detail, "store corrupt");
                 ApiError::Internal
             }

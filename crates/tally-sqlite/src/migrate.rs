@@ -27,6 +27,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_events.sql")),
 ];
 
+/// The newest schema this binary knows.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     connection
         .execute_batch(

@@ -32,6 +32,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store: stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The file or database is not one the store may open (another program's, a newer
+    /// schema's): nothing was written to it.
+    #[error("store: refusing to open {0}")]
+    Refused(String),
     /// Another node's transaction got in the way (a serialization failure or deadlock): the
     /// whole batch can be tried again.
     #[error("store: a concurrent transaction conflicted: {0}")]
