@@ -505,7 +505,7 @@ test('an account key never sees another account', { timeout: TEST_TIMEOUT_MS }, 
   for (const path of [
     '/?account=globex', '/usage?account=globex', '/ledger?account=globex', '/packs?account=globex',
     '/calculator?account=globex', '/ledger.csv?account=globex', '/packs/confirm?pack=pack_10k&account=globex',
-    '/admin', '/admin/rate-card',
+    '/events?account=globex', '/admin', '/admin/rate-card', '/admin/webhooks',
   ]) {
     const response = await world.page.request.get(world.base + path, { maxRedirects: 0 });
     const body = await response.text();
@@ -637,6 +637,81 @@ test('a portal link from the platform signs its account in, once', { timeout: TE
   assert.equal((await world.context.cookies()).find((c) => c.name === 'tally_session'), undefined);
   await shot('portal-used');
   await world.context.unroute('https://platform.test/**');
+});
+
+/**
+ * The checks of WCAG 2 AA the dashboard's markup can be held to without a human: the page has
+ * a language, one h1, a main landmark; every table has a caption and scoped headers; every
+ * form control a label; every link and button a name; no positive tabindex.
+ */
+async function assertAccessibleMarkup(page) {
+  const problems = await page.evaluate(() => {
+    const found = [];
+    if (!document.documentElement.lang) found.push('no lang on <html>');
+    if (document.querySelectorAll('h1').length !== 1) found.push('not exactly one h1');
+    if (!document.querySelector('main')) found.push('no <main>');
+    for (const table of document.querySelectorAll('table')) {
+      if (!table.querySelector('caption')?.textContent.trim()) found.push(`a table without a caption: ${table.id}`);
+      for (const th of table.querySelectorAll('th')) {
+        if (!th.getAttribute('scope')) found.push(`a th without scope: ${th.textContent}`);
+      }
+    }
+    for (const control of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      const labelled = (control.id && document.querySelector(`label[for="${control.id}"]`))
+        || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby');
+      if (!labelled) found.push(`an unlabelled control: ${control.name}`);
+    }
+    for (const element of document.querySelectorAll('a, button')) {
+      if (!(element.textContent.trim() || element.getAttribute('aria-label'))) found.push('a link or button without a name');
+    }
+    for (const element of document.querySelectorAll('[tabindex]')) {
+      if (Number(element.getAttribute('tabindex')) > 0) found.push('a positive tabindex');
+    }
+    return found;
+  });
+  assert.deepEqual(problems, [], problems.join('; '));
+}
+
+test('the events page shows the account\u2019s events as the API lists them; the admin sees endpoints and failing deliveries', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // An endpoint nobody listens at: its deliveries fail (connection refused) and are retried.
+  const endpoint = await ok('POST', '/v1/webhook-endpoints', {
+    body: { url: 'http://127.0.0.1:9/tally-hooks', events: ['grant.created'], description: 'nobody listens' },
+  });
+  assert.match(endpoint.secret, /^whsec_/);
+  await ok('POST', '/v1/accounts/acme/grants', { body: { amount: 42, description: 'for the events page' } });
+
+  await signInAndWait(world.acmeKey, '/');
+  await world.page.getByTestId('nav-events').click();
+  await world.page.waitForURL((url) => url.pathname === '/events');
+  const events = (await ok('GET', '/v1/events?account_id=acme&limit=50', { key: world.acmeKey })).data;
+  assert.ok(events.length >= 3, `acme has ${events.length} events`);
+  const rows = world.page.getByTestId('event-row');
+  assert.equal(await rows.count(), events.length);
+  const shownIds = await rows.evaluateAll((all) => all.map((row) => row.dataset.eventId));
+  assert.deepEqual(shownIds, events.map((event) => event.id));
+  assert.equal(events[0].type, 'grant.created');
+  assert.ok((await rows.first().textContent()).includes('grant.created'));
+  const page = await world.page.content();
+  assert.ok(!/globex/i.test(page), 'the events page shows nothing of globex');
+  await assertAccessibleMarkup(world.page);
+  await shot('events');
+
+  await signInAndWait(ADMIN_KEY, '/admin');
+  await world.page.getByTestId('admin-webhooks-link').click();
+  await world.page.waitForURL((url) => url.pathname === '/admin/webhooks');
+  const endpointRow = world.page.getByTestId('webhook-endpoint-row').filter({ hasText: endpoint.id });
+  assert.ok((await endpointRow.textContent()).includes('http://127.0.0.1:9/tally-hooks'));
+  assert.ok(!(await world.page.content()).includes(endpoint.secret), 'the secret is never shown again');
+  // The worker's first attempt fails at once; the page lists the delivery as retrying.
+  await eventually(async () => {
+    await world.page.reload();
+    const failing = world.page.getByTestId('failing-delivery-row').filter({ hasText: 'tally-hooks' });
+    assert.equal(await failing.count(), 1);
+    assert.match(await failing.textContent(), /retrying/);
+  });
+  await assertAccessibleMarkup(world.page);
+  await shot('admin-webhooks');
+  await ok('DELETE', `/v1/webhook-endpoints/${endpoint.id}`);
 });
 
 test('keys never appear in a URL or in the server log', { timeout: TEST_TIMEOUT_MS }, async () => {

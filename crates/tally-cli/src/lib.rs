@@ -166,6 +166,20 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, default_value_t = 30)]
     pub request_timeout_seconds: u64,
+    /// Refuse webhook endpoints on loopback, private and link-local addresses (their URLs,
+    /// and what their hosts resolve to before each delivery). Off by default: only admins
+    /// create endpoints, and a self-hosted platform's receivers often sit on its own network.
+    #[arg(long, env = "TALLY_WEBHOOK_DENY_PRIVATE")]
+    pub webhook_deny_private: bool,
+    /// Seconds a node leases a webhook delivery it attempts: after a node dies mid-delivery,
+    /// another retries it this much later. Keep it above the 15 s delivery timeout (a
+    /// shorter one lets a slow attempt be made twice); tests shorten it.
+    #[arg(long, default_value_t = 60, hide = true)]
+    pub webhook_lease_seconds: u64,
+    /// A PEM file of root certificates trusted for https webhook endpoints besides the Web
+    /// PKI's (a private CA for receivers on the platform's own network).
+    #[arg(long, env = "TALLY_WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -272,6 +286,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         public_url: None,
+        webhooks: tally_server::webhooks::WebhookConfig {
+            deny_private: args.webhook_deny_private,
+            lease: std::time::Duration::from_secs(args.webhook_lease_seconds.max(1)),
+            extra_roots: args.webhook_ca_file.clone(),
+        },
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;
     runtime.block_on(async move {

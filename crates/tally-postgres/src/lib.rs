@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use tally_core::{AccountState, Grant, Hold, Purchase};
 use tally_store::sql::SqlReads;
+use tally_store::webhooks::SqlWebhooks;
 use tally_store::{
     ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, SharedBatch, StoreError,
     VerifyReport, read, state, verify,
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_portal_links.sql")),
     (9, include_str!("../migrations/0009_usage_buckets.sql")),
     (10, include_str!("../migrations/0010_events.sql")),
+    (11, include_str!("../migrations/0011_webhooks.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -255,6 +257,23 @@ impl LedgerStore for PostgresStore {
     fn portal_link(&self, token_hash: &str) -> Result<Option<tally_core::PortalLink>, StoreError> {
         let token_hash = token_hash.to_string();
         self.read(move |db| read::portal_link(db, &token_hash))
+    }
+}
+
+/// The delivery side writes on a writer connection, one transaction per call; several nodes
+/// claim, so a claim locks the rows it takes and skips those another node holds.
+impl SqlWebhooks for PostgresStore {
+    type Sink<'a> = Source<'a>;
+
+    const CLAIM_LOCK: &'static str = " FOR UPDATE OF d SKIP LOCKED";
+
+    fn write<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Source<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.writers.run(move |connection| {
+            connection.transaction("BEGIN", |connection| job(&mut Source(connection)))
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 use postgres::Row;
 use postgres::types::{FromSql, ToSql};
 use tally_store::StoreError;
-use tally_store::row::{ColumnError, ColumnReader, Decode, RowSource, Value};
+use tally_store::row::{ColumnError, ColumnReader, Decode, RowSink, RowSource, Value};
 
 use crate::pool::{Connection, explain};
 
@@ -68,9 +68,27 @@ impl RowSource for Source<'_> {
             .map(|value| match value {
                 Value::Text(text) => text as &(dyn ToSql + Sync),
                 Value::I64(number) => number,
+                Value::OptText(text) => text,
+                Value::OptI64(number) => number,
             })
             .collect();
         self.0
             .for_each_row(sql, &params, |found| row(&PgRow(found)))
+    }
+}
+
+/// In a write transaction: the delivery side's writes (tally-store's `webhooks`).
+impl RowSink for Source<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        let params: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|value| match value {
+                Value::Text(text) => text as &(dyn ToSql + Sync),
+                Value::I64(number) => number,
+                Value::OptText(text) => text,
+                Value::OptI64(number) => number,
+            })
+            .collect();
+        self.0.execute(sql, &params)
     }
 }

@@ -329,8 +329,25 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
         plan.push_one_row(redeem.to_string(), params);
     }
     plan.insert(&events::TABLE, &all(&batch.events), events::encode);
+    fan_out(&mut plan, batch);
     write_meta(&mut plan, batch);
     plan
+}
+
+/// The fan-out: with the batch's events, in its transaction, one pending delivery per enabled
+/// webhook endpoint that subscribes to each event's type (`INSERT … SELECT … FROM
+/// webhook_endpoints`, one statement for the batch), so an event and its deliveries commit
+/// together.
+fn fan_out(plan: &mut Plan, batch: &BatchWrite) {
+    if batch.events.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = batch.events.iter().map(|event| event.id.clone()).collect();
+    let sql = format!(
+        "{} WHERE ev.id = ANY($1::text[]) ORDER BY ev.seq, e.id",
+        tally_store::webhooks::FAN_OUT_SELECT
+    );
+    plan.push(sql, vec![Box::new(ids)]);
 }
 
 /// One row per usage group: the engine adds up each group once per batch; repeats are added up

@@ -37,6 +37,8 @@ pub struct ServeConfig {
     /// The address people reach the server at (see [`AppState::public_url`]); without one,
     /// `http://127.0.0.1` (the binary passes its listen address).
     pub public_url: Option<String>,
+    /// How webhooks are delivered.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Default for ServeConfig {
@@ -51,6 +53,7 @@ impl Default for ServeConfig {
             catalog: None,
             stripe_webhook_secrets: Vec::new(),
             public_url: None,
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -203,6 +206,8 @@ impl Server {
             pricing: Arc::new(pricing),
             stripe_webhook_secrets: Arc::new(stripe_webhook_secrets),
             public_url: public_url(config.public_url.as_deref())?.into(),
+            webhooks: Arc::new(config.webhooks.clone()),
+            webhook_tls: config.webhooks.tls()?,
         };
         Ok(Server {
             state,
@@ -248,17 +253,32 @@ fn settle_admin_key(store: &Arc<dyn Store>, engine: &EngineHandle) -> anyhow::Re
     Ok(stored)
 }
 
-/// Serves `router` (made from `server`'s state) on `listener` until `shutdown` completes; then finishes the requests and
-/// batches in flight and returns.
+/// Serves `router` (made from `server`'s state) on `listener` until `shutdown` completes; then
+/// finishes the requests, the webhook attempts and the batches in flight and returns. The
+/// webhook delivery worker runs beside the server for as long.
 pub async fn serve(
     server: Server,
     router: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router)
+    let (stop_worker, stopping) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::webhooks::worker::run(
+        crate::webhooks::worker::WorkerContext {
+            store: server.state.store.clone(),
+            clock: server.state.clock.clone(),
+            deny_private: server.state.webhooks.deny_private,
+            lease: server.state.webhooks.lease,
+            tls: server.state.webhook_tls.clone(),
+        },
+        stopping,
+    ));
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
+    served?;
     tracing::info!("draining the engine");
     // With every request answered, the engine finishes its queue and stops.
     tokio::task::spawn_blocking(move || server.stop()).await?;

@@ -15,6 +15,8 @@
 //! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
 //!   server's start, the router and `serve`.
 //! - `stripe.rs`: Stripe's webhook signatures (the route is `routes/stripe.rs`).
+//! - `webhooks/`: delivering events to webhook endpoints (the worker, signatures, the retry
+//!   schedule, URL checks); the routes are `routes/webhooks.rs` and `routes/events.rs`.
 
 pub mod app;
 pub mod auth;
@@ -31,6 +33,7 @@ pub mod routes;
 pub mod secret;
 pub mod state;
 pub mod stripe;
+pub mod webhooks;
 
 pub use app::{ServeConfig, Server, app, app_with, serve};
 pub use state::AppState;

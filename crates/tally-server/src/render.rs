@@ -414,3 +414,46 @@ pub fn day(day: i64) -> Value {
         Err(_) => Value::Null,
     }
 }
+
+/// A webhook endpoint; its `secret` only when it was just made (created, rotated). `events` is
+/// `["*"]` for every type.
+pub fn webhook_endpoint(
+    endpoint: &tally_store::webhooks::EndpointRecord,
+    with_secret: bool,
+) -> Value {
+    use tally_store::webhooks::{ALL_EVENTS, EventSelection};
+    let events = match &endpoint.events {
+        EventSelection::All => json!([ALL_EVENTS]),
+        EventSelection::Only(types) => json!(types),
+    };
+    let mut body = json!({
+        "id": endpoint.id,
+        "object": "webhook_endpoint",
+        "url": endpoint.url,
+        "events": events,
+        "status": endpoint.status.as_str(),
+        "description": endpoint.description,
+        "created_at": instant(endpoint.created_at),
+        "updated_at": instant(endpoint.updated_at),
+        "previous_secret_expires_at":
+            optional_instant(endpoint.previous_secret.as_ref().map(|previous| previous.expires_at)),
+    });
+    if with_secret {
+        body["secret"] = json!(endpoint.secret);
+    }
+    body
+}
+
+/// One delivery attempt of the log (`GET /v1/webhook-endpoints/{id}/deliveries`).
+pub fn webhook_attempt(attempt: &tally_store::webhooks::AttemptRecord) -> Value {
+    json!({
+        "id": attempt.id,
+        "event_id": attempt.event_id,
+        "attempt": attempt.attempt,
+        "status_code": attempt.status_code,
+        "ok": attempt.ok,
+        "error": attempt.error,
+        "created_at": instant(attempt.created_at),
+        "next_attempt_at": optional_instant(attempt.next_attempt_at),
+    })
+}

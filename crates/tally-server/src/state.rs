@@ -33,6 +33,10 @@ pub struct AppState {
     /// The address people reach this server at (`https://billing.example.com`, no trailing
     /// slash): portal links are made on it, and `https` makes the dashboard's cookies `Secure`.
     pub public_url: Arc<str>,
+    /// How webhooks are delivered (`--webhook-deny-private`).
+    pub webhooks: Arc<crate::webhooks::WebhookConfig>,
+    /// How deliveries reach `https` endpoints (read at start: a bad CA file fails the start).
+    pub webhook_tls: crate::webhooks::client::Tls,
 }
 
 impl AppState {

@@ -111,6 +111,22 @@ async fn every_route_refuses_what_the_key_may_not_do_and_changes_nothing() {
     assert_eq!(purchase["status"], "pending", "{purchase}");
     let purchase_id = purchase["id"].as_str().unwrap().to_string();
 
+    let (_, events) = server
+        .call("GET", "/v1/events?account_id=a", Some(ADMIN_KEY), None)
+        .await;
+    let a_event = events["data"][0]["id"]
+        .as_str()
+        .unwrap_or("evt_none")
+        .to_string();
+    let endpoint = server
+        .admin(
+            "POST",
+            "/v1/webhook-endpoints",
+            json!({"url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    assert!(endpoint["id"].is_string(), "{endpoint}");
+
     // A sample id of account `a` for every kind of path parameter; a new kind of route fails
     // here loudly until it is given one.
     let fill = |path: &str| -> String {
@@ -128,6 +144,12 @@ async fn every_route_refuses_what_the_key_may_not_do_and_changes_nothing() {
             return path.replace("{version}", "1");
         } else if path.starts_with("/v1/keys/") {
             key_a["id"].as_str().unwrap().to_string()
+        } else if path.starts_with("/v1/events/") {
+            // An event of account a when there is one (an admin's grant makes one once the
+            // engine produces events), else an id no account has.
+            a_event.clone()
+        } else if path.starts_with("/v1/webhook-endpoints/") {
+            endpoint["id"].as_str().unwrap().to_string()
         } else {
             assert!(
                 !path.contains('{'),

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags};
 use tally_core::{AccountState, Grant, Hold, Purchase};
 use tally_store::sql::SqlReads;
+use tally_store::webhooks::SqlWebhooks;
 use tally_store::{
     ApiKeyRecord, BatchWrite, IdempotencyRecord, LedgerStore, StoreError, VerifyReport, read,
     state, verify,
@@ -261,6 +262,28 @@ impl LedgerStore for SqliteStore {
 
     fn portal_link(&self, token_hash: &str) -> Result<Option<tally_core::PortalLink>, StoreError> {
         self.lookup(|db| read::portal_link(db, token_hash))
+    }
+}
+
+/// The delivery side writes on the writer connection, between the engine's commits (SQLite
+/// has one writer at a time; waiting on the mutex costs the committer less than SQLite's busy
+/// handler would). One process claims, so a claim takes no row locks.
+impl SqlWebhooks for SqliteStore {
+    type Sink<'a> = Reader<'a>;
+
+    const CLAIM_LOCK: &'static str = "";
+
+    fn write<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Reader<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let mut writer = self.writer();
+        let transaction = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let result = job(&mut Reader::cached(&transaction))?;
+        transaction.commit().map_err(unavailable)?;
+        Ok(result)
     }
 }
 

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_portal_links.sql")),
     (10, include_str!("../migrations/0010_usage_buckets.sql")),
     (11, include_str!("../migrations/0011_events.sql")),
+    (12, include_str!("../migrations/0012_webhooks.sql")),
 ];
 
 /// The newest schema this binary knows.

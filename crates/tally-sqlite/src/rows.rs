@@ -7,7 +7,7 @@
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection, Statement, ToSql};
 use tally_store::StoreError;
-use tally_store::row::{ColumnError, ColumnReader, ColumnWriter, RowSource, Value};
+use tally_store::row::{ColumnError, ColumnReader, ColumnWriter, RowSink, RowSource, Value};
 
 pub(crate) fn unavailable(error: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(error.to_string())
@@ -62,6 +62,11 @@ fn parameter<'a>(value: &Value<'a>) -> ToSqlOutput<'a> {
     match *value {
         Value::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
         Value::I64(number) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(number)),
+        Value::OptText(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+        Value::OptI64(Some(number)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(number)),
+        Value::OptText(None) | Value::OptI64(None) => {
+            ToSqlOutput::Owned(rusqlite::types::Value::Null)
+        }
     }
 }
 
@@ -88,6 +93,16 @@ impl RowSource for Reader<'_> {
             row(&SqliteRow(found))?;
         }
         Ok(())
+    }
+}
+
+/// On the writer's transaction: the delivery side's writes (tally-store's `webhooks`).
+impl RowSink for Reader<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        let mut statement = self.connection.prepare_cached(sql).map_err(unavailable)?;
+        let params = rusqlite::params_from_iter(params.iter().map(parameter));
+        let changed = statement.execute(params).map_err(unavailable)?;
+        Ok(changed as u64)
     }
 }
 

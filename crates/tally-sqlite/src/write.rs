@@ -127,7 +127,29 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     PORTAL_LINKS.run(db, &batch.new_portal_links, portal_links::encode)?;
     redeem_portal_links(db, &batch.redeemed_portal_links)?;
     EVENTS.run(db, &batch.events, events::encode)?;
+    fan_out(db, &batch.events)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
+}
+
+/// The fan-out: with each event, in its transaction, one pending delivery per enabled webhook
+/// endpoint that subscribes to its type (`INSERT … SELECT … FROM webhook_endpoints`), so an
+/// event and its deliveries commit together, and an endpoint created after the event is not
+/// sent it (but by a redelivery).
+fn fan_out(
+    connection: &Connection,
+    events: &[tally_store::EventRecord],
+) -> Result<(), rusqlite::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql =
+        SQL.get_or_init(|| format!("{} WHERE ev.id = ?1", tally_store::webhooks::FAN_OUT_SELECT));
+    let mut insert = connection.prepare_cached(sql)?;
+    for event in events {
+        insert.execute(params![event.id])?;
+    }
+    Ok(())
 }
 
 /// The totals of every account the batch touched, as they are after it.

@@ -45,6 +45,8 @@ fn plan(connection: &Connection, sql: &str, params: &[Value<'_>]) -> Vec<String>
         .map(|value| match value {
             Value::Text(text) => SqlValue::Text((*text).to_string()),
             Value::I64(number) => SqlValue::Integer(*number),
+            Value::OptText(text) => text.map_or(SqlValue::Null, |t| SqlValue::Text(t.into())),
+            Value::OptI64(number) => number.map_or(SqlValue::Null, SqlValue::Integer),
         })
         .collect();
     let mut statement = connection

@@ -18,6 +18,7 @@ pub mod state;
 pub mod tables;
 pub mod usage;
 pub mod verify;
+pub mod webhooks;
 
 use tally_core::usage::{BucketKey, UsageDelta, UsageKey};
 use tally_core::{
@@ -410,7 +411,8 @@ pub trait ReadStore: Send + Sync + 'static {
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 }
 
-/// A storage backend: what the engine needs and what readers need.
-pub trait Store: LedgerStore + ReadStore {}
+/// A storage backend: what the engine needs, what readers need, and what the webhooks'
+/// delivery side writes.
+pub trait Store: LedgerStore + ReadStore + webhooks::WebhookStore {}
 
-impl<T: LedgerStore + ReadStore + ?Sized> Store for T {}
+impl<T: LedgerStore + ReadStore + webhooks::WebhookStore + ?Sized> Store for T {}

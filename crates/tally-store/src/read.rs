@@ -231,9 +231,9 @@ pub fn api_keys<S: RowSource>(
 }
 
 /// One more condition on a page: SQL (` AND …`) and the value it compares with, if any.
-struct Condition<'a> {
-    sql: &'static str,
-    value: Option<Value<'a>>,
+pub(crate) struct Condition<'a> {
+    pub(crate) sql: &'static str,
+    pub(crate) value: Option<Value<'a>>,
 }
 
 /// The grant-status filter of the grants list.
@@ -395,7 +395,7 @@ pub fn events<S: RowSource>(
 
 /// A page of `table` (of one account's rows, or all), newest first (by `seq`), after the row
 /// with id `page.starting_after`.
-fn read_page<S: RowSource, T>(
+pub(crate) fn read_page<S: RowSource, T>(
     db: &mut S,
     table: &str,
     account_id: Option<&str>,

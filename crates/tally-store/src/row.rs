@@ -51,6 +51,10 @@ pub trait ColumnWriter {
 pub enum Value<'a> {
     Text(&'a str),
     I64(i64),
+    /// Text or NULL (typed, as PostgreSQL wants its parameters).
+    OptText(Option<&'a str>),
+    /// An integer or NULL.
+    OptI64(Option<i64>),
 }
 
 /// Reads one record from a row.
@@ -97,6 +101,19 @@ pub trait RowSource {
             Ok(())
         })?;
         Ok(first)
+    }
+}
+
+/// A connection in a write transaction: it also runs statements that change rows (the
+/// delivery side's writes in [`crate::webhooks`]; the engine's batches have writers of their
+/// own in each store).
+pub trait RowSink: RowSource {
+    /// Runs one statement; how many rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError>;
+
+    /// Runs a [`Query`].
+    fn run(&mut self, query: &Query<'_>) -> Result<u64, StoreError> {
+        self.execute(query.sql(), query.params())
     }
 }
 

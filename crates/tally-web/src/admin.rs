@@ -156,7 +156,8 @@ pub async fn accounts(
     let pending = api::get(&state, &user, "/v1/purchases?status=pending&limit=50").await;
     let pending = pending.body["data"].as_array().cloned().unwrap_or_default();
     let body = html!(
-        "<h1>Accounts</h1><p><a href=\"/admin/rate-card\">The rate card →</a></p>{}\
+        "<h1>Accounts</h1><p><a href=\"/admin/rate-card\">The rate card →</a> \
+         <a href=\"/admin/webhooks\" data-testid=\"admin-webhooks-link\">Webhooks →</a></p>{}\
          <section class=\"card\"><form method=\"get\" action=\"/admin\" class=\"inline-form\" role=\"search\">\
          <div class=\"field\"><label for=\"account-search\">Search accounts</label>\
          <input id=\"account-search\" name=\"q\" type=\"search\" value=\"{}\" \
@@ -265,6 +266,119 @@ pub async fn grant(
     } else {
         fail(format!("The grant was not made: {}", answer.detail()))
     }
+}
+
+/// The failing deliveries the webhooks page lists at most.
+const FAILING_DELIVERIES_MAX: usize = 50;
+
+fn endpoint_row(endpoint: &Value) -> Html {
+    let events: Vec<&str> = endpoint["events"]
+        .as_array()
+        .map(|types| types.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let events = if events == ["*"] {
+        "every event".to_string()
+    } else {
+        events.join(", ")
+    };
+    html!(
+        "<tr data-testid=\"webhook-endpoint-row\"><th scope=\"row\" class=\"url\">{}</th>\
+         <td><span class=\"tag\">{}</span></td><td>{}</td><td>{}</td><td>{}</td>\
+         <td class=\"id\">{}</td></tr>",
+        endpoint["url"].as_str().unwrap_or(""),
+        endpoint["status"].as_str().unwrap_or(""),
+        events,
+        endpoint["description"].as_str().unwrap_or(""),
+        format::date_time_value(&endpoint["created_at"]),
+        endpoint["id"].as_str().unwrap_or("")
+    )
+}
+
+fn failing_row(delivery: &tally_store::webhooks::FailingDelivery) -> Html {
+    let state = if delivery.state == "pending" {
+        "retrying"
+    } else {
+        "given up"
+    };
+    let status = delivery
+        .last_status_code
+        .map_or_else(|| "no answer".to_string(), |code| code.to_string());
+    let next = delivery.next_attempt_at.map_or_else(
+        || format::NONE.to_string(),
+        |at| format::date_time(&at.to_rfc3339()),
+    );
+    html!(
+        "<tr data-testid=\"failing-delivery-row\"><td class=\"url\">{}</td><td class=\"id\">{}</td>\
+         <td>{}</td><td>{}</td><td><span class=\"tag\">{}</span></td><td class=\"num\">{}</td>\
+         <td>{}</td><td>{}</td></tr>",
+        delivery.url.as_str(),
+        delivery.event_id.as_str(),
+        delivery.event_type.as_str(),
+        delivery.account_id.as_str(),
+        state,
+        delivery.attempts.to_string(),
+        status,
+        next
+    )
+}
+
+/// Webhooks: the endpoints (`GET /v1/webhook-endpoints`), and the deliveries that are failing
+/// (retrying, or given up), read from the store (the API lists attempts per endpoint).
+pub async fn webhooks(State(state): State<WebState>, user: WebUser) -> Response {
+    if let Err(error) = require_admin(&user) {
+        return error.into_response();
+    }
+    let answer = api::get(&state, &user, "/v1/webhook-endpoints?limit=100").await;
+    if !answer.is_success() {
+        return PageError::from_answer(&answer).into_response();
+    }
+    let endpoints = answer.body["data"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let rows: Html = endpoints.iter().map(endpoint_row).collect();
+    let rows = if endpoints.is_empty() {
+        html!(
+            "<tr><td colspan=\"6\" class=\"muted\">No webhook endpoints yet (POST /v1/webhook-endpoints).</td></tr>"
+        )
+    } else {
+        rows
+    };
+    let failing = match state.store.failing_deliveries(FAILING_DELIVERIES_MAX) {
+        Ok(failing) => failing,
+        Err(error) => {
+            let error = tally_server::error::ApiError::from(error);
+            let detail = error.body()["detail"].as_str().unwrap_or("").to_string();
+            return PageError::Api {
+                status: error.status(),
+                detail,
+            }
+            .into_response();
+        }
+    };
+    let failing_rows: Html = failing.iter().map(failing_row).collect();
+    let failing_rows = if failing.is_empty() {
+        html!("<tr><td colspan=\"8\" class=\"muted\">No delivery is failing.</td></tr>")
+    } else {
+        failing_rows
+    };
+    let body = html!(
+        "<h1>Webhooks</h1><p><a href=\"/admin\">← Accounts</a></p>\
+         <section class=\"card\"><div class=\"table-wrap\"><table id=\"webhook-endpoints-table\">\
+         <caption>Webhook endpoints</caption><thead><tr><th scope=\"col\">URL</th>\
+         <th scope=\"col\">Status</th><th scope=\"col\">Events</th><th scope=\"col\">Description</th>\
+         <th scope=\"col\">Created</th><th scope=\"col\">Id</th></tr></thead><tbody>{}</tbody></table></div></section>\
+         <section class=\"card\"><h2>Failing deliveries</h2><p class=\"muted\">Retrying on the \
+         schedule, or given up after the last retry (POST /v1/events/…/redeliver sends one again).</p>\
+         <div class=\"table-wrap\"><table id=\"failing-deliveries-table\">\
+         <caption>Failing deliveries, most recent first</caption><thead><tr>\
+         <th scope=\"col\">Endpoint</th><th scope=\"col\">Event</th><th scope=\"col\">Type</th>\
+         <th scope=\"col\">Account</th><th scope=\"col\">State</th>\
+         <th scope=\"col\" class=\"num\">Attempts</th><th scope=\"col\">Last answer</th>\
+         <th scope=\"col\">Next attempt</th></tr></thead><tbody>{}</tbody></table></div></section>",
+        rows,
+        failing_rows
+    );
+    layout::page(&state, &user, None, Some(Nav::Admin), "Webhooks", body)
 }
 
 /// A rate-card value as text: exact numbers, nested objects as `key value` pairs.

@@ -22,6 +22,7 @@ pub enum Nav {
     Calculator,
     Usage,
     Ledger,
+    Events,
     Packs,
     Admin,
 }
@@ -95,6 +96,7 @@ pub fn page(
             ),
             (Nav::Usage, "nav-usage", "/usage", "Usage"),
             (Nav::Ledger, "nav-ledger", "/ledger", "Ledger"),
+            (Nav::Events, "nav-events", "/events", "Events"),
             (Nav::Packs, "nav-packs", "/packs", "Plan and packs"),
         ]);
     }

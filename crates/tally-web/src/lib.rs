@@ -10,11 +10,12 @@
 //! - `layout.rs`: the page shell (navigation, notices, security headers).
 //! - `portal.rs`: a portal link's visit (a session for the link's account, without a key).
 //! - `sign_in.rs`, `overview.rs`, `calculator.rs`, `usage.rs` (+ `chart.rs`), `ledger.rs`,
-//!   `packs.rs`, `admin.rs`: one file per page.
+//!   `events.rs`, `packs.rs`, `admin.rs` (with the webhooks page): one file per page.
 //!
 //! Architecture invariants:
 //! - Reads go through the API in process (or the store with the API's render helpers, for the
-//!   streamed CSV), so the dashboard shows exactly what the API answers.
+//!   streamed CSV; and the store's failing webhook deliveries, which no API route lists across
+//!   endpoints), so the dashboard shows exactly what the API answers.
 //! - Writes go through the API in process too (`api::call` with an `Idempotency-Key` drawn
 //!   when the form was shown), exactly as reads: one validation path, one request hash.
 //! - Sessions are this crate's: a layer over the whole application ([`app`]) turns a session
@@ -28,6 +29,7 @@ pub mod admin;
 pub mod api;
 pub mod calculator;
 pub mod chart;
+pub mod events;
 pub mod format;
 pub mod html;
 pub mod layout;
@@ -154,6 +156,7 @@ pub fn router() -> Router<WebState> {
         .route("/usage", get(usage::page))
         .route("/ledger", get(ledger::page))
         .route("/ledger.csv", get(ledger::export_csv))
+        .route("/events", get(events::page))
         .route("/packs", get(packs::page))
         .route("/packs/confirm", get(packs::confirm))
         .route("/packs/buy", post(packs::buy))
@@ -161,6 +164,7 @@ pub fn router() -> Router<WebState> {
         .route("/plan", post(packs::change_plan))
         .route("/admin", get(admin::accounts))
         .route("/admin/rate-card", get(admin::rate_card))
+        .route("/admin/webhooks", get(admin::webhooks))
         .route("/admin/grants", post(admin::grant))
         .route("/assets/app.css", get(|| asset(APP_CSS, "text/css")))
         .route("/assets/app.js", get(|| asset(APP_JS, "text/javascript")))

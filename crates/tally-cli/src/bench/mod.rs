@@ -25,6 +25,7 @@ mod http;
 mod load;
 mod populate;
 mod report;
+mod sink;
 mod spawn;
 mod workload;
 
@@ -181,6 +182,11 @@ pub struct BenchArgs {
     /// With --populate: the entries the store holds in all (grants plus charges).
     #[arg(long, default_value_t = 10_000_000, requires = "populate")]
     pub populate_entries: u64,
+    /// Webhook endpoints to subscribe to every event before the setup (each pointing at a
+    /// loopback receiver the bench runs, answering 204): the ledger's figures with the
+    /// delivery worker at work, to compare with the same run without (0).
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["engine_only", "populate"])]
+    pub webhook_endpoints: usize,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -328,6 +334,10 @@ async fn measure(
         .with_batch_size(args.batch_size)
         .with_busy_charges(args.busy_charges),
     );
+    let sink = match args.webhook_endpoints {
+        0 => None,
+        endpoints => Some(subscribe(&target, endpoints).await?),
+    };
     let setup_started = Instant::now();
     workload::setup(&target, &workload).await?;
     if let (Some(prefix), Some(last)) = (&args.existing_accounts, workload.accounts.last()) {
@@ -361,8 +371,18 @@ async fn measure(
         start + warmup + duration,
     ));
     let load_before = spawn::load_average();
+    let delivered_before = sink.as_ref().map(sink::Sink::received);
     let measured = load::run(target.clone(), workload.clone(), &plan, start).await;
     let load_after = spawn::load_average();
+    if let (Some(sink), Some(before)) = (&sink, delivered_before) {
+        eprintln!(
+            "bench: {} webhook endpoints subscribed to every event; their receiver got {} \
+             deliveries in all, {} from the start of the warmup",
+            args.webhook_endpoints,
+            sink.received(),
+            sink.received() - before
+        );
+    }
     let window = sampler.await.context("the sampler panicked")?;
     let server_end = pid.as_deref().map(|pid| {
         let end = spawn::sample(pid);
@@ -395,6 +415,40 @@ async fn measure(
         invalid: None,
     };
     Ok((report, server_end))
+}
+
+/// Starts the bench's webhook receiver and subscribes `endpoints` endpoints to every event,
+/// all pointing at it.
+async fn subscribe(target: &Arc<Target>, endpoints: usize) -> anyhow::Result<sink::Sink> {
+    let sink = sink::Sink::start().await?;
+    let mut connection = Connection::new(target.clone());
+    for _ in 0..endpoints {
+        let body = format!(
+            r#"{{"url":"http://{}/bench","description":"bench"}}"#,
+            sink.address
+        );
+        let answer = connection
+            .send(
+                Method::POST,
+                "/v1/webhook-endpoints",
+                Some(bytes::Bytes::from(body)),
+                None,
+            )
+            .await
+            .context("creating a webhook endpoint")?;
+        if answer.status != 201 {
+            bail!(
+                "creating a webhook endpoint answered {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
+    }
+    eprintln!(
+        "bench: {endpoints} webhook endpoints on a receiver at {}",
+        sink.address
+    );
+    Ok(sink)
 }
 
 /// What changed between the start and the end of the measurement window.

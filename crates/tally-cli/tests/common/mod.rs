@@ -11,6 +11,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod receiver;
+
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -269,11 +271,11 @@ impl Client {
                 }
                 request.call()?
             }
-            "POST" | "PUT" => {
-                let mut request = if method == "POST" {
-                    self.agent.post(&url)
-                } else {
-                    self.agent.put(&url)
+            "POST" | "PUT" | "PATCH" => {
+                let mut request = match method {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    _ => self.agent.patch(&url),
                 };
                 if let Some(authorization) = &authorization {
                     request = request.header("Authorization", authorization);
@@ -541,6 +543,12 @@ pub(crate) struct ServeOptions {
     pub stripe_webhook_secret: Option<String>,
     /// `--public-url` (default: the server's own address).
     pub public_url: Option<String>,
+    /// `--webhook-deny-private`.
+    pub webhook_deny_private: bool,
+    /// `--webhook-lease-seconds`.
+    pub webhook_lease_seconds: Option<u64>,
+    /// `--webhook-ca-file`.
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -551,6 +559,9 @@ impl Default for ServeOptions {
             max_batch: None,
             stripe_webhook_secret: None,
             public_url: None,
+            webhook_deny_private: false,
+            webhook_lease_seconds: None,
+            webhook_ca_file: None,
         }
     }
 }
@@ -587,6 +598,8 @@ impl Server {
             .env_remove("TALLY_ADMIN_KEY")
             .env_remove("TALLY_STRIPE_WEBHOOK_SECRET")
             .env_remove("TALLY_PUBLIC_URL")
+            .env_remove("TALLY_WEBHOOK_DENY_PRIVATE")
+            .env_remove("TALLY_WEBHOOK_CA_FILE")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -596,6 +609,17 @@ impl Server {
         }
         if let Some(max_batch) = options.max_batch {
             command.arg("--max-batch").arg(max_batch.to_string());
+        }
+        if options.webhook_deny_private {
+            command.arg("--webhook-deny-private");
+        }
+        if let Some(seconds) = options.webhook_lease_seconds {
+            command
+                .arg("--webhook-lease-seconds")
+                .arg(seconds.to_string());
+        }
+        if let Some(path) = &options.webhook_ca_file {
+            command.arg("--webhook-ca-file").arg(path);
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
@@ -842,6 +866,11 @@ impl Tally {
     /// Stop the server gracefully.
     pub(crate) fn stop(&mut self) {
         self.server.stop();
+    }
+
+    /// The options the next [`Tally::restart`] starts the server with.
+    pub(crate) fn set_options(&mut self, options: ServeOptions) {
+        self.options = options;
     }
 
     /// Start a new server on the same database (after `kill` or `stop`).
@@ -1128,6 +1157,8 @@ impl Server {
             .env_remove("TALLY_ADMIN_KEY")
             .env_remove("TALLY_STRIPE_WEBHOOK_SECRET")
             .env_remove("TALLY_PUBLIC_URL")
+            .env_remove("TALLY_WEBHOOK_DENY_PRIVATE")
+            .env_remove("TALLY_WEBHOOK_CA_FILE")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1137,6 +1168,17 @@ impl Server {
         }
         if let Some(max_batch) = options.max_batch {
             command.arg("--max-batch").arg(max_batch.to_string());
+        }
+        if options.webhook_deny_private {
+            command.arg("--webhook-deny-private");
+        }
+        if let Some(seconds) = options.webhook_lease_seconds {
+            command
+                .arg("--webhook-lease-seconds")
+                .arg(seconds.to_string());
+        }
+        if let Some(path) = &options.webhook_ca_file {
+            command.arg("--webhook-ca-file").arg(path);
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);

@@ -173,6 +173,11 @@ pub const NOT_BATCHABLE: &[(&str, &str)] = &[
     // Authenticated by its signature over its own raw body, not by the batch's key.
     ("POST", "/v1/integrations/stripe/webhook"),
     ("POST", "/v1/accounts/{id}/portal-sessions"),
+    // Webhooks are delivery state, written outside the engine: not ledger operations.
+    ("POST", "/v1/events/{id}/redeliver"),
+    ("POST", "/v1/webhook-endpoints"),
+    ("DELETE", "/v1/webhook-endpoints/{id}"),
+    ("POST", "/v1/webhook-endpoints/{id}/rotate-secret"),
 ];
 
 const fn batchable<R: WriteRoute>(method: &'static str, path: &'static str) -> BatchRoute {

@@ -6,6 +6,7 @@ pub mod allowed;
 pub mod batch;
 pub mod cheaper;
 pub mod debits;
+pub mod events;
 pub mod keys;
 pub mod lists;
 pub mod ops;
@@ -15,12 +16,13 @@ pub mod pricing;
 pub mod purchases;
 pub mod stripe;
 pub mod topup;
+pub mod webhooks;
 pub mod write;
 
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -152,6 +154,16 @@ routes! {
     "GET" "/v1/accounts/{id}/keys" Admin "List an account's keys" => get(keys::list_keys);
     "DELETE" "/v1/keys/{id}" Admin "Revoke a key" => delete(keys::revoke_key);
     "POST" "/v1/accounts/{id}/portal-sessions" Account "Mint a single-use link that signs its visitor in to the account's dashboard" [portal::PortalSessionRequest] => post(portal::create_portal_session);
+    "GET" "/v1/events" AnyKey "List events, newest first (account keys: their account's)" => get(events::list_events);
+    "GET" "/v1/events/{id}" Account "Get an event" => get(events::get_event);
+    "POST" "/v1/events/{id}/redeliver" Admin "Deliver an event again to its webhook endpoints" [events::RedeliverRequest] => post(events::redeliver_event);
+    "POST" "/v1/webhook-endpoints" Admin "Create a webhook endpoint (its secret is shown only here)" [webhooks::CreateEndpointRequest] => post(webhooks::create_endpoint);
+    "GET" "/v1/webhook-endpoints" Admin "List webhook endpoints" => get(webhooks::list_endpoints);
+    "GET" "/v1/webhook-endpoints/{id}" Admin "Get a webhook endpoint" => get(webhooks::get_endpoint);
+    "PATCH" "/v1/webhook-endpoints/{id}" Admin "Change a webhook endpoint: url, events, description, status" [webhooks::UpdateEndpointRequest] => patch(webhooks::update_endpoint);
+    "DELETE" "/v1/webhook-endpoints/{id}" Admin "Delete a webhook endpoint" => delete(webhooks::delete_endpoint);
+    "POST" "/v1/webhook-endpoints/{id}/rotate-secret" Admin "Rotate the signing secret (the old one signs too for 24 h)" [webhooks::RotateRequest] => post(webhooks::rotate_secret);
+    "GET" "/v1/webhook-endpoints/{id}/deliveries" Admin "The log of an endpoint's delivery attempts" => get(webhooks::list_deliveries);
     "POST" "/v1/batch" AnyKey "Apply up to 1,000 write operations in one engine batch" [batch::BatchRequest] => post(batch::batch);
     "GET" "/v1/clock" Admin "Read the test clock" => get(ops::get_clock);
     "POST" "/v1/clock" Admin "Move the test clock" [ops::MoveClockRequest] => post(ops::move_clock);
