@@ -106,6 +106,7 @@ fn decode_attribution(fields: &Fields<'_>) -> Result<Attribution, StoreError> {
         action: fields.opt_text("action")?,
         rate_card_version: fields.opt_i64("rate_card_version")?,
         quote_id: fields.opt_text("quote_id")?,
+        key_id: None,
     })
 }
 
