@@ -230,7 +230,51 @@ impl Engine {
                     .ok_or(Rejection::HoldNotFound)?;
                 self.refund(batch, RefundOf::Hold(hold), amount, reason)
             }
+            Command::UpdateAccount { account_id, patch } => {
+                let state = account(&mut self.accounts, &account_id)?;
+                let account = state.update_account(
+                    patch,
+                    batch.now,
+                    &mut self.ids,
+                    &mut batch.write.effects,
+                )?;
+                let outcome = Outcome::AccountUpdated {
+                    account: Box::new(account),
+                    totals: state.totals(),
+                    grants: state
+                        .grants()
+                        .iter()
+                        .filter(|grant| grant.status() == tally_core::GrantStatus::Active)
+                        .cloned()
+                        .collect(),
+                    subscription: state.subscription().cloned().map(Box::new),
+                    at: batch.now,
+                };
+                self.touched(batch, &account_id);
+                Ok(outcome)
+            }
+            Command::PutLimits { account_id, limits } => {
+                let state = account(&mut self.accounts, &account_id)?;
+                let statuses =
+                    state.set_limits(limits, batch.now, &mut self.ids, &mut batch.write.effects)?;
+                self.touched(batch, &account_id);
+                Ok(Outcome::Limits(statuses))
+            }
         }
+    }
+
+    /// A debit a limit refused still notes its `limit.reached` (once per window): the account's
+    /// event count and the limit's counter are written with the batch.
+    fn refused_by_limit<T>(
+        &mut self,
+        batch: &mut Batch,
+        account_id: &str,
+        result: Result<T, Rejection>,
+    ) -> Result<T, Rejection> {
+        if let Err(Rejection::LimitExceeded { .. }) = &result {
+            self.touched(batch, account_id);
+        }
+        result
     }
 
     /// Notes that the command changed the account: its totals are written with the batch and
@@ -295,7 +339,8 @@ impl Engine {
 
     fn charge(&mut self, batch: &mut Batch, account_id: &str, spec: DebitSpec) -> Applied {
         let state = account(&mut self.accounts, account_id)?;
-        let charge = state.charge(spec, batch.now, &mut self.ids, &mut batch.write.effects)?;
+        let charge = state.charge(spec, batch.now, &mut self.ids, &mut batch.write.effects);
+        let charge = self.refused_by_limit(batch, account_id, charge)?;
         self.touched(batch, account_id);
         Ok(Outcome::Charge(Box::new(charge)))
     }
@@ -314,7 +359,8 @@ impl Engine {
             batch.now,
             &mut self.ids,
             &mut batch.write.effects,
-        )?;
+        );
+        let hold = self.refused_by_limit(batch, account_id, hold)?;
         self.hold_index
             .insert(hold.id.clone(), account_id.to_string());
         self.touched(batch, account_id);
@@ -413,7 +459,8 @@ impl Engine {
             batch.now,
             &mut self.ids,
             &mut batch.write.effects,
-        )?;
+        );
+        let hold = self.refused_by_limit(batch, &account_id, hold)?;
         self.touched(batch, &account_id);
         Ok(Outcome::HoldChanged(Box::new(hold)))
     }

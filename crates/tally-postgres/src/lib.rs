@@ -49,6 +49,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_portal_links.sql")),
     (9, include_str!("../migrations/0009_usage_buckets.sql")),
     (10, include_str!("../migrations/0010_events.sql")),
+    // 11 is another branch's (reserved ahead of merging): the runner skips gaps.
+    (12, include_str!("../migrations/0012_limits.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).

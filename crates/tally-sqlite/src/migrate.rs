@@ -25,6 +25,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_portal_links.sql")),
     (10, include_str!("../migrations/0010_usage_buckets.sql")),
     (11, include_str!("../migrations/0011_events.sql")),
+    // 12 is another branch's (numbers are reserved ahead of merging): a gap is fine, the
+    // runner applies every version above the highest applied, in order.
+    (13, include_str!("../migrations/0013_limits.sql")),
 ];
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

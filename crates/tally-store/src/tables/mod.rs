@@ -15,6 +15,7 @@ pub mod events;
 pub mod grants;
 pub mod holds;
 pub mod idempotency;
+pub mod limits;
 pub mod portal_links;
 pub mod purchases;
 pub mod rate_cards;
