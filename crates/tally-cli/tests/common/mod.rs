@@ -269,11 +269,11 @@ impl Client {
                 }
                 request.call()?
             }
-            "POST" | "PUT" => {
-                let mut request = if method == "POST" {
-                    self.agent.post(&url)
-                } else {
-                    self.agent.put(&url)
+            "POST" | "PUT" | "PATCH" => {
+                let mut request = match method {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    _ => self.agent.patch(&url),
                 };
                 if let Some(authorization) = &authorization {
                     request = request.header("Authorization", authorization);

@@ -397,6 +397,8 @@ fn limits_and_their_counters_round_trip() {
         used: credits(40),
         reached: true,
     };
-    let row = written(&limits::COUNTERS, |row| limits::encode_counter(&counter, row));
+    let row = written(&limits::COUNTERS, |row| {
+        limits::encode_counter(&counter, row)
+    });
     assert_eq!(limits::decode_counter(&row).unwrap(), counter);
 }
