@@ -460,7 +460,12 @@ fn update_settings(plan: &mut Plan, batch: &BatchWrite) {
                 Box::new(account.overdraft_limit.get()),
                 Box::new(account.metadata.clone()),
                 Box::new(account.settings.time_zone.clone()),
-                Box::new(account.settings.low_balance_threshold.map(|t| t.get())),
+                Box::new(
+                    account
+                        .settings
+                        .low_balance_threshold
+                        .map(tally_core::Millicredits::get),
+                ),
                 Box::new(totals.map(|t| t.posted.get())),
                 Box::new(totals.map(|t| t.held.get())),
                 Box::new(totals.map(|t| t.overdraft_remaining.get())),

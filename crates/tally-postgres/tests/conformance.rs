@@ -324,6 +324,7 @@ fn a_committed_batch_reads_back_exactly_as_written() {
                     action: Some("chat".into()),
                     rate_card_version: Some(3),
                     quote_id: Some("qt_1".into()),
+                    key_id: Some("key_1".into()),
                 },
                 description: Some("a chat".into()),
                 metadata: Some("{}".into()),

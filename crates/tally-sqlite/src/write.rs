@@ -168,7 +168,10 @@ fn update_settings(
             account.overdraft_limit.get(),
             account.metadata,
             account.settings.time_zone,
-            account.settings.low_balance_threshold.map(|t| t.get()),
+            account
+                .settings
+                .low_balance_threshold
+                .map(tally_core::Millicredits::get),
             totals.map(|t| t.posted.get()),
             totals.map(|t| t.held.get()),
             totals.map(|t| t.overdraft_remaining.get()),

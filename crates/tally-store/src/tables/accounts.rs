@@ -37,7 +37,12 @@ pub fn encode<W: ColumnWriter>(account: &Account, writer: &mut W) -> Result<(), 
     writer.opt_text(account.metadata.as_deref())?;
     writer.i64(micros(account.created_at))?;
     writer.text(&account.settings.time_zone)?;
-    writer.opt_i64(account.settings.low_balance_threshold.map(|t| t.get()))
+    writer.opt_i64(
+        account
+            .settings
+            .low_balance_threshold
+            .map(tally_core::Millicredits::get),
+    )
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<AccountRow, StoreError> {
