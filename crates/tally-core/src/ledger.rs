@@ -255,6 +255,16 @@ pub struct Attribution {
     pub key_id: Option<String>,
 }
 
+impl Attribution {
+    /// What an entry keeps of it: all but the key (which only holds and charges keep).
+    pub fn for_entry(&self) -> Attribution {
+        Attribution {
+            key_id: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// A reservation of credits, captured or voided later.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hold {
@@ -1390,7 +1400,7 @@ impl AccountState {
         let touched: Vec<String> = drawn.iter().map(|(grant_id, _)| grant_id.clone()).collect();
         let mut entry = self.new_entry(ids, EntryKind::Charge, at, postings);
         entry.charge_id = Some(charge_id.clone());
-        entry.attribution = spec.attribution.clone();
+        entry.attribution = spec.attribution.for_entry();
         entry.description = spec.description.clone();
         self.post(entry, effects);
         self.settle_grants(&touched, effects);
@@ -1459,7 +1469,7 @@ impl AccountState {
         let hold_id = ids.new_id(IdKind::Hold);
         let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
         entry.hold_id = Some(hold_id.clone());
-        entry.attribution = spec.attribution.clone();
+        entry.attribution = spec.attribution.for_entry();
         entry.description = spec.description.clone();
         self.post(entry, effects);
         let touched: Vec<String> = reservations
@@ -1620,7 +1630,7 @@ impl AccountState {
         record_draws(&mut hold.captured_from, &postings);
         let mut entry = self.new_entry(ids, EntryKind::Capture, at, postings);
         entry.hold_id = Some(hold.id.clone());
-        entry.attribution = hold.attribution.clone();
+        entry.attribution = hold.attribution.for_entry();
         self.post(entry, effects);
         hold.captured = Millicredits::new(hold.captured.get() + amount.get());
         hold.captured_at = Some(at);
@@ -1689,7 +1699,7 @@ impl AccountState {
                 .collect();
             let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
             entry.hold_id = Some(hold.id.clone());
-            entry.attribution = hold.attribution.clone();
+            entry.attribution = hold.attribution.for_entry();
             entry.description = Some(format!("hold extended by {amount} credits"));
             self.post(entry, effects);
             let touched: Vec<String> = added
@@ -1822,7 +1832,7 @@ impl AccountState {
             }
             let mut entry = self.new_entry(ids, kind, at, postings);
             entry.hold_id = Some(hold.id.clone());
-            entry.attribution = hold.attribution.clone();
+            entry.attribution = hold.attribution.for_entry();
             self.post(entry, effects);
         }
         hold.status = status;
@@ -2030,7 +2040,7 @@ impl AccountState {
             let mut entry = self.new_entry(ids, kind, at, postings);
             entry.charge_id.clone_from(&charge_id);
             entry.hold_id.clone_from(&hold_id);
-            entry.attribution = attribution.clone();
+            entry.attribution = attribution.for_entry();
             entry.description.clone_from(&reason);
             self.post(entry, effects);
         }

@@ -542,11 +542,13 @@ mod tests {
     fn a_shared_table_is_inserted_with_its_columns_types_and_constants() {
         assert_eq!(
             insert_table(&accounts::TABLE),
-            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, posted, held, \
-             overdraft_remaining, overdraft_reserved) SELECT t.id, t.name, t.overdraft_limit, \
-             t.metadata, t.created_at, 0, 0, 0, 0 FROM UNNEST($1::text[], $2::text[], \
-             $3::bigint[], $4::text[], $5::bigint[]) WITH ORDINALITY AS t (id, name, \
-             overdraft_limit, metadata, created_at, ord) ORDER BY ord"
+            "INSERT INTO accounts (id, name, overdraft_limit, metadata, created_at, time_zone, \
+             low_balance_threshold, posted, held, overdraft_remaining, overdraft_reserved) \
+             SELECT t.id, t.name, t.overdraft_limit, t.metadata, t.created_at, t.time_zone, \
+             t.low_balance_threshold, 0, 0, 0, 0 FROM UNNEST($1::text[], $2::text[], \
+             $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::bigint[]) WITH ORDINALITY \
+             AS t (id, name, overdraft_limit, metadata, created_at, time_zone, \
+             low_balance_threshold, ord) ORDER BY ord"
         );
     }
 

@@ -592,6 +592,9 @@ impl AccountState {
         ids: &mut dyn IdSource,
         effects: &mut Effects,
     ) {
+        if self.limits.is_none() {
+            return;
+        }
         let period = self.limit_period();
         let Some(book) = self.limits.as_deref_mut() else {
             return;
@@ -647,6 +650,9 @@ impl AccountState {
         let Rejection::LimitExceeded { limit, value, .. } = rejection else {
             return;
         };
+        if self.limits.is_none() {
+            return;
+        }
         let period = self.limit_period();
         let Some(book) = self.limits.as_deref_mut() else {
             return;
@@ -697,6 +703,9 @@ impl AccountState {
         effects: &mut Effects,
     ) {
         if !amount.is_positive() {
+            return;
+        }
+        if self.limits.is_none() {
             return;
         }
         let period = self.limit_period();
