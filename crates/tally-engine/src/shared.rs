@@ -88,6 +88,8 @@ impl Engine {
                 | Command::CancelSubscription { account_id }
                 | Command::PutAutoTopup { account_id, .. }
                 | Command::DeleteAutoTopup { account_id }
+                | Command::UpdateAccount { account_id, .. }
+                | Command::PutLimits { account_id, .. }
                 | Command::Purchase { account_id, .. } => {
                     account_ids.insert(account_id.clone());
                 }
