@@ -178,6 +178,7 @@ pub const NOT_BATCHABLE: &[(&str, &str)] = &[
     // Webhooks are delivery state, written outside the engine: not ledger operations.
     ("POST", "/v1/events/{id}/redeliver"),
     ("POST", "/v1/webhook-endpoints"),
+    ("PATCH", "/v1/webhook-endpoints/{id}"),
     ("DELETE", "/v1/webhook-endpoints/{id}"),
     ("POST", "/v1/webhook-endpoints/{id}/rotate-secret"),
 ];
