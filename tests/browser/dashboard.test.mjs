@@ -541,7 +541,14 @@ test('an account key never sees another account', { timeout: TEST_TIMEOUT_MS }, 
 });
 
 test('an admin key shows the accounts, the rate card, and grants credits', { timeout: TEST_TIMEOUT_MS }, async () => {
+  // An account with an auto top-up, shown in its row (and removed again at the end).
+  await ok('POST', '/v1/accounts', { body: { id: 'hooli', name: 'Hooli' } });
+  await ok('PUT', '/v1/accounts/hooli/auto-topup', { body: { pack: 'pack_10k', threshold: 100 } });
   await signInAndWait(ADMIN_KEY, '/admin');
+  const hooliRow = world.page.getByTestId('admin-account-row').filter({ hasText: 'Hooli' });
+  assert.equal((await hooliRow.getByTestId('admin-account-topup').textContent()).trim(), 'pack_10k below 100 · active');
+  const acmeTopup = world.page.getByTestId('admin-account-row').filter({ hasText: 'Acme Inc.' }).getByTestId('admin-account-topup');
+  assert.equal((await acmeTopup.textContent()).trim(), '—');
   const ids = await world.page.getByTestId('admin-account-row').allTextContents();
   assert.ok(ids.some((row) => row.includes('acme')) && ids.some((row) => row.includes('globex')), ids.join('|'));
   const acme = await ok('GET', '/v1/accounts/acme/balance');
@@ -550,6 +557,7 @@ test('an admin key shows the accounts, the rate card, and grants credits', { tim
   await shot('admin-accounts');
   await world.page.getByTestId('account-search').fill('glob');
   await eventually(async () => assert.equal(await world.page.locator('[data-testid="admin-account-row"]:visible').count(), 1));
+  await ok('DELETE', '/v1/accounts/hooli/auto-topup');
 
   const before = await ok('GET', '/v1/accounts/globex/balance');
   await world.page.getByTestId('grant-account').fill('globex');

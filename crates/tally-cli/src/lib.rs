@@ -31,6 +31,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Recompute every balance from the ledger entries and report any difference.
     Verify(VerifyArgs),
+    /// Copy an SQLite store to a new file while it serves (consistent as of one commit), then
+    /// verify the copy.
+    Backup(BackupArgs),
     /// Create, list and revoke account keys on a running server (needs an admin key).
     Keys {
         #[command(subcommand)]
@@ -189,6 +192,16 @@ pub struct VerifyArgs {
     pub database_url: Option<String>,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct BackupArgs {
+    /// The embedded SQLite database to copy (it may be serving).
+    #[arg(long, env = "TALLY_DB", default_value = "./tally.db")]
+    pub db: PathBuf,
+    /// Where to write the copy (must not exist). Restore: stop the server, put the copy in
+    /// the database's place, start it again.
+    pub out: PathBuf,
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Log lines go to stderr from a thread of their own, buffered and flushed whenever no
@@ -211,6 +224,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Bench(args) => bench::run(args),
         Command::Verify(args) => verify(args),
+        Command::Backup(args) => backup(&args),
         Command::Keys { command, client } => keys(command, &client),
         Command::Plans { client } => plans(&client),
         Command::Packs { client } => packs(&client),
@@ -343,8 +357,26 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
+fn backup(args: &BackupArgs) -> anyhow::Result<ExitCode> {
+    if !args.db.exists() {
+        anyhow::bail!("no database at {}", args.db.display());
+    }
+    let store = tally_sqlite::SqliteStore::open(&args.db)?;
+    store.backup_to(&args.out)?;
+    drop(store);
+    println!("backed up {} to {}", args.db.display(), args.out.display());
+    let copy: std::sync::Arc<dyn tally_store::Store> =
+        std::sync::Arc::new(tally_sqlite::SqliteStore::open(&args.out)?);
+    report_verify(copy.as_ref())
+}
+
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let (store, _) = open_store(&args.db, args.database_url.as_deref(), false)?;
+    report_verify(store.as_ref())
+}
+
+/// Runs `verify` on `store` and prints what it found.
+fn report_verify(store: &dyn tally_store::Store) -> anyhow::Result<ExitCode> {
     let report = store.verify()?;
     println!(
         "checked {} accounts, {} grants, {} entries",

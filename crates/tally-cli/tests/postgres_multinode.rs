@@ -782,3 +782,60 @@ fn debits_on_three_nodes_write_each_balance_alert_once_in_one_gapless_sequence()
     assert_eq!(events[3].2["data"]["reason"], json!("reached_zero"));
     nodes.verify();
 }
+
+#[test]
+fn sixty_four_debits_by_one_member_on_three_nodes_exactly_those_that_fit_succeed() {
+    let _cluster = shared_cluster();
+    let nodes = Nodes::start("pg-limits");
+    let admins = nodes.admins();
+    create_account(&admins[0], "crowd");
+    grant(&admins[1], "crowd", json!(10_000), json!({}));
+    // 100 credits a day for each member: 33 debits of 3 fit, the other 31 do not.
+    let limits =
+        json!({"limits": [{"scope": "member", "match": "*", "window": "day", "max": 100}]});
+    admins[2]
+        .request(
+            "PUT",
+            "/v1/accounts/crowd/limits",
+            Some(limits.to_string().as_bytes()),
+            &[("content-type", "application/json")],
+        )
+        .expect(200);
+    let barrier = std::sync::Barrier::new(CLIENTS);
+    let statuses: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let admin = nodes.admin(client);
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let kind = if client % 2 == 0 { "charges" } else { "holds" };
+                    let response = admin.post(
+                        &format!("/v1/accounts/crowd/{kind}"),
+                        json!({"amount": 3, "member": "ann"}),
+                    );
+                    let code = response.body["code"].as_str().map(str::to_string);
+                    (response.status, code)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let fitted = statuses.iter().filter(|(status, _)| *status == 201).count();
+    let refused = statuses
+        .iter()
+        .filter(|(status, code)| *status == 402 && code.as_deref() == Some("limit_exceeded"))
+        .count();
+    assert_eq!((fitted, refused), (33, 31), "{statuses:?}");
+    for admin in &admins {
+        let shown = admin.get("/v1/accounts/crowd/limits").expect(200);
+        assert_eq!(
+            shown["data"][0]["by_match"][0]["used"],
+            json!(99),
+            "{shown:?}"
+        );
+    }
+    let expected = 10_000_000 - 99_000;
+    assert_eq!(millis(&balance(&admins[0], "crowd")["available"]), expected);
+    nodes.verify();
+}

@@ -110,6 +110,24 @@ pub enum EventKind {
     RefundCreated {
         refund: Box<Refund>,
     },
+    /// A limit's `used` reached its `max` in its window, or a debit was refused by it
+    /// (`refused`: the amount asked for): once per limit (per value, for `*`) per window.
+    LimitReached {
+        limit_id: String,
+        /// `member`, `product`, `key` or `account`.
+        scope: String,
+        /// The limit's match (`*`: each value).
+        matches: String,
+        /// The member, product or key it counted on (`*` for an account limit).
+        value: String,
+        /// `day`, `month`, `period` or `total`.
+        window: String,
+        max: Millicredits,
+        used: Millicredits,
+        /// When the window ends (`None`: never).
+        resets_at: Option<Timestamp>,
+        refused: Option<Millicredits>,
+    },
 }
 
 impl EventKind {
@@ -131,6 +149,7 @@ impl EventKind {
             EventKind::SubscriptionRenewed { .. } => "subscription.renewed",
             EventKind::SubscriptionChanged { .. } => "subscription.changed",
             EventKind::RefundCreated { .. } => "refund.created",
+            EventKind::LimitReached { .. } => "limit.reached",
         }
     }
 }

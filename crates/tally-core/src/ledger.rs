@@ -11,11 +11,17 @@ use crate::amount::Millicredits;
 use crate::events::{Alerts, Event, EventKind};
 use crate::time::Timestamp;
 
+mod limits;
 mod purchase;
 mod reset;
 mod subscription;
 mod topup;
 
+pub use limits::{
+    AccountPatch, LIMIT_TEXT_BYTES_MAX, LIMITS_MAX, Limit, LimitBook, LimitCounter, LimitProblem,
+    LimitScope, LimitSet, LimitSpec, LimitStatus, LimitUse, LimitWindow, MATCH_EACH,
+    check_limit_specs, limit_statuses, time_zone,
+};
 pub use purchase::{Purchase, PurchaseEnd, PurchaseStatus};
 pub use reset::NextReset;
 pub use subscription::{SEATS_MAX, Subscription, SubscriptionStatus};
@@ -263,6 +269,19 @@ pub struct Attribution {
     pub action: Option<String>,
     pub rate_card_version: Option<i64>,
     pub quote_id: Option<String>,
+    /// The account key that made the debit (`None` for an admin's): what `key` limits count.
+    /// Kept with holds and charges, not with entries.
+    pub key_id: Option<String>,
+}
+
+impl Attribution {
+    /// What an entry keeps of it: all but the key (which only holds and charges keep).
+    pub fn for_entry(&self) -> Attribution {
+        Attribution {
+            key_id: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// A reservation of credits, captured or voided later.
@@ -454,6 +473,7 @@ pub enum IdKind {
     Purchase,
     Refund,
     Event,
+    Limit,
 }
 
 impl IdKind {
@@ -466,6 +486,7 @@ impl IdKind {
             IdKind::Purchase => "pur_",
             IdKind::Refund => "ref_",
             IdKind::Event => "evt_",
+            IdKind::Limit => "lim_",
         }
     }
 }
@@ -542,6 +563,27 @@ pub enum Rejection {
     PortalLinkExpired,
     #[error("portal: a link lives from 1 to 3600 seconds")]
     PortalTtlInvalid,
+    #[error("limits: limit {} allows {remaining} more credits in its window", limit.id)]
+    LimitExceeded {
+        limit: Box<Limit>,
+        /// The value it counted on (the member, product or key; `*` for the account).
+        value: String,
+        used: Millicredits,
+        remaining: Millicredits,
+        /// When its window ends (`None`: never).
+        resets_at: Option<Timestamp>,
+    },
+    #[error("limits: limit {position} is invalid ({})", problem.field())]
+    LimitInvalid {
+        position: usize,
+        problem: LimitProblem,
+    },
+    #[error(
+        "ledger: the overdraft limit must be at least {overdraft_limit_min}, what the account owes"
+    )]
+    OverdraftBelowDebt { overdraft_limit_min: Millicredits },
+    #[error("ledger: unknown time zone")]
+    TimeZoneUnknown,
 }
 
 impl Rejection {
@@ -575,6 +617,11 @@ impl Rejection {
             Rejection::PortalLinkUsed => 24,
             Rejection::PortalLinkExpired => 25,
             Rejection::PortalTtlInvalid => 26,
+            // 27 to 29 are another branch's.
+            Rejection::LimitExceeded { .. } => 30,
+            Rejection::LimitInvalid { .. } => 31,
+            Rejection::OverdraftBelowDebt { .. } => 32,
+            Rejection::TimeZoneUnknown => 33,
         }
     }
 
@@ -589,6 +636,7 @@ impl Rejection {
                 | Rejection::ChargeNotFound
                 | Rejection::InsufficientCredits { .. }
                 | Rejection::Overflow
+                | Rejection::LimitExceeded { .. }
         )
     }
 }
@@ -612,6 +660,12 @@ pub struct Effects {
     pub refunds: Vec<Refund>,
     /// The events the changes caused, in order.
     pub events: Vec<Event>,
+    /// Accounts whose own fields changed, as they are after the change (the last wins).
+    pub accounts: Vec<Account>,
+    /// Limit sets as a `PUT` left them (the last wins, per account).
+    pub limit_sets: Vec<LimitSet>,
+    /// Limit counters as they are after the change (the last wins, per limit and value).
+    pub limit_counters: Vec<LimitCounter>,
 }
 
 /// What a refund is of: a charge, or what a hold captured (as last written).
@@ -710,6 +764,9 @@ pub struct AccountState {
     purchases: Vec<Purchase>,
     /// The auto top-up, when one is set (boxed: most accounts have none).
     auto_topup: Option<Box<AutoTopup>>,
+    /// The spend limits, when any is set (boxed: most accounts have none, and a debit on
+    /// such an account pays one test for them).
+    limits: Option<Box<LimitBook>>,
     /// The earliest instant at which some due work falls due (MAX when none).
     next_due_at: Timestamp,
     /// The account's count of events so far.
@@ -748,6 +805,7 @@ impl AccountState {
             subscription: None,
             purchases: Vec::new(),
             auto_topup: None,
+            limits: None,
             next_due_at: Timestamp::MAX,
             event_sequence: 0,
             alerts: Alerts::default(),
@@ -780,6 +838,7 @@ impl AccountState {
             subscription: None,
             purchases: Vec::new(),
             auto_topup: None,
+            limits: None,
             next_due_at: Timestamp::MAX,
             event_sequence: totals.event_sequence,
             alerts: totals.alerts,
@@ -1399,6 +1458,10 @@ impl AccountState {
             return Err(Rejection::AmountNotPositive);
         }
         self.check_debit(spec.amount)?;
+        if let Err(refused) = self.check_limits(&spec.attribution, spec.amount, at) {
+            self.watch_limit_refusal(&refused, spec.amount, at, ids, effects);
+            return Err(refused);
+        }
         let (takes, overdraft) = self.allocate(spec.amount);
         let charge_id = ids.new_id(IdKind::Charge);
         let mut postings: Vec<Posting> = takes
@@ -1423,10 +1486,11 @@ impl AccountState {
         let touched: Vec<String> = drawn.iter().map(|(grant_id, _)| grant_id.clone()).collect();
         let mut entry = self.new_entry(ids, EntryKind::Charge, at, postings);
         entry.charge_id = Some(charge_id.clone());
-        entry.attribution = spec.attribution.clone();
+        entry.attribution = spec.attribution.for_entry();
         entry.description = spec.description.clone();
         self.post(entry, effects);
         self.settle_grants(&touched, effects);
+        self.count_limits(&spec.attribution, spec.amount, at, ids, effects);
         let charge = Charge {
             id: charge_id,
             account_id: self.account.id.clone(),
@@ -1462,6 +1526,10 @@ impl AccountState {
             return Err(Rejection::AmountNotPositive);
         }
         self.check_debit(spec.amount)?;
+        if let Err(refused) = self.check_limits(&spec.attribution, spec.amount, at) {
+            self.watch_limit_refusal(&refused, spec.amount, at, ids, effects);
+            return Err(refused);
+        }
         let (takes, overdraft) = self.allocate(spec.amount);
         let mut reservations: Vec<Reservation> = takes
             .iter()
@@ -1487,7 +1555,7 @@ impl AccountState {
         let hold_id = ids.new_id(IdKind::Hold);
         let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
         entry.hold_id = Some(hold_id.clone());
-        entry.attribution = spec.attribution.clone();
+        entry.attribution = spec.attribution.for_entry();
         entry.description = spec.description.clone();
         self.post(entry, effects);
         let touched: Vec<String> = reservations
@@ -1495,6 +1563,7 @@ impl AccountState {
             .filter_map(|r| r.line.grant_id().map(str::to_string))
             .collect();
         self.settle_grants(&touched, effects);
+        self.count_limits(&spec.attribution, spec.amount, at, ids, effects);
         let hold = Hold {
             id: hold_id.clone(),
             account_id: self.account.id.clone(),
@@ -1647,7 +1716,7 @@ impl AccountState {
         record_draws(&mut hold.captured_from, &postings);
         let mut entry = self.new_entry(ids, EntryKind::Capture, at, postings);
         entry.hold_id = Some(hold.id.clone());
-        entry.attribution = hold.attribution.clone();
+        entry.attribution = hold.attribution.for_entry();
         self.post(entry, effects);
         hold.captured = Millicredits::new(hold.captured.get() + amount.get());
         hold.captured_at = Some(at);
@@ -1681,6 +1750,11 @@ impl AccountState {
             }
             hold.amount.checked_add(amount).ok_or(Rejection::Overflow)?;
             self.check_debit(amount)?;
+            let attribution = hold.attribution.clone();
+            if let Err(refused) = self.check_limits(&attribution, amount, at) {
+                self.watch_limit_refusal(&refused, amount, at, ids, effects);
+                return Err(refused);
+            }
         }
         let mut hold = self
             .holds
@@ -1711,7 +1785,7 @@ impl AccountState {
                 .collect();
             let mut entry = self.new_entry(ids, EntryKind::Hold, at, postings);
             entry.hold_id = Some(hold.id.clone());
-            entry.attribution = hold.attribution.clone();
+            entry.attribution = hold.attribution.for_entry();
             entry.description = Some(format!("hold extended by {amount} credits"));
             self.post(entry, effects);
             let touched: Vec<String> = added
@@ -1733,6 +1807,7 @@ impl AccountState {
             }
             hold.amount = Millicredits::new(hold.amount.get() + amount.get());
             self.settle_grants(&touched, effects);
+            self.count_limits(&hold.attribution, amount, at, ids, effects);
         }
         if let Some(ttl_seconds) = ttl_seconds {
             hold.expires_at = at.plus_seconds(ttl_seconds);
@@ -1843,7 +1918,7 @@ impl AccountState {
             }
             let mut entry = self.new_entry(ids, kind, at, postings);
             entry.hold_id = Some(hold.id.clone());
-            entry.attribution = hold.attribution.clone();
+            entry.attribution = hold.attribution.for_entry();
             self.post(entry, effects);
         }
         hold.status = status;
@@ -1853,6 +1928,8 @@ impl AccountState {
         hold.captured = Millicredits::new(hold.captured.get() + captured_total.get());
         hold.released = released_total;
         hold.resolved_at = Some(at);
+        // What the hold released was counted by its limits when it was made: it comes back.
+        self.give_back_limits(&hold.attribution, hold.created_at, released_total, effects);
         hold.reservations.clear();
         // What the hold released on active grants, or the debt its capture made, may leave
         // spendable credits alongside a debt: they repay it at once.
@@ -2049,13 +2126,18 @@ impl AccountState {
             let mut entry = self.new_entry(ids, kind, at, postings);
             entry.charge_id.clone_from(&charge_id);
             entry.hold_id.clone_from(&hold_id);
-            entry.attribution = attribution.clone();
+            entry.attribution = attribution.for_entry();
             entry.description.clone_from(&reason);
             self.post(entry, effects);
         }
         // Credits back on an active grant while a debt stands repay it at once.
         touched.extend(self.repay_debt(at, ids, effects));
         self.settle_grants(&touched, effects);
+        let counted_at = match &of {
+            RefundOf::Charge(charge) => charge.created_at,
+            RefundOf::Hold(hold) => hold.created_at,
+        };
+        self.give_back_limits(&attribution, counted_at, requested, effects);
         let now_refunded = Millicredits::new(refunded.get() + requested.get());
         match of {
             RefundOf::Charge(mut charge) => {
@@ -2275,9 +2357,31 @@ mod tests {
             Rejection::PortalLinkUsed,
             Rejection::PortalLinkExpired,
             Rejection::PortalTtlInvalid,
+            Rejection::LimitExceeded {
+                limit: Box::new(super::Limit {
+                    id: "lim_1".into(),
+                    scope: super::LimitScope::Member,
+                    matches: "*".into(),
+                    window: super::LimitWindow::Day,
+                    max: amount,
+                }),
+                value: "ann".into(),
+                used: amount,
+                remaining: amount,
+                resets_at: None,
+            },
+            Rejection::LimitInvalid {
+                position: 0,
+                problem: super::LimitProblem::NegativeMax,
+            },
+            Rejection::OverdraftBelowDebt {
+                overdraft_limit_min: amount,
+            },
+            Rejection::TimeZoneUnknown,
         ];
         let numbers: Vec<u16> = every.iter().map(Rejection::number).collect();
-        let expected: Vec<u16> = (1..=26).collect();
+        // 27 to 29 are reserved for another branch.
+        let expected: Vec<u16> = (1..=26).chain(30..=33).collect();
         assert_eq!(
             numbers, expected,
             "numbers are stable: never reuse or renumber one"

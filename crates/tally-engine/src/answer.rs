@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use tally_core::pricing::RateCard;
 use tally_core::{
-    Account, AutoTopup, Charge, Grant, Hold, PortalLink, Purchase, Refund, Rejection, Subscription,
-    Timestamp,
+    Account, AccountTotals, AutoTopup, Charge, Grant, Hold, LimitStatus, PortalLink, Purchase,
+    Refund, Rejection, Subscription, Timestamp,
 };
 use tally_store::{ApiKeyRecord, StoreError};
 
@@ -53,6 +53,17 @@ pub enum Outcome {
     },
     /// A portal link a visit just used: its account is who the visitor signs in as.
     PortalLinkRedeemed(Box<PortalLink>),
+    /// An account whose fields changed, with its balance as the batch left it: its totals,
+    /// the grants that count and its plan.
+    AccountUpdated {
+        account: Box<Account>,
+        totals: AccountTotals,
+        grants: Vec<Grant>,
+        subscription: Option<Box<Subscription>>,
+        at: Timestamp,
+    },
+    /// The account's limits as a `PUT` left them, where each stands.
+    Limits(Vec<LimitStatus>),
 }
 
 /// An answer the API rendered, as kept for idempotent replays. The engine never reads it.

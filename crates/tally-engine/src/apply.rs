@@ -230,11 +230,39 @@ impl Engine {
                     .ok_or(Rejection::HoldNotFound)?;
                 self.refund(batch, RefundOf::Hold(hold), amount, reason)
             }
+            Command::UpdateAccount { account_id, patch } => {
+                let state = account(&mut self.accounts, &account_id)?;
+                let account = state.update_account(
+                    patch,
+                    batch.now,
+                    &mut self.ids,
+                    &mut batch.write.effects,
+                )?;
+                let outcome = Outcome::AccountUpdated {
+                    account: Box::new(account),
+                    totals: state.totals(),
+                    grants: state
+                        .grants()
+                        .iter()
+                        .filter(|grant| grant.status() == tally_core::GrantStatus::Active)
+                        .cloned()
+                        .collect(),
+                    subscription: state.subscription().cloned().map(Box::new),
+                    at: batch.now,
+                };
+                self.touched(batch, &account_id);
+                Ok(outcome)
+            }
+            Command::PutLimits { account_id, limits } => {
+                let state = account(&mut self.accounts, &account_id)?;
+                let statuses =
+                    state.set_limits(limits, batch.now, &mut self.ids, &mut batch.write.effects)?;
+                self.touched(batch, &account_id);
+                Ok(Outcome::Limits(statuses))
+            }
         }
     }
 
-    /// Notes that the command changed the account: its totals are written with the batch and
-    /// its next due instant is filed again.
     /// Notes a change to the account: it is written with the batch, rescheduled, and its
     /// balance watched for the alerts the change calls for.
     fn touched(&mut self, batch: &mut Batch, account_id: &str) {
@@ -245,14 +273,18 @@ impl Engine {
         self.reschedule(account_id);
     }
 
-    /// A debit refused for lack of credits: the `balance.depleted` it may call for is written
-    /// (the refusal changes nothing else).
+    /// A refused debit writes what the refusal calls for and nothing else: for lack of
+    /// credits, the `balance.depleted` it may fire; refused by a limit, its `limit.reached`
+    /// (once per window), with the account's event count and the limit's counter.
     fn refused(
         &mut self,
         batch: &mut Batch,
         account_id: &str,
         rejection: Rejection,
     ) -> EngineError {
+        if let Rejection::LimitExceeded { .. } = &rejection {
+            self.touched(batch, account_id);
+        }
         if let Rejection::InsufficientCredits { required, .. } = rejection
             && let Some(state) = self.accounts.get_mut(account_id)
         {

@@ -3,7 +3,10 @@
 //! can (balances, holds, accounts) and refuses with a [`tally_core::Rejection`].
 
 use tally_core::pricing::RateCardDocument;
-use tally_core::{CaptureAmount, DebitSpec, GrantSpec, Millicredits, PurchaseEnd, Timestamp};
+use tally_core::{
+    AccountPatch, CaptureAmount, DebitSpec, GrantSpec, LimitSpec, Millicredits, PurchaseEnd,
+    Timestamp,
+};
 use tokio::sync::oneshot;
 
 use crate::answer::Reply;
@@ -159,6 +162,16 @@ pub enum Command {
         owner: Option<String>,
         amount: Option<Millicredits>,
         reason: Option<String>,
+    },
+    /// Changes an account's own fields and settings (`PATCH /v1/accounts/{id}`).
+    UpdateAccount {
+        account_id: String,
+        patch: AccountPatch,
+    },
+    /// Replaces the account's spend limits.
+    PutLimits {
+        account_id: String,
+        limits: Vec<LimitSpec>,
     },
 }
 

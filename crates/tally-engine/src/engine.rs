@@ -72,6 +72,8 @@ pub(crate) struct Engine {
     /// Whether the next batch records where the test clock stands (the first one does, so
     /// the store always knows the clock its entries were made at).
     record_test_clock: bool,
+    /// The instant of the last batch (see [`Engine::batch_now`]).
+    last_batch_at: Timestamp,
     /// Where the test clock stood when the engine opened (what a reload goes back to when the
     /// store has no instant of its own yet).
     test_clock_at_open: Timestamp,
@@ -108,6 +110,7 @@ impl Engine {
             next_seq: 1,
             record_test_clock: config_has_test_clock,
             test_clock_at_open,
+            last_batch_at: Timestamp::MIN,
         };
         engine.load()?;
         if !engine.shared {
@@ -301,7 +304,7 @@ impl Engine {
             self.run_shared_batch(envelopes);
             return;
         }
-        let mut batch = Batch::new(self.clock.now());
+        let mut batch = Batch::new(self.batch_now());
         self.ids.raise_floor(batch.now.as_micros());
         if std::mem::take(&mut self.record_test_clock) {
             batch.write.meta.push((
@@ -373,6 +376,21 @@ impl Engine {
     }
 
     /// The lookup view of this batch: the batch, then the batches in flight, then the store.
+    /// The instant of the next batch: the clock's, but never before the last batch's. A wall
+    /// clock stepped backwards (NTP, a VM restored) must not date entries before those
+    /// already written, or run due work at an instant before one it already ran at: time
+    /// stands still until the clock catches up. The test clock is taken as it is: it moves
+    /// only forwards, and back only with the moves a failed commit took with it.
+    pub(crate) fn batch_now(&mut self) -> Timestamp {
+        let now = self.clock.now();
+        if self.test_clock.is_some() {
+            return now;
+        }
+        let now = now.max(self.last_batch_at);
+        self.last_batch_at = now;
+        now
+    }
+
     pub(crate) fn known<'a>(&'a self, batch: &'a Batch) -> Known<'a> {
         Known::new(batch, &self.in_flight, self.store.as_ref())
     }

@@ -88,6 +88,8 @@ impl Engine {
                 | Command::CancelSubscription { account_id }
                 | Command::PutAutoTopup { account_id, .. }
                 | Command::DeleteAutoTopup { account_id }
+                | Command::UpdateAccount { account_id, .. }
+                | Command::PutLimits { account_id, .. }
                 | Command::Purchase { account_id, .. } => {
                     account_ids.insert(account_id.clone());
                 }
@@ -169,7 +171,7 @@ impl Engine {
             known_keys.insert((scope, key), known);
         }
         // The clock is read after the locks: entries follow those of the node that held them.
-        let mut batch = Batch::new(self.clock.now());
+        let mut batch = Batch::new(self.batch_now());
         batch.keys = known_keys;
         self.ids.raise_floor(batch.now.as_micros());
         for state in locked {

@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_usage_buckets.sql")),
     (10, include_str!("../migrations/0010_events.sql")),
     (11, include_str!("../migrations/0011_webhooks.sql")),
+    (12, include_str!("../migrations/0012_limits.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).
@@ -161,17 +162,15 @@ fn apply_migrations(connection: &mut Connection) -> Result<(), StoreError> {
              version    BIGINT PRIMARY KEY,
              applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
     )?;
-    let applied: i64 = rows::get(
-        &connection
-            .query_opt(
-                "SELECT COALESCE(MAX(version), 0)::bigint AS version FROM schema_migrations",
-                &[],
-            )?
-            .ok_or_else(|| StoreError::Corrupt("postgres: no schema version".into()))?,
-        "version",
-    )?;
+    // Every migration not applied yet, in order: not only those above the highest applied,
+    // so that one merged later with a lower number (numbers are reserved per branch) still runs.
+    let applied: Vec<i64> = connection
+        .query("SELECT version FROM schema_migrations", &[])?
+        .iter()
+        .map(|row| rows::get(row, "version"))
+        .collect::<Result<_, _>>()?;
     for (version, sql) in MIGRATIONS {
-        if *version <= applied {
+        if applied.contains(version) {
             continue;
         }
         connection.transaction("BEGIN", |connection| {

@@ -156,16 +156,6 @@ impl Connection {
         result.map_err(|error| self.failed(error))
     }
 
-    pub(crate) fn query_opt(
-        &mut self,
-        sql: &str,
-        params: Params<'_>,
-    ) -> Result<Option<Row>, StoreError> {
-        let statement = self.statement(sql)?;
-        let result = self.client()?.query_opt(&statement, params);
-        result.map_err(|error| self.failed(error))
-    }
-
     /// Streams the rows of a statement through `each`, without holding them all in memory.
     pub(crate) fn for_each_row(
         &mut self,

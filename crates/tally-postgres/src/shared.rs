@@ -89,13 +89,29 @@ pub(crate) fn load_states(
         ),
         &[&present],
     )?;
+    let limits = connection.query(
+        &format!(
+            "{} WHERE limits.account_id = ANY($1)",
+            tables::limits::CURRENT
+        ),
+        &[&present],
+    )?;
+    let counters = connection.query(
+        "SELECT * FROM limit_counters WHERE account_id = ANY($1)",
+        &[&present],
+    )?;
+    let kept = state::Kept {
+        topups: decode_all(&topups, tables::auto_topups::decode)?,
+        limits: decode_all(&limits, tables::limits::decode_limit)?,
+        counters: decode_all(&counters, tables::limits::decode_counter)?,
+    };
     state::assemble(
         accounts,
         decode_all(&grants, tables::grants::decode)?,
         decode_all(&holds, tables::holds::decode)?,
         decode_all(&subscriptions, tables::subscriptions::decode)?,
         decode_all(&purchases, tables::purchases::decode)?,
-        decode_all(&topups, tables::auto_topups::decode)?,
+        kept,
     )
 }
 
@@ -105,6 +121,7 @@ fn again(error: &StoreError) -> StoreError {
         StoreError::Unavailable(detail) => StoreError::Unavailable(detail.clone()),
         StoreError::Corrupt(detail) => StoreError::Corrupt(detail.clone()),
         StoreError::Conflict(detail) => StoreError::Conflict(detail.clone()),
+        StoreError::Refused(detail) => StoreError::Refused(detail.clone()),
     }
 }
 

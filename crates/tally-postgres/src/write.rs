@@ -19,8 +19,8 @@ use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
     ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds,
-    idempotency, portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets,
-    usage_daily,
+    idempotency, limits, portal_links, purchases, rate_cards, refunds, subscriptions,
+    usage_buckets, usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
 
@@ -302,7 +302,21 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
         &all(&batch.new_rate_cards),
         rate_cards::encode,
     );
+    update_settings(&mut plan, batch);
     update_accounts(&mut plan, batch);
+    let sets = last_wins(&effects.limit_sets, |set| set.account_id.clone());
+    plan.insert(&limits::SETS, &sets, limits::encode_set);
+    let limit_rows: Vec<limits::LimitRow> =
+        sets.iter().flat_map(|set| limits::rows_of(set)).collect();
+    plan.insert(&limits::LIMITS, &all(&limit_rows), limits::encode_limit);
+    let counters = last_wins(&effects.limit_counters, |counter| {
+        (
+            counter.account_id.clone(),
+            counter.limit_id.clone(),
+            counter.value.clone(),
+        )
+    });
+    plan.insert(&limits::COUNTERS, &counters, limits::encode_counter);
     plan.insert(
         &idempotency::TABLE,
         &all(&batch.idempotency),
@@ -434,6 +448,45 @@ fn update_accounts(plan: &mut Plan, batch: &BatchWrite) {
                 column(&touched, |account| account.next_due.flatten()),
                 column(&touched, |account| account.totals.map(|t| t.event_sequence)),
                 column(&touched, |account| account.totals.map(|t| t.alerts.bits())),
+            ],
+        );
+    }
+}
+
+/// The own fields of the accounts a command changed (a PATCH: rare), one statement each, with
+/// the totals the batch left them with: the row's overdraft `CHECK` holds for the two together.
+fn update_settings(plan: &mut Plan, batch: &BatchWrite) {
+    for account in last_wins(&batch.effects.accounts, |account| account.id.clone()) {
+        let totals = batch
+            .account_totals
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == account.id)
+            .map(|(_, totals)| *totals);
+        plan.push(
+            "UPDATE accounts SET name = $2, overdraft_limit = $3, metadata = $4, time_zone = $5,
+                 low_balance_threshold = $6, posted = COALESCE($7, posted),
+                 held = COALESCE($8, held),
+                 overdraft_remaining = COALESCE($9, overdraft_remaining),
+                 overdraft_reserved = COALESCE($10, overdraft_reserved)
+             WHERE id = $1"
+                .to_string(),
+            vec![
+                Box::new(account.id.clone()),
+                Box::new(account.name.clone()),
+                Box::new(account.overdraft_limit.get()),
+                Box::new(account.metadata.clone()),
+                Box::new(account.settings.time_zone.clone()),
+                Box::new(
+                    account
+                        .settings
+                        .low_balance_threshold
+                        .map(tally_core::Millicredits::get),
+                ),
+                Box::new(totals.map(|t| t.posted.get())),
+                Box::new(totals.map(|t| t.held.get())),
+                Box::new(totals.map(|t| t.overdraft_remaining.get())),
+                Box::new(totals.map(|t| t.overdraft_reserved.get())),
             ],
         );
     }

@@ -338,6 +338,7 @@ fn a_committed_batch_reads_back_exactly_as_written() {
                     action: Some("chat".into()),
                     rate_card_version: Some(3),
                     quote_id: Some("qt_1".into()),
+                    key_id: Some("key_1".into()),
                 },
                 description: Some("a chat".into()),
                 metadata: Some("{}".into()),
@@ -1328,7 +1329,7 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();

@@ -75,6 +75,19 @@ pub enum ApiError {
     InvalidSignature {
         tolerance_seconds: i64,
     },
+    /// A debit a spend limit refused: the limit, what it counted in its window (for the value
+    /// it counts on), what is left, and when the window ends.
+    LimitExceeded {
+        limit: Box<tally_core::Limit>,
+        value: String,
+        used: Millicredits,
+        remaining: Millicredits,
+        resets_at: Option<tally_core::Timestamp>,
+    },
+    /// An overdraft limit below what the account owes already.
+    OverdraftBelowDebt {
+        overdraft_limit_min: Millicredits,
+    },
 }
 
 impl ApiError {
@@ -125,6 +138,8 @@ impl ApiError {
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
             ApiError::RefundExceedsCharge { .. } => (S::UNPROCESSABLE_ENTITY,  "refund_exceeds_charge", "The refund exceeds what is left to refund"),
             ApiError::InvalidSignature { .. }    => (S::BAD_REQUEST,           "invalid_signature",    "The webhook's signature does not verify"),
+            ApiError::LimitExceeded { .. }       => (S::PAYMENT_REQUIRED,      "limit_exceeded",       "A spend limit would be exceeded"),
+            ApiError::OverdraftBelowDebt { .. }  => (S::UNPROCESSABLE_ENTITY,  "overdraft_below_debt", "The overdraft limit is below what the account owes"),
         }
     }
 
@@ -221,6 +236,45 @@ impl ApiError {
                     "the Stripe-Signature header is missing, malformed, more than \
                      {tolerance_seconds} seconds from the server's clock, or not made with a \
                      configured signing secret"
+                )
+            }
+            ApiError::LimitExceeded {
+                limit,
+                value,
+                used,
+                remaining,
+                resets_at,
+            } => {
+                body.insert("limit".into(), crate::render::limit(limit));
+                body.insert("match_value".into(), json!(value));
+                body.insert("used".into(), credits(*used));
+                body.insert("remaining".into(), credits(*remaining));
+                body.insert(
+                    "resets_at".into(),
+                    crate::render::optional_instant(*resets_at),
+                );
+                let scope = limit.scope.as_str();
+                let window = limit.window.as_str();
+                match resets_at {
+                    Some(at) => format!(
+                        "the {scope} limit {} ({window}) for {value:?} has {remaining} of {} credits left; it resets at {}",
+                        limit.id,
+                        limit.max,
+                        at.to_rfc3339()
+                    ),
+                    None => format!(
+                        "the {scope} limit {} ({window}) for {value:?} has {remaining} of {} credits left; it never resets",
+                        limit.id, limit.max
+                    ),
+                }
+            }
+            ApiError::OverdraftBelowDebt {
+                overdraft_limit_min,
+            } => {
+                body.insert("param".into(), json!("overdraft_limit"));
+                body.insert("overdraft_limit_min".into(), credits(*overdraft_limit_min));
+                format!(
+                    "the account owes {overdraft_limit_min} credits (spent or held beyond its grants): the overdraft limit must be at least that"
                 )
             }
         };
@@ -330,6 +384,48 @@ impl From<Rejection> for ApiError {
                 "ttl_seconds",
                 "`ttl_seconds` must be a whole number from 1 to 3600",
             ),
+            Rejection::LimitExceeded {
+                limit,
+                value,
+                used,
+                remaining,
+                resets_at,
+            } => ApiError::LimitExceeded {
+                limit,
+                value,
+                used,
+                remaining,
+                resets_at,
+            },
+            Rejection::LimitInvalid { position, problem } => {
+                let field = problem.field();
+                let param = if field == "limits" {
+                    "limits".to_string()
+                } else {
+                    format!("limits[{position}].{field}")
+                };
+                let detail = match problem {
+                    tally_core::LimitProblem::TooMany => {
+                        format!("at most {} limits", tally_core::LIMITS_MAX)
+                    }
+                    tally_core::LimitProblem::DuplicateId => "two limits have this id".into(),
+                    tally_core::LimitProblem::BadId => "an id is 1 to 255 bytes".into(),
+                    tally_core::LimitProblem::BadMatch => {
+                        "a match is 1 to 255 bytes, and `*` for an account limit".into()
+                    }
+                    tally_core::LimitProblem::NegativeMax => "max must not be negative".into(),
+                };
+                ApiError::invalid_request(param, detail)
+            }
+            Rejection::OverdraftBelowDebt {
+                overdraft_limit_min,
+            } => ApiError::OverdraftBelowDebt {
+                overdraft_limit_min,
+            },
+            Rejection::TimeZoneUnknown => ApiError::invalid_request(
+                "time_zone",
+                "not an IANA time zone name (like `Europe/Paris` or `UTC`)",
+            ),
             Rejection::UsageBelowCaptured { captured, priced } => ApiError::invalid_request(
                 "usage",
                 format!(
@@ -383,7 +479,7 @@ impl From<StoreError> for ApiError {
                     detail: "a concurrent transaction conflicted; retry".into(),
                 }
             }
-            StoreError::Corrupt(detail) => {
+            StoreError::Corrupt(detail) | StoreError::Refused(detail) => {
                 tracing::error!(%detail, "store corrupt");
                 ApiError::Internal
             }

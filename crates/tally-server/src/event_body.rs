@@ -4,6 +4,7 @@
 //! about, in the shape its own route answers, and the account's `available` right after.
 
 use serde_json::{Value, json};
+use tally_core::Millicredits;
 use tally_core::events::{Event, EventKind};
 
 use crate::render::{self, credits, instant};
@@ -76,5 +77,31 @@ fn data(kind: &EventKind) -> Value {
             json!({ "subscription": render::subscription(subscription) })
         }
         EventKind::RefundCreated { refund } => json!({ "refund": render::refund(refund) }),
+        EventKind::LimitReached {
+            limit_id,
+            scope,
+            matches,
+            value,
+            window,
+            max,
+            used,
+            resets_at,
+            refused,
+        } => json!({
+            "limit": {
+                "id": limit_id,
+                "object": "limit",
+                "scope": scope,
+                "match": matches,
+                "window": window,
+                "max": credits(*max),
+            },
+            "value": value,
+            "used": credits(*used),
+            "remaining": credits(Millicredits::new((max.get() - used.get()).max(0))),
+            "resets_at": resets_at.map(instant),
+            "reason": if refused.is_some() { "debit_refused" } else { "reached" },
+            "refused_amount": refused.map(credits),
+        }),
     }
 }

@@ -121,6 +121,15 @@ impl Fields {
         }
     }
 
+    /// Removes a field sent as JSON `null` (to clear a setting): whether it was.
+    pub fn null(&mut self, name: &str) -> bool {
+        if self.map.get(name).is_some_and(Value::is_null) {
+            self.map.remove(name);
+            return true;
+        }
+        false
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.map.get(name).is_some_and(|value| !value.is_null())
     }

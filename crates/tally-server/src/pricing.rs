@@ -304,6 +304,7 @@ pub fn price_usage(
         action: Some(usage.action.as_str().to_string()),
         rate_card_version: Some(card.version()),
         quote_id,
+        key_id: None,
     };
     let extra = json!({
         "usage": usage.to_json(),

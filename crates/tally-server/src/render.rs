@@ -32,7 +32,7 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     Some(Timestamp::from_micros(timestamp.as_microsecond()))
 }
 
-fn optional_instant(at: Option<Timestamp>) -> Value {
+pub fn optional_instant(at: Option<Timestamp>) -> Value {
     at.map(instant).unwrap_or(Value::Null)
 }
 
@@ -117,9 +117,52 @@ pub fn account(account: &Account, balance: Value) -> Value {
         "name": account.name,
         "overdraft_limit": credits(account.overdraft_limit),
         "metadata": metadata(&account.metadata),
+        "time_zone": account.settings.time_zone,
+        "low_balance_threshold": account.settings.low_balance_threshold.map(credits),
         "created_at": instant(account.created_at),
         "balance": balance,
     })
+}
+
+/// A Limit as it was set: `{id, scope, match, window, max}`.
+pub fn limit(limit: &tally_core::Limit) -> Value {
+    json!({
+        "id": limit.id,
+        "object": "limit",
+        "scope": limit.scope.as_str(),
+        "match": limit.matches,
+        "window": limit.window.as_str(),
+        "max": credits(limit.max),
+    })
+}
+
+/// A Limit with where it stands: `used` (for `"*"`: the most any one value used),
+/// `remaining`, `resets_at` (null: never), and `by_match`, each value counted in the window.
+pub fn limit_status(status: &tally_core::LimitStatus) -> Value {
+    let mut value = limit(&status.limit);
+    let map = value.as_object_mut().expect("render: a limit is an object");
+    map.insert("used".into(), credits(status.used));
+    map.insert("remaining".into(), credits(status.remaining));
+    map.insert("resets_at".into(), optional_instant(status.resets_at));
+    let by_match: Vec<Value> = status
+        .values
+        .iter()
+        .map(|each| {
+            json!({
+                "match": each.value,
+                "used": credits(each.used),
+                "remaining": credits(each.remaining),
+            })
+        })
+        .collect();
+    map.insert("by_match".into(), Value::Array(by_match));
+    value
+}
+
+/// `{object: "list", data: [Limit with used, remaining, resets_at]}`.
+pub fn limits(statuses: &[tally_core::LimitStatus]) -> Value {
+    let data: Vec<Value> = statuses.iter().map(limit_status).collect();
+    json!({"object": "list", "data": data, "has_more": false})
 }
 
 pub fn grant(grant: &Grant) -> Value {

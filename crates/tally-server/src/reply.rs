@@ -33,6 +33,8 @@ pub fn outcome_status(outcome: &Outcome) -> StatusCode {
         | Outcome::Clock(_)
         | Outcome::Nothing
         | Outcome::HoldChanged(_)
+        | Outcome::AccountUpdated { .. }
+        | Outcome::Limits(_)
         | Outcome::PortalLinkRedeemed(_) => StatusCode::OK,
     }
 }
@@ -68,6 +70,17 @@ pub fn outcome_body(outcome: &Outcome) -> Value {
         Outcome::Refund(refund) => render::refund(refund),
         Outcome::PortalLink { link, url } => render::portal_session(link, Some(url)),
         Outcome::PortalLinkRedeemed(link) => render::portal_session(link, None),
+        Outcome::AccountUpdated {
+            account,
+            totals,
+            grants,
+            subscription,
+            at,
+        } => {
+            let balance = render::balance(account, totals, grants, subscription.as_deref(), *at);
+            render::account(account, balance)
+        }
+        Outcome::Limits(statuses) => render::limits(statuses),
     }
 }
 

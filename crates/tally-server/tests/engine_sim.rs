@@ -32,8 +32,9 @@ use serde_json::{Value, json};
 use tally_core::catalog::Catalog;
 use tally_core::{
     Account, AccountState, Attribution, CaptureAmount, Charge, DebitSpec, Effects, Grant,
-    GrantLifecycle, GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, Line, Millicredits,
-    Refund, RefundOf, Rejection, Subscription, Timestamp,
+    GrantLifecycle, GrantSource, GrantSpec, Hold, HoldStatus, IdKind, IdSource, LimitCounter,
+    LimitScope, LimitSpec, LimitWindow, Line, Millicredits, Refund, RefundOf, Rejection,
+    Subscription, Timestamp,
 };
 use tally_engine::TEST_CLOCK_META;
 use tally_engine::clock::TestClock;
@@ -177,6 +178,8 @@ macro_rules! coverage {
 // seed always does the same), so the mix may shift a little, but not lose a path.
 coverage! {
     commands >= 4_800,
+    limit_sets >= 30,
+    limit_refusals >= 6,
     rounds >= 400,
     gated_rounds >= 120,
     succeeded >= 1_500,
@@ -298,6 +301,8 @@ enum Outcome {
     /// A hold that changed and was not created (a capture in part, an extension).
     HoldChanged(Hold),
     Refund(Refund),
+    /// The limits as a `PUT` set them, with where each stands.
+    Limits(Vec<tally_core::LimitStatus>),
 }
 
 impl Outcome {
@@ -310,6 +315,7 @@ impl Outcome {
             Outcome::Hold(_)
             | Outcome::HoldChanged(_)
             | Outcome::Subscription(_)
+            | Outcome::Limits(_)
             | Outcome::Clock(_) => 200,
         }
     }
@@ -336,6 +342,7 @@ impl Outcome {
             Outcome::Subscription(subscription) => render::subscription(subscription),
             Outcome::Purchase { purchase, grant } => render::purchase(purchase, grant.as_ref()),
             Outcome::Clock(now) => json!({"now": render::instant(*now)}),
+            Outcome::Limits(statuses) => render::limits(statuses),
         }
     }
 }
@@ -707,6 +714,10 @@ impl Model {
                     .filter_map(|draw| draw.line.grant_id().map(str::to_string))
                     .collect();
                 self.refund(RefundOf::Hold(hold), named, *amount, reason, at, effects)?
+            }
+            Command::PutLimits { account_id, limits } => {
+                let state = self.accounts.get_mut(account_id).ok_or(no_account)?;
+                Outcome::Limits(state.set_limits(limits.clone(), at, &mut self.ids, effects)?)
             }
             other => panic!("the simulation does not send {other:?}"),
         };
@@ -1168,6 +1179,36 @@ impl Sim {
                         (row.totals, row.totals.posted.get() - row.totals.held.get()),
                         (state.totals(), state.available().get()),
                         "{context}: account {id}: the balance (totals, available)"
+                    );
+                    // The limits and what each has used in its window, as the model's.
+                    let (set, mut counters) = self.store.limits(id).expect("reading limits");
+                    let book = state.limit_book();
+                    let mut expected: Vec<LimitCounter> = book
+                        .map(|book| book.counters().cloned().collect())
+                        .unwrap_or_default();
+                    let key = |counter: &LimitCounter| {
+                        (
+                            counter.limit_id.clone(),
+                            counter.value.clone(),
+                            counter.window_start,
+                        )
+                    };
+                    // A counter at zero that never fired counts nothing: the store keeps the
+                    // row of one a PUT restarted (rows are only written, never deleted).
+                    let counts =
+                        |counter: &LimitCounter| counter.used.get() != 0 || counter.reached;
+                    counters.retain(counts);
+                    expected.retain(counts);
+                    counters.sort_by_key(key);
+                    expected.sort_by_key(key);
+                    assert_eq!(
+                        set.map(|set| set.limits),
+                        book.map(|book| book.set().limits.clone()),
+                        "{context}: account {id}: the limits"
+                    );
+                    assert_eq!(
+                        counters, expected,
+                        "{context}: account {id}: the limits' counters"
                     );
                 }
                 (row, state) => panic!(
@@ -1640,7 +1681,10 @@ impl Sim {
                     self.model.grant_ids.learn(&engine_id, grant_id, context);
                 }
             }
-            Outcome::Account(_) | Outcome::Subscription(_) | Outcome::Clock(_) => {}
+            Outcome::Account(_)
+            | Outcome::Subscription(_)
+            | Outcome::Clock(_)
+            | Outcome::Limits(_) => {}
         }
     }
 
@@ -1711,6 +1755,7 @@ impl Sim {
                 self.notes.refunded_charges.insert(charge_id, planned.stage);
             }
             (Command::RefundHold { .. }, Outcome::Refund(_)) => coverage.refunds_of_holds += 1,
+            (Command::PutLimits { .. }, Outcome::Limits(_)) => coverage.limit_sets += 1,
             (command, outcome) => panic!("{command:?} answered with {outcome:?}"),
         }
     }
@@ -1720,6 +1765,7 @@ impl Sim {
         coverage.refused += 1;
         match error {
             ApiError::InsufficientCredits { .. } => coverage.insufficient_credits += 1,
+            ApiError::LimitExceeded { .. } => coverage.limit_refusals += 1,
             ApiError::CaptureExceedsHold { .. } => coverage.captures_exceeding_holds += 1,
             ApiError::RefundExceedsCharge { .. } => {
                 coverage.refunds_refused += 1;
@@ -1927,7 +1973,8 @@ impl Sim {
                     paid: self.rng.chance(50),
                 }
             }
-            89..=92 => self.new_account(false),
+            89..=91 => self.new_account(false),
+            92..=94 => self.put_limits(account_id),
             _ => match self.rng.below(3) {
                 0 => Command::Charge {
                     account_id: GHOST_ACCOUNT.into(),
@@ -1944,6 +1991,40 @@ impl Sim {
                 },
             },
         }
+    }
+
+    /// A set of spend limits for the account (replacing its set): none, one or two, on the
+    /// account or a member (the one debits name, or each), by day, month or in total, small
+    /// enough that debits run into them; now and then an invalid one (refused).
+    fn put_limits(&mut self, account_id: String) -> Command {
+        let count = self.rng.below(3);
+        let limits = (0..count)
+            .map(|n| {
+                let (scope, matches) = match self.rng.below(4) {
+                    0 | 1 => (LimitScope::Account, "*"),
+                    2 => (LimitScope::Member, "*"),
+                    _ => (LimitScope::Member, "member-1"),
+                };
+                let window = match self.rng.below(3) {
+                    0 => LimitWindow::Day,
+                    1 => LimitWindow::Month,
+                    _ => LimitWindow::Total,
+                };
+                let max = if self.rng.chance(5) {
+                    Millicredits::ZERO
+                } else {
+                    Millicredits::from_credits(self.rng.between(5, 150))
+                };
+                LimitSpec {
+                    id: Some(format!("limit-{n}")),
+                    scope,
+                    matches: matches.to_string(),
+                    window,
+                    max,
+                }
+            })
+            .collect();
+        Command::PutLimits { account_id, limits }
     }
 
     /// A new account (`fresh`), or sometimes one with an id used before.

@@ -8,6 +8,7 @@
 //! with PostgreSQL; this crate runs it on SQLite connections (`rows.rs`) and writes batches with
 //! SQLite's statements (`write.rs`).
 
+mod integrity;
 mod migrate;
 mod rows;
 mod write;
@@ -98,6 +99,7 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = Connection::open(&path).map_err(unavailable)?;
+        integrity::check(&writer, &path, migrate::SCHEMA_VERSION)?;
         // The writer keeps a large page cache and leaves most checkpointing to the
         // checkpointer thread, so a commit is usually the batch's pages and one fsync of the
         // WAL. But a PASSIVE checkpoint running beside a busy writer never catches up with
@@ -118,6 +120,12 @@ impl SqliteStore {
             ))
             .map_err(unavailable)?;
         migrate::migrate(&mut writer)?;
+        writer
+            .execute_batch(&format!(
+                "PRAGMA application_id = {};",
+                integrity::APPLICATION_ID
+            ))
+            .map_err(unavailable)?;
         let stop = Arc::new(AtomicBool::new(false));
         let checkpointer = spawn_checkpointer(&path, stop.clone())?;
         Ok(SqliteStore {
@@ -132,6 +140,27 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes a consistent copy of the database to `out`, which must not exist: SQLite's
+    /// `VACUUM INTO`, in one read transaction on a reader connection, so the copy is the
+    /// ledger as of one commit while the server goes on writing (a WAL reader blocks no one).
+    pub fn backup_to(&self, out: &Path) -> Result<(), StoreError> {
+        if out.exists() {
+            return Err(StoreError::Refused(format!(
+                "{}: it exists, and a backup never overwrites a file",
+                out.display()
+            )));
+        }
+        let target = out
+            .to_str()
+            .ok_or_else(|| StoreError::Refused(format!("{}: not a UTF-8 path", out.display())))?;
+        self.with_reader(|connection| {
+            connection
+                .execute("VACUUM INTO ?1", [target])
+                .map(|_| ())
+                .map_err(unavailable)
+        })
     }
     fn writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().expect("sqlite: writer poisoned")

@@ -26,7 +26,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_usage_buckets.sql")),
     (11, include_str!("../migrations/0011_events.sql")),
     (12, include_str!("../migrations/0012_webhooks.sql")),
+    (13, include_str!("../migrations/0013_limits.sql")),
 ];
+
+/// The newest schema this binary knows.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     connection
@@ -35,12 +39,15 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;",
         )
         .map_err(unavailable)?;
-    let applied: i64 = connection
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |row| row.get(0),
-        )
+    // Every migration not applied yet, in order: not only those above the highest applied,
+    // so that one merged later with a lower number (numbers are reserved per branch) still runs.
+    let applied: Vec<i64> = connection
+        .prepare("SELECT version FROM schema_migrations")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<Vec<i64>, _>>()
+        })
         .map_err(unavailable)?;
     // A migration may rebuild a table others refer to (SQLite's way to change a constraint):
     // foreign keys are off while it runs, as SQLite's documentation prescribes, and checked
@@ -48,16 +55,16 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     connection
         .execute_batch("PRAGMA foreign_keys = OFF;")
         .map_err(unavailable)?;
-    let migrated = apply_migrations(connection, applied);
+    let migrated = apply_migrations(connection, &applied);
     connection
         .execute_batch("PRAGMA foreign_keys = ON;")
         .map_err(unavailable)?;
     migrated
 }
 
-fn apply_migrations(connection: &mut Connection, applied: i64) -> Result<(), StoreError> {
+fn apply_migrations(connection: &mut Connection, applied: &[i64]) -> Result<(), StoreError> {
     for (version, sql) in MIGRATIONS {
-        if *version <= applied {
+        if applied.contains(version) {
             continue;
         }
         let transaction = connection.transaction().map_err(unavailable)?;

@@ -11,7 +11,8 @@ use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
     Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds, idempotency,
-    portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets, usage_daily,
+    limits, portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets,
+    usage_daily,
 };
 
 use crate::rows::Binder;
@@ -84,6 +85,9 @@ static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
 static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
 static PORTAL_LINKS: Insert = Insert::new(&portal_links::TABLE);
 static EVENTS: Insert = Insert::new(&events::TABLE);
+static LIMIT_SETS: Insert = Insert::new(&limits::SETS);
+static LIMITS: Insert = Insert::new(&limits::LIMITS);
+static LIMIT_COUNTERS: Insert = Insert::new(&limits::COUNTERS);
 
 /// Writes batches, in order, in one transaction.
 pub(crate) fn write_batches(
@@ -117,7 +121,13 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
         usage_buckets::encode(key, delta, binder)
     })?;
     RATE_CARDS.run(db, &batch.new_rate_cards, rate_cards::encode)?;
+    update_settings(db, &effects.accounts, &batch.account_totals)?;
     update_totals(db, &batch.account_totals)?;
+    LIMIT_SETS.run(db, &effects.limit_sets, limits::encode_set)?;
+    for set in &effects.limit_sets {
+        LIMITS.run(db, &limits::rows_of(set), limits::encode_limit)?;
+    }
+    LIMIT_COUNTERS.run(db, &effects.limit_counters, limits::encode_counter)?;
     IDEMPOTENCY.run(db, &batch.idempotency, idempotency::encode)?;
     API_KEYS.run(db, &batch.new_api_keys, api_keys::encode)?;
     let revoke = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
@@ -148,6 +158,47 @@ fn fan_out(
     let mut insert = connection.prepare_cached(sql)?;
     for event in events {
         insert.execute(params![event.id])?;
+    }
+    Ok(())
+}
+
+/// The own fields of the accounts a command changed (a PATCH), with their totals as the batch
+/// left them in the same statement: the row's overdraft `CHECK` holds for the two together.
+fn update_settings(
+    connection: &Connection,
+    accounts: &[tally_core::Account],
+    totals: &[(String, AccountTotals)],
+) -> Result<(), rusqlite::Error> {
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let mut update = connection.prepare_cached(
+        "UPDATE accounts SET name = ?2, overdraft_limit = ?3, metadata = ?4, time_zone = ?5,
+             low_balance_threshold = ?6, posted = COALESCE(?7, posted),
+             held = COALESCE(?8, held), overdraft_remaining = COALESCE(?9, overdraft_remaining),
+             overdraft_reserved = COALESCE(?10, overdraft_reserved) WHERE id = ?1",
+    )?;
+    for account in accounts {
+        let totals = totals
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == account.id)
+            .map(|(_, totals)| totals);
+        update.execute(params![
+            account.id,
+            account.name,
+            account.overdraft_limit.get(),
+            account.metadata,
+            account.settings.time_zone,
+            account
+                .settings
+                .low_balance_threshold
+                .map(tally_core::Millicredits::get),
+            totals.map(|t| t.posted.get()),
+            totals.map(|t| t.held.get()),
+            totals.map(|t| t.overdraft_remaining.get()),
+            totals.map(|t| t.overdraft_reserved.get()),
+        ])?;
     }
     Ok(())
 }

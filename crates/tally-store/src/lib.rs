@@ -33,6 +33,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("store: stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The file or database is not one the store may open (another program's, a newer
+    /// schema's): nothing was written to it.
+    #[error("store: refusing to open {0}")]
+    Refused(String),
     /// Another node's transaction got in the way (a serialization failure or deadlock): the
     /// whole batch can be tried again.
     #[error("store: a concurrent transaction conflicted: {0}")]
@@ -130,6 +134,9 @@ pub struct UsageGroup {
     pub action: Option<String>,
 }
 
+/// An account's limit set and the counters kept for it.
+pub type LimitsRead = (Option<tally_core::LimitSet>, Vec<tally_core::LimitCounter>);
+
 /// Everything one batch writes, in one transaction.
 #[derive(Clone, Debug, Default)]
 pub struct BatchWrite {
@@ -173,6 +180,9 @@ impl BatchWrite {
             && self.effects.charges.is_empty()
             && self.effects.subscriptions.is_empty()
             && self.effects.auto_topups.is_empty()
+            && self.effects.accounts.is_empty()
+            && self.effects.limit_sets.is_empty()
+            && self.effects.limit_counters.is_empty()
             && self.effects.purchases.is_empty()
             && self.new_rate_cards.is_empty()
             && self.idempotency.is_empty()
@@ -344,6 +354,8 @@ pub trait ReadStore: Send + Sync + 'static {
         group_by: &[UsageDimension],
     ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError>;
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError>;
+    /// The account's current limits (none when never set or set empty) and their counters.
+    fn limits(&self, account_id: &str) -> Result<LimitsRead, StoreError>;
     /// The account's auto top-up (none when never set, or removed).
     fn auto_topup(&self, account_id: &str) -> Result<Option<tally_core::AutoTopup>, StoreError>;
     /// An account's balance in one snapshot, with what it spent in `[window.0, window.1)`

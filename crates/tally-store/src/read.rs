@@ -78,6 +78,26 @@ pub fn subscription<S: RowSource>(
     by_key(db, table, "account_id", key, subscriptions::decode)
 }
 
+/// The account's current limits (none when never set, or set empty) and their counters.
+pub fn limits<S: RowSource>(
+    db: &mut S,
+    account_id: &str,
+) -> Result<(Option<tally_core::LimitSet>, Vec<tally_core::LimitCounter>), StoreError> {
+    let mut query = Query::new(S::PARAMETER, crate::tables::limits::CURRENT);
+    query
+        .push(" WHERE limits.account_id = ")
+        .bind(Value::Text(account_id));
+    let rows = db.rows(&query, crate::tables::limits::decode_limit)?;
+    let set = crate::tables::limits::sets_of(rows).pop();
+    let mut query = Query::new(
+        S::PARAMETER,
+        "SELECT * FROM limit_counters WHERE account_id = ",
+    );
+    query.bind(Value::Text(account_id));
+    let counters = db.rows(&query, crate::tables::limits::decode_counter)?;
+    Ok((set, counters))
+}
+
 /// The account's auto top-up, unless it was never set or was removed.
 pub fn auto_topup<S: RowSource>(
     db: &mut S,

@@ -95,6 +95,11 @@ impl<S: SqlReads> ReadStore for S {
         self.read(move |db| crate::read::auto_topup(db, &account_id))
     }
 
+    fn limits(&self, account_id: &str) -> Result<crate::LimitsRead, StoreError> {
+        let account_id = account_id.to_string();
+        self.read(move |db| crate::read::limits(db, &account_id))
+    }
+
     fn subscription(&self, account_id: &str) -> Result<Option<Subscription>, StoreError> {
         let account_id = account_id.to_string();
         self.read(move |db| crate::read::subscription(db, &account_id))

@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
-use tally_core::{AccountState, AutoTopup, Grant, Hold, Purchase, Subscription};
+use tally_core::{AccountState, AutoTopup, Grant, Hold, LimitCounter, Purchase, Subscription};
 
 use crate::row::{Query, RowSource, corrupt};
+use crate::tables::limits::{self, LimitRow};
 use crate::tables::{accounts, auto_topups, grants, holds, purchases, subscriptions};
 use crate::{AccountRow, StoreError};
 
@@ -52,7 +53,25 @@ pub fn load_all<S: RowSource>(db: &mut S) -> Result<Vec<AccountState>, StoreErro
         )),
         auto_topups::decode,
     )?;
-    assemble(accounts, grants, holds, subscriptions, purchases, topups)
+    let limit_rows = db.rows(&select(limits::CURRENT), limits::decode_limit)?;
+    let counters = db.rows(
+        &select("SELECT * FROM limit_counters"),
+        limits::decode_counter,
+    )?;
+    let kept = Kept {
+        topups,
+        limits: limit_rows,
+        counters,
+    };
+    assemble(accounts, grants, holds, subscriptions, purchases, kept)
+}
+
+/// What a state keeps besides its balance: the auto top-up, the limits and their counters.
+#[derive(Default)]
+pub struct Kept {
+    pub topups: Vec<AutoTopup>,
+    pub limits: Vec<LimitRow>,
+    pub counters: Vec<LimitCounter>,
 }
 
 /// The states of these accounts, from their rows and those of their live grants, pending holds
@@ -63,9 +82,15 @@ pub fn assemble(
     holds: Vec<Hold>,
     subscriptions: Vec<Subscription>,
     purchases: Vec<Purchase>,
-    topups: Vec<AutoTopup>,
+    kept: Kept,
 ) -> Result<Vec<AccountState>, StoreError> {
-    let mut topups: HashMap<String, AutoTopup> = topups
+    let mut limit_sets: HashMap<String, tally_core::LimitSet> = limits::sets_of(kept.limits)
+        .into_iter()
+        .map(|set| (set.account_id.clone(), set))
+        .collect();
+    let mut counters_by_account = by_account(kept.counters, |counter| &counter.account_id);
+    let mut topups: HashMap<String, AutoTopup> = kept
+        .topups
         .into_iter()
         .map(|topup| (topup.account_id.clone(), topup))
         .collect();
@@ -92,6 +117,10 @@ pub fn assemble(
             }
             if let Some(topup) = topups.remove(&id) {
                 state.restore_auto_topup(topup);
+            }
+            if let Some(set) = limit_sets.remove(&id) {
+                let counters = counters_by_account.remove(&id).unwrap_or_default();
+                state.restore_limits(set, counters);
             }
             state
                 .check()

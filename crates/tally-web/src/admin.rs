@@ -46,7 +46,20 @@ fn matches(haystack: &[&str], needle: &str) -> bool {
             .any(|text| text.to_lowercase().contains(&needle))
 }
 
-fn account_row(account: &Value) -> Html {
+/// An account's auto top-up in a few words (`—` without one).
+fn topup_cell(topup: Option<&Value>) -> Html {
+    match topup {
+        Some(topup) => html!(
+            "{} below {} · {}",
+            topup["pack"].as_str().unwrap_or(""),
+            credits_value(&topup["threshold"]),
+            topup["status"].as_str().unwrap_or("")
+        ),
+        None => html!("—"),
+    }
+}
+
+fn account_row(account: &Value, topup: Option<&Value>) -> Html {
     let id = account["id"].as_str().unwrap_or("");
     let balance = &account["balance"];
     let plan = match balance["plan"]["name"].as_str() {
@@ -63,13 +76,15 @@ fn account_row(account: &Value) -> Html {
     };
     html!(
         "<tr data-testid=\"admin-account-row\"><th scope=\"row\"><a href=\"/{}\">{}</a></th>\
-         <td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+         <td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td>\
+         <td data-testid=\"admin-account-topup\">{}</td></tr>",
         html::query(&[("account", id)]),
         id,
         account["name"].as_str().unwrap_or(""),
         credits_value(&balance["available"]),
         credits_value(&balance["held"]),
-        plan
+        plan,
+        topup_cell(topup)
     )
 }
 
@@ -147,9 +162,17 @@ pub async fn accounts(
             }
         }
     }
-    let rows: Html = shown.iter().map(account_row).collect();
+    // Each shown account's auto top-up (404: it has none).
+    let mut rows = Html::default();
+    for account in &shown {
+        let id = account["id"].as_str().unwrap_or("");
+        let uri = format!("/v1/accounts/{}/auto-topup", html::url_component(id));
+        let topup = api::get(&state, &user, &uri).await;
+        let topup = topup.is_success().then_some(&topup.body);
+        rows.push(account_row(account, topup));
+    }
     let rows = if shown.is_empty() {
-        html!("<tr><td colspan=\"5\" class=\"muted\">No accounts match.</td></tr>")
+        html!("<tr><td colspan=\"6\" class=\"muted\">No accounts match.</td></tr>")
     } else {
         rows
     };
@@ -166,7 +189,7 @@ pub async fn accounts(
          <div class=\"table-wrap\"><table id=\"accounts-table\"><caption>Accounts and their balances</caption>\
          <thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Name</th>\
          <th scope=\"col\" class=\"num\">Available</th><th scope=\"col\" class=\"num\">Held</th>\
-         <th scope=\"col\">Plan</th></tr></thead><tbody>{}</tbody></table></div>\
+         <th scope=\"col\">Plan</th><th scope=\"col\">Auto top-up</th></tr></thead><tbody>{}</tbody></table></div>\
          <nav class=\"pager\" aria-label=\"Pages\">{}</nav></section>\
          <section class=\"card\"><h2>Grant credits</h2>{}</section>",
         super::packs::pending_purchases(&user, &pending, true),

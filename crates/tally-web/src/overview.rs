@@ -51,9 +51,16 @@ pub async fn page(
     )
     .await;
     let pending = pending.body["data"].as_array().cloned().unwrap_or_default();
+    let limits = api::get(
+        &state,
+        &user,
+        &format!("/v1/accounts/{}/limits", url_component(&account_id)),
+    )
+    .await;
+    let limits = limits.body["data"].as_array().cloned().unwrap_or_default();
     let body = html!(
         "<h1>{}</h1>{}{}<section class=\"grid\" aria-label=\"Balance\">{}{}{}{}{}</section>\
-         <p><a class=\"button\" href=\"/packs{}\">Buy a credit pack</a></p>",
+         {}<p><a class=\"button\" href=\"/packs{}\">Buy a credit pack</a></p>",
         name,
         low_balance_banner(balance, &links),
         pending_banner(&pending, &links),
@@ -62,6 +69,7 @@ pub async fn page(
         plan_card(&state, balance, &links),
         expiry_card(&state, balance),
         forecast_card(balance),
+        limits_table(&limits),
         links
     );
     layout::page(
@@ -226,5 +234,103 @@ fn forecast_card(balance: &Value) -> Html {
     html!(
         "<article class=\"card\"><h2>Forecast</h2><p data-testid=\"forecast\">{}</p></article>",
         text
+    )
+}
+
+/// What a limit applies to, in words: "Member ann", "Each member", "The account".
+fn limit_target(scope: &str, matches: &str) -> String {
+    let noun = match scope {
+        "member" => "member",
+        "product" => "product",
+        "key" => "API key",
+        _ => return "The whole account".to_string(),
+    };
+    if matches == "*" {
+        format!("Each {noun}")
+    } else {
+        let mut named = noun.to_string();
+        if let Some(first) = named.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        format!("{named} {matches}")
+    }
+}
+
+fn window_name(window: &str) -> &'static str {
+    match window {
+        "day" => "Per day",
+        "month" => "Per month",
+        "period" => "Per plan period",
+        _ => "In total",
+    }
+}
+
+/// The account's spend limits, read-only: each limit (and, for "each member", each member
+/// counted in the window) with what it used, what is left of its max, and when it resets.
+fn limits_table(limits: &[Value]) -> Html {
+    if limits.is_empty() {
+        return Html::default();
+    }
+    let mut rows = Html::default();
+    for limit in limits {
+        let scope = limit["scope"].as_str().unwrap_or_default();
+        let matches = limit["match"].as_str().unwrap_or_default();
+        let resets = if limit["resets_at"].is_null() {
+            "Never".to_string()
+        } else {
+            format::date_time_value(&limit["resets_at"])
+        };
+        let by_match = limit["by_match"].as_array().cloned().unwrap_or_default();
+        let counted: Vec<(String, &Value, &Value)> = if matches == "*" && scope != "account" {
+            by_match
+                .iter()
+                .map(|each| {
+                    let value = each["match"].as_str().unwrap_or_default();
+                    (
+                        limit_target(scope, value),
+                        &each["used"],
+                        &each["remaining"],
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        rows.push(html!(
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            limit_target(scope, matches),
+            window_name(limit["window"].as_str().unwrap_or_default()),
+            credits_value(&limit["used"]),
+            credits_value(&limit["remaining"]),
+            credits_value(&limit["max"]),
+            resets.clone()
+        ));
+        for (target, used, remaining) in counted {
+            rows.push(html!(
+                "<tr><th scope=\"row\" class=\"indent\">{}</th><td>{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td>{}</td></tr>",
+                target,
+                window_name(limit["window"].as_str().unwrap_or_default()),
+                credits_value(used),
+                credits_value(remaining),
+                credits_value(&limit["max"]),
+                resets.clone()
+            ));
+        }
+    }
+    html!(
+        "<section class=\"card\" aria-labelledby=\"limits-heading\" data-testid=\"limits\">\
+         <h2 id=\"limits-heading\">Spend limits</h2>\
+         <p class=\"muted\">A charge or hold that would go over a limit is refused until it \
+         resets. For \u{201c}each member\u{201d}, every member has the limit to themselves.</p>\
+         <div class=\"table-wrap\"><table id=\"limits-table\"><caption>Spend limits: used and \
+         remaining in the current window, in credits</caption><thead><tr>\
+         <th scope=\"col\">Applies to</th><th scope=\"col\">Window</th>\
+         <th scope=\"col\">Used</th><th scope=\"col\">Remaining</th>\
+         <th scope=\"col\">Limit</th><th scope=\"col\">Resets</th></tr></thead>\
+         <tbody>{}</tbody></table></div></section>",
+        rows
     )
 }

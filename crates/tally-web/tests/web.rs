@@ -674,3 +674,57 @@ async fn the_admin_page_lists_purchases_awaiting_payment_with_their_account() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn the_overview_shows_the_spend_limits_with_used_and_remaining() {
+    let web = Web::start();
+    let (key, _) = account_with_key(&web, "lim", "Limited", "100").await;
+    let (session, _) = web.sign_in(&key).await;
+    let overview = web.with_session("GET", "/", &session, &[], None).await;
+    assert!(
+        !overview.body.contains("data-testid=\"limits\""),
+        "no limits, no table"
+    );
+    web.admin(
+        "PUT",
+        "/v1/accounts/lim/limits",
+        json!({"limits": [
+            {"scope": "member", "match": "*", "window": "day", "max": 20},
+            {"scope": "product", "match": "<i>video</i>", "window": "total", "max": 50}
+        ]}),
+    )
+    .await;
+    let charge = json!({"amount": 12.5, "member": "ada", "product": "<i>video</i>"});
+    let answer = web
+        .api("POST", "/v1/accounts/lim/charges", &key, Some(charge))
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let overview = web.with_session("GET", "/", &session, &[], None).await;
+    let body = &overview.body;
+    let start = body
+        .find("data-testid=\"limits\"")
+        .expect("the limits section");
+    let section = &body[start..start + body[start..].find("</section>").unwrap()];
+    assert!(section.contains("<caption>"), "{section}");
+    assert!(
+        section.contains("<th scope=\"col\">Remaining</th>"),
+        "{section}"
+    );
+    assert!(section.contains("Each member"), "{section}");
+    // ada's own row: 12.5 used of 20, 7.5 left.
+    assert!(section.contains("Member ada"), "{section}");
+    assert!(
+        section.contains(">12.5<") && section.contains(">7.5<"),
+        "{section}"
+    );
+    // The product's name is escaped; its total window never resets.
+    assert!(
+        section.contains("Product &lt;i&gt;video&lt;/i&gt;"),
+        "{section}"
+    );
+    assert!(!section.contains("<i>video"), "{section}");
+    assert!(
+        section.contains(">37.5<") && section.contains("Never"),
+        "{section}"
+    );
+}

@@ -32,6 +32,8 @@ pub struct EngineBench {
     pub accounts: usize,
     pub warmup: Duration,
     pub duration: Duration,
+    /// Each account has spend limits every charge is checked against (`--with-limits`).
+    pub with_limits: bool,
 }
 
 pub struct EngineResult {
@@ -93,6 +95,9 @@ async fn measure(
         .collect();
     for account in &accounts {
         setup_account(&engine, account).await?;
+        if bench.with_limits {
+            set_limits(&engine, account).await?;
+        }
     }
     let in_flight = bench.in_flight.unwrap_or((2 * max_batch).max(64));
     let start = Instant::now();
@@ -199,6 +204,48 @@ pub(super) async fn setup_account(engine: &EngineHandle, account_id: &str) -> an
     };
     if let Err(error) = engine.submit(grant, None).await {
         bail!("granting credits to {account_id}: {error:?}");
+    }
+    Ok(())
+}
+
+/// Two limits that every bench charge matches and none reaches: a day window (the calendar
+/// one, in a time zone with DST) and a total.
+async fn set_limits(engine: &EngineHandle, account_id: &str) -> anyhow::Result<()> {
+    let patch = Command::UpdateAccount {
+        account_id: account_id.to_string(),
+        patch: tally_core::AccountPatch {
+            time_zone: Some("America/New_York".to_string()),
+            ..tally_core::AccountPatch::default()
+        },
+    };
+    if let Err(error) = engine.submit(patch, None).await {
+        bail!("setting the time zone of {account_id}: {error:?}");
+    }
+    let limit = |scope, matches: &str, window| tally_core::LimitSpec {
+        id: None,
+        scope,
+        matches: matches.to_string(),
+        window,
+        max: Millicredits::new(GRANT_MILLICREDITS),
+    };
+    let limits = vec![
+        limit(
+            tally_core::LimitScope::Product,
+            "assistant",
+            tally_core::LimitWindow::Day,
+        ),
+        limit(
+            tally_core::LimitScope::Account,
+            tally_core::MATCH_EACH,
+            tally_core::LimitWindow::Total,
+        ),
+    ];
+    let put = Command::PutLimits {
+        account_id: account_id.to_string(),
+        limits,
+    };
+    if let Err(error) = engine.submit(put, None).await {
+        bail!("setting the limits of {account_id}: {error:?}");
     }
     Ok(())
 }

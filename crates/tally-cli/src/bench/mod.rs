@@ -160,6 +160,11 @@ pub struct BenchArgs {
     /// Benchmark the ledger engine in process, without HTTP, at each of --batch-sizes.
     #[arg(long)]
     pub engine_only: bool,
+    /// With --engine-only: give each account two spend limits every charge is checked and
+    /// counted against (a product limit per day, an account limit in total; never reached),
+    /// to measure what limits cost a debit.
+    #[arg(long, requires = "engine_only")]
+    pub with_limits: bool,
     /// With --scenario balance-busy (on a fresh account): the charges made on it first, all
     /// of them today.
     #[arg(long, default_value_t = 300_000)]
@@ -541,6 +546,7 @@ async fn engine_only(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         accounts,
         warmup: Duration::from_secs(args.warmup),
         duration: Duration::from_secs(args.duration.max(1)),
+        with_limits: args.with_limits,
     };
     let results = engine::run(&bench).await?;
     let table = engine::table(&results, bench.duration);

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
-use tally_core::{EntryKind, GrantSource, GrantSpec, GrantStatus, Millicredits};
+use tally_core::{AccountPatch, EntryKind, GrantSource, GrantSpec, GrantStatus, Millicredits};
 use tally_store::EntryFilter;
 
 use super::write::{
@@ -334,6 +334,95 @@ pub async fn get_balance(
     principal.require_account(&account_id)?;
     let (_, balance) = read_balance(&state, &account_id)?;
     Ok(ok(balance))
+}
+
+/// The body of `PATCH /v1/accounts/{id}`: only the fields sent change; `null` clears `name`,
+/// `metadata` and `low_balance_threshold` (the threshold then falls back to its default).
+pub struct UpdateAccountRequest {
+    pub patch: AccountPatch,
+}
+
+impl Decode for UpdateAccountRequest {
+    type Target = AdminOn;
+
+    const FIELDS: &'static [&'static str] = &[
+        "name",
+        "overdraft_limit",
+        "metadata",
+        "time_zone",
+        "low_balance_threshold",
+    ];
+
+    fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
+        let mut patch = AccountPatch::default();
+        for name in ["overdraft_limit", "time_zone"] {
+            if fields.null(name) {
+                return Err(ApiError::invalid_request(
+                    name,
+                    format!("`{name}` cannot be null: send a value, or leave it out"),
+                ));
+            }
+        }
+        patch.name = if fields.null("name") {
+            Some(None)
+        } else {
+            fields.string("name", TEXT_BYTES_MAX)?.map(Some)
+        };
+        patch.metadata = if fields.null("metadata") {
+            Some(None)
+        } else {
+            fields.metadata("metadata")?.map(Some)
+        };
+        patch.low_balance_threshold = if fields.null("low_balance_threshold") {
+            Some(None)
+        } else {
+            fields
+                .non_negative_amount("low_balance_threshold")?
+                .map(Some)
+        };
+        patch.overdraft_limit = fields.non_negative_amount("overdraft_limit")?;
+        patch.time_zone = fields.string("time_zone", TIME_ZONE_BYTES_MAX)?;
+        if let Some(name) = &patch.time_zone
+            && tally_core::time_zone(name).is_none()
+        {
+            return Err(ApiError::invalid_request(
+                "time_zone",
+                format!(
+                    "{name:?} is not an IANA time zone name (like `Europe/Paris`, `America/New_York` or `UTC`)"
+                ),
+            ));
+        }
+        Ok(UpdateAccountRequest { patch })
+    }
+}
+
+/// The longest time zone name accepted.
+pub const TIME_ZONE_BYTES_MAX: usize = 64;
+
+/// `PATCH /v1/accounts/{id}`.
+pub struct UpdateAccount;
+
+impl WriteRoute for UpdateAccount {
+    type Body = UpdateAccountRequest;
+
+    fn prepare(
+        _: &AppState,
+        _: &Principal,
+        AdminOn(account_id): AdminOn,
+        body: UpdateAccountRequest,
+    ) -> Result<Prepared, ApiError> {
+        Ok(Prepared::engine(Command::UpdateAccount {
+            account_id,
+            patch: body.patch,
+        }))
+    }
+}
+
+pub async fn update_account(
+    State(state): State<AppState>,
+    request: WriteRequest<UpdateAccountRequest>,
+) -> Response {
+    run::<UpdateAccount>(&state, request).await
 }
 
 /// The body of `POST /v1/accounts/{id}/grants`.

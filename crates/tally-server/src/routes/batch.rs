@@ -26,7 +26,7 @@ use super::write::{
     AnyKey, Context, Decode, Prepared, RequestBody, Target, WriteRequest, WriteRoute,
     is_valid_idempotency_key, request_hash,
 };
-use super::{ROUTES, accounts, debits, keys, plans, pricing, purchases, topup};
+use super::{ROUTES, accounts, debits, keys, limits, plans, pricing, purchases, topup};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
@@ -143,6 +143,8 @@ struct BatchRoute {
 /// (a sign-in for one redirect, not a ledger operation).
 const BATCH_ROUTES: &[BatchRoute] = &[
     batchable::<accounts::CreateAccount>("POST", "/v1/accounts"),
+    batchable::<accounts::UpdateAccount>("PATCH", "/v1/accounts/{id}"),
+    batchable::<limits::PutLimits>("PUT", "/v1/accounts/{id}/limits"),
     batchable::<accounts::CreateGrant>("POST", "/v1/accounts/{id}/grants"),
     batchable::<accounts::VoidGrant>("POST", "/v1/grants/{id}/void"),
     batchable::<debits::CreateCharge>("POST", "/v1/accounts/{id}/charges"),
@@ -176,6 +178,7 @@ pub const NOT_BATCHABLE: &[(&str, &str)] = &[
     // Webhooks are delivery state, written outside the engine: not ledger operations.
     ("POST", "/v1/events/{id}/redeliver"),
     ("POST", "/v1/webhook-endpoints"),
+    ("PATCH", "/v1/webhook-endpoints/{id}"),
     ("DELETE", "/v1/webhook-endpoints/{id}"),
     ("POST", "/v1/webhook-endpoints/{id}/rotate-secret"),
 ];
@@ -423,7 +426,7 @@ mod tests {
     #[test]
     fn every_write_route_is_batchable_or_left_out_on_purpose() {
         for route in ROUTES {
-            let writes = matches!(route.method, "POST" | "PUT" | "DELETE");
+            let writes = matches!(route.method, "POST" | "PUT" | "PATCH" | "DELETE");
             let batched = BATCH_ROUTES
                 .iter()
                 .any(|batch| batch.method == route.method && batch.path == route.path);

@@ -101,6 +101,14 @@ fn debit_spec(
     })
 }
 
+/// A debit made with an account key carries the key: `key` limits count it.
+fn made_by(mut spec: DebitSpec, principal: &Principal) -> DebitSpec {
+    if let Principal::Account { key_id, .. } = principal {
+        spec.attribution.key_id = Some(key_id.clone());
+    }
+    spec
+}
+
 /// The fields of a debit's body, read by [`debit_spec`].
 const DEBIT_FIELDS: [&str; 7] = [
     "amount",
@@ -137,10 +145,11 @@ impl WriteRoute for CreateCharge {
 
     fn prepare(
         _: &AppState,
-        _: &Principal,
+        principal: &Principal,
         OwnAccount(account_id): OwnAccount,
         ChargeRequest { spec }: ChargeRequest,
     ) -> Result<Prepared, ApiError> {
+        let spec = made_by(spec, principal);
         Ok(Prepared::engine(Command::Charge { account_id, spec }))
     }
 }
@@ -208,10 +217,11 @@ impl WriteRoute for CreateHold {
 
     fn prepare(
         _: &AppState,
-        _: &Principal,
+        principal: &Principal,
         OwnAccount(account_id): OwnAccount,
         HoldRequest { spec, ttl_seconds }: HoldRequest,
     ) -> Result<Prepared, ApiError> {
+        let spec = made_by(spec, principal);
         Ok(Prepared::engine(Command::Hold {
             account_id,
             spec,

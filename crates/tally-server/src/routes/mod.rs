@@ -8,6 +8,7 @@ pub mod cheaper;
 pub mod debits;
 pub mod events;
 pub mod keys;
+pub mod limits;
 pub mod lists;
 pub mod ops;
 pub mod plans;
@@ -112,6 +113,9 @@ routes! {
     "POST" "/v1/accounts" Admin "Create an account" [accounts::CreateAccountRequest] => post(accounts::create_account);
     "GET" "/v1/accounts" Admin "List accounts" => get(accounts::list_accounts);
     "GET" "/v1/accounts/{id}" Account "Get an account with its balance" => get(accounts::get_account);
+    "PATCH" "/v1/accounts/{id}" Admin "Change an account's name, overdraft limit, metadata, time zone or low balance threshold" [accounts::UpdateAccountRequest] => patch(accounts::update_account);
+    "PUT" "/v1/accounts/{id}/limits" Admin "Replace the account's spend limits" [limits::PutLimitsRequest] => put(limits::put_limits);
+    "GET" "/v1/accounts/{id}/limits" Account "The account's spend limits, with used, remaining and resets_at" => get(limits::get_limits);
     "GET" "/v1/accounts/{id}/balance" Account "Get an account's balance" => get(accounts::get_balance);
     "POST" "/v1/accounts/{id}/grants" Admin "Grant credits" [accounts::CreateGrantRequest] => post(accounts::create_grant);
     "GET" "/v1/accounts/{id}/grants" Account "List an account's grants" => get(accounts::list_grants);

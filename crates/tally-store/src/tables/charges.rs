@@ -3,6 +3,8 @@
 
 use tally_core::Charge;
 
+use tally_core::Attribution;
+
 use super::{ATTRIBUTION, Table, decode_attribution, encode_attribution, i64, micros, text};
 use crate::row::{ColumnReader, ColumnWriter, Fields};
 use crate::{StoreError, codec};
@@ -26,6 +28,7 @@ pub const TABLE: Table = Table {
             i64("created_at"),
         ],
         &[i64("refunded")],
+        &[text("key_id")],
     ],
     constants: &[],
     on_conflict: " ON CONFLICT (id) DO UPDATE SET refunded = excluded.refunded",
@@ -43,7 +46,8 @@ pub fn encode<W: ColumnWriter>(charge: &Charge, writer: &mut W) -> Result<(), W:
     writer.opt_text(charge.metadata.as_deref())?;
     writer.opt_text(charge.extra.as_deref())?;
     writer.i64(micros(charge.created_at))?;
-    writer.i64(charge.refunded.get())
+    writer.i64(charge.refunded.get())?;
+    writer.opt_text(charge.attribution.key_id.as_deref())
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<Charge, StoreError> {
@@ -55,7 +59,10 @@ pub fn decode(row: &dyn ColumnReader) -> Result<Charge, StoreError> {
         drawn: fields.parsed("drawn", codec::decode_drawn)?,
         overdraft: fields.millicredits("overdraft")?,
         available_after: fields.millicredits("available_after")?,
-        attribution: decode_attribution(&fields)?,
+        attribution: Attribution {
+            key_id: fields.opt_text("key_id")?,
+            ..decode_attribution(&fields)?
+        },
         description: fields.opt_text("description")?,
         metadata: fields.opt_text("metadata")?,
         created_at: fields.timestamp("created_at")?,

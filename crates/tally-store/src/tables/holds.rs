@@ -3,6 +3,8 @@
 
 use tally_core::{Hold, HoldStatus};
 
+use tally_core::Attribution;
+
 use super::{ATTRIBUTION, Table, decode_attribution, encode_attribution, i64, micros, text};
 use crate::row::{ColumnReader, ColumnWriter, Fields};
 use crate::{StoreError, codec};
@@ -29,6 +31,7 @@ pub const TABLE: Table = Table {
             text("extra"),
         ],
         &[text("captured_from"), i64("captured_at"), i64("refunded")],
+        &[text("key_id")],
     ],
     constants: &[],
     on_conflict: " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
@@ -56,7 +59,8 @@ pub fn encode<W: ColumnWriter>(hold: &Hold, writer: &mut W) -> Result<(), W::Err
     writer.opt_text(hold.extra.as_deref())?;
     writer.text(&codec::encode_reservations(&hold.captured_from))?;
     writer.opt_i64(hold.captured_at.map(micros))?;
-    writer.i64(hold.refunded.get())
+    writer.i64(hold.refunded.get())?;
+    writer.opt_text(hold.attribution.key_id.as_deref())
 }
 
 pub fn decode(row: &dyn ColumnReader) -> Result<Hold, StoreError> {
@@ -71,7 +75,10 @@ pub fn decode(row: &dyn ColumnReader) -> Result<Hold, StoreError> {
         expires_at: fields.timestamp("expires_at")?,
         created_at: fields.timestamp("created_at")?,
         resolved_at: fields.opt_timestamp("resolved_at")?,
-        attribution: decode_attribution(&fields)?,
+        attribution: Attribution {
+            key_id: fields.opt_text("key_id")?,
+            ..decode_attribution(&fields)?
+        },
         description: fields.opt_text("description")?,
         metadata: fields.opt_text("metadata")?,
         reservations: fields.parsed("reservations", codec::decode_reservations)?,

@@ -15,6 +15,7 @@ pub mod events;
 pub mod grants;
 pub mod holds;
 pub mod idempotency;
+pub mod limits;
 pub mod portal_links;
 pub mod purchases;
 pub mod rate_cards;
@@ -106,6 +107,7 @@ fn decode_attribution(fields: &Fields<'_>) -> Result<Attribution, StoreError> {
         action: fields.opt_text("action")?,
         rate_card_version: fields.opt_i64("rate_card_version")?,
         quote_id: fields.opt_text("quote_id")?,
+        key_id: None,
     })
 }
 

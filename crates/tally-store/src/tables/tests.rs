@@ -41,6 +41,15 @@ fn attribution() -> Attribution {
         action: Some("reply".into()),
         rate_card_version: Some(3),
         quote_id: None,
+        key_id: None,
+    }
+}
+
+/// Holds and charges also keep the account key that made them (entries do not).
+fn keyed_attribution() -> Attribution {
+    Attribution {
+        key_id: Some("key_1".into()),
+        ..attribution()
     }
 }
 
@@ -101,7 +110,7 @@ fn holds_round_trip() {
         expires_at: at(90),
         created_at: at(80),
         resolved_at: None,
-        attribution: attribution(),
+        attribution: keyed_attribution(),
         description: None,
         metadata: Some("{}".into()),
         reservations: vec![
@@ -135,7 +144,7 @@ fn charges_round_trip() {
         drawn: vec![("grant_1".into(), credits(60))],
         overdraft: credits(10),
         available_after: credits(-10),
-        attribution: attribution(),
+        attribution: keyed_attribution(),
         description: Some("a reply".into()),
         metadata: None,
         created_at: at(81),
@@ -343,4 +352,55 @@ fn a_value_that_does_not_read_back_names_the_table_the_row_and_the_column() {
         }
         other => panic!("a NULL amount is Corrupt, not {other:?}"),
     }
+}
+
+#[test]
+fn limits_and_their_counters_round_trip() {
+    use super::limits;
+    use tally_core::{Limit, LimitCounter, LimitScope, LimitSet, LimitWindow};
+    let set = LimitSet {
+        account_id: "acme".into(),
+        limits: vec![
+            Limit {
+                id: "lim_1".into(),
+                scope: LimitScope::Member,
+                matches: "*".into(),
+                window: LimitWindow::Day,
+                max: credits(100),
+            },
+            Limit {
+                id: "daily-key".into(),
+                scope: LimitScope::Key,
+                matches: "key_1".into(),
+                window: LimitWindow::Period,
+                max: credits(0),
+            },
+        ],
+        updated_at: at(7),
+    };
+    let row = written(&limits::SETS, |row| limits::encode_set(&set, row));
+    assert_eq!(row.values["size"], Stored::I64(Some(2)));
+    let rows: Vec<_> = limits::rows_of(&set)
+        .iter()
+        .map(|limit| {
+            let mut row = written(&limits::LIMITS, |row| limits::encode_limit(limit, row));
+            // What the join of `limits::CURRENT` adds.
+            row.set("set_updated_at", Stored::I64(Some(7)));
+            limits::decode_limit(&row).unwrap()
+        })
+        .rev()
+        .collect();
+    assert_eq!(limits::sets_of(rows), vec![set]);
+    let counter = LimitCounter {
+        account_id: "acme".into(),
+        limit_id: "lim_1".into(),
+        value: "ann".into(),
+        window_start: at(3),
+        used: credits(40),
+        reached: true,
+    };
+    let row = written(&limits::COUNTERS, |row| {
+        limits::encode_counter(&counter, row)
+    });
+    assert_eq!(limits::decode_counter(&row).unwrap(), counter);
 }
