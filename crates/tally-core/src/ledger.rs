@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 
 use crate::amount::Millicredits;
-use crate::events::{Alerts, Event, EventKind};
 use crate::time::Timestamp;
+use events::{Alerts, Event, EventKind};
 
+pub mod events;
 mod limits;
 mod purchase;
 mod reset;
@@ -162,7 +163,7 @@ impl Grant {
             Timestamp::from_micros(
                 expires_at
                     .as_micros()
-                    .saturating_sub(crate::events::EXPIRY_WARNING_MICROS),
+                    .saturating_sub(events::EXPIRY_WARNING_MICROS),
             )
         })?;
         Some(due.max(self.effective_at))

@@ -5,7 +5,6 @@
 
 pub mod amount;
 pub mod catalog;
-pub mod events;
 pub mod ledger;
 pub mod periods;
 pub mod portal;
@@ -14,6 +13,7 @@ pub mod time;
 pub mod usage;
 
 pub use amount::{AmountError, Decimal, Millicredits};
+pub use ledger::events;
 pub use ledger::*;
 pub use portal::PortalLink;
 pub use time::{Clock, Timestamp};

@@ -14,6 +14,7 @@
 //! with SQLite; this crate runs it on its connections (`rows.rs`), locks and loads accounts for
 //! batches (`shared.rs`) and writes batches with PostgreSQL's statements (`write.rs`).
 
+mod locks;
 mod pool;
 mod rows;
 mod shared;
@@ -31,9 +32,9 @@ use tally_store::{
     VerifyReport, read, state, verify,
 };
 
+pub use locks::account_lock_key;
 use pool::{Connection, Pool};
 use rows::Source;
-pub use shared::account_lock_key;
 
 /// The migrations, in order, numbered like SQLite's. Never edit an applied one; add a new one.
 const MIGRATIONS: &[(i64, &str)] = &[

@@ -93,7 +93,7 @@ impl RowSink for Source<'_> {
     }
 
     fn lock_account(&mut self, account_id: &str) -> Result<(), StoreError> {
-        let key = crate::shared::account_lock_key(account_id);
+        let key = crate::locks::account_lock_key(account_id);
         self.0
             .execute("SELECT pg_advisory_xact_lock($1)", &[&key])
             .map(|_| ())

@@ -24,9 +24,9 @@ use std::collections::HashMap;
 use jiff::ToSpan;
 use jiff::tz::TimeZone;
 
+use super::events::EventKind;
 use super::{Account, AccountState, Attribution, Effects, IdKind, IdSource, Rejection};
 use crate::amount::Millicredits;
-use crate::events::EventKind;
 use crate::time::Timestamp;
 
 /// The most limits one account may have.

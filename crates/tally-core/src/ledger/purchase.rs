@@ -8,10 +8,10 @@
 //! copied into the purchase when it opens, so a catalog change before the payment arrives
 //! changes neither what is granted nor what was charged.
 
+use super::events::EventKind;
 use super::{AccountState, Effects, GrantSource, GrantSpec, IdKind, IdSource, Rejection};
 use crate::amount::Millicredits;
 use crate::catalog::Pack;
-use crate::events::EventKind;
 use crate::time::Timestamp;
 
 /// Where a purchase is in its payment.

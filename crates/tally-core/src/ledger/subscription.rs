@@ -9,13 +9,13 @@
 //! order, but a period that ended before the catch-up grants nothing: only the period that
 //! contains "now" gets its allowance (no credits are issued retroactively).
 
+use super::events::EventKind;
 use super::{
     AccountState, Effects, EntryKind, GrantLifecycle, GrantSource, GrantSpec, IdSource, Rejection,
     written,
 };
 use crate::amount::{AMOUNT_MILLICREDITS_MAX, Millicredits};
 use crate::catalog::Plan;
-use crate::events::EventKind;
 use crate::periods::{period_start, prorate};
 use crate::time::Timestamp;
 

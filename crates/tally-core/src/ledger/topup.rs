@@ -10,11 +10,11 @@
 //! cannot be made (an overflowing balance) is skipped: the debit that crossed the threshold
 //! stands either way.
 
+use super::events::EventKind;
 use super::purchase::Buyer;
 use super::{AccountState, Effects, IdSource, Purchase, PurchaseStatus};
 use crate::amount::Millicredits;
 use crate::catalog::Pack;
-use crate::events::EventKind;
 use crate::time::Timestamp;
 
 /// Failed top-up purchases in a row that suspend the top-up.

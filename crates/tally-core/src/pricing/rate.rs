@@ -162,6 +162,17 @@ pub(crate) fn scaled(decimal: &Decimal, scale: u32, magnitude_max: i128) -> Opti
 }
 
 /// Writes `value / 10^scale` as a decimal without trailing zeros, allocating nothing.
+/// `value / 10^scale` as exact decimal text, without trailing zeros (`8125, 3` → `8.125`).
+pub(crate) fn scaled_text(value: i128, scale: u32) -> String {
+    struct Scaled(i128, u32);
+    impl fmt::Display for Scaled {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_scaled(f, self.0, self.1)
+        }
+    }
+    Scaled(value, scale).to_string()
+}
+
 pub(crate) fn write_scaled(f: &mut fmt::Formatter<'_>, value: i128, scale: u32) -> fmt::Result {
     let sign = if value < 0 { "-" } else { "" };
     let magnitude = value.unsigned_abs();

@@ -461,7 +461,8 @@ impl Usage {
                 }
                 Field::Seconds => {
                     if let Some(duration_ms) = self.duration_ms {
-                        let text = super::price::Quantity::Milliseconds(duration_ms).to_string();
+                        // Seconds, exactly (as a price line shows a duration).
+                        let text = super::rate::scaled_text(i128::from(duration_ms), 3);
                         map.insert(field.as_str().into(), exact_number(&text));
                     }
                 }

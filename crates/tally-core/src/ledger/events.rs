@@ -28,7 +28,7 @@ pub fn is_event_type(name: &str) -> bool {
     EVENT_TYPES.contains(&name)
 }
 
-use crate::ledger::{
+use super::{
     AccountState, AutoTopup, Effects, Grant, Hold, IdKind, IdSource, Purchase, Refund,
     Subscription, SubscriptionStatus,
 };
