@@ -441,13 +441,9 @@ impl Engine {
             .effects
             .events
             .drain(..)
-            .map(|event| EventRecord {
-                body: (self.render_event)(&event),
-                id: event.id,
-                account_id: event.account_id,
-                sequence: event.sequence,
-                event_type: event.kind.type_name().to_string(),
-                created_at: event.at,
+            .map(|event| {
+                let body = (self.render_event)(&event);
+                EventRecord::of(event, body)
             })
             .collect();
         for account_id in &batch.touched {

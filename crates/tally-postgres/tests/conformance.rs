@@ -236,13 +236,9 @@ fn write_of(states: &[&AccountState], mut effects: Effects) -> BatchWrite {
     let events = effects
         .events
         .drain(..)
-        .map(|event| tally_store::EventRecord {
-            body: format!(r#"{{"id":"{}"}}"#, event.id),
-            event_type: event.kind.type_name().to_string(),
-            id: event.id,
-            account_id: event.account_id,
-            sequence: event.sequence,
-            created_at: event.at,
+        .map(|event| {
+            let body = format!(r#"{{"id":"{}"}}"#, event.id);
+            tally_store::EventRecord::of(event, body)
         })
         .collect();
     BatchWrite {

@@ -72,6 +72,20 @@ pub struct EventRecord {
     pub body: String,
 }
 
+impl EventRecord {
+    /// The record of an event the core decided, with the body the API rendered for it.
+    pub fn of(event: tally_core::events::Event, body: String) -> Self {
+        EventRecord {
+            event_type: event.kind.type_name().to_string(),
+            id: event.id,
+            account_id: event.account_id,
+            sequence: event.sequence,
+            created_at: event.at,
+            body,
+        }
+    }
+}
+
 /// Filters on the events list.
 #[derive(Clone, Debug, Default)]
 pub struct EventFilter {
