@@ -11,6 +11,7 @@ pub mod portal;
 pub mod pricing;
 pub mod time;
 pub mod usage;
+pub mod zone;
 
 pub use amount::{AmountError, Decimal, Millicredits};
 pub use ledger::events;

@@ -847,6 +847,67 @@ fn usage_reads_whole_days_from_the_aggregates_and_the_ends_from_the_entries() {
     assert_eq!(total(day + hour, 2 * day), (6, 2));
 }
 
+#[test]
+fn usage_days_are_the_account_time_zone_days() {
+    let db = TestDb::new();
+    let store = db.open();
+    // Asia/Kolkata is UTC+05:30 all year: its days start at 18:30 UTC the day before.
+    let mut ids = Ids::new("kol");
+    let mut state = AccountState::new(Account {
+        settings: tally_core::AccountSettings {
+            time_zone: "Asia/Kolkata".to_string(),
+            ..Default::default()
+        },
+        ..account("kol")
+    });
+    let mut effects = Effects::default();
+    state
+        .create_grant(promo(1_000, None), at(0), &mut ids, &mut effects)
+        .unwrap();
+    let mut write = write_of(&[&state], effects);
+    write.new_accounts.push(state.account.clone());
+    store.commit(&write).unwrap();
+    let minute = 60;
+    let kolkata_midnight = 18 * 3_600 + 30 * minute;
+    // Seconds after T0 (a UTC midnight) and credits: either side of two local midnights, one
+    // in a partial minute, others inside whole hours and minutes.
+    let charges = [
+        (3_600, 1),
+        (kolkata_midnight - 1, 2),
+        (kolkata_midnight, 4),
+        (kolkata_midnight + 7 * minute + 13, 8),
+        (30 * 3_600, 16),
+        (86_400 + kolkata_midnight - 1, 32),
+        (86_400 + kolkata_midnight, 64),
+    ];
+    for (when, amount) in charges {
+        let mut effects = Effects::default();
+        state
+            .charge(debit(amount, "assistant"), at(when), &mut ids, &mut effects)
+            .unwrap();
+        store.commit(&write_of(&[&state], effects)).unwrap();
+    }
+    let read = |from: i64, to: i64| {
+        let range: tally_store::UsageRangeOf = std::sync::Arc::new(move |_, _| (at(from), at(to)));
+        let read = store
+            .account_usage("kol", range, &[UsageDimension::Day])
+            .unwrap()
+            .expect("the account");
+        assert_eq!(read.time_zone, "Asia/Kolkata");
+        read.groups
+            .iter()
+            .map(|(group, delta)| (group.day.unwrap() - 20_000, delta.credits.get() / 1_000))
+            .collect::<Vec<_>>()
+    };
+    // The local day of T0 + s is ⌊(s + 19,800) / 86,400⌋ days after T0's.
+    assert_eq!(read(0, 3 * 86_400), vec![(0, 3), (1, 60), (2, 64)]);
+    // From a partial minute on: only what follows it, on its local day.
+    assert_eq!(
+        read(kolkata_midnight + 7 * minute + 1, 2 * 86_400),
+        vec![(1, 56), (2, 64)]
+    );
+}
+
 /// (day, product) → (credits, count) of account `busy` in `[from, to)`, recounted row by row
 /// from the entries (charges) and the refunds (at the instant of the spending refunded).
 fn recount_busy(

@@ -80,8 +80,10 @@ fn every_usage_statement_searches_an_index_on_the_account_and_its_range() {
             UsageDimension::Action,
         ],
     ];
+    let new_york = tally_core::zone::time_zone("America/New_York").expect("in the database");
+    let kolkata = tally_core::zone::time_zone("Asia/Kolkata").expect("in the database");
     for group_by in groupings {
-        let statements = tally_store::usage::statements('?', "acme", from, to, group_by);
+        let statements = tally_store::usage::statements('?', "acme", (from, to), group_by, None);
         let tables: Vec<&str> = statements.iter().map(|(table, _)| *table).collect();
         assert_eq!(
             tables,
@@ -97,6 +99,17 @@ fn every_usage_statement_searches_an_index_on_the_account_and_its_range() {
                 "refunds"
             ]
         );
+        // In a zone, days grouped: hours (and minutes around Kolkata's half-hour midnights)
+        // instead of UTC days, every one still an index search.
+        let mut statements = statements;
+        for zone in [&new_york, &kolkata] {
+            let zoned =
+                tally_store::usage::statements('?', "acme", (from, to), group_by, Some(zone));
+            if group_by.contains(&UsageDimension::Day) {
+                assert!(zoned.iter().all(|(table, _)| *table != "usage_daily"));
+            }
+            statements.extend(zoned);
+        }
         for (table, query) in &statements {
             let lines = plan(&connection, query.sql(), query.params());
             let index = match *table {

@@ -223,16 +223,22 @@ pub struct BalanceRead {
     pub spent: Millicredits,
 }
 
-/// The range of a usage query, made by the caller from the account's plan (read in the same
-/// snapshot as the usage): `(from, to)`.
-pub type UsageRangeOf =
-    std::sync::Arc<dyn Fn(Option<&Subscription>) -> (Timestamp, Timestamp) + Send + Sync>;
+/// The range of a usage query, made by the caller from the account's time zone and plan
+/// (read in the same snapshot as the usage): `(from, to)`.
+pub type UsageRangeOf = std::sync::Arc<UsageRangeFn>;
 
-/// An account's usage as one snapshot: the range it was read over, and the groups.
+/// What [`UsageRangeOf`] holds: the range of a usage read, from the account's time zone and
+/// its subscription as the snapshot reads them.
+pub type UsageRangeFn =
+    dyn Fn(&jiff::tz::TimeZone, Option<&Subscription>) -> (Timestamp, Timestamp) + Send + Sync;
+
+/// An account's usage as one snapshot: the range it was read over, the time zone its days
+/// are in, and the groups.
 #[derive(Clone, Debug)]
 pub struct UsageRead {
     pub from: Timestamp,
     pub to: Timestamp,
+    pub time_zone: String,
     pub groups: Vec<(UsageGroup, UsageDelta)>,
 }
 
@@ -358,8 +364,8 @@ pub trait ReadStore: Send + Sync + 'static {
         status: Option<GrantStatus>,
         page: &PageRequest,
     ) -> Result<Page<Grant>, PageError>;
-    /// Credits spent and actions taken on `account_id` in `[from, to)`, per group: whole days
-    /// from the aggregates, the partial days at the ends from the entries.
+    /// Credits spent and actions taken on `account_id` in `[from, to)`, per group (days in
+    /// UTC; [`Store::account_usage`] groups by the account's days).
     fn usage(
         &self,
         account_id: &str,

@@ -209,7 +209,7 @@ pub fn balance<S: RowSource>(
     let grants = balance_grants(db, account_id)?;
     let subscription = subscription(db, account_id)?;
     let mut spent = Millicredits::ZERO;
-    for (_, delta) in crate::usage::read(db, account_id, from, to, &[])? {
+    for (_, delta) in crate::usage::read(db, account_id, (from, to), &[], None)? {
         spent = spent
             .checked_add(delta.credits)
             .ok_or_else(|| StoreError::Corrupt(format!("usage of {account_id} overflows")))?;
@@ -222,20 +222,29 @@ pub fn balance<S: RowSource>(
     }))
 }
 
-/// An account's usage over the range `range` makes of its plan (run in one snapshot).
+/// An account's usage over the range `range` makes of the account's time zone and plan (run
+/// in one snapshot), with days in that time zone.
 pub fn account_usage<S: RowSource>(
     db: &mut S,
     account_id: &str,
-    range: &(dyn Fn(Option<&Subscription>) -> (Timestamp, Timestamp) + Send + Sync),
+    range: &crate::UsageRangeFn,
     group_by: &[UsageDimension],
 ) -> Result<Option<UsageRead>, StoreError> {
-    if account(db, account_id)?.is_none() {
+    let Some(row) = account(db, account_id)? else {
         return Ok(None);
-    }
+    };
     let subscription = subscription(db, account_id)?;
-    let (from, to) = range(subscription.as_ref());
-    let groups = crate::usage::read(db, account_id, from, to, group_by)?;
-    Ok(Some(UsageRead { from, to, groups }))
+    let time_zone = row.account.settings.time_zone.clone();
+    let zone = tally_core::zone::time_zone_or_utc(&time_zone);
+    let (from, to) = range(&zone, subscription.as_ref());
+    let local = (time_zone != "UTC").then_some(&zone);
+    let groups = crate::usage::read(db, account_id, (from, to), group_by, local)?;
+    Ok(Some(UsageRead {
+        from,
+        to,
+        time_zone,
+        groups,
+    }))
 }
 
 /// An account's keys that are not revoked, newest first.

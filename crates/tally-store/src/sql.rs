@@ -87,7 +87,7 @@ impl<S: SqlReads> ReadStore for S {
         group_by: &[UsageDimension],
     ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
         let (account_id, group_by) = (account_id.to_string(), group_by.to_vec());
-        self.read(move |db| crate::usage::read(db, &account_id, from, to, &group_by))
+        self.read(move |db| crate::usage::read(db, &account_id, (from, to), &group_by, None))
     }
 
     fn auto_topup(&self, account_id: &str) -> Result<Option<tally_core::AutoTopup>, StoreError> {

@@ -8,10 +8,19 @@
 //! bucket rows, and the entries and refunds of at most two partial minutes (through the
 //! `(account_id, created_at)` and `(account_id, spent_at)` indexes), however long the
 //! account's history. A range whose ends are whole minutes reads no entries at all.
+//!
+//! Grouped by day in a time zone other than UTC, the days are the zone's local days: the
+//! range is cut where the zone's offset changes (DST), and each part reads its hours (not
+//! the UTC days, which straddle local midnights) with the day of each row shifted by the
+//! part's offset. In a zone whose offset is not a whole number of hours (Asia/Kolkata), the
+//! hour around each local midnight straddles it, so such a part is also cut at its local
+//! midnights. The bound becomes `24 × days × groups` hour rows and `2 × 59 × groups` minute
+//! rows per local day, still independent of the account's history.
 
 use std::collections::HashMap;
 
-use tally_core::usage::{BUCKET_WIDTHS, MICROS_PER_DAY, UsageDelta};
+use jiff::tz::TimeZone;
+use tally_core::usage::{BUCKET_WIDTHS, MICROS_PER_DAY, MICROS_PER_HOUR, UsageDelta};
 use tally_core::{Millicredits, Timestamp};
 
 use crate::row::{ColumnReader, Fields, Query, RowSource, Value};
@@ -40,8 +49,17 @@ fn whole(low: i64, high: i64, width: i64) -> Option<(i64, i64)> {
     (first < end).then_some((first, end))
 }
 
+/// Every width the aggregates are kept at, widest first: days, hours, minutes.
+const ALL_WIDTHS: [i64; 3] = [MICROS_PER_DAY, BUCKET_WIDTHS[0], BUCKET_WIDTHS[1]];
+
 impl Split {
     pub fn new(from: Timestamp, to: Timestamp) -> Split {
+        Split::with_widths(from, to, &ALL_WIDTHS)
+    }
+
+    /// The split of `[from, to)` into aggregates of `widths` (widest first, each a width the
+    /// aggregates are kept at), then entries.
+    pub fn with_widths(from: Timestamp, to: Timestamp, widths: &[i64]) -> Split {
         let mut split = Split {
             whole_days: None,
             buckets: Vec::new(),
@@ -51,7 +69,7 @@ impl Split {
             return split;
         }
         let mut pieces = vec![(from.as_micros(), to.as_micros())];
-        for width in std::iter::once(MICROS_PER_DAY).chain(BUCKET_WIDTHS) {
+        for &width in widths {
             let mut left = Vec::new();
             for (low, high) in pieces {
                 let Some((first, end)) = whole(low, high, width) else {
@@ -75,16 +93,17 @@ impl Split {
     }
 }
 
-/// Credits spent and actions taken on `account_id` in `[from, to)`, per group, in group order.
+/// Credits spent and actions taken on `account_id` in `[from, to)`, per group, in group order;
+/// days are local days of `zone` (`None`: UTC).
 pub fn read<S: RowSource>(
     db: &mut S,
     account_id: &str,
-    from: Timestamp,
-    to: Timestamp,
+    (from, to): (Timestamp, Timestamp),
     group_by: &[UsageDimension],
+    zone: Option<&TimeZone>,
 ) -> Result<Vec<(UsageGroup, UsageDelta)>, StoreError> {
     let mut found = Vec::new();
-    for (table, query) in statements(S::PARAMETER, account_id, from, to, group_by) {
+    for (table, query) in statements(S::PARAMETER, account_id, (from, to), group_by, zone) {
         db.each(query.sql(), query.params(), &mut |row| {
             found.push(group_row(row, table, account_id, group_by)?);
             Ok(())
@@ -93,28 +112,91 @@ pub fn read<S: RowSource>(
     Ok(sum(found, group_by.is_empty()))
 }
 
-/// The statements [`read`] runs, each with the table it reads: one for the whole days, one
-/// per range of whole buckets, and two (entries, refunds) per partial piece.
+/// A part of a range read with one day expression: every row it reads is on the local day
+/// of its instant shifted by `offset_micros`, and `widths` are the aggregates that never
+/// straddle a local midnight there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub offset_micros: i64,
+    pub widths: &'static [i64],
+}
+
+/// The pieces of `[from, to)`: one in UTC (or when days are not asked for), else one per
+/// offset of `zone` in the range, and one per local day where the offset is not whole hours.
+pub fn pieces(
+    (from, to): (Timestamp, Timestamp),
+    group_by: &[UsageDimension],
+    zone: Option<&TimeZone>,
+) -> Vec<Piece> {
+    let whole = Piece {
+        from,
+        to,
+        offset_micros: 0,
+        widths: &ALL_WIDTHS,
+    };
+    let zone = match zone {
+        Some(zone) if group_by.contains(&UsageDimension::Day) => zone,
+        _ => return vec![whole],
+    };
+    let mut pieces = Vec::new();
+    for span in tally_core::zone::offset_spans(from, to, zone) {
+        let offset_micros = span.offset_micros;
+        if offset_micros == 0 {
+            pieces.push(Piece {
+                from: span.from,
+                to: span.to,
+                ..whole
+            });
+        } else if offset_micros % MICROS_PER_HOUR == 0 {
+            pieces.push(Piece {
+                from: span.from,
+                to: span.to,
+                offset_micros,
+                widths: &BUCKET_WIDTHS,
+            });
+        } else {
+            for (_, from, to) in tally_core::zone::local_days(span.from, span.to, zone) {
+                pieces.push(Piece {
+                    from,
+                    to,
+                    offset_micros,
+                    widths: &BUCKET_WIDTHS,
+                });
+            }
+        }
+    }
+    pieces
+}
+
+/// The statements [`read`] runs, each with the table it reads: per piece, one for the whole
+/// days, one per range of whole buckets, and two (entries, refunds) per partial piece.
 pub fn statements<'a>(
     parameter: char,
     account_id: &'a str,
-    from: Timestamp,
-    to: Timestamp,
+    range: (Timestamp, Timestamp),
     group_by: &[UsageDimension],
+    zone: Option<&TimeZone>,
 ) -> Vec<(&'static str, Query<'a>)> {
-    let split = Split::new(from, to);
     let mut statements = Vec::new();
-    if let Some(days) = split.whole_days {
-        let query = whole_days(parameter, group_by, account_id, days);
-        statements.push(("usage_daily", query));
-    }
-    for (width, first, end) in split.buckets {
-        let query = buckets(parameter, group_by, account_id, width, (first, end));
-        statements.push(("usage_buckets", query));
-    }
-    for range in split.partial {
-        statements.push(("entries", entries(parameter, group_by, account_id, range)));
-        statements.push(("refunds", refunds(parameter, group_by, account_id, range)));
+    for piece in pieces(range, group_by, zone) {
+        let split = Split::with_widths(piece.from, piece.to, piece.widths);
+        let shift = piece.offset_micros;
+        if let Some(days) = split.whole_days {
+            let query = whole_days(parameter, group_by, account_id, days);
+            statements.push(("usage_daily", query));
+        }
+        for (width, first, end) in split.buckets {
+            let query = buckets(parameter, group_by, account_id, width, (first, end), shift);
+            statements.push(("usage_buckets", query));
+        }
+        for range in split.partial {
+            let query = entries(parameter, group_by, account_id, range, shift);
+            statements.push(("entries", query));
+            let query = refunds(parameter, group_by, account_id, range, shift);
+            statements.push(("refunds", query));
+        }
     }
     statements
 }
@@ -208,8 +290,9 @@ fn buckets<'a>(
     account_id: &'a str,
     width: i64,
     range: (i64, i64),
+    shift: i64,
 ) -> Query<'a> {
-    let mut head = select(group_by, &day_of_column("start"), str::to_string);
+    let mut head = select(group_by, &day_of_column("start", shift), str::to_string);
     head.push_str(
         "CAST(COALESCE(SUM(credits), 0) AS BIGINT) AS credits, \
          CAST(COALESCE(SUM(count), 0) AS BIGINT) AS count FROM usage_buckets",
@@ -224,8 +307,15 @@ fn buckets<'a>(
     grouped.query(parameter, group_by, account_id, range)
 }
 
-/// The UTC day of the instant in `column`, in SQL both dialects read alike.
-fn day_of_column(column: &str) -> String {
+/// The day of the instant in `column` shifted by `shift` µs (the local time's offset from
+/// UTC; 0 for the UTC day), in SQL both dialects read alike. The shift is a zone's offset,
+/// never input.
+fn day_of_column(column: &str, shift: i64) -> String {
+    let column = if shift == 0 {
+        column.to_string()
+    } else {
+        format!("({column} + ({shift}))")
+    };
     format!(
         "({column} - (({column} % {MICROS_PER_DAY}) + {MICROS_PER_DAY}) % {MICROS_PER_DAY}) \
          / {MICROS_PER_DAY}"
@@ -239,8 +329,9 @@ fn refunds<'a>(
     group_by: &[UsageDimension],
     account_id: &'a str,
     (start, end): (Timestamp, Timestamp),
+    shift: i64,
 ) -> Query<'a> {
-    let day = day_of_column("spent_at");
+    let day = day_of_column("spent_at", shift);
     let mut head = select(group_by, &day, |column| format!("COALESCE({column}, '')"));
     head.push_str(
         "CAST(COALESCE(SUM(-amount), 0) AS BIGINT) AS credits, CAST(0 AS BIGINT) AS count \
@@ -260,8 +351,9 @@ fn entries<'a>(
     group_by: &[UsageDimension],
     account_id: &'a str,
     (start, end): (Timestamp, Timestamp),
+    shift: i64,
 ) -> Query<'a> {
-    let day = day_of_column("created_at");
+    let day = day_of_column("created_at", shift);
     let mut head = select(group_by, &day, |column| format!("COALESCE({column}, '')"));
     head.push_str(
         "CAST(COALESCE(SUM(-amount), 0) AS BIGINT) AS credits, COUNT(*) AS count \
@@ -450,5 +542,67 @@ mod tests {
         );
         let zeros = vec![(UsageGroup::default(), delta(0, 0))];
         assert!(sum(zeros, true).is_empty());
+    }
+
+    /// Seeded ranges in zones with DST and half-hour offsets: the pieces tile the range, the
+    /// zone keeps one offset through each, and no aggregate a piece may read straddles a local
+    /// midnight (whole UTC days only where the offset is zero).
+    #[test]
+    fn zoned_pieces_tile_the_range_and_never_straddle_a_local_midnight() {
+        let zones = [
+            "America/New_York",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+            "Europe/London",
+        ];
+        let mut seed: u64 = 0x1234_5678_9abc_def1;
+        let mut next = |bound: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i64::try_from(seed % u64::try_from(bound).unwrap()).unwrap()
+        };
+        for name in zones {
+            let zone = tally_core::zone::time_zone(name).expect("in the database");
+            for _ in 0..200 {
+                // Within 2026 and 2027, across their DST changes.
+                let from = 20_454 * DAY + next(700 * DAY);
+                let to = from + next(40 * DAY);
+                let pieces = pieces((at(from), at(to)), &[UsageDimension::Day], Some(&zone));
+                let mut reached = from;
+                for piece in &pieces {
+                    assert_eq!(
+                        piece.from.as_micros(),
+                        reached,
+                        "{name}: a gap or an overlap"
+                    );
+                    assert!(piece.from < piece.to);
+                    reached = piece.to.as_micros();
+                    let offset = |micros: i64| {
+                        i64::from(
+                            zone.to_offset(jiff::Timestamp::from_microsecond(micros).unwrap())
+                                .seconds(),
+                        ) * 1_000_000
+                    };
+                    assert_eq!(offset(piece.from.as_micros()), piece.offset_micros);
+                    assert_eq!(offset(piece.to.as_micros() - 1), piece.offset_micros);
+                    let widest = piece.widths[0];
+                    let local = |micros: i64| (micros + piece.offset_micros).div_euclid(DAY);
+                    let split = Split::with_widths(piece.from, piece.to, piece.widths);
+                    for (width, first, end) in &split.buckets {
+                        assert!(*width <= widest);
+                        let mut start = *first;
+                        while start < *end {
+                            assert_eq!(local(start), local(start + width - 1), "{name}");
+                            start += width;
+                        }
+                    }
+                    if split.whole_days.is_some() {
+                        assert_eq!(piece.offset_micros, 0, "{name}");
+                    }
+                }
+                assert_eq!(reached, to.max(from));
+            }
+        }
     }
 }

@@ -211,25 +211,8 @@ impl Span {
     }
 }
 
-/// Resolves an IANA time zone name with jiff's time zone database.
-pub fn time_zone(name: &str) -> Option<TimeZone> {
-    if name.is_empty() || name.len() > LIMIT_TEXT_BYTES_MAX {
-        return None;
-    }
-    jiff::tz::db().get(name).ok()
-}
-
-fn to_jiff(at: Timestamp) -> jiff::Timestamp {
-    let clamped = at.as_micros().clamp(
-        jiff::Timestamp::MIN.as_microsecond(),
-        jiff::Timestamp::MAX.as_microsecond(),
-    );
-    jiff::Timestamp::from_microsecond(clamped).expect("limits: clamped into jiff's range")
-}
-
-fn from_jiff(at: jiff::Timestamp) -> Timestamp {
-    Timestamp::from_micros(at.as_microsecond())
-}
+pub use crate::zone::time_zone;
+use crate::zone::{start_of, to_jiff};
 
 /// The calendar day or month around `at` in `zone`: from its first instant (midnight, or the
 /// first instant after a DST gap at midnight) to the next one's.
@@ -243,12 +226,7 @@ fn calendar_span(window: LimitWindow, zone: &TimeZone, at: Timestamp) -> Span {
             (Some(first), first.checked_add(1.month()).ok())
         }
     };
-    let start_of = |day: jiff::civil::Date| {
-        day.to_zoned_datetime(zone.clone())
-            .and_then(|midnight| midnight.start_of_day())
-            .ok()
-            .map(|start| from_jiff(start.timestamp()))
-    };
+    let start_of = |day: jiff::civil::Date| start_of(day, zone);
     Span {
         start: first.and_then(start_of).unwrap_or(Timestamp::MIN),
         end: next.and_then(start_of),

@@ -192,35 +192,58 @@ fn forecast(read: &tally_store::BalanceRead, now: tally_core::Timestamp) -> Valu
     })
 }
 
-/// `from` and `to` of a usage query: RFC 3339 instants, or dates (`to` a date means through
-/// the end of that day).
-fn usage_bound(
-    query: &HashMap<String, String>,
-    name: &str,
-) -> Result<Option<tally_core::Timestamp>, ApiError> {
-    let Some(text) = query.get(name) else {
-        return Ok(None);
-    };
-    if let Some(at) = render::parse_timestamp(text) {
-        return Ok(Some(at));
+/// `from` or `to` of a usage query as sent: an RFC 3339 instant, or a date of the account's
+/// time zone (resolved in the snapshot that reads the account).
+#[derive(Clone, Copy, Debug)]
+enum UsageBound {
+    At(tally_core::Timestamp),
+    Date(jiff::civil::Date),
+}
+
+impl UsageBound {
+    fn parse(query: &HashMap<String, String>, name: &str) -> Result<Option<UsageBound>, ApiError> {
+        let Some(text) = query.get(name) else {
+            return Ok(None);
+        };
+        if let Some(at) = render::parse_timestamp(text) {
+            return Ok(Some(UsageBound::At(at)));
+        }
+        let date: jiff::civil::Date = text.parse().map_err(|_| {
+            ApiError::invalid_request(
+                name,
+                format!("{name} must be an RFC 3339 instant or a date (YYYY-MM-DD)"),
+            )
+        })?;
+        // A `to` date means through the end of that day.
+        let date = if name == "to" {
+            date.tomorrow()
+        } else {
+            Ok(date)
+        };
+        let date = date
+            .ok()
+            .filter(|date| tally_core::zone::start_of(*date, &jiff::tz::TimeZone::UTC).is_some())
+            .ok_or_else(|| ApiError::invalid_request(name, format!("{name} is out of range")))?;
+        Ok(Some(UsageBound::Date(date)))
     }
-    let date: jiff::civil::Date = text.parse().map_err(|_| {
-        ApiError::invalid_request(
-            name,
-            format!("{name} must be an RFC 3339 instant or a date (YYYY-MM-DD)"),
-        )
-    })?;
-    let date = if name == "to" {
-        date.tomorrow().unwrap_or(date)
-    } else {
-        date
-    };
-    let start = date
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .map_err(|_| ApiError::invalid_request(name, format!("{name} is out of range")))?;
-    Ok(Some(tally_core::Timestamp::from_micros(
-        start.timestamp().as_microsecond(),
-    )))
+
+    /// The instant: a date's first instant in `zone` (its midnight, or the end of a DST gap).
+    fn instant(self, zone: &jiff::tz::TimeZone) -> tally_core::Timestamp {
+        match self {
+            UsageBound::At(at) => at,
+            UsageBound::Date(date) => {
+                tally_core::zone::start_of(date, zone).unwrap_or(tally_core::Timestamp::MIN)
+            }
+        }
+    }
+}
+
+/// The first instant of the local day `at` falls on in `zone`.
+fn start_of_local_day(
+    at: tally_core::Timestamp,
+    zone: &jiff::tz::TimeZone,
+) -> tally_core::Timestamp {
+    tally_core::zone::start_of(tally_core::zone::date_of(at, zone), zone).unwrap_or(at)
 }
 
 pub async fn get_usage(
@@ -253,23 +276,34 @@ pub async fn get_usage(
         }
     }
     let now = state.clock.now();
-    let (from, to) = (usage_bound(&query, "from")?, usage_bound(&query, "to")?);
-    // The default start is the current period's, read in the same snapshot as the usage.
-    let range: tally_store::UsageRangeOf = std::sync::Arc::new(move |subscription| {
+    let from = UsageBound::parse(&query, "from")?;
+    let to = UsageBound::parse(&query, "to")?;
+    // Dates are the account's, and the default start is the first instant of the local day
+    // the current period began on (so that day's spend before the plan started is counted
+    // with the rest of that day), or of the day 30 days ago without a plan: read in the same
+    // snapshot as the usage.
+    let range: tally_store::UsageRangeOf = std::sync::Arc::new(move |zone, subscription| {
         let period_start = subscription
             .filter(|subscription| subscription.status != tally_core::SubscriptionStatus::Canceled)
             .map(|subscription| subscription.current_period_start);
-        let from = from
-            .or(period_start)
-            .unwrap_or_else(|| now.plus_seconds(-30 * 86_400));
-        let to = to.unwrap_or(tally_core::Timestamp::from_micros(now.as_micros() + 1));
+        let from = match from {
+            Some(bound) => bound.instant(zone),
+            None => start_of_local_day(
+                period_start.unwrap_or_else(|| now.plus_seconds(-30 * 86_400)),
+                zone,
+            ),
+        };
+        let to = to.map_or(
+            tally_core::Timestamp::from_micros(now.as_micros() + 1),
+            |bound| bound.instant(zone),
+        );
         (from, to)
     });
     let read = state
         .store
         .account_usage(&account_id, range, &group_by)?
         .ok_or(ApiError::NotFound { what: "account" })?;
-    let (from, to, groups) = (read.from, read.to, read.groups);
+    let (from, to, time_zone, groups) = (read.from, read.to, read.time_zone, read.groups);
     if to < from {
         return Err(ApiError::invalid_request(
             "to",
@@ -310,6 +344,7 @@ pub async fn get_usage(
         "account_id": account_id,
         "from": render::instant(from),
         "to": render::instant(to),
+        "time_zone": time_zone,
         "data": data,
         "total": {"credits": render::credits(Millicredits::new(total_credits)), "count": total_count},
     });
@@ -397,7 +432,7 @@ impl Decode for UpdateAccountRequest {
 }
 
 /// The longest time zone name accepted.
-pub const TIME_ZONE_BYTES_MAX: usize = 64;
+pub use tally_core::zone::TIME_ZONE_BYTES_MAX;
 
 /// `PATCH /v1/accounts/{id}`.
 pub struct UpdateAccount;
