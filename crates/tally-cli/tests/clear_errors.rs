@@ -67,13 +67,13 @@ fn docs_errors() -> String {
         .expect("docs/errors.md")
 }
 
-/// The problem's `type` is `/docs/errors#<code>`, and docs/errors.md has that section.
+/// The problem's `type` is `/errors/<code>`, and docs/errors.md has that section.
 #[track_caller]
 fn assert_documented_type(problem: &Value) {
     let code = problem["code"].as_str().unwrap();
     assert_eq!(
         problem["type"],
-        json!(format!("/docs/errors#{code}")),
+        json!(format!("/errors/{code}")),
         "{problem}"
     );
     assert!(
@@ -437,4 +437,48 @@ fn charges_and_holds_are_lists_and_pending_holds_survive_a_restart() {
     let admin = f.t.admin();
     assert_eq!(ids(&admin.get(&pending_path).expect(200).body), pending);
     f.t.verify();
+}
+
+#[test]
+fn a_problem_type_is_a_page_on_the_server_that_says_what_the_code_means() {
+    let f = Fixture::new();
+    let refused = f.admin.post(
+        &format!("/v1/accounts/{ACCOUNT}/charges"),
+        json!({"amount": 5000}),
+    );
+    let problem = refused.problem(402, "insufficient_credits").clone();
+    let anonymous = f.t.anonymous();
+    let page = anonymous
+        .get(problem["type"].as_str().expect("a type"))
+        .expect(200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.text.clone();
+    assert!(
+        html.contains("<h1><code>insufficient_credits</code></h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Spendable credits are fewer than required"),
+        "{html}"
+    );
+    // The index links every code docs/errors.md documents, and only those.
+    let index = anonymous.get("/errors").expect(200).text.clone();
+    let documented: Vec<String> = docs_errors()
+        .lines()
+        .filter_map(|line| line.strip_prefix("## ").map(str::to_string))
+        .collect();
+    assert!(documented.len() >= 20);
+    for code in &documented {
+        assert!(
+            index.contains(&format!("href=\"/errors/{code}\"")),
+            "/errors does not link {code}"
+        );
+    }
+    assert_eq!(index.matches("href=\"/errors/").count(), documented.len());
+    anonymous
+        .get("/errors/no_such_code")
+        .problem(404, "not_found");
 }

@@ -298,7 +298,7 @@ fn a_bad_or_missing_signature_is_refused_and_changes_nothing() {
         assert_eq!(problem["param"], json!("Stripe-Signature"), "{label}");
         assert_eq!(
             problem["type"],
-            json!("/docs/errors#invalid_signature"),
+            json!("/errors/invalid_signature"),
             "{label}"
         );
     };

@@ -308,10 +308,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A problem's `type`: a URI reference to the code's section of the repository's
-/// `docs/errors.md` (`/docs/errors#insufficient_credits`), the same for every problem.
+/// A problem's `type`: a URI reference to the code's page on the server that answered
+/// (`/errors/insufficient_credits`, served from `docs/errors.md` by `routes::error_pages`),
+/// the same for every problem of a code.
 pub fn problem_type(code: &str) -> String {
-    format!("/docs/errors#{code}")
+    format!("/errors/{code}")
 }
 
 impl From<Rejection> for ApiError {
@@ -508,16 +509,10 @@ mod tests {
         let problem = ApiError::MethodNotAllowed {
             allowed: "GET,HEAD".into(),
         };
-        assert_eq!(
-            problem.body()["type"],
-            json!("/docs/errors#method_not_allowed")
-        );
+        assert_eq!(problem.body()["type"], json!("/errors/method_not_allowed"));
         assert_eq!(problem.status(), StatusCode::METHOD_NOT_ALLOWED);
         let response = problem.into_response();
         assert_eq!(response.headers()[header::ALLOW], "GET,HEAD");
-        assert_eq!(
-            ApiError::Internal.body()["type"],
-            json!("/docs/errors#internal")
-        );
+        assert_eq!(ApiError::Internal.body()["type"], json!("/errors/internal"));
     }
 }

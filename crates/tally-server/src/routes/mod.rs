@@ -6,6 +6,7 @@ pub mod allowed;
 pub mod batch;
 pub mod cheaper;
 pub mod debits;
+pub mod error_pages;
 pub mod events;
 pub mod keys;
 pub mod limits;
@@ -175,6 +176,8 @@ routes! {
     "GET" "/readyz" Public "The store is reachable" => get(ops::readyz);
     "GET" "/metrics" Public "Prometheus metrics" => get(ops::metrics);
     "GET" "/openapi.json" Public "This API's OpenAPI 3.1 document" => get(ops::openapi);
+    "GET" "/errors" Public "Every error code (the page a problem's `type` names)" => get(error_pages::index);
+    "GET" "/errors/{code}" Public "What an error code means and what to do" => get(error_pages::code);
 }
 
 /// The most items a list page may hold.
