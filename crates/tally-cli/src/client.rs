@@ -113,6 +113,15 @@ impl Client {
         Self::finish(request.send(body.to_string()))
     }
 
+    pub fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let request = self
+            .agent
+            .patch(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.key))
+            .header("content-type", "application/json");
+        Self::finish(request.send(body.to_string()))
+    }
+
     pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
         let request = self
             .agent

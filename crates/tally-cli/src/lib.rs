@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod activity_commands;
 pub mod bench;
 pub mod client;
 mod pricing_commands;
@@ -101,6 +102,8 @@ pub enum Command {
     },
     #[command(flatten)]
     Resource(resource_commands::ResourceCommand),
+    #[command(flatten)]
+    Activity(activity_commands::ActivityCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -250,6 +253,7 @@ pub fn main() -> ExitCode {
             client,
         } => refund(&id, amount, reason, &client),
         Command::Resource(command) => resource_commands::run(command),
+        Command::Activity(command) => activity_commands::run(command),
     };
     match result {
         Ok(code) => code,

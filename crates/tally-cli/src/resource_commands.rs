@@ -94,6 +94,21 @@ pub enum AccountsCommand {
     },
     /// Show an account with its balance.
     Show { id: String },
+    /// Change an account's settings (admin key): only the flags given change.
+    Update {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Credits the balance may go below zero (exact; 0 for none).
+        #[arg(long, value_parser = parse_credits_or_zero)]
+        overdraft_limit: Option<Millicredits>,
+        /// An IANA time zone (its days are the account's usage days and limit windows).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Credits below which `balance.low` fires (exact; `none` for the default).
+        #[arg(long, value_name = "CREDITS|none")]
+        low_balance_threshold: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +240,18 @@ pub enum HoldsCommand {
     },
     /// Void a pending hold: its credits return.
     Void { hold: String },
+    /// Extend a pending hold: reserve --amount more credits and/or live --ttl-seconds from
+    /// now; refused, the hold stays exactly as it was.
+    Extend {
+        hold: String,
+        #[arg(long, value_parser = parse_credits, allow_hyphen_values = true)]
+        amount: Option<Millicredits>,
+        #[arg(long)]
+        ttl_seconds: Option<u32>,
+        /// Sent as `Idempotency-Key`.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
     /// List ACCOUNT's holds.
     List {
         account: String,
@@ -284,7 +311,7 @@ pub(crate) fn run(command: ResourceCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// The API's answer as JSON with `--json`, else as `describe` says it.
-fn show(output: &OutputArgs, answer: &Value, describe: fn(&Value) -> String) {
+pub(crate) fn show(output: &OutputArgs, answer: &Value, describe: impl Fn(&Value) -> String) {
     if output.json {
         println!(
             "{}",
@@ -295,7 +322,7 @@ fn show(output: &OutputArgs, answer: &Value, describe: fn(&Value) -> String) {
     }
 }
 
-fn with_query(path: &str, query: &[String]) -> String {
+pub(crate) fn with_query(path: &str, query: &[String]) -> String {
     if query.is_empty() {
         path.to_string()
     } else {
@@ -358,6 +385,44 @@ fn accounts(
                 out
             });
         }
+        AccountsCommand::Update {
+            id,
+            name,
+            overdraft_limit,
+            time_zone,
+            low_balance_threshold,
+        } => {
+            let mut body = json!({});
+            if let Some(name) = name {
+                body["name"] = json!(name);
+            }
+            if let Some(limit) = overdraft_limit {
+                body["overdraft_limit"] = tally_server::render::credits(limit);
+            }
+            if let Some(zone) = time_zone {
+                body["time_zone"] = json!(zone);
+            }
+            if let Some(threshold) = low_balance_threshold {
+                body["low_balance_threshold"] = if threshold == "none" {
+                    Value::Null
+                } else {
+                    let amount = parse_credits_or_zero(&threshold)
+                        .map_err(|error| anyhow::anyhow!("--low-balance-threshold: {error}"))?;
+                    tally_server::render::credits(amount)
+                };
+            }
+            let account = client.patch(&format!("/v1/accounts/{id}"), &body)?;
+            show(output, &account, |account| {
+                format!(
+                    "account {} ({}): time zone {}, overdraft limit {}, low balance threshold {}\n",
+                    text(&account["id"]),
+                    text(&account["name"]),
+                    text(&account["time_zone"]),
+                    text(&account["overdraft_limit"]),
+                    text(&account["low_balance_threshold"])
+                )
+            });
+        }
         AccountsCommand::Show { id } => {
             let account = client.get(&format!("/v1/accounts/{id}"))?;
             show(output, &account, |account| {
@@ -375,12 +440,12 @@ fn accounts(
     Ok(ExitCode::SUCCESS)
 }
 
-fn data(list: &Value) -> impl Iterator<Item = &Value> {
+pub(crate) fn data(list: &Value) -> impl Iterator<Item = &Value> {
     list["data"].as_array().into_iter().flatten()
 }
 
 /// The line that says a list goes on, if it does.
-fn more(list: &Value) -> String {
+pub(crate) fn more(list: &Value) -> String {
     if list["has_more"] == Value::Bool(true) {
         "(more: pass a larger --limit)\n".to_string()
     } else {
@@ -632,6 +697,26 @@ fn holds(command: HoldsCommand, client: &Client, output: &OutputArgs) -> anyhow:
         }
         HoldsCommand::Void { hold } => {
             let hold = client.post(&format!("/v1/holds/{hold}/void"), &json!({}))?;
+            show(output, &hold, hold_text);
+        }
+        HoldsCommand::Extend {
+            hold,
+            amount,
+            ttl_seconds,
+            idempotency_key,
+        } => {
+            let mut body = json!({});
+            if let Some(amount) = amount {
+                body["amount"] = tally_server::render::credits(amount);
+            }
+            if let Some(ttl) = ttl_seconds {
+                body["ttl_seconds"] = json!(ttl);
+            }
+            let hold = client.post_idempotent(
+                &format!("/v1/holds/{hold}/extend"),
+                &body,
+                idempotency_key.as_deref(),
+            )?;
             show(output, &hold, hold_text);
         }
         HoldsCommand::List { account, status } => {

@@ -1,5 +1,6 @@
-//! End to end: the `tally` client commands for accounts, balance, grants, charges, holds and
-//! entries, run as a subprocess against a real `tally serve`. Each command's output is checked
+//! End to end: the `tally` client commands for accounts, balance, grants, charges, holds,
+//! entries, usage, limits, purchases, events and webhook endpoints, run as a subprocess against
+//! a real `tally serve`. Each command's output is checked
 //! against what the API then says, client flags work after any subcommand, an API error exits 1
 //! with the problem's detail, and bad amounts are refused before any request.
 
@@ -466,4 +467,193 @@ fn bad_amounts_are_refused_before_any_request() {
     }
     assert_eq!(entries(&admin, "acme"), before);
     admin.get("/v1/accounts/beta").expect(404);
+}
+
+#[test]
+fn usage_limits_charges_purchases_events_and_webhooks() {
+    let t = Tally::start();
+    let admin = t.admin();
+    create_account(&admin, "acme");
+    grant(&admin, "acme", json!(100), json!({}));
+
+    // Settings: only the flags given change.
+    let account = ok_json(
+        &t,
+        &[
+            "accounts",
+            "update",
+            "acme",
+            "--time-zone",
+            "Asia/Kolkata",
+            "--low-balance-threshold",
+            "12.5",
+        ],
+    );
+    assert_eq!(account["time_zone"], json!("Asia/Kolkata"));
+    assert_eq!(account["low_balance_threshold"], json!(12.5));
+    let read = admin.get("/v1/accounts/acme").expect(200);
+    assert_eq!(read["time_zone"], json!("Asia/Kolkata"));
+    assert_eq!(read["name"], Value::Null);
+
+    // Limits: set from a JSON list, shown with used and remaining.
+    let limits =
+        r#"[{"id": "daily", "scope": "product", "match": "*", "window": "day", "max": 50}]"#;
+    ok(&t, &["limits", "set", "acme", limits]);
+    let charge = ok_json(&t, &["charge", "acme", "7.5", "--product", "chat"]);
+    let shown = ok_json(&t, &["limits", "show", "acme"]);
+    assert_eq!(
+        shown,
+        admin.get("/v1/accounts/acme/limits").expect(200).body
+    );
+    assert_eq!(shown["data"][0]["id"], json!("daily"));
+    let text = ok(&t, &["limits", "show", "acme"]);
+    assert!(text.contains("daily") && text.contains("50"), "{text}");
+    let (code, stderr) = fails(&t, &["limits", "set", "acme", "{not json"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("LIMITS must be a JSON list"), "{stderr}");
+
+    // Charges: listed and shown as the API answers them.
+    let id = charge["id"].as_str().unwrap();
+    let listed = ok_json(&t, &["charges", "list", "acme"]);
+    assert_eq!(listed["data"][0]["id"], json!(id));
+    let one = ok_json(&t, &["charges", "show", id]);
+    assert_eq!(
+        one,
+        admin.get(&format!("/v1/charges/{id}")).expect(200).body
+    );
+    assert!(ok(&t, &["charges", "show", id]).contains("7.5 credits"));
+
+    // Holds extend: more reserved.
+    let hold = ok_json(&t, &["holds", "create", "acme", "10"]);
+    let hold_id = hold["id"].as_str().unwrap();
+    let extended = ok_json(&t, &["holds", "extend", hold_id, "--amount", "5"]);
+    assert_eq!(extended["amount"], json!(15));
+    assert_eq!(balance(&admin, "acme")["held"], json!(15));
+
+    // Usage: the API's answer, in the account's zone, grouped as asked.
+    let usage = ok_json(&t, &["usage", "acme", "--group-by", "product"]);
+    let api = admin
+        .get("/v1/accounts/acme/usage?group_by=product")
+        .expect(200);
+    assert_eq!(usage["data"], api["data"]);
+    assert_eq!(usage["time_zone"], json!("Asia/Kolkata"));
+    assert_eq!(usage["data"][0]["product"], json!("chat"));
+    assert_eq!(usage["data"][0]["credits"], json!(7.5));
+    let text = ok(
+        &t,
+        &[
+            "usage",
+            "acme",
+            "--group-by",
+            "product",
+            "--from",
+            "2026-01-01",
+        ],
+    );
+    assert!(
+        text.contains("product=chat") && text.contains("Asia/Kolkata"),
+        "{text}"
+    );
+
+    // Purchases: a pending one is listed for the account and, with --status, for all.
+    admin
+        .post(
+            "/v1/accounts/acme/purchases",
+            json!({"pack": "pack_10k", "complete": false}),
+        )
+        .expect(201);
+    let pending = ok_json(&t, &["purchases", "list", "--status", "pending"]);
+    assert_eq!(
+        pending,
+        admin.get("/v1/purchases?status=pending").expect(200).body
+    );
+    let mine = ok_json(&t, &["purchases", "list", "acme"]);
+    let purchase_id = mine["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        ok_json(&t, &["purchases", "show", &purchase_id])["account_id"],
+        json!("acme")
+    );
+
+    // Events: listed newest first and shown; the same as the API.
+    let events = ok_json(&t, &["events", "list", "--account", "acme"]);
+    assert_eq!(
+        events,
+        admin.get("/v1/events?account_id=acme").expect(200).body
+    );
+    let event_id = events["data"][0]["id"].as_str().unwrap().to_string();
+    let event = ok_json(&t, &["events", "show", &event_id]);
+    assert_eq!(event["id"], json!(event_id));
+
+    // Webhooks: created with the secret shown once, changed, rotated, deleted.
+    let endpoint = ok_json(
+        &t,
+        &[
+            "webhooks",
+            "create",
+            "http://127.0.0.1:9/hooks",
+            "--events",
+            "refund.created,balance.low",
+        ],
+    );
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
+    assert!(endpoint["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(endpoint["events"], json!(["refund.created", "balance.low"]));
+    let listed = ok(&t, &["webhooks", "list"]);
+    assert!(
+        listed.contains(&endpoint_id) && listed.contains("127.0.0.1:9"),
+        "{listed}"
+    );
+    let changed = ok_json(
+        &t,
+        &["webhooks", "update", &endpoint_id, "--status", "disabled"],
+    );
+    assert_eq!(changed["status"], json!("disabled"));
+    assert_eq!(
+        admin
+            .get(&format!("/v1/webhook-endpoints/{endpoint_id}"))
+            .expect(200)["status"],
+        json!("disabled")
+    );
+    let rotated = ok_json(&t, &["webhooks", "rotate-secret", &endpoint_id]);
+    assert_ne!(rotated["secret"], endpoint["secret"]);
+    ok_json(&t, &["webhooks", "deliveries", &endpoint_id]);
+    ok(&t, &["webhooks", "delete", &endpoint_id]);
+    admin
+        .get(&format!("/v1/webhook-endpoints/{endpoint_id}"))
+        .problem(404, "not_found");
+    t.verify();
+}
+
+#[test]
+fn every_client_command_documents_the_client_flags_in_its_help() {
+    for command in [
+        "accounts",
+        "balance",
+        "grants",
+        "charge",
+        "holds",
+        "entries",
+        "usage",
+        "limits",
+        "charges",
+        "purchases",
+        "events",
+        "webhooks",
+        "keys",
+        "refund",
+        "quote",
+        "plans",
+        "packs",
+        "subscribe",
+        "buy",
+    ] {
+        let (code, stdout, stderr) = tally(&[command, "--help"]);
+        assert_eq!(code, 0, "`tally {command} --help`: {stderr}");
+        for flag in ["--url", "--key"] {
+            assert!(
+                stdout.contains(flag),
+                "`tally {command} --help` does not name {flag}:\n{stdout}"
+            );
+        }
+    }
 }
