@@ -18,6 +18,7 @@
 //!   a `refund` per refund, one grant per completed purchase), and nothing else: no entry names
 //!   a charge, hold or grant no answer gave (plan grants excepted, which no answer names);
 //! - every hold, charge, purchase and subscription reads as its last answer left it;
+//! - every admin action answered has exactly one audit record, and there is no other;
 //! - no event the receiver got is missing from the store, and `tally verify` is clean.
 //!
 //! At the end every stored event has been delivered at least once.
@@ -739,6 +740,17 @@ fn check_ledger(admin: &Client, world: &World, round: Option<usize>) -> usize {
     let mut last_purchase: HashMap<String, Value> = HashMap::new();
     let mut last_plan: BTreeMap<String, Value> = BTreeMap::new();
     let mut read_charges: HashSet<String> = HashSet::new();
+    let mut audit: HashMap<(String, String), usize> = HashMap::new();
+    for account in ACCOUNTS {
+        *audit
+            .entry(("account.create".to_string(), account.to_string()))
+            .or_default() += 1;
+    }
+    for grant in &world.setup_grants {
+        *audit
+            .entry(("grant.create".to_string(), grant.clone()))
+            .or_default() += 1;
+    }
     let mut checked = 0;
     for sent in &world.sent {
         let Some(answer) = sent.answer.as_ref().filter(|a| a.status < 300) else {
@@ -749,6 +761,20 @@ fn check_ledger(admin: &Client, world: &World, round: Option<usize>) -> usize {
         }
         checked += 1;
         let body = &answer.body;
+        // Every answered admin action has its one audit record (an admin's charges, holds and
+        // captures are ledger operations, in the entries).
+        let audited = match &sent.op.kind {
+            Kind::Grant => Some(("grant.create", answer.id())),
+            Kind::PurchasePaid => Some(("purchase.paid", answer.id())),
+            Kind::PurchasePending => Some(("purchase.create", answer.id())),
+            Kind::CompletePurchase { purchase } => Some(("purchase.complete", purchase.clone())),
+            Kind::Refund { charge } => Some(("refund.charge", charge.clone())),
+            Kind::Subscribe => Some(("subscription.put", sent.op.account.clone())),
+            _ => None,
+        };
+        if let Some((action, target)) = audited {
+            *audit.entry((action.to_string(), target)).or_default() += 1;
+        }
         match &sent.op.kind {
             Kind::Grant => *grants.entry(answer.id()).or_default() += 1,
             Kind::Charge => *charges.entry(answer.id()).or_default() += 1,
@@ -845,6 +871,18 @@ fn check_ledger(admin: &Client, world: &World, round: Option<usize>) -> usize {
     assert_eq!(
         seen_refunds, refunds,
         "{context}: refunds: entries vs answers"
+    );
+
+    let mut seen_audit: HashMap<(String, String), usize> = HashMap::new();
+    for record in list_all(admin, "/v1/audit") {
+        let action = record["action"].as_str().expect("an action").to_string();
+        let target = record["target_id"].as_str().expect("a target").to_string();
+        assert_eq!(record["actor"], json!("admin"), "{context}: {record}");
+        *seen_audit.entry((action, target)).or_default() += 1;
+    }
+    assert_eq!(
+        seen_audit, audit,
+        "{context}: the audit log vs the admin actions answered"
     );
 
     for (hold, last) in &last_hold {
