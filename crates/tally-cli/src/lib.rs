@@ -183,6 +183,10 @@ pub struct ServeArgs {
     /// PKI's (a private CA for receivers on the platform's own network).
     #[arg(long, env = "TALLY_WEBHOOK_CA_FILE")]
     pub webhook_ca_file: Option<PathBuf>,
+    /// The most connections served at once (idle keep-alive ones count). One more is answered
+    /// 503 `unavailable` with `Retry-After: 1` and closed, nothing read or done.
+    #[arg(long, env = "TALLY_MAX_CONNECTIONS", default_value_t = tally_server::connections::CONNECTIONS_MAX_DEFAULT as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -295,6 +299,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             lease: std::time::Duration::from_secs(args.webhook_lease_seconds.max(1)),
             extra_roots: args.webhook_ca_file.clone(),
         },
+        max_connections: usize::try_from(args.max_connections)?,
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;
     runtime.block_on(async move {

@@ -189,6 +189,8 @@ pub struct Idempotency {
 pub(crate) struct Envelope {
     pub command: Command,
     pub idempotency: Option<Idempotency>,
+    /// Who sent it, when an admin did: the id its audit record names.
+    pub actor: Option<std::sync::Arc<str>>,
     pub reply: Option<oneshot::Sender<Reply>>,
 }
 

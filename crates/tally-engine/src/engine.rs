@@ -317,7 +317,12 @@ impl Engine {
         let commands = envelopes.len();
         let mut replies = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
-            let reply = self.handle(envelope.command, envelope.idempotency, &mut batch);
+            let reply = self.handle(
+                envelope.command,
+                envelope.idempotency,
+                envelope.actor.as_deref(),
+                &mut batch,
+            );
             if let Some(sender) = envelope.reply {
                 replies.push((sender, reply));
             }
@@ -504,10 +509,11 @@ impl Engine {
         &mut self,
         command: Command,
         idempotency: Option<Idempotency>,
+        actor: Option<&str>,
         batch: &mut Batch,
     ) -> Reply {
         let Some(idempotency) = idempotency else {
-            return Ok(Answer::Done(self.execute(command, batch)?));
+            return Ok(Answer::Done(self.execute_audited(command, actor, batch)?));
         };
         let slot = (idempotency.scope, idempotency.key);
         let earlier = match batch.idempotency.get(&slot) {
@@ -528,7 +534,7 @@ impl Engine {
                 body: record.body.clone(),
             }));
         }
-        let outcome = self.execute(command, batch)?;
+        let outcome = self.execute_audited(command, actor, batch)?;
         let rendered = (self.render)(&outcome);
         let record = IdempotencyRecord {
             scope: slot.0.clone(),
@@ -546,6 +552,24 @@ impl Engine {
             outcome,
             answer: rendered.answer,
         })
+    }
+
+    /// Applies a command; when an admin made it and it is an admin action, its audit record
+    /// goes into the batch's write with the change.
+    fn execute_audited(
+        &mut self,
+        command: Command,
+        actor: Option<&str>,
+        batch: &mut Batch,
+    ) -> Result<crate::Outcome, EngineError> {
+        let planned = actor.and_then(|actor| crate::audit::plan(&command).map(|p| (actor, p)));
+        let outcome = self.execute(command, batch)?;
+        if let Some((actor, planned)) = planned {
+            let id = format!("aud_{}", crate::ids::random_token(16));
+            let record = planned.record(id, actor, &outcome, batch.now);
+            batch.write.audit.push(record);
+        }
+        Ok(outcome)
     }
 
     /// Forgets what a shared batch loaded (nothing is kept across batches there).

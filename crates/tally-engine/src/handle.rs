@@ -27,10 +27,22 @@ pub struct EngineHandle {
 impl EngineHandle {
     /// Submits a command and waits for its answer (sent after the batch commits).
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Reply {
+        self.submit_by(command, idempotency, None).await
+    }
+
+    /// [`EngineHandle::submit`] for a caller the audit log names: an admin action by `actor`
+    /// (an admin key's id) writes its record in the batch that makes the change.
+    pub async fn submit_by(
+        &self,
+        command: Command,
+        idempotency: Option<Idempotency>,
+        actor: Option<&str>,
+    ) -> Reply {
         let (reply, answer) = oneshot::channel();
         self.enqueue(Envelope {
             command,
             idempotency,
+            actor: actor.map(std::sync::Arc::from),
             reply: Some(reply),
         })?;
         answer.await.unwrap_or(Err(EngineError::ShuttingDown))
@@ -43,6 +55,7 @@ impl EngineHandle {
         self.enqueue(Envelope {
             command,
             idempotency: None,
+            actor: None,
             reply: Some(reply),
         })?;
         // `blocking_recv` refuses to run on a runtime's thread: wait on a thread of its own.
@@ -57,6 +70,7 @@ impl EngineHandle {
         let _ = self.enqueue(Envelope {
             command,
             idempotency: None,
+            actor: None,
             reply: None,
         });
     }
@@ -75,6 +89,21 @@ impl EngineHandle {
         &self,
         commands: Vec<(Command, Option<Idempotency>)>,
     ) -> impl Future<Output = Vec<Reply>> + Send + 'static {
+        self.submit_group_by(commands, None)
+    }
+
+    /// [`EngineHandle::submit_group`] for a caller the audit log names (see
+    /// [`EngineHandle::submit_by`]).
+    ///
+    /// # Panics
+    ///
+    /// With more than [`GROUP_COMMANDS_MAX`] commands: the caller bounds its groups.
+    pub fn submit_group_by(
+        &self,
+        commands: Vec<(Command, Option<Idempotency>)>,
+        actor: Option<&str>,
+    ) -> impl Future<Output = Vec<Reply>> + Send + 'static {
+        let actor: Option<std::sync::Arc<str>> = actor.map(std::sync::Arc::from);
         assert!(
             commands.len() <= GROUP_COMMANDS_MAX,
             "engine: a group of {} commands is over the bound of {GROUP_COMMANDS_MAX}",
@@ -88,6 +117,7 @@ impl EngineHandle {
             envelopes.push(Envelope {
                 command,
                 idempotency,
+                actor: actor.clone(),
                 reply: Some(reply),
             });
             answers.push(answer);

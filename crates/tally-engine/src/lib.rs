@@ -21,6 +21,7 @@
 
 mod answer;
 mod apply;
+mod audit;
 mod batch;
 pub mod clock;
 mod command;

@@ -28,15 +28,17 @@ const SHARED_RETRY_BACKOFF_PER_ATTEMPT: Duration = Duration::from_millis(2);
 impl Engine {
     pub(crate) fn run_shared_batch(&mut self, envelopes: Vec<Envelope>) {
         let mut commands = Vec::with_capacity(envelopes.len());
+        let mut actors = Vec::with_capacity(envelopes.len());
         let mut senders = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
             commands.push((envelope.command, envelope.idempotency));
+            actors.push(envelope.actor);
             senders.push(envelope.reply);
         }
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;
-            let result = self.try_shared_batch(&commands);
+            let result = self.try_shared_batch(&commands, &actors);
             self.forget();
             match result {
                 Err(StoreError::Conflict(detail)) if attempt < SHARED_BATCH_ATTEMPTS_MAX => {
@@ -144,6 +146,7 @@ impl Engine {
     fn try_shared_batch(
         &mut self,
         commands: &[(Command, Option<Idempotency>)],
+        actors: &[Option<std::sync::Arc<str>>],
     ) -> Result<Vec<Reply>, StoreError> {
         let store = self.store.clone();
         let account_ids = self.accounts_touched(commands)?;
@@ -186,8 +189,9 @@ impl Engine {
             self.run_due_on(&account_id, &mut batch);
         }
         let mut replies = Vec::with_capacity(commands.len());
-        for (command, idempotency) in commands {
-            replies.push(self.handle(command.clone(), idempotency.clone(), &mut batch));
+        for ((command, idempotency), actor) in commands.iter().zip(actors) {
+            let actor = actor.as_deref();
+            replies.push(self.handle(command.clone(), idempotency.clone(), actor, &mut batch));
         }
         let write = self.finish_batch(&mut batch);
         let transaction = shared.expect("engine: the shared batch is open");

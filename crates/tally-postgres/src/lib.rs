@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_events.sql")),
     (11, include_str!("../migrations/0011_webhooks.sql")),
     (12, include_str!("../migrations/0012_limits.sql")),
+    (13, include_str!("../migrations/0013_audit.sql")),
 ];
 
 /// The session advisory lock held while migrating (any constant unlikely to clash).

@@ -18,8 +18,8 @@ use tally_core::usage::UsageDelta;
 use tally_core::{AccountTotals, Millicredits, Timestamp};
 use tally_store::row::ColumnWriter;
 use tally_store::tables::{
-    ColumnType, Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds,
-    idempotency, limits, portal_links, purchases, rate_cards, refunds, subscriptions,
+    ColumnType, Table, accounts, api_keys, audit, auto_topups, charges, entries, events, grants,
+    holds, idempotency, limits, portal_links, purchases, rate_cards, refunds, subscriptions,
     usage_buckets, usage_daily,
 };
 use tally_store::{BatchWrite, StoreError};
@@ -343,6 +343,7 @@ pub(crate) fn plan(batch: &BatchWrite) -> Plan {
         plan.push_one_row(redeem.to_string(), params);
     }
     plan.insert(&events::TABLE, &all(&batch.events), events::encode);
+    plan.insert(&audit::TABLE, &all(&batch.audit), audit::encode);
     fan_out(&mut plan, batch);
     write_meta(&mut plan, batch);
     plan

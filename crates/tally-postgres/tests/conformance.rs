@@ -1386,7 +1386,7 @@ fn nodes_opening_together_migrate_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     assert!(stores.iter().all(|store| store.ping().is_ok()));
     // Opening a migrated database changes nothing.
     let again = db.open();

@@ -39,6 +39,9 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// How webhooks are delivered.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// The most connections served at once; the next ones are answered 503 and closed
+    /// (see [`crate::connections`]).
+    pub max_connections: usize,
 }
 
 impl Default for ServeConfig {
@@ -54,6 +57,7 @@ impl Default for ServeConfig {
             stripe_webhook_secrets: Vec::new(),
             public_url: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            max_connections: crate::connections::CONNECTIONS_MAX_DEFAULT,
         }
     }
 }
@@ -136,6 +140,7 @@ pub fn loggable_path(path: &str) -> &str {
 pub struct Server {
     pub state: AppState,
     engine_thread: std::thread::JoinHandle<()>,
+    max_connections: usize,
 }
 
 impl Server {
@@ -212,6 +217,7 @@ impl Server {
         Ok(Server {
             state,
             engine_thread,
+            max_connections: config.max_connections,
         })
     }
 
@@ -253,7 +259,8 @@ fn settle_admin_key(store: &Arc<dyn Store>, engine: &EngineHandle) -> anyhow::Re
     Ok(stored)
 }
 
-/// Serves `router` (made from `server`'s state) on `listener` until `shutdown` completes; then
+/// Serves `router` (made from `server`'s state) on `listener`, at most `max_connections` at
+/// once (the next are answered 503 and closed), until `shutdown` completes; then
 /// finishes the requests, the webhook attempts and the batches in flight and returns. The
 /// webhook delivery worker runs beside the server for as long.
 pub async fn serve(
@@ -273,6 +280,7 @@ pub async fn serve(
         },
         stopping,
     ));
+    let listener = crate::connections::CappedListener::new(listener, server.max_connections);
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -131,17 +131,68 @@ impl FromRequestParts<AppState> for Principal {
         {
             return principal_for_session_account(state, session);
         }
-        let header = header
-            .and_then(|value| value.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let key = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|key| !key.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
+        let key = header.and_then(bearer_key).ok_or(ApiError::Unauthorized)?;
         let key_hash = hash_key(key);
         principal_for_key_hash(state, &key_hash)
+    }
+}
+
+/// The key of an `Authorization: Bearer <key>` header.
+fn bearer_key(header: &axum::http::HeaderValue) -> Option<&str> {
+    let header = header.to_str().ok()?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+}
+
+/// Who the audit log names for a request: for an admin key, its id (`admin` for the key the
+/// server was started with, which has none); `None` for anyone else. Found by the same rules
+/// as the [`Principal`] (a bearer key, else the dashboard session's key), and asked for only
+/// by routes that make admin actions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Actor(pub Option<String>);
+
+/// The id the audit log gives the admin key `tally serve` was started with.
+pub const STARTUP_ADMIN_ACTOR: &str = "admin";
+
+impl Actor {
+    pub fn of(parts: &Parts, state: &AppState) -> Actor {
+        let key_hash = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+            Some(header) => bearer_key(header).map(hash_key),
+            None => parts
+                .extensions
+                .get::<SessionKey>()
+                .map(|session| session.key_hash.clone()),
+        };
+        let Some(key_hash) = key_hash else {
+            return Actor(None);
+        };
+        if constant_time_eq(key_hash.as_bytes(), state.admin_key_hash.as_bytes()) {
+            return Actor(Some(STARTUP_ADMIN_ACTOR.to_string()));
+        }
+        let record = state.store.api_key_by_hash(&key_hash).ok().flatten();
+        Actor(
+            record
+                .filter(|record| record.account_id.is_none() && record.revoked_at.is_none())
+                .map(|record| record.id),
+        )
+    }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(Actor::of(parts, state))
     }
 }
 

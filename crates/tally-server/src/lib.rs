@@ -21,6 +21,7 @@
 pub mod app;
 pub mod auth;
 pub mod catalog_file;
+pub mod connections;
 pub mod error;
 pub mod event_body;
 pub mod json;

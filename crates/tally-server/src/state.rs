@@ -44,4 +44,19 @@ impl AppState {
     pub async fn submit(&self, command: Command, idempotency: Option<Idempotency>) -> Response {
         crate::reply::respond(self.engine.submit(command, idempotency).await)
     }
+
+    /// [`AppState::submit`] for a request an admin made: an admin action writes its audit
+    /// record (naming `actor`) in the batch of the change.
+    pub async fn submit_by(
+        &self,
+        command: Command,
+        idempotency: Option<Idempotency>,
+        actor: &crate::auth::Actor,
+    ) -> Response {
+        let reply = self
+            .engine
+            .submit_by(command, idempotency, actor.as_deref())
+            .await;
+        crate::reply::respond(reply)
+    }
 }

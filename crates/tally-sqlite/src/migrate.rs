@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_events.sql")),
     (12, include_str!("../migrations/0012_webhooks.sql")),
     (13, include_str!("../migrations/0013_limits.sql")),
+    (14, include_str!("../migrations/0014_audit.sql")),
 ];
 
 /// The newest schema this binary knows.

@@ -10,9 +10,9 @@ use rusqlite::{Connection, Transaction, params};
 use tally_core::{AccountTotals, Timestamp};
 use tally_store::BatchWrite;
 use tally_store::tables::{
-    Table, accounts, api_keys, auto_topups, charges, entries, events, grants, holds, idempotency,
-    limits, portal_links, purchases, rate_cards, refunds, subscriptions, usage_buckets,
-    usage_daily,
+    Table, accounts, api_keys, audit, auto_topups, charges, entries, events, grants, holds,
+    idempotency, limits, portal_links, purchases, rate_cards, refunds, subscriptions,
+    usage_buckets, usage_daily,
 };
 
 use crate::rows::Binder;
@@ -85,6 +85,7 @@ static IDEMPOTENCY: Insert = Insert::new(&idempotency::TABLE);
 static API_KEYS: Insert = Insert::new(&api_keys::TABLE);
 static PORTAL_LINKS: Insert = Insert::new(&portal_links::TABLE);
 static EVENTS: Insert = Insert::new(&events::TABLE);
+static AUDIT: Insert = Insert::new(&audit::TABLE);
 static LIMIT_SETS: Insert = Insert::new(&limits::SETS);
 static LIMITS: Insert = Insert::new(&limits::LIMITS);
 static LIMIT_COUNTERS: Insert = Insert::new(&limits::COUNTERS);
@@ -138,6 +139,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
     redeem_portal_links(db, &batch.redeemed_portal_links)?;
     EVENTS.run(db, &batch.events, events::encode)?;
     fan_out(db, &batch.events)?;
+    AUDIT.run(db, &batch.audit, audit::encode)?;
     write_meta(db, &batch.meta, &batch.meta_if_absent)
 }
 

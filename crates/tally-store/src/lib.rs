@@ -86,6 +86,24 @@ impl EventRecord {
     }
 }
 
+/// One admin action, as the audit log keeps it: written by the engine in the transaction of
+/// the change it records, so there is no change without its record and no record without its
+/// change. A replay changes nothing and writes none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// `aud_…`.
+    pub id: String,
+    pub at: Timestamp,
+    /// Who: the admin key's id (`admin` for the key the server was started with).
+    pub actor: String,
+    /// What: `rate_card.put`, `grant.void`, `purchase.complete`, …
+    pub action: String,
+    /// On what: the id of the grant, purchase, key, account, rate card version, ….
+    pub target_id: String,
+    /// The account it concerns, if one.
+    pub account_id: Option<String>,
+}
+
 /// Filters on the events list.
 #[derive(Clone, Debug, Default)]
 pub struct EventFilter {
@@ -182,6 +200,8 @@ pub struct BatchWrite {
     pub events: Vec<EventRecord>,
     /// Meta rows written only where the key has no value yet (the first node to start wins).
     pub meta_if_absent: Vec<(String, String)>,
+    /// The admin actions the batch made, for the audit log.
+    pub audit: Vec<AuditRecord>,
 }
 
 impl BatchWrite {
@@ -209,6 +229,7 @@ impl BatchWrite {
             && self.new_portal_links.is_empty()
             && self.redeemed_portal_links.is_empty()
             && self.events.is_empty()
+            && self.audit.is_empty()
     }
 }
 
@@ -434,6 +455,8 @@ pub trait ReadStore: Send + Sync + 'static {
     fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError>;
     fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     fn api_keys(&self, account_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// The audit log of admin actions, newest first.
+    fn audit_log(&self, page: &PageRequest) -> Result<Page<AuditRecord>, PageError>;
     /// Recomputes every grant's remaining and reserved and every account's posted and held
     /// from the entries, and checks conservation.
     fn verify(&self) -> Result<VerifyReport, StoreError>;

@@ -201,6 +201,11 @@ impl<S: SqlReads> ReadStore for S {
         self.read(move |db| crate::read::api_keys(db, &account_id))
     }
 
+    fn audit_log(&self, page: &PageRequest) -> Result<Page<crate::AuditRecord>, PageError> {
+        let page = page.clone();
+        self.read_page(move |db| crate::tables::audit::read_page(db, &page))
+    }
+
     fn verify(&self) -> Result<VerifyReport, StoreError> {
         self.verify_all()
     }

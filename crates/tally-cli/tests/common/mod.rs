@@ -549,6 +549,8 @@ pub(crate) struct ServeOptions {
     pub webhook_lease_seconds: Option<u64>,
     /// `--webhook-ca-file`.
     pub webhook_ca_file: Option<PathBuf>,
+    /// `--max-connections`.
+    pub max_connections: Option<usize>,
 }
 
 impl Default for ServeOptions {
@@ -562,6 +564,7 @@ impl Default for ServeOptions {
             webhook_deny_private: false,
             webhook_lease_seconds: None,
             webhook_ca_file: None,
+            max_connections: None,
         }
     }
 }
@@ -600,6 +603,7 @@ impl Server {
             .env_remove("TALLY_PUBLIC_URL")
             .env_remove("TALLY_WEBHOOK_DENY_PRIVATE")
             .env_remove("TALLY_WEBHOOK_CA_FILE")
+            .env_remove("TALLY_MAX_CONNECTIONS")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -620,6 +624,9 @@ impl Server {
         }
         if let Some(path) = &options.webhook_ca_file {
             command.arg("--webhook-ca-file").arg(path);
+        }
+        if let Some(max) = options.max_connections {
+            command.arg("--max-connections").arg(max.to_string());
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
@@ -1159,6 +1166,7 @@ impl Server {
             .env_remove("TALLY_PUBLIC_URL")
             .env_remove("TALLY_WEBHOOK_DENY_PRIVATE")
             .env_remove("TALLY_WEBHOOK_CA_FILE")
+            .env_remove("TALLY_MAX_CONNECTIONS")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1179,6 +1187,9 @@ impl Server {
         }
         if let Some(path) = &options.webhook_ca_file {
             command.arg("--webhook-ca-file").arg(path);
+        }
+        if let Some(max) = options.max_connections {
+            command.arg("--max-connections").arg(max.to_string());
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);

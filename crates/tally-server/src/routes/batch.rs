@@ -343,6 +343,7 @@ pub async fn batch(
     headers: HeaderMap,
     WriteRequest {
         principal,
+        actor,
         body: BatchRequest { operations },
         ..
     }: WriteRequest<BatchRequest>,
@@ -378,7 +379,8 @@ pub async fn batch(
             }
         }
     }
-    let mut replies = state.engine.submit_group(commands).await.into_iter();
+    let replies = state.engine.submit_group_by(commands, actor.as_deref());
+    let mut replies = replies.await.into_iter();
     let mut text = String::from("{\"results\":[");
     for (index, slot) in slots.into_iter().enumerate() {
         let (status, body, replayed) = match slot {

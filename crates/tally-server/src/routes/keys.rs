@@ -79,10 +79,11 @@ impl WriteRoute for RevokeKey {
 pub async fn revoke_key(
     State(state): State<AppState>,
     principal: Principal,
+    actor: crate::auth::Actor,
     Path(key_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let target = AdminOn::resolve(Some(key_id), &state, &principal)?;
     let body = Unkeyed(std::marker::PhantomData);
     let prepared = RevokeKey::prepare(&state, &principal, target, body)?;
-    Ok(respond_prepared(&state, prepared, None).await)
+    Ok(respond_prepared(&state, prepared, None, &actor).await)
 }

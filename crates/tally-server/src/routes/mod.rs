@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod allowed;
+pub mod audit;
 pub mod batch;
 pub mod cheaper;
 pub mod debits;
@@ -169,6 +170,7 @@ routes! {
     "DELETE" "/v1/webhook-endpoints/{id}" Admin "Delete a webhook endpoint" => delete(webhooks::delete_endpoint);
     "POST" "/v1/webhook-endpoints/{id}/rotate-secret" Admin "Rotate the signing secret (the old one signs too for 24 h)" [webhooks::RotateRequest] => post(webhooks::rotate_secret);
     "GET" "/v1/webhook-endpoints/{id}/deliveries" Admin "The log of an endpoint's delivery attempts" => get(webhooks::list_deliveries);
+    "GET" "/v1/audit" Admin "The audit log of admin actions: who did what to which id, newest first" => get(audit::list_audit);
     "POST" "/v1/batch" AnyKey "Apply up to 1,000 write operations in one engine batch" [batch::BatchRequest] => post(batch::batch);
     "GET" "/v1/clock" Admin "Read the test clock" => get(ops::get_clock);
     "POST" "/v1/clock" Admin "Move the test clock" [ops::MoveClockRequest] => post(ops::move_clock);

@@ -222,6 +222,7 @@ pub async fn move_clock(
             advance_seconds,
             now,
         },
+        actor,
         ..
     }: WriteRequest<MoveClockRequest>,
 ) -> Result<Response, ApiError> {
@@ -237,7 +238,9 @@ pub async fn move_clock(
         }
     };
     // Moving the clock is not replayed: the key is checked, and not kept.
-    Ok(state.submit(Command::MoveClock { to }, None).await)
+    Ok(state
+        .submit_by(Command::MoveClock { to }, None, &actor)
+        .await)
 }
 
 #[cfg(test)]

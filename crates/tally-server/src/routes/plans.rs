@@ -159,10 +159,11 @@ impl WriteRoute for CancelSubscription {
 pub async fn delete_subscription(
     State(state): State<AppState>,
     principal: Principal,
+    actor: crate::auth::Actor,
     Path(account_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let target = OwnAccount::resolve(Some(account_id), &state, &principal)?;
     let body = Unkeyed(std::marker::PhantomData);
     let prepared = CancelSubscription::prepare(&state, &principal, target, body)?;
-    Ok(respond_prepared(&state, prepared, None).await)
+    Ok(respond_prepared(&state, prepared, None, &actor).await)
 }

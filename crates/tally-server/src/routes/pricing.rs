@@ -208,12 +208,13 @@ pub async fn put_rate_card(
     State(state): State<AppState>,
     WriteRequest {
         idempotency,
+        actor,
         body: PutRateCardRequest { document },
         ..
     }: WriteRequest<PutRateCardRequest>,
 ) -> Result<Response, ApiError> {
     let response = state
-        .submit(Command::PutRateCard { document }, idempotency)
+        .submit_by(Command::PutRateCard { document }, idempotency, &actor)
         .await;
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, RATE_CARD_BODY_BYTES_MAX * 2)

@@ -299,7 +299,11 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError
         key: event.id.clone(),
         request_hash: request_hash(&Method::POST, WEBHOOK_PATH, &hashed),
     };
-    let reply = state.engine.submit(command, Some(idempotency)).await;
+    // The audit log names Stripe: the payment its webhook reported completed (or failed) it.
+    let reply = state
+        .engine
+        .submit_by(command, Some(idempotency), Some("stripe"))
+        .await;
     let action = |status: Option<&str>| match status {
         Some("completed") => "completed",
         _ => "failed",

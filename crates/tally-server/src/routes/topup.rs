@@ -123,12 +123,13 @@ impl WriteRoute for DeleteAutoTopup {
 pub async fn delete_auto_topup(
     State(state): State<AppState>,
     principal: Principal,
+    actor: crate::auth::Actor,
     Path(account_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let target = AdminOn::resolve(Some(account_id), &state, &principal)?;
     let body = Unkeyed(std::marker::PhantomData);
     let prepared = DeleteAutoTopup::prepare(&state, &principal, target, body)?;
-    Ok(respond_prepared(&state, prepared, None).await)
+    Ok(respond_prepared(&state, prepared, None, &actor).await)
 }
 
 pub async fn get_auto_topup(

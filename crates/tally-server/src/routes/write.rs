@@ -122,6 +122,8 @@ pub struct WriteRequest<T: RequestBody> {
     /// `None` without an `Idempotency-Key` (and always on routes that are not
     /// [`RequestBody::IDEMPOTENT`]).
     pub idempotency: Option<Idempotency>,
+    /// Whom the audit log names, when an admin made the request.
+    pub actor: crate::auth::Actor,
     pub body: T,
 }
 
@@ -140,7 +142,11 @@ impl<T: RequestBody> FromRequest<AppState> for WriteRequest<T> {
         };
         let target =
             T::Target::resolve(id, state, &principal).map_err(IntoResponse::into_response)?;
-        Self::read(parts, body, state, principal, target)
+        let actor = match principal {
+            Principal::Admin => crate::auth::Actor::of(&parts, state),
+            Principal::Account { .. } => crate::auth::Actor::default(),
+        };
+        Self::read(parts, body, state, (principal, actor), target)
             .await
             .map_err(IntoResponse::into_response)
     }
@@ -152,7 +158,7 @@ impl<T: RequestBody> WriteRequest<T> {
         parts: Parts,
         body: axum::body::Body,
         state: &AppState,
-        principal: Principal,
+        (principal, actor): (Principal, crate::auth::Actor),
         target: T::Target,
     ) -> Result<Self, ApiError> {
         let key = if T::IDEMPOTENT {
@@ -181,6 +187,7 @@ impl<T: RequestBody> WriteRequest<T> {
             principal,
             target,
             idempotency,
+            actor,
             body,
         })
     }
@@ -357,19 +364,22 @@ pub async fn run<R: WriteRoute>(state: &AppState, request: WriteRequest<R::Body>
         principal,
         target,
         idempotency,
+        actor,
         body,
     } = request;
     match R::prepare(state, &principal, target, body) {
         Err(error) => error.into_response(),
-        Ok(prepared) => respond_prepared(state, prepared, idempotency).await,
+        Ok(prepared) => respond_prepared(state, prepared, idempotency, &actor).await,
     }
 }
 
-/// Submits a prepared command (or answers what was answered already).
+/// Submits a prepared command (or answers what was answered already); `actor` is whom its
+/// audit record names, if it is an admin action.
 pub async fn respond_prepared(
     state: &AppState,
     prepared: Prepared,
     idempotency: Option<Idempotency>,
+    actor: &crate::auth::Actor,
 ) -> Response {
     match prepared {
         Prepared::Answered { status, body } => crate::reply::json_response(status, body),
@@ -377,7 +387,7 @@ pub async fn respond_prepared(
             command,
             created_status,
         } => {
-            let mut response = state.submit(command, idempotency).await;
+            let mut response = state.submit_by(command, idempotency, actor).await;
             if response.status() == StatusCode::CREATED {
                 *response.status_mut() = created_status;
             }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod faulty_store;
 pub(crate) mod gated_store;
 
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod auto_topups;
 pub mod charges;
 pub mod entries;
