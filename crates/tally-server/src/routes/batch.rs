@@ -67,6 +67,26 @@ impl Decode for BatchRequest {
 
     const FIELDS: &'static [&'static str] = &["operations"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        let operation = body(
+            &["method", "path"],
+            serde_json::json!({
+                "method": text(OPERATION_METHOD_BYTES_MAX),
+                "path": text(OPERATION_PATH_BYTES_MAX),
+                "body": {"description": "The operation's body, as its route takes it."},
+                "idempotency_key": {"type": "string", "minLength": 1, "maxLength": super::write::IDEMPOTENCY_KEY_BYTES_MAX},
+            }),
+        );
+        let mut operations = array(operation);
+        operations["minItems"] = serde_json::json!(1);
+        operations["maxItems"] = serde_json::json!(BATCH_OPERATIONS_MAX);
+        body(
+            &["operations"],
+            serde_json::json!({ "operations": operations }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, AnyKey>) -> Result<Self, ApiError> {
         let count_error = |count: usize| {
             ApiError::invalid_request(
