@@ -15,35 +15,35 @@ pub fn credits() -> Value {
     json!({"$ref": "#/components/schemas/Credits"})
 }
 
-/// The `Credits` component itself (inlined where a request states bounds of its own).
+/// The `Credits` component: an amount as the server writes it. A single amount a request
+/// sends is at most 1e12 credits ([`credits_in`]); a total (a balance over several grants)
+/// may be more.
 pub fn credits_component() -> Value {
     json!({
         "type": "number",
-        "minimum": -CREDITS_MAX,
-        "maximum": CREDITS_MAX,
         "description": "Credits: an exact decimal with at most 3 fraction digits, written as a JSON \
             number (`12`, `12.5`, `0.125`) and read from its text, never through a float; \
-            stored as integer millicredits. More fraction digits, or a magnitude over 1e12: \
-            422 `invalid_amount`.",
+            stored as integer millicredits. An amount a request sends is at most 1e12 in \
+            magnitude (more fraction digits, or more: 422 `invalid_amount`); a total, such \
+            as a balance over several grants, may be larger.",
         "examples": [12.5],
     })
 }
 
 /// Credits a request sends that must be more than zero (`positive`) or not negative.
 pub fn credits_in(positive: bool) -> Value {
-    let mut schema = credits_component();
-    let map = schema.as_object_mut().expect("schema: an object");
-    map.remove("description");
-    map.insert(
-        "description".into(),
-        json!("Credits, at most 3 fraction digits (see `Credits`)."),
-    );
-    if positive {
-        map.remove("minimum");
-        map.insert("exclusiveMinimum".into(), json!(0));
+    let bound = if positive {
+        "exclusiveMinimum"
     } else {
-        map.insert("minimum".into(), json!(0));
-    }
+        "minimum"
+    };
+    let mut schema = json!({
+        "type": "number",
+        "maximum": CREDITS_MAX,
+        "description": "Credits, at most 3 fraction digits and 1e12 (see `Credits`).",
+        "examples": [12.5],
+    });
+    schema[bound] = json!(0);
     schema
 }
 

@@ -193,8 +193,8 @@ pub fn query_parameter(path: &str, name: &str) -> (Value, &'static str) {
         "from" => (instant(), "Only the entries at or after this instant."),
         "to" => (instant(), "Only the entries before this instant."),
         "group_by" => (
-            json!({"type": "string", "pattern": "^(product|model|member|action|day)(,(product|model|member|action|day))*$"}),
-            "Comma-separated: one or more of product, model, member, action, day (days in UTC).",
+            json!({"type": "string", "pattern": "^[\\s\\u0085]*(product|model|member|action|day)?[\\s\\u0085]*(,[\\s\\u0085]*(product|model|member|action|day)?[\\s\\u0085]*)*$"}),
+            "Comma-separated: any of product, model, member, action, day (days in UTC); empty names are skipped, none at all is one group.",
         ),
         other => panic!("openapi: no schema for the query parameter {other} of {path}"),
     }
