@@ -23,10 +23,7 @@ fn the_committed_document_is_the_generated_one() {
             .lines()
             .zip(generated.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(
-                || committed.lines().count().min(generated.lines().count()),
-                |index| index,
-            );
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
         panic!(
             "docs/openapi.json differs from the generated document from line {} on \
              (generated: {:?}); regenerate it: cargo run -p tally-cli -- openapi > docs/openapi.json",

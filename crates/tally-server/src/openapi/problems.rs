@@ -5,9 +5,12 @@ use serde_json::{Map, Value, json};
 
 use crate::schema::{array, constant, credits, integer, nullable, object, reference, string};
 
-/// Every code, its status, and the fields it adds (name, schema, always there?).
+/// A field a problem adds: its name, its schema, and whether it is always there.
+type Extra = (&'static str, Value, bool);
+
+/// Every code, its status, and the fields it adds.
 #[rustfmt::skip]
-fn codes() -> Vec<(&'static str, u16, Vec<(&'static str, Value, bool)>)> {
+fn codes() -> Vec<(&'static str, u16, Vec<Extra>)> {
     let param = || ("param", string(), true);
     vec![
         ("invalid_json", 400, vec![("param", string(), false)]),
@@ -156,12 +159,9 @@ pub fn responses() -> Map<String, Value> {
             "description": description(status),
             "content": {"application/problem+json": {"schema": reference(&format!("Problem{status}"))}},
         });
-        match status {
-            429 => {
-                response["headers"] =
-                    json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}});
-            }
-            _ => {}
+        if status == 429 {
+            response["headers"] =
+                json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}});
         }
         responses.insert(format!("Problem{status}"), response);
     }

@@ -54,7 +54,7 @@ fn each_body_schema_holds_exactly_the_fields_its_decoder_reads() {
         };
         let mut properties = property_names(&schema);
         properties.sort();
-        let mut fields: Vec<String> = body.fields.iter().map(|f| f.to_string()).collect();
+        let mut fields: Vec<String> = body.fields.iter().map(ToString::to_string).collect();
         fields.sort();
         assert_eq!(
             properties, fields,
