@@ -35,6 +35,9 @@ pub enum Command {
     /// Copy an SQLite store to a new file while it serves (consistent as of one commit), then
     /// verify the copy.
     Backup(BackupArgs),
+    /// Print the OpenAPI 3.1 document this binary serves at /openapi.json (as committed in
+    /// docs/openapi.json: `tally openapi > docs/openapi.json`).
+    Openapi,
     /// Create, list and revoke account keys on a running server (needs an admin key).
     Keys {
         #[command(subcommand)]
@@ -232,6 +235,10 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Verify(args) => verify(args),
         Command::Backup(args) => backup(&args),
+        Command::Openapi => {
+            print!("{}", tally_server::openapi::text());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Keys { command, client } => keys(command, &client),
         Command::Plans { client } => plans(&client),
         Command::Packs { client } => packs(&client),

@@ -213,6 +213,7 @@ impl Server {
             public_url: public_url(config.public_url.as_deref())?.into(),
             webhooks: Arc::new(config.webhooks.clone()),
             webhook_tls: config.webhooks.tls()?,
+            openapi: crate::openapi::document().to_string().into(),
         };
         Ok(Server {
             state,

@@ -15,6 +15,8 @@
 //! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
 //!   server's start, the router and `serve`.
 //! - `stripe.rs`: Stripe's webhook signatures (the route is `routes/stripe.rs`).
+//! - `openapi/`: the OpenAPI 3.1 document, generated from the route table, the request types'
+//!   schemas (`schema.rs`: the JSON Schema builders) and the resources' schemas.
 //! - `webhooks/`: delivering events to webhook endpoints (the worker, signatures, the retry
 //!   schedule, URL checks); the routes are `routes/webhooks.rs` and `routes/events.rs`.
 
@@ -27,10 +29,12 @@ pub mod event_body;
 pub mod json;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod pricing;
 pub mod render;
 pub mod reply;
 pub mod routes;
+pub mod schema;
 pub mod secret;
 pub mod state;
 pub mod stripe;

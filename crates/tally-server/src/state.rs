@@ -37,6 +37,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::WebhookConfig>,
     /// How deliveries reach `https` endpoints (read at start: a bad CA file fails the start).
     pub webhook_tls: crate::webhooks::client::Tls,
+    /// The OpenAPI document's JSON (`crate::openapi`), built once at start.
+    pub openapi: Arc<str>,
 }
 
 impl AppState {

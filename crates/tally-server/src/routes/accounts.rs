@@ -50,6 +50,19 @@ impl Decode for CreateAccountRequest {
 
     const FIELDS: &'static [&'static str] = &["id", "name", "overdraft_limit", "metadata"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        body(
+            &[],
+            serde_json::json!({
+                "id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$", "description": "Chosen by the client; generated when left out."},
+                "name": text(TEXT_BYTES_MAX),
+                "overdraft_limit": credits_in(false),
+                "metadata": metadata(),
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, Admin>) -> Result<Self, ApiError> {
         let id = fields.string("id", ACCOUNT_ID_BYTES_MAX * 4)?;
         if let Some(id) = &id
@@ -388,6 +401,20 @@ impl Decode for UpdateAccountRequest {
         "low_balance_threshold",
     ];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        body(
+            &[],
+            serde_json::json!({
+                "name": text(TEXT_BYTES_MAX),
+                "overdraft_limit": credits_in(false),
+                "metadata": metadata(),
+                "time_zone": {"type": "string", "maxLength": TIME_ZONE_BYTES_MAX, "description": "An IANA time zone name (`Europe/Paris`, `UTC`)."},
+                "low_balance_threshold": credits_in(false),
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         let mut patch = AccountPatch::default();
         for name in ["overdraft_limit", "time_zone"] {
@@ -477,6 +504,22 @@ impl Decode for CreateGrantRequest {
         "description",
         "metadata",
     ];
+
+    fn schema() -> Value {
+        use crate::schema::*;
+        body(
+            &["amount"],
+            serde_json::json!({
+                "amount": credits_in(true),
+                "source": one_of(&["promo", "adjustment", "plan", "pack"]),
+                "priority": integer(-1_000_000, 1_000_000),
+                "effective_at": instant(),
+                "expires_at": instant(),
+                "description": text(TEXT_BYTES_MAX),
+                "metadata": metadata(),
+            }),
+        )
+    }
 
     fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         let amount = fields.positive_amount("amount")?;

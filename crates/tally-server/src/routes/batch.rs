@@ -67,6 +67,28 @@ impl Decode for BatchRequest {
 
     const FIELDS: &'static [&'static str] = &["operations"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        // Each operation is read on its own: one that is not an object of this shape is refused
+        // in its own result (the batch still answers 200), so the schema of an item describes
+        // and does not constrain.
+        let item = serde_json::json!({
+            "description": format!(
+                "An operation: `{{method, path, body?, idempotency_key?}}` (`method` at most {OPERATION_METHOD_BYTES_MAX} bytes, \
+                 `path` at most {OPERATION_PATH_BYTES_MAX}, `body` what its route takes, `idempotency_key` as the header); \
+                 anything else is refused in its own result."
+            ),
+            "examples": [{"method": "POST", "path": "/v1/accounts/acme/charges", "body": {"amount": 5}, "idempotency_key": "run-42-step-1"}],
+        });
+        let mut operations = array(item);
+        operations["minItems"] = serde_json::json!(1);
+        operations["maxItems"] = serde_json::json!(BATCH_OPERATIONS_MAX);
+        body(
+            &["operations"],
+            serde_json::json!({ "operations": operations }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, AnyKey>) -> Result<Self, ApiError> {
         let count_error = |count: usize| {
             ApiError::invalid_request(

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde_json::Value;
 use tally_core::{Attribution, CaptureAmount, DebitSpec, Millicredits};
 
 use super::write::{
@@ -120,6 +121,26 @@ const DEBIT_FIELDS: [&str; 7] = [
     "metadata",
 ];
 
+/// The schemas of [`DEBIT_FIELDS`], and of `ttl_seconds` for a hold.
+fn debit_schema(hold: bool) -> Value {
+    use crate::schema::*;
+    let mut properties = serde_json::json!({
+        "amount": credits_in(true),
+        "usage": reference("Usage"),
+        "quote_id": text(256),
+        "product": text(TEXT_BYTES_MAX),
+        "member": text(TEXT_BYTES_MAX),
+        "description": text(TEXT_BYTES_MAX),
+        "metadata": metadata(),
+    });
+    if hold {
+        properties["ttl_seconds"] = integer(HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX);
+    }
+    let mut schema = body(&[], properties);
+    schema["description"] = serde_json::json!("Exactly one of `amount` and `usage`.");
+    schema
+}
+
 /// The body of `POST /v1/accounts/{id}/charges`.
 pub struct ChargeRequest {
     pub spec: DebitSpec,
@@ -129,6 +150,10 @@ impl Decode for ChargeRequest {
     type Target = OwnAccount;
 
     const FIELDS: &'static [&'static str] = &DEBIT_FIELDS;
+
+    fn schema() -> Value {
+        debit_schema(false)
+    }
 
     fn decode(fields: &mut Fields, context: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
         let OwnAccount(account_id) = context.target;
@@ -198,6 +223,10 @@ impl Decode for HoldRequest {
         "metadata",
         "ttl_seconds",
     ];
+
+    fn schema() -> Value {
+        debit_schema(true)
+    }
 
     fn decode(fields: &mut Fields, context: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
         let OwnAccount(account_id) = context.target;
@@ -289,6 +318,22 @@ impl Decode for CaptureRequest {
     type Target = VisibleHold;
 
     const FIELDS: &'static [&'static str] = &["amount", "usage", "final"];
+
+    fn schema() -> Value {
+        use crate::schema::*;
+        let mut schema = body(
+            &[],
+            serde_json::json!({
+                "amount": credits_in(false),
+                "usage": reference("Usage"),
+                "final": boolean(),
+            }),
+        );
+        schema["description"] = serde_json::json!(
+            "At most one of `amount` and `usage`; neither: the whole hold. `final: false` keeps the rest reserved."
+        );
+        schema
+    }
 
     fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
         let settle = fields.boolean("final")?.unwrap_or(true);
@@ -435,6 +480,19 @@ impl Decode for ExtendRequest {
 
     const FIELDS: &'static [&'static str] = &["amount", "ttl_seconds"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        let mut schema = body(
+            &[],
+            serde_json::json!({
+                "amount": credits_in(true),
+                "ttl_seconds": integer(HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX),
+            }),
+        );
+        schema["minProperties"] = serde_json::json!(1);
+        schema
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, VisibleHold>) -> Result<Self, ApiError> {
         let amount = fields.positive_amount("amount")?;
         let ttl_seconds =
@@ -517,6 +575,17 @@ impl<T: Target> Decode for RefundRequest<T> {
     type Target = T;
 
     const FIELDS: &'static [&'static str] = &["amount", "reason"];
+
+    fn schema() -> Value {
+        use crate::schema::*;
+        body(
+            &[],
+            serde_json::json!({
+                "amount": credits_in(true),
+                "reason": text(TEXT_BYTES_MAX),
+            }),
+        )
+    }
 
     fn decode(fields: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
         Ok(RefundRequest {

@@ -129,6 +129,10 @@ impl Decode for RedeliverRequest {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn schema() -> serde_json::Value {
+        crate::schema::empty_body()
+    }
+
     fn decode(_: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         Ok(RedeliverRequest)
     }

@@ -87,6 +87,23 @@ impl Decode for PutLimitsRequest {
 
     const FIELDS: &'static [&'static str] = &["limits"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        let limit = body(
+            &["scope", "window", "max"],
+            serde_json::json!({
+                "id": {"type": "string", "minLength": 1, "maxLength": LIMIT_TEXT_BYTES_MAX},
+                "scope": one_of(&["member", "product", "key", "account"]),
+                "match": {"type": "string", "minLength": 1, "maxLength": LIMIT_TEXT_BYTES_MAX, "description": "The member, product or key it counts, or `*` for each separately (an account limit's is `*`, or left out)."},
+                "window": one_of(&["day", "month", "period", "total"]),
+                "max": credits_in(false),
+            }),
+        );
+        let mut limits = array(limit);
+        limits["maxItems"] = serde_json::json!(LIMITS_MAX);
+        body(&["limits"], serde_json::json!({ "limits": limits }))
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         let limits = fields.take("limits");
         let limits = fields.required("limits", limits)?;

@@ -55,12 +55,14 @@ pub struct Route {
 }
 
 /// A route's body, as its request type states it: for the OpenAPI document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct BodyFields {
     /// The fields it may hold; any other is refused.
     pub fields: &'static [&'static str],
     /// Whether the route takes an `Idempotency-Key`.
     pub idempotent: bool,
+    /// The body's JSON Schema ([`write::RequestBody::schema`]).
+    pub schema: fn() -> serde_json::Value,
 }
 
 impl BodyFields {
@@ -68,6 +70,7 @@ impl BodyFields {
         Some(BodyFields {
             fields: T::FIELDS,
             idempotent: T::IDEMPOTENT,
+            schema: T::schema,
         })
     }
 }

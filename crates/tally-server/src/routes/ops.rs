@@ -8,10 +8,9 @@ use std::sync::atomic::Ordering;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::write::{Context, Decode, IDEMPOTENCY_KEY_BYTES_MAX, Target, WriteRequest};
-use super::{Access, ROUTES};
+use super::write::{Context, Decode, Target, WriteRequest};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::Fields;
@@ -94,72 +93,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     response
 }
 
-/// The OpenAPI 3.1 document, generated from the route table.
-pub fn openapi_document() -> Value {
-    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
-    for route in ROUTES {
-        let mut operation = Map::new();
-        operation.insert("summary".into(), json!(route.summary));
-        operation.insert(
-            "x-access".into(),
-            json!(format!("{:?}", route.access).to_lowercase()),
-        );
-        if route.access != Access::Public {
-            operation.insert("security".into(), json!([{"bearer": []}]));
-        }
-        let mut parameters: Vec<Value> = route
-            .path
-            .split('/')
-            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        if let Some(body) = route.body {
-            if body.idempotent {
-                parameters.push(json!({
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "required": false,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_BYTES_MAX},
-                }));
-            }
-            let properties: Map<String, Value> = body
-                .fields
-                .iter()
-                .map(|name| (name.to_string(), json!({})))
-                .collect();
-            let schema =
-                json!({"type": "object", "properties": properties, "additionalProperties": false});
-            operation.insert(
-                "requestBody".into(),
-                json!({"required": false, "content": {"application/json": {"schema": schema}}}),
-            );
-        }
-        if !parameters.is_empty() {
-            operation.insert("parameters".into(), Value::Array(parameters));
-        }
-        operation.insert(
-            "responses".into(),
-            json!({
-                "200": {"description": "OK"},
-                "default": {"description": "An RFC 9457 problem", "content": {"application/problem+json": {}}}
-            }),
-        );
-        paths
-            .entry(route.path)
-            .or_default()
-            .insert(route.method.to_lowercase(), Value::Object(operation));
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Tally", "version": env!("CARGO_PKG_VERSION"), "description": "The credits engine of an AI platform."},
-        "servers": [{"url": "/"}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "paths": paths,
-    })
-}
-
-pub async fn openapi() -> Response {
-    json_response(StatusCode::OK, openapi_document().to_string())
+/// The OpenAPI document (`crate::openapi`), built once at start.
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    json_response(StatusCode::OK, state.openapi.to_string())
 }
 
 pub async fn get_clock(
@@ -206,6 +142,19 @@ impl Decode for MoveClockRequest {
 
     const FIELDS: &'static [&'static str] = &["advance_seconds", "now"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        let mut schema = body(
+            &[],
+            json!({
+                "advance_seconds": integer(0, 100 * 366 * 86_400),
+                "now": instant(),
+            }),
+        );
+        schema["description"] = json!("Exactly one of `advance_seconds` and `now`.");
+        schema
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, TestClockOn>) -> Result<Self, ApiError> {
         Ok(MoveClockRequest {
             advance_seconds: fields.integer("advance_seconds", 0, 100 * 366 * 86_400)?,
@@ -241,44 +190,4 @@ pub async fn move_clock(
     Ok(state
         .submit_by(Command::MoveClock { to }, None, &actor)
         .await)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_document_lists_each_write_body_and_its_fields() {
-        let document = openapi_document();
-        for route in ROUTES {
-            let operation = &document["paths"][route.path][route.method.to_lowercase()];
-            let body = &operation["requestBody"];
-            let writes = matches!(route.method, "POST" | "PUT" | "PATCH");
-            assert_eq!(
-                !body.is_null(),
-                writes,
-                "{} {}: a route reads a body exactly when it is a POST, a PUT or a PATCH",
-                route.method,
-                route.path
-            );
-        }
-        let hold = &document["paths"]["/v1/accounts/{id}/holds"]["post"];
-        let schema = &hold["requestBody"]["content"]["application/json"]["schema"];
-        assert_eq!(schema["additionalProperties"], json!(false));
-        assert!(schema["properties"]["ttl_seconds"].is_object(), "{schema}");
-        assert!(schema["properties"]["usage"].is_object(), "{schema}");
-        let key = |path: &str, method: &str| {
-            document["paths"][path][method]["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|parameter| parameter["name"] == "Idempotency-Key")
-        };
-        assert!(key("/v1/accounts/{id}/holds", "post"));
-        assert!(
-            !key("/v1/quotes", "post"),
-            "a quote takes no Idempotency-Key"
-        );
-        assert!(!key("/v1/accounts/{id}", "get"));
-    }
 }

@@ -77,6 +77,17 @@ impl Decode for SubscribeRequest {
 
     const FIELDS: &'static [&'static str] = &["plan", "seats"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        body(
+            &["plan"],
+            serde_json::json!({
+                "plan": text(128),
+                "seats": integer(1, i64::from(tally_core::ledger::SEATS_MAX)),
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
         let plan = fields.string("plan", 128)?;
         let plan_id = fields.required("plan", plan)?;

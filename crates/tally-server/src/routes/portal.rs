@@ -38,6 +38,17 @@ impl Decode for PortalSessionRequest {
 
     const FIELDS: &'static [&'static str] = &["ttl_seconds", "return_url"];
 
+    fn schema() -> serde_json::Value {
+        use crate::schema::*;
+        body(
+            &[],
+            serde_json::json!({
+                "ttl_seconds": integer(PORTAL_TTL_SECONDS_MIN, PORTAL_TTL_SECONDS_MAX),
+                "return_url": {"type": "string", "maxLength": PORTAL_RETURN_URL_BYTES_MAX, "format": "uri", "description": "An absolute http:// or https:// URL."},
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
         let ttl_seconds = fields
             .integer(

@@ -42,6 +42,18 @@ impl Decode for QuoteRequest {
 
     const FIELDS: &'static [&'static str] = &["usage", "account_id", "alternatives"];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        body(
+            &["usage"],
+            json!({
+                "usage": reference("Usage"),
+                "account_id": text(256),
+                "alternatives": boolean(),
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, _: &Context<'_, AnyKey>) -> Result<Self, ApiError> {
         Ok(QuoteRequest {
             usage: fields.take("usage"),
@@ -197,6 +209,10 @@ impl RequestBody for PutRateCardRequest {
 
     const FIELDS: &'static [&'static str] =
         &["version", "effective_at", "credits_per_usd", "items"];
+
+    fn schema() -> Value {
+        crate::schema::reference("RateCardDocument")
+    }
 
     fn from_json(value: Value, _: &Context<'_, Admin>) -> Result<Self, ApiError> {
         let document = pricing::parse_document_value(&value).map_err(document_error)?;

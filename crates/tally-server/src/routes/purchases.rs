@@ -33,6 +33,17 @@ impl Decode for PurchaseRequest {
 
     const FIELDS: &'static [&'static str] = &["pack", "complete"];
 
+    fn schema() -> serde_json::Value {
+        use crate::schema::*;
+        body(
+            &["pack"],
+            serde_json::json!({
+                "pack": text(128),
+                "complete": boolean(),
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, context: &Context<'_, OwnAccount>) -> Result<Self, ApiError> {
         let pack = fields.string("pack", 128)?;
         let pack_id = fields.required("pack", pack)?;
@@ -85,6 +96,11 @@ impl Decode for CompleteRequest {
     type Target = AdminOn;
 
     const FIELDS: &'static [&'static str] = &["payment_reference"];
+
+    fn schema() -> serde_json::Value {
+        use crate::schema::*;
+        body(&[], serde_json::json!({ "payment_reference": text(255) }))
+    }
 
     fn decode(fields: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         let payment_reference = fields.string("payment_reference", 255)?;

@@ -79,6 +79,24 @@ impl RequestBody for StripeEvent {
         "type",
     ];
 
+    fn schema() -> Value {
+        use crate::schema::*;
+        open_object(
+            &["id", "type", "data"],
+            serde_json::json!({
+                "id": string(),
+                "object": string(),
+                "api_version": nullable(string()),
+                "created": {"type": "integer"},
+                "data": {"type": "object"},
+                "livemode": boolean(),
+                "pending_webhooks": {"type": "integer"},
+                "request": {},
+                "type": string(),
+            }),
+        )
+    }
+
     fn from_json(value: Value, _: &Context<'_, Signed>) -> Result<Self, ApiError> {
         let Value::Object(mut event) = value else {
             return Err(ApiError::invalid_json(

@@ -46,6 +46,20 @@ impl Decode for AutoTopupRequest {
         "complete",
     ];
 
+    fn schema() -> serde_json::Value {
+        use crate::schema::*;
+        body(
+            &["pack", "threshold"],
+            serde_json::json!({
+                "pack": text(128),
+                "threshold": credits_in(false),
+                "monthly_max": integer(1, MONTHLY_MAX_LIMIT),
+                "cooldown_seconds": integer(0, COOLDOWN_SECONDS_MAX),
+                "complete": boolean(),
+            }),
+        )
+    }
+
     fn decode(fields: &mut Fields, context: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         let pack = fields.string("pack", 128)?;
         let pack_id = fields.required("pack", pack)?;

@@ -132,10 +132,41 @@ pub struct CreateEndpointRequest {
     pub description: Option<String>,
 }
 
+/// The schema of an endpoint's body: `url`, `events`, `description` (and `status` for a
+/// change), of which `required` must be there.
+fn endpoint_schema(required: &[&str], with_status: bool) -> Value {
+    use crate::schema::*;
+    let mut events = array(json!({"type": "string", "enum": endpoint_event_names()}));
+    events["minItems"] = json!(1);
+    events["maxItems"] = json!(ENDPOINT_EVENTS_MAX);
+    events["description"] =
+        json!("The event types it receives; `[\"*\"]` (the default): all of them.");
+    let mut properties = json!({
+        "url": {"type": "string", "maxLength": target::URL_BYTES_MAX, "format": "uri", "description": "An absolute http:// or https:// URL."},
+        "events": events,
+        "description": text(TEXT_BYTES_MAX),
+    });
+    if with_status {
+        properties["status"] = one_of(&["enabled", "disabled"]);
+    }
+    body(required, properties)
+}
+
+/// What an endpoint's `events` may name: every event type, and `*` for all.
+pub fn endpoint_event_names() -> Vec<&'static str> {
+    let mut names = vec![tally_store::webhooks::ALL_EVENTS];
+    names.extend_from_slice(tally_core::events::EVENT_TYPES);
+    names
+}
+
 impl Decode for CreateEndpointRequest {
     type Target = Admin;
 
     const FIELDS: &'static [&'static str] = &["url", "events", "description"];
+
+    fn schema() -> Value {
+        endpoint_schema(&["url"], false)
+    }
 
     fn decode(fields: &mut Fields, context: &Context<'_, Admin>) -> Result<Self, ApiError> {
         let url = endpoint_url(fields, context.state)?;
@@ -247,6 +278,10 @@ impl Decode for UpdateEndpointRequest {
 
     const FIELDS: &'static [&'static str] = &["url", "events", "description", "status"];
 
+    fn schema() -> Value {
+        endpoint_schema(&[], true)
+    }
+
     fn decode(fields: &mut Fields, context: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         let url = endpoint_url(fields, context.state)?;
         let events = endpoint_events(fields)?;
@@ -320,6 +355,10 @@ impl Decode for RotateRequest {
     const IDEMPOTENT: bool = false;
 
     const FIELDS: &'static [&'static str] = &[];
+
+    fn schema() -> Value {
+        crate::schema::empty_body()
+    }
 
     fn decode(_: &mut Fields, _: &Context<'_, AdminOn>) -> Result<Self, ApiError> {
         Ok(RotateRequest)

@@ -67,6 +67,10 @@ pub trait RequestBody: Sized + Send {
     /// The fields the body may hold, for the OpenAPI document.
     const FIELDS: &'static [&'static str];
 
+    /// The body's JSON Schema, for the OpenAPI document: its properties are exactly
+    /// [`RequestBody::FIELDS`] (a test of the document checks it, route by route).
+    fn schema() -> Value;
+
     /// The body, from its JSON.
     fn from_json(value: Value, context: &Context<'_, Self::Target>) -> Result<Self, ApiError>;
 }
@@ -87,6 +91,9 @@ pub trait Decode: Sized + Send {
     /// The fields `decode` reads, for the OpenAPI document.
     const FIELDS: &'static [&'static str];
 
+    /// See [`RequestBody::schema`].
+    fn schema() -> Value;
+
     fn decode(fields: &mut Fields, context: &Context<'_, Self::Target>) -> Result<Self, ApiError>;
 }
 
@@ -98,6 +105,10 @@ impl<T: Decode> RequestBody for T {
     const IDEMPOTENT: bool = T::IDEMPOTENT;
 
     const FIELDS: &'static [&'static str] = T::FIELDS;
+
+    fn schema() -> Value {
+        T::schema()
+    }
 
     fn from_json(value: Value, context: &Context<'_, Self::Target>) -> Result<Self, ApiError> {
         let mut fields = Fields::new(value)?;
@@ -297,6 +308,10 @@ impl<T: Target> Decode for Empty<T> {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn schema() -> Value {
+        crate::schema::empty_body()
+    }
+
     fn decode(_: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
         Ok(Empty(std::marker::PhantomData))
     }
@@ -312,6 +327,10 @@ impl<T: Target> Decode for Unkeyed<T> {
     const IDEMPOTENT: bool = false;
 
     const FIELDS: &'static [&'static str] = &[];
+
+    fn schema() -> Value {
+        crate::schema::empty_body()
+    }
 
     fn decode(_: &mut Fields, _: &Context<'_, T>) -> Result<Self, ApiError> {
         Ok(Unkeyed(std::marker::PhantomData))
