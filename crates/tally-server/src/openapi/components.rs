@@ -45,6 +45,29 @@ pub fn schemas() -> Map<String, Value> {
     add("ApiKey", api_key());
     add("PortalSession", portal_session());
     add("Event", event());
+    add(
+        "AuditRecord",
+        object(
+            &[
+                "id",
+                "object",
+                "actor",
+                "action",
+                "target_id",
+                "account_id",
+                "created_at",
+            ],
+            json!({
+                "id": string(),
+                "object": constant("audit_record"),
+                "actor": string(),
+                "action": string(),
+                "target_id": string(),
+                "account_id": nullable(string()),
+                "created_at": instant(),
+            }),
+        ),
+    );
     add("WebhookEndpoint", webhook_endpoint());
     add("DeletedWebhookEndpoint", deleted_endpoint());
     add("DeliveryAttempt", delivery_attempt());
@@ -64,6 +87,7 @@ pub fn schemas() -> Map<String, Value> {
         ("LimitList", "LimitStatus"),
         ("WebhookEndpointList", "WebhookEndpoint"),
         ("DeliveryAttemptList", "DeliveryAttempt"),
+        ("AuditList", "AuditRecord"),
     ] {
         add(name, list(item, true));
     }
@@ -478,12 +502,21 @@ fn usage_report() -> Value {
         }),
     );
     object(
-        &["object", "account_id", "from", "to", "data", "total"],
+        &[
+            "object",
+            "account_id",
+            "from",
+            "to",
+            "time_zone",
+            "data",
+            "total",
+        ],
         json!({
             "object": constant("usage"),
             "account_id": string(),
             "from": instant(),
             "to": instant(),
+            "time_zone": string(),
             "data": array(row),
             "total": object(&["credits", "count"], json!({"credits": credits(), "count": {"type": "integer"}})),
         }),

@@ -149,6 +149,7 @@ fn success(route: &Route, operation: &operations::Operation) -> Value {
             json!({"type": "array", "items": reference(name)}),
         ),
         Answer::Text => ("text/plain", json!({"type": "string"})),
+        Answer::Html => ("text/html", json!({"type": "string"})),
         Answer::Document => (
             "application/json",
             json!({"type": "object", "description": "This document."}),

@@ -17,6 +17,8 @@ pub enum Answer {
     JsonArray(&'static str),
     /// Prometheus's text format.
     Text,
+    /// A page for people.
+    Html,
     /// An OpenAPI document.
     Document,
 }
@@ -56,7 +58,7 @@ macro_rules! operations {
     (@query $query:expr) => { $query };
 }
 
-use Answer::{Document, Json, JsonArray, Text};
+use Answer::{Document, Html, Json, JsonArray, Text};
 
 operations! {
     "POST" "/v1/accounts" "createAccount" 201 Json("Account"), [], [
@@ -133,10 +135,13 @@ operations! {
     "POST" "/v1/batch" "batch" 200 Json("BatchResults"), [], [];
     "GET" "/v1/clock" "getClock" 200 Json("Clock"), [], [];
     "POST" "/v1/clock" "moveClock" 200 Json("Clock"), [], [];
+    "GET" "/v1/audit" "listAudit" 200 Json("AuditList"), [PAGE], [];
     "GET" "/healthz" "healthz" 200 Json("Health"), [], [];
     "GET" "/readyz" "readyz" 200 Json("Health"), [], [];
     "GET" "/metrics" "metrics" 200 Text, [], [];
     "GET" "/openapi.json" "openapi" 200 Document, [], [];
+    "GET" "/errors" "listErrorCodes" 200 Html, [], [];
+    "GET" "/errors/{code}" "getErrorCode" 200 Html, [], [];
 }
 
 /// The row of a route.
