@@ -14,6 +14,7 @@
 //!   JSON shapes; `json.rs`: the exact body parser.
 //! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
 //!   server's start, the router and `serve`.
+//! - `workflow.rs`: a workflow run's list of usage, priced on one card (quotes and holds).
 //! - `stripe.rs`: Stripe's webhook signatures (the route is `routes/stripe.rs`).
 //! - `webhooks/`: delivering events to webhook endpoints (the worker, signatures, the retry
 //!   schedule, URL checks); the routes are `routes/webhooks.rs` and `routes/events.rs`.
@@ -34,6 +35,7 @@ pub mod secret;
 pub mod state;
 pub mod stripe;
 pub mod webhooks;
+pub mod workflow;
 
 pub use app::{ServeConfig, Server, app, app_with, serve};
 pub use state::AppState;
