@@ -3,6 +3,7 @@
 //! Nothing here does I/O, reads a clock, draws random numbers or knows SQL. The shells (the
 //! store backends and the server) pass time and new ids in and persist what comes out.
 
+pub mod advice;
 pub mod amount;
 pub mod catalog;
 pub mod ledger;

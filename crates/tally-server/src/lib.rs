@@ -14,6 +14,7 @@
 //!   JSON shapes; `json.rs`: the exact body parser.
 //! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
 //!   server's start, the router and `serve`.
+//! - `workflow.rs`: a workflow run's list of usage, priced on one card (quotes and holds).
 //! - `stripe.rs`: Stripe's webhook signatures (the route is `routes/stripe.rs`).
 //! - `openapi/`: the OpenAPI 3.1 document, generated from the route table, the request types'
 //!   schemas (`schema.rs`: the JSON Schema builders) and the resources' schemas.
@@ -39,6 +40,7 @@ pub mod secret;
 pub mod state;
 pub mod stripe;
 pub mod webhooks;
+pub mod workflow;
 
 pub use app::{ServeConfig, Server, app, app_with, serve};
 pub use state::AppState;

@@ -192,7 +192,7 @@ pub async fn accounts(
          <th scope=\"col\">Plan</th><th scope=\"col\">Auto top-up</th></tr></thead><tbody>{}</tbody></table></div>\
          <nav class=\"pager\" aria-label=\"Pages\">{}</nav></section>\
          <section class=\"card\"><h2>Grant credits</h2>{}</section>",
-        super::packs::pending_purchases(&user, &pending, true),
+        super::packs::pending_purchases(&user, &pending, true, &jiff::tz::TimeZone::UTC),
         search,
         note,
         rows,
@@ -281,8 +281,8 @@ pub async fn grant(
             &user,
             true,
             format!(
-                "Granted {} credits to {account_id}.",
-                credits_value(&answer.body["amount"])
+                "Granted {} to {account_id}.",
+                super::format::credits_phrase(&answer.body["amount"])
             ),
             "/admin",
         )

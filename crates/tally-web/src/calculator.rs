@@ -1,8 +1,11 @@
 //! The cost calculator: an action and a model from the current rate card, the quantities of a
 //! usage, and the API's quote for it (min–max, the lines that explain it, affordable or not,
-//! available after), updated as you type.
+//! available after, the cheaper models for the same usage, and, when the account cannot
+//! afford it now but its next plan grant would, when those credits arrive), updated as you
+//! type.
 //!
-//! The quote is exactly the API's: the server posts `{usage, account_id}` to `/v1/quotes` in
+//! The quote is exactly the API's: the server posts `{usage, account_id, alternatives: true}`
+//! to `/v1/quotes` in
 //! process and renders the answer. Without JavaScript the form posts and the page comes back
 //! with the quote; with it, `app.js` posts the form to `/calculator/quote` as you type and
 //! swaps in the fragment.
@@ -335,7 +338,7 @@ async fn quote_html(
             );
         }
     };
-    let request = json!({"usage": usage, "account_id": account_id});
+    let request = json!({"usage": usage, "account_id": account_id, "alternatives": true});
     let answer = api::call(state, user, Method::POST, "/v1/quotes", Some(&request)).await;
     if answer.route_missing() {
         return result_html(
@@ -355,7 +358,8 @@ async fn quote_html(
             ),
         );
     }
-    quote_details(&answer.body)
+    let zone = super::account_zone(state, user, account_id).await;
+    quote_details(&answer.body, &zone)
 }
 
 fn result_html(cost: Html, details: Html) -> Html {
@@ -367,7 +371,78 @@ fn result_html(cost: Html, details: Html) -> Html {
     )
 }
 
-fn quote_details(quote: &Value) -> Html {
+/// The cheaper models for the same usage, as the quote lists them (cheapest first), each
+/// saying whether the account can afford it now.
+fn alternatives_html(quote: &Value) -> Html {
+    let alternatives = quote["alternatives"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if alternatives.is_empty() {
+        return Html::default();
+    }
+    let rows: Html = alternatives
+        .iter()
+        .map(|alternative| {
+            let cost = &alternative["cost"];
+            let cost_text =
+                if format::millicredits(&cost["min"]) == format::millicredits(&cost["max"]) {
+                    credits_value(&cost["max"])
+                } else {
+                    format!(
+                        "{} – {}",
+                        credits_value(&cost["min"]),
+                        credits_value(&cost["max"])
+                    )
+                };
+            let affordable = match alternative["affordable"].as_bool() {
+                Some(true) => html!("<span class=\"pill ok\">Affordable</span>"),
+                Some(false) => html!("<span class=\"pill bad\">Not affordable</span>"),
+                None => Html::default(),
+            };
+            html!(
+                "<tr data-testid=\"calc-alternative\" data-model=\"{}\"><th scope=\"row\">{}</th>\
+                 <td class=\"num\">{}</td><td>{}</td></tr>",
+                alternative["model"].as_str().unwrap_or(""),
+                alternative["model"].as_str().unwrap_or(""),
+                cost_text,
+                affordable
+            )
+        })
+        .collect();
+    html!(
+        "<div class=\"table-wrap\"><table data-testid=\"calc-alternatives\"><caption>Cheaper \
+         models for the same usage, cheapest first</caption><thead><tr><th scope=\"col\">Model</th>\
+         <th scope=\"col\" class=\"num\">Credits</th><th scope=\"col\">Now</th></tr></thead>\
+         <tbody>{}</tbody></table></div>",
+        rows
+    )
+}
+
+/// When the account cannot afford the usage now but its next plan grant alone would cover
+/// it: "Not enough now; 5,000 credits arrive on 1 Jan 2027."
+fn next_reset_html(quote: &Value, zone: &jiff::tz::TimeZone) -> Html {
+    let account = &quote["account"];
+    let reset = &account["next_reset"];
+    let (Some(false), Some(at), Some(credits), Some(needed)) = (
+        account["affordable"].as_bool(),
+        reset["at"].as_str(),
+        format::millicredits(&reset["credits"]),
+        format::millicredits(&quote["cost"]["max"]),
+    ) else {
+        return Html::default();
+    };
+    if credits < needed {
+        return Html::default();
+    }
+    html!(
+        "<p class=\"notice\" data-testid=\"calc-next-reset\">Not enough now; {} arrive on {}.</p>",
+        format::credits_phrase(&reset["credits"]),
+        format::date_in(at, zone)
+    )
+}
+
+fn quote_details(quote: &Value, zone: &jiff::tz::TimeZone) -> Html {
     let cost = &quote["cost"];
     let min = format::millicredits(&cost["min"]);
     let max = format::millicredits(&cost["max"]);
@@ -399,12 +474,12 @@ fn quote_details(quote: &Value) -> Html {
             html!(
                 "<dl class=\"facts\"><div><dt>Can you afford it?</dt><dd><span class=\"pill {}\" \
                  data-testid=\"calc-affordable\" data-affordable=\"{}\">{}</span></dd></div>\
-                 <div><dt>Available now</dt><dd>{} credits</dd></div>\
+                 <div><dt>Available now</dt><dd>{}</dd></div>\
                  <div><dt>Available after</dt><dd><span data-testid=\"calc-available-after\">{}</span> credits</dd></div></dl>",
                 class,
                 if affordable { "true" } else { "false" },
                 label,
-                credits_value(&account["available"]),
+                format::credits_phrase(&account["available"]),
                 credits_value(&account["available_after"])
             )
         }
@@ -444,18 +519,20 @@ fn quote_details(quote: &Value) -> Html {
     let footer = html!(
         "<p class=\"muted\">Rate card version {}. The quote holds its price until {}.</p>",
         format::exact_value(&quote["rate_card_version"]),
-        format::date_time_value(&quote["expires_at"])
+        format::date_time_value_in(&quote["expires_at"], zone)
     );
     result_html(
         cost_html,
         html!(
-            "{}{}<div class=\"table-wrap\"><table class=\"lines\"><caption>How it is priced</caption>\
+            "{}{}{}<div class=\"table-wrap\"><table class=\"lines\"><caption>How it is priced</caption>\
              <thead><tr><th scope=\"col\">Dimension</th><th scope=\"col\" class=\"num\">Quantity</th>\
              <th scope=\"col\" class=\"num\">Unit price</th><th scope=\"col\" class=\"num\">Credits</th></tr></thead>\
-             <tbody>{}</tbody></table></div>{}",
+             <tbody>{}</tbody></table></div>{}{}",
             range_note,
             affordability,
+            next_reset_html(quote, zone),
             lines,
+            alternatives_html(quote),
             footer
         ),
     )

@@ -208,6 +208,91 @@ pub fn date_time(text: &str) -> String {
     }
 }
 
+/// An RFC 3339 instant in `zone`.
+fn zoned(text: &str, zone: &jiff::tz::TimeZone) -> Option<jiff::ZonedDateTime> {
+    let timestamp: jiff::Timestamp = text.parse().ok()?;
+    Some(timestamp.to_zoned_datetime(zone.clone()))
+}
+
+/// An RFC 3339 instant as a date in the account's time zone: `24 Nov 2026`.
+pub fn date_in(text: &str, zone: &jiff::tz::TimeZone) -> String {
+    match zoned(text, zone) {
+        Some(at) => format!(
+            "{} {} {}",
+            at.day(),
+            MONTHS[(at.month() - 1) as usize],
+            at.year()
+        ),
+        None => text.to_string(),
+    }
+}
+
+/// An RFC 3339 instant to the minute in the account's time zone, with the zone's
+/// abbreviation: `24 Nov 2026, 08:05 EST`.
+pub fn date_time_in(text: &str, zone: &jiff::tz::TimeZone) -> String {
+    match zoned(text, zone) {
+        Some(at) => format!(
+            "{} {} {}, {:02}:{:02} {}",
+            at.day(),
+            MONTHS[(at.month() - 1) as usize],
+            at.year(),
+            at.hour(),
+            at.minute(),
+            at.strftime("%Z")
+        ),
+        None => text.to_string(),
+    }
+}
+
+/// Whether an RFC 3339 instant is the first instant of its day in `zone`.
+pub fn starts_a_day(text: &str, zone: &jiff::tz::TimeZone) -> bool {
+    zoned(text, zone)
+        .and_then(|at| at.start_of_day().ok().map(|start| start == at))
+        .unwrap_or(false)
+}
+
+/// The day before an instant's, in `zone`, as an RFC 3339 instant at noon of it (for a
+/// date label of an exclusive end at midnight).
+pub fn day_before(text: &str, zone: &jiff::tz::TimeZone) -> Option<String> {
+    let at = zoned(text, zone)?;
+    let day = at.date().yesterday().ok()?;
+    let noon = day
+        .to_datetime(jiff::civil::Time::constant(12, 0, 0, 0))
+        .to_zoned_datetime(zone.clone())
+        .ok()?;
+    Some(noon.timestamp().to_string())
+}
+
+/// A JSON instant as a date in `zone`; `—` when absent.
+pub fn date_value_in(value: &Value, zone: &jiff::tz::TimeZone) -> String {
+    value
+        .as_str()
+        .map_or_else(|| NONE.to_string(), |text| date_in(text, zone))
+}
+
+/// A JSON instant to the minute in `zone`; `—` when absent.
+pub fn date_time_value_in(value: &Value, zone: &jiff::tz::TimeZone) -> String {
+    value
+        .as_str()
+        .map_or_else(|| NONE.to_string(), |text| date_time_in(text, zone))
+}
+
+/// An account's time zone by its IANA name (UTC when unknown).
+pub fn time_zone(name: &str) -> jiff::tz::TimeZone {
+    tally_core::time_zone(name).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A JSON amount of credits with its unit, singular for exactly one: `1 credit`,
+/// `12.5 credits`, `1,000 credits`.
+pub fn credits_phrase(value: &Value) -> String {
+    let unit = if millicredits(value) == Some(1_000) {
+        "credit"
+    } else {
+        "credits"
+    };
+    format!("{} {unit}", credits_value(value))
+}
+
 /// A JSON instant as a date; `—` when absent.
 pub fn date_value(value: &Value) -> String {
     value.as_str().map_or_else(|| NONE.to_string(), date)
@@ -331,5 +416,37 @@ mod tests {
         assert_eq!(days_until(now, Timestamp::from_micros(9 * day)), 0);
         assert_eq!(plural(1, "day", "days"), "1 day");
         assert_eq!(plural(1500, "day", "days"), "1,500 days");
+    }
+
+    #[test]
+    fn dates_in_the_accounts_time_zone() {
+        let new_york = time_zone("America/New_York");
+        assert_eq!(date_in("2026-12-02T03:00:00Z", &new_york), "1 Dec 2026");
+        assert_eq!(
+            date_time_in("2026-12-02T03:04:00Z", &new_york),
+            "1 Dec 2026, 22:04 EST"
+        );
+        assert_eq!(
+            date_time_in("2026-07-01T12:00:00Z", &new_york),
+            "1 Jul 2026, 08:00 EDT"
+        );
+        assert_eq!(
+            date_time_in("2026-07-01T12:00:00Z", &time_zone("no/such-zone")),
+            "1 Jul 2026, 12:00 UTC"
+        );
+        assert!(starts_a_day("2026-12-02T05:00:00Z", &new_york));
+        assert!(!starts_a_day("2026-12-02T00:00:00Z", &new_york));
+        let before = day_before("2026-12-02T05:00:00Z", &new_york).unwrap();
+        assert_eq!(date_in(&before, &new_york), "1 Dec 2026");
+    }
+
+    #[test]
+    fn one_credit_is_singular() {
+        let value: Value = serde_json::from_str("[1, 1.000, 2, 0.5, 1000]").unwrap();
+        assert_eq!(credits_phrase(&value[0]), "1 credit");
+        assert_eq!(credits_phrase(&value[1]), "1 credit");
+        assert_eq!(credits_phrase(&value[2]), "2 credits");
+        assert_eq!(credits_phrase(&value[3]), "0.5 credits");
+        assert_eq!(credits_phrase(&value[4]), "1,000 credits");
     }
 }

@@ -1,5 +1,7 @@
 //! The ledger: entries newest first, paged, filtered by type, product and date, and the CSV
-//! export of the filtered range.
+//! export of the filtered range. Unfiltered, each entry shows the balance (available credits)
+//! after it; every entry shows the source of the credits it moved (plan, pack, promo,
+//! adjustment), and what a hold reserved or gave back is shown as such, not as a loss.
 //!
 //! The page reads `GET /v1/accounts/{id}/entries` in process. The export streams: a blocking
 //! task reads the store one page at a time and renders each entry with the API's own
@@ -152,14 +154,104 @@ fn text_cell(value: &Value) -> Html {
     )
 }
 
-fn row_html(entry: &Value) -> Html {
+/// The held column: what an entry reserved (`+X reserved`) or gave back from a hold
+/// (`X released`: a capture's part taken from the hold, a release's rest returned), never
+/// shown as a loss; what it spent is in the amount column.
+fn held_cell(entry: &Value) -> Html {
+    let held = &entry["held"];
+    match format::millicredits(held) {
+        Some(amount) if amount > 0 => html!(
+            "<td class=\"num\" data-testid=\"ledger-held\">+{} reserved</td>",
+            credits_value(held)
+        ),
+        Some(amount) if amount < 0 => {
+            let released = tally_core::Millicredits::new(amount.saturating_neg()).to_string();
+            let what = if entry["type"].as_str() == Some("capture") {
+                "from the hold"
+            } else {
+                "released"
+            };
+            html!(
+                "<td class=\"num\" data-testid=\"ledger-held\">{} {}</td>",
+                format::credits(&released),
+                what
+            )
+        }
+        _ => html!(
+            "<td class=\"num\" data-testid=\"ledger-held\">{}</td>",
+            format::NONE
+        ),
+    }
+}
+
+/// Where an entry's credits are: the source of the grant (or grants) it posted to (`Plan`,
+/// `Pack`, `Promo`, `Adjustment`), `Overdraft` when it posted to no grant.
+fn source_of(entry: &Value, sources: &HashMap<String, String>) -> String {
+    let mut grant_ids: Vec<&str> = entry["grant_id"].as_str().into_iter().collect();
+    for line in entry["grants"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        if let Some(id) = line["grant_id"].as_str() {
+            grant_ids.push(id);
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    for id in grant_ids {
+        let name = match sources.get(id).map(String::as_str) {
+            Some("plan") => "Plan",
+            Some("pack") => "Pack",
+            Some("promo") => "Promo",
+            Some("adjustment") => "Adjustment",
+            _ => "Grant",
+        }
+        .to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        let moved = format::millicredits(&entry["amount"]).unwrap_or(0) != 0
+            || format::millicredits(&entry["held"]).unwrap_or(0) != 0;
+        return if moved {
+            "Overdraft".into()
+        } else {
+            format::NONE.into()
+        };
+    }
+    names.join(" + ")
+}
+
+/// What an entry did to `available` (`amount - held`), in millicredits.
+fn available_delta(entry: &Value) -> i64 {
+    let amount = format::millicredits(&entry["amount"]).unwrap_or(0);
+    let held = format::millicredits(&entry["held"]).unwrap_or(0);
+    amount.saturating_sub(held)
+}
+
+fn row_html(
+    entry: &Value,
+    sources: &HashMap<String, String>,
+    balance_after: Option<i64>,
+    zone: &jiff::tz::TimeZone,
+) -> Html {
+    let balance = match balance_after {
+        Some(balance) => html!(
+            "<td class=\"num\" data-testid=\"ledger-balance\">{}</td>",
+            format::credits(&tally_core::Millicredits::new(balance).to_string())
+        ),
+        None => Html::default(),
+    };
     html!(
-        "<tr data-testid=\"ledger-row\" data-entry-id=\"{}\"><td>{}</td><td><span class=\"tag\">{}</span></td>{}{}{}{}{}{}<td class=\"id\">{}</td></tr>",
+        "<tr data-testid=\"ledger-row\" data-entry-id=\"{}\"><td>{}</td><td><span class=\"tag\">{}</span></td>{}{}{}<td data-testid=\"ledger-source\">{}</td>{}{}{}{}<td class=\"id\">{}</td></tr>",
         entry["id"].as_str().unwrap_or(""),
-        format::date_time_value(&entry["created_at"]),
+        format::date_time_value_in(&entry["created_at"], zone),
         entry["type"].as_str().unwrap_or(""),
         amount_cell(&entry["amount"]),
-        amount_cell(&entry["held"]),
+        held_cell(entry),
+        balance,
+        source_of(entry, sources),
         text_cell(&entry["product"]),
         text_cell(&entry["model"]),
         text_cell(&entry["member"]),
@@ -261,12 +353,54 @@ pub async fn page(
     let entries = answer.body["data"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
-    let rows: Html = entries.iter().map(row_html).collect();
+    let account_path = format!("/v1/accounts/{}", url_component(&account_id));
+    let zone = super::account_zone(&state, &user, &account_id).await;
+    let grants = api::get(&state, &user, &format!("{account_path}/grants?limit=1000")).await;
+    let sources: HashMap<String, String> = grants.body["data"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|grant| {
+            Some((
+                grant["id"].as_str()?.to_string(),
+                grant["source"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    // The running balance (available after each entry) needs every entry: unfiltered only.
+    // The newest page starts from the balance; an older one from where the page before it
+    // stopped (carried in its link).
+    let unfiltered = filters.kind.is_empty()
+        && filters.product.is_empty()
+        && filters.from.is_empty()
+        && filters.to.is_empty();
+    let mut balance_after = if !unfiltered {
+        None
+    } else if starting_after.is_empty() {
+        let balance = api::get(&state, &user, &format!("{account_path}/balance")).await;
+        format::millicredits(&balance.body["available"])
+    } else {
+        field(&query, "balance_after").parse::<i64>().ok()
+    };
+    let mut rows = Html::default();
+    for entry in entries {
+        rows.push(row_html(entry, &sources, balance_after, &zone));
+        balance_after = balance_after.map(|after| after.saturating_sub(available_delta(entry)));
+    }
+    let balance_heading = if unfiltered {
+        html!("<th scope=\"col\" class=\"num\">Balance</th>")
+    } else {
+        Html::default()
+    };
     let rows = if entries.is_empty() {
-        html!("<tr><td colspan=\"9\" class=\"muted\">No entries match.</td></tr>")
+        html!("<tr><td colspan=\"11\" class=\"muted\">No entries match.</td></tr>")
     } else {
         rows
     };
+    let carried = balance_after
+        .map(|after| after.to_string())
+        .unwrap_or_default();
     let mut pager = Html::default();
     if !starting_after.is_empty() {
         pager.push(html!(
@@ -279,17 +413,25 @@ pub async fn page(
     {
         pager.push(html!(
             "<a href=\"/ledger{}\" data-testid=\"ledger-older\">Older entries →</a>",
-            filters.page_query(&user, &account_id, &[("starting_after", last)])
+            filters.page_query(
+                &user,
+                &account_id,
+                &[("starting_after", last), ("balance_after", &carried)]
+            )
         ));
     }
     render(html!(
         "<section class=\"card\"><div class=\"table-wrap\"><table class=\"ledger\">\
          <caption>Entries, newest first</caption><thead><tr>\
          <th scope=\"col\">Date</th><th scope=\"col\">Type</th>\
-         <th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\" class=\"num\">Held</th>\
-         <th scope=\"col\">Product</th><th scope=\"col\">Model</th><th scope=\"col\">Member</th>\
+         <th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\" class=\"num\">Held</th>{}\
+         <th scope=\"col\">Source</th><th scope=\"col\">Product</th><th scope=\"col\">Model</th><th scope=\"col\">Member</th>\
          <th scope=\"col\">Description</th><th scope=\"col\">Id</th></tr></thead>\
-         <tbody>{}</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">{}</nav></section>",
+         <tbody>{}</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">{}</nav>\
+         <p class=\"muted\">Amount: what an entry did to your credits. Held: what it reserved \
+         for an action in progress, or gave back from a hold. Balance: the credits available \
+         after it.</p></section>",
+        balance_heading,
         rows,
         pager
     ))

@@ -431,3 +431,19 @@ pub fn notice_and_redirect(
         .set_notice(&user.session_id, session::Notice { ok, message });
     redirect(location)
 }
+
+/// The time zone of `account_id` as its account answer names it (`UTC` when it cannot be
+/// read): the dashboard shows every date in it.
+pub async fn account_zone(
+    state: &WebState,
+    user: &WebUser,
+    account_id: &str,
+) -> jiff::tz::TimeZone {
+    let answer = api::get(
+        state,
+        user,
+        &format!("/v1/accounts/{}", html::url_component(account_id)),
+    )
+    .await;
+    format::time_zone(answer.body["time_zone"].as_str().unwrap_or("UTC"))
+}

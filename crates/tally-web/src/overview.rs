@@ -41,6 +41,7 @@ pub async fn page(
     let balance = &account["balance"];
     let name = account["name"].as_str().unwrap_or(&account_id);
     let links = account_query(&user, &account_id);
+    let zone = format::time_zone(account["time_zone"].as_str().unwrap_or("UTC"));
     let pending = api::get(
         &state,
         &user,
@@ -62,14 +63,14 @@ pub async fn page(
         "<h1>{}</h1>{}{}<section class=\"grid\" aria-label=\"Balance\">{}{}{}{}{}</section>\
          {}<p><a class=\"button\" href=\"/packs{}\">Buy a credit pack</a></p>",
         name,
-        low_balance_banner(balance, &links),
+        low_balance_banner(account, &links),
         pending_banner(&pending, &links),
         available_card(balance),
         held_card(balance),
-        plan_card(&state, balance, &links),
-        expiry_card(&state, balance),
-        forecast_card(balance),
-        limits_table(&limits),
+        plan_card(&state, balance, &links, &zone),
+        expiry_card(&state, balance, &zone),
+        forecast_card(balance, &zone),
+        limits_table(&limits, &zone),
         links
     );
     layout::page(
@@ -94,31 +95,52 @@ fn pending_banner(pending: &[Value], links: &str) -> Html {
     let count = i64::try_from(pending.len()).unwrap_or(i64::MAX);
     html!(
         "<p class=\"banner\" role=\"status\" data-testid=\"pending-purchases\">\
-         <b>Awaiting payment:</b> {} for {} credits, added once paid. \
+         <b>Awaiting payment:</b> {} for {}, added once paid. \
          <a href=\"/packs{}\">See the purchases</a></p>",
         format::plural(count, "purchase", "purchases"),
-        format::credits(&tally_core::Millicredits::new(credits).to_string()),
+        format::credits_phrase(&crate::number_or_text(
+            &tally_core::Millicredits::new(credits).to_string()
+        )),
         links
     )
 }
 
-fn low_balance_banner(balance: &Value, links: &str) -> Html {
-    let plan = &balance["plan"];
-    let (Some(available), Some(allowance)) = (
-        format::millicredits(&balance["available"]),
-        format::millicredits(&plan["allowance"]),
-    ) else {
+/// The low-balance banner: available credits under the account's `low_balance_threshold`
+/// when it has one (with or without a plan), else under 10 % of the period's allowance (the
+/// API's default threshold, API.md "Accounts: settings").
+fn low_balance_banner(account: &Value, links: &str) -> Html {
+    let balance = &account["balance"];
+    let Some(available) = format::millicredits(&balance["available"]) else {
         return Html::default();
     };
-    if allowance <= 0 || available.saturating_mul(LOW_BALANCE_DIVISOR) >= allowance {
+    let threshold = &account["low_balance_threshold"];
+    let allowance = &balance["plan"]["allowance"];
+    let why = if let Some(limit) = format::millicredits(threshold) {
+        if available >= limit {
+            return Html::default();
+        }
+        html!(
+            "under your alert threshold of {}",
+            format::credits_phrase(threshold)
+        )
+    } else if let Some(allowance_millicredits) = format::millicredits(allowance) {
+        if allowance_millicredits <= 0
+            || available.saturating_mul(LOW_BALANCE_DIVISOR) >= allowance_millicredits
+        {
+            return Html::default();
+        }
+        html!(
+            "under 10 % of this period's allowance of {}",
+            format::credits_phrase(allowance)
+        )
+    } else {
         return Html::default();
-    }
+    };
     html!(
         "<p class=\"banner warn\" role=\"alert\" data-testid=\"low-balance\"><b>Low balance.</b> \
-         {} credits available: under 10 % of this period's allowance of {}. \
-         <a href=\"/packs{}\">Buy a credit pack</a></p>",
-        credits_value(&balance["available"]),
-        credits_value(&plan["allowance"]),
+         {} available: {}. <a href=\"/packs{}\">Buy a credit pack</a></p>",
+        format::credits_phrase(&balance["available"]),
+        why,
         links
     )
 }
@@ -126,8 +148,8 @@ fn low_balance_banner(balance: &Value, links: &str) -> Html {
 fn available_card(balance: &Value) -> Html {
     let overdraft = match format::millicredits(&balance["overdraft_limit"]) {
         Some(limit) if limit > 0 => html!(
-            "<p class=\"muted\">Overdraft allowed up to {} credits.</p>",
-            credits_value(&balance["overdraft_limit"])
+            "<p class=\"muted\">Overdraft allowed up to {}.</p>",
+            format::credits_phrase(&balance["overdraft_limit"])
         ),
         _ => Html::default(),
     };
@@ -151,7 +173,7 @@ fn held_card(balance: &Value) -> Html {
     )
 }
 
-fn plan_card(state: &WebState, balance: &Value, links: &str) -> Html {
+fn plan_card(state: &WebState, balance: &Value, links: &str, zone: &jiff::tz::TimeZone) -> Html {
     let plan = &balance["plan"];
     if plan.is_null() {
         return html!(
@@ -178,18 +200,18 @@ fn plan_card(state: &WebState, balance: &Value, links: &str) -> Html {
         "<article class=\"card\" data-testid=\"plan\"><h2>Plan</h2>\
          <p><b>{}</b> · {}</p>\
          <p>{} in {} ({}).</p>\
-         <p><b>{}</b> of {} credits left this period.</p></article>",
+         <p><b>{}</b> of {} left this period.</p></article>",
         name,
         format::plural(seats as i64, "seat", "seats"),
         ends,
         format::plural(days, "day", "days"),
-        format::date(period_end),
+        format::date_in(period_end, zone),
         credits_value(&plan["allowance_left"]),
-        credits_value(&plan["allowance"])
+        format::credits_phrase(&plan["allowance"])
     )
 }
 
-fn expiry_card(state: &WebState, balance: &Value) -> Html {
+fn expiry_card(state: &WebState, balance: &Value, zone: &jiff::tz::TimeZone) -> Html {
     let expiry = &balance["next_expiry"];
     let Some(at) = expiry["at"].as_str() else {
         return html!(
@@ -201,34 +223,39 @@ fn expiry_card(state: &WebState, balance: &Value) -> Html {
         .unwrap_or(0);
     html!(
         "<article class=\"card\" data-testid=\"next-expiry\"><h2>Next expiry</h2>\
-         <p><b>{}</b> credits expire on {} (in {}).</p></article>",
-        credits_value(&expiry["amount"]),
-        format::date(at),
+         <p><b>{}</b> {} on {} (in {}).</p></article>",
+        format::credits_phrase(&expiry["amount"]),
+        if format::millicredits(&expiry["amount"]) == Some(1_000) {
+            "expires"
+        } else {
+            "expire"
+        },
+        format::date_in(at, zone),
         format::plural(days, "day", "days")
     )
 }
 
-fn forecast_card(balance: &Value) -> Html {
+fn forecast_card(balance: &Value, zone: &jiff::tz::TimeZone) -> Html {
     let forecast = &balance["forecast"];
     let burn_positive = format::millicredits(&forecast["burn_per_day"]).is_some_and(|b| b > 0);
     let text = if !burn_positive {
         html!("Nothing spent in the last 7 days: no run-out date to forecast.")
     } else if let Some(at) = forecast["runs_out_at"].as_str() {
         html!(
-            "At this rate ({} credits a day), you run out on <b>{}</b>.",
-            credits_value(&forecast["burn_per_day"]),
-            format::date(at)
+            "At this rate ({} a day), you run out on <b>{}</b>.",
+            format::credits_phrase(&forecast["burn_per_day"]),
+            format::date_in(at, zone)
         )
     } else if let Some(end) = balance["plan"]["period_end"].as_str() {
         html!(
-            "At this rate ({} credits a day), your credits last until the plan renews on {}.",
-            credits_value(&forecast["burn_per_day"]),
-            format::date(end)
+            "At this rate ({} a day), your credits last until the plan renews on {}.",
+            format::credits_phrase(&forecast["burn_per_day"]),
+            format::date_in(end, zone)
         )
     } else {
         html!(
-            "At this rate ({} credits a day), you do not run out soon.",
-            credits_value(&forecast["burn_per_day"])
+            "At this rate ({} a day), you do not run out soon.",
+            format::credits_phrase(&forecast["burn_per_day"])
         )
     };
     html!(
@@ -267,7 +294,7 @@ fn window_name(window: &str) -> &'static str {
 
 /// The account's spend limits, read-only: each limit (and, for "each member", each member
 /// counted in the window) with what it used, what is left of its max, and when it resets.
-fn limits_table(limits: &[Value]) -> Html {
+fn limits_table(limits: &[Value], zone: &jiff::tz::TimeZone) -> Html {
     if limits.is_empty() {
         return Html::default();
     }
@@ -278,7 +305,7 @@ fn limits_table(limits: &[Value]) -> Html {
         let resets = if limit["resets_at"].is_null() {
             "Never".to_string()
         } else {
-            format::date_time_value(&limit["resets_at"])
+            format::date_time_value_in(&limit["resets_at"], zone)
         };
         let by_match = limit["by_match"].as_array().cloned().unwrap_or_default();
         let counted: Vec<(String, &Value, &Value)> = if matches == "*" && scope != "account" {

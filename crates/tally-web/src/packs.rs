@@ -25,7 +25,11 @@ use super::{
 use crate::WebState;
 use crate::html;
 
-fn subscription_html(subscription: Option<&Value>, balance: &Value) -> Html {
+fn subscription_html(
+    subscription: Option<&Value>,
+    balance: &Value,
+    zone: &jiff::tz::TimeZone,
+) -> Html {
     let Some(subscription) = subscription else {
         return html!("<p data-testid=\"current-plan\">No plan yet. Choose one below.</p>");
     };
@@ -47,9 +51,9 @@ fn subscription_html(subscription: Option<&Value>, balance: &Value) -> Html {
         Html::default()
     } else {
         html!(
-            "<p><b>{}</b> of {} credits left this period.</p>",
+            "<p><b>{}</b> of {} left this period.</p>",
             credits_value(&allowance["allowance_left"]),
-            credits_value(&allowance["allowance"])
+            format::credits_phrase(&allowance["allowance"])
         )
     };
     html!(
@@ -65,11 +69,134 @@ fn subscription_html(subscription: Option<&Value>, balance: &Value) -> Html {
             "seats"
         ),
         status_note,
-        format::date_value(&subscription["current_period_start"]),
-        format::date_value(&subscription["current_period_end"]),
+        format::date_value_in(&subscription["current_period_start"], zone),
+        format::date_value_in(&subscription["current_period_end"], zone),
         allowance_html,
         next_seats
     )
+}
+
+/// A choice of the advice in words: "Pro with 2 seats", "Pro with 1 seat and packs (1 ×
+/// 50,000 credits, 1 × 10,000 credits)", "packs alone (…)".
+fn choice_words(choice: &Value) -> String {
+    let packs: Vec<String> = choice["packs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|pack| {
+            format!(
+                "{} × {}",
+                pack["count"].as_u64().unwrap_or(0),
+                pack["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let packs = packs.join(", ");
+    match choice["plan_name"]
+        .as_str()
+        .or_else(|| choice["plan"].as_str())
+    {
+        Some(plan) => {
+            let seats = format::plural(choice["seats"].as_i64().unwrap_or(1), "seat", "seats");
+            if packs.is_empty() {
+                format!("{plan} with {seats}")
+            } else {
+                format!("{plan} with {seats} and packs ({packs})")
+            }
+        }
+        None => format!("packs alone ({packs})"),
+    }
+}
+
+/// What the last months' usage would have cost on the cheapest plan, seats and packs
+/// (`GET /v1/accounts/{id}/advice`), with the months it read, labelled as the answer says.
+fn advice_html(advice: Option<&Value>, zone: &jiff::tz::TimeZone) -> Html {
+    let Some(advice) = advice else {
+        return Html::default();
+    };
+    let months = advice["months"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let count = i64::try_from(months.len()).unwrap_or(0);
+    let (Some(from), Some(to)) = (advice["from"].as_str(), advice["to"].as_str()) else {
+        return Html::default();
+    };
+    let last = format::day_before(to, zone).unwrap_or_else(|| to.to_string());
+    let range = format!(
+        "{} to {}",
+        format::date_in(from, zone),
+        format::date_in(&last, zone)
+    );
+    let best = &advice["best"];
+    let headline = if best.is_null() {
+        html!("Nothing on sale covers this usage.")
+    } else {
+        let period = if count == 1 {
+            "this month so far".to_string()
+        } else {
+            format!("your last {count} months")
+        };
+        html!(
+            "{} would have cost <b data-testid=\"advice-cost\">{}</b> on \
+             <b data-testid=\"advice-choice\">{}</b>.",
+            capitalized(&period),
+            format::usd(&format::number_text(&best["cost_usd"]).unwrap_or_default()),
+            choice_words(best)
+        )
+    };
+    let current = &advice["current"];
+    let comparison = if current.is_null() || best.is_null() {
+        Html::default()
+    } else if format::millicredits(&advice["savings_usd"]).unwrap_or(0) > 0 {
+        html!(
+            "<p data-testid=\"advice-current\">On your plan as it is ({}) the same usage \
+             cost {}: {} more.</p>",
+            choice_words(current),
+            format::usd(&format::number_text(&current["cost_usd"]).unwrap_or_default()),
+            format::usd(&format::number_text(&advice["savings_usd"]).unwrap_or_default())
+        )
+    } else {
+        html!(
+            "<p data-testid=\"advice-current\">Your plan as it is is already the cheapest for this usage.</p>"
+        )
+    };
+    let rows: Html = months
+        .iter()
+        .map(|month| {
+            let from = month["from"].as_str().unwrap_or("");
+            html!(
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td></tr>",
+                format::date_in(from, zone),
+                credits_value(&month["credits"])
+            )
+        })
+        .collect();
+    html!(
+        "<section class=\"card\" aria-labelledby=\"advice-title\" data-testid=\"advice\">\
+         <h2 id=\"advice-title\">What would have cost the least</h2>\
+         <p data-testid=\"advice-headline\">{}</p>{}\
+         <div class=\"table-wrap\"><table data-testid=\"advice-months\"><caption>Usage counted, \
+         <span data-testid=\"advice-range\">{}</span> ({}), in credits</caption><thead><tr>\
+         <th scope=\"col\">Month from</th><th scope=\"col\" class=\"num\">Credits</th></tr></thead>\
+         <tbody>{}</tbody></table></div>\
+         <p class=\"muted\">Each month the plan's credits are spent first; packs cover the rest \
+         and carry over. Seats start at the number of members who spent.</p></section>",
+        headline,
+        comparison,
+        range,
+        advice["time_zone"].as_str().unwrap_or("UTC"),
+        rows
+    )
+}
+
+fn capitalized(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    }
 }
 
 fn plan_form(
@@ -154,7 +281,12 @@ fn pack_cards(user: &WebUser, account_id: &str, packs: &[Value]) -> Html {
 
 /// The purchases awaiting payment, each with where to pay and, for an admin, the buttons
 /// that record the payment's outcome.
-pub(crate) fn pending_purchases(user: &WebUser, pending: &[Value], show_account: bool) -> Html {
+pub(crate) fn pending_purchases(
+    user: &WebUser,
+    pending: &[Value],
+    show_account: bool,
+    zone: &jiff::tz::TimeZone,
+) -> Html {
     if pending.is_empty() {
         return Html::default();
     }
@@ -193,11 +325,11 @@ pub(crate) fn pending_purchases(user: &WebUser, pending: &[Value], show_account:
                 "<tr data-testid=\"pending-purchase\">{}<td>{}</td><td>{}</td><td class=\"num\">{}</td>\
                  <td>{}</td><td>{}</td><td>{} {}</td></tr>",
                 account_cell,
-                format::date_value(&purchase["created_at"]),
+                format::date_value_in(&purchase["created_at"], zone),
                 purchase["pack"].as_str().unwrap_or(""),
                 credits_value(&purchase["credits"]),
                 format::usd(&format::number_text(&purchase["price_usd"]).unwrap_or_default()),
-                format::date_value(&purchase["expires_at"]),
+                format::date_value_in(&purchase["expires_at"], zone),
                 pay,
                 decide
             )
@@ -289,8 +421,8 @@ pub async fn decide_purchase(
         format!("The purchase was not changed: {}", answer.detail())
     } else if outcome == "complete" {
         format!(
-            "Purchase {purchase_id} is paid: {} credits were added.",
-            credits_value(&answer.body["credits"])
+            "Purchase {purchase_id} is paid: {} added.",
+            format::credits_phrase(&answer.body["credits"])
         )
     } else {
         format!("Purchase {purchase_id} is marked failed: no credits were added.")
@@ -331,17 +463,20 @@ pub async fn page(
     } else {
         None
     };
+    let zone = super::account_zone(&state, &user, &account_id).await;
+    let advice = api::get(&state, &user, &format!("{account_path}/advice")).await;
     let body = html!(
         "<h1>Plan and packs</h1>\
          <div class=\"grid two\"><section class=\"card\"><h2>Your plan</h2>{}</section>\
-         <section class=\"card\"><h2>Change the plan or seats</h2>{}</section></div>\
+         <section class=\"card\"><h2>Change the plan or seats</h2>{}</section></div>{}\
          <h2>Credit packs</h2><p class=\"muted\">Packs top up the pool shared by every product. \
          Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>{}{}",
-        subscription_html(subscription.as_ref(), &balance.body),
+        subscription_html(subscription.as_ref(), &balance.body, &zone),
         plan_form(&user, &account_id, &plans, subscription.as_ref()),
+        advice_html(advice.is_success().then_some(&advice.body), &zone),
         credits_value(&balance.body["available"]),
         pack_cards(&user, &account_id, &packs),
-        pending_purchases(&user, &pending, false),
+        pending_purchases(&user, &pending, false, &zone),
         topup
             .map(|topup| auto_topup_html(topup.as_ref()))
             .unwrap_or_default()
@@ -405,7 +540,7 @@ pub async fn confirm(
          <h1 id=\"confirm-title\">Confirm your purchase</h1>\
          <p class=\"confirm\" data-testid=\"confirm-details\">Buy <b>{}</b>: \
          <b data-testid=\"confirm-credits\">{}</b> credits for <b data-testid=\"confirm-price\">{}</b>.</p>\
-         <p>{} You have {} credits available now.</p>\
+         <p>{} You have {} available now.</p>\
          <form method=\"post\" action=\"/packs/buy\" class=\"actions\">{}{}\
          <button type=\"submit\" data-testid=\"confirm-purchase\">Buy for {}</button>\
          <a class=\"button secondary\" href=\"/packs{}\">Cancel</a></form></section>",
@@ -413,7 +548,7 @@ pub async fn confirm(
         credits_value(&pack["credits"]),
         price,
         expiry,
-        credits_value(&balance.body["available"]),
+        format::credits_phrase(&balance.body["available"]),
         action_fields(&user, &account_id),
         super::hidden("pack", pack_id),
         price,

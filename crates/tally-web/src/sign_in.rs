@@ -67,7 +67,14 @@ fn sign_in_page(
          spellcheck=\"false\" autofocus data-testid=\"key-input\"{}>\
          <button type=\"submit\" data-testid=\"sign-in\">Sign in</button></form>\
          <p class=\"muted\">The key is sent once to start a session; it is never stored in \
-         the browser.</p></section>",
+         the browser.</p>\
+         <h2>Where to get a key</h2>\
+         <p data-testid=\"key-help\">An <b>account key</b> comes from your platform's \
+         administrator, who issues it for your account (<code>tally keys create ACCOUNT</code>, \
+         or <code>POST /v1/accounts/{{id}}/keys</code> with the admin key); it is shown once, \
+         when it is made. The <b>admin key</b> is the one <code>tally serve</code> printed on \
+         its first start (or was given with <code>--admin-key</code>). Your platform may also \
+         sign you in with a link instead, without a key.</p></section>",
         error_html,
         super::hidden("csrf", token),
         describedby

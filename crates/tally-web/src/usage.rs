@@ -21,15 +21,12 @@ pub const CHART_DAYS_MAX: usize = 400;
 /// How a group without a value is shown.
 const UNNAMED: &str = "(none)";
 
-/// `from` and `to` of the API answer as the days they cover (`to` is exclusive).
-fn days_between(from: &str, to: &str) -> Vec<String> {
+/// `from` and `to` of the API answer as the days they cover in the account's time zone (`to`
+/// is exclusive).
+fn days_between(from: &str, to: &str, zone: &jiff::tz::TimeZone) -> Vec<String> {
     let civil = |text: &str| -> Option<jiff::civil::DateTime> {
         let timestamp: jiff::Timestamp = text.parse().ok()?;
-        Some(
-            timestamp
-                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                .datetime(),
-        )
+        Some(timestamp.to_zoned_datetime(zone.clone()).datetime())
     };
     let (Some(from), Some(to)) = (civil(from), civil(to)) else {
         return Vec::new();
@@ -57,24 +54,39 @@ fn days_between(from: &str, to: &str) -> Vec<String> {
     days
 }
 
-/// The last day a range covers, for the `to` date input.
-fn last_day(to: &str) -> String {
-    let days = days_between(to, to);
-    if let Some(day) = days.last() {
-        return day.clone();
-    }
-    // `to` at midnight: the day before.
-    let timestamp: Option<jiff::Timestamp> = to.parse().ok();
-    timestamp
-        .and_then(|timestamp| {
-            timestamp
-                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+/// The last day a range covers, in the account's time zone, for the `to` date input.
+fn last_day(to: &str, zone: &jiff::tz::TimeZone) -> String {
+    days_between(to, to, zone)
+        .last()
+        .cloned()
+        .or_else(|| {
+            // `to` at midnight: the day before.
+            let timestamp: jiff::Timestamp = to.parse().ok()?;
+            let day = timestamp
+                .to_zoned_datetime(zone.clone())
                 .date()
                 .yesterday()
-                .ok()
+                .ok()?;
+            Some(day.to_string())
         })
-        .map(|day| day.to_string())
         .unwrap_or_default()
+}
+
+/// The range a usage answer counted, in words, from the `from` and `to` it returned (never
+/// a range the page computes): a start at midnight is its date, any other start its date and
+/// time; an end at midnight is the day before it (the last day counted), any other end its
+/// date and time.
+fn range_label(from: &str, to: &str, zone: &jiff::tz::TimeZone) -> String {
+    let start = if format::starts_a_day(from, zone) {
+        format::date_in(from, zone)
+    } else {
+        format::date_time_in(from, zone)
+    };
+    let end = match format::starts_a_day(to, zone).then(|| format::day_before(to, zone)) {
+        Some(Some(last)) => format::date_in(&last, zone),
+        _ => format::date_time_in(to, zone),
+    };
+    format!("{start} to {end}")
 }
 
 fn name_of(row: &Value, key: &str) -> String {
@@ -119,10 +131,10 @@ fn group_table(title: &str, key: &str, usage: &Value) -> Html {
     )
 }
 
-fn chart_html(usage: &Value) -> Html {
+fn chart_html(usage: &Value, zone: &jiff::tz::TimeZone) -> Html {
     let from = usage["from"].as_str().unwrap_or("");
     let to = usage["to"].as_str().unwrap_or("");
-    let days = days_between(from, to);
+    let days = days_between(from, to, zone);
     let position: HashMap<&str, usize> = days
         .iter()
         .enumerate()
@@ -208,27 +220,31 @@ pub async fn page(
         }
         answers.push(answer.body);
     }
+    let zone = super::account_zone(&state, &user, &account_id).await;
     let by_day = &answers[0];
     let range_from = by_day["from"].as_str().unwrap_or("");
     let range_to = by_day["to"].as_str().unwrap_or("");
-    let from_day: String = range_from.chars().take(10).collect();
-    let to_day = last_day(range_to);
+    let from_day = days_between(range_from, range_from, &zone)
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let to_day = last_day(range_to, &zone);
     let body = html!(
         "<h1>Usage</h1>{}\
          <section class=\"card\"><h2>Credits per day, by product</h2>\
-         <p class=\"muted\">{} to {}: <b>{}</b> credits in {}.</p>\
+         <p class=\"muted\" data-testid=\"usage-total\"><span data-testid=\"usage-range\">{}</span>: \
+         <b>{}</b> in {}.</p>\
          <figure class=\"chart-wrap\">{}</figure></section>\
          <div class=\"grid\">{}{}{}</div>",
         range_form(&user, &account_id, &from_day, &to_day),
-        format::date(range_from),
-        format::date(&format!("{to_day}T00:00:00Z")),
-        credits_value(&by_day["total"]["credits"]),
+        range_label(range_from, range_to, &zone),
+        format::credits_phrase(&by_day["total"]["credits"]),
         format::plural(
             by_day["total"]["count"].as_i64().unwrap_or(0),
             "action",
             "actions"
         ),
-        chart_html(by_day),
+        chart_html(by_day, &zone),
         group_table("By product", "product", &answers[1]),
         group_table("By model", "model", &answers[2]),
         group_table("By member", "member", &answers[3])
@@ -268,20 +284,47 @@ mod tests {
 
     #[test]
     fn a_range_covers_its_days() {
+        let utc = jiff::tz::TimeZone::UTC;
         assert_eq!(
-            days_between("2026-11-01T10:00:00Z", "2026-11-03T00:00:00Z"),
+            days_between("2026-11-01T10:00:00Z", "2026-11-03T00:00:00Z", &utc),
             vec!["2026-11-01", "2026-11-02"]
         );
         assert_eq!(
-            days_between("2026-11-01T00:00:00Z", "2026-11-02T00:00:01Z"),
+            days_between("2026-11-01T00:00:00Z", "2026-11-02T00:00:01Z", &utc),
             vec!["2026-11-01", "2026-11-02"]
         );
-        assert!(days_between("bad", "2026-11-02T00:00:00Z").is_empty());
+        assert!(days_between("bad", "2026-11-02T00:00:00Z", &utc).is_empty());
         assert_eq!(
-            days_between("2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z").len(),
+            days_between("2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z", &utc).len(),
             CHART_DAYS_MAX
         );
-        assert_eq!(last_day("2026-11-03T00:00:00Z"), "2026-11-02");
-        assert_eq!(last_day("2026-11-03T12:00:00Z"), "2026-11-03");
+        assert_eq!(last_day("2026-11-03T00:00:00Z", &utc), "2026-11-02");
+        assert_eq!(last_day("2026-11-03T12:00:00Z", &utc), "2026-11-03");
+        // In New York, 03:00 UTC is the evening before.
+        let new_york = format::time_zone("America/New_York");
+        assert_eq!(
+            days_between("2026-11-02T03:00:00Z", "2026-11-03T05:00:00Z", &new_york),
+            vec!["2026-11-01", "2026-11-02"]
+        );
+    }
+
+    #[test]
+    fn the_label_is_the_range_the_answer_counted() {
+        let utc = jiff::tz::TimeZone::UTC;
+        // A whole first day (the start of the day the period began) to now.
+        assert_eq!(
+            range_label("2026-12-02T00:00:00Z", "2026-12-02T14:30:00.000001Z", &utc),
+            "2 Dec 2026 to 2 Dec 2026, 14:30 UTC"
+        );
+        // A start in the middle of a day is shown with its time, not as the whole day.
+        assert_eq!(
+            range_label("2026-12-02T09:15:00Z", "2026-12-05T00:00:00Z", &utc),
+            "2 Dec 2026, 09:15 UTC to 4 Dec 2026"
+        );
+        let new_york = format::time_zone("America/New_York");
+        assert_eq!(
+            range_label("2026-12-01T05:00:00Z", "2026-12-03T05:00:00Z", &new_york),
+            "1 Dec 2026 to 2 Dec 2026"
+        );
     }
 }

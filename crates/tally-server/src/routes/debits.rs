@@ -1,4 +1,5 @@
-//! Charges (one-step debits) and holds (reserve, then capture or void).
+//! Charges (one-step debits) and holds (reserve, then capture or void; a hold may be a
+//! workflow run's budget, made from a list of usage and captured step by step).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,6 +17,7 @@ use crate::pricing::price_usage;
 use crate::render;
 use crate::reply::json_response;
 use crate::state::AppState;
+use crate::workflow;
 use tally_engine::Command;
 
 /// The default and the bounds of a hold's time to live (API.md).
@@ -75,6 +77,16 @@ fn debit_spec(
             };
             (amount, attribution, None)
         }
+        (None, Some(usage)) if usage.is_array() => {
+            if kind == DebitKind::Charge {
+                return Err(ApiError::invalid_request(
+                    "usage",
+                    "a charge takes one usage; hold a workflow run's list, then capture its steps",
+                ));
+            }
+            let priced = price_run_usage(state, &usage, pinned_version, quote_id, product, member)?;
+            (priced.max, priced.attribution, Some(priced.extra))
+        }
         (None, Some(usage)) => {
             let priced = price_usage(
                 &state.pricing,
@@ -100,6 +112,55 @@ fn debit_spec(
         metadata,
         extra,
     })
+}
+
+/// A hold of a workflow run's list of usage: the sum of the steps' maxima, all priced on one
+/// card (the quote's pinned version, or the current one), attributed to the product and member
+/// the steps share (the request's own fields win). Its `extra` keeps the steps (`items`) and
+/// marks it a run's, so its captures price each step on its own.
+fn price_run_usage(
+    state: &AppState,
+    usage: &serde_json::Value,
+    version: Option<i64>,
+    quote_id: Option<String>,
+    product: Option<String>,
+    member: Option<String>,
+) -> Result<crate::pricing::PricedUsage, ApiError> {
+    let steps = workflow::read_steps(usage)?;
+    let card = match version {
+        Some(version) => state.pricing.version(version)?.ok_or(ApiError::NotFound {
+            what: "rate card version",
+        })?,
+        None => state.pricing.current()?,
+    };
+    let run = workflow::price_run(&card, steps)?;
+    let attribution = Attribution {
+        product: product.or_else(|| run.common(|usage| usage.product.as_ref())),
+        member: member.or_else(|| run.common(|usage| usage.member.as_ref())),
+        model: None,
+        action: None,
+        rate_card_version: Some(card.version()),
+        quote_id,
+        key_id: None,
+    };
+    let extra = serde_json::json!({
+        "workflow": true,
+        "usage": run.usage_json(),
+        "items": run.items_json(),
+        "cost": {"min": render::credits(run.min), "max": render::credits(run.max)},
+    });
+    Ok(crate::pricing::PricedUsage {
+        min: run.min,
+        max: run.max,
+        attribution,
+        extra: extra.to_string(),
+    })
+}
+
+/// Whether a hold was made from a workflow run's list of usage (its captures of `usage` are
+/// steps, each captured at its own price).
+fn is_workflow_hold(extra: &serde_json::Value) -> bool {
+    extra.get("workflow") == Some(&serde_json::Value::Bool(true))
 }
 
 /// A debit made with an account key carries the key: `key` limits count it.
@@ -400,6 +461,25 @@ impl WriteRoute for CaptureHold {
                     .unwrap_or_else(|| serde_json::json!({}));
                 let captured: serde_json::Value =
                     serde_json::from_str(&priced.extra).unwrap_or_default();
+                if is_workflow_hold(&extra) {
+                    // A step of a run: captured at its own price, the steps listed in order.
+                    let step = serde_json::json!({
+                        "usage": captured["usage"],
+                        "cost": captured["cost"],
+                        "lines": captured["lines"],
+                    });
+                    match extra.get_mut("captured_steps") {
+                        Some(serde_json::Value::Array(steps)) => steps.push(step),
+                        _ => extra["captured_steps"] = serde_json::json!([step]),
+                    }
+                    return Ok(Prepared::engine(Command::CapturePart {
+                        hold_id: hold.id,
+                        owner: principal.owner(),
+                        amount: CaptureAmount::Exactly(priced.max),
+                        extra: Some(extra.to_string()),
+                        settle,
+                    }));
+                }
                 extra["captured_usage"] = captured["usage"].clone();
                 extra["captured_lines"] = captured["lines"].clone();
                 // The usage so far: the capture brings the hold's captures up to its price

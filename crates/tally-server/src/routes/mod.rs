@@ -2,6 +2,7 @@
 //! OpenAPI document, and the tests that walk every route with every kind of key.
 
 pub mod accounts;
+pub mod advice;
 pub mod allowed;
 pub mod audit;
 pub mod batch;
@@ -147,6 +148,7 @@ routes! {
     "GET" "/v1/packs" AnyKey "List the credit packs on sale" => get(plans::list_packs);
     "PUT" "/v1/accounts/{id}/subscription" Account "Start or change the plan" [plans::SubscribeRequest] => put(plans::put_subscription);
     "GET" "/v1/accounts/{id}/subscription" Account "Get the subscription" => get(plans::get_subscription);
+    "GET" "/v1/accounts/{id}/advice" Account "Plan advice: the cheapest plan, seats and packs for the last months' usage" => get(advice::get_advice);
     "DELETE" "/v1/accounts/{id}/subscription" Account "Cancel at the period's end" => delete(plans::delete_subscription);
     "PUT" "/v1/accounts/{id}/auto-topup" Admin "Set the auto top-up: a pack bought when the balance runs low" [topup::AutoTopupRequest] => put(topup::put_auto_topup);
     "GET" "/v1/accounts/{id}/auto-topup" Admin "Get the auto top-up" => get(topup::get_auto_topup);

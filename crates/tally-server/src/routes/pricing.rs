@@ -1,4 +1,5 @@
-//! Quotes (the cost, shown before the user commits) and the rate card.
+//! Quotes (the cost, shown before the user commits: of one usage, or of a workflow run's list
+//! of them) and the rate card.
 
 use std::collections::HashMap;
 
@@ -21,6 +22,7 @@ use crate::pricing::{QUOTE_TTL_SECONDS, document_error, pricing_error, usage_err
 use crate::render::{self, credits};
 use crate::reply::json_response;
 use crate::state::AppState;
+use crate::workflow;
 use tally_engine::Command;
 
 /// The body limit of `PUT /v1/rate-card` (API.md: 16 MiB).
@@ -89,6 +91,12 @@ pub async fn create_quote(
     run::<CreateQuote>(&state, request).await
 }
 
+/// What a quote priced: one usage, or a workflow run's list of them.
+enum Quoted<'card> {
+    One(Box<(Usage, pricing::Price<'card>)>),
+    Run(workflow::PricedRun<'card>),
+}
+
 /// A quote's body.
 fn quote(
     state: &AppState,
@@ -109,15 +117,37 @@ fn quote(
     };
     let usage_value =
         usage_value.ok_or_else(|| ApiError::invalid_request("usage", "`usage` is required"))?;
-    if !usage_value.is_object() {
-        return Err(ApiError::invalid_json(
-            Some("usage"),
-            "`usage` must be an object",
-        ));
-    }
-    let usage = Usage::from_json(&usage_value).map_err(|error| usage_error(error, "usage."))?;
     let card = state.pricing.current()?;
-    let price = pricing::price(&card, &usage).map_err(|error| pricing_error(error, "usage."))?;
+    // One usage, or a workflow run's list of them (its cost the sum of its steps').
+    let quoted = match &usage_value {
+        Value::Object(_) => {
+            let usage =
+                Usage::from_json(&usage_value).map_err(|error| usage_error(error, "usage."))?;
+            let price =
+                pricing::price(&card, &usage).map_err(|error| pricing_error(error, "usage."))?;
+            Quoted::One(Box::new((usage, price)))
+        }
+        Value::Array(_) => {
+            if alternatives {
+                return Err(ApiError::invalid_request(
+                    "alternatives",
+                    "alternatives are listed for one usage, not for a list",
+                ));
+            }
+            let steps = workflow::read_steps(&usage_value)?;
+            Quoted::Run(workflow::price_run(&card, steps)?)
+        }
+        _ => {
+            return Err(ApiError::invalid_json(
+                Some("usage"),
+                "`usage` must be an object, or a list of them",
+            ));
+        }
+    };
+    let (cost_min, cost_max) = match &quoted {
+        Quoted::One(one) => (one.1.min(), one.1.max()),
+        Quoted::Run(run) => (run.min, run.max),
+    };
     // What the account can spend (available plus overdraft room), for `affordable`.
     let mut room = None;
     let account = match &account_id {
@@ -129,7 +159,7 @@ fn quote(
                 .ok_or(ApiError::NotFound { what: "account" })?;
             let subscription = state.store.subscription(account_id)?;
             let available = row.totals.posted.get() - row.totals.held.get();
-            let after = available - price.max().get();
+            let after = available - cost_max.get();
             room = Some(Millicredits::new(
                 available.saturating_add(row.account.overdraft_limit.get()),
             ));
@@ -150,10 +180,8 @@ fn quote(
     let mut body = json!({
         "id": id,
         "object": "quote",
-        "usage": usage.to_json(),
-        "cost": {"min": credits(price.min()), "max": credits(price.max())},
-        "exact": price.min() == price.max(),
-        "lines": crate::pricing::numeric_lines(price.lines_json()),
+        "cost": {"min": credits(cost_min), "max": credits(cost_max)},
+        "exact": cost_min == cost_max,
         "rate_card_version": card.version(),
         "created_at": render::instant(now),
         "expires_at": render::instant(expires_at),
@@ -161,9 +189,20 @@ fn quote(
     if let Some(account) = account {
         body["account"] = account;
     }
-    if alternatives {
-        body["alternatives"] =
-            crate::pricing::alternatives_json(&card, &usage, price.max(), None, room);
+    match &quoted {
+        Quoted::One(one) => {
+            let (usage, price) = &**one;
+            body["usage"] = usage.to_json();
+            body["lines"] = crate::pricing::numeric_lines(price.lines_json());
+            if alternatives {
+                body["alternatives"] =
+                    crate::pricing::alternatives_json(&card, usage, cost_max, None, room);
+            }
+        }
+        Quoted::Run(run) => {
+            body["usage"] = run.usage_json();
+            body["items"] = run.items_json();
+        }
     }
     Ok(body)
 }
