@@ -166,6 +166,18 @@ pub fn property_names(schema: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `usage` where a workflow run's list is taken too (quotes, holds): one descriptor, or a list
+/// of 1 to 100.
+pub fn usage_or_run() -> Value {
+    json!({
+        "anyOf": [
+            reference("Usage"),
+            {"type": "array", "items": reference("Usage"), "minItems": 1, "maxItems": 100,
+             "description": "A workflow run's steps, priced each and summed."}
+        ]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,7 @@ pub fn schemas() -> Map<String, Value> {
     add("Refund", refund());
     add("Entry", entry());
     add("UsageReport", usage_report());
+    add("Advice", advice());
     add("Quote", quote());
     add("QuoteLine", quote_line());
     add("Alternative", alternative());
@@ -484,6 +485,88 @@ fn entry() -> Value {
             "created_at",
         ],
         properties,
+    )
+}
+
+/// `GET /v1/accounts/{id}/advice`: the last months' usage and the cheapest way to pay for it.
+fn advice() -> Value {
+    let usd = || json!({"type": "number", "description": "US dollars, exact to the cent."});
+    let by_product = || {
+        array(object(
+            &["product", "credits"],
+            json!({"product": nullable(string()), "credits": credits()}),
+        ))
+    };
+    let choice = object(
+        &[
+            "plan",
+            "plan_name",
+            "seats",
+            "credits_per_month",
+            "overage",
+            "packs",
+            "pack_credits",
+            "plan_usd",
+            "packs_usd",
+            "cost_usd",
+            "months",
+        ],
+        json!({
+            "plan": nullable(string()),
+            "plan_name": nullable(string()),
+            "seats": {"type": "integer"},
+            "credits_per_month": credits(),
+            "overage": credits(),
+            "packs": array(object(
+                &["pack", "name", "count", "credits", "price_usd"],
+                json!({
+                    "pack": string(),
+                    "name": string(),
+                    "count": {"type": "integer"},
+                    "credits": credits(),
+                    "price_usd": usd(),
+                }),
+            )),
+            "pack_credits": credits(),
+            "plan_usd": usd(),
+            "packs_usd": usd(),
+            "cost_usd": usd(),
+            "months": {"type": "integer"},
+        }),
+    );
+    object(
+        &[
+            "object",
+            "account_id",
+            "time_zone",
+            "from",
+            "to",
+            "months",
+            "usage",
+            "best",
+            "current",
+            "savings_usd",
+            "exact",
+        ],
+        json!({
+            "object": constant("advice"),
+            "account_id": string(),
+            "time_zone": string(),
+            "from": nullable(instant()),
+            "to": nullable(instant()),
+            "months": array(object(
+                &["from", "to", "credits", "by_product"],
+                json!({"from": instant(), "to": instant(), "credits": credits(), "by_product": by_product()}),
+            )),
+            "usage": object(
+                &["credits", "by_product", "members"],
+                json!({"credits": credits(), "by_product": by_product(), "members": {"type": "integer"}}),
+            ),
+            "best": nullable(choice.clone()),
+            "current": nullable(choice),
+            "savings_usd": nullable(usd()),
+            "exact": boolean(),
+        }),
     )
 }
 

@@ -95,6 +95,7 @@ operations! {
     "POST" "/v1/holds/{id}/refunds" "refundHold" 201 Json("Refund"), [], [];
     "GET" "/v1/accounts/{id}/entries" "listEntries" 200 Json("EntryList"), [&["limit", "starting_after", "type", "product", "from", "to"]], [];
     "GET" "/v1/accounts/{id}/usage" "getUsage" 200 Json("UsageReport"), [&["from", "to", "group_by"]], [];
+    "GET" "/v1/accounts/{id}/advice" "getAdvice" 200 Json("Advice"), [], [];
     "POST" "/v1/quotes" "createQuote" 200 Json("Quote"), [], [];
     "GET" "/v1/rate-card" "getRateCard" 200 Json("RateCard"), [], [];
     "PUT" "/v1/rate-card" "putRateCard" 200 Json("RateCard"), [], [];

@@ -196,6 +196,7 @@ fn debit_schema(hold: bool) -> Value {
     });
     if hold {
         properties["ttl_seconds"] = integer(HOLD_TTL_SECONDS_MIN, HOLD_TTL_SECONDS_MAX);
+        properties["usage"] = usage_or_run();
     }
     let mut schema = body(&[], properties);
     schema["description"] = serde_json::json!("Exactly one of `amount` and `usage`.");

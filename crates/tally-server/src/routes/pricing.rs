@@ -49,7 +49,7 @@ impl Decode for QuoteRequest {
         body(
             &["usage"],
             json!({
-                "usage": reference("Usage"),
+                "usage": usage_or_run(),
                 "account_id": text(256),
                 "alternatives": boolean(),
             }),
