@@ -39,7 +39,9 @@ pub async fn read_json(
     let bytes = axum::body::to_bytes(body, limit_bytes)
         .await
         .map_err(|_| ApiError::PayloadTooLarge { limit_bytes })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // No body at all reads as `{}` (a POST with nothing to say); whitespace alone is not
+    // JSON, and is refused like any other text that is not.
+    if bytes.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
     let value: Value = serde_json::from_slice(&bytes)

@@ -110,7 +110,7 @@ fn problem_statuses(route: &Route, operation: Option<&operations::Operation>) ->
     if route.access == Access::Admin || route.path == "/v1/batch" {
         statuses.push(403);
     }
-    if route.path == "/v1/integrations/stripe/webhook" {
+    if route.path == "/v1/integrations/stripe/webhook" || route.path == "/errors/{code}" {
         statuses.push(404);
     }
     let debits = [
