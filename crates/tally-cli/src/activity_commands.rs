@@ -494,82 +494,95 @@ fn usage_text(usage: &Value) -> String {
     out
 }
 
-fn limits_text(limits: &Value) -> String {
-    let mut out = format!(
-        "{:<20} {:<8} {:<10} {:<8} {:>12} {:>12} {:>12} resets\n",
-        "id", "scope", "match", "window", "max", "used", "remaining"
+/// A list page as a table: one column per `(field, heading, width)`, a negative width
+/// aligned right (numbers), then the line that says the list goes on.
+fn table(list: &Value, columns: &[(&str, &str, i32)]) -> String {
+    let line = |texts: Vec<String>| {
+        let cells: Vec<String> = texts
+            .iter()
+            .zip(columns)
+            .map(|(text, (_, _, width))| {
+                let padded = width.unsigned_abs() as usize;
+                if *width < 0 {
+                    format!("{text:>padded$}")
+                } else {
+                    format!("{text:<padded$}")
+                }
+            })
+            .collect();
+        format!("{}\n", cells.join(" "))
+    };
+    let mut out = line(
+        columns
+            .iter()
+            .map(|(_, heading, _)| heading.to_string())
+            .collect(),
     );
-    for limit in data(limits) {
-        out.push_str(&format!(
-            "{:<20} {:<8} {:<10} {:<8} {:>12} {:>12} {:>12} {}\n",
-            text(&limit["id"]),
-            text(&limit["scope"]),
-            text(&limit["match"]),
-            text(&limit["window"]),
-            text(&limit["max"]),
-            text(&limit["used"]),
-            text(&limit["remaining"]),
-            text(&limit["resets_at"])
+    for row in data(list) {
+        out.push_str(&line(
+            columns
+                .iter()
+                .map(|(field, _, _)| text(&row[*field]))
+                .collect(),
         ));
     }
+    out.push_str(&more(list));
     out
+}
+
+fn limits_text(limits: &Value) -> String {
+    table(
+        limits,
+        &[
+            ("id", "id", 20),
+            ("scope", "scope", 8),
+            ("match", "match", 10),
+            ("window", "window", 8),
+            ("max", "max", -12),
+            ("used", "used", -12),
+            ("remaining", "remaining", -12),
+            ("resets_at", "resets", 0),
+        ],
+    )
 }
 
 fn charges_text(charges: &Value) -> String {
-    let mut out = format!(
-        "{:<32} {:>14} {:>14} {:<16} {:<28}\n",
-        "id", "amount", "refunded", "product", "created"
-    );
-    for charge in data(charges) {
-        out.push_str(&format!(
-            "{:<32} {:>14} {:>14} {:<16} {:<28}\n",
-            text(&charge["id"]),
-            text(&charge["amount"]),
-            text(&charge["refunded"]),
-            text(&charge["product"]),
-            text(&charge["created_at"])
-        ));
-    }
-    out.push_str(&more(charges));
-    out
+    table(
+        charges,
+        &[
+            ("id", "id", 32),
+            ("amount", "amount", -14),
+            ("refunded", "refunded", -14),
+            ("product", "product", 16),
+            ("created_at", "created", 0),
+        ],
+    )
 }
 
 fn purchases_text(purchases: &Value) -> String {
-    let mut out = format!(
-        "{:<32} {:<24} {:<12} {:>12} {:<10}\n",
-        "id", "account", "pack", "credits", "status"
-    );
-    for purchase in data(purchases) {
-        out.push_str(&format!(
-            "{:<32} {:<24} {:<12} {:>12} {:<10}\n",
-            text(&purchase["id"]),
-            text(&purchase["account_id"]),
-            text(&purchase["pack"]),
-            text(&purchase["credits"]),
-            text(&purchase["status"])
-        ));
-    }
-    out.push_str(&more(purchases));
-    out
+    table(
+        purchases,
+        &[
+            ("id", "id", 32),
+            ("account_id", "account", 24),
+            ("pack", "pack", 12),
+            ("credits", "credits", -12),
+            ("status", "status", 0),
+        ],
+    )
 }
 
 fn events_text(events: &Value) -> String {
-    let mut out = format!(
-        "{:<32} {:<24} {:<24} {:>6} created\n",
-        "id", "type", "account", "seq"
-    );
-    for event in data(events) {
-        out.push_str(&format!(
-            "{:<32} {:<24} {:<24} {:>6} {}\n",
-            text(&event["id"]),
-            text(&event["type"]),
-            text(&event["account_id"]),
-            text(&event["sequence"]),
-            text(&event["created_at"])
-        ));
-    }
-    out.push_str(&more(events));
-    out
+    table(
+        events,
+        &[
+            ("id", "id", 32),
+            ("type", "type", 24),
+            ("account_id", "account", 24),
+            ("sequence", "seq", -6),
+            ("created_at", "created", 0),
+        ],
+    )
 }
 
 fn endpoint_text(endpoint: &Value) -> String {

@@ -279,7 +279,7 @@ pub fn date_time_value_in(value: &Value, zone: &jiff::tz::TimeZone) -> String {
 
 /// An account's time zone by its IANA name (UTC when unknown).
 pub fn time_zone(name: &str) -> jiff::tz::TimeZone {
-    tally_core::time_zone(name).unwrap_or(jiff::tz::TimeZone::UTC)
+    tally_core::zone::time_zone_or_utc(name)
 }
 
 /// A JSON amount of credits with its unit, singular for exactly one: `1 credit`,

@@ -247,7 +247,7 @@ impl LimitBook {
     /// A book from what a store kept (counters of limits no longer set are left out). An
     /// unknown time zone counts in UTC.
     pub fn new(set: LimitSet, counters: Vec<LimitCounter>, time_zone_name: &str) -> Self {
-        let zone = time_zone(time_zone_name).unwrap_or(TimeZone::UTC);
+        let zone = crate::zone::time_zone_or_utc(time_zone_name);
         let mut book = LimitBook {
             spans: vec![None; set.limits.len()],
             counters: vec![HashMap::new(); set.limits.len()],

@@ -92,8 +92,7 @@ pub async fn get_advice(
         .account(&account_id)?
         .ok_or(ApiError::NotFound { what: "account" })?;
     let subscription = state.store.subscription(&account_id)?;
-    let zone =
-        tally_core::time_zone(&row.account.settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let zone = tally_core::zone::time_zone_or_utc(&row.account.settings.time_zone);
     let now = state.clock.now();
     let windows = advice::advice_months(row.account.created_at, now, &zone);
     // Past months do not change (but for a refund): each is read on its own.
