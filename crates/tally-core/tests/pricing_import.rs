@@ -1112,7 +1112,7 @@ fn alternatives_on_the_imported_card_are_the_brute_force_choice() {
         .items()
         .iter()
         .filter(|item| item.action() == Action::Chat)
-        .map(|item| item.model())
+        .map(tally_core::pricing::RateItem::model)
         .collect();
     // The family by the documented rule, written here on its own.
     let family = |model: &str| -> String {
