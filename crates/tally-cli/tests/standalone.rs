@@ -17,7 +17,7 @@ fn root() -> PathBuf {
 }
 
 /// Directories that are not the repository's own text: build output, Git's data, installed
-/// packages, Python virtual environments.
+/// packages, Python virtual environments, the caches of the contract checks' tools.
 const SKIPPED_DIRS: &[&str] = &[
     "target",
     ".git",
@@ -25,12 +25,15 @@ const SKIPPED_DIRS: &[&str] = &[
     ".venv",
     "venv",
     "__pycache__",
+    ".hypothesis",
+    ".schemathesis",
+    ".pytest_cache",
 ];
 
 /// Files that are not text, by their extension (a file with a NUL byte is skipped as well).
 const BINARY_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "ico", "webp", "pdf", "db", "sqlite", "sqlite3", "wasm", "woff",
-    "woff2", "ttf", "otf", "gz", "tgz", "zip", "zst", "bin",
+    "png", "jpg", "jpeg", "gif", "ico", "webp", "pdf", "db", "db-wal", "db-shm", "sqlite",
+    "sqlite3", "wasm", "woff", "woff2", "ttf", "otf", "gz", "tgz", "zip", "zst", "bin",
 ];
 
 /// Every text file under `dir`, with its path relative to the root.
