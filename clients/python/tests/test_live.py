@@ -361,6 +361,17 @@ class LiveTest(unittest.TestCase):
                 delivery["body"], delivery["headers"]
             )
 
+    def test_10_fifteen_significant_digits_come_back_exactly(self):
+        big = create_account.sync_detailed(client=self.admin, body=CreateAccountBody(name="Big (Python)"))
+        self.assertEqual(big.status_code, 201, big.content)
+        account = big.parsed.id
+        grant = create_grant.sync_detailed(account, client=self.admin, body=CreateGrantBody(amount=123_456_789_012.125))
+        self.assertEqual(grant.status_code, 201, grant.content)
+        charged = create_charge.sync_detailed(account, client=self.admin, body=CreateChargeBody(amount=0.001))
+        self.assertEqual(charged.status_code, 201, charged.content)
+        self.assertEqual(exact(charged.parsed.available_after), Decimal("123456789012.124"))
+        self.assertEqual(exact(get_balance.sync(account, client=self.admin).available), Decimal("123456789012.124"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -259,6 +259,23 @@ test("the entries add up to the balance, exactly", async () => {
   assert.equal(millicredits(0.1) + millicredits(0.2), millicredits(0.3));
 });
 
+test("15 significant digits, the most an amount has, come back exactly", async () => {
+  const big = await admin.POST("/v1/accounts", { body: { name: "Big (TypeScript)" } });
+  assert.equal(big.response.status, 201, JSON.stringify(big.error));
+  const id = big.data!.id;
+  const grant = await admin.POST("/v1/accounts/{id}/grants", {
+    params: { path: { id } },
+    body: { amount: 123_456_789_012.125 },
+  });
+  assert.equal(grant.response.status, 201, JSON.stringify(grant.error));
+  const charged = await admin.POST("/v1/accounts/{id}/charges", { params: { path: { id } }, body: { amount: 0.001 } });
+  assert.equal(charged.response.status, 201, JSON.stringify(charged.error));
+  assert.equal(millicredits(charged.data!.available_after), 123_456_789_012_124n);
+  assert.equal(charged.data!.available_after, 123_456_789_012.124);
+  const balance = await admin.GET("/v1/accounts/{id}/balance", { params: { path: { id } } });
+  assert.equal(millicredits(balance.data!.available), 123_456_789_012_124n);
+});
+
 test("errors are typed problems: 402 insufficient_credits, 422 naming the field", async () => {
   const broke = await admin.POST("/v1/accounts/{id}/charges", {
     params: { path: { id: ACCOUNT } },
