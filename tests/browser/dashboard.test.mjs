@@ -16,9 +16,11 @@ import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TALLY_BIN = process.env.TALLY_BIN || join(REPO, 'target', 'debug', 'tally');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -147,6 +149,30 @@ async function text(testId) {
 
 async function shot(name, page = world.page) {
   await page.screenshot({ path: join(world.screenshots, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Runs axe-core (WCAG 2.0 and 2.1, levels A and AA) on the page as it is and fails with each
+ * violation's rule, impact and elements. `name` says which page it was.
+ */
+async function assertAccessible(name, page = world.page) {
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses an
+  // injected <script>, and rightly so.
+  if (!world.axeSource) world.axeSource = await readFile(AXE_PATH, 'utf8');
+  await page.evaluate(world.axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      targets: violation.nodes.slice(0, 5).map((node) => `${node.target.join(' ')}: ${node.failureSummary}`),
+    }));
+  });
+  assert.deepEqual(violations, [], `${name}: WCAG 2 AA violations:\n${JSON.stringify(violations, null, 2)}`);
 }
 
 async function goto(path) {
@@ -336,12 +362,9 @@ test('sign in with an account key and see the API balance', { timeout: TEST_TIME
   await world.page.setViewportSize({ width: 1280, height: 900 });
 });
 
-test('the calculator shows exactly the API quote as you type', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('the calculator shows exactly the API quote as you type', { timeout: TEST_TIMEOUT_MS }, async () => {
   const pricing = await pricingRoutes();
-  if (!pricing.card || !pricing.quotes) {
-    t.skip(`pricing routes not served yet (GET /v1/rate-card: ${pricing.card}, POST /v1/quotes: ${pricing.quotes})`);
-    return;
-  }
+  assert.ok(pricing.card && pricing.quotes, 'the rate card and quotes are served');
   const chat = pricing.items.find((item) => item.action === 'chat');
   assert.ok(chat, 'the rate card has a chat model');
   await signInAndWait(world.acmeKey, '/');
@@ -388,6 +411,122 @@ test('the calculator shows exactly the API quote as you type', { timeout: TEST_T
     });
     await eventually(async () => assert.equal(await text('calc-cost'), formatCredits(clip.cost.max)));
   }
+});
+
+/** An instant's date as the dashboard writes it ("1 Jan 2027"), in an IANA time zone. */
+function dateIn(instant, timeZone) {
+  const parts = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone })
+    .formatToParts(new Date(instant));
+  const part = (type) => parts.find((one) => one.type === type).value;
+  return `${part('day')} ${part('month')} ${part('year')}`;
+}
+
+/** The calculator's cost as the page writes a quote's cost: "3" or "1 – 44". */
+function costText(cost) {
+  return String(cost.min) === String(cost.max)
+    ? formatCredits(cost.max)
+    : `${formatCredits(cost.min)} – ${formatCredits(cost.max)}`;
+}
+
+test('the calculator lists the cheaper models the API lists, each at its own price', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await signInAndWait(world.acmeKey, '/');
+  await goto('/calculator');
+  const usage = { action: 'chat', model: 'gpt-4o', input_tokens: 12000, output_tokens: 3500 };
+  await world.page.getByTestId('calc-action').selectOption('chat');
+  await world.page.getByTestId('calc-model').selectOption(usage.model);
+  await world.page.getByTestId('calc-input-tokens').fill(String(usage.input_tokens));
+  await world.page.getByTestId('calc-max-output-tokens').fill('');
+  await world.page.getByTestId('calc-output-tokens').fill(String(usage.output_tokens));
+
+  const quote = await ok('POST', '/v1/quotes', {
+    key: world.acmeKey,
+    body: { usage, account_id: 'acme', alternatives: true },
+  });
+  assert.ok(quote.alternatives.length > 0, `gpt-4o has cheaper models on the default card: ${JSON.stringify(quote)}`);
+  await eventually(async () => assert.equal(await text('calc-cost'), formatCredits(quote.cost.max)));
+  const rows = world.page.getByTestId('calc-alternative');
+  await eventually(async () => assert.equal(await rows.count(), quote.alternatives.length));
+  for (const [index, alternative] of quote.alternatives.entries()) {
+    const row = rows.nth(index);
+    assert.equal(await row.getAttribute('data-model'), alternative.model, `row ${index}: cheapest first, as the API`);
+    const cells = await row.locator('th, td').allTextContents();
+    assert.equal(cells[0].trim(), alternative.model);
+    assert.equal(cells[1].trim(), costText(alternative.cost));
+    assert.equal(cells[2].trim(), alternative.affordable ? 'Affordable' : 'Not affordable');
+    // Each alternative is its own quote, and cheaper than the model asked for.
+    const own = await ok('POST', '/v1/quotes', {
+      key: world.acmeKey,
+      body: { usage: { ...usage, model: alternative.model }, account_id: 'acme' },
+    });
+    assert.equal(String(own.cost.max), String(alternative.cost.max), alternative.model);
+    assert.ok(Number(own.cost.max) < Number(quote.cost.max), `${alternative.model} is cheaper`);
+  }
+  await shot('calculator-alternatives');
+  await assertAccessible('the calculator with alternatives');
+});
+
+test('not enough now: the calculator says when the next plan grant arrives and its size', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const zone = 'America/New_York';
+  await ok('POST', '/v1/accounts', { body: { id: 'initech', name: 'Initech' } });
+  await ok('PATCH', '/v1/accounts/initech', { body: { time_zone: zone } });
+  await ok('PUT', '/v1/accounts/initech/subscription', { body: { plan: 'starter', seats: 1 } });
+  const key = (await ok('POST', '/v1/accounts/initech/keys')).key;
+  // Spend the period's grant down to half a credit.
+  const start = await ok('GET', '/v1/accounts/initech/balance', { key });
+  const spend = (Math.round(Number(start.available) * 1000) - 500) / 1000;
+  await ok('POST', '/v1/accounts/initech/charges', { key, body: { amount: spend, description: 'spent down' } });
+  const balance = await ok('GET', '/v1/accounts/initech/balance', { key });
+  assert.equal(String(balance.available), '0.5');
+
+  const usage = { action: 'chat', model: 'gpt-4o', input_tokens: 12000, output_tokens: 3500 };
+  const quote = await ok('POST', '/v1/quotes', { key, body: { usage, account_id: 'initech' } });
+  const reset = quote.account.next_reset;
+  assert.equal(quote.account.affordable, false, JSON.stringify(quote));
+  assert.ok(reset && Number(reset.credits) >= Number(quote.cost.max), `the next grant covers it: ${JSON.stringify(quote)}`);
+
+  await signInAndWait(key, '/');
+  await goto('/calculator');
+  await world.page.getByTestId('calc-action').selectOption('chat');
+  await world.page.getByTestId('calc-model').selectOption(usage.model);
+  await world.page.getByTestId('calc-input-tokens').fill(String(usage.input_tokens));
+  await world.page.getByTestId('calc-max-output-tokens').fill('');
+  await world.page.getByTestId('calc-output-tokens').fill(String(usage.output_tokens));
+  await eventually(async () => assert.equal(await text('calc-affordable'), 'Not affordable'));
+  assert.equal(
+    await text('calc-next-reset'),
+    `Not enough now; ${formatCredits(reset.credits)} credits arrive on ${dateIn(reset.at, zone)}.`,
+  );
+  await shot('calculator-next-reset');
+  await assertAccessible('the calculator, not enough now');
+
+  // Once credits arrive (an admin's grant) the same usage is affordable: no such message.
+  await ok('POST', '/v1/accounts/initech/grants', { body: { amount: 1000, description: 'goodwill' } });
+  await world.page.getByTestId('calc-output-tokens').fill(String(usage.output_tokens - 1));
+  await eventually(async () => assert.equal(await text('calc-affordable'), 'Affordable'));
+  assert.equal(await world.page.getByTestId('calc-next-reset').count(), 0);
+});
+
+test('the plan page shows the advice the API gives, month by month', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const advice = await ok('GET', '/v1/accounts/acme/advice', { key: world.acmeKey });
+  assert.ok(advice.best, `acme's spending has a cheapest choice: ${JSON.stringify(advice)}`);
+  await signInAndWait(world.acmeKey, '/');
+  await goto('/packs');
+  const usd = (value) => {
+    const [whole, fraction = ''] = String(value).split('.');
+    return `$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction.padEnd(2, '0')}`;
+  };
+  assert.equal(await text('advice-cost'), usd(advice.best.cost_usd));
+  const choice = await text('advice-choice');
+  assert.ok(choice.startsWith(advice.best.plan_name || advice.best.plan || 'packs alone'), choice);
+  if (advice.best.seats) {
+    assert.ok(choice.includes(`${advice.best.seats} seat`), choice);
+  }
+  const months = advice.months.length;
+  assert.match(await text('advice-headline'), months === 1 ? /^This month so far/ : new RegExp(`^Your last ${months} months`));
+  const cells = await world.page.getByTestId('advice-months').locator('tbody tr td').allTextContents();
+  assert.deepEqual(cells.map((cell) => cell.trim()), advice.months.map((month) => formatCredits(month.credits)));
+  await shot('plan-advice');
+  await assertAccessible('plan and packs, with advice');
 });
 
 test('buy a pack: pending until paid, then the overview shows its credits', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -729,4 +868,20 @@ test('keys never appear in a URL or in the server log', { timeout: TEST_TIMEOUT_
     for (const key of keys) assert.ok(!url.includes(key), `a key in ${url}`);
   }
   for (const key of keys) assert.ok(!world.server.output.includes(key), 'a key in the server log');
+});
+
+test('every page meets WCAG 2 AA (axe-core), for an account and for the admin', { timeout: TEST_TIMEOUT_MS }, async () => {
+  await world.context.clearCookies();
+  await goto('/sign-in');
+  await assertAccessible('sign in');
+  await signInAndWait(world.acmeKey, '/');
+  for (const path of ['/', '/calculator', '/usage', '/ledger', '/packs', '/events']) {
+    await goto(path);
+    await assertAccessible(`account page ${path}`);
+  }
+  await signInAndWait(ADMIN_KEY, '/admin');
+  for (const path of ['/admin', '/admin/rate-card', '/admin/webhooks', '/?account=acme', '/ledger?account=acme']) {
+    await goto(path);
+    await assertAccessible(`admin page ${path}`);
+  }
 });

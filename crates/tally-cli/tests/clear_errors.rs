@@ -482,3 +482,49 @@ fn a_problem_type_is_a_page_on_the_server_that_says_what_the_code_means() {
         .get("/errors/no_such_code")
         .problem(404, "not_found");
 }
+
+#[test]
+fn every_list_says_it_is_a_list_and_a_bad_entry_type_lists_the_good_ones() {
+    let f = Fixture::new();
+    charge(&f.admin, ACCOUNT, json!(1)).expect(201);
+    for path in [
+        "/v1/accounts".to_string(),
+        format!("/v1/accounts/{ACCOUNT}/grants"),
+        format!("/v1/accounts/{ACCOUNT}/charges"),
+        format!("/v1/accounts/{ACCOUNT}/holds"),
+        format!("/v1/accounts/{ACCOUNT}/entries"),
+        format!("/v1/accounts/{ACCOUNT}/purchases"),
+        format!("/v1/accounts/{ACCOUNT}/keys"),
+        format!("/v1/accounts/{ACCOUNT}/limits"),
+        "/v1/webhook-endpoints".to_string(),
+        "/v1/events".to_string(),
+        "/v1/audit".to_string(),
+    ] {
+        let page = f.admin.get(&path).expect(200).body;
+        assert_eq!(page["object"], json!("list"), "{path}: {page}");
+        assert!(
+            page["data"].is_array() && page["has_more"].is_boolean(),
+            "{path}"
+        );
+    }
+    let entries = format!("/v1/accounts/{ACCOUNT}/entries");
+    let response = f.admin.get(&format!("{entries}?type=refunds"));
+    let problem = response.problem(422, "invalid_request");
+    assert_eq!(problem["param"], json!("type"));
+    let detail = problem["detail"].as_str().unwrap();
+    // The kinds of entry API.md and docs name, refunds included.
+    for kind in [
+        "grant",
+        "charge",
+        "hold",
+        "capture",
+        "release",
+        "expire",
+        "void",
+        "adjustment",
+        "refund",
+    ] {
+        assert!(detail.contains(kind), "{kind} missing from: {detail}");
+        f.admin.get(&format!("{entries}?type={kind}")).expect(200);
+    }
+}

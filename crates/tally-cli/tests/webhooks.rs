@@ -284,7 +284,13 @@ fn a_failing_receiver_is_retried_on_the_schedule_then_given_up_and_holds_back_on
             .filter(|a| a["event_id"] == json!(second))
             .collect()
     };
-    let log = second_log(&admin);
+    // The receiver has seen the second event's first attempt; the worker records it after the
+    // answer, so wait for the record too.
+    let log = wait_for(
+        "the second event's first attempt recorded",
+        || second_log(&admin),
+        |l| !l.is_empty(),
+    );
     set_clock(&admin, micros(&log[0]["next_attempt_at"]));
     let log = wait_for(
         "the second attempt",

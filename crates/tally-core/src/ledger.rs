@@ -372,6 +372,19 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [EntryKind; 9] = [
+        EntryKind::Grant,
+        EntryKind::Charge,
+        EntryKind::Hold,
+        EntryKind::Capture,
+        EntryKind::Release,
+        EntryKind::Expire,
+        EntryKind::Void,
+        EntryKind::Adjustment,
+        EntryKind::Refund,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Grant => "grant",
@@ -387,18 +400,7 @@ impl EntryKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "grant" => EntryKind::Grant,
-            "charge" => EntryKind::Charge,
-            "hold" => EntryKind::Hold,
-            "capture" => EntryKind::Capture,
-            "release" => EntryKind::Release,
-            "expire" => EntryKind::Expire,
-            "void" => EntryKind::Void,
-            "adjustment" => EntryKind::Adjustment,
-            "refund" => EntryKind::Refund,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 

@@ -1089,3 +1089,93 @@ fn only_real_reasons_refuse_a_priced_entry() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The cheaper choice on the imported card (thousands of models)
+// ---------------------------------------------------------------------------------------------
+
+/// For a spread of the imported card's chat models, the alternatives equal what a brute
+/// force over every item of the card chooses by the documented rule (docs/pricing.md, "The
+/// cheaper choice"): the other models of the action that price the usage for strictly less,
+/// the quoted model's family first, each group by (max, model id), at most five, listed
+/// cheapest first. Each is its own price, and the answer is the same every time.
+#[test]
+fn alternatives_on_the_imported_card_are_the_brute_force_choice() {
+    use tally_core::pricing::{ALTERNATIVES_MAX, cheaper_alternatives};
+    let card = card(default_report());
+    assert!(
+        card.items().len() > 2_000,
+        "the imported card is large: {}",
+        card.items().len()
+    );
+    let chat_models: Vec<&str> = card
+        .items()
+        .iter()
+        .filter(|item| item.action() == Action::Chat)
+        .map(tally_core::pricing::RateItem::model)
+        .collect();
+    // The family by the documented rule, written here on its own.
+    let family = |model: &str| -> String {
+        match model.find('/') {
+            Some(at) => model[..at].to_string(),
+            None => model.split('-').next().unwrap_or(model).to_string(),
+        }
+    };
+    let mut checked = 0;
+    let mut with_alternatives = 0;
+    for model in chat_models.iter().step_by(chat_models.len() / 150 + 1) {
+        let usage = usage(
+            Action::Chat,
+            model,
+            &[("input_tokens", 12_000), ("output_tokens", 3_500)],
+        );
+        let Ok(quoted) = price(&card, &usage) else {
+            continue;
+        };
+        let mut expected: Vec<(bool, tally_core::Millicredits, &str)> = Vec::new();
+        for item in card.items() {
+            if item.action() != Action::Chat || item.model() == *model {
+                continue;
+            }
+            let mut other = usage.clone();
+            other.model = item.model().to_string();
+            if let Ok(other_price) = price(&card, &other)
+                && other_price.max() < quoted.max()
+            {
+                let other_family = family(item.model()) != family(model);
+                expected.push((other_family, other_price.max(), item.model()));
+            }
+        }
+        expected.sort();
+        expected.truncate(ALTERNATIVES_MAX);
+        let mut expected: Vec<(tally_core::Millicredits, &str)> = expected
+            .into_iter()
+            .map(|(_, max, model)| (max, model))
+            .collect();
+        expected.sort();
+
+        let alternatives = cheaper_alternatives(&card, &usage, quoted.max(), None);
+        let got: Vec<(tally_core::Millicredits, &str)> = alternatives
+            .iter()
+            .map(|alternative| (alternative.price.max(), alternative.model))
+            .collect();
+        assert_eq!(got, expected, "{model}");
+        for alternative in &alternatives {
+            let mut own = usage.clone();
+            own.model = alternative.model.to_string();
+            assert_eq!(price(&card, &own).unwrap(), alternative.price, "{model}");
+        }
+        assert_eq!(
+            alternatives,
+            cheaper_alternatives(&card, &usage, quoted.max(), None),
+            "{model}: the same answer every time"
+        );
+        checked += 1;
+        with_alternatives += usize::from(!alternatives.is_empty());
+    }
+    assert!(checked >= 100, "checked {checked} models");
+    assert!(
+        with_alternatives >= checked / 2,
+        "most models have a cheaper one ({with_alternatives} of {checked})"
+    );
+}

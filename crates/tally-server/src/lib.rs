@@ -12,7 +12,7 @@
 //! - `auth.rs`: who is calling (`Principal`); `state.rs`: what every handler reaches.
 //! - `reply.rs` and `error.rs`: outcomes and refusals as statuses and JSON; `render.rs`: the
 //!   JSON shapes; `json.rs`: the exact body parser.
-//! - `pricing.rs`, `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
+//! - `pricing.rs` (and `quote_id.rs`: signed quote ids), `limits.rs`, `metrics.rs`, `secret.rs`, `catalog_file.rs`; `app.rs`: the
 //!   server's start, the router and `serve`.
 //! - `workflow.rs`: a workflow run's list of usage, priced on one card (quotes and holds).
 //! - `stripe.rs`: Stripe's webhook signatures (the route is `routes/stripe.rs`).
@@ -32,6 +32,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pricing;
+pub mod quote_id;
 pub mod render;
 pub mod reply;
 pub mod routes;

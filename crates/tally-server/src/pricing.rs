@@ -2,10 +2,8 @@
 //! second, so every node of a shared store sees a new version), older versions on demand,
 //! quote ids that pin a version for 15 minutes, and pricing a request's `usage`.
 //!
-//! Quote ids are signed, not stored: `qt_<version>_<expires µs>_<mac>`, where the mac is an
-//! HMAC-SHA256 (key kept in the store's meta) over the version, the expiry and the account the
-//! quote was made for. Any node can check one, and nobody can forge or move one to another
-//! account.
+//! Quote ids are signed, not stored (`quote_id.rs`), with a key kept in the store's meta: any
+//! node can check one, and nobody can forge or move one to another account.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +17,7 @@ use tally_engine::{Command, EngineHandle};
 use tally_store::{Store, StoreError};
 
 use crate::error::ApiError;
+use crate::quote_id::{self, QuoteClaim, Quoted};
 use crate::render;
 
 /// How long a quote holds its price (API.md).
@@ -97,10 +96,6 @@ pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .chain_update(inner)
         .finalize()
         .into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 impl Pricing {
@@ -194,62 +189,54 @@ impl Pricing {
         current.0 = current.0.max(version);
     }
 
-    fn quote_mac(&self, version: i64, expires_at: Timestamp, account_id: &str) -> String {
-        let message = format!("{version}:{}:{account_id}", expires_at.as_micros());
-        hex(&hmac_sha256(&self.quote_key, message.as_bytes())[..16])
-    }
-
-    /// A quote id pinning `version` until `expires_at`, for `account_id` (or anyone).
+    /// The id of a quote of `quoted`, pinning `version` until `expires_at`, for `account_id`
+    /// (or anyone).
     pub fn quote_id(
         &self,
         version: i64,
         expires_at: Timestamp,
         account_id: Option<&str>,
+        quoted: Quoted,
     ) -> String {
-        let mac = self.quote_mac(version, expires_at, account_id.unwrap_or(""));
-        format!("qt_{version}_{}_{mac}", expires_at.as_micros())
+        quote_id::encode(
+            &self.quote_key,
+            &QuoteClaim {
+                version,
+                expires_at,
+                account_id: account_id.map(str::to_string),
+                quoted,
+            },
+        )
     }
 
-    /// The version a quote id pins, if it is genuine, made for `account_id` (or anyone), and
-    /// not expired at `now`.
+    /// What a quote id says, if it is genuine, made for `account_id` (or anyone), and not
+    /// expired at `now`.
     pub fn check_quote(
         &self,
         quote_id: &str,
         account_id: &str,
         now: Timestamp,
-    ) -> Result<i64, ApiError> {
+    ) -> Result<QuoteClaim, ApiError> {
         let not_found = || ApiError::NotFound { what: "quote" };
-        let rest = quote_id.strip_prefix("qt_").ok_or_else(not_found)?;
-        let mut parts = rest.splitn(3, '_');
-        let version: i64 = parts
-            .next()
-            .and_then(|text| text.parse().ok())
-            .ok_or_else(not_found)?;
-        let expires_micros: i64 = parts
-            .next()
-            .and_then(|text| text.parse().ok())
-            .ok_or_else(not_found)?;
-        let mac = parts.next().ok_or_else(not_found)?;
-        let expires_at = Timestamp::from_micros(expires_micros);
-        let genuine = [account_id, ""].iter().any(|account| {
-            crate::secret::constant_time_eq(
-                self.quote_mac(version, expires_at, account).as_bytes(),
-                mac.as_bytes(),
-            )
-        });
-        if !genuine {
+        let claim =
+            quote_id::decode(&self.quote_key, quote_id, account_id).map_err(|_| not_found())?;
+        if claim
+            .account_id
+            .as_deref()
+            .is_some_and(|owner| owner != account_id)
+        {
             return Err(not_found());
         }
-        if now >= expires_at {
+        if now >= claim.expires_at {
             return Err(ApiError::invalid_request(
                 "quote_id",
                 format!(
                     "the quote expired at {}; ask for a new one",
-                    render::format_timestamp(expires_at)
+                    render::format_timestamp(claim.expires_at)
                 ),
             ));
         }
-        Ok(version)
+        Ok(claim)
     }
 }
 
@@ -357,7 +344,7 @@ mod tests {
     fn hmac_matches_rfc_4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
         assert_eq!(
-            hex(&mac),
+            crate::quote_id::hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

@@ -304,7 +304,13 @@ async fn quotes_belong_to_their_account_and_expire() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let forged = quote["id"].as_str().unwrap().replace("qt_1_", "qt_2_");
+    // Any change to the id (here: its claim's first character) makes it nobody's quote.
+    let id = quote["id"].as_str().unwrap();
+    let forged = format!(
+        "qt_{}{}",
+        if &id[3..4] == "A" { "B" } else { "A" },
+        &id[4..]
+    );
     let (status, _) = server
         .call(
             "POST",
@@ -441,4 +447,136 @@ async fn bad_usage_is_refused_with_the_documented_codes_and_changes_nothing() {
         server.admin("GET", "/v1/rate-card", json!(null)).await["version"],
         1
     );
+}
+
+#[tokio::test]
+async fn a_quote_id_alone_debits_the_quoted_usage() {
+    let (server, key_a, key_b) = setup().await;
+    let post = |path: &'static str, key: String, body: Value| {
+        let server = &server;
+        async move { server.call("POST", path, Some(&key), Some(body)).await }
+    };
+    let quote = |usage: Value| post("/v1/quotes", key_a.clone(), json!({"usage": usage}));
+    // Four quotes made at one instant of the test clock: four ids.
+    let mut quotes = Vec::new();
+    for usage in [
+        chat(1_000, 300),
+        chat(1_000, 301),
+        chat(2_000, 300),
+        chat(1_000, 300),
+    ] {
+        let (status, quote) = quote(usage).await;
+        assert_eq!(status, StatusCode::OK, "{quote}");
+        quotes.push(quote);
+    }
+    let ids: std::collections::HashSet<&str> = quotes
+        .iter()
+        .map(|quote| quote["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        3,
+        "the same usage quoted twice is the same quote; others differ"
+    );
+    assert_eq!(quotes[0]["id"], quotes[3]["id"]);
+
+    // The id alone charges the usage it priced, at its price, and records it.
+    for quote in &quotes[..3] {
+        let (status, charge) = post(
+            "/v1/accounts/a/charges",
+            key_a.clone(),
+            json!({"quote_id": quote["id"]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{charge}");
+        assert_eq!(charge["amount"], quote["cost"]["max"]);
+        assert_eq!(charge["usage"], quote["usage"]);
+        assert_eq!(charge["lines"], quote["lines"]);
+        assert_eq!(charge["quote_id"], quote["id"]);
+        assert_eq!(charge["product"], "assistant");
+    }
+    // Another account's key cannot use it, alone or not.
+    let (status, _) = post(
+        "/v1/accounts/b/charges",
+        key_b.clone(),
+        json!({"quote_id": quotes[0]["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A range: a charge needs the actual usage, and says so; a hold takes the quote's max.
+    let range = json!({"action": "chat", "model": "gpt-4o", "input_tokens": 1_000, "max_output_tokens": 800});
+    let (_, ranged) = quote(range).await;
+    assert_ne!(ranged["cost"]["min"], ranged["cost"]["max"]);
+    let before = server
+        .call("GET", "/v1/accounts/a/balance", Some(&key_a), None)
+        .await
+        .1;
+    let (status, problem) = post(
+        "/v1/accounts/a/charges",
+        key_a.clone(),
+        json!({"quote_id": ranged["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["param"], "usage");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("actual usage"),
+        "{problem}"
+    );
+    let after = server
+        .call("GET", "/v1/accounts/a/balance", Some(&key_a), None)
+        .await
+        .1;
+    assert_eq!(
+        before["available"], after["available"],
+        "a refused charge changes nothing"
+    );
+    let (status, hold) = post(
+        "/v1/accounts/a/holds",
+        key_a.clone(),
+        json!({"quote_id": ranged["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    assert_eq!(hold["amount"], ranged["cost"]["max"]);
+    let capture = format!("/v1/holds/{}/capture", hold["id"].as_str().unwrap());
+    let (status, captured) = server
+        .call(
+            "POST",
+            &capture,
+            Some(&key_a),
+            Some(json!({"usage": chat(1_000, 300)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{captured}");
+    assert_eq!(captured["captured"], quotes[0]["cost"]["max"]);
+
+    // A workflow run's quote: its id carries no steps, so the list must come with it.
+    let (_, run) = quote(json!([chat(100, 10), chat(200, 20)])).await;
+    for path in ["/v1/accounts/a/charges", "/v1/accounts/a/holds"] {
+        let (status, problem) = post(path, key_a.clone(), json!({"quote_id": run["id"]})).await;
+        assert_eq!(
+            (status, problem["param"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("usage")),
+            "{path}: {problem}"
+        );
+    }
+    let (status, hold) = post(
+        "/v1/accounts/a/holds",
+        key_a.clone(),
+        json!({"quote_id": run["id"], "usage": [chat(100, 10), chat(200, 20)]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    assert_eq!(hold["amount"], run["cost"]["max"]);
+
+    // Neither amount, usage nor quote: the error says all three ways.
+    let (status, problem) = post("/v1/accounts/a/charges", key_a.clone(), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("quote_id"),
+        "{problem}"
+    );
+    server.verify();
 }

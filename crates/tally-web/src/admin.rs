@@ -186,7 +186,7 @@ pub async fn accounts(
          <input id=\"account-search\" name=\"q\" type=\"search\" value=\"{}\" \
          data-filter-table=\"accounts-table\" data-testid=\"account-search\"></div>\
          <div class=\"actions\"><button type=\"submit\">Search</button></div></form>{}\
-         <div class=\"table-wrap\"><table id=\"accounts-table\"><caption>Accounts and their balances</caption>\
+         <div class=\"table-wrap\" tabindex=\"0\"><table id=\"accounts-table\"><caption>Accounts and their balances</caption>\
          <thead><tr><th scope=\"col\">Account</th><th scope=\"col\">Name</th>\
          <th scope=\"col\" class=\"num\">Available</th><th scope=\"col\" class=\"num\">Held</th>\
          <th scope=\"col\">Plan</th><th scope=\"col\">Auto top-up</th></tr></thead><tbody>{}</tbody></table></div>\
@@ -386,13 +386,13 @@ pub async fn webhooks(State(state): State<WebState>, user: WebUser) -> Response 
     };
     let body = html!(
         "<h1>Webhooks</h1><p><a href=\"/admin\">← Accounts</a></p>\
-         <section class=\"card\"><div class=\"table-wrap\"><table id=\"webhook-endpoints-table\">\
+         <section class=\"card\"><div class=\"table-wrap\" tabindex=\"0\"><table id=\"webhook-endpoints-table\">\
          <caption>Webhook endpoints</caption><thead><tr><th scope=\"col\">URL</th>\
          <th scope=\"col\">Status</th><th scope=\"col\">Events</th><th scope=\"col\">Description</th>\
          <th scope=\"col\">Created</th><th scope=\"col\">Id</th></tr></thead><tbody>{}</tbody></table></div></section>\
          <section class=\"card\"><h2>Failing deliveries</h2><p class=\"muted\">Retrying on the \
          schedule, or given up after the last retry (POST /v1/events/…/redeliver sends one again).</p>\
-         <div class=\"table-wrap\"><table id=\"failing-deliveries-table\">\
+         <div class=\"table-wrap\" tabindex=\"0\"><table id=\"failing-deliveries-table\">\
          <caption>Failing deliveries, most recent first</caption><thead><tr>\
          <th scope=\"col\">Endpoint</th><th scope=\"col\">Event</th><th scope=\"col\">Type</th>\
          <th scope=\"col\">Account</th><th scope=\"col\">State</th>\
@@ -471,7 +471,7 @@ pub async fn rate_card(
             .collect();
         html!(
             "<p class=\"muted\">Version {}, effective {}. Rates are in credits per unit.</p>\
-             <div class=\"table-wrap\"><table id=\"rate-card-table\"><caption>Rate card</caption>\
+             <div class=\"table-wrap\" tabindex=\"0\"><table id=\"rate-card-table\"><caption>Rate card</caption>\
              <thead><tr><th scope=\"col\">Action</th><th scope=\"col\">Model</th>\
              <th scope=\"col\">Prices</th></tr></thead><tbody>{}</tbody></table></div>",
             format::exact_value(&card["version"]),

@@ -363,10 +363,16 @@ async fn quote_html(
 }
 
 fn result_html(cost: Html, details: Html) -> Html {
+    result_html_in(cost, "credits", details)
+}
+
+/// The cost figure with its unit (`credit` for a cost of exactly one).
+fn result_html_in(cost: Html, unit: &str, details: Html) -> Html {
     html!(
         "<p class=\"figure\"><span data-testid=\"calc-cost\">{}</span> \
-         <span class=\"unit\">credits</span></p>{}",
+         <span class=\"unit\">{}</span></p>{}",
         cost,
+        unit,
         details
     )
 }
@@ -411,7 +417,7 @@ fn alternatives_html(quote: &Value) -> Html {
         })
         .collect();
     html!(
-        "<div class=\"table-wrap\"><table data-testid=\"calc-alternatives\"><caption>Cheaper \
+        "<div class=\"table-wrap\" tabindex=\"0\"><table data-testid=\"calc-alternatives\"><caption>Cheaper \
          models for the same usage, cheapest first</caption><thead><tr><th scope=\"col\">Model</th>\
          <th scope=\"col\" class=\"num\">Credits</th><th scope=\"col\">Now</th></tr></thead>\
          <tbody>{}</tbody></table></div>",
@@ -475,12 +481,13 @@ fn quote_details(quote: &Value, zone: &jiff::tz::TimeZone) -> Html {
                 "<dl class=\"facts\"><div><dt>Can you afford it?</dt><dd><span class=\"pill {}\" \
                  data-testid=\"calc-affordable\" data-affordable=\"{}\">{}</span></dd></div>\
                  <div><dt>Available now</dt><dd>{}</dd></div>\
-                 <div><dt>Available after</dt><dd><span data-testid=\"calc-available-after\">{}</span> credits</dd></div></dl>",
+                 <div><dt>Available after</dt><dd><span data-testid=\"calc-available-after\">{}</span> {}</dd></div></dl>",
                 class,
                 if affordable { "true" } else { "false" },
                 label,
                 format::credits_phrase(&account["available"]),
-                credits_value(&account["available_after"])
+                credits_value(&account["available_after"]),
+                format::credits_unit(&account["available_after"])
             )
         }
         None => Html::default(),
@@ -521,10 +528,16 @@ fn quote_details(quote: &Value, zone: &jiff::tz::TimeZone) -> Html {
         format::exact_value(&quote["rate_card_version"]),
         format::date_time_value_in(&quote["expires_at"], zone)
     );
-    result_html(
+    let unit = if min == max {
+        format::credits_unit(&cost["max"])
+    } else {
+        "credits"
+    };
+    result_html_in(
         cost_html,
+        unit,
         html!(
-            "{}{}{}<div class=\"table-wrap\"><table class=\"lines\"><caption>How it is priced</caption>\
+            "{}{}{}<div class=\"table-wrap\" tabindex=\"0\"><table class=\"lines\"><caption>How it is priced</caption>\
              <thead><tr><th scope=\"col\">Dimension</th><th scope=\"col\" class=\"num\">Quantity</th>\
              <th scope=\"col\" class=\"num\">Unit price</th><th scope=\"col\" class=\"num\">Credits</th></tr></thead>\
              <tbody>{}</tbody></table></div>{}{}",

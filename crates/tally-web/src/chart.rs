@@ -134,7 +134,7 @@ pub fn stacked_days(test_id: &str, days: &[String], series: &[Series]) -> Html {
             let y_bottom = y_of(below, top);
             bars.push(html!(
                 "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">\
-                 <title>{} · {}: {} credits</title></rect>",
+                 <title>{} · {}: {} {}</title></rect>",
                 x,
                 y_top,
                 width,
@@ -142,7 +142,8 @@ pub fn stacked_days(test_id: &str, days: &[String], series: &[Series]) -> Html {
                 PALETTE[series_index % PALETTE.len()],
                 one.name,
                 format::date(&format!("{day}T00:00:00Z")),
-                credits_text(value)
+                credits_text(value),
+                format::millicredits_unit(Some(value))
             ));
             below = above;
         }
@@ -253,7 +254,7 @@ mod tests {
         let svg = stacked_days("usage-chart", &days, &series).into_string();
         assert!(svg.contains("data-testid=\"usage-chart\""));
         assert!(svg.contains("assistant · 1 Nov 2026: 1.5 credits"));
-        assert!(svg.contains("&lt;studio&gt; · 2 Nov 2026: 1 credits"));
+        assert!(svg.contains("&lt;studio&gt; · 2 Nov 2026: 1 credit"));
         assert!(svg.contains("&lt;studio&gt; (3.5)"));
         assert!(!svg.contains("<studio>"));
         assert_eq!(svg.matches("<rect").count(), 3 + 2);

@@ -122,7 +122,7 @@ pub async fn page(
     let body = html!(
         "<h1>Events</h1><p class=\"muted\">What changed on this account, newest first: what \
          its platform's webhooks are sent (GET /v1/events).</p>\
-         <section class=\"card\"><div class=\"table-wrap\"><table class=\"events\">\
+         <section class=\"card\"><div class=\"table-wrap\" tabindex=\"0\"><table class=\"events\">\
          <caption>Events, newest first</caption><thead><tr>\
          <th scope=\"col\">Date</th><th scope=\"col\">Type</th>\
          <th scope=\"col\" class=\"num\">Sequence</th><th scope=\"col\">About</th>\

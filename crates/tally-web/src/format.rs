@@ -285,12 +285,21 @@ pub fn time_zone(name: &str) -> jiff::tz::TimeZone {
 /// A JSON amount of credits with its unit, singular for exactly one: `1 credit`,
 /// `12.5 credits`, `1,000 credits`.
 pub fn credits_phrase(value: &Value) -> String {
-    let unit = if millicredits(value) == Some(1_000) {
+    format!("{} {}", credits_value(value), credits_unit(value))
+}
+
+/// The unit that follows a JSON amount of credits: `credit` for exactly one, else `credits`.
+pub fn credits_unit(value: &Value) -> &'static str {
+    millicredits_unit(millicredits(value))
+}
+
+/// The unit that follows an amount in millicredits: `credit` for exactly 1,000.
+pub fn millicredits_unit(millicredits: Option<i64>) -> &'static str {
+    if millicredits == Some(1_000) {
         "credit"
     } else {
         "credits"
-    };
-    format!("{} {unit}", credits_value(value))
+    }
 }
 
 /// A JSON instant as a date; `—` when absent.
@@ -448,5 +457,10 @@ mod tests {
         assert_eq!(credits_phrase(&value[2]), "2 credits");
         assert_eq!(credits_phrase(&value[3]), "0.5 credits");
         assert_eq!(credits_phrase(&value[4]), "1,000 credits");
+        let units: Vec<&str> = value.as_array().unwrap().iter().map(credits_unit).collect();
+        assert_eq!(units, ["credit", "credit", "credits", "credits", "credits"]);
+        assert_eq!(millicredits_unit(Some(1_000)), "credit");
+        assert_eq!(millicredits_unit(Some(1_001)), "credits");
+        assert_eq!(millicredits_unit(None), "credits");
     }
 }

@@ -421,7 +421,7 @@ pub async fn page(
         ));
     }
     render(html!(
-        "<section class=\"card\"><div class=\"table-wrap\"><table class=\"ledger\">\
+        "<section class=\"card\"><div class=\"table-wrap\" tabindex=\"0\"><table class=\"ledger\">\
          <caption>Entries, newest first</caption><thead><tr>\
          <th scope=\"col\">Date</th><th scope=\"col\">Type</th>\
          <th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\" class=\"num\">Held</th>{}\

@@ -155,9 +155,10 @@ fn available_card(balance: &Value) -> Html {
     };
     html!(
         "<article class=\"card wide\"><h2>Available</h2>\
-         <p class=\"figure\"><span data-testid=\"available\">{}</span> <span class=\"unit\">credits</span></p>\
+         <p class=\"figure\"><span data-testid=\"available\">{}</span> <span class=\"unit\">{}</span></p>\
          <p class=\"muted\">Posted {} · held {}</p>{}</article>",
         credits_value(&balance["available"]),
+        format::credits_unit(&balance["available"]),
         credits_value(&balance["posted"]),
         credits_value(&balance["held"]),
         overdraft
@@ -167,9 +168,10 @@ fn available_card(balance: &Value) -> Html {
 fn held_card(balance: &Value) -> Html {
     html!(
         "<article class=\"card\"><h2>Held</h2>\
-         <p class=\"figure small\"><span data-testid=\"held\">{}</span> <span class=\"unit\">credits</span></p>\
+         <p class=\"figure small\"><span data-testid=\"held\">{}</span> <span class=\"unit\">{}</span></p>\
          <p class=\"muted\">Reserved by actions in progress.</p></article>",
-        credits_value(&balance["held"])
+        credits_value(&balance["held"]),
+        format::credits_unit(&balance["held"])
     )
 }
 
@@ -352,7 +354,7 @@ fn limits_table(limits: &[Value], zone: &jiff::tz::TimeZone) -> Html {
          <h2 id=\"limits-heading\">Spend limits</h2>\
          <p class=\"muted\">A charge or hold that would go over a limit is refused until it \
          resets. For \u{201c}each member\u{201d}, every member has the limit to themselves.</p>\
-         <div class=\"table-wrap\"><table id=\"limits-table\"><caption>Spend limits: used and \
+         <div class=\"table-wrap\" tabindex=\"0\"><table id=\"limits-table\"><caption>Spend limits: used and \
          remaining in the current window, in credits</caption><thead><tr>\
          <th scope=\"col\">Applies to</th><th scope=\"col\">Window</th>\
          <th scope=\"col\">Used</th><th scope=\"col\">Remaining</th>\

@@ -177,7 +177,7 @@ fn advice_html(advice: Option<&Value>, zone: &jiff::tz::TimeZone) -> Html {
         "<section class=\"card\" aria-labelledby=\"advice-title\" data-testid=\"advice\">\
          <h2 id=\"advice-title\">What would have cost the least</h2>\
          <p data-testid=\"advice-headline\">{}</p>{}\
-         <div class=\"table-wrap\"><table data-testid=\"advice-months\"><caption>Usage counted, \
+         <div class=\"table-wrap\" tabindex=\"0\"><table data-testid=\"advice-months\"><caption>Usage counted, \
          <span data-testid=\"advice-range\">{}</span> ({}), in credits</caption><thead><tr>\
          <th scope=\"col\">Month from</th><th scope=\"col\" class=\"num\">Credits</th></tr></thead>\
          <tbody>{}</tbody></table></div>\
@@ -222,11 +222,11 @@ fn plan_form(
                 Html::default()
             };
             html!(
-                "<option value=\"{}\"{}>{}: {} credits per seat a month, {} per seat</option>",
+                "<option value=\"{}\"{}>{}: {} per seat a month, {} per seat</option>",
                 id,
                 selected,
                 plan["name"].as_str().unwrap_or(id),
-                credits_value(&plan["credits_per_seat"]),
+                format::credits_phrase(&plan["credits_per_seat"]),
                 format::usd(&format::number_text(&plan["price_usd"]).unwrap_or_default())
             )
         })
@@ -264,11 +264,12 @@ fn pack_cards(user: &WebUser, account_id: &str, packs: &[Value]) -> Html {
             let account = if user.is_admin() { account_id } else { "" };
             html!(
                 "<article class=\"card pack\"><h3>{}</h3>\
-                 <p class=\"figure small\">{} <span class=\"unit\">credits</span></p>\
+                 <p class=\"figure small\">{} <span class=\"unit\">{}</span></p>\
                  <p>{} · {}</p>\
                  <p><a class=\"button\" href=\"/packs/confirm{}\" data-testid=\"buy-pack-{}\">Buy {}</a></p></article>",
                 pack["name"].as_str().unwrap_or(id),
                 credits_value(&pack["credits"]),
+                format::credits_unit(&pack["credits"]),
                 format::usd(&format::number_text(&pack["price_usd"]).unwrap_or_default()),
                 expiry,
                 html::query(&[("pack", id), ("account", account)]),
@@ -470,11 +471,12 @@ pub async fn page(
          <div class=\"grid two\"><section class=\"card\"><h2>Your plan</h2>{}</section>\
          <section class=\"card\"><h2>Change the plan or seats</h2>{}</section></div>{}\
          <h2>Credit packs</h2><p class=\"muted\">Packs top up the pool shared by every product. \
-         Available now: <b>{}</b> credits.</p><div class=\"grid\">{}</div>{}{}",
+         Available now: <b>{}</b> {}.</p><div class=\"grid\">{}</div>{}{}",
         subscription_html(subscription.as_ref(), &balance.body, &zone),
         plan_form(&user, &account_id, &plans, subscription.as_ref()),
         advice_html(advice.is_success().then_some(&advice.body), &zone),
         credits_value(&balance.body["available"]),
+        format::credits_unit(&balance.body["available"]),
         pack_cards(&user, &account_id, &packs),
         pending_purchases(&user, &pending, false, &zone),
         topup
@@ -539,13 +541,14 @@ pub async fn confirm(
         "<section class=\"card narrow\" aria-labelledby=\"confirm-title\">\
          <h1 id=\"confirm-title\">Confirm your purchase</h1>\
          <p class=\"confirm\" data-testid=\"confirm-details\">Buy <b>{}</b>: \
-         <b data-testid=\"confirm-credits\">{}</b> credits for <b data-testid=\"confirm-price\">{}</b>.</p>\
+         <b data-testid=\"confirm-credits\">{}</b> {} for <b data-testid=\"confirm-price\">{}</b>.</p>\
          <p>{} You have {} available now.</p>\
          <form method=\"post\" action=\"/packs/buy\" class=\"actions\">{}{}\
          <button type=\"submit\" data-testid=\"confirm-purchase\">Buy for {}</button>\
          <a class=\"button secondary\" href=\"/packs{}\">Cancel</a></form></section>",
         name,
         credits_value(&pack["credits"]),
+        format::credits_unit(&pack["credits"]),
         price,
         expiry,
         format::credits_phrase(&balance.body["available"]),
@@ -601,13 +604,13 @@ pub async fn buy(
             &user,
             true,
             format!(
-                "Purchase {} of {} is awaiting payment: its {} credits arrive once it is paid.",
+                "Purchase {} of {} is awaiting payment: its {} arrive once it is paid.",
                 answer.body["id"].as_str().unwrap_or(""),
                 state
                     .catalog
                     .pack(&pack_id)
                     .map_or(pack_id.as_str(), |pack| pack.name.as_str()),
-                credits_value(&answer.body["credits"])
+                format::credits_phrase(&answer.body["credits"])
             ),
             &back,
         )

@@ -120,7 +120,7 @@ fn group_table(title: &str, key: &str, usage: &Value) -> Html {
         body
     };
     html!(
-        "<section class=\"card\"><div class=\"table-wrap\"><table data-testid=\"usage-by-{}\">\
+        "<section class=\"card\"><div class=\"table-wrap\" tabindex=\"0\"><table data-testid=\"usage-by-{}\">\
          <caption>{}</caption><thead><tr><th scope=\"col\">{}</th>\
          <th scope=\"col\" class=\"num\">Actions</th><th scope=\"col\" class=\"num\">Credits</th></tr></thead>\
          <tbody>{}</tbody></table></div></section>",

@@ -17,8 +17,8 @@
 
 use crate::amount::Millicredits;
 
-use super::card::RateCard;
-use super::price::{Price, price};
+use super::card::{RateCard, RateItem};
+use super::price::{Price, is_valid, price_item};
 use super::usage::Usage;
 
 /// The most alternatives a quote or a refusal lists.
@@ -49,46 +49,49 @@ pub fn cheaper_alternatives<'card>(
     budget: Option<Millicredits>,
 ) -> Vec<Alternative<'card>> {
     let family = model_family(&usage.model);
+    if !is_valid(usage) {
+        return Vec::new();
+    }
     let start = card
         .index
         .partition_point(|&index| card.items[index as usize].action() < usage.action);
     let end = card
         .index
         .partition_point(|&index| card.items[index as usize].action() <= usage.action);
-    let mut candidate = usage.clone();
-    let mut found: Vec<(bool, Alternative<'card>)> = Vec::new();
+    // (another family, max, model, item): only what ordering needs, prices kept for the
+    // chosen few.
+    let mut found: Vec<(bool, Millicredits, &'card str, &'card RateItem)> = Vec::new();
     for &index in &card.index[start..end] {
         let item = &card.items[index as usize];
         let model = item.model();
         if model == usage.model {
             continue;
         }
-        model.clone_into(&mut candidate.model);
-        let Ok(price) = price(card, &candidate) else {
+        let Ok(price) = price_item(item, usage) else {
             continue;
         };
-        if price.max() >= quoted_max || budget.is_some_and(|budget| price.max() > budget) {
+        let max = price.max();
+        if max >= quoted_max || budget.is_some_and(|budget| max > budget) {
             continue;
         }
-        let other_family = model_family(model) != family;
-        found.push((other_family, Alternative { model, price }));
+        found.push((model_family(model) != family, max, model, item));
     }
-    found.sort_by(|(a_other, a), (b_other, b)| {
-        (a_other, a.price.max(), a.model).cmp(&(b_other, b.price.max(), b.model))
-    });
-    let mut chosen: Vec<Alternative<'card>> = found
+    found.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    found.truncate(ALTERNATIVES_MAX);
+    found.sort_unstable_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
+    found
         .into_iter()
-        .take(ALTERNATIVES_MAX)
-        .map(|(_, alternative)| alternative)
-        .collect();
-    chosen.sort_by(|a, b| (a.price.max(), a.model).cmp(&(b.price.max(), b.model)));
-    chosen
+        .filter_map(|(_, _, model, item)| {
+            let price = price_item(item, usage).ok()?;
+            Some(Alternative { model, price })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{Action, default_card, parse_document_value};
+    use crate::pricing::{Action, default_card, parse_document_value, price};
     use proptest::prelude::*;
     use serde_json::json;
 

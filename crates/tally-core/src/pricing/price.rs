@@ -300,6 +300,22 @@ pub fn price<'card>(card: &'card RateCard, usage: &Usage) -> Result<Price<'card>
             model: usage.model.clone(),
         })?;
     validate(usage)?;
+    price_item(item, usage)
+}
+
+/// Whether `usage` is well formed for its action (no field of another action, quantities in
+/// range), whichever model prices it.
+pub(crate) fn is_valid(usage: &Usage) -> bool {
+    validate(usage).is_ok()
+}
+
+/// `usage` priced on `item` as if it named the item's model; `usage` is valid
+/// ([`is_valid`]). The cheaper choice prices one usage on many items this way, without a
+/// lookup per item.
+pub(crate) fn price_item<'card>(
+    item: &'card RateItem,
+    usage: &Usage,
+) -> Result<Price<'card>, PricingError> {
     let mut tally = Tally::new();
     match item.rates() {
         ItemRates::Chat(chat) => {

@@ -89,26 +89,23 @@ pub fn schemas() -> Map<String, Value> {
         ("WebhookEndpointList", "WebhookEndpoint"),
         ("DeliveryAttemptList", "DeliveryAttempt"),
         ("AuditList", "AuditRecord"),
+        ("EventList", "Event"),
     ] {
-        add(name, list(item, true));
+        add(name, list(item));
     }
-    // The events list is written from the stored bodies, without `object`.
-    add("EventList", list("Event", false));
     schemas
 }
 
 /// A list page: `{object: "list", data: [item], has_more}`.
-fn list(item: &str, with_object: bool) -> Value {
-    let mut properties = json!({
-        "data": array(reference(item)),
-        "has_more": boolean(),
-    });
-    let mut required = vec!["data", "has_more"];
-    if with_object {
-        properties["object"] = constant("list");
-        required.insert(0, "object");
-    }
-    object(&required, properties)
+fn list(item: &str) -> Value {
+    object(
+        &["object", "data", "has_more"],
+        json!({
+            "object": constant("list"),
+            "data": array(reference(item)),
+            "has_more": boolean(),
+        }),
+    )
 }
 
 /// `{at, amount}` or `{at, credits}`: an instant and an amount.

@@ -667,10 +667,8 @@ pub async fn list_entries(
     let kind = match query.get("type") {
         None => None,
         Some(text) => Some(EntryKind::parse(text).ok_or_else(|| {
-            ApiError::invalid_request(
-                "type",
-                "type must be grant, charge, hold, capture, release, expire, void or adjustment",
-            )
+            let kinds: Vec<&str> = EntryKind::ALL.iter().map(|kind| kind.as_str()).collect();
+            ApiError::invalid_request("type", format!("type must be one of {}", kinds.join(", ")))
         })?),
     };
     let instant = |name: &str| -> Result<Option<tally_core::Timestamp>, ApiError> {

@@ -14,6 +14,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
 use crate::pricing::price_usage;
+use crate::quote_id::{QUOTE_ID_BYTES_MAX, QuoteClaim, Quoted};
 use crate::render;
 use crate::reply::json_response;
 use crate::state::AppState;
@@ -42,18 +43,25 @@ fn debit_spec(
 ) -> Result<DebitSpec, ApiError> {
     let amount = fields.positive_amount("amount")?;
     let usage = fields.take("usage");
-    let quote_id = fields.string("quote_id", 256)?;
+    let quote_id = fields.string("quote_id", QUOTE_ID_BYTES_MAX)?;
     let product = fields.string("product", TEXT_BYTES_MAX)?;
     let member = fields.string("member", TEXT_BYTES_MAX)?;
     let description = fields.string("description", TEXT_BYTES_MAX)?;
     let metadata = fields.metadata("metadata")?;
-    let pinned_version = match &quote_id {
+    let claim = match &quote_id {
         Some(quote_id) => Some(state.pricing.check_quote(
             quote_id,
             account_id,
             state.clock.now(),
         )?),
         None => None,
+    };
+    let pinned_version = claim.as_ref().map(|claim| claim.version);
+    // A quote of one usage carries it: `quote_id` alone debits the quoted usage.
+    let from_quote = usage.is_none() && amount.is_none() && claim.is_some();
+    let usage = match (usage, &claim) {
+        (None, Some(claim)) if from_quote => Some(quoted_usage(claim, kind)?),
+        (usage, _) => usage,
     };
     let (amount, attribution, extra) = match (amount, usage) {
         (Some(_), Some(_)) => {
@@ -65,7 +73,7 @@ fn debit_spec(
         (None, None) => {
             return Err(ApiError::invalid_request(
                 "amount",
-                "send exactly one of `amount` and `usage`",
+                "send exactly one of `amount` and `usage` (or a `quote_id` alone)",
             ));
         }
         (Some(amount), None) => {
@@ -97,6 +105,12 @@ fn debit_spec(
                 member,
             )?;
             if kind == DebitKind::Charge && priced.min != priced.max {
+                if from_quote {
+                    return Err(ApiError::invalid_request(
+                        "usage",
+                        "the quote priced a range (max_output_tokens), so a charge needs the actual usage: send `usage` with output_tokens beside the `quote_id`, or hold the quote and capture",
+                    ));
+                }
                 return Err(ApiError::invalid_request(
                     "usage.max_output_tokens",
                     "a charge needs the exact usage (output_tokens); hold with max_output_tokens, then capture",
@@ -112,6 +126,25 @@ fn debit_spec(
         metadata,
         extra,
     })
+}
+
+/// The usage a quote id carries, for a debit that sends the `quote_id` alone.
+fn quoted_usage(claim: &QuoteClaim, kind: DebitKind) -> Result<Value, ApiError> {
+    match &claim.quoted {
+        Quoted::Usage(usage) => Ok(usage.clone()),
+        Quoted::Run { .. } if kind == DebitKind::Charge => Err(ApiError::invalid_request(
+            "usage",
+            "the quote is of a workflow run's list, which a charge cannot take: hold the list (send it as `usage` beside the `quote_id`), then capture its steps",
+        )),
+        Quoted::Run { .. } => Err(ApiError::invalid_request(
+            "usage",
+            "a workflow run's quote id does not carry its steps: send the list as `usage` beside the `quote_id`",
+        )),
+        Quoted::Unknown => Err(ApiError::invalid_request(
+            "usage",
+            "this quote id was made by an earlier release and does not carry its usage: send `usage` beside it, or ask for a new quote",
+        )),
+    }
 }
 
 /// A hold of a workflow run's list of usage: the sum of the steps' maxima, all priced on one
@@ -188,7 +221,7 @@ fn debit_schema(hold: bool) -> Value {
     let mut properties = serde_json::json!({
         "amount": credits_in(true),
         "usage": reference("Usage"),
-        "quote_id": text(256),
+        "quote_id": text(crate::quote_id::QUOTE_ID_BYTES_MAX),
         "product": text(TEXT_BYTES_MAX),
         "member": text(TEXT_BYTES_MAX),
         "description": text(TEXT_BYTES_MAX),
@@ -199,7 +232,10 @@ fn debit_schema(hold: bool) -> Value {
         properties["usage"] = usage_or_run();
     }
     let mut schema = body(&[], properties);
-    schema["description"] = serde_json::json!("Exactly one of `amount` and `usage`.");
+    schema["description"] = serde_json::json!(
+        "Exactly one of `amount` and `usage`, or a `quote_id` alone: the quote's usage (a charge \
+         needs an exact quote; a workflow run's quote needs its list as `usage`)."
+    );
     schema
 }
 

@@ -86,11 +86,12 @@ pub async fn list_events(
     ))
 }
 
-/// `{"data": [event, …], "has_more": …}` with each event's stored body as it is.
+/// `{"object": "list", "data": [event, …], "has_more": …}` with each event's stored body as
+/// it is.
 pub fn list_text(events: &[EventRecord], has_more: bool) -> String {
     let bodies: Vec<&str> = events.iter().map(|event| event.body.as_str()).collect();
     format!(
-        "{{\"data\":[{}],\"has_more\":{has_more}}}",
+        "{{\"object\":\"list\",\"data\":[{}],\"has_more\":{has_more}}}",
         bodies.join(",")
     )
 }

@@ -174,9 +174,18 @@ fn quote(
     };
     let now = state.clock.now();
     let expires_at = now.plus_seconds(QUOTE_TTL_SECONDS);
-    let id = state
-        .pricing
-        .quote_id(card.version(), expires_at, account_id.as_deref());
+    let quoted_usage = match &quoted {
+        Quoted::One(one) => crate::quote_id::Quoted::Usage(one.0.to_json()),
+        Quoted::Run(run) => crate::quote_id::Quoted::Run {
+            digest: crate::quote_id::run_digest(&run.usage_json()),
+        },
+    };
+    let id = state.pricing.quote_id(
+        card.version(),
+        expires_at,
+        account_id.as_deref(),
+        quoted_usage,
+    );
     let mut body = json!({
         "id": id,
         "object": "quote",
