@@ -1626,6 +1626,8 @@ export interface components {
         EventList: {
             data: components["schemas"]["Event"][];
             has_more: boolean;
+            /** @constant */
+            object: "list";
         };
         ForbiddenProblem: {
             /**

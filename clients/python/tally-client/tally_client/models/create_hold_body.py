@@ -17,17 +17,18 @@ T = TypeVar("T", bound="CreateHoldBody")
 
 @_attrs_define
 class CreateHoldBody:
-    """Exactly one of `amount` and `usage`.
+    """Exactly one of `amount` and `usage`, or a `quote_id` alone: the quote's usage (a charge needs an exact quote; a
+    workflow run's quote needs its list as `usage`).
 
-    Attributes:
-        amount (float | None | Unset):
-        description (None | str | Unset):
-        member (None | str | Unset):
-        metadata (CreateHoldBodyMetadataType0 | None | Unset):
-        product (None | str | Unset):
-        quote_id (None | str | Unset):
-        ttl_seconds (int | None | Unset):
-        usage (list[Usage] | None | Unset | Usage):
+        Attributes:
+            amount (float | None | Unset):
+            description (None | str | Unset):
+            member (None | str | Unset):
+            metadata (CreateHoldBodyMetadataType0 | None | Unset):
+            product (None | str | Unset):
+            quote_id (None | str | Unset):
+            ttl_seconds (int | None | Unset):
+            usage (list[Usage] | None | Unset | Usage):
     """
 
     amount: float | None | Unset = UNSET

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -18,10 +18,12 @@ class EventList:
     Attributes:
         data (list[Event]):
         has_more (bool):
+        object_ (Literal['list']):
     """
 
     data: list[Event]
     has_more: bool
+    object_: Literal["list"]
 
     def to_dict(self) -> dict[str, Any]:
         data = []
@@ -31,12 +33,15 @@ class EventList:
 
         has_more = self.has_more
 
+        object_ = self.object_
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
             {
                 "data": data,
                 "has_more": has_more,
+                "object": object_,
             }
         )
 
@@ -56,9 +61,14 @@ class EventList:
 
         has_more = d.pop("has_more")
 
+        object_ = cast(Literal["list"], d.pop("object"))
+        if object_ != "list":
+            raise ValueError(f"object must match const 'list', got '{object_}'")
+
         event_list = cls(
             data=data,
             has_more=has_more,
+            object_=object_,
         )
 
         return event_list

@@ -343,7 +343,9 @@ def sync_detailed(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`.
+        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`, or a `quote_id` alone:
+            the quote's usage (a charge needs an exact quote; a workflow run's quote needs its list as
+            `usage`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -402,7 +404,9 @@ def sync(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`.
+        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`, or a `quote_id` alone:
+            the quote's usage (a charge needs an exact quote; a workflow run's quote needs its list as
+            `usage`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -455,7 +459,9 @@ async def asyncio_detailed(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`.
+        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`, or a `quote_id` alone:
+            the quote's usage (a charge needs an exact quote; a workflow run's quote needs its list as
+            `usage`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -512,7 +518,9 @@ async def asyncio(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`.
+        body (CreateHoldBody | Unset): Exactly one of `amount` and `usage`, or a `quote_id` alone:
+            the quote's usage (a charge needs an exact quote; a workflow run's quote needs its list as
+            `usage`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
