@@ -259,7 +259,17 @@ class LiveTest(unittest.TestCase):
         self.assertEqual(captured.parsed.status, "captured")
         self.assertEqual(exact(captured.parsed.captured), exact(price.max_))
         self.assertEqual(exact(captured.parsed.released), exact(cost.max_) - exact(captured.parsed.captured))
-        self.state["captured"] = exact(captured.parsed.captured)
+        # What the capture and the charge by quote id take, for good.
+        self.state["spent"] = exact(captured.parsed.captured)
+
+    def test_03b_an_exact_quote_is_charged_by_its_id_alone(self):
+        quote = create_quote.sync(client=self.admin, body=CreateQuoteBody(usage=self.actual, account_id=ACCOUNT))
+        self.assertTrue(quote.exact)
+        charged = create_charge.sync_detailed(ACCOUNT, client=self.admin, body=CreateChargeBody(quote_id=quote.id))
+        self.assertEqual(charged.status_code, 201, charged.content)
+        self.assertEqual(exact(charged.parsed.amount), exact(quote.cost.max_))
+        self.assertEqual(charged.parsed.quote_id, quote.id)
+        self.state["spent"] += exact(charged.parsed.amount)
 
     def test_04_a_charge_with_an_idempotency_key_and_its_replay(self):
         key = f"msg-{secrets.token_hex(8)}"
@@ -268,7 +278,7 @@ class LiveTest(unittest.TestCase):
         self.assertEqual(first.status_code, 201, first.content)
         self.assertNotIn("idempotent-replayed", first.headers)
         self.assertEqual(exact(first.parsed.amount), Decimal("2.375"))
-        expected_after = self.state["granted"] - self.state["captured"] - Decimal("2.375")
+        expected_after = self.state["granted"] - self.state["spent"] - Decimal("2.375")
         self.assertEqual(exact(first.parsed.available_after), expected_after)
 
         replay = create_charge.sync_detailed(ACCOUNT, client=self.admin, body=body, idempotency_key=key)
@@ -292,14 +302,14 @@ class LiveTest(unittest.TestCase):
         page = list_entries.sync(ACCOUNT, client=self.admin, limit=1000)
         self.assertFalse(page.has_more)
         types = [entry.type_ for entry in reversed(page.data)]
-        self.assertEqual(types, ["grant", "grant", "hold", "capture", "release", "charge", "refund"])
+        self.assertEqual(types, ["grant", "grant", "hold", "capture", "release", "charge", "charge", "refund"])
         posted = sum((exact(entry.amount) for entry in page.data), Decimal(0))
         held = sum((exact(entry.held) for entry in page.data), Decimal(0))
         balance = get_balance.sync(ACCOUNT, client=self.admin)
         self.assertEqual(exact(balance.posted), posted)
         self.assertEqual(exact(balance.held), held)
         self.assertEqual(exact(balance.available), posted - held)
-        self.assertEqual(exact(balance.available), self.state["granted"] - self.state["captured"])
+        self.assertEqual(exact(balance.available), self.state["granted"] - self.state["spent"])
         # Floats don't add credits exactly; their decimals do.
         self.assertNotEqual(0.1 + 0.2, 0.3)
         self.assertEqual(exact(0.1) + exact(0.2), exact(0.3))
@@ -309,7 +319,7 @@ class LiveTest(unittest.TestCase):
         self.assertEqual(broke.status_code, 402)
         self.assertIsInstance(broke.parsed, InsufficientCreditsProblem)
         self.assertEqual(broke.parsed.code, "insufficient_credits")
-        self.assertEqual(exact(broke.parsed.available), self.state["granted"] - self.state["captured"])
+        self.assertEqual(exact(broke.parsed.available), self.state["granted"] - self.state["spent"])
         self.assertEqual(exact(broke.parsed.required), Decimal(1_000_000))
         self.assertTrue(broke.headers["content-type"].startswith("application/problem+json"))
 
@@ -328,7 +338,7 @@ class LiveTest(unittest.TestCase):
         self.assertEqual(key.status_code, 201, key.content)
         with AuthenticatedClient(base_url=self.base, token=key.parsed.key) as own:
             balance = get_balance.sync(ACCOUNT, client=own)
-            self.assertEqual(exact(balance.available), self.state["granted"] - self.state["captured"])
+            self.assertEqual(exact(balance.available), self.state["granted"] - self.state["spent"])
             listing = list_accounts.sync_detailed(client=own)
         self.assertEqual(listing.status_code, 403)
         self.assertIsInstance(listing.parsed, Problem403)

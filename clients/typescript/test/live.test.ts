@@ -137,7 +137,7 @@ const actual = { product: "assistant", action: "chat", model: "gpt-4o", input_to
 // Filled in as the loop goes (the tests below run in order).
 let secret = "";
 let granted = 0n;
-let captured = 0n;
+let spent = 0n; // what the capture and the charge by quote id took, for good
 let charge: Schemas["Charge"] | undefined;
 
 test("an admin registers a webhook endpoint on the test's receiver", async () => {
@@ -201,7 +201,21 @@ test("quote a usage, show its cost, hold the quote's max, capture the actual usa
   assert.equal(capture.data!.status, "captured");
   assert.equal(capture.data!.captured, exact.data!.cost.max);
   assert.equal(millicredits(capture.data!.released), millicredits(cost.max) - millicredits(capture.data!.captured));
-  captured = millicredits(capture.data!.captured);
+  spent += millicredits(capture.data!.captured);
+});
+
+test("an exact quote is charged by its id alone, at the price shown", async () => {
+  const quote = await admin.POST("/v1/quotes", { body: { usage: actual, account_id: ACCOUNT } });
+  assert.equal(quote.response.status, 200, JSON.stringify(quote.error));
+  assert.equal(quote.data!.exact, true);
+  const charged = await admin.POST("/v1/accounts/{id}/charges", {
+    params: { path: { id: ACCOUNT } },
+    body: { quote_id: quote.data!.id },
+  });
+  assert.equal(charged.response.status, 201, JSON.stringify(charged.error));
+  assert.equal(charged.data!.amount, quote.data!.cost.max);
+  assert.equal(charged.data!.quote_id, quote.data!.id);
+  spent += millicredits(charged.data!.amount);
 });
 
 test("a one-step charge with an Idempotency-Key, and its replay", async () => {
@@ -213,7 +227,7 @@ test("a one-step charge with an Idempotency-Key, and its replay", async () => {
   assert.equal(first.response.status, 201, JSON.stringify(first.error));
   assert.equal(first.response.headers.get("Idempotent-Replayed"), null);
   assert.equal(first.data!.amount, 2.375);
-  assert.equal(millicredits(first.data!.available_after), granted - captured - 2375n);
+  assert.equal(millicredits(first.data!.available_after), granted - spent - 2375n);
 
   const replay = await admin.POST("/v1/accounts/{id}/charges", request);
   assert.equal(replay.response.status, 201);
@@ -241,7 +255,7 @@ test("the entries add up to the balance, exactly", async () => {
   assert.equal(entries.response.status, 200, JSON.stringify(entries.error));
   assert.equal(entries.data!.has_more, false);
   const types = entries.data!.data.map((entry) => entry.type).reverse();
-  assert.deepEqual(types, ["grant", "grant", "hold", "capture", "release", "charge", "refund"]);
+  assert.deepEqual(types, ["grant", "grant", "hold", "capture", "release", "charge", "charge", "refund"]);
   const posted = entries.data!.data.reduce((sum, entry) => sum + millicredits(entry.amount), 0n);
   const held = entries.data!.data.reduce((sum, entry) => sum + millicredits(entry.held), 0n);
 
@@ -251,9 +265,9 @@ test("the entries add up to the balance, exactly", async () => {
   assert.equal(millicredits(balance.data!.posted), posted);
   assert.equal(millicredits(balance.data!.held), held);
   assert.equal(millicredits(available), posted - held);
-  // The charge came back: what is left is the grants less the capture.
-  assert.equal(millicredits(available), granted - captured);
-  assert.equal(available, credits(granted - captured));
+  // The refunded charge came back: what is left is the grants less the capture and the quote's charge.
+  assert.equal(millicredits(available), granted - spent);
+  assert.equal(available, credits(granted - spent));
   // Floats are not how to add credits: the same sum as numbers need not be exact.
   assert.notEqual(0.1 + 0.2, 0.3);
   assert.equal(millicredits(0.1) + millicredits(0.2), millicredits(0.3));
@@ -285,7 +299,7 @@ test("errors are typed problems: 402 insufficient_credits, 422 naming the field"
   assert.equal(broke.data, undefined);
   const problem = broke.error as Schemas["InsufficientCreditsProblem"];
   assert.equal(problem.code, "insufficient_credits");
-  assert.equal(millicredits(problem.available), granted - captured);
+  assert.equal(millicredits(problem.available), granted - spent);
   assert.equal(problem.required, 1_000_000);
   assert.match(broke.response.headers.get("content-type") ?? "", /^application\/problem\+json/);
 
@@ -312,7 +326,7 @@ test("an account key acts on its own account only", async () => {
   const own = createTallyClient({ baseUrl: base, apiKey: key.data!.key! });
   const balance = await own.GET("/v1/accounts/{id}/balance", { params: { path: { id: ACCOUNT } } });
   assert.equal(balance.response.status, 200);
-  assert.equal(millicredits(balance.data!.available), granted - captured);
+  assert.equal(millicredits(balance.data!.available), granted - spent);
   const listing = await own.GET("/v1/accounts");
   assert.equal(listing.response.status, 403);
   assert.equal(listing.error?.code, "forbidden");
@@ -339,7 +353,7 @@ test("a webhook delivery verifies with the stock standardwebhooks library", asyn
   assert.equal(payload.account_id, ACCOUNT);
   assert.equal(payload.data.refund.charge_id, charge!.id);
   assert.equal(payload.data.refund.amount, 2.375);
-  assert.equal(millicredits(payload.data.available), granted - captured);
+  assert.equal(millicredits(payload.data.available), granted - spent);
 
   // The stored event is the same one, and a tampered body or another secret does not verify.
   const stored = await admin.GET("/v1/events/{id}", { params: { path: { id: payload.id } } });
