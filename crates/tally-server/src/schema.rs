@@ -83,9 +83,15 @@ pub fn constant(value: &str) -> Value {
     json!({"type": "string", "const": value})
 }
 
-/// Client metadata: any JSON object.
+/// Client metadata: any JSON object. `additionalProperties: true` says so outright, which
+/// JSON Schema assumes anyway but client generators don't (openapi-typescript reads a bare
+/// `object` as one with no property at all).
 pub fn metadata() -> Value {
-    json!({"type": "object", "description": "Client metadata: any JSON object (16 KiB at most)."})
+    json!({
+        "type": "object",
+        "additionalProperties": true,
+        "description": "Client metadata: any JSON object (16 KiB at most).",
+    })
 }
 
 /// A reference to a component schema.

@@ -966,7 +966,11 @@ pub fn event_with(type_schema: Value, data: Value) -> Value {
 fn event() -> Value {
     event_with(
         one_of(tally_core::events::EVENT_TYPES),
-        json!({"type": "object", "description": "The resource the event is about, and the account's `available` right after; per type in `webhooks`."}),
+        json!({
+            "type": "object",
+            "additionalProperties": true,
+            "description": "The resource the event is about, and the account's `available` right after; per type in `webhooks`.",
+        }),
     )
 }
 
@@ -1045,7 +1049,7 @@ fn batch_results() -> Value {
             "replayed": boolean(),
             "body": {
                 "description": "What the operation's route would have answered: its resource, or a problem document.",
-                "anyOf": [reference("Problem"), {"type": "object"}],
+                "anyOf": [reference("Problem"), {"type": "object", "additionalProperties": true}],
             },
         }),
     );

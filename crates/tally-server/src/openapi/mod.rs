@@ -152,7 +152,7 @@ fn success(route: &Route, operation: &operations::Operation) -> Value {
         Answer::Html => ("text/html", json!({"type": "string"})),
         Answer::Document => (
             "application/json",
-            json!({"type": "object", "description": "This document."}),
+            json!({"type": "object", "additionalProperties": true, "description": "This document."}),
         ),
     };
     let mut response = json!({

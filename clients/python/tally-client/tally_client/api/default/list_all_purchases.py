@@ -1,0 +1,398 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
+from ...models.invalid_amount_problem import InvalidAmountProblem
+from ...models.invalid_request_problem import InvalidRequestProblem
+from ...models.list_all_purchases_status import ListAllPurchasesStatus
+from ...models.overdraft_below_debt_problem import OverdraftBelowDebtProblem
+from ...models.problem_401 import Problem401
+from ...models.problem_403 import Problem403
+from ...models.problem_404 import Problem404
+from ...models.problem_429 import Problem429
+from ...models.problem_431 import Problem431
+from ...models.problem_500 import Problem500
+from ...models.problem_503 import Problem503
+from ...models.purchase_list import PurchaseList
+from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unknown_model_problem import UnknownModelProblem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+    status: ListAllPurchasesStatus | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["starting_after"] = starting_after
+
+    json_status: str | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = status.value
+
+    params["status"] = json_status
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/purchases",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | PurchaseList
+    | None
+):
+    if response.status_code == 200:
+        response_200 = PurchaseList.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+
+        def _parse_response_422(
+            data: object,
+        ) -> (
+            CaptureExceedsHoldProblem
+            | InvalidAmountProblem
+            | InvalidRequestProblem
+            | OverdraftBelowDebtProblem
+            | RefundExceedsChargeProblem
+            | UnknownModelProblem
+        ):
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_0 = InvalidRequestProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_1 = InvalidAmountProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_2 = UnknownModelProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_3 = CaptureExceedsHoldProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_4 = RefundExceedsChargeProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_422_type_5 = OverdraftBelowDebtProblem.from_dict(data)
+
+            return componentsschemas_problem_422_type_5
+
+        response_422 = _parse_response_422(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem429.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 431:
+        response_431 = Problem431.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 500:
+        response_500 = Problem500.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem503.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | PurchaseList
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+    status: ListAllPurchasesStatus | Unset = UNSET,
+) -> Response[
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | PurchaseList
+]:
+    """List every account's purchases (?status=pending: what awaits payment)
+
+    Args:
+        limit (int | Unset):
+        starting_after (str | Unset):
+        status (ListAllPurchasesStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList]
+    """
+
+    kwargs = _get_kwargs(
+        limit=limit,
+        starting_after=starting_after,
+        status=status,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+    status: ListAllPurchasesStatus | Unset = UNSET,
+) -> (
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | PurchaseList
+    | None
+):
+    """List every account's purchases (?status=pending: what awaits payment)
+
+    Args:
+        limit (int | Unset):
+        starting_after (str | Unset):
+        status (ListAllPurchasesStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList
+    """
+
+    return sync_detailed(
+        client=client,
+        limit=limit,
+        starting_after=starting_after,
+        status=status,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+    status: ListAllPurchasesStatus | Unset = UNSET,
+) -> Response[
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | PurchaseList
+]:
+    """List every account's purchases (?status=pending: what awaits payment)
+
+    Args:
+        limit (int | Unset):
+        starting_after (str | Unset):
+        status (ListAllPurchasesStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList]
+    """
+
+    kwargs = _get_kwargs(
+        limit=limit,
+        starting_after=starting_after,
+        status=status,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+    status: ListAllPurchasesStatus | Unset = UNSET,
+) -> (
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | PurchaseList
+    | None
+):
+    """List every account's purchases (?status=pending: what awaits payment)
+
+    Args:
+        limit (int | Unset):
+        starting_after (str | Unset):
+        status (ListAllPurchasesStatus | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            limit=limit,
+            starting_after=starting_after,
+            status=status,
+        )
+    ).parsed

@@ -1,0 +1,442 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
+from ...models.conflict_problem import ConflictProblem
+from ...models.hold_not_pending_problem import HoldNotPendingProblem
+from ...models.idempotency_conflict_problem import IdempotencyConflictProblem
+from ...models.invalid_amount_problem import InvalidAmountProblem
+from ...models.invalid_json_problem import InvalidJsonProblem
+from ...models.invalid_request_problem import InvalidRequestProblem
+from ...models.invalid_signature_problem import InvalidSignatureProblem
+from ...models.overdraft_below_debt_problem import OverdraftBelowDebtProblem
+from ...models.problem_404 import Problem404
+from ...models.problem_413 import Problem413
+from ...models.problem_431 import Problem431
+from ...models.problem_500 import Problem500
+from ...models.problem_503 import Problem503
+from ...models.purchase_not_pending_problem import PurchaseNotPendingProblem
+from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.stripe_receipt import StripeReceipt
+from ...models.stripe_webhook_body import StripeWebhookBody
+from ...models.unknown_model_problem import UnknownModelProblem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: StripeWebhookBody | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/integrations/stripe/webhook",
+    }
+
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | ConflictProblem
+    | HoldNotPendingProblem
+    | IdempotencyConflictProblem
+    | PurchaseNotPendingProblem
+    | InvalidJsonProblem
+    | InvalidSignatureProblem
+    | Problem404
+    | Problem413
+    | Problem431
+    | Problem500
+    | Problem503
+    | StripeReceipt
+    | None
+):
+    if response.status_code == 200:
+        response_200 = StripeReceipt.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> InvalidJsonProblem | InvalidSignatureProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_400_type_0 = InvalidJsonProblem.from_dict(data)
+
+                return componentsschemas_problem_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_400_type_1 = InvalidSignatureProblem.from_dict(data)
+
+            return componentsschemas_problem_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
+
+    if response.status_code == 404:
+        response_404 = Problem404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+
+        def _parse_response_409(
+            data: object,
+        ) -> ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_409_type_0 = ConflictProblem.from_dict(data)
+
+                return componentsschemas_problem_409_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_409_type_1 = IdempotencyConflictProblem.from_dict(data)
+
+                return componentsschemas_problem_409_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_409_type_2 = HoldNotPendingProblem.from_dict(data)
+
+                return componentsschemas_problem_409_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_409_type_3 = PurchaseNotPendingProblem.from_dict(data)
+
+            return componentsschemas_problem_409_type_3
+
+        response_409 = _parse_response_409(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem413.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+
+        def _parse_response_422(
+            data: object,
+        ) -> (
+            CaptureExceedsHoldProblem
+            | InvalidAmountProblem
+            | InvalidRequestProblem
+            | OverdraftBelowDebtProblem
+            | RefundExceedsChargeProblem
+            | UnknownModelProblem
+        ):
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_0 = InvalidRequestProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_1 = InvalidAmountProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_2 = UnknownModelProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_3 = CaptureExceedsHoldProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_4 = RefundExceedsChargeProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_422_type_5 = OverdraftBelowDebtProblem.from_dict(data)
+
+            return componentsschemas_problem_422_type_5
+
+        response_422 = _parse_response_422(response.json())
+
+        return response_422
+
+    if response.status_code == 431:
+        response_431 = Problem431.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 500:
+        response_500 = Problem500.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem503.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | ConflictProblem
+    | HoldNotPendingProblem
+    | IdempotencyConflictProblem
+    | PurchaseNotPendingProblem
+    | InvalidJsonProblem
+    | InvalidSignatureProblem
+    | Problem404
+    | Problem413
+    | Problem431
+    | Problem500
+    | Problem503
+    | StripeReceipt
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: StripeWebhookBody | Unset = UNSET,
+) -> Response[
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | ConflictProblem
+    | HoldNotPendingProblem
+    | IdempotencyConflictProblem
+    | PurchaseNotPendingProblem
+    | InvalidJsonProblem
+    | InvalidSignatureProblem
+    | Problem404
+    | Problem413
+    | Problem431
+    | Problem500
+    | Problem503
+    | StripeReceipt
+]:
+    """Stripe Checkout events (signed; on with --stripe-webhook-secret)
+
+    Args:
+        body (StripeWebhookBody | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem404 | Problem413 | Problem431 | Problem500 | Problem503 | StripeReceipt]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: StripeWebhookBody | Unset = UNSET,
+) -> (
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | ConflictProblem
+    | HoldNotPendingProblem
+    | IdempotencyConflictProblem
+    | PurchaseNotPendingProblem
+    | InvalidJsonProblem
+    | InvalidSignatureProblem
+    | Problem404
+    | Problem413
+    | Problem431
+    | Problem500
+    | Problem503
+    | StripeReceipt
+    | None
+):
+    """Stripe Checkout events (signed; on with --stripe-webhook-secret)
+
+    Args:
+        body (StripeWebhookBody | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem404 | Problem413 | Problem431 | Problem500 | Problem503 | StripeReceipt
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: StripeWebhookBody | Unset = UNSET,
+) -> Response[
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | ConflictProblem
+    | HoldNotPendingProblem
+    | IdempotencyConflictProblem
+    | PurchaseNotPendingProblem
+    | InvalidJsonProblem
+    | InvalidSignatureProblem
+    | Problem404
+    | Problem413
+    | Problem431
+    | Problem500
+    | Problem503
+    | StripeReceipt
+]:
+    """Stripe Checkout events (signed; on with --stripe-webhook-secret)
+
+    Args:
+        body (StripeWebhookBody | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem404 | Problem413 | Problem431 | Problem500 | Problem503 | StripeReceipt]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: StripeWebhookBody | Unset = UNSET,
+) -> (
+    CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | ConflictProblem
+    | HoldNotPendingProblem
+    | IdempotencyConflictProblem
+    | PurchaseNotPendingProblem
+    | InvalidJsonProblem
+    | InvalidSignatureProblem
+    | Problem404
+    | Problem413
+    | Problem431
+    | Problem500
+    | Problem503
+    | StripeReceipt
+    | None
+):
+    """Stripe Checkout events (signed; on with --stripe-webhook-secret)
+
+    Args:
+        body (StripeWebhookBody | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem404 | Problem413 | Problem431 | Problem500 | Problem503 | StripeReceipt
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class CreateGrantBodySourceType0(StrEnum):
+    ADJUSTMENT = "adjustment"
+    PACK = "pack"
+    PLAN = "plan"
+    PROMO = "promo"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.event_type import EventType
+
+if TYPE_CHECKING:
+    from ..models.event_data import EventData
+
+
+T = TypeVar("T", bound="Event")
+
+
+@_attrs_define
+class Event:
+    """
+    Attributes:
+        account_id (str):
+        created_at (datetime.datetime):
+        data (EventData): The resource the event is about, and the account's `available` right after; per type in
+            `webhooks`.
+        id (str):
+        object_ (Literal['event']):
+        sequence (int):
+        type_ (EventType):
+    """
+
+    account_id: str
+    created_at: datetime.datetime
+    data: EventData
+    id: str
+    object_: Literal["event"]
+    sequence: int
+    type_: EventType
+
+    def to_dict(self) -> dict[str, Any]:
+        account_id = self.account_id
+
+        created_at = self.created_at.isoformat()
+
+        data = self.data.to_dict()
+
+        id = self.id
+
+        object_ = self.object_
+
+        sequence = self.sequence
+
+        type_ = self.type_.value
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "account_id": account_id,
+                "created_at": created_at,
+                "data": data,
+                "id": id,
+                "object": object_,
+                "sequence": sequence,
+                "type": type_,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.event_data import EventData  # noqa: PLC0415
+
+        d = dict(src_dict)
+        account_id = d.pop("account_id")
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        data = EventData.from_dict(d.pop("data"))
+
+        id = d.pop("id")
+
+        object_ = cast(Literal["event"], d.pop("object"))
+        if object_ != "event":
+            raise ValueError(f"object must match const 'event', got '{object_}'")
+
+        sequence = d.pop("sequence")
+
+        type_ = EventType(d.pop("type"))
+
+        event = cls(
+            account_id=account_id,
+            created_at=created_at,
+            data=data,
+            id=id,
+            object_=object_,
+            sequence=sequence,
+            type_=type_,
+        )
+
+        return event

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class GrantStatus(StrEnum):
+    ACTIVE = "active"
+    DEPLETED = "depleted"
+    EXPIRED = "expired"
+    PENDING = "pending"
+    VOIDED = "voided"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="InvalidSignatureProblem")
+
+
+@_attrs_define
+class InvalidSignatureProblem:
+    """
+    Attributes:
+        code (Literal['invalid_signature']):
+        detail (str):
+        param (str):
+        status (Literal[400]):
+        title (str):
+        type_ (Literal['/errors/invalid_signature']): `/docs/errors#<code>`: the code's section of docs/errors.md.
+    """
+
+    code: Literal["invalid_signature"]
+    detail: str
+    param: str
+    status: Literal[400]
+    title: str
+    type_: Literal["/errors/invalid_signature"]
+
+    def to_dict(self) -> dict[str, Any]:
+        code = self.code
+
+        detail = self.detail
+
+        param = self.param
+
+        status = self.status
+
+        title = self.title
+
+        type_ = self.type_
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "code": code,
+                "detail": detail,
+                "param": param,
+                "status": status,
+                "title": title,
+                "type": type_,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        code = cast(Literal["invalid_signature"], d.pop("code"))
+        if code != "invalid_signature":
+            raise ValueError(f"code must match const 'invalid_signature', got '{code}'")
+
+        detail = d.pop("detail")
+
+        param = d.pop("param")
+
+        status = cast(Literal[400], d.pop("status"))
+        if status != 400:
+            raise ValueError(f"status must match const 400, got '{status}'")
+
+        title = d.pop("title")
+
+        type_ = cast(Literal["/errors/invalid_signature"], d.pop("type"))
+        if type_ != "/errors/invalid_signature":
+            raise ValueError(f"type must match const '/errors/invalid_signature', got '{type_}'")
+
+        invalid_signature_problem = cls(
+            code=code,
+            detail=detail,
+            param=param,
+            status=status,
+            title=title,
+            type_=type_,
+        )
+
+        return invalid_signature_problem

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class ListAllPurchasesStatus(StrEnum):
+    CANCELED = "canceled"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    PENDING = "pending"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class PutLimitsBodyLimitsItemWindow(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+    PERIOD = "period"
+    TOTAL = "total"
+
+    def __str__(self) -> str:
+        return str(self.value)

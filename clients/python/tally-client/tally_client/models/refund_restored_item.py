@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="RefundRestoredItem")
+
+
+@_attrs_define
+class RefundRestoredItem:
+    """
+    Attributes:
+        amount (float): Credits: an exact decimal with at most 3 fraction digits, written as a JSON number (`12`,
+            `12.5`, `0.125`) and read from its text, never through a float; stored as integer millicredits. An amount a
+            request sends is at most 1e12 in magnitude (more fraction digits, or more: 422 `invalid_amount`); a total, such
+            as a balance over several grants, may be larger.
+        grant_id (str):
+    """
+
+    amount: float
+    grant_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        amount = self.amount
+
+        grant_id = self.grant_id
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "amount": amount,
+                "grant_id": grant_id,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        amount = d.pop("amount")
+
+        grant_id = d.pop("grant_id")
+
+        refund_restored_item = cls(
+            amount=amount,
+            grant_id=grant_id,
+        )
+
+        return refund_restored_item

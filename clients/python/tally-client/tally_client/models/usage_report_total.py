@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="UsageReportTotal")
+
+
+@_attrs_define
+class UsageReportTotal:
+    """
+    Attributes:
+        count (int):
+        credits_ (float): Credits: an exact decimal with at most 3 fraction digits, written as a JSON number (`12`,
+            `12.5`, `0.125`) and read from its text, never through a float; stored as integer millicredits. An amount a
+            request sends is at most 1e12 in magnitude (more fraction digits, or more: 422 `invalid_amount`); a total, such
+            as a balance over several grants, may be larger.
+    """
+
+    count: int
+    credits_: float
+
+    def to_dict(self) -> dict[str, Any]:
+        count = self.count
+
+        credits_ = self.credits_
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "count": count,
+                "credits": credits_,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        count = d.pop("count")
+
+        credits_ = d.pop("credits")
+
+        usage_report_total = cls(
+            count=count,
+            credits_=credits_,
+        )
+
+        return usage_report_total
