@@ -2694,6 +2694,7 @@ export interface components {
         /** @description The store cannot be reached, or the server is overloaded or shutting down: retry (with the same Idempotency-Key) */
         Problem503: {
             headers: {
+                "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
             content: {
@@ -3502,7 +3503,12 @@ export interface operations {
     };
     listKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The most items of the page (default 100). */
+                limit?: number;
+                /** @description The id of the last item of the previous page: this page starts after it. */
+                starting_after?: string;
+            };
             header?: never;
             path: {
                 /** @description The resource's id. */
@@ -3524,6 +3530,7 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
             429: components["responses"]["Problem429"];
             431: components["responses"]["Problem431"];
             500: components["responses"]["Problem500"];

@@ -528,3 +528,31 @@ fn every_list_says_it_is_a_list_and_a_bad_entry_type_lists_the_good_ones() {
         f.admin.get(&format!("{entries}?type={kind}")).expect(200);
     }
 }
+
+#[test]
+fn an_accounts_keys_are_a_list_in_pages_like_any_other() {
+    let f = Fixture::new();
+    let mut made: Vec<String> = (0..5).map(|_| account_key(&f.admin, ACCOUNT).0).collect();
+    made.reverse(); // newest first, as every list
+    let path = format!("/v1/accounts/{ACCOUNT}/keys");
+    assert_eq!(ids(&f.admin.get(&path).expect(200).body), made);
+    let first = f.admin.get(&format!("{path}?limit=2")).expect(200).body;
+    assert_eq!(ids(&first), made[..2]);
+    assert_eq!(first["has_more"], json!(true));
+    let rest = f
+        .admin
+        .get(&format!("{path}?limit=10&starting_after={}", made[1]))
+        .expect(200)
+        .body;
+    assert_eq!(ids(&rest), made[2..]);
+    assert_eq!(rest["has_more"], json!(false));
+    for (query, param) in [
+        ("?limit=0", "limit"),
+        ("?starting_after=key_nope", "starting_after"),
+        ("?status=live", "status"),
+    ] {
+        let response = f.admin.get(&format!("{path}{query}"));
+        let problem = response.problem(422, "invalid_request");
+        assert_eq!(problem["param"], json!(param), "{query}: {}", response.text);
+    }
+}

@@ -21,11 +21,11 @@ pub struct Millicredits(i64);
 /// Why a decimal text is not a valid amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
-    #[error("amount: not a decimal number")]
+    #[error("not a decimal number of credits")]
     NotANumber,
-    #[error("amount: more than 3 fraction digits")]
+    #[error("more than 3 fraction digits (the smallest amount is 0.001 credits)")]
     TooPrecise,
-    #[error("amount: magnitude over 1e12 credits")]
+    #[error("more than 1e12 credits in magnitude")]
     TooLarge,
 }
 

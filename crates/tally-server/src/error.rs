@@ -297,6 +297,10 @@ impl IntoResponse for ApiError {
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
             }
+            // Every 503 is worth a retry (the same Idempotency-Key) after a moment.
+            ApiError::Unavailable { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             ApiError::MethodNotAllowed { allowed } if !allowed.is_empty() => {
                 if let Ok(value) = HeaderValue::from_str(&allowed) {
                     headers.insert(header::ALLOW, value);
@@ -513,6 +517,12 @@ mod tests {
         assert_eq!(problem.status(), StatusCode::METHOD_NOT_ALLOWED);
         let response = problem.into_response();
         assert_eq!(response.headers()[header::ALLOW], "GET,HEAD");
+        let unavailable = ApiError::Unavailable {
+            detail: "the store is not answering".into(),
+        }
+        .into_response();
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(unavailable.headers()[header::RETRY_AFTER], "1");
         assert_eq!(ApiError::Internal.body()["type"], json!("/errors/internal"));
     }
 }

@@ -119,7 +119,7 @@ operations! {
     "POST" "/v1/purchases/{id}/cancel" "cancelPurchase" 200 Json("Purchase"), [], [];
     "POST" "/v1/integrations/stripe/webhook" "stripeWebhook" 200 Json("StripeReceipt"), [], [];
     "POST" "/v1/accounts/{id}/keys" "createKey" 201 Json("ApiKey"), [], [];
-    "GET" "/v1/accounts/{id}/keys" "listKeys" 200 Json("ApiKeyList"), [], [];
+    "GET" "/v1/accounts/{id}/keys" "listKeys" 200 Json("ApiKeyList"), [PAGE], [];
     "DELETE" "/v1/keys/{id}" "revokeKey" 200 Json("ApiKey"), [], [];
     "POST" "/v1/accounts/{id}/portal-sessions" "createPortalSession" 201 Json("PortalSession"), [], [];
     "GET" "/v1/events" "listEvents" 200 Json("EventList"), [&["type", "account_id", "limit", "starting_after"]], [];

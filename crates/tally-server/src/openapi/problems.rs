@@ -159,7 +159,7 @@ pub fn responses() -> Map<String, Value> {
             "description": description(status),
             "content": {"application/problem+json": {"schema": reference(&format!("Problem{status}"))}},
         });
-        if status == 429 {
+        if status == 429 || status == 503 {
             response["headers"] =
                 json!({"Retry-After": {"$ref": "#/components/headers/Retry-After"}});
         }

@@ -135,6 +135,8 @@ fn every_operation_answers_its_status_with_a_schema_and_keyed_writes_say_so() {
     assert!(!key("/v1/accounts/{id}", "get"));
     let rate_limited = &document["components"]["responses"]["Problem429"];
     assert!(rate_limited["headers"]["Retry-After"].is_object());
+    let unavailable = &document["components"]["responses"]["Problem503"];
+    assert!(unavailable["headers"]["Retry-After"].is_object());
     assert_eq!(
         document["paths"]["/v1/events/{id}/redeliver"]["post"]["responses"]["202"]["content"]["application/json"]
             ["schema"],

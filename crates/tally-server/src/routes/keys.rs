@@ -1,12 +1,15 @@
 //! Account keys: created once (the secret is shown only then), listed without it, revoked.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::write::{
     AdminOn, Empty, Prepared, Target, Unkeyed, WriteRequest, WriteRoute, respond_prepared, run,
 };
+use super::{known_query, page_request};
 use crate::auth::{Principal, hash_key, new_account_key};
 use crate::error::ApiError;
 use crate::render;
@@ -46,17 +49,37 @@ pub async fn list_keys(
     State(state): State<AppState>,
     principal: Principal,
     Path(account_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     principal.require_admin()?;
+    known_query(&query, &["limit", "starting_after"])?;
+    let page = page_request(&query)?;
     state
         .store
         .account(&account_id)?
         .ok_or(ApiError::NotFound { what: "account" })?;
+    // An account has a handful of live keys: they are read whole, newest first, and paged here.
     let keys = state.store.api_keys(&account_id)?;
-    let data = keys.iter().map(|key| render::api_key(key, None)).collect();
+    let start = match &page.starting_after {
+        None => 0,
+        Some(after) => {
+            keys.iter()
+                .position(|key| &key.id == after)
+                .ok_or_else(|| {
+                    ApiError::invalid_request(
+                        "starting_after",
+                        "starting_after names no item of this list",
+                    )
+                })?
+                + 1
+        }
+    };
+    let rest = &keys[start..];
+    let shown = &rest[..rest.len().min(page.limit)];
+    let data = shown.iter().map(|key| render::api_key(key, None)).collect();
     Ok(json_response(
         StatusCode::OK,
-        render::list(data, false).to_string(),
+        render::list(data, rest.len() > shown.len()).to_string(),
     ))
 }
 

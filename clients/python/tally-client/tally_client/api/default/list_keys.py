@@ -7,6 +7,10 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_key_list import ApiKeyList
+from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
+from ...models.invalid_amount_problem import InvalidAmountProblem
+from ...models.invalid_request_problem import InvalidRequestProblem
+from ...models.overdraft_below_debt_problem import OverdraftBelowDebtProblem
 from ...models.problem_401 import Problem401
 from ...models.problem_403 import Problem403
 from ...models.problem_404 import Problem404
@@ -14,18 +18,32 @@ from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
 from ...models.problem_503 import Problem503
-from ...types import Response
+from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unknown_model_problem import UnknownModelProblem
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: str,
+    *,
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["starting_after"] = starting_after
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/accounts/{id}/keys".format(
             id=quote(str(id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -33,7 +51,23 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    ApiKeyList
+    | CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | None
+):
     if response.status_code == 200:
         response_200 = ApiKeyList.from_dict(response.json())
 
@@ -53,6 +87,68 @@ def _parse_response(
         response_404 = Problem404.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 422:
+
+        def _parse_response_422(
+            data: object,
+        ) -> (
+            CaptureExceedsHoldProblem
+            | InvalidAmountProblem
+            | InvalidRequestProblem
+            | OverdraftBelowDebtProblem
+            | RefundExceedsChargeProblem
+            | UnknownModelProblem
+        ):
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_0 = InvalidRequestProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_1 = InvalidAmountProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_2 = UnknownModelProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_3 = CaptureExceedsHoldProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_422_type_4 = RefundExceedsChargeProblem.from_dict(data)
+
+                return componentsschemas_problem_422_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_422_type_5 = OverdraftBelowDebtProblem.from_dict(data)
+
+            return componentsschemas_problem_422_type_5
+
+        response_422 = _parse_response_422(response.json())
+
+        return response_422
 
     if response.status_code == 429:
         response_429 = Problem429.from_dict(response.json())
@@ -82,7 +178,22 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    ApiKeyList
+    | CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,22 +206,43 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+) -> Response[
+    ApiKeyList
+    | CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+]:
     """List an account's keys
 
     Args:
         id (str):
+        limit (int | Unset):
+        starting_after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[ApiKeyList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
     """
 
     kwargs = _get_kwargs(
         id=id,
+        limit=limit,
+        starting_after=starting_after,
     )
 
     response = client.get_httpx_client().request(
@@ -124,23 +256,45 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+) -> (
+    ApiKeyList
+    | CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | None
+):
     """List an account's keys
 
     Args:
         id (str):
+        limit (int | Unset):
+        starting_after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        ApiKeyList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
     """
 
     return sync_detailed(
         id=id,
         client=client,
+        limit=limit,
+        starting_after=starting_after,
     ).parsed
 
 
@@ -148,22 +302,43 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+) -> Response[
+    ApiKeyList
+    | CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+]:
     """List an account's keys
 
     Args:
         id (str):
+        limit (int | Unset):
+        starting_after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[ApiKeyList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
     """
 
     kwargs = _get_kwargs(
         id=id,
+        limit=limit,
+        starting_after=starting_after,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -175,23 +350,45 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+    limit: int | Unset = UNSET,
+    starting_after: str | Unset = UNSET,
+) -> (
+    ApiKeyList
+    | CaptureExceedsHoldProblem
+    | InvalidAmountProblem
+    | InvalidRequestProblem
+    | OverdraftBelowDebtProblem
+    | RefundExceedsChargeProblem
+    | UnknownModelProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | Problem503
+    | None
+):
     """List an account's keys
 
     Args:
         id (str):
+        limit (int | Unset):
+        starting_after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyList | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        ApiKeyList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
     """
 
     return (
         await asyncio_detailed(
             id=id,
             client=client,
+            limit=limit,
+            starting_after=starting_after,
         )
     ).parsed
