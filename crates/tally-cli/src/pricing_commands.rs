@@ -465,7 +465,11 @@ pub(crate) fn quote_text(quote: &Value) -> String {
             text_of(&alternative["cost"]["min"]),
             text_of(&alternative["cost"]["max"]),
         );
-        let cost = if min == max { max } else { format!("{min} – {max}") };
+        let cost = if min == max {
+            max
+        } else {
+            format!("{min} – {max}")
+        };
         let affordable = match alternative.get("affordable") {
             Some(Value::Bool(true)) => " (affordable)",
             Some(Value::Bool(false)) => " (NOT affordable)",

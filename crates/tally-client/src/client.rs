@@ -374,7 +374,7 @@ impl Client {
         let idempotency_key = if carries_idempotency_key(&method, path) {
             Some(match &self.idempotency_key {
                 Some(key) => key.to_string(),
-                None => new_idempotency_key(),
+                None => new_idempotency_key()?,
             })
         } else {
             None
@@ -511,25 +511,19 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-/// A new random key: `tally-client-` and 32 hex digits (128 random bits).
-fn new_idempotency_key() -> String {
+/// A new random key: `tally-client-` and 32 hex digits (128 random bits). Without the OS's
+/// randomness there is no key, and no request: a key made of less (the time, a counter)
+/// could be another process's too, and replay that one's answer as this one's.
+fn new_idempotency_key() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
-    // Without the OS's randomness (never seen on a supported platform) the key falls back
-    // to the time and a counter: still unique per process, which is what a key must be.
-    if getrandom::fill(&mut bytes).is_err() {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos() as u64);
-        bytes[..8].copy_from_slice(&nanos.to_le_bytes());
-        bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-    }
+    getrandom::fill(&mut bytes).map_err(|error| {
+        Error::InvalidRequest(format!("no randomness for an Idempotency-Key: {error}"))
+    })?;
     let mut key = String::from("tally-client-");
     for byte in bytes {
         key.push_str(&format!("{byte:02x}"));
     }
-    key
+    Ok(key)
 }
 
 /// A whole answer as a [`Reply`], or the problem it is.
@@ -606,7 +600,10 @@ mod tests {
 
     #[test]
     fn generated_keys_are_distinct_valid_header_values() {
-        let (a, b) = (new_idempotency_key(), new_idempotency_key());
+        let (a, b) = (
+            new_idempotency_key().unwrap(),
+            new_idempotency_key().unwrap(),
+        );
         assert_ne!(a, b);
         assert_eq!(a.len(), "tally-client-".len() + 32);
         assert!(HeaderValue::from_str(&a).is_ok());
