@@ -67,3 +67,8 @@ pub use credits::{Credits, CreditsError};
 pub use error::{Error, Problem};
 pub use hyper::{Method, StatusCode};
 pub use types::*;
+
+/// The README's example, compiled with the doc tests so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
