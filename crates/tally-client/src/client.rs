@@ -40,9 +40,11 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 
 /// When and how often a request is tried again.
 ///
-/// A request is retried when it is safe to: a read, or a write that carries an
+/// A request is retried when it is safe to: a read or a quote, or a write that carries an
 /// `Idempotency-Key` (the server then gives the one true outcome however many times it
-/// arrives). It is retried after a `503` (waiting what `Retry-After` says, when it says), a
+/// arrives). Writes the server keeps no key for are sent once: a batch (its operations carry
+/// their own `idempotency_key`), a webhook endpoint's `PATCH`, `rotate-secret`, `redeliver`,
+/// a portal session, and every `DELETE`. It is retried after a `503` (waiting what `Retry-After` says, when it says), a
 /// connection that failed, or no answer within the attempt timeout; never after any other
 /// answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +172,8 @@ impl ClientBuilder {
 /// A client for one Tally server: cheap to clone (the connection pool is shared), safe to
 /// use from many tasks at once.
 ///
-/// Every `POST`, `PUT` and `PATCH` carries an `Idempotency-Key`: the one given with
+/// Every write the API keeps a key for (every `POST`, `PUT` and `PATCH` but the few named in
+/// [`RetryPolicy`]) carries an `Idempotency-Key`: the one given with
 /// [`Client::with_idempotency_key`], else a new random one per call. A retry (see
 /// [`RetryPolicy`]) sends the same key, so a write is done once however many attempts it
 /// takes; [`Reply::replayed`] says when the answer is the replay of an earlier one.
@@ -321,7 +324,8 @@ impl Client {
     /// an empty body decodes as JSON `null`. Retries and idempotency as for every request.
     ///
     /// A `POST /v1/batch` carries no Idempotency-Key (the server refuses one: each operation
-    /// has its own `idempotency_key`) and so is not retried.
+    /// has its own `idempotency_key`) and so is not retried; see [`RetryPolicy`] for the
+    /// other unkeyed writes.
     pub async fn request<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -483,12 +487,25 @@ impl Client {
     }
 }
 
-/// Whether a request is a write that takes an `Idempotency-Key`: every `POST`, `PUT` and
-/// `PATCH` but a batch (whose operations carry their own keys; the server refuses a batch
-/// key). Routes that keep no key ignore the header.
+/// Whether a request is a write that takes an `Idempotency-Key`: the POST, PUT and PATCH
+/// routes that declare one in `docs/openapi.json` (a test keeps the two equal). The others
+/// are a batch (its operations carry their own keys; the server refuses a batch key), a
+/// quote (it changes nothing), and the writes the server keeps no key for (a webhook
+/// endpoint's PATCH, `rotate-secret`, `redeliver`, a portal session, the Stripe webhook):
+/// those are sent once, never retried.
 fn carries_idempotency_key(method: &Method, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
-    matches!(*method, Method::POST | Method::PUT | Method::PATCH) && path != "/v1/batch"
+    if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+        return false;
+    }
+    let unkeyed = path == "/v1/batch"
+        || path == "/v1/quotes"
+        || path.starts_with("/v1/integrations/")
+        || (*method == Method::PATCH && path.starts_with("/v1/webhook-endpoints/"))
+        || ["/rotate-secret", "/redeliver", "/portal-sessions"]
+            .iter()
+            .any(|suffix| path.ends_with(suffix));
+    !unkeyed
 }
 
 /// Whether a request changes nothing, so that sending it again is always safe: reads, and a
@@ -582,10 +599,49 @@ mod tests {
         assert!(!carries_idempotency_key(&Method::POST, "/v1/batch"));
         assert!(!carries_idempotency_key(&Method::DELETE, "/v1/keys/key_1"));
         assert!(!carries_idempotency_key(&Method::GET, "/v1/accounts"));
+        assert!(!carries_idempotency_key(
+            &Method::POST,
+            "/v1/webhook-endpoints/we_1/rotate-secret"
+        ));
         assert!(is_safe(&Method::GET, "/v1/accounts?limit=1"));
         assert!(is_safe(&Method::POST, "/v1/quotes"));
         assert!(!is_safe(&Method::POST, "/v1/batch"));
         assert!(!is_safe(&Method::DELETE, "/v1/keys/key_1"));
+    }
+
+    /// The routes that take a key are the ones the committed OpenAPI document says do.
+    #[test]
+    fn the_keyed_routes_are_the_openapi_documents() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let text = std::fs::read_to_string(path).expect("docs/openapi.json");
+        let document: Value = serde_json::from_str(&text).unwrap();
+        let mut checked = 0;
+        for (template, operations) in document["paths"].as_object().unwrap() {
+            // A concrete path: every `{name}` becomes an id.
+            let concrete: String = template
+                .split('/')
+                .map(|part| if part.starts_with('{') { "x_1" } else { part })
+                .collect::<Vec<_>>()
+                .join("/");
+            for (method, operation) in operations.as_object().unwrap() {
+                let method: Method = method.to_uppercase().parse().unwrap();
+                if !matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+                    continue;
+                }
+                let declared = operation["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|parameter| parameter["name"] == "Idempotency-Key");
+                assert_eq!(
+                    carries_idempotency_key(&method, &concrete),
+                    declared,
+                    "{method} {template}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "only {checked} writes in the document");
     }
 
     #[test]
