@@ -38,7 +38,8 @@ pub struct ImportArgs {
     #[arg(long, value_name = "PATTERN")]
     pub only: Option<String>,
     /// Install the document as the server's new rate card version (needs an admin key).
-    /// The document goes to stdout either way; with --json the server's answer follows it.
+    /// With --json, stdout is the server's answer (the installed card) instead of the
+    /// document.
     #[arg(long)]
     pub apply: bool,
 }
@@ -146,15 +147,16 @@ fn import(args: ImportArgs, client: &ClientArgs, output: &OutputArgs) -> anyhow:
         );
     }
     eprintln!("{}", report.summary());
-    println!("{}", serde_json::to_string_pretty(&report.document)?);
+    let answer_instead = args.apply && output.json;
+    if !answer_instead {
+        println!("{}", serde_json::to_string_pretty(&report.document)?);
+    }
     if args.apply {
         if report.items_total() == 0 {
             bail!("nothing to install: no item was imported");
         }
         let card = Client::new(client)?.put("/v1/rate-card", &report.document)?;
-        if output.json {
-            println!("{}", serde_json::to_string_pretty(&card)?);
-        }
+        show(output, &card, |_| String::new());
         eprintln!(
             "installed rate card version {} ({} items, effective {})",
             text_of(&card["version"]),
