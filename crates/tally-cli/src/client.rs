@@ -85,6 +85,13 @@ impl Client {
         let reply = self
             .runtime
             .block_on(api.request::<Value>(method, path, body))?;
+        if reply.replayed() {
+            // On stderr: stdout stays the answer (with --json, exactly the server's).
+            eprintln!(
+                "tally: replayed: the first answer to Idempotency-Key {}; nothing was done again",
+                reply.idempotency_key().unwrap_or("?")
+            );
+        }
         Ok(reply.into_value())
     }
 

@@ -212,6 +212,16 @@ fn charges_and_holds() {
     let first = ok_json(&t, &args);
     let again = ok_json(&t, &args);
     assert_eq!(first["id"], again["id"]);
+    // The replay is said on stderr; stdout is the answer as before.
+    let mut with_flags = args.to_vec();
+    with_flags.extend_from_slice(&["--url", t.server().base(), "--key", ADMIN_KEY]);
+    let (code, stdout, stderr) = tally(&with_flags);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(first["id"].as_str().unwrap()), "{stdout}");
+    assert!(
+        stderr.contains("replayed: the first answer to Idempotency-Key cli-charge-1"),
+        "{stderr}"
+    );
     let charge_id = first["id"].as_str().unwrap().to_string();
     let stored = admin
         .get(&format!("/v1/charges/{charge_id}"))

@@ -53,6 +53,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod client;
 mod credits;
 mod error;
