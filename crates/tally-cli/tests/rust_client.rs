@@ -89,7 +89,7 @@ async fn the_product_loop_through_the_typed_client() {
     };
     let quote = api
         .quote(&CreateQuote {
-            usage: usage.clone(),
+            usage,
             account_id: Some("acme".into()),
             alternatives: Some(true),
         })
@@ -152,19 +152,14 @@ async fn the_product_loop_through_the_typed_client() {
         1
     );
 
-    // A usage-priced charge, on the quote's price.
+    // A usage-priced charge on the quote's price: the quote's id alone says the usage.
     let priced = api
-        .create_charge(
-            "acme",
-            &CreateCharge {
-                quote_id: Some(quote.id.clone()),
-                ..CreateCharge::usage(usage)
-            },
-        )
+        .create_charge("acme", &CreateCharge::quote(quote.id.clone()))
         .await
-        .expect("a priced charge");
+        .expect("a charge of the quote");
     assert_eq!(priced.amount, credits("13"));
     assert_eq!(priced.rate_card_version, Some(quote.rate_card_version));
+    assert_eq!(priced.model.as_deref(), Some("gpt-4o"), "{priced:?}");
 
     // Refund the keyed charge: the credits go back to the grant.
     let refund = api

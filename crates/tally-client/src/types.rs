@@ -413,7 +413,8 @@ pub struct Alternative {
 // Charges, holds, refunds
 // ---------------------------------------------------------------------------------------------
 
-/// The body of `POST /v1/accounts/{id}/charges`: exactly one of `amount` and `usage`.
+/// The body of `POST /v1/accounts/{id}/charges`: exactly one of `amount` and `usage`, or a
+/// `quote_id` alone (the usage the quote priced, at its price).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateCharge {
     /// Credits to charge.
@@ -452,6 +453,14 @@ impl CreateCharge {
     pub fn usage(usage: Usage) -> CreateCharge {
         CreateCharge {
             usage: Some(usage),
+            ..CreateCharge::default()
+        }
+    }
+
+    /// A charge of the usage quote `quote_id` priced, at the quote's price.
+    pub fn quote(quote_id: impl Into<String>) -> CreateCharge {
+        CreateCharge {
+            quote_id: Some(quote_id.into()),
             ..CreateCharge::default()
         }
     }
@@ -517,7 +526,8 @@ pub struct Charge {
     pub created_at: String,
 }
 
-/// The body of `POST /v1/accounts/{id}/holds`: exactly one of `amount` and `usage`.
+/// The body of `POST /v1/accounts/{id}/holds`: exactly one of `amount` and `usage`, or a
+/// `quote_id` alone (the usage the quote priced).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateHold {
     /// Credits to reserve.
@@ -559,6 +569,14 @@ impl CreateHold {
     pub fn usage(usage: Usage) -> CreateHold {
         CreateHold {
             usage: Some(usage),
+            ..CreateHold::default()
+        }
+    }
+
+    /// A hold of the most the usage quote `quote_id` priced costs.
+    pub fn quote(quote_id: impl Into<String>) -> CreateHold {
+        CreateHold {
+            quote_id: Some(quote_id.into()),
             ..CreateHold::default()
         }
     }
