@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::client::{Client, ClientArgs};
-use crate::resource_commands::{OutputArgs, data, more, show, with_query};
+use crate::client::{Client, ClientArgs, OutputArgs, show};
+use crate::resource_commands::{data, more, with_query};
 use crate::text;
 
 #[derive(Subcommand, Debug)]

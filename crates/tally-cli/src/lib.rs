@@ -14,7 +14,7 @@ pub mod client;
 mod pricing_commands;
 mod resource_commands;
 
-use client::{Client, ClientArgs};
+use client::{Client, ClientArgs, OutputArgs, show};
 
 /// Tally, the credits engine of an AI platform.
 #[derive(Parser, Debug)]
@@ -44,16 +44,22 @@ pub enum Command {
         command: KeysCommand,
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// List the plans on sale.
     Plans {
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// List the credit packs on sale.
     Packs {
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Start or change ACCOUNT's plan.
     Subscribe {
@@ -63,6 +69,8 @@ pub enum Command {
         seats: u32,
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Buy the credit pack PACK for ACCOUNT. With an admin key the purchase is completed at
     /// once (the platform was paid) unless `--pending`; with an account key it always waits
@@ -75,17 +83,27 @@ pub enum Command {
         pending: bool,
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Record a pending purchase's payment: complete it (its credits are granted), fail it
     /// or cancel it (admin key).
     Purchase {
         #[command(subcommand)]
         action: PurchaseAction,
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Import a rate card from LiteLLM's price list, or show the current one.
     RateCard {
         #[command(subcommand)]
         command: pricing_commands::RateCardCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Price a usage on the current rate card before committing it.
     Quote(pricing_commands::QuoteArgs),
@@ -102,6 +120,8 @@ pub enum Command {
         reason: Option<String>,
         #[command(flatten)]
         client: ClientArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     #[command(flatten)]
     Resource(resource_commands::ResourceCommand),
@@ -239,30 +259,45 @@ pub fn main() -> ExitCode {
             print!("{}", tally_server::openapi::text());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keys { command, client } => keys(command, &client),
-        Command::Plans { client } => plans(&client),
-        Command::Packs { client } => packs(&client),
+        Command::Keys {
+            command,
+            client,
+            output,
+        } => keys(command, &client, &output),
+        Command::Plans { client, output } => plans(&client, &output),
+        Command::Packs { client, output } => packs(&client, &output),
         Command::Subscribe {
             account,
             plan,
             seats,
             client,
-        } => subscribe(&account, &plan, seats, &client),
+            output,
+        } => subscribe(&account, &plan, seats, &client, &output),
         Command::Buy {
             account,
             pack,
             pending,
             client,
-        } => buy(&account, &pack, pending, &client),
-        Command::Purchase { action } => purchase(action),
-        Command::RateCard { command } => pricing_commands::rate_card(command),
+            output,
+        } => buy(&account, &pack, pending, &client, &output),
+        Command::Purchase {
+            action,
+            client,
+            output,
+        } => purchase(action, &client, &output),
+        Command::RateCard {
+            command,
+            client,
+            output,
+        } => pricing_commands::rate_card(command, &client, &output),
         Command::Quote(args) => pricing_commands::quote(&args),
         Command::Refund {
             id,
             amount,
             reason,
             client,
-        } => refund(&id, amount, reason, &client),
+            output,
+        } => refund(&id, amount, reason, &client, &output),
         Command::Resource(command) => resource_commands::run(command),
         Command::Activity(command) => activity_commands::run(command),
     };
@@ -410,30 +445,37 @@ fn report_verify(store: &dyn tally_store::Store) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn keys(command: KeysCommand, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+fn keys(command: KeysCommand, args: &ClientArgs, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(args)?;
     match command {
         KeysCommand::Create { account } => {
             let key = client.post(&format!("/v1/accounts/{account}/keys"), &json!({}))?;
-            println!("id:  {}", key["id"].as_str().unwrap_or_default());
-            println!("key: {}", key["key"].as_str().unwrap_or_default());
-            println!("(the key is shown only now; only its hash is stored)");
+            show(output, &key, |key| {
+                format!(
+                    "id:  {}\nkey: {}\n(the key is shown only now; only its hash is stored)\n",
+                    key["id"].as_str().unwrap_or_default(),
+                    key["key"].as_str().unwrap_or_default()
+                )
+            });
         }
         KeysCommand::List { account } => {
             let keys = client.get(&format!("/v1/accounts/{account}/keys"))?;
-            println!("{:<32} {:<28} last used", "id", "created");
-            for key in keys["data"].as_array().into_iter().flatten() {
-                println!(
-                    "{:<32} {:<28} {}",
-                    key["id"].as_str().unwrap_or_default(),
-                    key["created_at"].as_str().unwrap_or_default(),
-                    key["last_used_at"].as_str().unwrap_or("never"),
-                );
-            }
+            show(output, &keys, |keys| {
+                let mut out = format!("{:<32} {:<28} last used\n", "id", "created");
+                for key in keys["data"].as_array().into_iter().flatten() {
+                    out.push_str(&format!(
+                        "{:<32} {:<28} {}\n",
+                        key["id"].as_str().unwrap_or_default(),
+                        key["created_at"].as_str().unwrap_or_default(),
+                        key["last_used_at"].as_str().unwrap_or("never"),
+                    ));
+                }
+                out
+            });
         }
         KeysCommand::Revoke { id } => {
-            client.delete(&format!("/v1/keys/{id}"))?;
-            println!("revoked {id}");
+            let answer = client.delete(&format!("/v1/keys/{id}"))?;
+            show(output, &answer, |_| format!("revoked {id}\n"));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -447,65 +489,85 @@ fn text(value: &serde_json::Value) -> String {
     }
 }
 
-fn plans(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+fn plans(args: &ClientArgs, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     let plans = Client::new(args)?.get("/v1/plans")?;
-    println!(
-        "{:<12} {:<16} {:>18} {:>12}",
-        "id", "name", "credits per seat", "USD/month"
-    );
-    for plan in plans.as_array().into_iter().flatten() {
-        println!(
-            "{:<12} {:<16} {:>18} {:>12}",
-            text(&plan["id"]),
-            text(&plan["name"]),
-            text(&plan["credits_per_seat"]),
-            text(&plan["price_usd"])
+    show(output, &plans, |plans| {
+        let mut out = format!(
+            "{:<12} {:<16} {:>18} {:>12}\n",
+            "id", "name", "credits per seat", "USD/month"
         );
-    }
+        for plan in plans.as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "{:<12} {:<16} {:>18} {:>12}\n",
+                text(&plan["id"]),
+                text(&plan["name"]),
+                text(&plan["credits_per_seat"]),
+                text(&plan["price_usd"])
+            ));
+        }
+        out
+    });
     Ok(ExitCode::SUCCESS)
 }
 
-fn packs(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+fn packs(args: &ClientArgs, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     let packs = Client::new(args)?.get("/v1/packs")?;
-    println!(
-        "{:<12} {:<18} {:>10} {:>8} {:>12}",
-        "id", "name", "credits", "USD", "valid days"
-    );
-    for pack in packs.as_array().into_iter().flatten() {
-        println!(
-            "{:<12} {:<18} {:>10} {:>8} {:>12}",
-            text(&pack["id"]),
-            text(&pack["name"]),
-            text(&pack["credits"]),
-            text(&pack["price_usd"]),
-            text(&pack["expires_after_days"])
+    show(output, &packs, |packs| {
+        let mut out = format!(
+            "{:<12} {:<18} {:>10} {:>8} {:>12}\n",
+            "id", "name", "credits", "USD", "valid days"
         );
-    }
+        for pack in packs.as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "{:<12} {:<18} {:>10} {:>8} {:>12}\n",
+                text(&pack["id"]),
+                text(&pack["name"]),
+                text(&pack["credits"]),
+                text(&pack["price_usd"]),
+                text(&pack["expires_after_days"])
+            ));
+        }
+        out
+    });
     Ok(ExitCode::SUCCESS)
 }
 
-fn subscribe(account: &str, plan: &str, seats: u32, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+fn subscribe(
+    account: &str,
+    plan: &str,
+    seats: u32,
+    args: &ClientArgs,
+    output: &OutputArgs,
+) -> anyhow::Result<ExitCode> {
     let body = json!({"plan": plan, "seats": seats});
     let subscription =
         Client::new(args)?.put(&format!("/v1/accounts/{account}/subscription"), &body)?;
-    println!(
-        "{account}: {} × {} seats, {} until {}",
-        text(&subscription["plan"]),
-        text(&subscription["seats"]),
-        text(&subscription["status"]),
-        text(&subscription["current_period_end"])
-    );
+    show(output, &subscription, |subscription| {
+        format!(
+            "{account}: {} × {} seats, {} until {}\n",
+            text(&subscription["plan"]),
+            text(&subscription["seats"]),
+            text(&subscription["status"]),
+            text(&subscription["current_period_end"])
+        )
+    });
     Ok(ExitCode::SUCCESS)
 }
 
-fn buy(account: &str, pack: &str, pending: bool, args: &ClientArgs) -> anyhow::Result<ExitCode> {
+fn buy(
+    account: &str,
+    pack: &str,
+    pending: bool,
+    args: &ClientArgs,
+    output: &OutputArgs,
+) -> anyhow::Result<ExitCode> {
     let body = if pending {
         json!({"pack": pack, "complete": false})
     } else {
         json!({"pack": pack})
     };
     let purchase = Client::new(args)?.post(&format!("/v1/accounts/{account}/purchases"), &body)?;
-    print_purchase(&purchase);
+    show(output, &purchase, purchase_text);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -518,51 +580,44 @@ pub enum PurchaseAction {
         /// The payment provider's reference (a checkout session, an invoice).
         #[arg(long)]
         payment_reference: Option<String>,
-        #[command(flatten)]
-        client: ClientArgs,
     },
     /// The payment failed: no credits.
-    Fail {
-        purchase: String,
-        #[command(flatten)]
-        client: ClientArgs,
-    },
+    Fail { purchase: String },
     /// Cancel it: no credits.
-    Cancel {
-        purchase: String,
-        #[command(flatten)]
-        client: ClientArgs,
-    },
+    Cancel { purchase: String },
 }
 
-fn purchase(action: PurchaseAction) -> anyhow::Result<ExitCode> {
-    let (purchase_id, verb, body, client) = match action {
+fn purchase(
+    action: PurchaseAction,
+    client: &ClientArgs,
+    output: &OutputArgs,
+) -> anyhow::Result<ExitCode> {
+    let (purchase_id, verb, body) = match action {
         PurchaseAction::Complete {
             purchase,
             payment_reference,
-            client,
         } => {
             let body = match payment_reference {
                 Some(reference) => json!({"payment_reference": reference}),
                 None => json!({}),
             };
-            (purchase, "complete", body, client)
+            (purchase, "complete", body)
         }
-        PurchaseAction::Fail { purchase, client } => (purchase, "fail", json!({}), client),
-        PurchaseAction::Cancel { purchase, client } => (purchase, "cancel", json!({}), client),
+        PurchaseAction::Fail { purchase } => (purchase, "fail", json!({})),
+        PurchaseAction::Cancel { purchase } => (purchase, "cancel", json!({})),
     };
     let purchase =
-        Client::new(&client)?.post(&format!("/v1/purchases/{purchase_id}/{verb}"), &body)?;
-    print_purchase(&purchase);
+        Client::new(client)?.post(&format!("/v1/purchases/{purchase_id}/{verb}"), &body)?;
+    show(output, &purchase, purchase_text);
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_purchase(purchase: &serde_json::Value) {
+fn purchase_text(purchase: &serde_json::Value) -> String {
     let account = text(&purchase["account_id"]);
     let id = text(&purchase["id"]);
     match purchase["status"].as_str() {
-        Some("completed") => println!(
-            "{account}: purchase {id} of {} completed ({} credits, grant {}, expires {})",
+        Some("completed") => format!(
+            "{account}: purchase {id} of {} completed ({} credits, grant {}, expires {})\n",
             text(&purchase["pack"]),
             text(&purchase["credits"]),
             text(&purchase["grant"]["id"]),
@@ -573,15 +628,15 @@ fn print_purchase(purchase: &serde_json::Value) {
                 .as_str()
                 .map(|url| format!("; pay at {url}"))
                 .unwrap_or_default();
-            println!(
-                "{account}: purchase {id} of {} is pending: its {} credits arrive when it is paid (before {}){pay}",
+            format!(
+                "{account}: purchase {id} of {} is pending: its {} credits arrive when it is paid (before {}){pay}\n",
                 text(&purchase["pack"]),
                 text(&purchase["credits"]),
                 text(&purchase["expires_at"])
-            );
+            )
         }
-        _ => println!(
-            "{account}: purchase {id} of {} is {}: no credits",
+        _ => format!(
+            "{account}: purchase {id} of {} is {}: no credits\n",
             text(&purchase["pack"]),
             text(&purchase["status"])
         ),
@@ -593,6 +648,7 @@ fn refund(
     amount: Option<tally_core::Millicredits>,
     reason: Option<String>,
     args: &ClientArgs,
+    output: &OutputArgs,
 ) -> anyhow::Result<ExitCode> {
     let mut body = json!({});
     if let Some(amount) = amount {
@@ -607,12 +663,14 @@ fn refund(
         "charges"
     };
     let refund = Client::new(args)?.post(&format!("/v1/{of}/{id}/refunds"), &body)?;
-    println!(
-        "{}: refunded {} credits of {id} ({} expired)",
-        text(&refund["id"]),
-        text(&refund["amount"]),
-        text(&refund["expired"])
-    );
+    show(output, &refund, |refund| {
+        format!(
+            "{}: refunded {} credits of {id} ({} expired)\n",
+            text(&refund["id"]),
+            text(&refund["amount"]),
+            text(&refund["expired"])
+        )
+    });
     Ok(ExitCode::SUCCESS)
 }
 

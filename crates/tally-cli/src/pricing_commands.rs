@@ -12,7 +12,7 @@ use tally_core::pricing::{
     self, ImageRates, ImportOptions, ItemRates, PIXELS_MAX, RateCard, SizeLimit, TokenRates,
 };
 
-use crate::client::{Client, ClientArgs};
+use crate::client::{Client, ClientArgs, OutputArgs, show};
 
 #[derive(Subcommand, Debug)]
 pub enum RateCardCommand {
@@ -20,10 +20,7 @@ pub enum RateCardCommand {
     /// every skipped entry and a summary on stderr. With --apply, install it on the server.
     Import(ImportArgs),
     /// Print the server's current rate card as a table.
-    Show {
-        #[command(flatten)]
-        client: ClientArgs,
-    },
+    Show,
 }
 
 #[derive(clap::Args, Debug)]
@@ -41,10 +38,10 @@ pub struct ImportArgs {
     #[arg(long, value_name = "PATTERN")]
     pub only: Option<String>,
     /// Install the document as the server's new rate card version (needs an admin key).
+    /// With --json, stdout is the server's answer (the installed card) instead of the
+    /// document.
     #[arg(long)]
     pub apply: bool,
-    #[command(flatten)]
-    pub client: ClientArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -88,8 +85,13 @@ pub struct QuoteArgs {
     /// Also say whether this account can afford it.
     #[arg(long, value_name = "A")]
     pub account: Option<String>,
+    /// Also list the cheaper models for the same usage (at most 5, cheapest first).
+    #[arg(long)]
+    pub alternatives: bool,
     #[command(flatten)]
     pub client: ClientArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn parse_decimal(text: &str) -> Result<Decimal, String> {
@@ -104,14 +106,18 @@ fn parse_number(text: &str) -> Result<Value, String> {
     }
 }
 
-pub(crate) fn rate_card(command: RateCardCommand) -> anyhow::Result<ExitCode> {
+pub(crate) fn rate_card(
+    command: RateCardCommand,
+    client: &ClientArgs,
+    output: &OutputArgs,
+) -> anyhow::Result<ExitCode> {
     match command {
-        RateCardCommand::Import(args) => import(args),
-        RateCardCommand::Show { client } => show(&client),
+        RateCardCommand::Import(args) => import(args, client, output),
+        RateCardCommand::Show => show_card(client, output),
     }
 }
 
-fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+fn import(args: ImportArgs, client: &ClientArgs, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.litellm)
         .with_context(|| format!("reading {}", args.litellm.display()))?;
     let options = ImportOptions {
@@ -141,12 +147,16 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("{}", report.summary());
-    println!("{}", serde_json::to_string_pretty(&report.document)?);
+    let answer_instead = args.apply && output.json;
+    if !answer_instead {
+        println!("{}", serde_json::to_string_pretty(&report.document)?);
+    }
     if args.apply {
         if report.items_total() == 0 {
             bail!("nothing to install: no item was imported");
         }
-        let card = Client::new(&args.client)?.put("/v1/rate-card", &report.document)?;
+        let card = Client::new(client)?.put("/v1/rate-card", &report.document)?;
+        show(output, &card, |_| String::new());
         eprintln!(
             "installed rate card version {} ({} items, effective {})",
             text_of(&card["version"]),
@@ -165,8 +175,12 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-fn show(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+fn show_card(args: &ClientArgs, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     let document = Client::new(args)?.get("/v1/rate-card")?;
+    if output.json {
+        show(output, &document, |_| String::new());
+        return Ok(ExitCode::SUCCESS);
+    }
     let card = pricing::parse_card(&document.to_string())
         .context("the server's rate card is not a rate card document")?;
     print!("{}", card_table(&card));
@@ -384,13 +398,16 @@ pub(crate) fn quote_body(args: &QuoteArgs) -> anyhow::Result<Value> {
     if let Some(account) = &args.account {
         body["account_id"] = account.clone().into();
     }
+    if args.alternatives {
+        body["alternatives"] = true.into();
+    }
     Ok(body)
 }
 
 pub(crate) fn quote(args: &QuoteArgs) -> anyhow::Result<ExitCode> {
     let body = quote_body(args)?;
     let quote = Client::new(&args.client)?.post("/v1/quotes", &body)?;
-    print!("{}", quote_text(&quote));
+    show(&args.output, &quote, quote_text);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -443,6 +460,26 @@ pub(crate) fn quote_text(quote: &Value) -> String {
             } else {
                 "NOT affordable"
             },
+        ));
+    }
+    for alternative in quote["alternatives"].as_array().into_iter().flatten() {
+        let (min, max) = (
+            text_of(&alternative["cost"]["min"]),
+            text_of(&alternative["cost"]["max"]),
+        );
+        let cost = if min == max {
+            max
+        } else {
+            format!("{min} – {max}")
+        };
+        let affordable = match alternative.get("affordable") {
+            Some(Value::Bool(true)) => " (affordable)",
+            Some(Value::Bool(false)) => " (NOT affordable)",
+            _ => "",
+        };
+        out.push_str(&format!(
+            "cheaper: {} at {cost} credits{affordable}\n",
+            text_of(&alternative["model"])
         ));
     }
     out

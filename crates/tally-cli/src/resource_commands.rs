@@ -8,16 +8,8 @@ use clap::Subcommand;
 use serde_json::{Map, Value, json};
 use tally_core::Millicredits;
 
-use crate::client::{Client, ClientArgs};
+use crate::client::{Client, ClientArgs, OutputArgs, show};
 use crate::{parse_credits, parse_instant, text};
-
-/// How to print an answer.
-#[derive(clap::Args, Debug, Clone)]
-pub struct OutputArgs {
-    /// Print the API's JSON answer instead of text.
-    #[arg(long, global = true)]
-    pub json: bool,
-}
 
 #[derive(Subcommand, Debug)]
 pub enum ResourceCommand {
@@ -307,18 +299,6 @@ pub(crate) fn run(command: ResourceCommand) -> anyhow::Result<ExitCode> {
             show(&output, &entries, entries_text);
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// The API's answer as JSON with `--json`, else as `describe` says it.
-pub(crate) fn show(output: &OutputArgs, answer: &Value, describe: impl Fn(&Value) -> String) {
-    if output.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string())
-        );
-    } else {
-        print!("{}", describe(answer));
     }
 }
 

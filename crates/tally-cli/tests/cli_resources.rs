@@ -212,6 +212,16 @@ fn charges_and_holds() {
     let first = ok_json(&t, &args);
     let again = ok_json(&t, &args);
     assert_eq!(first["id"], again["id"]);
+    // The replay is said on stderr; stdout is the answer as before.
+    let mut with_flags = args.to_vec();
+    with_flags.extend_from_slice(&["--url", t.server().base(), "--key", ADMIN_KEY]);
+    let (code, stdout, stderr) = tally(&with_flags);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(first["id"].as_str().unwrap()), "{stdout}");
+    assert!(
+        stderr.contains("replayed: the first answer to Idempotency-Key cli-charge-1"),
+        "{stderr}"
+    );
     let charge_id = first["id"].as_str().unwrap().to_string();
     let stored = admin
         .get(&format!("/v1/charges/{charge_id}"))
@@ -625,6 +635,107 @@ fn usage_limits_charges_purchases_events_and_webhooks() {
 }
 
 #[test]
+fn keys_plans_packs_subscribe_buy_purchase_refund_quote_and_rate_card_print_json() {
+    let t = Tally::start();
+    let admin = t.admin();
+    create_account(&admin, "acme");
+
+    let key = ok_json(&t, &["keys", "create", "acme"]);
+    let key_id = key["id"].as_str().expect("the key's id").to_string();
+    assert!(key_id.starts_with("key_"), "{key}");
+    assert!(key["key"].is_string(), "the key is in the answer: {key}");
+    assert_eq!(
+        ok_json(&t, &["keys", "list", "acme"]),
+        admin.get("/v1/accounts/acme/keys").expect(200).body
+    );
+
+    assert_eq!(
+        ok_json(&t, &["plans"]),
+        admin.get("/v1/plans").expect(200).body
+    );
+    assert_eq!(
+        ok_json(&t, &["packs"]),
+        admin.get("/v1/packs").expect(200).body
+    );
+
+    let subscription = ok_json(&t, &["subscribe", "acme", "pro", "--seats", "2"]);
+    assert_eq!(subscription["plan"], json!("pro"));
+    assert_eq!(subscription["seats"], json!(2));
+    let stored = admin.get("/v1/accounts/acme/subscription").expect(200).body;
+    assert_eq!(
+        subscription["current_period_end"],
+        stored["current_period_end"]
+    );
+
+    let pending = ok_json(&t, &["buy", "acme", "pack_10k", "--pending"]);
+    assert_eq!(pending["status"], json!("pending"), "{pending}");
+    let purchase_id = pending["id"].as_str().unwrap().to_string();
+    // --json at the group, before the action, like --url and --key.
+    let (code, stdout, stderr) = tally(&[
+        "purchase",
+        "--json",
+        "--url",
+        t.server().base(),
+        "--key",
+        ADMIN_KEY,
+        "complete",
+        &purchase_id,
+        "--payment-reference",
+        "inv_1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let completed: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(completed["status"], json!("completed"));
+    assert_eq!(completed["payment_reference"], json!("inv_1"));
+    assert_eq!(
+        completed,
+        admin
+            .get(&format!("/v1/purchases/{purchase_id}"))
+            .expect(200)
+            .body
+    );
+
+    let charge = ok_json(&t, &["charge", "acme", "3"]);
+    let charge_id = charge["id"].as_str().unwrap().to_string();
+    let refund = ok_json(&t, &["refund", &charge_id, "--amount", "1.5"]);
+    assert_eq!(refund["amount"], num("1.5"));
+    assert_eq!(refund["charge_id"], json!(charge_id));
+    let text = ok(&t, &["refund", &charge_id]);
+    assert!(text.contains("refunded 1.5 credits"), "{text}");
+
+    let quote_args = [
+        "quote",
+        "--model",
+        "gpt-4o",
+        "--input-tokens",
+        "1000",
+        "--output-tokens",
+        "1000",
+        "--account",
+        "acme",
+        "--alternatives",
+    ];
+    let quote = ok_json(&t, &quote_args);
+    assert_eq!(quote["cost"]["max"], json!(13));
+    assert_eq!(quote["alternatives"][0]["model"], json!("gpt-4o-mini"));
+    assert!(quote["account"]["affordable"] == json!(true), "{quote}");
+    let text = ok(&t, &quote_args);
+    assert!(
+        text.contains("cheaper: gpt-4o-mini at 1 credits (affordable)"),
+        "{text}"
+    );
+
+    assert_eq!(
+        ok_json(&t, &["rate-card", "show"]),
+        admin.get("/v1/rate-card").expect(200).body
+    );
+
+    let revoked = ok_json(&t, &["keys", "revoke", &key_id]);
+    assert_eq!(revoked["id"], json!(key_id), "{revoked}");
+    t.verify();
+}
+
+#[test]
 fn every_client_command_documents_the_client_flags_in_its_help() {
     for command in [
         "accounts",
@@ -646,13 +757,34 @@ fn every_client_command_documents_the_client_flags_in_its_help() {
         "packs",
         "subscribe",
         "buy",
+        "purchase",
+        "rate-card",
     ] {
         let (code, stdout, stderr) = tally(&[command, "--help"]);
         assert_eq!(code, 0, "`tally {command} --help`: {stderr}");
-        for flag in ["--url", "--key"] {
+        for flag in ["--url", "--key", "--json"] {
             assert!(
                 stdout.contains(flag),
                 "`tally {command} --help` does not name {flag}:\n{stdout}"
+            );
+        }
+    }
+    for command in [
+        &["keys", "create"][..],
+        &["purchase", "complete"],
+        &["rate-card", "show"],
+        &["holds", "capture"],
+        &["webhooks", "list"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let (code, stdout, stderr) = tally(&args);
+        assert_eq!(code, 0, "`tally {}`: {stderr}", args.join(" "));
+        for flag in ["--url", "--key", "--json"] {
+            assert!(
+                stdout.contains(flag),
+                "`tally {}` does not name {flag}:\n{stdout}",
+                args.join(" ")
             );
         }
     }

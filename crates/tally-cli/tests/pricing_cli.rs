@@ -598,3 +598,29 @@ fn quote_of_an_unknown_model_names_the_model_first() {
     assert!(!stderr.contains("output_tokens"), "{stderr}");
     assert!(!stderr.contains("pricing:"), "{stderr}");
 }
+
+#[test]
+fn import_apply_with_json_prints_the_installed_card() {
+    let t = Tally::start();
+    let admin = t.admin();
+    let list = list_path();
+    let (stdout, stderr) = tally_ok(&[
+        "rate-card",
+        "import",
+        "--litellm",
+        list.to_str().unwrap(),
+        "--only",
+        "gpt-4o*",
+        "--apply",
+        "--json",
+        "--url",
+        t.server().base(),
+        "--key",
+        ADMIN_KEY,
+    ]);
+    // One JSON value on stdout: the server's answer, not the document.
+    let installed: Value = serde_json::from_str(&stdout).expect("stdout is one JSON answer");
+    assert_eq!(installed["version"], json!(2), "{stdout}");
+    assert!(stderr.contains("installed rate card version 2"), "{stderr}");
+    assert_eq!(installed, admin.get("/v1/rate-card").expect(200).body);
+}

@@ -1,5 +1,7 @@
 //! The load generator's HTTP client: one hand-held HTTP/1.1 keep-alive connection per task
-//! (hyper 1's `client::conn::http1`), reconnected when the server closes it.
+//! (hyper 1's `client::conn::http1`), reconnected when the server closes it. This is what the
+//! hot loop measures with; the set-up requests before it go through `tally-client`
+//! ([`Target::api`]), with its idempotency keys and retries.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -18,6 +20,8 @@ pub(super) struct Target {
     pub address: SocketAddr,
     host: HeaderValue,
     authorization: HeaderValue,
+    /// The typed client for the set-up requests (same address and key).
+    api: tally_client::Client,
 }
 
 impl Target {
@@ -27,7 +31,14 @@ impl Target {
             host: HeaderValue::from_str(&address.to_string())?,
             authorization: HeaderValue::from_str(&format!("Bearer {key}"))
                 .context("the key is not a valid header value")?,
+            api: tally_client::Client::new(format!("http://{address}"), key)?,
         }))
+    }
+
+    /// The typed client for set-up requests (accounts, grants, webhook endpoints, the busy
+    /// account's batches): not for the measured requests.
+    pub(super) fn api(&self) -> &tally_client::Client {
+        &self.api
     }
 
     /// The target of a base URL `http://HOST:PORT` (no TLS, no path).

@@ -430,28 +430,16 @@ async fn measure(
 /// all pointing at it.
 async fn subscribe(target: &Arc<Target>, endpoints: usize) -> anyhow::Result<sink::Sink> {
     let sink = sink::Sink::start().await?;
-    let mut connection = Connection::new(target.clone());
+    let body = serde_json::json!({
+        "url": format!("http://{}/bench", sink.address),
+        "description": "bench",
+    });
     for _ in 0..endpoints {
-        let body = format!(
-            r#"{{"url":"http://{}/bench","description":"bench"}}"#,
-            sink.address
-        );
-        let answer = connection
-            .send(
-                Method::POST,
-                "/v1/webhook-endpoints",
-                Some(bytes::Bytes::from(body)),
-                None,
-            )
+        target
+            .api()
+            .request::<serde_json::Value>(Method::POST, "/v1/webhook-endpoints", Some(&body))
             .await
             .context("creating a webhook endpoint")?;
-        if answer.status != 201 {
-            bail!(
-                "creating a webhook endpoint answered {}: {}",
-                answer.status,
-                String::from_utf8_lossy(&answer.body)
-            );
-        }
     }
     eprintln!(
         "bench: {endpoints} webhook endpoints on a receiver at {}",

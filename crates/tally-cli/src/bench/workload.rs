@@ -11,8 +11,10 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use hyper::Method;
 
+use tally_client::{CreateAccount, CreateGrant, Credits};
+
 use super::Scenario;
-use super::http::{Connection, Target};
+use super::http::Target;
 
 /// The usage every quote prices: a chat on the default rate card.
 pub(super) const QUOTE_USAGE: &str = r#"{"product":"assistant","action":"chat","model":"gpt-4o","input_tokens":1200,"cached_input_tokens":0,"output_tokens":350}"#;
@@ -24,7 +26,7 @@ const CAPTURE_CREDITS: &str = "1.5";
 
 /// The grant every bench account gets: large enough that no charge runs out (1e9 credits is
 /// a billion 1-credit charges; API.md allows up to 1e12).
-const GRANT_CREDITS: &str = "1000000000";
+const GRANT_CREDITS: i64 = 1_000_000_000;
 
 /// How many setup requests are in flight at once.
 const SETUP_CONNECTIONS: usize = 32;
@@ -318,30 +320,31 @@ pub(super) async fn setup(target: &Arc<Target>, workload: &Arc<Workload>) -> any
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..SETUP_CONNECTIONS.min(workload.accounts.len()) {
-        let target = target.clone();
+        let api = target.api().clone();
         let workload = workload.clone();
         let next = next.clone();
         tasks.push(tokio::spawn(async move {
-            let mut connection = Connection::new(target);
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(id) = workload.accounts.get(index) else {
                     return anyhow::Ok(());
                 };
-                let body = Bytes::from(format!(r#"{{"id":"{id}","name":"bench"}}"#));
-                expect(
-                    &mut connection,
-                    "/v1/accounts",
-                    body,
-                    201,
-                    "creating an account",
-                )
-                .await?;
-                let body = Bytes::from(format!(
-                    r#"{{"amount":{GRANT_CREDITS},"description":"bench"}}"#
-                ));
-                let path = format!("/v1/accounts/{id}/grants");
-                expect(&mut connection, &path, body, 201, "granting credits").await?;
+                let account = CreateAccount {
+                    id: Some(id.clone()),
+                    name: Some("bench".into()),
+                    ..CreateAccount::default()
+                };
+                api.create_account(&account)
+                    .await
+                    .with_context(|| format!("setup: creating the account {id}"))?;
+                let grant = CreateGrant {
+                    amount: Credits::from_credits(GRANT_CREDITS),
+                    description: Some("bench".into()),
+                    ..CreateGrant::default()
+                };
+                api.create_grant(id, &grant)
+                    .await
+                    .with_context(|| format!("setup: granting credits to {id}"))?;
             }
         }));
     }
@@ -366,10 +369,9 @@ async fn make_busy(target: &Arc<Target>, account_id: &str, charges: u64) -> anyh
     let path = format!("/v1/accounts/{account_id}/charges");
     let mut tasks = Vec::new();
     for _ in 0..SETUP_CONNECTIONS {
-        let (target, next, path) = (target.clone(), next.clone(), path.clone());
+        let (api, next, path) = (target.api().clone(), next.clone(), path.clone());
         let account_id = account_id.to_string();
         tasks.push(tokio::spawn(async move {
-            let mut connection = Connection::new(target);
             loop {
                 let batch = next.fetch_add(1, Ordering::Relaxed);
                 if batch >= batches {
@@ -379,23 +381,20 @@ async fn make_busy(target: &Arc<Target>, account_id: &str, charges: u64) -> anyh
                 let keys: Vec<String> = (first..charges.min(first + BUSY_BATCH))
                     .map(|n| format!("{account_id}-busy-{n}"))
                     .collect();
-                let answer = connection
-                    .send(
-                        Method::POST,
-                        "/v1/batch",
-                        Some(batch_charge_body(&path, &keys)),
-                        None,
-                    )
+                let body: serde_json::Value =
+                    serde_json::from_slice(&batch_charge_body(&path, &keys))?;
+                let answer = api
+                    .request::<serde_json::Value>(Method::POST, "/v1/batch", Some(&body))
                     .await
                     .context("setup: charging the busy account")?;
-                let created = count_created(&answer.body);
-                if answer.status != 200 || created != keys.len() {
+                let created = count_created(answer.value());
+                if created != keys.len() {
                     bail!(
                         "setup: a batch of charges on the busy account answered {} with {created} \
                          of {} created: {}",
-                        answer.status,
+                        answer.status(),
                         keys.len(),
-                        String::from_utf8_lossy(&answer.body)
+                        answer.value()
                     );
                 }
             }
@@ -412,10 +411,7 @@ async fn make_busy(target: &Arc<Target>, account_id: &str, charges: u64) -> anyh
 }
 
 /// The operations of a `POST /v1/batch` answer that were created (status 201).
-fn count_created(body: &[u8]) -> usize {
-    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return 0;
-    };
+fn count_created(answer: &serde_json::Value) -> usize {
     answer["results"].as_array().map_or(0, |results| {
         results
             .iter()
@@ -427,42 +423,14 @@ fn count_created(body: &[u8]) -> usize {
 /// Checks that the first and the last existing account are there, so a wrong prefix or a
 /// too large `--accounts` fails now, not as a run of 404s.
 async fn check_existing(target: &Arc<Target>, workload: &Workload) -> anyhow::Result<()> {
-    let mut connection = Connection::new(target.clone());
     for account in [0, workload.accounts.len() - 1] {
-        let path = workload.balance_path(account);
-        let answer = connection
-            .send(Method::GET, path, None, None)
-            .await
-            .context("setup: reading an existing account")?;
-        if answer.status != 200 {
+        let id = &workload.accounts[account];
+        if let Err(error) = target.api().balance(id).await {
             bail!(
-                "--existing-accounts: {path} answered {}: {} (is the prefix right, and \
-                 --accounts at most the accounts the store holds?)",
-                answer.status,
-                String::from_utf8_lossy(&answer.body)
+                "--existing-accounts: the balance of {id} answered {error} (is the prefix \
+                 right, and --accounts at most the accounts the store holds?)"
             );
         }
-    }
-    Ok(())
-}
-
-async fn expect(
-    connection: &mut Connection,
-    path: &str,
-    body: Bytes,
-    status: u16,
-    what: &str,
-) -> anyhow::Result<()> {
-    let answer = connection
-        .send(Method::POST, path, Some(body), None)
-        .await
-        .with_context(|| format!("setup: {what}"))?;
-    if answer.status != status {
-        bail!(
-            "setup: {what} ({path}) answered {}: {}",
-            answer.status,
-            String::from_utf8_lossy(&answer.body)
-        );
     }
     Ok(())
 }
@@ -533,8 +501,8 @@ mod tests {
         // Other scenarios make no charges in their setup.
         let plain = Workload::new(Scenario::Balance, 10, "t").with_busy_charges(2_500);
         assert_eq!(plain.busy_charges, 0);
-        let created = br#"{"results":[{"status":201},{"status":402},{"status":201}]}"#;
-        assert_eq!(count_created(created), 2);
+        let created = serde_json::json!({"results":[{"status":201},{"status":402},{"status":201}]});
+        assert_eq!(count_created(&created), 2);
     }
 
     #[test]
