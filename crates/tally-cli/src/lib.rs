@@ -210,6 +210,11 @@ pub struct ServeArgs {
     /// 503 `unavailable` with `Retry-After: 1` and closed, nothing read or done.
     #[arg(long, env = "TALLY_MAX_CONNECTIONS", default_value_t = tally_server::connections::CONNECTIONS_MAX_DEFAULT as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Seconds a connection may send nothing before it is closed (an idle keep-alive
+    /// connection holds one of the `--max-connections` slots until then). Above the request
+    /// timeout, so a request in progress is never cut.
+    #[arg(long, env = "TALLY_IDLE_TIMEOUT_SECONDS", default_value_t = tally_server::connections::CONNECTION_IDLE_SECONDS_DEFAULT, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout_seconds: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -342,6 +347,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             extra_roots: args.webhook_ca_file.clone(),
         },
         max_connections: usize::try_from(args.max_connections)?,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout_seconds),
     };
     let (store, described) = open_store(&args.db, args.database_url.as_deref(), true)?;
     runtime.block_on(async move {

@@ -2,7 +2,8 @@
 //! 503 `unavailable` (problem+json, `Retry-After: 1`) and closed, and nothing else changes;
 //! once one of them closes, a new connection is served again. The connections are held open
 //! by the test (each answered once, so the server has surely taken it), so which one is
-//! refused is decided by the cap, never by timing.
+//! refused is decided by the cap, never by timing. A connection that sends nothing for
+//! `--idle-timeout-seconds` is closed by the server, and its slot serves the next one.
 
 mod common;
 
@@ -80,4 +81,25 @@ fn a_connection_over_the_cap_is_answered_503_and_closed_until_one_closes() {
     create_account(&admin, "capped");
     grant(&admin, "capped", json!(10), json!({}));
     assert_eq!(balance(&admin, "capped")["available"], json!(10));
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_and_its_slot_serves_the_next() {
+    let t = Tally::start_with(ServeOptions {
+        max_connections: Some(1),
+        idle_timeout_seconds: Some(1),
+        ..ServeOptions::default()
+    });
+    let base = t.server().base().to_string();
+    let mut idle = served_connection(&base);
+    // The test sends nothing more: the server ends the connection by itself (an end of
+    // stream, not the test's read timeout).
+    assert!(
+        idle.closed_by_the_server(),
+        "the idle connection was never closed"
+    );
+    // Its slot was freed before the close was sent: the one slot serves a new connection.
+    let mut next = served_connection(&base);
+    assert!(next.send(HEALTH));
+    assert_eq!(next.read_response().expect("an answer").status, 200);
 }

@@ -42,6 +42,9 @@ pub struct ServeConfig {
     /// The most connections served at once; the next ones are answered 503 and closed
     /// (see [`crate::connections`]).
     pub max_connections: usize,
+    /// How long a connection may send nothing before it is closed (see
+    /// [`crate::connections`]).
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Default for ServeConfig {
@@ -58,6 +61,9 @@ impl Default for ServeConfig {
             public_url: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
             max_connections: crate::connections::CONNECTIONS_MAX_DEFAULT,
+            idle_timeout: std::time::Duration::from_secs(
+                crate::connections::CONNECTION_IDLE_SECONDS_DEFAULT,
+            ),
         }
     }
 }
@@ -141,6 +147,7 @@ pub struct Server {
     pub state: AppState,
     engine_thread: std::thread::JoinHandle<()>,
     max_connections: usize,
+    idle_timeout: std::time::Duration,
 }
 
 impl Server {
@@ -219,6 +226,7 @@ impl Server {
             state,
             engine_thread,
             max_connections: config.max_connections,
+            idle_timeout: config.idle_timeout,
         })
     }
 
@@ -281,7 +289,11 @@ pub async fn serve(
         },
         stopping,
     ));
-    let listener = crate::connections::CappedListener::new(listener, server.max_connections);
+    let listener = crate::connections::CappedListener::new(
+        listener,
+        server.max_connections,
+        server.idle_timeout,
+    );
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -470,6 +470,19 @@ impl RawConnection {
         self.stream.write_all(bytes).is_ok() && self.stream.flush().is_ok()
     }
 
+    /// Waits, sending nothing, until the server closes the connection: true when it did (the
+    /// end of the stream), false when the read timed out or failed instead.
+    pub(crate) fn closed_by_the_server(&mut self) -> bool {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buffer) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Reads one response (with a `Content-Length` body); `None` when the connection ends or
     /// fails first.
     pub(crate) fn read_response(&mut self) -> Option<Resp> {
@@ -551,6 +564,8 @@ pub(crate) struct ServeOptions {
     pub webhook_ca_file: Option<PathBuf>,
     /// `--max-connections`.
     pub max_connections: Option<usize>,
+    /// `--idle-timeout-seconds`.
+    pub idle_timeout_seconds: Option<u64>,
 }
 
 impl Default for ServeOptions {
@@ -565,6 +580,7 @@ impl Default for ServeOptions {
             webhook_lease_seconds: None,
             webhook_ca_file: None,
             max_connections: None,
+            idle_timeout_seconds: None,
         }
     }
 }
@@ -627,6 +643,11 @@ impl Server {
         }
         if let Some(max) = options.max_connections {
             command.arg("--max-connections").arg(max.to_string());
+        }
+        if let Some(seconds) = options.idle_timeout_seconds {
+            command
+                .arg("--idle-timeout-seconds")
+                .arg(seconds.to_string());
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
@@ -1190,6 +1211,11 @@ impl Server {
         }
         if let Some(max) = options.max_connections {
             command.arg("--max-connections").arg(max.to_string());
+        }
+        if let Some(seconds) = options.idle_timeout_seconds {
+            command
+                .arg("--idle-timeout-seconds")
+                .arg(seconds.to_string());
         }
         if let Some(secret) = &options.stripe_webhook_secret {
             command.arg("--stripe-webhook-secret").arg(secret);
