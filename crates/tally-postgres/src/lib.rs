@@ -14,6 +14,7 @@
 //! with SQLite; this crate runs it on its connections (`rows.rs`), locks and loads accounts for
 //! batches (`shared.rs`) and writes batches with PostgreSQL's statements (`write.rs`).
 
+mod faults;
 mod locks;
 mod pool;
 mod rows;
@@ -21,7 +22,7 @@ mod shared;
 mod write;
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tally_core::{AccountState, Grant, Hold, Purchase};
@@ -32,6 +33,8 @@ use tally_store::{
     VerifyReport, read, state, verify,
 };
 
+#[doc(hidden)]
+pub use faults::{AfterHook, BatchPoint, FaultHook};
 pub use locks::account_lock_key;
 use pool::{Connection, Pool};
 use rows::Source;
@@ -73,6 +76,8 @@ pub struct PostgresStore {
     readers: Pool,
     writers: Pool,
     described: String,
+    /// The tests' fault hook (see `set_fault_hook`).
+    hook: RwLock<Option<FaultHook>>,
 }
 
 impl PostgresStore {
@@ -95,9 +100,18 @@ impl PostgresStore {
             readers: Pool::new(config.clone(), "tally-pg-read", READER_CONNECTIONS_MAX),
             writers: Pool::new(config, "tally-pg-write", WRITER_CONNECTIONS_MAX),
             described,
+            hook: RwLock::new(None),
         };
         store.writers.run(migrate)?;
         Ok(store)
+    }
+
+    /// For tests: calls `hook` at each point of every shared batch's transaction (see
+    /// [`BatchPoint`]), on the thread that owns the batch's connection, with its server
+    /// process id; `None` removes it.
+    #[doc(hidden)]
+    pub fn set_fault_hook(&self, hook: Option<FaultHook>) {
+        *self.hook.write().expect("postgres: fault hook poisoned") = hook;
     }
 
     /// Where the store is, without user or password (for logs): `postgres://host:port/db`.
@@ -190,7 +204,12 @@ fn apply_migrations(connection: &mut Connection) -> Result<(), StoreError> {
 impl LedgerStore for PostgresStore {
     fn begin_shared_batch(&self) -> Result<Option<Box<dyn SharedBatch + '_>>, StoreError> {
         let worker = self.writers.get()?;
-        Ok(Some(Box::new(shared::PgSharedBatch::begin(worker)?)))
+        let hook = self
+            .hook
+            .read()
+            .expect("postgres: fault hook poisoned")
+            .clone();
+        Ok(Some(Box::new(shared::PgSharedBatch::begin(worker, hook)?)))
     }
 
     fn is_shared(&self) -> bool {

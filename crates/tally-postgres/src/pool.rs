@@ -33,6 +33,19 @@ pub(crate) struct Connection {
     /// Whether a connection that was up has been found broken (and dropped) since this was
     /// last cleared.
     lost: bool,
+    /// The server process of the connection up now (`pg_backend_pid()`).
+    backend_pid: Option<i32>,
+}
+
+/// How a `COMMIT` ended, as far as this side can tell.
+pub(crate) enum CommitEnd {
+    /// The server answered that it committed.
+    Committed,
+    /// The server answered with an error: the transaction did not commit.
+    Refused(StoreError),
+    /// The connection was lost before the answer came: the transaction may or may not have
+    /// committed (the server may have made it durable and died before answering).
+    Lost(String),
 }
 
 /// The error with what the server said (`postgres::Error` alone prints only "db error").
@@ -80,6 +93,7 @@ impl Connection {
             client: None,
             statements: HashMap::new(),
             lost: false,
+            backend_pid: None,
         }
     }
 
@@ -98,6 +112,16 @@ impl Connection {
                     explain(&error)
                 ))
             })?;
+            let pid = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .and_then(|row| row.try_get::<_, i32>(0))
+                .map_err(|error| {
+                    StoreError::Unavailable(format!(
+                        "postgres: setting up the session: {}",
+                        explain(&error)
+                    ))
+                })?;
+            self.backend_pid = Some(pid);
             self.client = Some(client);
         }
         Ok(self.client.as_mut().expect("postgres: connected just now"))
@@ -105,7 +129,41 @@ impl Connection {
 
     fn reset(&mut self) {
         self.client = None;
+        self.backend_pid = None;
         self.statements.clear();
+    }
+
+    /// The server process of this connection, if one is up.
+    pub(crate) fn backend_pid(&self) -> Option<i32> {
+        self.backend_pid
+    }
+
+    /// Drops the connection as if it had broken (the next call connects again).
+    pub(crate) fn drop_connection(&mut self) {
+        self.lost |= self.client.is_some();
+        self.reset();
+    }
+
+    /// Sends `COMMIT` for the open transaction and tells a refusal (the server answered: it did
+    /// not commit) from a lost connection (no answer: the outcome is unknown).
+    pub(crate) fn commit(&mut self) -> CommitEnd {
+        self.lost = false;
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(error) => return CommitEnd::Lost(error.to_string()),
+        };
+        let result = client.batch_execute("COMMIT");
+        match result {
+            Ok(()) => CommitEnd::Committed,
+            Err(error) => {
+                let mapped = self.failed(error);
+                if self.lost {
+                    CommitEnd::Lost(mapped.to_string())
+                } else {
+                    CommitEnd::Refused(mapped)
+                }
+            }
+        }
     }
 
     /// Maps a failed call's error, dropping the connection when it is broken: a lost socket,

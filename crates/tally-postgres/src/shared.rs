@@ -8,12 +8,15 @@
 //! is granted includes everything the previous holder committed. A deadlock PostgreSQL detects
 //! anyway is a `Conflict`, and the engine tries the batch again.
 
+use std::time::{Duration, Instant};
+
 use tally_core::{AccountState, Timestamp};
 use tally_store::state::{self, LIVE_GRANTS, PENDING_HOLDS};
 use tally_store::{BatchWrite, IdempotencyRecord, SharedBatch, StoreError, read, tables};
 
+use crate::faults::{self, AfterHook, BatchPoint, FaultHook};
 use crate::locks::{account_lock_key, idempotency_lock_key};
-use crate::pool::{self, Connection, Lent};
+use crate::pool::{self, CommitEnd, Connection, Lent};
 use crate::rows::{self, Source, decode_all};
 use crate::write;
 
@@ -89,6 +92,21 @@ pub(crate) fn load_states(
     )
 }
 
+/// How long a commit whose answer was lost is looked into before it is given up as unknown.
+const SETTLE_WAIT_MAX: Duration = Duration::from_secs(5);
+
+/// How long to wait between two looks while the lost commit's transaction is still running.
+const SETTLE_POLL: Duration = Duration::from_millis(10);
+
+/// What the server says of a transaction (`txid_status`).
+enum TransactionStatus {
+    Committed,
+    Aborted,
+    InProgress,
+    /// Too old for the server to remember (or a status this code does not know).
+    Forgotten,
+}
+
 /// The same error again (`StoreError` is not `Clone`).
 fn again(error: &StoreError) -> StoreError {
     match error {
@@ -110,20 +128,102 @@ pub(crate) struct PgSharedBatch<'a> {
     /// cannot commit any more: `commit` answers this again (a `Conflict` stays a `Conflict`,
     /// which the engine retries, even when the caller did not stop at the first error).
     failed: Option<StoreError>,
+    /// The tests' fault hook, if one is set.
+    hook: Option<FaultHook>,
 }
 
 impl<'a> PgSharedBatch<'a> {
     /// Opens the transaction.
-    pub(crate) fn begin(mut worker: Lent<'a>) -> Result<Self, StoreError> {
-        worker.run(pool::retried_once(|connection| {
-            connection.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+    pub(crate) fn begin(mut worker: Lent<'a>, hook: Option<FaultHook>) -> Result<Self, StoreError> {
+        let at_begin = hook.clone();
+        worker.run(pool::retried_once(move |connection| {
+            connection.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+            faults::call(
+                at_begin.as_ref(),
+                BatchPoint::Begun,
+                connection.backend_pid(),
+            );
+            Ok(())
         }))?;
         Ok(PgSharedBatch {
             worker,
             open: true,
             locked: Vec::new(),
             failed: None,
+            hook,
         })
+    }
+
+    /// Finds out whether the transaction `xid`, whose `COMMIT` got no answer, committed: on a
+    /// new connection, asks the server (`txid_status`) until the transaction has ended. One
+    /// still running (its server process has not noticed the lost connection yet) is ended
+    /// with its process, `pid`, so that the answer comes at once and is final. `Ok` only when
+    /// the server says it committed; a `Unavailable` that says what is known otherwise (it did
+    /// not commit, or it could not be found out in time: then nothing was acknowledged either,
+    /// and a retry with the same idempotency key gets the one true outcome).
+    fn settle(&mut self, xid: i64, pid: Option<i32>, lost: &str) -> Result<(), StoreError> {
+        let deadline = Instant::now() + SETTLE_WAIT_MAX;
+        let mut terminated = false;
+        let mut last_error = String::new();
+        loop {
+            let status = self.worker.run(pool::retried_once(move |connection| {
+                let rows = connection.query("SELECT txid_status($1) AS status", &[&xid])?;
+                let status: Option<String> = match rows.first() {
+                    Some(row) => rows::get(row, "status")?,
+                    None => None,
+                };
+                Ok(match status.as_deref() {
+                    Some("committed") => TransactionStatus::Committed,
+                    Some("aborted") => TransactionStatus::Aborted,
+                    Some("in progress") => TransactionStatus::InProgress,
+                    _ => TransactionStatus::Forgotten,
+                })
+            }));
+            match status {
+                Ok(TransactionStatus::Committed) => {
+                    tracing::warn!(
+                        xid,
+                        lost,
+                        "postgres: the connection was lost at COMMIT; the batch committed"
+                    );
+                    return Ok(());
+                }
+                Ok(TransactionStatus::Aborted) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "postgres: the connection was lost at COMMIT ({lost}); the batch did not \
+                         commit"
+                    )));
+                }
+                Ok(TransactionStatus::Forgotten) => break,
+                Ok(TransactionStatus::InProgress) => {
+                    if !terminated && let Some(pid) = pid {
+                        terminated = true;
+                        let _ = self.worker.run(move |connection| {
+                            connection.query(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                 WHERE pid = $1 AND backend_xid::text = ($2 % 4294967296)::text",
+                                &[&pid, &xid],
+                            )
+                        });
+                    }
+                }
+                Err(error) => last_error = format!(" (asking: {error})"),
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(SETTLE_POLL);
+        }
+        tracing::error!(
+            xid,
+            lost,
+            "postgres: the connection was lost at COMMIT and whether the batch committed could \
+             not be found out; answered as not done{last_error}"
+        );
+        Err(StoreError::Unavailable(format!(
+            "postgres: the connection was lost at COMMIT ({lost}) and whether the batch \
+             committed is unknown{last_error}"
+        )))
     }
 
     /// Runs a statement job in the transaction, remembering a failure.
@@ -148,11 +248,14 @@ impl SharedBatch for PgSharedBatch<'_> {
         ids.sort();
         ids.dedup();
         self.locked.extend(ids.iter().cloned());
+        let hook = self.hook.clone();
         self.run(move |connection| {
             for id in &ids {
                 connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
             }
-            load_states(connection, &ids, true)
+            let states = load_states(connection, &ids, true)?;
+            faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
+            Ok(states)
         })
     }
 
@@ -205,14 +308,52 @@ impl SharedBatch for PgSharedBatch<'_> {
         })
     }
 
+    /// Writes and commits. A `COMMIT` the server answered is final either way; one whose
+    /// answer was lost with the connection is settled (see `settle`) before this returns, so
+    /// `Ok` always means committed and an error always means not acknowledged.
     fn commit(mut self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError> {
         let plan = write::plan(batch);
-        self.run(move |connection| {
+        let hook = self.hook.clone();
+        let (xid, pid) = self.run(move |connection| {
             write::run(connection, &plan)?;
-            connection.batch_execute("COMMIT")
+            // The transaction's id, to ask the server about it if COMMIT's answer is lost.
+            let rows = connection.query("SELECT txid_current() AS xid", &[])?;
+            let xid: i64 = match rows.first() {
+                Some(row) => rows::get(row, "xid")?,
+                None => {
+                    return Err(StoreError::Unavailable(
+                        "postgres: txid_current() returned no row".into(),
+                    ));
+                }
+            };
+            let pid = connection.backend_pid();
+            faults::call(hook.as_ref(), BatchPoint::Written, pid);
+            Ok((xid, pid))
         })?;
+        let hook = self.hook.clone();
+        let end = self.worker.run(move |connection| {
+            Ok(match connection.commit() {
+                CommitEnd::Committed => {
+                    let pid = connection.backend_pid();
+                    match faults::call(hook.as_ref(), BatchPoint::Committed, pid) {
+                        AfterHook::Go => CommitEnd::Committed,
+                        AfterHook::LoseCommitAnswer => {
+                            connection.drop_connection();
+                            CommitEnd::Lost("the test hook lost COMMIT's answer".into())
+                        }
+                    }
+                }
+                other => other,
+            })
+        });
+        // Whatever happened, the transaction is over (or its connection is gone).
         self.open = false;
-        Ok(())
+        match end {
+            Ok(CommitEnd::Committed) => Ok(()),
+            Ok(CommitEnd::Refused(error)) => Err(error),
+            Ok(CommitEnd::Lost(lost)) => self.settle(xid, pid, &lost),
+            Err(error) => Err(error),
+        }
     }
 }
 
