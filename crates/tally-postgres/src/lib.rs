@@ -19,6 +19,7 @@ mod locks;
 mod pool;
 mod rows;
 mod shared;
+mod tls;
 mod write;
 
 use std::str::FromStr;
@@ -36,8 +37,9 @@ use tally_store::{
 #[doc(hidden)]
 pub use faults::{AfterHook, BatchPoint, FaultHook};
 pub use locks::account_lock_key;
-use pool::{Connection, Pool};
+use pool::{Connection, Pool, Target};
 use rows::Source;
+pub use tls::{SslMode, TlsError, TlsOptions};
 
 /// The migrations, in order, numbered like SQLite's. Never edit an applied one; add a new one.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -81,10 +83,14 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`) and
-    /// migrates it. TLS is not supported: use a URL without `sslmode=require`.
+    /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, with
+    /// `?sslmode=…&sslrootcert=PATH` for TLS: see `tls.rs`; no `sslmode`, no TLS) and migrates
+    /// it.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let mut config = postgres::Config::from_str(url).map_err(|error| {
+        let (url, options) = tls::split_url(url).map_err(|error| {
+            StoreError::Unavailable(format!("postgres: the database URL: {error}"))
+        })?;
+        let mut config = postgres::Config::from_str(&url).map_err(|error| {
             StoreError::Unavailable(format!("postgres: the database URL: {error}"))
         })?;
         if config.get_connect_timeout().is_none() {
@@ -94,11 +100,18 @@ impl PostgresStore {
             config.application_name("tally");
         }
         config.keepalives(true);
-        let described = describe(&config);
-        let config = Arc::new(config);
+        config.ssl_mode(tls::negotiation(&options));
+        let connector = tls::connector(&options)
+            .map_err(|error| StoreError::Unavailable(format!("postgres: {error}")))?;
+        let described = describe(&config, &options);
+        let target = Arc::new(Target {
+            config,
+            tls: connector,
+            options,
+        });
         let store = PostgresStore {
-            readers: Pool::new(config.clone(), "tally-pg-read", READER_CONNECTIONS_MAX),
-            writers: Pool::new(config, "tally-pg-write", WRITER_CONNECTIONS_MAX),
+            readers: Pool::new(target.clone(), "tally-pg-read", READER_CONNECTIONS_MAX),
+            writers: Pool::new(target, "tally-pg-write", WRITER_CONNECTIONS_MAX),
             described,
             hook: RwLock::new(None),
         };
@@ -142,14 +155,20 @@ impl PostgresStore {
 }
 
 /// A database URL as it may be logged: `postgres://host:port/dbname`, without the user, the
-/// password or the options (or just `postgres` if it does not parse).
+/// password or the options but the TLS mode (or just `postgres` if it does not parse).
 pub fn describe_url(url: &str) -> String {
-    postgres::Config::from_str(url)
-        .map_or_else(|_| "postgres".to_string(), |config| describe(&config))
+    let Ok((url, options)) = tls::split_url(url) else {
+        return "postgres".to_string();
+    };
+    postgres::Config::from_str(&url).map_or_else(
+        |_| "postgres".to_string(),
+        |config| describe(&config, &options),
+    )
 }
 
-/// `postgres://host:port/dbname`, leaving out who connects and how.
-fn describe(config: &postgres::Config) -> String {
+/// `postgres://host:port/dbname` (and `?sslmode=…` when not `disable`), leaving out who
+/// connects and with what.
+fn describe(config: &postgres::Config, options: &TlsOptions) -> String {
     let host = config
         .get_hosts()
         .first()
@@ -161,7 +180,13 @@ fn describe(config: &postgres::Config) -> String {
         .unwrap_or_else(|| "localhost".into());
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let dbname = config.get_dbname().unwrap_or("");
-    format!("postgres://{host}:{port}/{dbname}")
+    match options.mode {
+        SslMode::Disable => format!("postgres://{host}:{port}/{dbname}"),
+        mode => format!(
+            "postgres://{host}:{port}/{dbname}?sslmode={}",
+            mode.as_str()
+        ),
+    }
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {

@@ -13,6 +13,9 @@ use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::tls::{self, TlsOptions};
 use tally_store::StoreError;
 
 /// Set on every new connection: a commit is durable when it returns (whatever the server's
@@ -25,9 +28,31 @@ const SESSION_SETUP: &str = "SET synchronous_commit = on;
 /// The parameters of a statement.
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
+/// Where and how every connection of a store is made.
+pub(crate) struct Target {
+    pub(crate) config: Config,
+    /// The TLS connector (`None`: `sslmode=disable`, no TLS).
+    pub(crate) tls: Option<MakeRustlsConnect>,
+    pub(crate) options: TlsOptions,
+}
+
+impl Target {
+    fn connect(&self) -> Result<Client, StoreError> {
+        let connected = match &self.tls {
+            None => self.config.connect(NoTls),
+            Some(tls) => self.config.connect(tls.clone()),
+        };
+        connected.map_err(|error| {
+            let why =
+                tls::explain_failure(&error, &self.options).unwrap_or_else(|| explain(&error));
+            StoreError::Unavailable(format!("postgres: connecting: {why}"))
+        })
+    }
+}
+
 /// One connection (made when first needed) and its prepared statements.
 pub(crate) struct Connection {
-    config: Arc<Config>,
+    config: Arc<Target>,
     client: Option<Client>,
     statements: HashMap<String, Statement>,
     /// Whether a connection that was up has been found broken (and dropped) since this was
@@ -87,7 +112,7 @@ pub(crate) fn classify(error: &postgres::Error) -> StoreError {
 }
 
 impl Connection {
-    fn new(config: Arc<Config>) -> Self {
+    fn new(config: Arc<Target>) -> Self {
         Connection {
             config,
             client: None,
@@ -103,9 +128,7 @@ impl Connection {
             self.reset();
         }
         if self.client.is_none() {
-            let mut client = self.config.connect(NoTls).map_err(|error| {
-                StoreError::Unavailable(format!("postgres: connecting: {}", explain(&error)))
-            })?;
+            let mut client = self.config.connect()?;
             client.batch_execute(SESSION_SETUP).map_err(|error| {
                 StoreError::Unavailable(format!(
                     "postgres: setting up the session: {}",
@@ -296,7 +319,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(config: Arc<Config>, name: String) -> Result<Worker, StoreError> {
+    fn spawn(config: Arc<Target>, name: String) -> Result<Worker, StoreError> {
         let (jobs, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name(name)
@@ -335,7 +358,7 @@ struct PoolState {
 
 /// A bounded set of workers, started when first needed and kept.
 pub(crate) struct Pool {
-    config: Arc<Config>,
+    config: Arc<Target>,
     name: &'static str,
     workers_max: usize,
     state: Mutex<PoolState>,
@@ -343,7 +366,7 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub(crate) fn new(config: Arc<Config>, name: &'static str, workers_max: usize) -> Self {
+    pub(crate) fn new(config: Arc<Target>, name: &'static str, workers_max: usize) -> Self {
         Pool {
             config,
             name,
