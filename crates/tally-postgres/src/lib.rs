@@ -80,6 +80,8 @@ pub struct PostgresStore {
     described: String,
     /// The tests' fault hook (see `set_fault_hook`).
     hook: RwLock<Option<FaultHook>>,
+    /// Accounts whose stored state did not load (see `shared::Quarantine`).
+    quarantine: shared::Quarantine,
 }
 
 impl PostgresStore {
@@ -114,6 +116,7 @@ impl PostgresStore {
             writers: Pool::new(target, "tally-pg-write", WRITER_CONNECTIONS_MAX),
             described,
             hook: RwLock::new(None),
+            quarantine: shared::Quarantine::default(),
         };
         store.writers.run(migrate)?;
         Ok(store)
@@ -234,7 +237,11 @@ impl LedgerStore for PostgresStore {
             .read()
             .expect("postgres: fault hook poisoned")
             .clone();
-        Ok(Some(Box::new(shared::PgSharedBatch::begin(worker, hook)?)))
+        Ok(Some(Box::new(shared::PgSharedBatch::begin(
+            worker,
+            hook,
+            self.quarantine.clone(),
+        )?)))
     }
 
     fn is_shared(&self) -> bool {

@@ -10,9 +10,15 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use tally_core::{AccountState, Timestamp};
 use tally_store::state::{self, LIVE_GRANTS, PENDING_HOLDS};
-use tally_store::{BatchWrite, IdempotencyRecord, SharedBatch, StoreError, read, tables};
+
+use tally_store::{
+    BatchWrite, IdempotencyRecord, Locked, SharedBatch, StoreError, UnavailableAccount, read,
+    tables,
+};
 
 use crate::faults::{self, AfterHook, BatchPoint, FaultHook};
 use crate::locks::{account_lock_key, idempotency_lock_key};
@@ -92,6 +98,44 @@ pub(crate) fn load_states(
     )
 }
 
+/// The accounts whose stored state did not load, as this store last found them: due-work
+/// claims skip them (a corrupt account would otherwise be claimed, and fail to load, in every
+/// batch), and a batch that loads one again takes it off.
+pub(crate) type Quarantine = Arc<Mutex<HashSet<String>>>;
+
+/// [`load_states`], sparing the batch an account whose state does not load: when the accounts
+/// together fail with `Corrupt` (only decoding and assembly make it, so the transaction is
+/// still good), each is loaded alone, and those that fail are reported instead.
+pub(crate) fn load_loadable_states(
+    connection: &mut Connection,
+    account_ids: &[String],
+    lock: bool,
+) -> Result<Locked, StoreError> {
+    match load_states(connection, account_ids, lock) {
+        Ok(states) => Ok(Locked {
+            states,
+            unavailable: Vec::new(),
+        }),
+        Err(StoreError::Corrupt(_)) => {
+            let mut locked = Locked::default();
+            for id in account_ids {
+                match load_states(connection, std::slice::from_ref(id), lock) {
+                    Ok(mut states) => locked.states.append(&mut states),
+                    Err(StoreError::Corrupt(problem)) => {
+                        locked.unavailable.push(UnavailableAccount {
+                            account_id: id.clone(),
+                            problem,
+                        });
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(locked)
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// How long a commit whose answer was lost is looked into before it is given up as unknown.
 const SETTLE_WAIT_MAX: Duration = Duration::from_secs(5);
 
@@ -130,11 +174,17 @@ pub(crate) struct PgSharedBatch<'a> {
     failed: Option<StoreError>,
     /// The tests' fault hook, if one is set.
     hook: Option<FaultHook>,
+    /// The store's accounts known not to load.
+    quarantine: Quarantine,
 }
 
 impl<'a> PgSharedBatch<'a> {
     /// Opens the transaction.
-    pub(crate) fn begin(mut worker: Lent<'a>, hook: Option<FaultHook>) -> Result<Self, StoreError> {
+    pub(crate) fn begin(
+        mut worker: Lent<'a>,
+        hook: Option<FaultHook>,
+        quarantine: Quarantine,
+    ) -> Result<Self, StoreError> {
         let at_begin = hook.clone();
         worker.run(pool::retried_once(move |connection| {
             connection.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")?;
@@ -151,6 +201,7 @@ impl<'a> PgSharedBatch<'a> {
             locked: Vec::new(),
             failed: None,
             hook,
+            quarantine,
         })
     }
 
@@ -244,25 +295,52 @@ impl<'a> PgSharedBatch<'a> {
 
 impl SharedBatch for PgSharedBatch<'_> {
     fn lock_accounts(&mut self, account_ids: &[String]) -> Result<Vec<AccountState>, StoreError> {
+        let locked = self.lock_loadable_accounts(account_ids)?;
+        match locked.unavailable.first() {
+            None => Ok(locked.states),
+            Some(account) => Err(StoreError::Corrupt(account.problem.clone())),
+        }
+    }
+
+    fn lock_loadable_accounts(&mut self, account_ids: &[String]) -> Result<Locked, StoreError> {
         let mut ids = account_ids.to_vec();
         ids.sort();
         ids.dedup();
         self.locked.extend(ids.iter().cloned());
         let hook = self.hook.clone();
-        self.run(move |connection| {
+        let locked = self.run(move |connection| {
             for id in &ids {
                 connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
             }
-            let states = load_states(connection, &ids, true)?;
+            let locked = load_loadable_states(connection, &ids, true)?;
             faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
-            Ok(states)
-        })
+            Ok(locked)
+        })?;
+        let mut quarantine = self
+            .quarantine
+            .lock()
+            .expect("postgres: quarantine poisoned");
+        for state in &locked.states {
+            quarantine.remove(&state.account.id);
+        }
+        for account in &locked.unavailable {
+            quarantine.insert(account.account_id.clone());
+        }
+        Ok(locked)
     }
 
     fn claim_due(&mut self, now: Timestamp, limit: usize) -> Result<Vec<AccountState>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mine = self.locked.clone();
-        let states = self.run(move |connection| {
+        // Neither the accounts this batch holds nor those known not to load.
+        let mut mine = self.locked.clone();
+        mine.extend(
+            self.quarantine
+                .lock()
+                .expect("postgres: quarantine poisoned")
+                .iter()
+                .cloned(),
+        );
+        let locked = self.run(move |connection| {
             // Due accounts no other batch has locked (rows or, just below, advisory locks).
             let due = connection.query(
                 "SELECT id FROM accounts WHERE next_due_at <= $1 AND NOT (id = ANY($3))
@@ -270,7 +348,7 @@ impl SharedBatch for PgSharedBatch<'_> {
                 &[&now.as_micros(), &limit, &mine],
             )?;
             if due.is_empty() {
-                return Ok(Vec::new());
+                return Ok(Locked::default());
             }
             let ids: Vec<String> = due
                 .iter()
@@ -287,11 +365,26 @@ impl SharedBatch for PgSharedBatch<'_> {
                 .map(|row| rows::get(row, "id"))
                 .collect::<Result<_, _>>()?;
             claimed.sort();
-            load_states(connection, &claimed, true)
+            load_loadable_states(connection, &claimed, true)
         })?;
         self.locked
-            .extend(states.iter().map(|state| state.account.id.clone()));
-        Ok(states)
+            .extend(locked.states.iter().map(|state| state.account.id.clone()));
+        if !locked.unavailable.is_empty() {
+            let mut quarantine = self
+                .quarantine
+                .lock()
+                .expect("postgres: quarantine poisoned");
+            for account in &locked.unavailable {
+                tracing::error!(
+                    account_id = %account.account_id,
+                    problem = %account.problem,
+                    "postgres: an account with due work does not load; its due work waits \
+                     until it is repaired"
+                );
+                quarantine.insert(account.account_id.clone());
+            }
+        }
+        Ok(locked.states)
     }
 
     fn idempotency(
