@@ -230,7 +230,7 @@ impl Sim {
             .build()
             .expect("a runtime");
         let mut sim = Sim {
-            rng: Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5eed_0f_d20b),
+            rng: Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x005e_ed0f_d20b),
             db,
             store,
             injector,
