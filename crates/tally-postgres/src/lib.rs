@@ -9,7 +9,13 @@
 //! lock so nodes starting together migrate once), with one addition: `accounts.next_due_at`,
 //! the schedulers' index. Every database call runs on a worker thread that owns its connection
 //! (see `pool.rs`), so the store can be used from async handlers; a broken connection makes
-//! that call `Unavailable` and the next one connects again.//!
+//! that call `Unavailable` and the next one connects again.
+//!
+//! TLS is the URL's `sslmode` and `sslrootcert`, libpq's way, on rustls (`tls.rs`). A batch
+//! whose COMMIT got no answer is settled by asking the server about its transaction before
+//! anyone is answered (`shared.rs`), and an account whose rows do not load is left out of the
+//! batch and reported, so the others go on.
+//!
 //! What rows mean, what the readers select and what `verify` adds up is tally-store's, shared
 //! with SQLite; this crate runs it on its connections (`rows.rs`), locks and loads accounts for
 //! batches (`shared.rs`) and writes batches with PostgreSQL's statements (`write.rs`).
