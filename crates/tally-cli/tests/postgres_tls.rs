@@ -6,7 +6,8 @@
 //! (`hostssl`), so whatever connects to it is encrypted. Then:
 //!
 //! - `tally serve` with `sslmode=verify-full` and the right CA connects (by the certificate's
-//!   name, `hostaddr=127.0.0.1`), and a grant and a charge work;
+//!   name, `hostaddr=127.0.0.1`), a grant and a charge work, and `tally verify` takes the
+//!   same URL;
 //! - with another CA, `verify-full` and `verify-ca` refuse, saying the certificate is not
 //!   signed by that CA; by a name the certificate does not list, `verify-full` refuses saying
 //!   so, and `verify-ca` (which checks no name) connects;
@@ -21,7 +22,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ServeOptions, Server, TempDir, test_server_url};
+use common::{ServeOptions, Server, TempDir, run_verify_postgres, test_server_url};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::json;
 use tally_postgres::PostgresStore;
@@ -270,6 +271,8 @@ fn tls_to_postgres_verifies_what_sslmode_says() {
     let balance = admin.get("/v1/accounts/tls/balance").expect(200);
     assert_eq!(balance.body["available"], json!(70));
     server.stop();
+    let (verified, output) = run_verify_postgres(&url);
+    assert!(verified, "tally verify over verify-full: {output}");
 
     // Another CA: refused, saying which check failed.
     for mode in ["verify-full", "verify-ca"] {
