@@ -60,6 +60,10 @@ pub(crate) struct Connection {
     lost: bool,
     /// The server process of the connection up now (`pg_backend_pid()`).
     backend_pid: Option<i32>,
+    /// Whether a transaction is open on the connection (from its BEGIN to its COMMIT or
+    /// ROLLBACK): then a lost connection is an error, never a new connection, whose
+    /// statements would run outside the transaction, each committing on its own.
+    in_transaction: bool,
 }
 
 /// How a `COMMIT` ended, as far as this side can tell.
@@ -119,13 +123,20 @@ impl Connection {
             statements: HashMap::new(),
             lost: false,
             backend_pid: None,
+            in_transaction: false,
         }
     }
 
     /// The connection, made now if there is none (or the one there was has closed).
     fn client(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_some_and(Client::is_closed) {
+            self.lost = true;
             self.reset();
+        }
+        if self.in_transaction && self.client.is_none() {
+            return Err(StoreError::Unavailable(
+                "postgres: the connection was lost inside a transaction".into(),
+            ));
         }
         if self.client.is_none() {
             let mut client = self.config.connect()?;
@@ -167,15 +178,28 @@ impl Connection {
         self.reset();
     }
 
+    /// Opens a transaction with `begin` (a connection is made first if there is none); until
+    /// [`Connection::commit`] or [`Connection::rollback`], a lost connection is not replaced.
+    pub(crate) fn begin(&mut self, begin: &str) -> Result<(), StoreError> {
+        self.in_transaction = false;
+        self.batch_execute(begin)?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
     /// Sends `COMMIT` for the open transaction and tells a refusal (the server answered: it did
     /// not commit) from a lost connection (no answer: the outcome is unknown).
     pub(crate) fn commit(&mut self) -> CommitEnd {
         self.lost = false;
-        let client = match self.client() {
-            Ok(client) => client,
-            Err(error) => return CommitEnd::Lost(error.to_string()),
+        let result = match self.client() {
+            Ok(client) => client.batch_execute("COMMIT"),
+            Err(error) => {
+                self.in_transaction = false;
+                return CommitEnd::Lost(error.to_string());
+            }
         };
-        let result = client.batch_execute("COMMIT");
+        // Whatever the answer, the transaction is over (or its connection is).
+        self.in_transaction = false;
         match result {
             Ok(()) => CommitEnd::Committed,
             Err(error) => {
@@ -268,10 +292,12 @@ impl Connection {
         begin: &str,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.batch_execute(begin)?;
+        self.begin(begin)?;
         match work(self) {
             Ok(value) => {
-                self.batch_execute("COMMIT")?;
+                let committed = self.batch_execute("COMMIT");
+                self.in_transaction = false;
+                committed?;
                 Ok(value)
             }
             Err(error) => {
@@ -283,6 +309,7 @@ impl Connection {
 
     /// Ends whatever transaction is open, if the connection is still there.
     pub(crate) fn rollback(&mut self) {
+        self.in_transaction = false;
         if self
             .client
             .as_ref()

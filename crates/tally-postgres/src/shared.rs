@@ -187,7 +187,7 @@ impl<'a> PgSharedBatch<'a> {
     ) -> Result<Self, StoreError> {
         let at_begin = hook.clone();
         worker.run(pool::retried_once(move |connection| {
-            connection.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+            connection.begin("BEGIN ISOLATION LEVEL READ COMMITTED")?;
             faults::call(
                 at_begin.as_ref(),
                 BatchPoint::Begun,
