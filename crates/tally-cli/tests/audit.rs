@@ -187,3 +187,63 @@ fn every_admin_action_leaves_one_record_and_nothing_else_does() {
     assert_eq!(log(&t.admin()), expected);
     t.verify();
 }
+
+/// Webhook endpoints are changed outside the engine (they are delivery state), but an admin's
+/// changes of them are admin actions all the same: create, update, rotate and delete each
+/// leave one record, written with the change; a replayed create, a refused change and a change
+/// of no endpoint leave none.
+#[test]
+fn webhook_endpoint_changes_are_in_the_audit_log() {
+    let t = Tally::start();
+    let admin = t.admin();
+    let url = "http://127.0.0.1:9/hooks";
+    let created = admin
+        .post_idem("/v1/webhook-endpoints", "we-1", json!({"url": url}))
+        .expect(201);
+    let id = created.id();
+    let replay = admin
+        .post_idem("/v1/webhook-endpoints", "we-1", json!({"url": url}))
+        .expect(201);
+    assert!(replay.replayed());
+    let path = format!("/v1/webhook-endpoints/{id}");
+    admin
+        .request(
+            "PATCH",
+            &path,
+            Some(json!({"description": "billing"}).to_string().as_bytes()),
+            &[],
+        )
+        .expect(200);
+    // Refused (not a status) and of no endpoint: no record.
+    admin
+        .request(
+            "PATCH",
+            &path,
+            Some(json!({"status": "paused"}).to_string().as_bytes()),
+            &[],
+        )
+        .problem(422, "invalid_request");
+    admin
+        .request(
+            "PATCH",
+            "/v1/webhook-endpoints/we_nobody",
+            Some(json!({"description": "x"}).to_string().as_bytes()),
+            &[],
+        )
+        .problem(404, "not_found");
+    admin
+        .post_empty(&format!("{path}/rotate-secret"))
+        .expect(200);
+    admin.delete(&path).expect(200);
+    admin.delete(&path).problem(404, "not_found");
+    assert_eq!(
+        log(&admin),
+        vec![
+            entry("webhook_endpoint.create", &id, None),
+            entry("webhook_endpoint.update", &id, None),
+            entry("webhook_endpoint.rotate_secret", &id, None),
+            entry("webhook_endpoint.delete", &id, None),
+        ]
+    );
+    t.verify();
+}

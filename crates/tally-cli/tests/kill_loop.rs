@@ -161,6 +161,8 @@ struct World {
     failures: Vec<String>,
     /// The accounts' first grants, made before the loop.
     setup_grants: HashSet<String>,
+    /// The receiver's webhook endpoint, made before the loop (an admin action too).
+    setup_endpoint: String,
     /// Accounts with a plan change in flight.
     plans_busy: HashSet<String>,
 }
@@ -483,7 +485,10 @@ fn acknowledged_operations_survive_kill_9_exactly_once() {
         .post("/v1/webhook-endpoints", json!({"url": receiver.url()}))
         .expect(201);
     receiver.secrets(&[endpoint["secret"].as_str().expect("a secret")]);
-    let mut world = World::default();
+    let mut world = World {
+        setup_endpoint: endpoint.id(),
+        ..World::default()
+    };
     for account in ACCOUNTS {
         create_account(&admin, account);
         let first = grant(&admin, account, json!(5_000), json!({}));
@@ -751,6 +756,12 @@ fn check_ledger(admin: &Client, world: &World, round: Option<usize>) -> usize {
             .entry(("grant.create".to_string(), grant.clone()))
             .or_default() += 1;
     }
+    *audit
+        .entry((
+            "webhook_endpoint.create".to_string(),
+            world.setup_endpoint.clone(),
+        ))
+        .or_default() += 1;
     let mut checked = 0;
     for sent in &world.sent {
         let Some(answer) = sent.answer.as_ref().filter(|a| a.status < 300) else {

@@ -138,4 +138,9 @@ pub enum EngineError {
     Overloaded { queued: usize },
     #[error("engine: shutting down")]
     ShuttingDown,
+    /// The account's stored state does not load (a corrupt row, a broken invariant): it is
+    /// left alone, and so is everything else about it, until it is repaired. Other accounts,
+    /// in the same batch too, are not affected. (What is wrong is logged, not answered.)
+    #[error("engine: account {account_id} is unavailable: its stored state does not load")]
+    AccountUnavailable { account_id: String },
 }

@@ -69,18 +69,16 @@ impl Engine {
         }
     }
 
-    /// The accounts the commands touch (a hold's or grant's account from its committed row:
-    /// they never move between accounts).
+    /// The account each command touches, if any (a hold's or grant's account from its
+    /// committed row: they never move between accounts).
     fn accounts_touched(
         &self,
         commands: &[(Command, Option<Idempotency>)],
-    ) -> Result<Vec<String>, StoreError> {
-        let mut account_ids = BTreeSet::new();
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        let mut touched = Vec::with_capacity(commands.len());
         for (command, _) in commands {
-            match command {
-                Command::CreateAccount { id: Some(id), .. } => {
-                    account_ids.insert(id.clone());
-                }
+            let account_id = match command {
+                Command::CreateAccount { id: Some(id), .. } => Some(id.clone()),
                 Command::CreateGrant { account_id, .. }
                 | Command::Charge { account_id, .. }
                 | Command::Hold { account_id, .. }
@@ -92,44 +90,33 @@ impl Engine {
                 | Command::DeleteAutoTopup { account_id }
                 | Command::UpdateAccount { account_id, .. }
                 | Command::PutLimits { account_id, .. }
-                | Command::Purchase { account_id, .. } => {
-                    account_ids.insert(account_id.clone());
-                }
+                | Command::Purchase { account_id, .. } => Some(account_id.clone()),
                 Command::Capture { hold_id, .. }
                 | Command::VoidHold { hold_id, .. }
                 | Command::CapturePart { hold_id, .. }
                 | Command::ExtendHold { hold_id, .. } => {
-                    if let Some(hold) = self.store.hold(hold_id)? {
-                        account_ids.insert(hold.account_id);
-                    }
+                    self.store.hold(hold_id)?.map(|hold| hold.account_id)
                 }
                 Command::CompletePurchase { purchase_id, .. }
-                | Command::EndPurchase { purchase_id, .. } => {
-                    if let Some(purchase) = self.store.purchase(purchase_id)? {
-                        account_ids.insert(purchase.account_id);
-                    }
-                }
+                | Command::EndPurchase { purchase_id, .. } => self
+                    .store
+                    .purchase(purchase_id)?
+                    .map(|purchase| purchase.account_id),
                 Command::RefundHold { hold_id, .. } => {
-                    if let Some(hold) = self.store.hold(hold_id)? {
-                        account_ids.insert(hold.account_id);
-                    }
+                    self.store.hold(hold_id)?.map(|hold| hold.account_id)
                 }
-                Command::RefundCharge { charge_id, .. } => {
-                    if let Some(charge) = self.store.charge_written(charge_id)? {
-                        account_ids.insert(charge.account_id);
-                    }
-                }
+                Command::RefundCharge { charge_id, .. } => self
+                    .store
+                    .charge_written(charge_id)?
+                    .map(|charge| charge.account_id),
                 // Redeeming locks the link's account: two nodes redeeming the same link take
                 // turns, and the second reads the first's `used_at` once it holds the lock.
-                Command::RedeemPortalLink { token_hash } => {
-                    if let Some(link) = self.store.portal_link(token_hash)? {
-                        account_ids.insert(link.account_id);
-                    }
-                }
+                Command::RedeemPortalLink { token_hash } => self
+                    .store
+                    .portal_link(token_hash)?
+                    .map(|link| link.account_id),
                 Command::VoidGrant { grant_id } => {
-                    if let Some(grant) = self.store.grant(grant_id)? {
-                        account_ids.insert(grant.account_id);
-                    }
+                    self.store.grant(grant_id)?.map(|grant| grant.account_id)
                 }
                 Command::CreateAccount { id: None, .. }
                 | Command::PutRateCard { .. }
@@ -137,10 +124,11 @@ impl Engine {
                 | Command::SetMetaIfAbsent { .. }
                 | Command::RevokeApiKey { .. }
                 | Command::TouchApiKey { .. }
-                | Command::MoveClock { .. } => {}
-            }
+                | Command::MoveClock { .. } => None,
+            };
+            touched.push(account_id);
         }
-        Ok(account_ids.into_iter().collect())
+        Ok(touched)
     }
 
     fn try_shared_batch(
@@ -149,12 +137,35 @@ impl Engine {
         actors: &[Option<std::sync::Arc<str>>],
     ) -> Result<Vec<Reply>, StoreError> {
         let store = self.store.clone();
-        let account_ids = self.accounts_touched(commands)?;
+        let touched = self.accounts_touched(commands)?;
+        let account_ids: Vec<String> = touched
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut shared = store.begin_shared_batch()?;
         let transaction = shared
             .as_mut()
             .expect("engine: a shared store opens shared batches");
-        let locked = transaction.lock_accounts(&account_ids)?;
+        let locked = transaction.lock_loadable_accounts(&account_ids)?;
+        // An account whose stored state does not load is left alone: its commands are answered
+        // `AccountUnavailable`, and the rest of the batch goes on.
+        let unavailable: BTreeSet<String> = locked
+            .unavailable
+            .into_iter()
+            .map(|account| {
+                tracing::error!(
+                    account_id = %account.account_id,
+                    problem = %account.problem,
+                    "engine: an account's stored state does not load; its commands are \
+                     answered 503 account_unavailable until it is repaired"
+                );
+                account.account_id
+            })
+            .collect();
+        let locked = locked.states;
         // The idempotency keys, locked after the accounts and in key order (so two nodes never
         // deadlock), read before anything is applied: a failed lookup fails this attempt, and
         // the whole batch is tried again.
@@ -189,7 +200,14 @@ impl Engine {
             self.run_due_on(&account_id, &mut batch);
         }
         let mut replies = Vec::with_capacity(commands.len());
-        for ((command, idempotency), actor) in commands.iter().zip(actors) {
+        for (((command, idempotency), actor), account) in commands.iter().zip(actors).zip(&touched)
+        {
+            if let Some(account_id) = account.as_ref().filter(|id| unavailable.contains(*id)) {
+                replies.push(Err(EngineError::AccountUnavailable {
+                    account_id: account_id.clone(),
+                }));
+                continue;
+            }
             let actor = actor.as_deref();
             replies.push(self.handle(command.clone(), idempotency.clone(), actor, &mut batch));
         }

@@ -9,19 +9,27 @@
 //! lock so nodes starting together migrate once), with one addition: `accounts.next_due_at`,
 //! the schedulers' index. Every database call runs on a worker thread that owns its connection
 //! (see `pool.rs`), so the store can be used from async handlers; a broken connection makes
-//! that call `Unavailable` and the next one connects again.//!
+//! that call `Unavailable` and the next one connects again.
+//!
+//! TLS is the URL's `sslmode` and `sslrootcert`, libpq's way, on rustls (`tls.rs`). A batch
+//! whose COMMIT got no answer is settled by asking the server about its transaction before
+//! anyone is answered (`shared.rs`), and an account whose rows do not load is left out of the
+//! batch and reported, so the others go on.
+//!
 //! What rows mean, what the readers select and what `verify` adds up is tally-store's, shared
 //! with SQLite; this crate runs it on its connections (`rows.rs`), locks and loads accounts for
 //! batches (`shared.rs`) and writes batches with PostgreSQL's statements (`write.rs`).
 
+mod faults;
 mod locks;
 mod pool;
 mod rows;
 mod shared;
+mod tls;
 mod write;
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tally_core::{AccountState, Grant, Hold, Purchase};
@@ -32,9 +40,12 @@ use tally_store::{
     VerifyReport, read, state, verify,
 };
 
+#[doc(hidden)]
+pub use faults::{AfterHook, BatchPoint, FaultHook};
 pub use locks::account_lock_key;
-use pool::{Connection, Pool};
+use pool::{Connection, Pool, Target};
 use rows::Source;
+pub use tls::{SslMode, TlsError, TlsOptions};
 
 /// The migrations, in order, numbered like SQLite's. Never edit an applied one; add a new one.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -73,13 +84,21 @@ pub struct PostgresStore {
     readers: Pool,
     writers: Pool,
     described: String,
+    /// The tests' fault hook (see `set_fault_hook`).
+    hook: RwLock<Option<FaultHook>>,
+    /// Accounts whose stored state did not load (see `shared::Quarantine`).
+    quarantine: shared::Quarantine,
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`) and
-    /// migrates it. TLS is not supported: use a URL without `sslmode=require`.
+    /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, with
+    /// `?sslmode=…&sslrootcert=PATH` for TLS: see `tls.rs`; no `sslmode`, no TLS) and migrates
+    /// it.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let mut config = postgres::Config::from_str(url).map_err(|error| {
+        let (url, options) = tls::split_url(url).map_err(|error| {
+            StoreError::Unavailable(format!("postgres: the database URL: {error}"))
+        })?;
+        let mut config = postgres::Config::from_str(&url).map_err(|error| {
             StoreError::Unavailable(format!("postgres: the database URL: {error}"))
         })?;
         if config.get_connect_timeout().is_none() {
@@ -89,15 +108,32 @@ impl PostgresStore {
             config.application_name("tally");
         }
         config.keepalives(true);
-        let described = describe(&config);
-        let config = Arc::new(config);
+        config.ssl_mode(tls::negotiation(&options));
+        let connector = tls::connector(&options)
+            .map_err(|error| StoreError::Unavailable(format!("postgres: {error}")))?;
+        let described = describe(&config, &options);
+        let target = Arc::new(Target {
+            config,
+            tls: connector,
+            options,
+        });
         let store = PostgresStore {
-            readers: Pool::new(config.clone(), "tally-pg-read", READER_CONNECTIONS_MAX),
-            writers: Pool::new(config, "tally-pg-write", WRITER_CONNECTIONS_MAX),
+            readers: Pool::new(target.clone(), "tally-pg-read", READER_CONNECTIONS_MAX),
+            writers: Pool::new(target, "tally-pg-write", WRITER_CONNECTIONS_MAX),
             described,
+            hook: RwLock::new(None),
+            quarantine: shared::Quarantine::default(),
         };
         store.writers.run(migrate)?;
         Ok(store)
+    }
+
+    /// For tests: calls `hook` at each point of every shared batch's transaction (see
+    /// [`BatchPoint`]), on the thread that owns the batch's connection, with its server
+    /// process id; `None` removes it.
+    #[doc(hidden)]
+    pub fn set_fault_hook(&self, hook: Option<FaultHook>) {
+        *self.hook.write().expect("postgres: fault hook poisoned") = hook;
     }
 
     /// Where the store is, without user or password (for logs): `postgres://host:port/db`.
@@ -128,14 +164,20 @@ impl PostgresStore {
 }
 
 /// A database URL as it may be logged: `postgres://host:port/dbname`, without the user, the
-/// password or the options (or just `postgres` if it does not parse).
+/// password or the options but the TLS mode (or just `postgres` if it does not parse).
 pub fn describe_url(url: &str) -> String {
-    postgres::Config::from_str(url)
-        .map_or_else(|_| "postgres".to_string(), |config| describe(&config))
+    let Ok((url, options)) = tls::split_url(url) else {
+        return "postgres".to_string();
+    };
+    postgres::Config::from_str(&url).map_or_else(
+        |_| "postgres".to_string(),
+        |config| describe(&config, &options),
+    )
 }
 
-/// `postgres://host:port/dbname`, leaving out who connects and how.
-fn describe(config: &postgres::Config) -> String {
+/// `postgres://host:port/dbname` (and `?sslmode=…` when not `disable`), leaving out who
+/// connects and with what.
+fn describe(config: &postgres::Config, options: &TlsOptions) -> String {
     let host = config
         .get_hosts()
         .first()
@@ -147,7 +189,13 @@ fn describe(config: &postgres::Config) -> String {
         .unwrap_or_else(|| "localhost".into());
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let dbname = config.get_dbname().unwrap_or("");
-    format!("postgres://{host}:{port}/{dbname}")
+    match options.mode {
+        SslMode::Disable => format!("postgres://{host}:{port}/{dbname}"),
+        mode => format!(
+            "postgres://{host}:{port}/{dbname}?sslmode={}",
+            mode.as_str()
+        ),
+    }
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -190,7 +238,16 @@ fn apply_migrations(connection: &mut Connection) -> Result<(), StoreError> {
 impl LedgerStore for PostgresStore {
     fn begin_shared_batch(&self) -> Result<Option<Box<dyn SharedBatch + '_>>, StoreError> {
         let worker = self.writers.get()?;
-        Ok(Some(Box::new(shared::PgSharedBatch::begin(worker)?)))
+        let hook = self
+            .hook
+            .read()
+            .expect("postgres: fault hook poisoned")
+            .clone();
+        Ok(Some(Box::new(shared::PgSharedBatch::begin(
+            worker,
+            hook,
+            self.quarantine.clone(),
+        )?)))
     }
 
     fn is_shared(&self) -> bool {

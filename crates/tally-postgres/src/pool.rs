@@ -13,6 +13,9 @@ use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::tls::{self, TlsOptions};
 use tally_store::StoreError;
 
 /// Set on every new connection: a commit is durable when it returns (whatever the server's
@@ -25,14 +28,53 @@ const SESSION_SETUP: &str = "SET synchronous_commit = on;
 /// The parameters of a statement.
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
+/// Where and how every connection of a store is made.
+pub(crate) struct Target {
+    pub(crate) config: Config,
+    /// The TLS connector (`None`: `sslmode=disable`, no TLS).
+    pub(crate) tls: Option<MakeRustlsConnect>,
+    pub(crate) options: TlsOptions,
+}
+
+impl Target {
+    fn connect(&self) -> Result<Client, StoreError> {
+        let connected = match &self.tls {
+            None => self.config.connect(NoTls),
+            Some(tls) => self.config.connect(tls.clone()),
+        };
+        connected.map_err(|error| {
+            let why =
+                tls::explain_failure(&error, &self.options).unwrap_or_else(|| explain(&error));
+            StoreError::Unavailable(format!("postgres: connecting: {why}"))
+        })
+    }
+}
+
 /// One connection (made when first needed) and its prepared statements.
 pub(crate) struct Connection {
-    config: Arc<Config>,
+    config: Arc<Target>,
     client: Option<Client>,
     statements: HashMap<String, Statement>,
     /// Whether a connection that was up has been found broken (and dropped) since this was
     /// last cleared.
     lost: bool,
+    /// The server process of the connection up now (`pg_backend_pid()`).
+    backend_pid: Option<i32>,
+    /// Whether a transaction is open on the connection (from its BEGIN to its COMMIT or
+    /// ROLLBACK): then a lost connection is an error, never a new connection, whose
+    /// statements would run outside the transaction, each committing on its own.
+    in_transaction: bool,
+}
+
+/// How a `COMMIT` ended, as far as this side can tell.
+pub(crate) enum CommitEnd {
+    /// The server answered that it committed.
+    Committed,
+    /// The server answered with an error: the transaction did not commit.
+    Refused(StoreError),
+    /// The connection was lost before the answer came: the transaction may or may not have
+    /// committed (the server may have made it durable and died before answering).
+    Lost(String),
 }
 
 /// The error with what the server said (`postgres::Error` alone prints only "db error").
@@ -74,30 +116,46 @@ pub(crate) fn classify(error: &postgres::Error) -> StoreError {
 }
 
 impl Connection {
-    fn new(config: Arc<Config>) -> Self {
+    fn new(config: Arc<Target>) -> Self {
         Connection {
             config,
             client: None,
             statements: HashMap::new(),
             lost: false,
+            backend_pid: None,
+            in_transaction: false,
         }
     }
 
     /// The connection, made now if there is none (or the one there was has closed).
     fn client(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_some_and(Client::is_closed) {
+            self.lost = true;
             self.reset();
         }
+        if self.in_transaction && self.client.is_none() {
+            return Err(StoreError::Unavailable(
+                "postgres: the connection was lost inside a transaction".into(),
+            ));
+        }
         if self.client.is_none() {
-            let mut client = self.config.connect(NoTls).map_err(|error| {
-                StoreError::Unavailable(format!("postgres: connecting: {}", explain(&error)))
-            })?;
+            let mut client = self.config.connect()?;
             client.batch_execute(SESSION_SETUP).map_err(|error| {
                 StoreError::Unavailable(format!(
                     "postgres: setting up the session: {}",
                     explain(&error)
                 ))
             })?;
+            let pid = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .and_then(|row| row.try_get::<_, i32>(0))
+                .map_err(|error| {
+                    StoreError::Unavailable(format!(
+                        "postgres: setting up the session: {}",
+                        explain(&error)
+                    ))
+                })?;
+            self.backend_pid = Some(pid);
             self.client = Some(client);
         }
         Ok(self.client.as_mut().expect("postgres: connected just now"))
@@ -105,7 +163,54 @@ impl Connection {
 
     fn reset(&mut self) {
         self.client = None;
+        self.backend_pid = None;
         self.statements.clear();
+    }
+
+    /// The server process of this connection, if one is up.
+    pub(crate) fn backend_pid(&self) -> Option<i32> {
+        self.backend_pid
+    }
+
+    /// Drops the connection as if it had broken (the next call connects again).
+    pub(crate) fn drop_connection(&mut self) {
+        self.lost |= self.client.is_some();
+        self.reset();
+    }
+
+    /// Opens a transaction with `begin` (a connection is made first if there is none); until
+    /// [`Connection::commit`] or [`Connection::rollback`], a lost connection is not replaced.
+    pub(crate) fn begin(&mut self, begin: &str) -> Result<(), StoreError> {
+        self.in_transaction = false;
+        self.batch_execute(begin)?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    /// Sends `COMMIT` for the open transaction and tells a refusal (the server answered: it did
+    /// not commit) from a lost connection (no answer: the outcome is unknown).
+    pub(crate) fn commit(&mut self) -> CommitEnd {
+        self.lost = false;
+        let result = match self.client() {
+            Ok(client) => client.batch_execute("COMMIT"),
+            Err(error) => {
+                self.in_transaction = false;
+                return CommitEnd::Lost(error.to_string());
+            }
+        };
+        // Whatever the answer, the transaction is over (or its connection is).
+        self.in_transaction = false;
+        match result {
+            Ok(()) => CommitEnd::Committed,
+            Err(error) => {
+                let mapped = self.failed(error);
+                if self.lost {
+                    CommitEnd::Lost(mapped.to_string())
+                } else {
+                    CommitEnd::Refused(mapped)
+                }
+            }
+        }
     }
 
     /// Maps a failed call's error, dropping the connection when it is broken: a lost socket,
@@ -187,10 +292,12 @@ impl Connection {
         begin: &str,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.batch_execute(begin)?;
+        self.begin(begin)?;
         match work(self) {
             Ok(value) => {
-                self.batch_execute("COMMIT")?;
+                let committed = self.batch_execute("COMMIT");
+                self.in_transaction = false;
+                committed?;
                 Ok(value)
             }
             Err(error) => {
@@ -202,6 +309,7 @@ impl Connection {
 
     /// Ends whatever transaction is open, if the connection is still there.
     pub(crate) fn rollback(&mut self) {
+        self.in_transaction = false;
         if self
             .client
             .as_ref()
@@ -238,7 +346,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(config: Arc<Config>, name: String) -> Result<Worker, StoreError> {
+    fn spawn(config: Arc<Target>, name: String) -> Result<Worker, StoreError> {
         let (jobs, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name(name)
@@ -277,7 +385,7 @@ struct PoolState {
 
 /// A bounded set of workers, started when first needed and kept.
 pub(crate) struct Pool {
-    config: Arc<Config>,
+    config: Arc<Target>,
     name: &'static str,
     workers_max: usize,
     state: Mutex<PoolState>,
@@ -285,7 +393,7 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub(crate) fn new(config: Arc<Config>, name: &'static str, workers_max: usize) -> Self {
+    pub(crate) fn new(config: Arc<Target>, name: &'static str, workers_max: usize) -> Self {
         Pool {
             config,
             name,

@@ -8,12 +8,21 @@
 //! is granted includes everything the previous holder committed. A deadlock PostgreSQL detects
 //! anyway is a `Conflict`, and the engine tries the batch again.
 
+use std::time::{Duration, Instant};
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use tally_core::{AccountState, Timestamp};
 use tally_store::state::{self, LIVE_GRANTS, PENDING_HOLDS};
-use tally_store::{BatchWrite, IdempotencyRecord, SharedBatch, StoreError, read, tables};
 
+use tally_store::{
+    BatchWrite, IdempotencyRecord, Locked, SharedBatch, StoreError, UnavailableAccount, read,
+    tables,
+};
+
+use crate::faults::{self, AfterHook, BatchPoint, FaultHook};
 use crate::locks::{account_lock_key, idempotency_lock_key};
-use crate::pool::{self, Connection, Lent};
+use crate::pool::{self, CommitEnd, Connection, Lent};
 use crate::rows::{self, Source, decode_all};
 use crate::write;
 
@@ -89,6 +98,59 @@ pub(crate) fn load_states(
     )
 }
 
+/// The accounts whose stored state did not load, as this store last found them: due-work
+/// claims skip them (a corrupt account would otherwise be claimed, and fail to load, in every
+/// batch), and a batch that loads one again takes it off.
+pub(crate) type Quarantine = Arc<Mutex<HashSet<String>>>;
+
+/// [`load_states`], sparing the batch an account whose state does not load: when the accounts
+/// together fail with `Corrupt` (only decoding and assembly make it, so the transaction is
+/// still good), each is loaded alone, and those that fail are reported instead.
+pub(crate) fn load_loadable_states(
+    connection: &mut Connection,
+    account_ids: &[String],
+    lock: bool,
+) -> Result<Locked, StoreError> {
+    match load_states(connection, account_ids, lock) {
+        Ok(states) => Ok(Locked {
+            states,
+            unavailable: Vec::new(),
+        }),
+        Err(StoreError::Corrupt(_)) => {
+            let mut locked = Locked::default();
+            for id in account_ids {
+                match load_states(connection, std::slice::from_ref(id), lock) {
+                    Ok(mut states) => locked.states.append(&mut states),
+                    Err(StoreError::Corrupt(problem)) => {
+                        locked.unavailable.push(UnavailableAccount {
+                            account_id: id.clone(),
+                            problem,
+                        });
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(locked)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// How long a commit whose answer was lost is looked into before it is given up as unknown.
+const SETTLE_WAIT_MAX: Duration = Duration::from_secs(5);
+
+/// How long to wait between two looks while the lost commit's transaction is still running.
+const SETTLE_POLL: Duration = Duration::from_millis(10);
+
+/// What the server says of a transaction (`txid_status`).
+enum TransactionStatus {
+    Committed,
+    Aborted,
+    InProgress,
+    /// Too old for the server to remember (or a status this code does not know).
+    Forgotten,
+}
+
 /// The same error again (`StoreError` is not `Clone`).
 fn again(error: &StoreError) -> StoreError {
     match error {
@@ -110,20 +172,109 @@ pub(crate) struct PgSharedBatch<'a> {
     /// cannot commit any more: `commit` answers this again (a `Conflict` stays a `Conflict`,
     /// which the engine retries, even when the caller did not stop at the first error).
     failed: Option<StoreError>,
+    /// The tests' fault hook, if one is set.
+    hook: Option<FaultHook>,
+    /// The store's accounts known not to load.
+    quarantine: Quarantine,
 }
 
 impl<'a> PgSharedBatch<'a> {
     /// Opens the transaction.
-    pub(crate) fn begin(mut worker: Lent<'a>) -> Result<Self, StoreError> {
-        worker.run(pool::retried_once(|connection| {
-            connection.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+    pub(crate) fn begin(
+        mut worker: Lent<'a>,
+        hook: Option<FaultHook>,
+        quarantine: Quarantine,
+    ) -> Result<Self, StoreError> {
+        let at_begin = hook.clone();
+        worker.run(pool::retried_once(move |connection| {
+            connection.begin("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+            faults::call(
+                at_begin.as_ref(),
+                BatchPoint::Begun,
+                connection.backend_pid(),
+            );
+            Ok(())
         }))?;
         Ok(PgSharedBatch {
             worker,
             open: true,
             locked: Vec::new(),
             failed: None,
+            hook,
+            quarantine,
         })
+    }
+
+    /// Finds out whether the transaction `xid`, whose `COMMIT` got no answer, committed: on a
+    /// new connection, asks the server (`txid_status`) until the transaction has ended. One
+    /// still running (its server process has not noticed the lost connection yet) is ended
+    /// with its process, `pid`, so that the answer comes at once and is final. `Ok` only when
+    /// the server says it committed; a `Unavailable` that says what is known otherwise (it did
+    /// not commit, or it could not be found out in time: then nothing was acknowledged either,
+    /// and a retry with the same idempotency key gets the one true outcome).
+    fn settle(&mut self, xid: i64, pid: Option<i32>, lost: &str) -> Result<(), StoreError> {
+        let deadline = Instant::now() + SETTLE_WAIT_MAX;
+        let mut terminated = false;
+        let mut last_error = String::new();
+        loop {
+            let status = self.worker.run(pool::retried_once(move |connection| {
+                let rows = connection.query("SELECT txid_status($1) AS status", &[&xid])?;
+                let status: Option<String> = match rows.first() {
+                    Some(row) => rows::get(row, "status")?,
+                    None => None,
+                };
+                Ok(match status.as_deref() {
+                    Some("committed") => TransactionStatus::Committed,
+                    Some("aborted") => TransactionStatus::Aborted,
+                    Some("in progress") => TransactionStatus::InProgress,
+                    _ => TransactionStatus::Forgotten,
+                })
+            }));
+            match status {
+                Ok(TransactionStatus::Committed) => {
+                    tracing::warn!(
+                        xid,
+                        lost,
+                        "postgres: the connection was lost at COMMIT; the batch committed"
+                    );
+                    return Ok(());
+                }
+                Ok(TransactionStatus::Aborted) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "postgres: the connection was lost at COMMIT ({lost}); the batch did not \
+                         commit"
+                    )));
+                }
+                Ok(TransactionStatus::Forgotten) => break,
+                Ok(TransactionStatus::InProgress) => {
+                    if !terminated && let Some(pid) = pid {
+                        terminated = true;
+                        let _ = self.worker.run(move |connection| {
+                            connection.query(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                 WHERE pid = $1 AND backend_xid::text = ($2 % 4294967296)::text",
+                                &[&pid, &xid],
+                            )
+                        });
+                    }
+                }
+                Err(error) => last_error = format!(" (asking: {error})"),
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(SETTLE_POLL);
+        }
+        tracing::error!(
+            xid,
+            lost,
+            "postgres: the connection was lost at COMMIT and whether the batch committed could \
+             not be found out; answered as not done{last_error}"
+        );
+        Err(StoreError::Unavailable(format!(
+            "postgres: the connection was lost at COMMIT ({lost}) and whether the batch \
+             committed is unknown{last_error}"
+        )))
     }
 
     /// Runs a statement job in the transaction, remembering a failure.
@@ -144,22 +295,52 @@ impl<'a> PgSharedBatch<'a> {
 
 impl SharedBatch for PgSharedBatch<'_> {
     fn lock_accounts(&mut self, account_ids: &[String]) -> Result<Vec<AccountState>, StoreError> {
+        let locked = self.lock_loadable_accounts(account_ids)?;
+        match locked.unavailable.first() {
+            None => Ok(locked.states),
+            Some(account) => Err(StoreError::Corrupt(account.problem.clone())),
+        }
+    }
+
+    fn lock_loadable_accounts(&mut self, account_ids: &[String]) -> Result<Locked, StoreError> {
         let mut ids = account_ids.to_vec();
         ids.sort();
         ids.dedup();
         self.locked.extend(ids.iter().cloned());
-        self.run(move |connection| {
+        let hook = self.hook.clone();
+        let locked = self.run(move |connection| {
             for id in &ids {
                 connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
             }
-            load_states(connection, &ids, true)
-        })
+            let locked = load_loadable_states(connection, &ids, true)?;
+            faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
+            Ok(locked)
+        })?;
+        let mut quarantine = self
+            .quarantine
+            .lock()
+            .expect("postgres: quarantine poisoned");
+        for state in &locked.states {
+            quarantine.remove(&state.account.id);
+        }
+        for account in &locked.unavailable {
+            quarantine.insert(account.account_id.clone());
+        }
+        Ok(locked)
     }
 
     fn claim_due(&mut self, now: Timestamp, limit: usize) -> Result<Vec<AccountState>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mine = self.locked.clone();
-        let states = self.run(move |connection| {
+        // Neither the accounts this batch holds nor those known not to load.
+        let mut mine = self.locked.clone();
+        mine.extend(
+            self.quarantine
+                .lock()
+                .expect("postgres: quarantine poisoned")
+                .iter()
+                .cloned(),
+        );
+        let locked = self.run(move |connection| {
             // Due accounts no other batch has locked (rows or, just below, advisory locks).
             let due = connection.query(
                 "SELECT id FROM accounts WHERE next_due_at <= $1 AND NOT (id = ANY($3))
@@ -167,7 +348,7 @@ impl SharedBatch for PgSharedBatch<'_> {
                 &[&now.as_micros(), &limit, &mine],
             )?;
             if due.is_empty() {
-                return Ok(Vec::new());
+                return Ok(Locked::default());
             }
             let ids: Vec<String> = due
                 .iter()
@@ -184,11 +365,26 @@ impl SharedBatch for PgSharedBatch<'_> {
                 .map(|row| rows::get(row, "id"))
                 .collect::<Result<_, _>>()?;
             claimed.sort();
-            load_states(connection, &claimed, true)
+            load_loadable_states(connection, &claimed, true)
         })?;
         self.locked
-            .extend(states.iter().map(|state| state.account.id.clone()));
-        Ok(states)
+            .extend(locked.states.iter().map(|state| state.account.id.clone()));
+        if !locked.unavailable.is_empty() {
+            let mut quarantine = self
+                .quarantine
+                .lock()
+                .expect("postgres: quarantine poisoned");
+            for account in &locked.unavailable {
+                tracing::error!(
+                    account_id = %account.account_id,
+                    problem = %account.problem,
+                    "postgres: an account with due work does not load; its due work waits \
+                     until it is repaired"
+                );
+                quarantine.insert(account.account_id.clone());
+            }
+        }
+        Ok(locked.states)
     }
 
     fn idempotency(
@@ -205,14 +401,52 @@ impl SharedBatch for PgSharedBatch<'_> {
         })
     }
 
+    /// Writes and commits. A `COMMIT` the server answered is final either way; one whose
+    /// answer was lost with the connection is settled (see `settle`) before this returns, so
+    /// `Ok` always means committed and an error always means not acknowledged.
     fn commit(mut self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError> {
         let plan = write::plan(batch);
-        self.run(move |connection| {
+        let hook = self.hook.clone();
+        let (xid, pid) = self.run(move |connection| {
             write::run(connection, &plan)?;
-            connection.batch_execute("COMMIT")
+            // The transaction's id, to ask the server about it if COMMIT's answer is lost.
+            let rows = connection.query("SELECT txid_current() AS xid", &[])?;
+            let xid: i64 = match rows.first() {
+                Some(row) => rows::get(row, "xid")?,
+                None => {
+                    return Err(StoreError::Unavailable(
+                        "postgres: txid_current() returned no row".into(),
+                    ));
+                }
+            };
+            let pid = connection.backend_pid();
+            faults::call(hook.as_ref(), BatchPoint::Written, pid);
+            Ok((xid, pid))
         })?;
+        let hook = self.hook.clone();
+        let end = self.worker.run(move |connection| {
+            Ok(match connection.commit() {
+                CommitEnd::Committed => {
+                    let pid = connection.backend_pid();
+                    match faults::call(hook.as_ref(), BatchPoint::Committed, pid) {
+                        AfterHook::Go => CommitEnd::Committed,
+                        AfterHook::LoseCommitAnswer => {
+                            connection.drop_connection();
+                            CommitEnd::Lost("the test hook lost COMMIT's answer".into())
+                        }
+                    }
+                }
+                other => other,
+            })
+        });
+        // Whatever happened, the transaction is over (or its connection is gone).
         self.open = false;
-        Ok(())
+        match end {
+            Ok(CommitEnd::Committed) => Ok(()),
+            Ok(CommitEnd::Refused(error)) => Err(error),
+            Ok(CommitEnd::Lost(lost)) => self.settle(xid, pid, &lost),
+            Err(error) => Err(error),
+        }
     }
 }
 

@@ -67,6 +67,10 @@ pub enum ApiError {
     Unavailable {
         detail: String,
     },
+    /// One account's stored state does not load: that account is left alone, the others work.
+    AccountUnavailable {
+        account_id: String,
+    },
     Internal,
     RefundExceedsCharge {
         refundable: Millicredits,
@@ -135,6 +139,7 @@ impl ApiError {
             ApiError::RateLimited { .. }         => (S::TOO_MANY_REQUESTS,     "rate_limited",         "Too many requests"),
             ApiError::MethodNotAllowed { .. }    => (S::METHOD_NOT_ALLOWED,    "method_not_allowed",   "Method not allowed on this path"),
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
+            ApiError::AccountUnavailable { .. }  => (S::SERVICE_UNAVAILABLE,   "account_unavailable",  "This account is unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
             ApiError::RefundExceedsCharge { .. } => (S::UNPROCESSABLE_ENTITY,  "refund_exceeds_charge", "The refund exceeds what is left to refund"),
             ApiError::InvalidSignature { .. }    => (S::BAD_REQUEST,           "invalid_signature",    "The webhook's signature does not verify"),
@@ -225,6 +230,14 @@ impl ApiError {
                 format!("this path allows {allowed}; see GET /openapi.json for every route")
             }
             ApiError::Unavailable { detail } => detail.clone(),
+            ApiError::AccountUnavailable { account_id } => {
+                body.insert("account_id".into(), Value::String(account_id.clone()));
+                format!(
+                    "account {account_id} cannot be used: its stored state does not load (the \
+                     server's log says what is wrong); nothing was done. Other accounts are not \
+                     affected; retry once an operator has repaired it"
+                )
+            }
             ApiError::Internal => "an internal error occurred; it has been logged".into(),
             ApiError::RefundExceedsCharge { refundable } => {
                 body.insert("refundable".into(), credits(*refundable));
@@ -465,6 +478,9 @@ impl From<EngineError> for ApiError {
             EngineError::ShuttingDown => ApiError::Unavailable {
                 detail: "the server is shutting down; retry".into(),
             },
+            EngineError::AccountUnavailable { account_id } => {
+                ApiError::AccountUnavailable { account_id }
+            }
         }
     }
 }

@@ -133,11 +133,11 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
         request_hash: "h1".into(),
     };
     assert_eq!(
-        store.create_endpoint(&all, Some(&key)).unwrap(),
+        store.create_endpoint(&all, Some(&key), None).unwrap(),
         Created::New(all.clone())
     );
     assert_eq!(
-        store.create_endpoint(&all, Some(&key)).unwrap(),
+        store.create_endpoint(&all, Some(&key), None).unwrap(),
         Created::Replayed(all.clone())
     );
     let other = CreateKey {
@@ -145,15 +145,17 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
         ..key
     };
     assert_eq!(
-        store.create_endpoint(&grants_only, Some(&other)).unwrap(),
+        store
+            .create_endpoint(&grants_only, Some(&other), None)
+            .unwrap(),
         Created::KeyConflict
     );
-    store.create_endpoint(&grants_only, None).unwrap();
+    store.create_endpoint(&grants_only, None, None).unwrap();
     let disabled = EndpointRecord {
         status: EndpointStatus::Disabled,
         ..endpoint("we_off", EventSelection::All)
     };
-    store.create_endpoint(&disabled, None).unwrap();
+    store.create_endpoint(&disabled, None, None).unwrap();
 
     store
         .commit(&BatchWrite {
@@ -301,7 +303,7 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
         ..EndpointChange::default()
     };
     store
-        .update_endpoint("we_all", &change, later)
+        .update_endpoint("we_all", &change, later, None)
         .unwrap()
         .unwrap();
     assert_eq!(store.redeliver("evt_a_2", later).unwrap(), ["we_all"]);
@@ -314,7 +316,13 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
 
     // A rotation keeps the old secret signing until it expires; a delete takes the log too.
     let rotated = store
-        .rotate_endpoint_secret("we_grants", "whsec_new", later.plus_seconds(86_400), later)
+        .rotate_endpoint_secret(
+            "we_grants",
+            "whsec_new",
+            later.plus_seconds(86_400),
+            later,
+            None,
+        )
         .unwrap()
         .unwrap();
     assert_eq!(rotated.secret, "whsec_new");
@@ -322,7 +330,7 @@ fn events_fan_out_in_their_transaction_and_go_out_in_order_per_account() {
         rotated.signing_secrets(later),
         ["whsec_new", grants_only.secret.as_str()]
     );
-    assert!(store.delete_endpoint("we_grants").unwrap());
-    assert!(!store.delete_endpoint("we_grants").unwrap());
+    assert!(store.delete_endpoint("we_grants", None).unwrap());
+    assert!(!store.delete_endpoint("we_grants", None).unwrap());
     assert_eq!(deliveries("evt_a_1"), ["we_all"]);
 }

@@ -312,6 +312,23 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+/// What [`SharedBatch::lock_loadable_accounts`] locked: the states of the accounts that
+/// loaded, and those whose stored state did not (each with what is wrong with it).
+#[derive(Debug, Default)]
+pub struct Locked {
+    pub states: Vec<AccountState>,
+    pub unavailable: Vec<UnavailableAccount>,
+}
+
+/// An account whose stored state does not load (a row that does not decode, or a state that
+/// breaks an invariant): locked, left alone, and reported instead of failing the batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnavailableAccount {
+    pub account_id: String,
+    /// What is wrong, for the log (never shown to a client).
+    pub problem: String,
+}
+
 /// One batch's transaction on a store that several nodes share. The accounts it loads stay
 /// locked until [`SharedBatch::commit`]; dropping it rolls back.
 pub trait SharedBatch {
@@ -319,6 +336,16 @@ pub trait SharedBatch {
     /// Ids with no account are locked too (so two nodes cannot create the same account) and
     /// left out of the result.
     fn lock_accounts(&mut self, account_ids: &[String]) -> Result<Vec<AccountState>, StoreError>;
+    /// [`SharedBatch::lock_accounts`], except that an account whose stored state does not
+    /// load is left out and reported in [`Locked::unavailable`] (still locked) instead of
+    /// failing the call: one corrupt account does not stop the others of the batch. By
+    /// default no account is spared.
+    fn lock_loadable_accounts(&mut self, account_ids: &[String]) -> Result<Locked, StoreError> {
+        self.lock_accounts(account_ids).map(|states| Locked {
+            states,
+            unavailable: Vec::new(),
+        })
+    }
     /// Locks and loads up to `limit` accounts whose due work (hold or grant expiry, activation,
     /// period end) falls at or before `now`, skipping those another node holds.
     fn claim_due(&mut self, now: Timestamp, limit: usize) -> Result<Vec<AccountState>, StoreError>;

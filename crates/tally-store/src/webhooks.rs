@@ -19,7 +19,7 @@ use tally_core::Timestamp;
 use crate::read::{Condition, read_page};
 use crate::row::{ColumnReader, Fields, Query, RowSink, RowSource, Value};
 use crate::sql::SqlReads;
-use crate::{Page, PageError, PageRequest, StoreError};
+use crate::{AuditRecord, Page, PageError, PageRequest, StoreError};
 
 /// What an endpoint subscribes to, as stored: `*`, or the types each between commas.
 pub const ALL_EVENTS: &str = "*";
@@ -262,20 +262,25 @@ pub struct DeliveryState {
 /// What the delivery side needs of a store. The engine never calls it.
 pub trait WebhookStore: Send + Sync + 'static {
     /// Creates an endpoint (once per `key`, when one is given).
+    /// Creates an endpoint; `audit`, the admin's record of it, is written in the same
+    /// transaction, and only if the endpoint is new (a replayed key writes none).
     fn create_endpoint(
         &self,
         endpoint: &EndpointRecord,
         key: Option<&CreateKey>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Created, StoreError>;
     fn endpoint(&self, id: &str) -> Result<Option<EndpointRecord>, StoreError>;
     /// Endpoints, newest first.
     fn endpoints(&self, page: &PageRequest) -> Result<Page<EndpointRecord>, PageError>;
-    /// Changes an endpoint (`None`: no such endpoint).
+    /// Changes an endpoint (`None`: no such endpoint). `audit`, here and below, is written in
+    /// the change's transaction when there was an endpoint to change.
     fn update_endpoint(
         &self,
         id: &str,
         change: &EndpointChange,
         at: Timestamp,
+        audit: Option<&AuditRecord>,
     ) -> Result<Option<EndpointRecord>, StoreError>;
     /// Makes `secret` the endpoint's secret; the current one keeps signing until
     /// `previous_expires_at`.
@@ -285,9 +290,10 @@ pub trait WebhookStore: Send + Sync + 'static {
         secret: &str,
         previous_expires_at: Timestamp,
         at: Timestamp,
+        audit: Option<&AuditRecord>,
     ) -> Result<Option<EndpointRecord>, StoreError>;
     /// Deletes an endpoint with its deliveries and their log (`false`: no such endpoint).
-    fn delete_endpoint(&self, id: &str) -> Result<bool, StoreError>;
+    fn delete_endpoint(&self, id: &str, audit: Option<&AuditRecord>) -> Result<bool, StoreError>;
     /// An endpoint's attempts, newest first.
     fn delivery_attempts(
         &self,
@@ -526,6 +532,32 @@ fn rotate<S: RowSink>(
         return Ok(None);
     }
     endpoint_by(db, "id", id)
+}
+
+/// Writes an admin's change of an endpoint to the audit log, in the change's transaction.
+fn record<S: RowSink>(db: &mut S, audit: Option<&AuditRecord>) -> Result<(), StoreError> {
+    let Some(audit) = audit else {
+        return Ok(());
+    };
+    let mut query = Query::new(
+        S::PARAMETER,
+        "INSERT INTO audit_log (id, at, actor, action, target_id, account_id) VALUES (",
+    );
+    query
+        .bind(Value::Text(&audit.id))
+        .push(", ")
+        .bind(Value::I64(micros(audit.at)))
+        .push(", ")
+        .bind(Value::Text(&audit.actor))
+        .push(", ")
+        .bind(Value::Text(&audit.action))
+        .push(", ")
+        .bind(Value::Text(&audit.target_id))
+        .push(", ")
+        .bind(Value::OptText(audit.account_id.as_deref()))
+        .push(")");
+    db.run(&query)?;
+    Ok(())
 }
 
 fn delete<S: RowSink>(db: &mut S, id: &str) -> Result<bool, StoreError> {
@@ -913,9 +945,16 @@ impl<S: SqlWebhooks> WebhookStore for S {
         &self,
         endpoint: &EndpointRecord,
         key: Option<&CreateKey>,
+        audit: Option<&AuditRecord>,
     ) -> Result<Created, StoreError> {
-        let (endpoint, key) = (endpoint.clone(), key.cloned());
-        self.write(move |db| create(db, &endpoint, key.as_ref()))
+        let (endpoint, key, audit) = (endpoint.clone(), key.cloned(), audit.cloned());
+        self.write(move |db| {
+            let created = create(db, &endpoint, key.as_ref())?;
+            if matches!(created, Created::New(_)) {
+                record(db, audit.as_ref())?;
+            }
+            Ok(created)
+        })
     }
 
     fn endpoint(&self, id: &str) -> Result<Option<EndpointRecord>, StoreError> {
@@ -935,9 +974,16 @@ impl<S: SqlWebhooks> WebhookStore for S {
         id: &str,
         change: &EndpointChange,
         at: Timestamp,
+        audit: Option<&AuditRecord>,
     ) -> Result<Option<EndpointRecord>, StoreError> {
-        let (id, change) = (id.to_string(), change.clone());
-        self.write(move |db| update(db, &id, &change, at))
+        let (id, change, audit) = (id.to_string(), change.clone(), audit.cloned());
+        self.write(move |db| {
+            let updated = update(db, &id, &change, at)?;
+            if updated.is_some() {
+                record(db, audit.as_ref())?;
+            }
+            Ok(updated)
+        })
     }
 
     fn rotate_endpoint_secret(
@@ -946,14 +992,27 @@ impl<S: SqlWebhooks> WebhookStore for S {
         secret: &str,
         previous_expires_at: Timestamp,
         at: Timestamp,
+        audit: Option<&AuditRecord>,
     ) -> Result<Option<EndpointRecord>, StoreError> {
-        let (id, secret) = (id.to_string(), secret.to_string());
-        self.write(move |db| rotate(db, &id, &secret, previous_expires_at, at))
+        let (id, secret, audit) = (id.to_string(), secret.to_string(), audit.cloned());
+        self.write(move |db| {
+            let rotated = rotate(db, &id, &secret, previous_expires_at, at)?;
+            if rotated.is_some() {
+                record(db, audit.as_ref())?;
+            }
+            Ok(rotated)
+        })
     }
 
-    fn delete_endpoint(&self, id: &str) -> Result<bool, StoreError> {
-        let id = id.to_string();
-        self.write(move |db| delete(db, &id))
+    fn delete_endpoint(&self, id: &str, audit: Option<&AuditRecord>) -> Result<bool, StoreError> {
+        let (id, audit) = (id.to_string(), audit.cloned());
+        self.write(move |db| {
+            let deleted = delete(db, &id)?;
+            if deleted {
+                record(db, audit.as_ref())?;
+            }
+            Ok(deleted)
+        })
     }
 
     fn delivery_attempts(

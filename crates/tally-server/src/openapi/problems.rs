@@ -47,6 +47,7 @@ fn codes() -> Vec<(&'static str, u16, Vec<Extra>)> {
         ("headers_too_large", 431, vec![]),
         ("internal", 500, vec![]),
         ("unavailable", 503, vec![]),
+        ("account_unavailable", 503, vec![("account_id", string(), true)]),
     ]
 }
 

@@ -169,6 +169,9 @@ fn every_problem_code_of_the_error_table_has_its_schema() {
             allowed: "GET".into(),
         },
         ApiError::Unavailable { detail: "x".into() },
+        ApiError::AccountUnavailable {
+            account_id: "acme".into(),
+        },
         ApiError::Internal,
         ApiError::RefundExceedsCharge {
             refundable: tally_core::Millicredits::new(1),

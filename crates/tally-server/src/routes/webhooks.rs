@@ -15,6 +15,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 use tally_core::Timestamp;
+use tally_store::AuditRecord;
 use tally_store::webhooks::{
     CreateKey, Created, EndpointChange, EndpointRecord, EndpointStatus, EventSelection,
 };
@@ -22,7 +23,7 @@ use tally_store::webhooks::{
 use super::events::event_type;
 use super::write::{Admin, AdminOn, Context, Decode, Target, WriteRequest};
 use super::{known_query, page_request};
-use crate::auth::Principal;
+use crate::auth::{Actor, Principal};
 use crate::error::ApiError;
 use crate::json::{Fields, TEXT_BYTES_MAX};
 use crate::render;
@@ -183,13 +184,35 @@ fn new_endpoint_id() -> String {
     format!("we_{}", tally_engine::ids::random_token(12))
 }
 
+/// The audit record of an admin's change of an endpoint (none without an admin to name),
+/// written by the store in the change's transaction, as the engine writes the others'.
+fn audit_record(
+    actor: &Actor,
+    action: &str,
+    endpoint_id: &str,
+    at: Timestamp,
+) -> Option<AuditRecord> {
+    let actor = actor.0.as_ref()?;
+    Some(AuditRecord {
+        id: format!("aud_{}", tally_engine::ids::random_token(16)),
+        at,
+        actor: actor.clone(),
+        action: action.to_string(),
+        target_id: endpoint_id.to_string(),
+        account_id: None,
+    })
+}
+
 /// `POST /v1/webhook-endpoints` → 201 with the secret (the only time it is shown).
 pub async fn create_endpoint(
     State(state): State<AppState>,
     request: WriteRequest<CreateEndpointRequest>,
 ) -> Result<Response, ApiError> {
     let WriteRequest {
-        idempotency, body, ..
+        idempotency,
+        body,
+        actor,
+        ..
     } = request;
     check_resolved(&state, &body.url).await?;
     let now = state.clock.now();
@@ -208,7 +231,11 @@ pub async fn create_endpoint(
         key: idempotency.key,
         request_hash: idempotency.request_hash,
     });
-    match state.store.create_endpoint(&endpoint, key.as_ref())? {
+    let audit = audit_record(&actor, "webhook_endpoint.create", &endpoint.id, now);
+    match state
+        .store
+        .create_endpoint(&endpoint, key.as_ref(), audit.as_ref())?
+    {
         Created::New(endpoint) => Ok(json_response(
             StatusCode::CREATED,
             render::webhook_endpoint(&endpoint, true).to_string(),
@@ -312,15 +339,18 @@ pub async fn update_endpoint(
     let WriteRequest {
         target: AdminOn(id),
         body: UpdateEndpointRequest(change),
+        actor,
         ..
     } = request;
     if let Some(url) = &change.url {
         check_resolved(&state, url).await?;
     }
+    let now = state.clock.now();
+    let audit = audit_record(&actor, "webhook_endpoint.update", &id, now);
     let endpoint = found(
         state
             .store
-            .update_endpoint(&id, &change, state.clock.now())?,
+            .update_endpoint(&id, &change, now, audit.as_ref())?,
     )?;
     Ok(json_response(
         StatusCode::OK,
@@ -333,9 +363,12 @@ pub async fn delete_endpoint(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    parts: axum::http::request::Parts,
 ) -> Result<Response, ApiError> {
     AdminOn::resolve(Some(id.clone()), &state, &principal)?;
-    if !state.store.delete_endpoint(&id)? {
+    let actor = Actor::of(&parts, &state);
+    let audit = audit_record(&actor, "webhook_endpoint.delete", &id, state.clock.now());
+    if !state.store.delete_endpoint(&id, audit.as_ref())? {
         return Err(ApiError::NotFound {
             what: "webhook endpoint",
         });
@@ -373,14 +406,16 @@ pub async fn rotate_secret(
 ) -> Result<Response, ApiError> {
     let AdminOn(id) = request.target;
     let now = state.clock.now();
+    let audit = audit_record(&request.actor, "webhook_endpoint.rotate_secret", &id, now);
     let expires_at = Timestamp::from_micros(
         now.as_micros()
             .saturating_add(PREVIOUS_SECRET_SECONDS * 1_000_000),
     );
     let secret = signature::new_secret();
-    let rotated = state
-        .store
-        .rotate_endpoint_secret(&id, &secret, expires_at, now)?;
+    let rotated =
+        state
+            .store
+            .rotate_endpoint_secret(&id, &secret, expires_at, now, audit.as_ref())?;
     let endpoint = found(rotated)?;
     Ok(json_response(
         StatusCode::OK,
