@@ -1251,6 +1251,23 @@ export interface components {
             /** @constant */
             object: "list";
         };
+        AccountUnavailableProblem: {
+            account_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            code: "AccountUnavailableProblem";
+            detail: string;
+            /** @constant */
+            status: 503;
+            title: string;
+            /**
+             * @description `/docs/errors#<code>`: the code's section of docs/errors.md.
+             * @constant
+             */
+            type: "/errors/account_unavailable";
+        };
         Advice: {
             account_id: string;
             best: {
@@ -2133,7 +2150,7 @@ export interface components {
             url?: string;
         };
         /** @description An RFC 9457 problem: `type`, `title`, `status`, `code`, `detail`, and each code's own fields (docs/errors.md). */
-        Problem: components["schemas"]["InvalidJsonProblem"] | components["schemas"]["InvalidSignatureProblem"] | components["schemas"]["UnauthorizedProblem"] | components["schemas"]["InsufficientCreditsProblem"] | components["schemas"]["LimitExceededProblem"] | components["schemas"]["ForbiddenProblem"] | components["schemas"]["NotFoundProblem"] | components["schemas"]["MethodNotAllowedProblem"] | components["schemas"]["ConflictProblem"] | components["schemas"]["IdempotencyConflictProblem"] | components["schemas"]["HoldNotPendingProblem"] | components["schemas"]["PurchaseNotPendingProblem"] | components["schemas"]["PayloadTooLargeProblem"] | components["schemas"]["InvalidRequestProblem"] | components["schemas"]["InvalidAmountProblem"] | components["schemas"]["UnknownModelProblem"] | components["schemas"]["CaptureExceedsHoldProblem"] | components["schemas"]["RefundExceedsChargeProblem"] | components["schemas"]["OverdraftBelowDebtProblem"] | components["schemas"]["RateLimitedProblem"] | components["schemas"]["HeadersTooLargeProblem"] | components["schemas"]["InternalProblem"] | components["schemas"]["UnavailableProblem"];
+        Problem: components["schemas"]["InvalidJsonProblem"] | components["schemas"]["InvalidSignatureProblem"] | components["schemas"]["UnauthorizedProblem"] | components["schemas"]["InsufficientCreditsProblem"] | components["schemas"]["LimitExceededProblem"] | components["schemas"]["ForbiddenProblem"] | components["schemas"]["NotFoundProblem"] | components["schemas"]["MethodNotAllowedProblem"] | components["schemas"]["ConflictProblem"] | components["schemas"]["IdempotencyConflictProblem"] | components["schemas"]["HoldNotPendingProblem"] | components["schemas"]["PurchaseNotPendingProblem"] | components["schemas"]["PayloadTooLargeProblem"] | components["schemas"]["InvalidRequestProblem"] | components["schemas"]["InvalidAmountProblem"] | components["schemas"]["UnknownModelProblem"] | components["schemas"]["CaptureExceedsHoldProblem"] | components["schemas"]["RefundExceedsChargeProblem"] | components["schemas"]["OverdraftBelowDebtProblem"] | components["schemas"]["RateLimitedProblem"] | components["schemas"]["HeadersTooLargeProblem"] | components["schemas"]["InternalProblem"] | components["schemas"]["UnavailableProblem"] | components["schemas"]["AccountUnavailableProblem"];
         Problem400: components["schemas"]["InvalidJsonProblem"] | components["schemas"]["InvalidSignatureProblem"];
         Problem401: components["schemas"]["UnauthorizedProblem"];
         Problem402: components["schemas"]["InsufficientCreditsProblem"] | components["schemas"]["LimitExceededProblem"];
@@ -2146,7 +2163,7 @@ export interface components {
         Problem429: components["schemas"]["RateLimitedProblem"];
         Problem431: components["schemas"]["HeadersTooLargeProblem"];
         Problem500: components["schemas"]["InternalProblem"];
-        Problem503: components["schemas"]["UnavailableProblem"];
+        Problem503: components["schemas"]["UnavailableProblem"] | components["schemas"]["AccountUnavailableProblem"];
         Purchase: {
             account_id: string;
             checkout_url: string | null;

@@ -3,6 +3,7 @@
 from .account import Account
 from .account_list import AccountList
 from .account_metadata_type_0 import AccountMetadataType0
+from .account_unavailable_problem import AccountUnavailableProblem
 from .advice import Advice
 from .advice_best_type_0 import AdviceBestType0
 from .advice_best_type_0_packs_item import AdviceBestType0PacksItem
@@ -143,7 +144,6 @@ from .problem_413 import Problem413
 from .problem_429 import Problem429
 from .problem_431 import Problem431
 from .problem_500 import Problem500
-from .problem_503 import Problem503
 from .purchase import Purchase
 from .purchase_completed_event import PurchaseCompletedEvent
 from .purchase_completed_event_data import PurchaseCompletedEventData
@@ -220,6 +220,7 @@ __all__ = (
     "Account",
     "AccountList",
     "AccountMetadataType0",
+    "AccountUnavailableProblem",
     "Advice",
     "AdviceBestType0",
     "AdviceBestType0PacksItem",
@@ -360,7 +361,6 @@ __all__ = (
     "Problem429",
     "Problem431",
     "Problem500",
-    "Problem503",
     "Purchase",
     "PurchaseCompletedEvent",
     "PurchaseCompletedEventData",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 
 if TYPE_CHECKING:
+    from ..models.account_unavailable_problem import AccountUnavailableProblem
     from ..models.batch_results_results_item_body_type_1 import BatchResultsResultsItemBodyType1
     from ..models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
     from ..models.conflict_problem import ConflictProblem
@@ -39,19 +40,20 @@ T = TypeVar("T", bound="BatchResultsResultsItem")
 class BatchResultsResultsItem:
     """
     Attributes:
-        body (BatchResultsResultsItemBodyType1 | CaptureExceedsHoldProblem | ConflictProblem | ForbiddenProblem |
-            HeadersTooLargeProblem | HoldNotPendingProblem | IdempotencyConflictProblem | InsufficientCreditsProblem |
-            InternalProblem | InvalidAmountProblem | InvalidJsonProblem | InvalidRequestProblem | InvalidSignatureProblem |
-            LimitExceededProblem | MethodNotAllowedProblem | NotFoundProblem | OverdraftBelowDebtProblem |
-            PayloadTooLargeProblem | PurchaseNotPendingProblem | RateLimitedProblem | RefundExceedsChargeProblem |
-            UnauthorizedProblem | UnavailableProblem | UnknownModelProblem): What the operation's route would have answered:
-            its resource, or a problem document.
+        body (AccountUnavailableProblem | BatchResultsResultsItemBodyType1 | CaptureExceedsHoldProblem | ConflictProblem
+            | ForbiddenProblem | HeadersTooLargeProblem | HoldNotPendingProblem | IdempotencyConflictProblem |
+            InsufficientCreditsProblem | InternalProblem | InvalidAmountProblem | InvalidJsonProblem | InvalidRequestProblem
+            | InvalidSignatureProblem | LimitExceededProblem | MethodNotAllowedProblem | NotFoundProblem |
+            OverdraftBelowDebtProblem | PayloadTooLargeProblem | PurchaseNotPendingProblem | RateLimitedProblem |
+            RefundExceedsChargeProblem | UnauthorizedProblem | UnavailableProblem | UnknownModelProblem): What the
+            operation's route would have answered: its resource, or a problem document.
         replayed (bool):
         status (int):
     """
 
     body: (
-        BatchResultsResultsItemBodyType1
+        AccountUnavailableProblem
+        | BatchResultsResultsItemBodyType1
         | CaptureExceedsHoldProblem
         | ConflictProblem
         | ForbiddenProblem
@@ -80,6 +82,7 @@ class BatchResultsResultsItem:
     status: int
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.account_unavailable_problem import AccountUnavailableProblem  # noqa: PLC0415
         from ..models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem  # noqa: PLC0415
         from ..models.conflict_problem import ConflictProblem  # noqa: PLC0415
         from ..models.forbidden_problem import ForbiddenProblem  # noqa: PLC0415
@@ -151,6 +154,8 @@ class BatchResultsResultsItem:
             body = self.body.to_dict()
         elif isinstance(self.body, UnavailableProblem):
             body = self.body.to_dict()
+        elif isinstance(self.body, AccountUnavailableProblem):
+            body = self.body.to_dict()
         else:
             body = self.body.to_dict()
 
@@ -172,6 +177,7 @@ class BatchResultsResultsItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.account_unavailable_problem import AccountUnavailableProblem  # noqa: PLC0415
         from ..models.batch_results_results_item_body_type_1 import BatchResultsResultsItemBodyType1  # noqa: PLC0415
         from ..models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem  # noqa: PLC0415
         from ..models.conflict_problem import ConflictProblem  # noqa: PLC0415
@@ -202,7 +208,8 @@ class BatchResultsResultsItem:
         def _parse_body(
             data: object,
         ) -> (
-            BatchResultsResultsItemBodyType1
+            AccountUnavailableProblem
+            | BatchResultsResultsItemBodyType1
             | CaptureExceedsHoldProblem
             | ConflictProblem
             | ForbiddenProblem
@@ -409,6 +416,14 @@ class BatchResultsResultsItem:
                 componentsschemas_problem_type_22 = UnavailableProblem.from_dict(data)
 
                 return componentsschemas_problem_type_22
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_type_23 = AccountUnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_type_23
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.batch_body import BatchBody
 from ...models.batch_results import BatchResults
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
@@ -23,9 +24,9 @@ from ...models.problem_413 import Problem413
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.purchase_not_pending_problem import PurchaseNotPendingProblem
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -53,7 +54,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    BatchResults
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | BatchResults
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -73,7 +76,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     if response.status_code == 200:
@@ -239,7 +241,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -252,7 +270,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    BatchResults
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | BatchResults
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -272,7 +292,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -287,7 +306,9 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: BatchBody | Unset = UNSET,
 ) -> Response[
-    BatchResults
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | BatchResults
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -307,7 +328,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """Apply up to 1,000 write operations in one engine batch
 
@@ -319,7 +339,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -338,7 +358,9 @@ def sync(
     client: AuthenticatedClient | Client,
     body: BatchBody | Unset = UNSET,
 ) -> (
-    BatchResults
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | BatchResults
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -358,7 +380,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """Apply up to 1,000 write operations in one engine batch
@@ -371,7 +392,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -385,7 +406,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: BatchBody | Unset = UNSET,
 ) -> Response[
-    BatchResults
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | BatchResults
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -405,7 +428,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """Apply up to 1,000 write operations in one engine batch
 
@@ -417,7 +439,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -434,7 +456,9 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: BatchBody | Unset = UNSET,
 ) -> (
-    BatchResults
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | BatchResults
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -454,7 +478,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """Apply up to 1,000 write operations in one engine batch
@@ -467,7 +490,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | BatchResults | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500
     """
 
     return (

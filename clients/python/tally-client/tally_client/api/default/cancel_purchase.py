@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.cancel_purchase_body import CancelPurchaseBody
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.conflict_problem import ConflictProblem
@@ -23,10 +24,10 @@ from ...models.problem_413 import Problem413
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.purchase import Purchase
 from ...models.purchase_not_pending_problem import PurchaseNotPendingProblem
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -60,7 +61,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -79,7 +82,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Purchase
     | None
 ):
@@ -246,7 +248,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -259,7 +277,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -278,7 +298,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Purchase
 ]:
     return Response(
@@ -296,7 +315,9 @@ def sync_detailed(
     body: CancelPurchaseBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -315,7 +336,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Purchase
 ]:
     """Cancel a pending purchase
@@ -330,7 +350,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Purchase]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Purchase]
     """
 
     kwargs = _get_kwargs(
@@ -353,7 +373,9 @@ def sync(
     body: CancelPurchaseBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -372,7 +394,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Purchase
     | None
 ):
@@ -388,7 +409,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Purchase
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Purchase
     """
 
     return sync_detailed(
@@ -406,7 +427,9 @@ async def asyncio_detailed(
     body: CancelPurchaseBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -425,7 +448,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Purchase
 ]:
     """Cancel a pending purchase
@@ -440,7 +462,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Purchase]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Purchase]
     """
 
     kwargs = _get_kwargs(
@@ -461,7 +483,9 @@ async def asyncio(
     body: CancelPurchaseBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -480,7 +504,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Purchase
     | None
 ):
@@ -496,7 +519,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Purchase
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Purchase
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.conflict_problem import ConflictProblem
 from ...models.deleted_webhook_endpoint import DeletedWebhookEndpoint
@@ -20,9 +21,9 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.purchase_not_pending_problem import PurchaseNotPendingProblem
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import Response
 
@@ -44,7 +45,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -61,7 +64,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     if response.status_code == 200:
@@ -201,7 +203,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -214,7 +232,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -231,7 +251,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -246,7 +265,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -263,7 +284,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """Delete a webhook endpoint
 
@@ -275,7 +295,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -294,7 +314,9 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -311,7 +333,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """Delete a webhook endpoint
@@ -324,7 +345,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -338,7 +359,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -355,7 +378,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """Delete a webhook endpoint
 
@@ -367,7 +389,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -384,7 +406,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -401,7 +425,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """Delete a webhook endpoint
@@ -414,7 +437,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | DeletedWebhookEndpoint | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

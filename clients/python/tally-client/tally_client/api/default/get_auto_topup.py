@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.auto_topup import AutoTopup
 from ...models.problem_401 import Problem401
 from ...models.problem_403 import Problem403
@@ -13,7 +14,7 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -33,7 +34,18 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AutoTopup
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     if response.status_code == 200:
         response_200 = AutoTopup.from_dict(response.json())
 
@@ -70,7 +82,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -82,7 +110,17 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AutoTopup
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,7 +133,17 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AutoTopup
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     """Get the auto top-up
 
     Args:
@@ -106,7 +154,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -124,7 +172,18 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AutoTopup
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     """Get the auto top-up
 
     Args:
@@ -135,7 +194,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -148,7 +207,17 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AutoTopup
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     """Get the auto top-up
 
     Args:
@@ -159,7 +228,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -175,7 +244,18 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AutoTopup
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     """Get the auto top-up
 
     Args:
@@ -186,7 +266,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | AutoTopup | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.clock import Clock
 from ...models.problem_401 import Problem401
 from ...models.problem_403 import Problem403
@@ -12,7 +13,7 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -28,7 +29,18 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Clock
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     if response.status_code == 200:
         response_200 = Clock.from_dict(response.json())
 
@@ -65,7 +77,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -77,7 +105,17 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Clock
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +127,17 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Clock
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     """Read the test clock
 
     Raises:
@@ -97,7 +145,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs()
@@ -112,7 +160,18 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Clock
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     """Read the test clock
 
     Raises:
@@ -120,7 +179,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -131,7 +190,17 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Clock
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     """Read the test clock
 
     Raises:
@@ -139,7 +208,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs()
@@ -152,7 +221,18 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Clock
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     """Read the test clock
 
     Raises:
@@ -160,7 +240,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | Clock | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

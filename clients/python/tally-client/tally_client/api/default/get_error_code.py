@@ -6,10 +6,11 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.problem_404 import Problem404
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -29,7 +30,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem404 | Problem431 | Problem500 | Problem503 | str | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str | None:
     if response.status_code == 200:
         response_200 = response.text
         return response_200
@@ -50,7 +51,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -62,7 +79,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem404 | Problem431 | Problem500 | Problem503 | str]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,7 +92,7 @@ def sync_detailed(
     code: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem404 | Problem431 | Problem500 | Problem503 | str]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str]:
     """What an error code means and what to do
 
     Args:
@@ -86,7 +103,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem404 | Problem431 | Problem500 | Problem503 | str]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str]
     """
 
     kwargs = _get_kwargs(
@@ -104,7 +121,7 @@ def sync(
     code: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Problem404 | Problem431 | Problem500 | Problem503 | str | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str | None:
     """What an error code means and what to do
 
     Args:
@@ -115,7 +132,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem404 | Problem431 | Problem500 | Problem503 | str
+        AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str
     """
 
     return sync_detailed(
@@ -128,7 +145,7 @@ async def asyncio_detailed(
     code: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem404 | Problem431 | Problem500 | Problem503 | str]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str]:
     """What an error code means and what to do
 
     Args:
@@ -139,7 +156,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem404 | Problem431 | Problem500 | Problem503 | str]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str]
     """
 
     kwargs = _get_kwargs(
@@ -155,7 +172,7 @@ async def asyncio(
     code: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Problem404 | Problem431 | Problem500 | Problem503 | str | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str | None:
     """What an error code means and what to do
 
     Args:
@@ -166,7 +183,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem404 | Problem431 | Problem500 | Problem503 | str
+        AccountUnavailableProblem | UnavailableProblem | Problem404 | Problem431 | Problem500 | str
     """
 
     return (

@@ -6,13 +6,14 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.grant import Grant
 from ...models.problem_401 import Problem401
 from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -32,7 +33,17 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Grant
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     if response.status_code == 200:
         response_200 = Grant.from_dict(response.json())
 
@@ -64,7 +75,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -76,7 +103,16 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Grant
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +125,16 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Grant
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     """Get a grant
 
     Args:
@@ -100,7 +145,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -118,7 +163,17 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Grant
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     """Get a grant
 
     Args:
@@ -129,7 +184,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -142,7 +197,16 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Grant
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+]:
     """Get a grant
 
     Args:
@@ -153,7 +217,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -169,7 +233,17 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Grant
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | None
+):
     """Get a grant
 
     Args:
@@ -180,7 +254,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | Grant | Problem401 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

@@ -5,13 +5,14 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.problem_401 import Problem401
 from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.rate_card import RateCard
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -27,7 +28,17 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | RateCard
+    | None
+):
     if response.status_code == 200:
         response_200 = RateCard.from_dict(response.json())
 
@@ -59,7 +70,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -71,7 +98,16 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | RateCard
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,7 +119,16 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | RateCard
+]:
     """The current rate card
 
     Raises:
@@ -91,7 +136,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | RateCard]
     """
 
     kwargs = _get_kwargs()
@@ -106,7 +151,17 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | RateCard
+    | None
+):
     """The current rate card
 
     Raises:
@@ -114,7 +169,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard
+        AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | RateCard
     """
 
     return sync_detailed(
@@ -125,7 +180,16 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | RateCard
+]:
     """The current rate card
 
     Raises:
@@ -133,7 +197,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | RateCard]
     """
 
     kwargs = _get_kwargs()
@@ -146,7 +210,17 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | RateCard
+    | None
+):
     """The current rate card
 
     Raises:
@@ -154,7 +228,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | RateCard
+        AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | RateCard
     """
 
     return (

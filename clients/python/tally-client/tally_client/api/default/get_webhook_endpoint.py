@@ -6,13 +6,14 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.problem_401 import Problem401
 from ...models.problem_403 import Problem403
 from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.webhook_endpoint import WebhookEndpoint
 from ...types import Response
 
@@ -33,7 +34,18 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | WebhookEndpoint
+    | None
+):
     if response.status_code == 200:
         response_200 = WebhookEndpoint.from_dict(response.json())
 
@@ -70,7 +82,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -83,7 +111,15 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | WebhookEndpoint
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -98,7 +134,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[
-    Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | WebhookEndpoint
 ]:
     """Get a webhook endpoint
 
@@ -110,7 +154,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -128,7 +172,18 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | WebhookEndpoint
+    | None
+):
     """Get a webhook endpoint
 
     Args:
@@ -139,7 +194,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+        AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | WebhookEndpoint
     """
 
     return sync_detailed(
@@ -153,7 +208,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[
-    Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | WebhookEndpoint
 ]:
     """Get a webhook endpoint
 
@@ -165,7 +228,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -181,7 +244,18 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | WebhookEndpoint
+    | None
+):
     """Get a webhook endpoint
 
     Args:
@@ -192,7 +266,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+        AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | WebhookEndpoint
     """
 
     return (

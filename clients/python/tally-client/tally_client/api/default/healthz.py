@@ -5,10 +5,11 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.health import Health
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -24,7 +25,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Health | Problem431 | Problem500 | Problem503 | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500 | None:
     if response.status_code == 200:
         response_200 = Health.from_dict(response.json())
 
@@ -41,7 +42,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -53,7 +70,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Health | Problem431 | Problem500 | Problem503]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +82,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Health | Problem431 | Problem500 | Problem503]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500]:
     """The process is up
 
     Raises:
@@ -73,7 +90,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Health | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs()
@@ -88,7 +105,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Health | Problem431 | Problem500 | Problem503 | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500 | None:
     """The process is up
 
     Raises:
@@ -96,7 +113,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Health | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -107,7 +124,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Health | Problem431 | Problem500 | Problem503]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500]:
     """The process is up
 
     Raises:
@@ -115,7 +132,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Health | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs()
@@ -128,7 +145,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Health | Problem431 | Problem500 | Problem503 | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500 | None:
     """The process is up
 
     Raises:
@@ -136,7 +153,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Health | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | Health | Problem431 | Problem500
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.account_list import AccountList
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.invalid_amount_problem import InvalidAmountProblem
 from ...models.invalid_request_problem import InvalidRequestProblem
@@ -16,8 +17,8 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -49,6 +50,8 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
     AccountList
+    | AccountUnavailableProblem
+    | UnavailableProblem
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -61,7 +64,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     if response.status_code == 200:
@@ -162,7 +164,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -176,6 +194,8 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
     AccountList
+    | AccountUnavailableProblem
+    | UnavailableProblem
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -188,7 +208,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -205,6 +224,8 @@ def sync_detailed(
     starting_after: str | Unset = UNSET,
 ) -> Response[
     AccountList
+    | AccountUnavailableProblem
+    | UnavailableProblem
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -217,7 +238,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """List accounts
 
@@ -230,7 +250,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountList | AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -252,6 +272,8 @@ def sync(
     starting_after: str | Unset = UNSET,
 ) -> (
     AccountList
+    | AccountUnavailableProblem
+    | UnavailableProblem
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -264,7 +286,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """List accounts
@@ -278,7 +299,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountList | AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -295,6 +316,8 @@ async def asyncio_detailed(
     starting_after: str | Unset = UNSET,
 ) -> Response[
     AccountList
+    | AccountUnavailableProblem
+    | UnavailableProblem
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -307,7 +330,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """List accounts
 
@@ -320,7 +342,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AccountList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountList | AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -340,6 +362,8 @@ async def asyncio(
     starting_after: str | Unset = UNSET,
 ) -> (
     AccountList
+    | AccountUnavailableProblem
+    | UnavailableProblem
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -352,7 +376,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """List accounts
@@ -366,7 +389,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AccountList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountList | AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.invalid_amount_problem import InvalidAmountProblem
 from ...models.invalid_request_problem import InvalidRequestProblem
@@ -16,9 +17,9 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.purchase_list import PurchaseList
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -56,7 +57,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -68,7 +71,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | PurchaseList
     | None
 ):
@@ -170,7 +172,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -183,7 +201,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -195,7 +215,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | PurchaseList
 ]:
     return Response(
@@ -213,7 +232,9 @@ def sync_detailed(
     starting_after: str | Unset = UNSET,
     status: ListAllPurchasesStatus | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -225,7 +246,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | PurchaseList
 ]:
     """List every account's purchases (?status=pending: what awaits payment)
@@ -240,7 +260,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | PurchaseList]
     """
 
     kwargs = _get_kwargs(
@@ -263,7 +283,9 @@ def sync(
     starting_after: str | Unset = UNSET,
     status: ListAllPurchasesStatus | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -275,7 +297,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | PurchaseList
     | None
 ):
@@ -291,7 +312,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | PurchaseList
     """
 
     return sync_detailed(
@@ -309,7 +330,9 @@ async def asyncio_detailed(
     starting_after: str | Unset = UNSET,
     status: ListAllPurchasesStatus | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -321,7 +344,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | PurchaseList
 ]:
     """List every account's purchases (?status=pending: what awaits payment)
@@ -336,7 +358,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | PurchaseList]
     """
 
     kwargs = _get_kwargs(
@@ -357,7 +379,9 @@ async def asyncio(
     starting_after: str | Unset = UNSET,
     status: ListAllPurchasesStatus | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -369,7 +393,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | PurchaseList
     | None
 ):
@@ -385,7 +408,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | PurchaseList
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | PurchaseList
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.audit_list import AuditList
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.invalid_amount_problem import InvalidAmountProblem
@@ -16,8 +17,8 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -48,7 +49,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    AuditList
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AuditList
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -61,7 +64,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     if response.status_code == 200:
@@ -162,7 +164,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -175,7 +193,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    AuditList
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AuditList
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -188,7 +208,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -204,7 +223,9 @@ def sync_detailed(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> Response[
-    AuditList
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AuditList
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -217,7 +238,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """The audit log of admin actions: who did what to which id, newest first
 
@@ -230,7 +250,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -251,7 +271,9 @@ def sync(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> (
-    AuditList
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AuditList
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -264,7 +286,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """The audit log of admin actions: who did what to which id, newest first
@@ -278,7 +299,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -294,7 +315,9 @@ async def asyncio_detailed(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> Response[
-    AuditList
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AuditList
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -307,7 +330,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """The audit log of admin actions: who did what to which id, newest first
 
@@ -320,7 +342,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -339,7 +361,9 @@ async def asyncio(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> (
-    AuditList
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | AuditList
     | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
@@ -352,7 +376,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """The audit log of admin actions: who did what to which id, newest first
@@ -366,7 +389,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | AuditList | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | Problem401 | Problem403 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

@@ -5,9 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -23,7 +24,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem431 | Problem500 | Problem503 | str | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str | None:
     if response.status_code == 200:
         response_200 = response.text
         return response_200
@@ -39,7 +40,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -51,7 +68,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem431 | Problem500 | Problem503 | str]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +80,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem431 | Problem500 | Problem503 | str]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str]:
     """Every error code (the page a problem's `type` names)
 
     Raises:
@@ -71,7 +88,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem431 | Problem500 | Problem503 | str]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str]
     """
 
     kwargs = _get_kwargs()
@@ -86,7 +103,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem431 | Problem500 | Problem503 | str | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str | None:
     """Every error code (the page a problem's `type` names)
 
     Raises:
@@ -94,7 +111,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem431 | Problem500 | Problem503 | str
+        AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str
     """
 
     return sync_detailed(
@@ -105,7 +122,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem431 | Problem500 | Problem503 | str]:
+) -> Response[AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str]:
     """Every error code (the page a problem's `type` names)
 
     Raises:
@@ -113,7 +130,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem431 | Problem500 | Problem503 | str]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str]
     """
 
     kwargs = _get_kwargs()
@@ -126,7 +143,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem431 | Problem500 | Problem503 | str | None:
+) -> AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str | None:
     """Every error code (the page a problem's `type` names)
 
     Raises:
@@ -134,7 +151,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem431 | Problem500 | Problem503 | str
+        AccountUnavailableProblem | UnavailableProblem | Problem431 | Problem500 | str
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.event_list import EventList
 from ...models.invalid_amount_problem import InvalidAmountProblem
@@ -16,8 +17,8 @@ from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -58,7 +59,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -70,7 +73,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     if response.status_code == 200:
@@ -166,7 +168,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -179,7 +197,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -191,7 +211,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -209,7 +228,9 @@ def sync_detailed(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -221,7 +242,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """List events, newest first (account keys: their account's)
 
@@ -236,7 +256,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -261,7 +281,9 @@ def sync(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -273,7 +295,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """List events, newest first (account keys: their account's)
@@ -289,7 +310,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return sync_detailed(
@@ -309,7 +330,9 @@ async def asyncio_detailed(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -321,7 +344,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
 ]:
     """List events, newest first (account keys: their account's)
 
@@ -336,7 +358,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -359,7 +381,9 @@ async def asyncio(
     limit: int | Unset = UNSET,
     starting_after: str | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -371,7 +395,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | None
 ):
     """List events, newest first (account keys: their account's)
@@ -387,7 +410,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | EventList | Problem401 | Problem404 | Problem429 | Problem431 | Problem500
     """
 
     return (

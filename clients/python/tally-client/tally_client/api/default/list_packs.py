@@ -5,13 +5,14 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.pack import Pack
 from ...models.problem_401 import Problem401
 from ...models.problem_404 import Problem404
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
+from ...models.unavailable_problem import UnavailableProblem
 from ...types import Response
 
 
@@ -27,7 +28,17 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack] | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | list[Pack]
+    | None
+):
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -64,7 +75,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -76,7 +103,16 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | list[Pack]
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -88,7 +124,16 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | list[Pack]
+]:
     """List the credit packs on sale
 
     Raises:
@@ -96,7 +141,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | list[Pack]]
     """
 
     kwargs = _get_kwargs()
@@ -111,7 +156,17 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack] | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | list[Pack]
+    | None
+):
     """List the credit packs on sale
 
     Raises:
@@ -119,7 +174,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]
+        AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | list[Pack]
     """
 
     return sync_detailed(
@@ -130,7 +185,16 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]]:
+) -> Response[
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | list[Pack]
+]:
     """List the credit packs on sale
 
     Raises:
@@ -138,7 +202,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]]
+        Response[AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | list[Pack]]
     """
 
     kwargs = _get_kwargs()
@@ -151,7 +215,17 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack] | None:
+) -> (
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | Problem401
+    | Problem404
+    | Problem429
+    | Problem431
+    | Problem500
+    | list[Pack]
+    | None
+):
     """List the credit packs on sale
 
     Raises:
@@ -159,7 +233,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | Problem503 | list[Pack]
+        AccountUnavailableProblem | UnavailableProblem | Problem401 | Problem404 | Problem429 | Problem431 | Problem500 | list[Pack]
     """
 
     return (

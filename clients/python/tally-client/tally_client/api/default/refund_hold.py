@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.conflict_problem import ConflictProblem
 from ...models.hold_not_pending_problem import HoldNotPendingProblem
@@ -21,11 +22,11 @@ from ...models.problem_413 import Problem413
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.purchase_not_pending_problem import PurchaseNotPendingProblem
 from ...models.refund import Refund
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
 from ...models.refund_hold_body import RefundHoldBody
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...types import UNSET, Response, Unset
 
@@ -59,7 +60,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -77,7 +80,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Refund
     | None
 ):
@@ -239,7 +241,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -252,7 +270,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -270,7 +290,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Refund
 ]:
     return Response(
@@ -288,7 +307,9 @@ def sync_detailed(
     body: RefundHoldBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -306,7 +327,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Refund
 ]:
     """Refund what a hold captured
@@ -321,7 +341,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Refund]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Refund]
     """
 
     kwargs = _get_kwargs(
@@ -344,7 +364,9 @@ def sync(
     body: RefundHoldBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -362,7 +384,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Refund
     | None
 ):
@@ -378,7 +399,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Refund
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Refund
     """
 
     return sync_detailed(
@@ -396,7 +417,9 @@ async def asyncio_detailed(
     body: RefundHoldBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -414,7 +437,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Refund
 ]:
     """Refund what a hold captured
@@ -429,7 +451,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Refund]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Refund]
     """
 
     kwargs = _get_kwargs(
@@ -450,7 +472,9 @@ async def asyncio(
     body: RefundHoldBody | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -468,7 +492,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | Refund
     | None
 ):
@@ -484,7 +507,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | Refund
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Refund
     """
 
     return (

@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.account_unavailable_problem import AccountUnavailableProblem
 from ...models.capture_exceeds_hold_problem import CaptureExceedsHoldProblem
 from ...models.conflict_problem import ConflictProblem
 from ...models.hold_not_pending_problem import HoldNotPendingProblem
@@ -22,9 +23,9 @@ from ...models.problem_413 import Problem413
 from ...models.problem_429 import Problem429
 from ...models.problem_431 import Problem431
 from ...models.problem_500 import Problem500
-from ...models.problem_503 import Problem503
 from ...models.purchase_not_pending_problem import PurchaseNotPendingProblem
 from ...models.refund_exceeds_charge_problem import RefundExceedsChargeProblem
+from ...models.unavailable_problem import UnavailableProblem
 from ...models.unknown_model_problem import UnknownModelProblem
 from ...models.update_webhook_endpoint_body import UpdateWebhookEndpointBody
 from ...models.webhook_endpoint import WebhookEndpoint
@@ -57,7 +58,9 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -76,7 +79,6 @@ def _parse_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | WebhookEndpoint
     | None
 ):
@@ -243,7 +245,23 @@ def _parse_response(
         return response_500
 
     if response.status_code == 503:
-        response_503 = Problem503.from_dict(response.json())
+
+        def _parse_response_503(data: object) -> AccountUnavailableProblem | UnavailableProblem:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_problem_503_type_0 = UnavailableProblem.from_dict(data)
+
+                return componentsschemas_problem_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_problem_503_type_1 = AccountUnavailableProblem.from_dict(data)
+
+            return componentsschemas_problem_503_type_1
+
+        response_503 = _parse_response_503(response.json())
 
         return response_503
 
@@ -256,7 +274,9 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -275,7 +295,6 @@ def _build_response(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | WebhookEndpoint
 ]:
     return Response(
@@ -292,7 +311,9 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: UpdateWebhookEndpointBody | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -311,7 +332,6 @@ def sync_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | WebhookEndpoint
 ]:
     """Change a webhook endpoint: url, events, description, status
@@ -325,7 +345,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -346,7 +366,9 @@ def sync(
     client: AuthenticatedClient | Client,
     body: UpdateWebhookEndpointBody | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -365,7 +387,6 @@ def sync(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | WebhookEndpoint
     | None
 ):
@@ -380,7 +401,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | WebhookEndpoint
     """
 
     return sync_detailed(
@@ -396,7 +417,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: UpdateWebhookEndpointBody | Unset = UNSET,
 ) -> Response[
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -415,7 +438,6 @@ async def asyncio_detailed(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | WebhookEndpoint
 ]:
     """Change a webhook endpoint: url, events, description, status
@@ -429,7 +451,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint]
+        Response[AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | WebhookEndpoint]
     """
 
     kwargs = _get_kwargs(
@@ -448,7 +470,9 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: UpdateWebhookEndpointBody | Unset = UNSET,
 ) -> (
-    CaptureExceedsHoldProblem
+    AccountUnavailableProblem
+    | UnavailableProblem
+    | CaptureExceedsHoldProblem
     | InvalidAmountProblem
     | InvalidRequestProblem
     | OverdraftBelowDebtProblem
@@ -467,7 +491,6 @@ async def asyncio(
     | Problem429
     | Problem431
     | Problem500
-    | Problem503
     | WebhookEndpoint
     | None
 ):
@@ -482,7 +505,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | Problem503 | WebhookEndpoint
+        AccountUnavailableProblem | UnavailableProblem | CaptureExceedsHoldProblem | InvalidAmountProblem | InvalidRequestProblem | OverdraftBelowDebtProblem | RefundExceedsChargeProblem | UnknownModelProblem | ConflictProblem | HoldNotPendingProblem | IdempotencyConflictProblem | PurchaseNotPendingProblem | InvalidJsonProblem | InvalidSignatureProblem | Problem401 | Problem403 | Problem404 | Problem413 | Problem429 | Problem431 | Problem500 | WebhookEndpoint
     """
 
     return (

@@ -5,27 +5,31 @@ from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-T = TypeVar("T", bound="Problem503")
+T = TypeVar("T", bound="AccountUnavailableProblem")
 
 
 @_attrs_define
-class Problem503:
+class AccountUnavailableProblem:
     """
     Attributes:
-        code (Literal['unavailable']):
+        account_id (str):
+        code (Literal['account_unavailable']):
         detail (str):
         status (Literal[503]):
         title (str):
-        type_ (Literal['/errors/unavailable']): `/docs/errors#<code>`: the code's section of docs/errors.md.
+        type_ (Literal['/errors/account_unavailable']): `/docs/errors#<code>`: the code's section of docs/errors.md.
     """
 
-    code: Literal["unavailable"]
+    account_id: str
+    code: Literal["account_unavailable"]
     detail: str
     status: Literal[503]
     title: str
-    type_: Literal["/errors/unavailable"]
+    type_: Literal["/errors/account_unavailable"]
 
     def to_dict(self) -> dict[str, Any]:
+        account_id = self.account_id
+
         code = self.code
 
         detail = self.detail
@@ -40,6 +44,7 @@ class Problem503:
 
         field_dict.update(
             {
+                "account_id": account_id,
                 "code": code,
                 "detail": detail,
                 "status": status,
@@ -53,9 +58,11 @@ class Problem503:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        code = cast(Literal["unavailable"], d.pop("code"))
-        if code != "unavailable":
-            raise ValueError(f"code must match const 'unavailable', got '{code}'")
+        account_id = d.pop("account_id")
+
+        code = cast(Literal["account_unavailable"], d.pop("code"))
+        if code != "account_unavailable":
+            raise ValueError(f"code must match const 'account_unavailable', got '{code}'")
 
         detail = d.pop("detail")
 
@@ -65,11 +72,12 @@ class Problem503:
 
         title = d.pop("title")
 
-        type_ = cast(Literal["/errors/unavailable"], d.pop("type"))
-        if type_ != "/errors/unavailable":
-            raise ValueError(f"type must match const '/errors/unavailable', got '{type_}'")
+        type_ = cast(Literal["/errors/account_unavailable"], d.pop("type"))
+        if type_ != "/errors/account_unavailable":
+            raise ValueError(f"type must match const '/errors/account_unavailable', got '{type_}'")
 
-        problem_503 = cls(
+        account_unavailable_problem = cls(
+            account_id=account_id,
             code=code,
             detail=detail,
             status=status,
@@ -77,4 +85,4 @@ class Problem503:
             type_=type_,
         )
 
-        return problem_503
+        return account_unavailable_problem
