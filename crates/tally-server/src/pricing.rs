@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tally_core::pricing::{self, DocumentError, PricingError, RateCard, Usage, UsageError};
 use tally_core::{Attribution, Millicredits, Timestamp};
 use tally_engine::{Command, EngineHandle};
@@ -75,27 +74,6 @@ pub fn pricing_error(error: PricingError, prefix: &str) -> ApiError {
                 .replacen(&format!("`{param}`"), &format!("`{prefix}{param}`"), 1);
         ApiError::invalid_request(format!("{prefix}{param}"), detail)
     }
-}
-
-pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK_BYTES: usize = 64;
-    let mut block = [0u8; BLOCK_BYTES];
-    if key.len() > BLOCK_BYTES {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let inner_pad: Vec<u8> = block.iter().map(|byte| byte ^ 0x36).collect();
-    let outer_pad: Vec<u8> = block.iter().map(|byte| byte ^ 0x5c).collect();
-    let inner = Sha256::new()
-        .chain_update(&inner_pad)
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(&outer_pad)
-        .chain_update(inner)
-        .finalize()
-        .into()
 }
 
 impl Pricing {
@@ -334,18 +312,4 @@ pub fn alternatives_json(
             })
             .collect(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hmac_matches_rfc_4231_case_2() {
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            crate::quote_id::hex(&mac),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
 }

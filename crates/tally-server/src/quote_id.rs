@@ -158,10 +158,10 @@ fn earlier_mac(key: &[u8], version: i64, expires_at: Timestamp, account: &str) -
 }
 
 fn mac(key: &[u8], message: &[u8]) -> String {
-    hex(&crate::pricing::hmac_sha256(key, message)[..16])
+    hex(&crate::secret::hmac_sha256(key, message)[..16])
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 

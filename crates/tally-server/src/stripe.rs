@@ -9,8 +9,8 @@
 use tally_core::Timestamp;
 use tally_core::time::MICROS_PER_SECOND;
 
-use crate::pricing::hmac_sha256;
 use crate::secret::constant_time_eq;
+use crate::secret::hmac_sha256;
 
 /// How far a signature's timestamp may be from the server's clock, either way (Stripe's
 /// libraries default to the same 300 seconds).

@@ -188,6 +188,6 @@ pub async fn move_clock(
     };
     // Moving the clock is not replayed: the key is checked, and not kept.
     Ok(state
-        .submit_by(Command::MoveClock { to }, None, &actor)
+        .submit_by(Command::MoveClock { to }, None, actor.as_deref())
         .await)
 }

@@ -278,7 +278,11 @@ pub async fn put_rate_card(
     }: WriteRequest<PutRateCardRequest>,
 ) -> Result<Response, ApiError> {
     let response = state
-        .submit_by(Command::PutRateCard { document }, idempotency, &actor)
+        .submit_by(
+            Command::PutRateCard { document },
+            idempotency,
+            actor.as_deref(),
+        )
         .await;
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, RATE_CARD_BODY_BYTES_MAX * 2)

@@ -406,7 +406,9 @@ pub async fn respond_prepared(
             command,
             created_status,
         } => {
-            let mut response = state.submit_by(command, idempotency, actor).await;
+            let mut response = state
+                .submit_by(command, idempotency, actor.as_deref())
+                .await;
             if response.status() == StatusCode::CREATED {
                 *response.status_mut() = created_status;
             }

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::pricing::hmac_sha256;
+use crate::secret::hmac_sha256;
 
 /// The prefix of every endpoint secret.
 pub const SECRET_PREFIX: &str = "whsec_";
