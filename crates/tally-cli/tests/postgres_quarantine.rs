@@ -6,7 +6,8 @@
 //! - `bad-sum`: `posted` off by 7 from its grants (a state that breaks an invariant), and
 //!   marked due at once (`next_due_at = 0`), so every batch's due-work claim meets it too.
 //!
-//! Each of them then answers 503 `account_unavailable` (with its `account_id`), alone and
+//! Each of them then answers 503 `account_unavailable` (with its `account_id`; a read of the
+//! row that does not load too), alone and
 //! inside a `POST /v1/batch` whose other operations, on a healthy account, succeed; the log
 //! names each account and what is wrong with it; a repaired account works again without a
 //! restart; `tally verify` is clean at the end.
@@ -75,6 +76,12 @@ fn a_corrupt_account_answers_503_and_the_others_keep_working() {
     admin
         .post("/v1/accounts/good/charges", json!({"amount": 5}))
         .expect(201);
+    // Reading the row that does not load is the same: that account is unavailable (not a
+    // 500), the healthy one's list answers.
+    let response = admin.get("/v1/accounts/bad-row/holds");
+    response.problem(503, "account_unavailable");
+    assert_eq!(problem_account(&response), "bad-row");
+    admin.get("/v1/accounts/good/holds").expect(200);
 
     // In one batch (one engine batch, one transaction): only the corrupt accounts' operations
     // fail.

@@ -72,6 +72,10 @@ pub enum ApiError {
         account_id: String,
     },
     Internal,
+    /// A stored row that does not load was read: 500 `internal` like [`ApiError::Internal`],
+    /// unless the route knows whose account it read ([`ApiError::for_account`]): then that
+    /// account is unavailable (503 `account_unavailable`), as its writes are.
+    StoreDamaged,
     RefundExceedsCharge {
         refundable: Millicredits,
     },
@@ -95,6 +99,24 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// This error, on a route that reads `account_id`: a stored row of it that does not load
+    /// makes that account unavailable (503, with its id), as a write to it would be; any other
+    /// error is itself.
+    pub fn for_account(self, account_id: &str) -> ApiError {
+        match self {
+            ApiError::StoreDamaged => {
+                tracing::error!(
+                    account_id,
+                    "an account whose stored state does not load was read"
+                );
+                ApiError::AccountUnavailable {
+                    account_id: account_id.to_string(),
+                }
+            }
+            other => other,
+        }
+    }
+
     pub fn invalid_request(param: impl Into<String>, detail: impl Into<String>) -> Self {
         ApiError::InvalidRequest {
             param: param.into(),
@@ -141,6 +163,7 @@ impl ApiError {
             ApiError::Unavailable { .. }         => (S::SERVICE_UNAVAILABLE,   "unavailable",          "Temporarily unavailable"),
             ApiError::AccountUnavailable { .. }  => (S::SERVICE_UNAVAILABLE,   "account_unavailable",  "This account is unavailable"),
             ApiError::Internal                   => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
+            ApiError::StoreDamaged               => (S::INTERNAL_SERVER_ERROR, "internal",             "Internal error"),
             ApiError::RefundExceedsCharge { .. } => (S::UNPROCESSABLE_ENTITY,  "refund_exceeds_charge", "The refund exceeds what is left to refund"),
             ApiError::InvalidSignature { .. }    => (S::BAD_REQUEST,           "invalid_signature",    "The webhook's signature does not verify"),
             ApiError::LimitExceeded { .. }       => (S::PAYMENT_REQUIRED,      "limit_exceeded",       "A spend limit would be exceeded"),
@@ -238,7 +261,9 @@ impl ApiError {
                      affected; retry once an operator has repaired it"
                 )
             }
-            ApiError::Internal => "an internal error occurred; it has been logged".into(),
+            ApiError::Internal | ApiError::StoreDamaged => {
+                "an internal error occurred; it has been logged".into()
+            }
             ApiError::RefundExceedsCharge { refundable } => {
                 body.insert("refundable".into(), credits(*refundable));
                 format!("only {refundable} credits are left to refund")
@@ -500,8 +525,12 @@ impl From<StoreError> for ApiError {
                     detail: "a concurrent transaction conflicted; retry".into(),
                 }
             }
-            StoreError::Corrupt(detail) | StoreError::Refused(detail) => {
+            StoreError::Corrupt(detail) => {
                 tracing::error!(%detail, "store corrupt");
+                ApiError::StoreDamaged
+            }
+            StoreError::Refused(detail) => {
+                tracing::error!(%detail, "store refused");
                 ApiError::Internal
             }
         }

@@ -149,7 +149,8 @@ fn read_balance(
     let now = state.clock.now();
     let read = state
         .store
-        .balance(account_id, forecast_window(now))?
+        .balance(account_id, forecast_window(now))
+        .map_err(|error| ApiError::from(error).for_account(account_id))?
         .ok_or(ApiError::NotFound { what: "account" })?;
     let mut balance = render::balance(
         &read.row.account,
@@ -689,7 +690,10 @@ pub async fn list_entries(
         .store
         .account(&account_id)?
         .ok_or(ApiError::NotFound { what: "account" })?;
-    let page = state.store.entries(&account_id, &filter, &page)?;
+    let page = state
+        .store
+        .entries(&account_id, &filter, &page)
+        .map_err(|error| ApiError::from(error).for_account(&account_id))?;
     Ok(ok(render::list(
         page.data.iter().map(render::entry).collect(),
         page.has_more,

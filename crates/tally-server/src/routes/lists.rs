@@ -27,7 +27,10 @@ pub async fn list_charges(
     known_query(&query, &["limit", "starting_after"])?;
     let page = page_request(&query)?;
     require_account_exists(&state, &account_id)?;
-    let page = state.store.charges(&account_id, &page)?;
+    let page = state
+        .store
+        .charges(&account_id, &page)
+        .map_err(|error| ApiError::from(error).for_account(&account_id))?;
     let body = render::list(
         page.data.iter().map(render::charge).collect(),
         page.has_more,
@@ -55,7 +58,10 @@ pub async fn list_holds(
     };
     let page = page_request(&query)?;
     require_account_exists(&state, &account_id)?;
-    let page = state.store.holds(&account_id, status, &page)?;
+    let page = state
+        .store
+        .holds(&account_id, status, &page)
+        .map_err(|error| ApiError::from(error).for_account(&account_id))?;
     let body = render::list(page.data.iter().map(render::hold).collect(), page.has_more);
     Ok(json_response(StatusCode::OK, body.to_string()))
 }
