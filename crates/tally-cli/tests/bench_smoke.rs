@@ -35,6 +35,10 @@ fn bench_smoke_runs_and_the_ledger_verifies() {
         serde_json::from_str(stdout.trim()).expect("--json prints one JSON object");
     assert_eq!(report["scenario"], "charge-hot");
     assert_eq!(report["ledger"], "verified", "{stderr}");
+    assert_eq!(
+        report["idempotency_keys"], true,
+        "keyed writes by default, as real clients send them"
+    );
     assert!(stderr.contains("smoke: ok"), "{stderr}");
 }
 

@@ -145,9 +145,11 @@ pub struct BenchArgs {
     /// charges and holds (--populate's have plenty).
     #[arg(long, value_name = "PREFIX", conflicts_with_all = ["engine_only", "populate"])]
     pub existing_accounts: Option<String>,
-    /// Send a fresh Idempotency-Key with every write.
+    /// Send no Idempotency-Key with writes. By default every write carries a fresh one, as
+    /// real clients' do (a charge that may be retried must); this measures the difference.
+    /// A batch's charges always carry keys.
     #[arg(long)]
-    pub idempotency: bool,
+    pub no_idempotency: bool,
     /// Threads of the bench's own runtime.
     #[arg(long, default_value_t = 1)]
     pub client_threads: usize,
@@ -368,7 +370,7 @@ async fn measure(
         rate: args.rate,
         warmup,
         duration,
-        idempotency: args.idempotency,
+        idempotency: !args.no_idempotency,
         tag,
     };
     let pid = server.map(|server| server.pid().to_string());
@@ -410,7 +412,7 @@ async fn measure(
         duration,
         accounts: workload.accounts.len(),
         max_batch: args.max_batch,
-        idempotency: args.idempotency,
+        idempotency: !args.no_idempotency,
         measured,
         ledger: Ledger::NotChecked("--url: the server's store is not the bench's to check".into()),
         load_before,
