@@ -59,9 +59,9 @@ fn debit_spec(
     let pinned_version = claim.as_ref().map(|claim| claim.version);
     // A quote of one usage carries it: `quote_id` alone debits the quoted usage.
     let from_quote = usage.is_none() && amount.is_none() && claim.is_some();
-    let usage = match (usage, &claim) {
-        (None, Some(claim)) if from_quote => Some(quoted_usage(claim, kind)?),
-        (usage, _) => usage,
+    let usage = match &claim {
+        Some(claim) if from_quote => Some(quoted_usage(claim, kind)?),
+        _ => usage,
     };
     let (amount, attribution, extra) = match (amount, usage) {
         (Some(_), Some(_)) => {

@@ -65,12 +65,7 @@ pub async fn list_keys(
         Some(after) => {
             keys.iter()
                 .position(|key| &key.id == after)
-                .ok_or_else(|| {
-                    ApiError::invalid_request(
-                        "starting_after",
-                        "starting_after names no item of this list",
-                    )
-                })?
+                .ok_or(tally_store::PageError::UnknownCursor)?
                 + 1
         }
     };

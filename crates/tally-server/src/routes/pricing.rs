@@ -174,10 +174,15 @@ fn quote(
     };
     let now = state.clock.now();
     let expires_at = now.plus_seconds(QUOTE_TTL_SECONDS);
+    // The usage as the answer shows it, read once for the id and the body.
+    let usage_json = match &quoted {
+        Quoted::One(one) => one.0.to_json(),
+        Quoted::Run(run) => run.usage_json(),
+    };
     let quoted_usage = match &quoted {
-        Quoted::One(one) => crate::quote_id::Quoted::Usage(one.0.to_json()),
-        Quoted::Run(run) => crate::quote_id::Quoted::Run {
-            digest: crate::quote_id::run_digest(&run.usage_json()),
+        Quoted::One(_) => crate::quote_id::Quoted::Usage(usage_json.clone()),
+        Quoted::Run(_) => crate::quote_id::Quoted::Run {
+            digest: crate::quote_id::run_digest(&usage_json),
         },
     };
     let id = state.pricing.quote_id(
@@ -198,10 +203,10 @@ fn quote(
     if let Some(account) = account {
         body["account"] = account;
     }
+    body["usage"] = usage_json;
     match &quoted {
         Quoted::One(one) => {
             let (usage, price) = &**one;
-            body["usage"] = usage.to_json();
             body["lines"] = crate::pricing::numeric_lines(price.lines_json());
             if alternatives {
                 body["alternatives"] =
@@ -209,7 +214,6 @@ fn quote(
             }
         }
         Quoted::Run(run) => {
-            body["usage"] = run.usage_json();
             body["items"] = run.items_json();
         }
     }
