@@ -135,10 +135,7 @@ impl ClientBuilder {
                  not {base_url:?}"
             )));
         };
-        let (authority, base_path) = match rest.find('/') {
-            Some(slash) => (&rest[..slash], &rest[slash..]),
-            None => (rest, ""),
-        };
+        let authority = rest.find('/').map_or(rest, |slash| &rest[..slash]);
         if authority.is_empty() || authority.contains(['?', '#', '@']) {
             return Err(Error::InvalidUrl(format!(
                 "{base_url:?} has no usable host"
@@ -158,7 +155,6 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                origin: format!("http://{authority}{base_path}"),
                 base_url,
                 authorization,
                 attempt_timeout: self.attempt_timeout,
@@ -186,7 +182,6 @@ pub struct Client {
 struct Inner {
     http: HttpClient<HttpConnector, Full<Bytes>>,
     /// `http://authority[/prefix]`, what request paths are appended to.
-    origin: String,
     base_url: String,
     authorization: Option<HeaderValue>,
     attempt_timeout: Duration,
@@ -372,7 +367,7 @@ impl Client {
                 "a request path starts with /, not {path:?}"
             )));
         }
-        let uri: hyper::Uri = format!("{}{path}", self.inner.origin)
+        let uri: hyper::Uri = format!("{}{path}", self.inner.base_url)
             .parse()
             .map_err(|_| Error::InvalidRequest(format!("{path:?} is not a valid request path")))?;
         let idempotency_key = if carries_idempotency_key(&method, path) {

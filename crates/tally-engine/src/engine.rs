@@ -565,8 +565,7 @@ impl Engine {
         let planned = actor.and_then(|actor| crate::audit::plan(&command).map(|p| (actor, p)));
         let outcome = self.execute(command, batch)?;
         if let Some((actor, planned)) = planned {
-            let id = format!("aud_{}", crate::ids::random_token(16));
-            let record = planned.record(id, actor, &outcome, batch.now);
+            let record = planned.record(crate::ids::audit_id(), actor, &outcome, batch.now);
             batch.write.audit.push(record);
         }
         Ok(outcome)

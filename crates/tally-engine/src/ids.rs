@@ -62,6 +62,11 @@ pub fn random_token(bytes: usize) -> String {
     text
 }
 
+/// A new audit record's id (`aud_…`), the one form the engine and the server both write.
+pub fn audit_id() -> String {
+    format!("aud_{}", random_token(16))
+}
+
 /// A new id with a type prefix (`hold_…`): 13 base32 digits of a counter that starts at the
 /// process's start time in microseconds (× 16), then 80 random bits. The ordered head makes
 /// index inserts append instead of landing on a random page (charge-hot +30 % in the bench);

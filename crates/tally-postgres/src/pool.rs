@@ -187,6 +187,28 @@ impl Connection {
         Ok(())
     }
 
+    /// Opens a transaction with `begin` and reads its id (`txid_current()`) in the same round
+    /// trip: the id a `COMMIT` whose answer is lost is settled by. (It gives every batch an id
+    /// at once; one that locks an account row would get one anyway.)
+    pub(crate) fn begin_with_xid(&mut self, begin: &str) -> Result<i64, StoreError> {
+        self.in_transaction = false;
+        let result = self
+            .client()?
+            .simple_query(&format!("{begin}; SELECT txid_current()"));
+        let messages = result.map_err(|error| self.failed(error))?;
+        self.in_transaction = true;
+        messages
+            .iter()
+            .find_map(|message| match message {
+                postgres::SimpleQueryMessage::Row(row) => row.get(0),
+                _ => None,
+            })
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| {
+                StoreError::Unavailable("postgres: txid_current() returned no row".into())
+            })
+    }
+
     /// Sends `COMMIT` for the open transaction and tells a refusal (the server answered: it did
     /// not commit) from a lost connection (no answer: the outcome is unknown).
     pub(crate) fn commit(&mut self) -> CommitEnd {

@@ -116,6 +116,14 @@ pub(crate) fn load_loadable_states(
             states,
             unavailable: Vec::new(),
         }),
+        // One account alone: that is the one, no need to load it again.
+        Err(StoreError::Corrupt(problem)) if account_ids.len() == 1 => Ok(Locked {
+            states: Vec::new(),
+            unavailable: vec![UnavailableAccount {
+                account_id: account_ids[0].clone(),
+                problem,
+            }],
+        }),
         Err(StoreError::Corrupt(_)) => {
             let mut locked = Locked::default();
             for id in account_ids {
@@ -164,6 +172,9 @@ fn again(error: &StoreError) -> StoreError {
 /// A batch's open transaction, on a connection lent to it alone until it ends.
 pub(crate) struct PgSharedBatch<'a> {
     worker: Lent<'a>,
+    /// The transaction's id, read with its BEGIN: what the server is asked about if COMMIT's
+    /// answer is lost.
+    xid: i64,
     /// Whether the transaction is still open (dropping the batch rolls it back).
     open: bool,
     /// The accounts this batch has locked.
@@ -186,17 +197,18 @@ impl<'a> PgSharedBatch<'a> {
         quarantine: Quarantine,
     ) -> Result<Self, StoreError> {
         let at_begin = hook.clone();
-        worker.run(pool::retried_once(move |connection| {
-            connection.begin("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        let xid = worker.run(pool::retried_once(move |connection| {
+            let xid = connection.begin_with_xid("BEGIN ISOLATION LEVEL READ COMMITTED")?;
             faults::call(
                 at_begin.as_ref(),
                 BatchPoint::Begun,
                 connection.backend_pid(),
             );
-            Ok(())
+            Ok(xid)
         }))?;
         Ok(PgSharedBatch {
             worker,
+            xid,
             open: true,
             locked: Vec::new(),
             failed: None,
@@ -320,8 +332,11 @@ impl SharedBatch for PgSharedBatch<'_> {
             .quarantine
             .lock()
             .expect("postgres: quarantine poisoned");
-        for state in &locked.states {
-            quarantine.remove(&state.account.id);
+        // Nothing to forget while nothing is quarantined (the usual case).
+        if !quarantine.is_empty() {
+            for state in &locked.states {
+                quarantine.remove(&state.account.id);
+            }
         }
         for account in &locked.unavailable {
             quarantine.insert(account.account_id.clone());
@@ -407,21 +422,12 @@ impl SharedBatch for PgSharedBatch<'_> {
     fn commit(mut self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError> {
         let plan = write::plan(batch);
         let hook = self.hook.clone();
-        let (xid, pid) = self.run(move |connection| {
+        let xid = self.xid;
+        let pid = self.run(move |connection| {
             write::run(connection, &plan)?;
-            // The transaction's id, to ask the server about it if COMMIT's answer is lost.
-            let rows = connection.query("SELECT txid_current() AS xid", &[])?;
-            let xid: i64 = match rows.first() {
-                Some(row) => rows::get(row, "xid")?,
-                None => {
-                    return Err(StoreError::Unavailable(
-                        "postgres: txid_current() returned no row".into(),
-                    ));
-                }
-            };
             let pid = connection.backend_pid();
             faults::call(hook.as_ref(), BatchPoint::Written, pid);
-            Ok((xid, pid))
+            Ok(pid)
         })?;
         let hook = self.hook.clone();
         let end = self.worker.run(move |connection| {

@@ -34,15 +34,20 @@ pub enum SslMode {
 }
 
 impl SslMode {
+    const ALL: [SslMode; 5] = [
+        SslMode::Disable,
+        SslMode::Prefer,
+        SslMode::Require,
+        SslMode::VerifyCa,
+        SslMode::VerifyFull,
+    ];
+
+    /// The mode a URL names, by the names [`SslMode::as_str`] gives.
     fn parse(value: &str) -> Result<SslMode, TlsError> {
-        Ok(match value {
-            "disable" => SslMode::Disable,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            other => return Err(TlsError::UnknownMode(other.to_string())),
-        })
+        Self::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == value)
+            .ok_or_else(|| TlsError::UnknownMode(value.to_string()))
     }
 
     /// As the URL says it.

@@ -192,11 +192,11 @@ fn audit_record(
     endpoint_id: &str,
     at: Timestamp,
 ) -> Option<AuditRecord> {
-    let actor = actor.0.as_ref()?;
+    let actor = actor.as_deref()?;
     Some(AuditRecord {
-        id: format!("aud_{}", tally_engine::ids::random_token(16)),
+        id: tally_engine::ids::audit_id(),
         at,
-        actor: actor.clone(),
+        actor: actor.to_string(),
         action: action.to_string(),
         target_id: endpoint_id.to_string(),
         account_id: None,
@@ -363,10 +363,9 @@ pub async fn delete_endpoint(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    parts: axum::http::request::Parts,
+    actor: Actor,
 ) -> Result<Response, ApiError> {
     AdminOn::resolve(Some(id.clone()), &state, &principal)?;
-    let actor = Actor::of(&parts, &state);
     let audit = audit_record(&actor, "webhook_endpoint.delete", &id, state.clock.now());
     if !state.store.delete_endpoint(&id, audit.as_ref())? {
         return Err(ApiError::NotFound {
