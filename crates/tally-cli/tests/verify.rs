@@ -325,3 +325,62 @@ fn verify_checks_that_refunds_never_exceed_what_they_refund() {
     assert!(text.contains(&format!("hold {hold_id}")), "{text}");
     assert!(text.contains("refunded is 5000"), "{text}");
 }
+
+/// Idempotency records are found by the store's index in memory, built when the store opens:
+/// after a restart every key still answers its first answer; a record written twice behind
+/// the server's back (nothing in SQLite's schema refuses it) is what `verify` reports.
+#[test]
+fn keys_answer_after_a_restart_and_verify_finds_a_key_recorded_twice() {
+    let mut t = Tally::start_sqlite_with(ServeOptions::default());
+    let admin = t.admin();
+    create_account(&admin, "keyed");
+    grant(&admin, "keyed", json!(100), json!({}));
+    let mut first = Vec::new();
+    for n in 0..20 {
+        let body = json!({"amount": 1, "product": "assistant"});
+        let answer = admin
+            .post_idem("/v1/accounts/keyed/charges", &format!("key-{n}"), body)
+            .expect(201);
+        first.push(answer.id());
+    }
+    t.restart();
+    let admin = t.admin();
+    for (n, id) in first.iter().enumerate() {
+        let body = json!({"amount": 1, "product": "assistant"});
+        let replay = admin
+            .post_idem("/v1/accounts/keyed/charges", &format!("key-{n}"), body)
+            .expect(201);
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(&replay.id(), id);
+        let other = json!({"amount": 2, "product": "assistant"});
+        admin
+            .post_idem("/v1/accounts/keyed/charges", &format!("key-{n}"), other)
+            .problem(409, "idempotency_conflict");
+    }
+    // A fresh key after the restart is a new charge.
+    let body = json!({"amount": 1, "product": "assistant"});
+    admin
+        .post_idem("/v1/accounts/keyed/charges", "key-new", body)
+        .expect(201);
+    let balance = admin.get("/v1/accounts/keyed/balance").expect(200);
+    assert_eq!(millis(&balance["available"]), 100_000 - 21_000);
+    t.stop();
+    t.verify();
+
+    let connection = rusqlite::Connection::open(t.db()).expect("opening the database");
+    connection
+        .execute(
+            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)
+             SELECT scope, key, request_hash, status, body, created_at FROM idempotency
+             WHERE key = 'key-7'",
+            [],
+        )
+        .expect("recording a key twice");
+    let (ok, text) = run_verify(t.db());
+    assert!(
+        !ok,
+        "`tally verify` must fail on a key recorded twice:\n{text}"
+    );
+    assert!(text.contains("\"key-7\""), "it names the key:\n{text}");
+    assert!(!text.contains("\"key-8\""), "and no other:\n{text}");
+}

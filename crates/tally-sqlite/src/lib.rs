@@ -9,6 +9,7 @@
 //! SQLite's statements (`write.rs`).
 
 mod integrity;
+mod key_index;
 mod migrate;
 mod rows;
 mod write;
@@ -26,7 +27,9 @@ use tally_store::{
     state, verify,
 };
 
+use key_index::KeyIndex;
 use rows::{Reader, unavailable};
+use tally_store::row::{Query, RowSource, Value};
 
 /// How many idle reader connections are kept.
 const READER_CONNECTIONS_IDLE_MAX: usize = 16;
@@ -36,6 +39,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Where each idempotency key's record is (see [`key_index`]).
+    keys: Mutex<KeyIndex>,
     checkpointer: Option<std::thread::JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
@@ -126,12 +131,14 @@ impl SqliteStore {
                 integrity::APPLICATION_ID
             ))
             .map_err(unavailable)?;
+        let keys = index_keys(&writer)?;
         let stop = Arc::new(AtomicBool::new(false));
         let checkpointer = spawn_checkpointer(&path, stop.clone())?;
         Ok(SqliteStore {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            keys: Mutex::new(keys),
             checkpointer: Some(checkpointer),
             stop,
         })
@@ -166,6 +173,10 @@ impl SqliteStore {
         self.writer.lock().expect("sqlite: writer poisoned")
     }
 
+    fn keys(&self) -> MutexGuard<'_, KeyIndex> {
+        self.keys.lock().expect("sqlite: key index poisoned")
+    }
+
     /// Runs `read` on an idle reader connection (or a new one), which goes back to the pool.
     fn with_reader<T, E: From<StoreError>>(
         &self,
@@ -198,6 +209,31 @@ impl SqliteStore {
     }
 }
 
+/// The index of every idempotency record the database holds.
+fn index_keys(connection: &Connection) -> Result<KeyIndex, StoreError> {
+    let mut keys = KeyIndex::new();
+    let mut select = connection
+        .prepare("SELECT seq, scope, key FROM idempotency ORDER BY seq")
+        .map_err(unavailable)?;
+    let mut rows = select.query([]).map_err(unavailable)?;
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        let unreadable =
+            |error| StoreError::Corrupt(format!("idempotency: a record does not read: {error}"));
+        let seq: i64 = row.get(0).map_err(unreadable)?;
+        let scope: String = row.get(1).map_err(unreadable)?;
+        let key: String = row.get(2).map_err(unreadable)?;
+        keys.insert(&scope, &key, seq);
+    }
+    Ok(keys)
+}
+
+/// The idempotency record in row `seq`.
+fn record_at<S: RowSource>(db: &mut S, seq: i64) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let mut query = Query::new(S::PARAMETER, "SELECT * FROM idempotency WHERE seq = ");
+    query.bind(Value::I64(seq));
+    db.first(&query, tally_store::tables::idempotency::decode)
+}
+
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open_with_flags(
         path,
@@ -223,13 +259,29 @@ impl LedgerStore for SqliteStore {
     }
 
     fn commit_many(&self, batches: &[&BatchWrite]) -> Result<(), StoreError> {
-        write::write_batches(&mut self.writer(), batches).map_err(unavailable)
+        let mut writer = self.writer();
+        let record_seqs = write::write_batches(&mut writer, batches).map_err(unavailable)?;
+        // Committed: the index names the new records before anyone learns of the commit (the
+        // engine forgets a batch's own records once this returns).
+        let records = batches.iter().flat_map(|batch| &batch.idempotency);
+        let mut keys = self.keys();
+        for (record, seq) in records.zip(record_seqs) {
+            keys.insert(&record.scope, &record.key, seq);
+        }
+        Ok(())
     }
 
     fn idempotency(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        // From a reader: the writer connection is busy committing while the engine applies
-        // the next batch (records not yet committed, the engine remembers itself).
-        self.lookup(|db| read::idempotency(db, scope, key))
+        // A key the index does not name was never recorded: no read. Else from a reader (the
+        // writer connection is busy committing while the engine applies the next batch).
+        let candidates = self.keys().candidates(scope, key);
+        for seq in candidates {
+            let record = self.lookup(|db| record_at(db, seq))?;
+            if let Some(record) = record.filter(|r| r.scope == scope && r.key == key) {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {

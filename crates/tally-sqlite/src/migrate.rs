@@ -28,6 +28,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_webhooks.sql")),
     (13, include_str!("../migrations/0013_limits.sql")),
     (14, include_str!("../migrations/0014_audit.sql")),
+    (
+        15,
+        include_str!("../migrations/0015_idempotency_in_write_order.sql"),
+    ),
 ];
 
 /// The newest schema this binary knows.

@@ -67,6 +67,26 @@ impl Insert {
         }
         Ok(())
     }
+
+    /// Runs the insert once per row, as [`Insert::run`], and adds each new row's rowid to
+    /// `rowids`.
+    fn run_numbered<'c, T>(
+        &self,
+        connection: &'c Connection,
+        rows: &[T],
+        encode: impl Fn(&T, &mut Binder<'c>) -> Result<(), rusqlite::Error>,
+        rowids: &mut Vec<i64>,
+    ) -> Result<(), rusqlite::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut statement = Binder::new(connection, self.sql())?;
+        for row in rows {
+            statement.execute(row, &encode)?;
+            rowids.push(connection.last_insert_rowid());
+        }
+        Ok(())
+    }
 }
 
 static ACCOUNTS: Insert = Insert::new(&accounts::TABLE);
@@ -90,21 +110,28 @@ static LIMIT_SETS: Insert = Insert::new(&limits::SETS);
 static LIMITS: Insert = Insert::new(&limits::LIMITS);
 static LIMIT_COUNTERS: Insert = Insert::new(&limits::COUNTERS);
 
-/// Writes batches, in order, in one transaction.
+/// Writes batches, in order, in one transaction. The answer is the `seq` of each idempotency
+/// record written, in the order of the batches' records (for the store's index of keys).
 pub(crate) fn write_batches(
     connection: &mut Connection,
     batches: &[&BatchWrite],
-) -> Result<(), rusqlite::Error> {
+) -> Result<Vec<i64>, rusqlite::Error> {
     let transaction =
         connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut record_seqs = Vec::new();
     for batch in batches {
-        write_batch(&transaction, batch)?;
+        write_batch(&transaction, batch, &mut record_seqs)?;
     }
-    transaction.commit()
+    transaction.commit()?;
+    Ok(record_seqs)
 }
 
 /// One batch's rows, table by table, in the order the foreign keys need.
-fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Error> {
+fn write_batch(
+    db: &Transaction,
+    batch: &BatchWrite,
+    record_seqs: &mut Vec<i64>,
+) -> Result<(), rusqlite::Error> {
     let effects = &batch.effects;
     ACCOUNTS.run(db, &batch.new_accounts, accounts::encode)?;
     GRANTS.run(db, &effects.grants, grants::encode)?;
@@ -129,7 +156,7 @@ fn write_batch(db: &Transaction, batch: &BatchWrite) -> Result<(), rusqlite::Err
         LIMITS.run(db, &limits::rows_of(set), limits::encode_limit)?;
     }
     LIMIT_COUNTERS.run(db, &effects.limit_counters, limits::encode_counter)?;
-    IDEMPOTENCY.run(db, &batch.idempotency, idempotency::encode)?;
+    IDEMPOTENCY.run_numbered(db, &batch.idempotency, idempotency::encode, record_seqs)?;
     API_KEYS.run(db, &batch.new_api_keys, api_keys::encode)?;
     let revoke = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
     set_key_instants(db, revoke, &batch.revoked_api_keys)?;

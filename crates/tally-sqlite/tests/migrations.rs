@@ -79,7 +79,11 @@ fn database_at_version_4(path: &Path) {
              VALUES ('acct_a', 'pro', 'Pro', 250000000, 1, 'active', 1, 0, 1, 2, '', 1);
              INSERT INTO purchases (id, account_id, pack_id, grant_id, credits, price_usd,
                  created_at)
-             VALUES ('pur_a', 'acct_a', 'small', 'gr_a', 5000, '5.00', 1);",
+             VALUES ('pur_a', 'acct_a', 'small', 'gr_a', 5000, '5.00', 1);
+             INSERT INTO idempotency (scope, key, request_hash, status, body, created_at)
+             VALUES ('admin', 'k-2', 'h2', 201, '{\"n\":2}', 2),
+                    ('acct_a', 'k-1', 'h1', 201, '{\"n\":1}', 1),
+                    ('admin', 'k-1', 'h0', 409, '{\"n\":0}', 1);",
         )
         .expect("rows");
 }
@@ -101,6 +105,19 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     assert_eq!((grant.remaining.get(), grant.reserved.get()), (4000, 1000));
     assert!(store.hold("hold_a").expect("read").is_some());
     assert!(store.subscription("acct_a").expect("read").is_some());
+    // Migration 15 keeps every idempotency record, in write order, each found by its key.
+    for (scope, key, hash, status) in [
+        ("admin", "k-1", "h0", 409),
+        ("acct_a", "k-1", "h1", 201),
+        ("admin", "k-2", "h2", 201),
+    ] {
+        let record = store.idempotency(scope, key).expect("read").expect(key);
+        assert_eq!(
+            (record.request_hash.as_str(), record.status),
+            (hash, status)
+        );
+    }
+    assert!(store.idempotency("acct_a", "k-2").expect("read").is_none());
     drop(store);
 
     let connection = Connection::open(&path).expect("reopening");
@@ -110,7 +127,14 @@ fn the_latest_version_keeps_every_row_and_constraint_of_a_version_4_database() {
     // Migrated to the latest version (6 rebuilds entries again, with the same guarantees).
     assert_eq!(
         count(&connection, "SELECT MAX(version) FROM schema_migrations"),
-        14
+        15
+    );
+    assert_eq!(
+        count(
+            &connection,
+            "SELECT COUNT(*) FROM idempotency WHERE seq = 3 AND key = 'k-2'"
+        ),
+        1
     );
     // Migration 14 starts the audit log empty: no admin action is made up for the past.
     assert_eq!(count(&connection, "SELECT COUNT(*) FROM audit_log"), 0);

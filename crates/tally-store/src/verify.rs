@@ -10,7 +10,7 @@
 //! conserve its credits: issued = remaining + spent + expired + voided. Refunds never total
 //! more than what they refund (a charge, or what a hold captured), and each charge's and hold's
 //! `refunded` is its refunds' sum. Each account's events are numbered 1 to its
-//! `event_sequence`, without gaps.
+//! `event_sequence`, without gaps. No idempotency key has two records.
 
 use std::collections::HashMap;
 
@@ -69,6 +69,14 @@ pub fn run<S: RowSource>(db: &mut S) -> Result<VerifyReport, StoreError> {
          HAVING COUNT(e.sequence) <> a.event_sequence OR COALESCE(MAX(e.sequence), 0) <> a.event_sequence",
         &[],
         &mut |row| verifier.events_row(row),
+    )?;
+    // Only the idempotency keys recorded more than once (SQLite's records are in write order,
+    // found by an index in memory, so nothing in its schema refuses a second one).
+    db.each(
+        "SELECT scope, key, COUNT(*) AS records FROM idempotency
+         GROUP BY scope, key HAVING COUNT(*) > 1",
+        &[],
+        &mut |row| verifier.key_recorded_twice_row(row),
     )?;
     Ok(verifier.finish())
 }
@@ -378,6 +386,17 @@ impl Verifier {
         self.report.problems.push(format!(
             "account {}: its event sequence is {sequence} but it has {events} events, the last \
              numbered {last}",
+            fields.key()
+        ));
+        Ok(())
+    }
+
+    /// An idempotency key with more than one record.
+    fn key_recorded_twice_row(&mut self, row: &dyn ColumnReader) -> Result<(), StoreError> {
+        let fields = Fields::new(row, "idempotency", "scope")?;
+        let (key, records) = (fields.text("key")?, fields.i64("records")?);
+        self.report.problems.push(format!(
+            "idempotency key {key:?} of {}: {records} records, where a key has one answer",
             fields.key()
         ));
         Ok(())
