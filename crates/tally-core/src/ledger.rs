@@ -851,6 +851,8 @@ impl AccountState {
                 .unwrap_or(Millicredits::ZERO),
         };
         state.grants.sort_by_key(Grant::spend_key);
+        // The list reuses the given one's allocation: no more room than its grants.
+        state.grants.shrink_to_fit();
         state.recompute_next_due();
         state.check()?;
         Ok(state)
@@ -2312,6 +2314,50 @@ impl AccountState {
 #[cfg(test)]
 mod tests {
     use super::{HoldStatus, Millicredits, Rejection};
+
+    #[test]
+    fn a_restored_state_keeps_no_more_room_than_its_grants() {
+        use super::{
+            Account, AccountSettings, AccountState, AccountTotals, Grant, GrantLifecycle,
+            GrantSource, Timestamp,
+        };
+        let account = Account {
+            id: "a".into(),
+            name: None,
+            overdraft_limit: Millicredits::ZERO,
+            metadata: None,
+            created_at: Timestamp::from_micros(1),
+            settings: AccountSettings::default(),
+        };
+        let grant = Grant {
+            id: "g".into(),
+            account_id: "a".into(),
+            amount: Millicredits::new(5000),
+            remaining: Millicredits::new(5000),
+            reserved: Millicredits::ZERO,
+            source: GrantSource::Promo,
+            priority: 0,
+            effective_at: Timestamp::from_micros(1),
+            expires_at: None,
+            lifecycle: GrantLifecycle::Active,
+            ordinal: 1,
+            created_at: Timestamp::from_micros(1),
+            description: None,
+            metadata: None,
+            expiry_warned: false,
+        };
+        // A store's list with room for four (what a first push makes): the engine keeps every
+        // account's state, so the room would be kept a million times.
+        let mut grants = Vec::with_capacity(4);
+        grants.push(grant);
+        let totals = AccountTotals {
+            posted: Millicredits::new(5000),
+            ..AccountTotals::default()
+        };
+        let state = AccountState::restore(account, totals, grants, Vec::new()).expect("restores");
+        assert_eq!(state.grants.len(), 1);
+        assert_eq!(state.grants.capacity(), 1);
+    }
 
     #[test]
     fn every_refusal_has_its_own_number_in_the_order_of_the_enum() {

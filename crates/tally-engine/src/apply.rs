@@ -19,11 +19,12 @@ type Applied = Result<Outcome, EngineError>;
 
 /// The account's state, or the refusal for an unknown account.
 fn account<'a>(
-    accounts: &'a mut HashMap<String, AccountState>,
+    accounts: &'a mut HashMap<String, Box<AccountState>>,
     account_id: &str,
 ) -> Result<&'a mut AccountState, Rejection> {
     accounts
         .get_mut(account_id)
+        .map(|state| &mut **state)
         .ok_or(Rejection::AccountNotFound)
 }
 
@@ -318,7 +319,7 @@ impl Engine {
             settings: Default::default(),
         };
         self.accounts
-            .insert(id.clone(), AccountState::new(account.clone()));
+            .insert(id.clone(), Box::new(AccountState::new(account.clone())));
         batch.write.new_accounts.push(account.clone());
         batch.touched.insert(id);
         Ok(Outcome::Account(Box::new(account)))

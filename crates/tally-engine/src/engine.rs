@@ -50,7 +50,9 @@ pub(crate) struct Engine {
     pub render: Renderer,
     pub render_event: EventRenderer,
     pub batch_commands_max: usize,
-    pub accounts: HashMap<String, AccountState>,
+    /// Every account's state, boxed: the map's table holds a pointer per slot (its slots are
+    /// up to twice its accounts), not a whole state.
+    pub accounts: HashMap<String, Box<AccountState>>,
     /// Pending hold → its account.
     pub hold_index: HashMap<String, String>,
     /// Pending purchase → its account.
@@ -150,7 +152,7 @@ impl Engine {
                 self.purchase_index
                     .insert(purchase.id.clone(), account_id.clone());
             }
-            self.accounts.insert(account_id.clone(), state);
+            self.accounts.insert(account_id.clone(), Box::new(state));
             self.reschedule(&account_id);
         }
         self.metrics.healthy.store(true, Ordering::SeqCst);
@@ -178,7 +180,7 @@ impl Engine {
         let next = self
             .accounts
             .get(account_id)
-            .map_or(Timestamp::MAX, AccountState::next_due_at);
+            .map_or(Timestamp::MAX, |state| state.next_due_at());
         if let Some(previous) = self.due_of.remove(account_id) {
             self.due.remove(&(previous, account_id.to_string()));
         }

@@ -227,6 +227,6 @@ impl Engine {
             self.purchase_index
                 .insert(purchase.id.clone(), account_id.clone());
         }
-        self.accounts.insert(account_id, state);
+        self.accounts.insert(account_id, Box::new(state));
     }
 }
