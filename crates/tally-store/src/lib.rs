@@ -458,6 +458,10 @@ pub trait ReadStore: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<Purchase>, PageError>;
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError>;
+    /// Whose hold `id` is (`None`: no such hold), read without decoding the rest of its row:
+    /// a route that finds the hold damaged answers for its account, or not found to anyone
+    /// else.
+    fn hold_account(&self, id: &str) -> Result<Option<String>, StoreError>;
     /// An account's charges, newest first.
     fn charges(&self, account_id: &str, page: &PageRequest) -> Result<Page<Charge>, PageError>;
     /// An account's holds, newest first (by creation), optionally only those in `status`.
