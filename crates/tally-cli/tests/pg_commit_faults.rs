@@ -19,6 +19,12 @@
 //! - at the end, every acknowledged key replays byte for byte, the charges table holds exactly
 //!   the acknowledged charges, and `verify` is clean.
 //!
+//! Two named cases reach what the random rounds do not, each answer known in advance: a
+//! connection this side finds lost between BEGIN and COMMIT is never replaced inside the
+//! transaction (`a_connection_lost_inside_the_transaction_is_not_replaced`), and a COMMIT lost
+//! on its way, its server process still in the open transaction, is settled by ending that
+//! process (`a_commit_lost_on_its_way_is_settled_by_ending_its_transaction`).
+//!
 //! ```text
 //! scripts/with-postgres cargo test -p tally-cli --test pg_commit_faults
 //! TALLY_PG_FAULTS_SEED=7 …   (one seed)     TALLY_PG_FAULTS_SEEDS=50 …   (more seeds; 6 by default)
@@ -74,6 +80,16 @@ enum Cut {
     RacingCommit,
     /// The server committed; its answer is lost with the connection.
     CommitAnswerLost,
+    // The named cases below, never drawn at random (each answer is known in advance):
+    /// This side drops its connection right after BEGIN, as if it found it closed.
+    DropAtBegin,
+    /// This side drops its connection with the accounts locked and loaded.
+    DropAtLocked,
+    /// This side drops its connection with the batch written, before COMMIT is sent.
+    DropAtWritten,
+    /// COMMIT is lost on its way: the socket stays open, the server process waits on in the
+    /// open transaction.
+    AbandonAtCommit,
 }
 
 const CUTS: [Cut; 5] = [
@@ -104,6 +120,8 @@ struct Injector {
     armed: Mutex<Option<Cut>>,
     fired: Mutex<BTreeMap<Cut, u64>>,
     racing: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The server process of the batch the last drop fired in.
+    fired_pid: Mutex<Option<i32>>,
 }
 
 impl Injector {
@@ -118,13 +136,22 @@ impl Injector {
                 | (Cut::AtLocked, BatchPoint::Locked)
                 | (Cut::BeforeCommit | Cut::RacingCommit, BatchPoint::Written)
                 | (Cut::CommitAnswerLost, BatchPoint::Committed)
+                | (Cut::DropAtBegin, BatchPoint::Begun)
+                | (Cut::DropAtLocked, BatchPoint::Locked)
+                | (
+                    Cut::DropAtWritten | Cut::AbandonAtCommit,
+                    BatchPoint::Written
+                )
         );
         if !here {
             return AfterHook::Go;
         }
         *armed = None;
         *self.fired.lock().unwrap().entry(drop).or_default() += 1;
+        *self.fired_pid.lock().unwrap() = Some(pid);
         match drop {
+            Cut::DropAtBegin | Cut::DropAtLocked | Cut::DropAtWritten => AfterHook::DropConnection,
+            Cut::AbandonAtCommit => AfterHook::AbandonAtCommit,
             Cut::RacingCommit => {
                 let url = self.url.clone();
                 let racing = std::thread::spawn(move || terminate(&url, pid, false));
@@ -211,6 +238,7 @@ impl Sim {
             armed: Mutex::new(None),
             fired: Mutex::new(BTreeMap::new()),
             racing: Mutex::new(Vec::new()),
+            fired_pid: Mutex::new(None),
         });
         let hook = injector.clone();
         store.set_fault_hook(Some(Arc::new(move |point, pid| hook.at(point, pid))));
@@ -519,6 +547,48 @@ impl Sim {
         self.check(context, &command, Some(&idempotency), reply, true);
     }
 
+    /// One batch of keyed charges on two accounts with `cut` armed: every command is 503, its
+    /// detail saying each of `why`, and nothing of the batch is in the store (no record, the
+    /// totals unchanged); sent again with the same keys, the charges are done, once.
+    fn refused_batch(&mut self, cut: Cut, why: &[&str]) {
+        *self.injector.armed.lock().unwrap() = Some(cut);
+        let group: Vec<_> = [(ACCOUNTS[0], 700), (ACCOUNTS[1], 800), (ACCOUNTS[0], 900)]
+            .into_iter()
+            .map(|(account, amount)| {
+                let command = Command::Charge {
+                    account_id: account.into(),
+                    spec: debit(amount),
+                };
+                (command, Some(self.key()))
+            })
+            .collect();
+        let replies = self.submit(group.clone());
+        let unfired = self.injector.armed.lock().unwrap().take();
+        assert_eq!(unfired, None, "{cut:?}: the armed drop never fired");
+        for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
+            let context = format!("{cut:?}, command {index}");
+            match &reply {
+                Err(EngineError::Store(StoreError::Unavailable(detail))) => {
+                    for why in why {
+                        assert!(detail.contains(why), "{context}: {detail:?} says {why:?}");
+                    }
+                }
+                other => panic!("{context}: a 503 was due, got {other:?}"),
+            }
+            assert!(!self.check(&context, command, idempotency.as_ref(), reply, false));
+        }
+        self.check_totals(&format!("{cut:?}: nothing of the batch applied"));
+        let replies = self.submit(group.clone());
+        for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
+            let context = format!("{cut:?}, retry {index}");
+            assert!(
+                self.check(&context, command, idempotency.as_ref(), reply, false),
+                "{context}: the retry is done on a new connection"
+            );
+        }
+        self.check_totals(&format!("{cut:?}: the retries applied once"));
+    }
+
     fn finish(mut self) -> Figures {
         let keys: Vec<String> = self.acknowledged.keys().cloned().collect();
         for key in &keys {
@@ -593,4 +663,48 @@ fn connection_drops_mid_transaction_and_at_commit_never_misanswer() {
         );
     }
     assert!(total.unavailable > 0, "no drop made a 503");
+}
+
+/// A connection found lost between BEGIN and COMMIT is not replaced for the rest of the batch:
+/// on a new connection, outside the transaction and its locks, each statement would commit
+/// alone, and a COMMIT sent there would be answered as if the batch had committed. Each
+/// batch is 503 with nothing applied, whether the connection went after BEGIN, with the
+/// accounts locked, or with the batch written (then COMMIT's outcome is settled: the old
+/// transaction did not commit).
+#[test]
+fn a_connection_lost_inside_the_transaction_is_not_replaced() {
+    let mut sim = Sim::new(1);
+    let inside = "the connection was lost inside a transaction";
+    sim.refused_batch(Cut::DropAtBegin, &[inside]);
+    sim.refused_batch(Cut::DropAtLocked, &[inside]);
+    sim.refused_batch(Cut::DropAtWritten, &[inside, "the batch did not commit"]);
+    sim.finish();
+}
+
+/// COMMIT lost on its way (the network failed; the socket is still open): the server process
+/// waits on in the open transaction, so asking whether it committed says "in progress" for as
+/// long as it lives. The settling ends that process, and then the answer is final: it did not
+/// commit, the batch is 503 with nothing applied, the process is gone (its locks with it),
+/// and the keys retried are done once. (Without the ending, the settling runs out of time and
+/// can only say the outcome is unknown.)
+#[test]
+fn a_commit_lost_on_its_way_is_settled_by_ending_its_transaction() {
+    let mut sim = Sim::new(2);
+    sim.refused_batch(Cut::AbandonAtCommit, &["the batch did not commit"]);
+    let pid = sim
+        .injector
+        .fired_pid
+        .lock()
+        .unwrap()
+        .expect("the batch's process");
+    let alive: i64 = sim
+        .sql()
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+            &[&pid],
+        )
+        .expect("reading pg_stat_activity")
+        .get(0);
+    assert_eq!(alive, 0, "the lost transaction's process {pid} was ended");
+    sim.finish();
 }

@@ -64,6 +64,10 @@ pub(crate) struct Connection {
     /// ROLLBACK): then a lost connection is an error, never a new connection, whose
     /// statements would run outside the transaction, each committing on its own.
     in_transaction: bool,
+    /// A connection the tests' fault hook abandoned with its socket open
+    /// ([`crate::AfterHook::AbandonAtCommit`]): kept, not dropped, so that its server process
+    /// stays in its transaction; closed when the next transaction begins.
+    abandoned: Option<Client>,
 }
 
 /// How a `COMMIT` ended, as far as this side can tell.
@@ -124,6 +128,7 @@ impl Connection {
             lost: false,
             backend_pid: None,
             in_transaction: false,
+            abandoned: None,
         }
     }
 
@@ -178,9 +183,19 @@ impl Connection {
         self.reset();
     }
 
+    /// Abandons the connection inside its transaction without closing its socket, as when the
+    /// network fails: the server process waits on in the transaction (the tests' fault hook).
+    pub(crate) fn abandon(&mut self) {
+        self.abandoned = self.client.take();
+        self.lost |= self.abandoned.is_some();
+        self.in_transaction = false;
+        self.reset();
+    }
+
     /// Opens a transaction with `begin` (a connection is made first if there is none); until
     /// [`Connection::commit`] or [`Connection::rollback`], a lost connection is not replaced.
     pub(crate) fn begin(&mut self, begin: &str) -> Result<(), StoreError> {
+        self.abandoned = None;
         self.in_transaction = false;
         self.batch_execute(begin)?;
         self.in_transaction = true;
@@ -191,6 +206,7 @@ impl Connection {
     /// trip: the id a `COMMIT` whose answer is lost is settled by. (It gives every batch an id
     /// at once; one that locks an account row would get one anyway.)
     pub(crate) fn begin_with_xid(&mut self, begin: &str) -> Result<i64, StoreError> {
+        self.abandoned = None;
         self.in_transaction = false;
         let result = self
             .client()?

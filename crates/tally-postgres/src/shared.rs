@@ -199,11 +199,12 @@ impl<'a> PgSharedBatch<'a> {
         let at_begin = hook.clone();
         let xid = worker.run(pool::retried_once(move |connection| {
             let xid = connection.begin_with_xid("BEGIN ISOLATION LEVEL READ COMMITTED")?;
-            faults::call(
+            let after = faults::call(
                 at_begin.as_ref(),
                 BatchPoint::Begun,
                 connection.backend_pid(),
             );
+            faults::follow(connection, after);
             Ok(xid)
         }))?;
         Ok(PgSharedBatch {
@@ -325,7 +326,8 @@ impl SharedBatch for PgSharedBatch<'_> {
                 connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
             }
             let locked = load_loadable_states(connection, &ids, true)?;
-            faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
+            let after = faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
+            faults::follow(connection, after);
             Ok(locked)
         })?;
         let mut quarantine = self
@@ -423,19 +425,28 @@ impl SharedBatch for PgSharedBatch<'_> {
         let plan = write::plan(batch);
         let hook = self.hook.clone();
         let xid = self.xid;
-        let pid = self.run(move |connection| {
+        let (pid, after) = self.run(move |connection| {
             write::run(connection, &plan)?;
             let pid = connection.backend_pid();
-            faults::call(hook.as_ref(), BatchPoint::Written, pid);
-            Ok(pid)
+            let after = faults::call(hook.as_ref(), BatchPoint::Written, pid);
+            faults::follow(connection, after);
+            Ok((pid, after))
         })?;
         let hook = self.hook.clone();
         let end = self.worker.run(move |connection| {
+            if after == AfterHook::AbandonAtCommit {
+                connection.abandon();
+                return Ok(CommitEnd::Lost(
+                    "the test hook lost COMMIT on its way".into(),
+                ));
+            }
             Ok(match connection.commit() {
                 CommitEnd::Committed => {
                     let pid = connection.backend_pid();
                     match faults::call(hook.as_ref(), BatchPoint::Committed, pid) {
-                        AfterHook::Go => CommitEnd::Committed,
+                        AfterHook::Go | AfterHook::DropConnection | AfterHook::AbandonAtCommit => {
+                            CommitEnd::Committed
+                        }
                         AfterHook::LoseCommitAnswer => {
                             connection.drop_connection();
                             CommitEnd::Lost("the test hook lost COMMIT's answer".into())
