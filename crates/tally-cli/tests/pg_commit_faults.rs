@@ -132,16 +132,16 @@ impl Injector {
         };
         let here = matches!(
             (drop, point),
-            (Cut::AtBegin, BatchPoint::Begun)
-                | (Cut::AtLocked, BatchPoint::Locked)
-                | (Cut::BeforeCommit | Cut::RacingCommit, BatchPoint::Written)
-                | (Cut::CommitAnswerLost, BatchPoint::Committed)
-                | (Cut::DropAtBegin, BatchPoint::Begun)
-                | (Cut::DropAtLocked, BatchPoint::Locked)
+            (Cut::AtBegin | Cut::DropAtBegin, BatchPoint::Begun)
+                | (Cut::AtLocked | Cut::DropAtLocked, BatchPoint::Locked)
                 | (
-                    Cut::DropAtWritten | Cut::AbandonAtCommit,
+                    Cut::BeforeCommit
+                        | Cut::RacingCommit
+                        | Cut::DropAtWritten
+                        | Cut::AbandonAtCommit,
                     BatchPoint::Written
                 )
+                | (Cut::CommitAnswerLost, BatchPoint::Committed)
         );
         if !here {
             return AfterHook::Go;
