@@ -19,11 +19,14 @@
 //! - at the end, every acknowledged key replays byte for byte, the charges table holds exactly
 //!   the acknowledged charges, and `verify` is clean.
 //!
-//! Two named cases reach what the random rounds do not, each answer known in advance: a
+//! Named cases reach what the random rounds do not, each answer known in advance: a
 //! connection this side finds lost between BEGIN and COMMIT is never replaced inside the
-//! transaction (`a_connection_lost_inside_the_transaction_is_not_replaced`), and a COMMIT lost
-//! on its way, its server process still in the open transaction, is settled by ending that
-//! process (`a_commit_lost_on_its_way_is_settled_by_ending_its_transaction`).
+//! transaction (`a_connection_lost_inside_the_transaction_is_not_replaced`); a batch whose
+//! connection broke before its COMMIT was sent is tried again once on a new connection, and
+//! done by one transaction (`a_batch_whose_connection_broke_before_commit_is_tried_again`);
+//! and a COMMIT lost on its way, its server process still in the open transaction, is
+//! settled by ending that process
+//! (`a_commit_lost_on_its_way_is_settled_by_ending_its_transaction`).
 //!
 //! ```text
 //! scripts/with-postgres cargo test -p tally-cli --test pg_commit_faults
@@ -118,6 +121,9 @@ fn terminate(url: &str, pid: i32, wait: bool) {
 struct Injector {
     url: String,
     armed: Mutex<Option<Cut>>,
+    /// How many times more the armed drop fires after its first (the batch's retry meets
+    /// it too).
+    again: Mutex<u32>,
     fired: Mutex<BTreeMap<Cut, u64>>,
     racing: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The server process of the batch the last drop fired in.
@@ -146,7 +152,13 @@ impl Injector {
         if !here {
             return AfterHook::Go;
         }
-        *armed = None;
+        let mut again = self.again.lock().unwrap();
+        if *again == 0 {
+            *armed = None;
+        } else {
+            *again -= 1;
+        }
+        std::mem::drop(again);
         *self.fired.lock().unwrap().entry(drop).or_default() += 1;
         *self.fired_pid.lock().unwrap() = Some(pid);
         match drop {
@@ -236,6 +248,7 @@ impl Sim {
         let injector = Arc::new(Injector {
             url: db.url.clone(),
             armed: Mutex::new(None),
+            again: Mutex::new(0),
             fired: Mutex::new(BTreeMap::new()),
             racing: Mutex::new(Vec::new()),
             fired_pid: Mutex::new(None),
@@ -547,11 +560,16 @@ impl Sim {
         self.check(context, &command, Some(&idempotency), reply, true);
     }
 
-    /// One batch of keyed charges on two accounts with `cut` armed: every command is 503, its
-    /// detail saying each of `why`, and nothing of the batch is in the store (no record, the
-    /// totals unchanged); sent again with the same keys, the charges are done, once.
-    fn refused_batch(&mut self, cut: Cut, why: &[&str]) {
+    /// Three keyed charges on two accounts, sent as one batch with `cut` armed to fire
+    /// `firings` times (the batch and its retries meet it); the group and the replies.
+    fn faulted_batch(
+        &mut self,
+        cut: Cut,
+        firings: u32,
+    ) -> (Vec<(Command, Option<Idempotency>)>, Vec<engine::Reply>) {
         *self.injector.armed.lock().unwrap() = Some(cut);
+        *self.injector.again.lock().unwrap() = firings - 1;
+        let fired_before = self.injector.fired.lock().unwrap().get(&cut).copied();
         let group: Vec<_> = [(ACCOUNTS[0], 700), (ACCOUNTS[1], 800), (ACCOUNTS[0], 900)]
             .into_iter()
             .map(|(account, amount)| {
@@ -565,6 +583,56 @@ impl Sim {
         let replies = self.submit(group.clone());
         let unfired = self.injector.armed.lock().unwrap().take();
         assert_eq!(unfired, None, "{cut:?}: the armed drop never fired");
+        let fired = self.injector.fired.lock().unwrap()[&cut] - fired_before.unwrap_or(0);
+        assert_eq!(fired, u64::from(firings), "{cut:?}: how often it fired");
+        (group, replies)
+    }
+
+    /// A batch whose connection `cut` breaks once: it is tried again on a new connection and
+    /// done, every charge once (first executions), all of it written by one transaction.
+    fn retried_batch(&mut self, cut: Cut) {
+        let (group, replies) = self.faulted_batch(cut, 1);
+        let mut charges = Vec::new();
+        for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
+            let context = format!("{cut:?}, command {index}");
+            if let Ok(Answer::Recorded { answer, .. }) = &reply {
+                charges.push(charge_id(&answer.body));
+            }
+            assert!(
+                self.check(&context, command, idempotency.as_ref(), reply, false),
+                "{context}: the batch was tried again and done"
+            );
+        }
+        let keys: Vec<String> = group
+            .iter()
+            .filter_map(|(_, idempotency)| idempotency.as_ref().map(|key| key.key.clone()))
+            .collect();
+        // One transaction wrote the charges and their records (not statements committing
+        // one by one, as on a connection made anew inside the transaction).
+        let writers: Vec<String> = self
+            .sql()
+            .query(
+                "SELECT xmin::text FROM charges WHERE id = ANY($1)
+                 UNION SELECT xmin::text FROM idempotency WHERE scope = 'admin' AND key = ANY($2)",
+                &[&charges, &keys],
+            )
+            .expect("reading the writers")
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(
+            writers.len(),
+            1,
+            "{cut:?}: written by transactions {writers:?}"
+        );
+        self.check_totals(&format!("{cut:?}: the batch applied once"));
+    }
+
+    /// A batch whose connection `cut` breaks `firings` times: every command is 503, its
+    /// detail saying each of `why`, and nothing of the batch is in the store (no record, the
+    /// totals unchanged); sent again with the same keys, the charges are done, once.
+    fn refused_batch(&mut self, cut: Cut, firings: u32, why: &[&str]) {
+        let (group, replies) = self.faulted_batch(cut, firings);
         for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
             let context = format!("{cut:?}, command {index}");
             match &reply {
@@ -667,17 +735,32 @@ fn connection_drops_mid_transaction_and_at_commit_never_misanswer() {
 
 /// A connection found lost between BEGIN and COMMIT is not replaced for the rest of the batch:
 /// on a new connection, outside the transaction and its locks, each statement would commit
-/// alone, and a COMMIT sent there would be answered as if the batch had committed. Each
-/// batch is 503 with nothing applied, whether the connection went after BEGIN, with the
-/// accounts locked, or with the batch written (then COMMIT's outcome is settled: the old
-/// transaction did not commit).
+/// alone, and a COMMIT sent there would be answered as if the batch had committed. Whether the
+/// connection went after BEGIN, with the accounts locked, or with the batch written (before
+/// COMMIT was sent), the batch is not done there: it is tried again from the start on a new
+/// connection, and done once, by one transaction. Lost on the retry too, it is 503 with
+/// nothing applied: tried again once, not more.
 #[test]
 fn a_connection_lost_inside_the_transaction_is_not_replaced() {
     let mut sim = Sim::new(1);
+    for cut in [Cut::DropAtBegin, Cut::DropAtLocked, Cut::DropAtWritten] {
+        sim.retried_batch(cut);
+    }
     let inside = "the connection was lost inside a transaction";
-    sim.refused_batch(Cut::DropAtBegin, &[inside]);
-    sim.refused_batch(Cut::DropAtLocked, &[inside]);
-    sim.refused_batch(Cut::DropAtWritten, &[inside, "the batch did not commit"]);
+    sim.refused_batch(Cut::DropAtLocked, 2, &[inside, "nothing was applied"]);
+    sim.refused_batch(Cut::DropAtWritten, 2, &[inside, "before COMMIT was sent"]);
+    sim.finish();
+}
+
+/// A batch's server process ended (pg_terminate_backend) before its COMMIT was sent, right
+/// after BEGIN or with its accounts locked: nothing of it can have applied, so the engine
+/// tries it again on a new connection instead of answering 503, and it is done once.
+#[test]
+fn a_batch_whose_connection_broke_before_commit_is_tried_again() {
+    let mut sim = Sim::new(3);
+    sim.retried_batch(Cut::AtBegin);
+    sim.retried_batch(Cut::AtLocked);
+    sim.refused_batch(Cut::AtLocked, 2, &["nothing was applied"]);
     sim.finish();
 }
 
@@ -690,7 +773,7 @@ fn a_connection_lost_inside_the_transaction_is_not_replaced() {
 #[test]
 fn a_commit_lost_on_its_way_is_settled_by_ending_its_transaction() {
     let mut sim = Sim::new(2);
-    sim.refused_batch(Cut::AbandonAtCommit, &["the batch did not commit"]);
+    sim.refused_batch(Cut::AbandonAtCommit, 1, &["the batch did not commit"]);
     let pid = sim
         .injector
         .fired_pid

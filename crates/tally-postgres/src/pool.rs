@@ -79,6 +79,9 @@ pub(crate) enum CommitEnd {
     /// The connection was lost before the answer came: the transaction may or may not have
     /// committed (the server may have made it durable and died before answering).
     Lost(String),
+    /// The connection was found lost before `COMMIT` could be sent: the transaction cannot
+    /// commit (its server process ends it, or is ending it, when it sees the connection go).
+    NotSent(String),
 }
 
 /// The error with what the server said (`postgres::Error` alone prints only "db error").
@@ -172,6 +175,13 @@ impl Connection {
         self.statements.clear();
     }
 
+    /// Whether the connection was lost inside the open transaction (a statement found it
+    /// broken, or it was found closed): the transaction is over without committing, and
+    /// nothing more runs in it.
+    pub(crate) fn transaction_lost(&self) -> bool {
+        self.in_transaction && self.client.is_none()
+    }
+
     /// The server process of this connection, if one is up.
     pub(crate) fn backend_pid(&self) -> Option<i32> {
         self.backend_pid
@@ -233,7 +243,7 @@ impl Connection {
             Ok(client) => client.batch_execute("COMMIT"),
             Err(error) => {
                 self.in_transaction = false;
-                return CommitEnd::Lost(error.to_string());
+                return CommitEnd::NotSent(error.to_string());
             }
         };
         // Whatever the answer, the transaction is over (or its connection is).

@@ -41,6 +41,11 @@ pub enum StoreError {
     /// whole batch can be tried again.
     #[error("store: a concurrent transaction conflicted: {0}")]
     Conflict(String),
+    /// A shared batch's connection was lost before its COMMIT was sent: the transaction cannot
+    /// have committed, nothing of it was applied, and the whole batch can be tried again on a
+    /// new connection.
+    #[error("store: the batch's connection was lost before its COMMIT; nothing was applied: {0}")]
+    Interrupted(String),
 }
 
 /// A stored response to an idempotent request.
