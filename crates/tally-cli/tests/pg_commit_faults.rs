@@ -19,6 +19,15 @@
 //! - at the end, every acknowledged key replays byte for byte, the charges table holds exactly
 //!   the acknowledged charges, and `verify` is clean.
 //!
+//! Named cases reach what the random rounds do not, each answer known in advance: a
+//! connection this side finds lost between BEGIN and COMMIT is never replaced inside the
+//! transaction (`a_connection_lost_inside_the_transaction_is_not_replaced`); a batch whose
+//! connection broke before its COMMIT was sent is tried again once on a new connection, and
+//! done by one transaction (`a_batch_whose_connection_broke_before_commit_is_tried_again`);
+//! and a COMMIT lost on its way, its server process still in the open transaction, is
+//! settled by ending that process
+//! (`a_commit_lost_on_its_way_is_settled_by_ending_its_transaction`).
+//!
 //! ```text
 //! scripts/with-postgres cargo test -p tally-cli --test pg_commit_faults
 //! TALLY_PG_FAULTS_SEED=7 …   (one seed)     TALLY_PG_FAULTS_SEEDS=50 …   (more seeds; 6 by default)
@@ -74,6 +83,16 @@ enum Cut {
     RacingCommit,
     /// The server committed; its answer is lost with the connection.
     CommitAnswerLost,
+    // The named cases below, never drawn at random (each answer is known in advance):
+    /// This side drops its connection right after BEGIN, as if it found it closed.
+    DropAtBegin,
+    /// This side drops its connection with the accounts locked and loaded.
+    DropAtLocked,
+    /// This side drops its connection with the batch written, before COMMIT is sent.
+    DropAtWritten,
+    /// COMMIT is lost on its way: the socket stays open, the server process waits on in the
+    /// open transaction.
+    AbandonAtCommit,
 }
 
 const CUTS: [Cut; 5] = [
@@ -102,8 +121,13 @@ fn terminate(url: &str, pid: i32, wait: bool) {
 struct Injector {
     url: String,
     armed: Mutex<Option<Cut>>,
+    /// How many times more the armed drop fires after its first (the batch's retry meets
+    /// it too).
+    again: Mutex<u32>,
     fired: Mutex<BTreeMap<Cut, u64>>,
     racing: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The server process of the batch the last drop fired in.
+    fired_pid: Mutex<Option<i32>>,
 }
 
 impl Injector {
@@ -114,17 +138,32 @@ impl Injector {
         };
         let here = matches!(
             (drop, point),
-            (Cut::AtBegin, BatchPoint::Begun)
-                | (Cut::AtLocked, BatchPoint::Locked)
-                | (Cut::BeforeCommit | Cut::RacingCommit, BatchPoint::Written)
+            (Cut::AtBegin | Cut::DropAtBegin, BatchPoint::Begun)
+                | (Cut::AtLocked | Cut::DropAtLocked, BatchPoint::Locked)
+                | (
+                    Cut::BeforeCommit
+                        | Cut::RacingCommit
+                        | Cut::DropAtWritten
+                        | Cut::AbandonAtCommit,
+                    BatchPoint::Written
+                )
                 | (Cut::CommitAnswerLost, BatchPoint::Committed)
         );
         if !here {
             return AfterHook::Go;
         }
-        *armed = None;
+        let mut again = self.again.lock().unwrap();
+        if *again == 0 {
+            *armed = None;
+        } else {
+            *again -= 1;
+        }
+        std::mem::drop(again);
         *self.fired.lock().unwrap().entry(drop).or_default() += 1;
+        *self.fired_pid.lock().unwrap() = Some(pid);
         match drop {
+            Cut::DropAtBegin | Cut::DropAtLocked | Cut::DropAtWritten => AfterHook::DropConnection,
+            Cut::AbandonAtCommit => AfterHook::AbandonAtCommit,
             Cut::RacingCommit => {
                 let url = self.url.clone();
                 let racing = std::thread::spawn(move || terminate(&url, pid, false));
@@ -209,8 +248,10 @@ impl Sim {
         let injector = Arc::new(Injector {
             url: db.url.clone(),
             armed: Mutex::new(None),
+            again: Mutex::new(0),
             fired: Mutex::new(BTreeMap::new()),
             racing: Mutex::new(Vec::new()),
+            fired_pid: Mutex::new(None),
         });
         let hook = injector.clone();
         store.set_fault_hook(Some(Arc::new(move |point, pid| hook.at(point, pid))));
@@ -519,6 +560,103 @@ impl Sim {
         self.check(context, &command, Some(&idempotency), reply, true);
     }
 
+    /// Three keyed charges on two accounts, sent as one batch with `cut` armed to fire
+    /// `firings` times (the batch and its retries meet it); the group and the replies.
+    fn faulted_batch(
+        &mut self,
+        cut: Cut,
+        firings: u32,
+    ) -> (Vec<(Command, Option<Idempotency>)>, Vec<engine::Reply>) {
+        *self.injector.armed.lock().unwrap() = Some(cut);
+        *self.injector.again.lock().unwrap() = firings - 1;
+        let fired_before = self.injector.fired.lock().unwrap().get(&cut).copied();
+        let group: Vec<_> = [(ACCOUNTS[0], 700), (ACCOUNTS[1], 800), (ACCOUNTS[0], 900)]
+            .into_iter()
+            .map(|(account, amount)| {
+                let command = Command::Charge {
+                    account_id: account.into(),
+                    spec: debit(amount),
+                };
+                (command, Some(self.key()))
+            })
+            .collect();
+        let replies = self.submit(group.clone());
+        let unfired = self.injector.armed.lock().unwrap().take();
+        assert_eq!(unfired, None, "{cut:?}: the armed drop never fired");
+        let fired = self.injector.fired.lock().unwrap()[&cut] - fired_before.unwrap_or(0);
+        assert_eq!(fired, u64::from(firings), "{cut:?}: how often it fired");
+        (group, replies)
+    }
+
+    /// A batch whose connection `cut` breaks once: it is tried again on a new connection and
+    /// done, every charge once (first executions), all of it written by one transaction.
+    fn retried_batch(&mut self, cut: Cut) {
+        let (group, replies) = self.faulted_batch(cut, 1);
+        let mut charges = Vec::new();
+        for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
+            let context = format!("{cut:?}, command {index}");
+            if let Ok(Answer::Recorded { answer, .. }) = &reply {
+                charges.push(charge_id(&answer.body));
+            }
+            assert!(
+                self.check(&context, command, idempotency.as_ref(), reply, false),
+                "{context}: the batch was tried again and done"
+            );
+        }
+        let keys: Vec<String> = group
+            .iter()
+            .filter_map(|(_, idempotency)| idempotency.as_ref().map(|key| key.key.clone()))
+            .collect();
+        // One transaction wrote the charges and their records (not statements committing
+        // one by one, as on a connection made anew inside the transaction).
+        let writers: Vec<String> = self
+            .sql()
+            .query(
+                "SELECT xmin::text FROM charges WHERE id = ANY($1)
+                 UNION SELECT xmin::text FROM idempotency WHERE scope = 'admin' AND key = ANY($2)",
+                &[&charges, &keys],
+            )
+            .expect("reading the writers")
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(
+            writers.len(),
+            1,
+            "{cut:?}: written by transactions {writers:?}"
+        );
+        self.check_totals(&format!("{cut:?}: the batch applied once"));
+    }
+
+    /// A batch whose connection `cut` breaks `firings` times: every command is 503, its
+    /// detail saying each of `why`, and nothing of the batch is in the store (no record, the
+    /// totals unchanged); sent again with the same keys, the charges are done, once.
+    fn refused_batch(&mut self, cut: Cut, firings: u32, why: &[&str]) {
+        let (group, replies) = self.faulted_batch(cut, firings);
+        for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
+            let context = format!("{cut:?}, command {index}");
+            match &reply {
+                Err(EngineError::Store(StoreError::Unavailable(detail))) => {
+                    for why in why {
+                        assert!(detail.contains(why), "{context}: {detail:?} says {why:?}");
+                    }
+                }
+                other => panic!("{context}: a 503 was due, got {other:?}"),
+            }
+            assert!(!self.check(&context, command, idempotency.as_ref(), reply, false));
+        }
+        self.check_totals(&format!("{cut:?}: nothing of the batch applied"));
+        let replies = self.submit(group.clone());
+        for (index, ((command, idempotency), reply)) in group.iter().zip(replies).enumerate() {
+            let context = format!("{cut:?}, retry {index}");
+            assert!(
+                self.check(&context, command, idempotency.as_ref(), reply, false),
+                "{context}: the retry is done on a new connection"
+            );
+        }
+        self.check_totals(&format!("{cut:?}: the retries applied once"));
+    }
+
     fn finish(mut self) -> Figures {
         let keys: Vec<String> = self.acknowledged.keys().cloned().collect();
         for key in &keys {
@@ -593,4 +731,63 @@ fn connection_drops_mid_transaction_and_at_commit_never_misanswer() {
         );
     }
     assert!(total.unavailable > 0, "no drop made a 503");
+}
+
+/// A connection found lost between BEGIN and COMMIT is not replaced for the rest of the batch:
+/// on a new connection, outside the transaction and its locks, each statement would commit
+/// alone, and a COMMIT sent there would be answered as if the batch had committed. Whether the
+/// connection went after BEGIN, with the accounts locked, or with the batch written (before
+/// COMMIT was sent), the batch is not done there: it is tried again from the start on a new
+/// connection, and done once, by one transaction. Lost on the retry too, it is 503 with
+/// nothing applied: tried again once, not more.
+#[test]
+fn a_connection_lost_inside_the_transaction_is_not_replaced() {
+    let mut sim = Sim::new(1);
+    for cut in [Cut::DropAtBegin, Cut::DropAtLocked, Cut::DropAtWritten] {
+        sim.retried_batch(cut);
+    }
+    let inside = "the connection was lost inside a transaction";
+    sim.refused_batch(Cut::DropAtLocked, 2, &[inside, "nothing was applied"]);
+    sim.refused_batch(Cut::DropAtWritten, 2, &[inside, "before COMMIT was sent"]);
+    sim.finish();
+}
+
+/// A batch's server process ended (pg_terminate_backend) before its COMMIT was sent, right
+/// after BEGIN or with its accounts locked: nothing of it can have applied, so the engine
+/// tries it again on a new connection instead of answering 503, and it is done once.
+#[test]
+fn a_batch_whose_connection_broke_before_commit_is_tried_again() {
+    let mut sim = Sim::new(3);
+    sim.retried_batch(Cut::AtBegin);
+    sim.retried_batch(Cut::AtLocked);
+    sim.refused_batch(Cut::AtLocked, 2, &["nothing was applied"]);
+    sim.finish();
+}
+
+/// COMMIT lost on its way (the network failed; the socket is still open): the server process
+/// waits on in the open transaction, so asking whether it committed says "in progress" for as
+/// long as it lives. The settling ends that process, and then the answer is final: it did not
+/// commit, the batch is 503 with nothing applied, the process is gone (its locks with it),
+/// and the keys retried are done once. (Without the ending, the settling runs out of time and
+/// can only say the outcome is unknown.)
+#[test]
+fn a_commit_lost_on_its_way_is_settled_by_ending_its_transaction() {
+    let mut sim = Sim::new(2);
+    sim.refused_batch(Cut::AbandonAtCommit, 1, &["the batch did not commit"]);
+    let pid = sim
+        .injector
+        .fired_pid
+        .lock()
+        .unwrap()
+        .expect("the batch's process");
+    let alive: i64 = sim
+        .sql()
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+            &[&pid],
+        )
+        .expect("reading pg_stat_activity")
+        .get(0);
+    assert_eq!(alive, 0, "the lost transaction's process {pid} was ended");
+    sim.finish();
 }

@@ -14,7 +14,11 @@
 //! - `require` connects without a CA (libpq's rule: encrypted, not verified); a URL without
 //!   `sslmode` does not use TLS (the server's `hostssl` refuses it);
 //! - against scripts/with-postgres's cluster (ssl off), `require` is refused, saying the
-//!   server does not accept TLS.
+//!   server does not accept TLS;
+//! - `sslrootcert=system` (libpq 16's: the system's CAs, and `verify-full`) refuses the
+//!   server, whose CA no system trusts, saying so; with the test's CA as the system's
+//!   (`SSL_CERT_FILE`, read by `tally verify` in a process of its own) it connects, by the
+//!   certificate's name only.
 
 mod common;
 
@@ -226,6 +230,28 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// `tally verify --database-url url` with the system's trusted CAs in `ca_file` (what
+/// `SSL_CERT_FILE` names replaces the operating system's store): whether it succeeded, and
+/// what it printed.
+fn verify_trusting(url: &str, ca_file: &str) -> (bool, String) {
+    let output = Command::new(common::tally_bin())
+        .arg("verify")
+        .arg("--database-url")
+        .arg(url)
+        .env_remove("TALLY_DB")
+        .env_remove("TALLY_DATABASE_URL")
+        .env_remove("SSL_CERT_DIR")
+        .env("SSL_CERT_FILE", ca_file)
+        .output()
+        .expect("running `tally verify --database-url`");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
 /// The error `PostgresStore::open` gives for `url`.
 fn refusal(url: &str) -> String {
     match PostgresStore::open(url) {
@@ -311,6 +337,38 @@ fn tls_to_postgres_verifies_what_sslmode_says() {
     assert!(
         error.contains("no encryption") || error.contains("pg_hba.conf"),
         "without sslmode: {error}"
+    );
+
+    // sslrootcert=system: the system's CAs (none of which signed the test's CA), verify-full.
+    let system = cluster.url(SERVER_NAME, "sslrootcert=system");
+    let error = refusal(&system);
+    assert!(
+        error.contains("sslrootcert=system")
+            && (error.contains("not signed by a CA the system trusts")
+                || error.contains("no trusted CA certificate was found")),
+        "sslrootcert=system against a CA no system trusts: {error}"
+    );
+    // The same with the test's CA as the system's: it connects, by the certificate's name
+    // only (verify-full), and refuses another CA as the system's, saying so.
+    let (verified, output) = verify_trusting(&system, &ca_file);
+    assert!(
+        verified,
+        "sslrootcert=system trusting the test's CA: {output}"
+    );
+    let (verified, output) = verify_trusting(&system, &other_ca_file);
+    assert!(
+        !verified
+            && output.contains("not signed by a CA the system trusts (sslrootcert=system)")
+            && output.contains("sslmode=verify-full refuses it"),
+        "sslrootcert=system trusting another CA: {output}"
+    );
+    let (verified, output) = verify_trusting(
+        &cluster.url("other.tally.test", "sslrootcert=system"),
+        &ca_file,
+    );
+    assert!(
+        !verified && output.contains("not valid for the host name"),
+        "sslrootcert=system by a name the certificate does not list: {output}"
     );
 
     // require against a server with ssl off (scripts/with-postgres's): refused.

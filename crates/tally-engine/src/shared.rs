@@ -1,7 +1,9 @@
 //! Batches on a store that several nodes share: lock and load the accounts the commands touch
 //! (and a share of the accounts with due work), look up the batch's idempotency keys under
 //! lock, apply, write, commit; on a serialization conflict, start over from what is in the
-//! store. Nothing is kept across batches.
+//! store; start over once, too, when the batch's connection was lost before its COMMIT was
+//! sent (`StoreError::Interrupted`: nothing of it applied, so a connection that broke costs
+//! a retry, not a 503). Nothing is kept across batches.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
@@ -36,6 +38,7 @@ impl Engine {
             senders.push(envelope.reply);
         }
         let mut attempt = 0;
+        let mut interrupted = false;
         let outcome = loop {
             attempt += 1;
             let result = self.try_shared_batch(&commands, &actors);
@@ -44,6 +47,18 @@ impl Engine {
                 Err(StoreError::Conflict(detail)) if attempt < SHARED_BATCH_ATTEMPTS_MAX => {
                     tracing::debug!(%detail, attempt, "engine: batch conflicted; retrying");
                     std::thread::sleep(SHARED_RETRY_BACKOFF_PER_ATTEMPT * attempt);
+                }
+                // Nothing of it applied: tried again at once, once (a connection lost twice
+                // running says the database is going away; its requests get 503).
+                Err(StoreError::Interrupted(detail))
+                    if !interrupted && attempt < SHARED_BATCH_ATTEMPTS_MAX =>
+                {
+                    interrupted = true;
+                    tracing::warn!(
+                        %detail,
+                        "engine: the batch's connection was lost before its COMMIT; trying it \
+                         again on a new connection"
+                    );
                 }
                 other => break other,
             }

@@ -45,7 +45,7 @@ pub use faults::{AfterHook, BatchPoint, FaultHook};
 pub use locks::account_lock_key;
 use pool::{Connection, Pool, Target};
 use rows::Source;
-pub use tls::{SslMode, TlsError, TlsOptions};
+pub use tls::{RootCert, SslMode, TlsError, TlsOptions};
 
 /// The migrations, in order, numbered like SQLite's. Never edit an applied one; add a new one.
 const MIGRATIONS: &[(i64, &str)] = &[

@@ -64,6 +64,10 @@ pub(crate) struct Connection {
     /// ROLLBACK): then a lost connection is an error, never a new connection, whose
     /// statements would run outside the transaction, each committing on its own.
     in_transaction: bool,
+    /// A connection the tests' fault hook abandoned with its socket open
+    /// ([`crate::AfterHook::AbandonAtCommit`]): kept, not dropped, so that its server process
+    /// stays in its transaction; closed when the next transaction begins.
+    abandoned: Option<Client>,
 }
 
 /// How a `COMMIT` ended, as far as this side can tell.
@@ -75,6 +79,9 @@ pub(crate) enum CommitEnd {
     /// The connection was lost before the answer came: the transaction may or may not have
     /// committed (the server may have made it durable and died before answering).
     Lost(String),
+    /// The connection was found lost before `COMMIT` could be sent: the transaction cannot
+    /// commit (its server process ends it, or is ending it, when it sees the connection go).
+    NotSent(String),
 }
 
 /// The error with what the server said (`postgres::Error` alone prints only "db error").
@@ -124,6 +131,7 @@ impl Connection {
             lost: false,
             backend_pid: None,
             in_transaction: false,
+            abandoned: None,
         }
     }
 
@@ -167,6 +175,13 @@ impl Connection {
         self.statements.clear();
     }
 
+    /// Whether the connection was lost inside the open transaction (a statement found it
+    /// broken, or it was found closed): the transaction is over without committing, and
+    /// nothing more runs in it.
+    pub(crate) fn transaction_lost(&self) -> bool {
+        self.in_transaction && self.client.is_none()
+    }
+
     /// The server process of this connection, if one is up.
     pub(crate) fn backend_pid(&self) -> Option<i32> {
         self.backend_pid
@@ -178,9 +193,19 @@ impl Connection {
         self.reset();
     }
 
+    /// Abandons the connection inside its transaction without closing its socket, as when the
+    /// network fails: the server process waits on in the transaction (the tests' fault hook).
+    pub(crate) fn abandon(&mut self) {
+        self.abandoned = self.client.take();
+        self.lost |= self.abandoned.is_some();
+        self.in_transaction = false;
+        self.reset();
+    }
+
     /// Opens a transaction with `begin` (a connection is made first if there is none); until
     /// [`Connection::commit`] or [`Connection::rollback`], a lost connection is not replaced.
     pub(crate) fn begin(&mut self, begin: &str) -> Result<(), StoreError> {
+        self.abandoned = None;
         self.in_transaction = false;
         self.batch_execute(begin)?;
         self.in_transaction = true;
@@ -191,6 +216,7 @@ impl Connection {
     /// trip: the id a `COMMIT` whose answer is lost is settled by. (It gives every batch an id
     /// at once; one that locks an account row would get one anyway.)
     pub(crate) fn begin_with_xid(&mut self, begin: &str) -> Result<i64, StoreError> {
+        self.abandoned = None;
         self.in_transaction = false;
         let result = self
             .client()?
@@ -217,7 +243,7 @@ impl Connection {
             Ok(client) => client.batch_execute("COMMIT"),
             Err(error) => {
                 self.in_transaction = false;
-                return CommitEnd::Lost(error.to_string());
+                return CommitEnd::NotSent(error.to_string());
             }
         };
         // Whatever the answer, the transaction is over (or its connection is).

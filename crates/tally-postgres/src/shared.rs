@@ -150,6 +150,16 @@ const SETTLE_WAIT_MAX: Duration = Duration::from_secs(5);
 /// How long to wait between two looks while the lost commit's transaction is still running.
 const SETTLE_POLL: Duration = Duration::from_millis(10);
 
+/// What settling a lost COMMIT found out.
+enum Settled {
+    /// The server says the transaction committed.
+    Committed,
+    /// The server says it did not: final (a process still running it was ended first).
+    Aborted,
+    /// Not found out in time; what the last look failed with, if it failed.
+    Unknown(String),
+}
+
 /// What the server says of a transaction (`txid_status`).
 enum TransactionStatus {
     Committed,
@@ -166,6 +176,7 @@ fn again(error: &StoreError) -> StoreError {
         StoreError::Corrupt(detail) => StoreError::Corrupt(detail.clone()),
         StoreError::Conflict(detail) => StoreError::Conflict(detail.clone()),
         StoreError::Refused(detail) => StoreError::Refused(detail.clone()),
+        StoreError::Interrupted(detail) => StoreError::Interrupted(detail.clone()),
     }
 }
 
@@ -199,11 +210,12 @@ impl<'a> PgSharedBatch<'a> {
         let at_begin = hook.clone();
         let xid = worker.run(pool::retried_once(move |connection| {
             let xid = connection.begin_with_xid("BEGIN ISOLATION LEVEL READ COMMITTED")?;
-            faults::call(
+            let after = faults::call(
                 at_begin.as_ref(),
                 BatchPoint::Begun,
                 connection.backend_pid(),
             );
+            faults::follow(connection, after);
             Ok(xid)
         }))?;
         Ok(PgSharedBatch {
@@ -220,11 +232,10 @@ impl<'a> PgSharedBatch<'a> {
     /// Finds out whether the transaction `xid`, whose `COMMIT` got no answer, committed: on a
     /// new connection, asks the server (`txid_status`) until the transaction has ended. One
     /// still running (its server process has not noticed the lost connection yet) is ended
-    /// with its process, `pid`, so that the answer comes at once and is final. `Ok` only when
-    /// the server says it committed; a `Unavailable` that says what is known otherwise (it did
-    /// not commit, or it could not be found out in time: then nothing was acknowledged either,
-    /// and a retry with the same idempotency key gets the one true outcome).
-    fn settle(&mut self, xid: i64, pid: Option<i32>, lost: &str) -> Result<(), StoreError> {
+    /// with its process, `pid`, so that the answer comes at once and is final. Only
+    /// [`Settled::Committed`] may be answered as done; otherwise nothing is acknowledged, and
+    /// a retry with the same idempotency key gets the one true outcome.
+    fn settle(&mut self, xid: i64, pid: Option<i32>, lost: &str) -> Settled {
         let deadline = Instant::now() + SETTLE_WAIT_MAX;
         let mut terminated = false;
         let mut last_error = String::new();
@@ -249,14 +260,9 @@ impl<'a> PgSharedBatch<'a> {
                         lost,
                         "postgres: the connection was lost at COMMIT; the batch committed"
                     );
-                    return Ok(());
+                    return Settled::Committed;
                 }
-                Ok(TransactionStatus::Aborted) => {
-                    return Err(StoreError::Unavailable(format!(
-                        "postgres: the connection was lost at COMMIT ({lost}); the batch did not \
-                         commit"
-                    )));
-                }
+                Ok(TransactionStatus::Aborted) => return Settled::Aborted,
                 Ok(TransactionStatus::Forgotten) => break,
                 Ok(TransactionStatus::InProgress) => {
                     if !terminated && let Some(pid) = pid {
@@ -283,13 +289,50 @@ impl<'a> PgSharedBatch<'a> {
             "postgres: the connection was lost at COMMIT and whether the batch committed could \
              not be found out; answered as not done{last_error}"
         );
-        Err(StoreError::Unavailable(format!(
-            "postgres: the connection was lost at COMMIT ({lost}) and whether the batch \
-             committed is unknown{last_error}"
-        )))
+        Settled::Unknown(last_error)
     }
 
-    /// Runs a statement job in the transaction, remembering a failure.
+    /// A COMMIT whose answer was lost, settled: `Ok` only when the server says it committed.
+    fn settle_lost(&mut self, xid: i64, pid: Option<i32>, lost: &str) -> Result<(), StoreError> {
+        match self.settle(xid, pid, lost) {
+            Settled::Committed => Ok(()),
+            Settled::Aborted => Err(StoreError::Unavailable(format!(
+                "postgres: the connection was lost at COMMIT ({lost}); the batch did not commit"
+            ))),
+            Settled::Unknown(last_error) => Err(StoreError::Unavailable(format!(
+                "postgres: the connection was lost at COMMIT ({lost}) and whether the batch \
+                 committed is unknown{last_error}"
+            ))),
+        }
+    }
+
+    /// A COMMIT that could not be sent, the connection found lost first: the transaction
+    /// cannot have committed, but its server process may still hold its locks (it has not
+    /// seen the connection go, as when the network failed). It is settled as a lost COMMIT
+    /// is, which ends that process; once the server says the transaction is over without
+    /// committing, the batch is `Interrupted`, and may be tried again on a new connection.
+    fn settle_not_sent(
+        &mut self,
+        xid: i64,
+        pid: Option<i32>,
+        lost: &str,
+    ) -> Result<(), StoreError> {
+        match self.settle(xid, pid, lost) {
+            // Not without its COMMIT; but the server's word is the one that counts.
+            Settled::Committed => Ok(()),
+            Settled::Aborted => Err(StoreError::Interrupted(format!(
+                "postgres: the connection was lost before COMMIT was sent ({lost}); the batch \
+                 did not commit"
+            ))),
+            Settled::Unknown(last_error) => Err(StoreError::Unavailable(format!(
+                "postgres: the connection was lost before COMMIT was sent ({lost}), and whether \
+                 its transaction has ended could not be found out{last_error}"
+            ))),
+        }
+    }
+
+    /// Runs a statement job in the transaction, remembering a failure. A job that found the
+    /// connection lost is `Interrupted`: no COMMIT was sent, so nothing of the batch applied.
     fn run<T: Send + 'static>(
         &mut self,
         job: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -297,7 +340,12 @@ impl<'a> PgSharedBatch<'a> {
         if let Some(failed) = &self.failed {
             return Err(again(failed));
         }
-        let result = self.worker.run(job);
+        let result = self.worker.run(move |connection| match job(connection) {
+            Err(StoreError::Unavailable(detail)) if connection.transaction_lost() => {
+                Err(StoreError::Interrupted(detail))
+            }
+            result => result,
+        });
         if let Err(error) = &result {
             self.failed = Some(again(error));
         }
@@ -325,7 +373,8 @@ impl SharedBatch for PgSharedBatch<'_> {
                 connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
             }
             let locked = load_loadable_states(connection, &ids, true)?;
-            faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
+            let after = faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());
+            faults::follow(connection, after);
             Ok(locked)
         })?;
         let mut quarantine = self
@@ -423,19 +472,28 @@ impl SharedBatch for PgSharedBatch<'_> {
         let plan = write::plan(batch);
         let hook = self.hook.clone();
         let xid = self.xid;
-        let pid = self.run(move |connection| {
+        let (pid, after) = self.run(move |connection| {
             write::run(connection, &plan)?;
             let pid = connection.backend_pid();
-            faults::call(hook.as_ref(), BatchPoint::Written, pid);
-            Ok(pid)
+            let after = faults::call(hook.as_ref(), BatchPoint::Written, pid);
+            faults::follow(connection, after);
+            Ok((pid, after))
         })?;
         let hook = self.hook.clone();
         let end = self.worker.run(move |connection| {
+            if after == AfterHook::AbandonAtCommit {
+                connection.abandon();
+                return Ok(CommitEnd::Lost(
+                    "the test hook lost COMMIT on its way".into(),
+                ));
+            }
             Ok(match connection.commit() {
                 CommitEnd::Committed => {
                     let pid = connection.backend_pid();
                     match faults::call(hook.as_ref(), BatchPoint::Committed, pid) {
-                        AfterHook::Go => CommitEnd::Committed,
+                        AfterHook::Go | AfterHook::DropConnection | AfterHook::AbandonAtCommit => {
+                            CommitEnd::Committed
+                        }
                         AfterHook::LoseCommitAnswer => {
                             connection.drop_connection();
                             CommitEnd::Lost("the test hook lost COMMIT's answer".into())
@@ -450,7 +508,8 @@ impl SharedBatch for PgSharedBatch<'_> {
         match end {
             Ok(CommitEnd::Committed) => Ok(()),
             Ok(CommitEnd::Refused(error)) => Err(error),
-            Ok(CommitEnd::Lost(lost)) => self.settle(xid, pid, &lost),
+            Ok(CommitEnd::Lost(lost)) => self.settle_lost(xid, pid, &lost),
+            Ok(CommitEnd::NotSent(lost)) => self.settle_not_sent(xid, pid, &lost),
             Err(error) => Err(error),
         }
     }

@@ -9,6 +9,13 @@
 //! they check it as `verify-ca` does. A URL without `sslmode` connects without TLS, as Tally
 //! always did (libpq's default is `prefer`: say `sslmode=prefer` for that).
 //!
+//! `sslrootcert=system` means what it means to libpq 16 and later: the CAs the system trusts
+//! (rustls-native-certs: the operating system's store, or the PEM file `SSL_CERT_FILE` and
+//! the directory `SSL_CERT_DIR` when they are set), and `verify-full` unless `sslmode` says
+//! otherwise; a weaker `sslmode` with it is refused, as libpq refuses it, since checking the
+//! chain to a public CA without the name would accept any certificate anyone can buy. A file
+//! named `system` is `./system`.
+//!
 //! The `postgres` crate parses `sslmode` only up to `require` and knows no `sslrootcert`, so
 //! both are taken out of the URL here and the rest is handed to it.
 
@@ -71,15 +78,34 @@ pub enum TlsError {
     RootCert { path: PathBuf, reason: String },
     #[error("sslrootcert is given with sslmode=disable, which makes no TLS connection")]
     RootCertWithoutTls,
+    #[error(
+        "sslmode={} may not be used with sslrootcert=system: a certificate from a CA the system \
+         trusts proves the host only with its name checked (use sslmode=verify-full, or leave \
+         sslmode out)",
+        .0.as_str()
+    )]
+    SystemRootsNeedVerifyFull(SslMode),
+    #[error("sslrootcert=system: {0}")]
+    SystemRoots(String),
     #[error("TLS: {0}")]
     Setup(String),
+}
+
+/// Where the trusted CAs come from, as `sslrootcert` says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RootCert {
+    /// A PEM file of CA certificates.
+    File(PathBuf),
+    /// `sslrootcert=system`: the CAs the system trusts.
+    System,
 }
 
 /// The TLS options taken out of a database URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TlsOptions {
     pub mode: SslMode,
-    pub root_cert: Option<PathBuf>,
+    /// `None`: the public web roots, used only by `verify-ca` and `verify-full`.
+    pub root_cert: Option<RootCert>,
 }
 
 /// Splits `sslmode` and `sslrootcert` out of a database URL (`postgres://…?sslmode=…`, or the
@@ -91,7 +117,8 @@ pub(crate) fn split_url(url: &str) -> Result<(String, TlsOptions), TlsError> {
     let mut take = |key: &str, value: String| -> Result<bool, TlsError> {
         match key {
             "sslmode" => mode = Some(SslMode::parse(&value)?),
-            "sslrootcert" => root_cert = Some(PathBuf::from(value)),
+            "sslrootcert" if value == "system" => root_cert = Some(RootCert::System),
+            "sslrootcert" => root_cert = Some(RootCert::File(PathBuf::from(value))),
             _ => return Ok(false),
         }
         Ok(true)
@@ -124,7 +151,16 @@ pub(crate) fn split_url(url: &str) -> Result<(String, TlsOptions), TlsError> {
         }
         kept.join(" ")
     };
-    let mode = mode.unwrap_or(SslMode::Disable);
+    if root_cert == Some(RootCert::System) {
+        let mode = mode.unwrap_or(SslMode::VerifyFull);
+        if mode != SslMode::VerifyFull {
+            return Err(TlsError::SystemRootsNeedVerifyFull(mode));
+        }
+    }
+    let mode = mode.unwrap_or(match root_cert {
+        Some(RootCert::System) => SslMode::VerifyFull,
+        _ => SslMode::Disable,
+    });
     if mode == SslMode::Disable && root_cert.is_some() {
         return Err(TlsError::RootCertWithoutTls);
     }
@@ -166,12 +202,39 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn roots(path: Option<&Path>) -> Result<RootCertStore, TlsError> {
+fn roots(root_cert: Option<&RootCert>) -> Result<RootCertStore, TlsError> {
+    match root_cert {
+        None => {
+            let mut roots = RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            Ok(roots)
+        }
+        Some(RootCert::File(path)) => file_roots(path),
+        Some(RootCert::System) => system_roots(),
+    }
+}
+
+/// The system's trusted CAs. A certificate of the store that does not parse is skipped (as
+/// every TLS client of the system skips it); a store with none is refused, saying why.
+fn system_roots() -> Result<RootCertStore, TlsError> {
+    let found = rustls_native_certs::load_native_certs();
     let mut roots = RootCertStore::empty();
-    let Some(path) = path else {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        return Ok(roots);
-    };
+    let (_added, skipped) = roots.add_parsable_certificates(found.certs);
+    if roots.is_empty() {
+        let mut reason = "no trusted CA certificate was found on this system".to_string();
+        for error in &found.errors {
+            reason.push_str(&format!("; {error}"));
+        }
+        if skipped > 0 {
+            reason.push_str(&format!("; {skipped} certificates did not parse"));
+        }
+        return Err(TlsError::SystemRoots(reason));
+    }
+    Ok(roots)
+}
+
+fn file_roots(path: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
     let failed = |reason: String| TlsError::RootCert {
         path: path.to_path_buf(),
         reason,
@@ -205,7 +268,7 @@ pub(crate) fn connector(options: &TlsOptions) -> Result<Option<MakeRustlsConnect
     let algorithms = provider.signature_verification_algorithms;
     let verifier: Arc<dyn ServerCertVerifier> = if check_chain {
         let webpki = WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots(options.root_cert.as_deref())?),
+            Arc::new(roots(options.root_cert.as_ref())?),
             provider,
         )
         .build()
@@ -348,7 +411,8 @@ pub(crate) fn explain_failure(error: &postgres::Error, options: &TlsOptions) -> 
 
 fn explain_rustls(error: &rustls::Error, options: &TlsOptions) -> String {
     let trusted = match &options.root_cert {
-        Some(path) => format!("the CA in sslrootcert={}", path.display()),
+        Some(RootCert::File(path)) => format!("the CA in sslrootcert={}", path.display()),
+        Some(RootCert::System) => "a CA the system trusts (sslrootcert=system)".to_string(),
         None => "the public CAs (no sslrootcert given)".to_string(),
     };
     match error {
@@ -385,7 +449,10 @@ mod tests {
         .unwrap();
         assert_eq!(rest, "postgres://u@db:5432/tally?application_name=x");
         assert_eq!(options.mode, SslMode::VerifyFull);
-        assert_eq!(options.root_cert, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(
+            options.root_cert,
+            Some(RootCert::File(PathBuf::from("/etc/ca.pem")))
+        );
 
         let (rest, options) = split_url("postgres://u@db/tally").unwrap();
         assert_eq!(rest, "postgres://u@db/tally");
@@ -418,11 +485,47 @@ mod tests {
     fn a_missing_root_cert_file_is_named() {
         let options = TlsOptions {
             mode: SslMode::VerifyFull,
-            root_cert: Some(PathBuf::from("/nonexistent/ca.pem")),
+            root_cert: Some(RootCert::File(PathBuf::from("/nonexistent/ca.pem"))),
         };
         let Err(error) = connector(&options) else {
             panic!("a connector without its CA file")
         };
         assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+    }
+
+    #[test]
+    fn sslrootcert_system_means_the_systems_roots_and_verify_full() {
+        // As libpq 16: without sslmode, verify-full.
+        let (rest, options) = split_url("postgres://u@db/tally?sslrootcert=system").unwrap();
+        assert_eq!(rest, "postgres://u@db/tally");
+        assert_eq!(
+            options,
+            TlsOptions {
+                mode: SslMode::VerifyFull,
+                root_cert: Some(RootCert::System),
+            }
+        );
+        let (_, options) = split_url("host=db sslmode=verify-full sslrootcert=system").unwrap();
+        assert_eq!(options.root_cert, Some(RootCert::System));
+        assert_eq!(options.mode, SslMode::VerifyFull);
+        // A file named so is still a file.
+        let (_, options) =
+            split_url("postgres://db/t?sslmode=verify-ca&sslrootcert=./system").unwrap();
+        assert_eq!(
+            options.root_cert,
+            Some(RootCert::File(PathBuf::from("./system")))
+        );
+        // Any weaker mode is refused, as libpq refuses it.
+        for mode in ["disable", "prefer", "require", "verify-ca"] {
+            let error = split_url(&format!(
+                "postgres://db/t?sslmode={mode}&sslrootcert=system"
+            ))
+            .unwrap_err();
+            assert!(
+                matches!(error, TlsError::SystemRootsNeedVerifyFull(refused) if refused.as_str() == mode),
+                "{mode}: {error}"
+            );
+            assert!(error.to_string().contains("verify-full"), "{error}");
+        }
     }
 }

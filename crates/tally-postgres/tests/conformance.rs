@@ -435,6 +435,12 @@ fn a_committed_batch_reads_back_exactly_as_written() {
         store.hold(&hold.id).unwrap().as_ref(),
         state.pending_hold(&hold.id)
     );
+    // Whose hold it is, read alone (what a route answers a damaged hold's reader with).
+    assert_eq!(
+        store.hold_account(&hold.id).unwrap().as_deref(),
+        Some("acme")
+    );
+    assert_eq!(store.hold_account("hold_unknown").unwrap(), None);
     assert_eq!(store.charge(&charge.id).unwrap(), Some(charge.clone()));
     assert_eq!(store.subscription("acme").unwrap(), Some(subscription));
     let mut newest_first = entries.clone();

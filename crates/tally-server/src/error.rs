@@ -519,6 +519,12 @@ impl From<StoreError> for ApiError {
                     detail: "the store cannot be reached; retry".into(),
                 }
             }
+            StoreError::Interrupted(detail) => {
+                tracing::error!(%detail, "store connection lost inside a transaction");
+                ApiError::Unavailable {
+                    detail: "the store's connection was lost; nothing was done; retry".into(),
+                }
+            }
             StoreError::Conflict(detail) => {
                 tracing::warn!(%detail, "store conflict");
                 ApiError::Unavailable {

@@ -41,6 +41,11 @@ pub enum StoreError {
     /// whole batch can be tried again.
     #[error("store: a concurrent transaction conflicted: {0}")]
     Conflict(String),
+    /// A shared batch's connection was lost before its COMMIT was sent: the transaction cannot
+    /// have committed, nothing of it was applied, and the whole batch can be tried again on a
+    /// new connection.
+    #[error("store: the batch's connection was lost before its COMMIT; nothing was applied: {0}")]
+    Interrupted(String),
 }
 
 /// A stored response to an idempotent request.
@@ -458,6 +463,10 @@ pub trait ReadStore: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<Purchase>, PageError>;
     fn charge(&self, id: &str) -> Result<Option<Charge>, StoreError>;
+    /// Whose hold `id` is (`None`: no such hold), read without decoding the rest of its row:
+    /// a route that finds the hold damaged answers for its account, or not found to anyone
+    /// else.
+    fn hold_account(&self, id: &str) -> Result<Option<String>, StoreError>;
     /// An account's charges, newest first.
     fn charges(&self, account_id: &str, page: &PageRequest) -> Result<Page<Charge>, PageError>;
     /// An account's holds, newest first (by creation), optionally only those in `status`.

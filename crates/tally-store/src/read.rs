@@ -66,6 +66,15 @@ pub fn hold<S: RowSource>(db: &mut S, id: &str) -> Result<Option<Hold>, StoreErr
     by_id(db, &holds::TABLE, id, holds::decode)
 }
 
+/// The account of hold `id`, its one column read alone: whose hold it is, even when the rest
+/// of its row does not decode.
+pub fn hold_account<S: RowSource>(db: &mut S, id: &str) -> Result<Option<String>, StoreError> {
+    let select = format!("SELECT account_id FROM {} WHERE id = ", holds::TABLE.name);
+    lookup(db, &select, Value::Text(id), |row| {
+        Fields::keyed(row, holds::TABLE.name, id.to_string()).text("account_id")
+    })
+}
+
 pub fn charge<S: RowSource>(db: &mut S, id: &str) -> Result<Option<Charge>, StoreError> {
     by_id(db, &charges::TABLE, id, charges::decode)
 }

@@ -152,6 +152,11 @@ impl<S: SqlReads> ReadStore for S {
         self.read(move |db| crate::read::charge(db, &id))
     }
 
+    fn hold_account(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let id = id.to_string();
+        self.read(move |db| crate::read::hold_account(db, &id))
+    }
+
     fn charges(&self, account_id: &str, page: &PageRequest) -> Result<Page<Charge>, PageError> {
         let (account_id, page) = (account_id.to_string(), page.clone());
         self.read_page(move |db| crate::read::charges(db, &account_id, &page))

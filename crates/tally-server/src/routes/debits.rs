@@ -20,6 +20,7 @@ use crate::reply::json_response;
 use crate::state::AppState;
 use crate::workflow;
 use tally_engine::Command;
+use tally_store::Store;
 
 /// The default and the bounds of a hold's time to live (API.md).
 pub const HOLD_TTL_SECONDS_DEFAULT: i64 = 600;
@@ -371,19 +372,46 @@ pub async fn get_hold(
     principal: Principal,
     Path(hold_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let hold = state
-        .store
-        .hold(&hold_id)?
-        .filter(|hold| principal.can_see(&hold.account_id));
-    let hold = hold.ok_or(ApiError::NotFound { what: "hold" })?;
+    let hold = visible_hold(state.store.as_ref(), &principal, &hold_id)?;
     Ok(json_response(
         StatusCode::OK,
         render::hold(&hold).to_string(),
     ))
 }
 
+/// The hold `hold_id`, if the caller may see it: another account's hold is not found. A hold
+/// whose row does not decode makes its account unavailable (503 with the account's id, as the
+/// account's other reads and writes answer), but only to a caller who may see that account:
+/// whose hold it is is read alone first, and to anyone else it is not found, so an account's
+/// key learns nothing of another's holds, damaged or not.
+fn visible_hold(
+    store: &dyn Store,
+    principal: &Principal,
+    hold_id: &str,
+) -> Result<tally_core::Hold, ApiError> {
+    let not_found = || ApiError::NotFound { what: "hold" };
+    let damaged = match store.hold(hold_id) {
+        Ok(Some(hold)) if principal.can_see(&hold.account_id) => return Ok(hold),
+        Ok(_) => return Err(not_found()),
+        Err(error) => match ApiError::from(error) {
+            ApiError::StoreDamaged => ApiError::StoreDamaged,
+            other => return Err(other),
+        },
+    };
+    match store.hold_account(hold_id) {
+        Ok(Some(account_id)) if principal.can_see(&account_id) => {
+            Err(damaged.for_account(&account_id))
+        }
+        Ok(_) => Err(not_found()),
+        // Not even its account reads: only the admin, who may see every account, is told.
+        Err(error) if principal.owner().is_none() => Err(ApiError::from(error)),
+        Err(_) => Err(not_found()),
+    }
+}
+
 /// A hold the caller may see: another account's hold is not found, before anything about
-/// the request is looked at. (The engine checks again when it applies the command.)
+/// the request is looked at (a damaged one too: see [`visible_hold`]). (The engine checks
+/// again when it applies the command.)
 pub struct VisibleHold(pub tally_core::Hold);
 
 impl Target for VisibleHold {
@@ -395,10 +423,7 @@ impl Target for VisibleHold {
         principal: &Principal,
     ) -> Result<Self, ApiError> {
         let hold_id = id.expect("debits: a hold's routes name it in their path");
-        match state.store.hold(&hold_id)? {
-            Some(hold) if principal.can_see(&hold.account_id) => Ok(VisibleHold(hold)),
-            _ => Err(ApiError::NotFound { what: "hold" }),
-        }
+        visible_hold(state.store.as_ref(), principal, &hold_id).map(VisibleHold)
     }
 }
 
