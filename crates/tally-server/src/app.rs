@@ -205,7 +205,7 @@ impl Server {
             None => settle_admin_key(&store, &engine)?,
         };
         let pricing = crate::pricing::Pricing::open(store.clone(), &engine)?;
-        let state = AppState {
+        let state = AppState::new(crate::state::AppParts {
             store,
             engine,
             clock,
@@ -221,7 +221,7 @@ impl Server {
             webhooks: Arc::new(config.webhooks.clone()),
             webhook_tls: config.webhooks.tls()?,
             openapi: crate::openapi::document().to_string().into(),
-        };
+        });
         Ok(Server {
             state,
             engine_thread,

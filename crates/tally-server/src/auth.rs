@@ -75,8 +75,7 @@ impl Principal {
 
 /// The SHA-256 of a key, in hex: what is stored.
 pub fn hash_key(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    crate::secret::hex(&Sha256::digest(key.as_bytes()))
 }
 
 pub use crate::secret::constant_time_eq;

@@ -23,6 +23,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tally_core::Timestamp;
 
+use crate::secret::hex;
+
 /// The longest quote id a request may send (a long usage makes a long id).
 pub const QUOTE_ID_BYTES_MAX: usize = 4096;
 
@@ -159,10 +161,6 @@ fn earlier_mac(key: &[u8], version: i64, expires_at: Timestamp, account: &str) -
 
 fn mac(key: &[u8], message: &[u8]) -> String {
     hex(&crate::secret::hmac_sha256(key, message)[..16])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

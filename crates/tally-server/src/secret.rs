@@ -1,5 +1,6 @@
-//! Secrets: comparing them without telling how much matched, and HMAC-SHA256 (the quote ids,
-//! the webhook signatures and Stripe's all use it).
+//! Secrets: comparing them without telling how much matched, HMAC-SHA256 (the quote ids,
+//! the webhook signatures and Stripe's all use it), and digests in hex (keys' hashes, request
+//! fingerprints).
 
 use sha2::{Digest, Sha256};
 
@@ -36,16 +37,32 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
+/// `bytes` in lowercase hex (every request hashes its key, so without a `format!` per byte).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn hex_is_two_lowercase_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
     fn hmac_matches_rfc_4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|byte| format!("{byte:02x}")).collect();
         assert_eq!(
-            hex,
+            hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

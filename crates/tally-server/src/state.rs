@@ -12,9 +12,27 @@ use tally_engine::clock::TestClock;
 use tally_engine::{Command, EngineHandle, Idempotency};
 use tally_store::Store;
 
-/// Everything a handler can reach.
+/// Everything a handler can reach: one shared [`AppParts`], so the clone every request and
+/// extractor makes is one reference count (it was a dozen, and a copy of the admin key's hash).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct AppParts {
     pub store: Arc<dyn Store>,
     pub engine: EngineHandle,
     pub clock: Arc<dyn Clock>,

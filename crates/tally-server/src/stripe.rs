@@ -10,7 +10,7 @@ use tally_core::Timestamp;
 use tally_core::time::MICROS_PER_SECOND;
 
 use crate::secret::constant_time_eq;
-use crate::secret::hmac_sha256;
+use crate::secret::{hex, hmac_sha256};
 
 /// How far a signature's timestamp may be from the server's clock, either way (Stripe's
 /// libraries default to the same 300 seconds).
@@ -129,10 +129,6 @@ fn sign(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
     let mut message = format!("{timestamp}.").into_bytes();
     message.extend_from_slice(body);
     hmac_sha256(secret.as_bytes(), &message)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

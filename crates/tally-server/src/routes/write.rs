@@ -240,11 +240,7 @@ pub fn request_hash(method: &Method, path: &str, body: &Value) -> String {
     hasher.update(path.as_bytes());
     hasher.update(b"\n");
     hasher.update(body.to_string().as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::secret::hex(&hasher.finalize())
 }
 
 /// The one path parameter of a route, as the router decoded it.
