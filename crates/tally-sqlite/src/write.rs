@@ -58,14 +58,7 @@ impl Insert {
         rows: &[T],
         encode: impl Fn(&T, &mut Binder<'c>) -> Result<(), rusqlite::Error>,
     ) -> Result<(), rusqlite::Error> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut statement = Binder::new(connection, self.sql())?;
-        for row in rows {
-            statement.execute(row, &encode)?;
-        }
-        Ok(())
+        self.run_each(connection, rows, encode, |_| {})
     }
 
     /// Runs the insert once per row, as [`Insert::run`], and adds each new row's rowid to
@@ -77,13 +70,26 @@ impl Insert {
         encode: impl Fn(&T, &mut Binder<'c>) -> Result<(), rusqlite::Error>,
         rowids: &mut Vec<i64>,
     ) -> Result<(), rusqlite::Error> {
+        self.run_each(connection, rows, encode, |connection| {
+            rowids.push(connection.last_insert_rowid());
+        })
+    }
+
+    /// Runs the insert once per row, and `inserted` after each.
+    fn run_each<'c, T>(
+        &self,
+        connection: &'c Connection,
+        rows: &[T],
+        encode: impl Fn(&T, &mut Binder<'c>) -> Result<(), rusqlite::Error>,
+        mut inserted: impl FnMut(&Connection),
+    ) -> Result<(), rusqlite::Error> {
         if rows.is_empty() {
             return Ok(());
         }
         let mut statement = Binder::new(connection, self.sql())?;
         for row in rows {
             statement.execute(row, &encode)?;
-            rowids.push(connection.last_insert_rowid());
+            inserted(connection);
         }
         Ok(())
     }
