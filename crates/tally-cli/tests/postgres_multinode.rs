@@ -97,6 +97,56 @@ impl Nodes {
     }
 }
 
+/// How many charges a node's `/metrics` says it answered with 201.
+fn charges_answered(client: &Client) -> u64 {
+    let metrics = client.get("/metrics").expect(200).text;
+    metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("tally_http_requests_total{method=\"POST\"")
+                && line.contains("route=\"/v1/accounts/{id}/charges\"")
+                && line.contains("status=\"201\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// `tally bench --url A --also-url B --also-url C` deals its connections over the three nodes
+/// of one database: every node answers charges, and the ledger verifies.
+#[test]
+fn the_bench_deals_its_connections_over_every_node() {
+    let _cluster = shared_cluster();
+    let nodes = Nodes::start("bench-nodes");
+    let before: Vec<u64> = nodes.admins().iter().map(charges_answered).collect();
+    let mut bench = std::process::Command::new(env!("CARGO_BIN_EXE_tally"));
+    bench.args(["bench", "--url", nodes.servers[0].base()]);
+    for server in &nodes.servers[1..] {
+        bench.args(["--also-url", server.base()]);
+    }
+    let output = bench
+        .args([
+            "--key",
+            ADMIN_KEY,
+            "--scenario",
+            "charge-hot",
+            "--connections",
+            "6",
+        ])
+        .args(["--duration", "2", "--warmup", "0", "--json"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("running tally bench");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "tally bench failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON report");
+    assert_eq!(report["error_count"], 0, "{stderr}");
+    for (node, admin) in nodes.admins().iter().enumerate() {
+        let answered = charges_answered(admin) - before[node];
+        assert!(answered > 0, "node {node} answered no charge:\n{stderr}");
+    }
+    nodes.verify();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness
 // ---------------------------------------------------------------------------------------------

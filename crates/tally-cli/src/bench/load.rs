@@ -111,9 +111,10 @@ struct WithId {
     id: String,
 }
 
-/// Runs the plan and merges what every task measured.
+/// Runs the plan and merges what every task measured: connection `n` goes to
+/// `targets[n % targets.len()]` (the nodes of one store).
 pub(super) async fn run(
-    target: Arc<Target>,
+    targets: &[Arc<Target>],
     workload: Arc<Workload>,
     plan: &Plan,
     start: Instant,
@@ -132,7 +133,7 @@ pub(super) async fn run(
     let mut tasks = Vec::with_capacity(plan.connections);
     for task in 0..plan.connections {
         let worker = Worker {
-            connection: Connection::new(target.clone()),
+            connection: Connection::new(targets[task % targets.len()].clone()),
             workload: workload.clone(),
             shared: shared.clone(),
             rng: Rng::new(task as u64 + 1),

@@ -97,6 +97,10 @@ pub struct BenchArgs {
     /// A running server's base URL (http://HOST:PORT); needs an admin --key.
     #[arg(long)]
     pub url: Option<String>,
+    /// Another node of --url's store (PostgreSQL, several nodes): the connections are dealt
+    /// round-robin over --url and these (set-up and /metrics go to --url). Repeatable.
+    #[arg(long = "also-url", requires = "url")]
+    pub also_urls: Vec<String>,
     /// The admin key for --url (or TALLY_ADMIN_KEY).
     #[arg(long, env = "TALLY_KEY", hide_env_values = true)]
     pub key: Option<String>,
@@ -321,10 +325,11 @@ async fn measure(
     args: &BenchArgs,
     server: Option<&Spawned>,
 ) -> anyhow::Result<(Report, Option<ProcessSample>)> {
-    let (target, target_label) = match (server, &args.url) {
+    let (target, target_label, others) = match (server, &args.url) {
         (Some(server), _) => (
             Target::new(server.address, &server.admin_key)?,
             format!("spawned http://{}", server.address),
+            Vec::new(),
         ),
         (None, Some(url)) => {
             let key = args
@@ -332,10 +337,21 @@ async fn measure(
                 .clone()
                 .or_else(|| std::env::var("TALLY_ADMIN_KEY").ok())
                 .context("--url needs an admin key: pass --key or set TALLY_KEY")?;
-            (Target::from_url(url, &key)?, url.clone())
+            let others = args
+                .also_urls
+                .iter()
+                .map(|other| Target::from_url(other, &key))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let label = std::iter::once(url)
+                .chain(&args.also_urls)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" + ");
+            (Target::from_url(url, &key)?, label, others)
         }
         (None, None) => bail!("bench: no target"),
     };
+    let targets: Vec<Arc<Target>> = std::iter::once(target.clone()).chain(others).collect();
     let tag = run_tag();
     let workload = Arc::new(
         match &args.existing_accounts {
@@ -383,7 +399,7 @@ async fn measure(
     ));
     let load_before = spawn::load_average();
     let delivered_before = sink.as_ref().map(sink::Sink::received);
-    let measured = load::run(target.clone(), workload.clone(), &plan, start).await;
+    let measured = load::run(&targets, workload.clone(), &plan, start).await;
     let load_after = spawn::load_average();
     if let (Some(sink), Some(before)) = (&sink, delivered_before) {
         eprintln!(
