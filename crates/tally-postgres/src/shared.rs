@@ -3,14 +3,15 @@
 //!
 //! Locks come in one order on every node: the accounts' advisory locks in id order (they cover
 //! ids with no row yet), then their rows (`FOR UPDATE`, ordered the same way), then the
-//! idempotency keys' advisory locks as the commands come. The transaction is `READ COMMITTED`:
-//! each statement reads what was committed before it began, so what is read right after a lock
-//! is granted includes everything the previous holder committed. A deadlock PostgreSQL detects
-//! anyway is a `Conflict`, and the engine tries the batch again.
+//! idempotency keys' advisory locks in key order (`(scope, key)`, bytewise), all of a batch's
+//! keys in one statement. The transaction is `READ COMMITTED`: each statement reads what was
+//! committed before it began, so what is read right after a lock is granted (in a statement
+//! of its own) includes everything the previous holder committed. A deadlock PostgreSQL
+//! detects anyway is a `Conflict`, and the engine tries the batch again.
 
 use std::time::{Duration, Instant};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tally_core::{AccountState, Timestamp};
 use tally_store::state::{self, LIVE_GRANTS, PENDING_HOLDS};
@@ -463,6 +464,49 @@ impl SharedBatch for PgSharedBatch<'_> {
             // A statement of its own: it reads what the key's last holder committed.
             read::idempotency(&mut Source(connection), &scope, &key)
         })
+    }
+
+    /// Two statements whatever the number of keys: one takes their advisory locks, in key
+    /// order (waiting, lock after lock, for a batch elsewhere that holds one); the next reads
+    /// their records. It must be a statement of its own: a statement reads what was committed
+    /// before it began, and only once every lock is granted has each key's last holder
+    /// committed.
+    fn idempotency_keys(
+        &mut self,
+        keys: &[(String, String)],
+    ) -> Result<Vec<Option<IdempotencyRecord>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sorted: Vec<(String, String)> = keys.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let locks: Vec<i64> = sorted
+            .iter()
+            .map(|(scope, key)| idempotency_lock_key(scope, key))
+            .collect();
+        let (scopes, names): (Vec<String>, Vec<String>) = sorted.into_iter().unzip();
+        let records = self.run(move |connection| {
+            connection.execute(
+                "SELECT pg_advisory_xact_lock(k.lock)
+                 FROM UNNEST($1::bigint[]) WITH ORDINALITY AS k (lock, n) ORDER BY k.n",
+                &[&locks],
+            )?;
+            // Each key by the primary key: the subquery (its LIMIT keeps it one) is run per
+            // key, never joined to a scan of the whole table.
+            let rows = connection.query(
+                "SELECT i.* FROM UNNEST($1::text[], $2::text[]) AS k (scope, key),
+                 LATERAL (SELECT * FROM idempotency
+                          WHERE scope = k.scope AND key = k.key LIMIT 1) AS i",
+                &[&scopes, &names],
+            )?;
+            decode_all(&rows, tables::idempotency::decode)
+        })?;
+        let found: HashMap<(String, String), IdempotencyRecord> = records
+            .into_iter()
+            .map(|record| ((record.scope.clone(), record.key.clone()), record))
+            .collect();
+        Ok(keys.iter().map(|slot| found.get(slot).cloned()).collect())
     }
 
     /// Writes and commits. A `COMMIT` the server answered is final either way; one whose
