@@ -369,9 +369,17 @@ impl SharedBatch for PgSharedBatch<'_> {
         ids.dedup();
         self.locked.extend(ids.iter().cloned());
         let hook = self.hook.clone();
+        let locks: Vec<i64> = ids.iter().map(|id| account_lock_key(id)).collect();
         let locked = self.run(move |connection| {
-            for id in &ids {
-                connection.execute("SELECT pg_advisory_xact_lock($1)", &[&account_lock_key(id)])?;
+            // One statement, taking them in id order (waiting, lock after lock, for any held
+            // elsewhere); the loads that follow are statements of their own, so they read what
+            // each lock's last holder committed.
+            if !locks.is_empty() {
+                connection.execute(
+                    "SELECT pg_advisory_xact_lock(a.lock)
+                     FROM UNNEST($1::bigint[]) WITH ORDINALITY AS a (lock, n) ORDER BY a.n",
+                    &[&locks],
+                )?;
             }
             let locked = load_loadable_states(connection, &ids, true)?;
             let after = faults::call(hook.as_ref(), BatchPoint::Locked, connection.backend_pid());

@@ -1627,11 +1627,45 @@ fn a_batch_locks_its_keys_in_key_order_whatever_the_order_asked() {
             answers
         });
         db.wait_until_a_session_waits_for_a_lock();
-        // Node B waits for "b" holding "a" (before it in key order) and not "c" (after it):
-        // a node that asked for "c" then "b" cannot hold "c" while waiting for "b".
-        assert!(advisory_lock_granted(&db, idempotency_lock_key("s", "a")));
-        assert!(!advisory_lock_granted(&db, idempotency_lock_key("s", "c")));
+        let held = (
+            advisory_lock_granted(&db, idempotency_lock_key("s", "a")),
+            advisory_lock_granted(&db, idempotency_lock_key("s", "c")),
+        );
         first.commit(&BatchWrite::default()).unwrap();
         assert_eq!(second.join().unwrap(), vec![None, None, None]);
+        // Node B waited for "b" holding "a" (before it in key order) and not "c" (after it).
+        assert_eq!(held, (true, false), "(a held, c held) while waiting for b");
+    });
+}
+
+#[test]
+fn a_batch_locks_its_accounts_in_id_order_whatever_the_order_asked() {
+    let db = TestDb::new();
+    let store = db.open();
+    // Another node holds "b".
+    let mut other = db.sql();
+    other
+        .execute("SELECT pg_advisory_lock($1)", &[&account_lock_key("b")])
+        .unwrap();
+    std::thread::scope(|scope| {
+        let store = &store;
+        let batch = scope.spawn(move || {
+            let mut batch = store.begin_shared_batch().unwrap().unwrap();
+            let ids = ["c", "b", "a"].map(str::to_string);
+            let states = batch.lock_accounts(&ids).unwrap();
+            batch.commit(&BatchWrite::default()).unwrap();
+            states.len()
+        });
+        db.wait_until_a_session_waits_for_a_lock();
+        let held = (
+            advisory_lock_granted(&db, account_lock_key("a")),
+            advisory_lock_granted(&db, account_lock_key("c")),
+        );
+        other
+            .execute("SELECT pg_advisory_unlock($1)", &[&account_lock_key("b")])
+            .unwrap();
+        assert_eq!(batch.join().unwrap(), 0, "none of them has a row");
+        // It waited for "b" holding "a" (before it in id order) and not "c" (after it).
+        assert_eq!(held, (true, false), "(a held, c held) while waiting for b");
     });
 }
