@@ -193,6 +193,13 @@ impl Engine {
         keys.dedup();
         // All of them at once: on PostgreSQL one round trip for the locks, one for the records.
         let records = transaction.idempotency_keys(&keys)?;
+        if records.len() != keys.len() {
+            return Err(StoreError::Corrupt(format!(
+                "engine: the store answered {} of {} idempotency keys",
+                records.len(),
+                keys.len()
+            )));
+        }
         let mut known_keys = HashMap::with_capacity(keys.len());
         for (slot, record) in keys.into_iter().zip(records) {
             let known = match record {
