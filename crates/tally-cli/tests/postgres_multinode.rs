@@ -1,6 +1,8 @@
 //! End to end on PostgreSQL: three `tally serve` nodes on one database, as behind a load
 //! balancer. Many clients spend one account through all three and never overspend; an
-//! idempotent retry answers the same on any node; due work (hold expiry) happens exactly once
+//! idempotent retry answers the same on any node, and batches on two nodes at once answer
+//! each of their keys (replayed, fresh, twice in one batch, another scope's, the other
+//! batch's) as it was recorded; due work (hold expiry) happens exactly once
 //! whichever node claims it; and a restart of PostgreSQL in the middle of a load run loses
 //! nothing that was acknowledged, the nodes reconnecting by themselves.
 //!
@@ -887,5 +889,132 @@ fn sixty_four_debits_by_one_member_on_three_nodes_exactly_those_that_fit_succeed
     }
     let expected = 10_000_000 - 99_000;
     assert_eq!(millis(&balance(&admins[0], "crowd")["available"]), expected);
+    nodes.verify();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A batch's idempotency keys, looked up together
+// ---------------------------------------------------------------------------------------------
+
+/// One `POST /v1/batch` of charges on `hot`, each `(key, credits)`; its results as
+/// `(status, replayed, body)`.
+fn charges_in_one_batch(admin: &Client, charges: &[(String, i64)]) -> Vec<(u16, bool, Value)> {
+    let operations: Vec<Value> = charges
+        .iter()
+        .map(|(key, amount)| {
+            json!({
+                "method": "POST",
+                "path": "/v1/accounts/hot/charges",
+                "body": {"amount": amount},
+                "idempotency_key": key,
+            })
+        })
+        .collect();
+    let response = admin
+        .post("/v1/batch", json!({"operations": operations}))
+        .expect(200);
+    response["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            (
+                result["status"].as_u64().expect("a status") as u16,
+                result["replayed"].as_bool().expect("replayed"),
+                result["body"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn batches_on_two_nodes_at_once_answer_each_key_as_recorded_and_keep_scopes_apart() {
+    let _cluster = shared_cluster();
+    let nodes = Nodes::start("pg-keys");
+    let admins = nodes.admins();
+    create_account(&admins[0], "hot");
+    grant(&admins[0], "hot", json!(1_000), json!({}));
+    let replayed = admins[0]
+        .post_idem("/v1/accounts/hot/charges", "replayed", json!({"amount": 1}))
+        .expect(201);
+    // "elsewhere" is recorded under the account key's scope, not the admin's.
+    let (_, secret) = account_key(&admins[0], "hot");
+    let theirs = admins[2]
+        .with_key(&secret)
+        .post_idem(
+            "/v1/accounts/hot/charges",
+            "elsewhere",
+            json!({"amount": 2}),
+        )
+        .expect(201);
+
+    // Nodes 0 and 1 at once: each batch holds a replay, a fresh key, a key twice, the key
+    // recorded under another scope (fresh in the admin's) and a key the other batch holds.
+    let answers: Vec<Vec<(u16, bool, Value)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|node| {
+                let admin = &admins[node];
+                scope.spawn(move || {
+                    let charges = [
+                        ("replayed".to_string(), 1),
+                        (format!("fresh-{node}"), 3),
+                        (format!("twice-{node}"), 4),
+                        (format!("twice-{node}"), 4),
+                        ("elsewhere".to_string(), 2),
+                        ("both".to_string(), 5),
+                    ];
+                    charges_in_one_batch(admin, &charges)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut executed = Vec::new();
+    for (node, results) in answers.iter().enumerate() {
+        assert_eq!(results.len(), 6, "node {node}: {results:?}");
+        for (status, _, body) in results {
+            assert_eq!(*status, 201, "node {node}: {body}");
+        }
+        let [replay, fresh, twice, again, elsewhere, both] = &results[..] else {
+            unreachable!()
+        };
+        assert!(replay.1, "node {node}: a recorded key is replayed");
+        assert_eq!(
+            replay.2, replayed.body,
+            "node {node}: the replay answers the record"
+        );
+        assert!(!fresh.1, "node {node}: a fresh key runs");
+        assert!(!twice.1, "node {node}: a key's first use in the batch runs");
+        assert!(again.1, "node {node}: its second use replays the first");
+        assert_eq!(again.2, twice.2, "node {node}: with the first one's answer");
+        assert_ne!(
+            elsewhere.2["id"], theirs.body["id"],
+            "node {node}: another scope's record is not this scope's"
+        );
+        executed.extend([fresh, twice]);
+        for shared in [elsewhere, both] {
+            if !shared.1 {
+                executed.push(shared);
+            }
+        }
+    }
+    // The keys both batches held ran once, on one node, and the other node answered that.
+    for index in [4, 5] {
+        let (first, second) = (&answers[0][index], &answers[1][index]);
+        assert_eq!(
+            usize::from(first.1) + usize::from(second.1),
+            1,
+            "one node runs a shared key, the other replays it: {first:?} / {second:?}"
+        );
+        assert_eq!(first.2, second.2, "both answer the one charge");
+    }
+    // 1 + 2 before; on each node 3 + 4; "elsewhere" (admin's) 2 and "both" 5 once.
+    let charged: i64 = executed
+        .iter()
+        .map(|(_, _, body)| millis(&body["amount"]))
+        .sum();
+    assert_eq!(charged, ((3 + 4) * 2 + 2 + 5) * 1_000, "{executed:?}");
+    let balance = balance(&admins[2], "hot");
+    assert_eq!(millis(&balance["available"]), (1_000 - 1 - 2 - 21) * 1_000);
     nodes.verify();
 }

@@ -191,13 +191,22 @@ impl Engine {
             .collect();
         keys.sort();
         keys.dedup();
+        // All of them at once: on PostgreSQL one round trip for the locks, one for the records.
+        let records = transaction.idempotency_keys(&keys)?;
+        if records.len() != keys.len() {
+            return Err(StoreError::Corrupt(format!(
+                "engine: the store answered {} of {} idempotency keys",
+                records.len(),
+                keys.len()
+            )));
+        }
         let mut known_keys = HashMap::with_capacity(keys.len());
-        for (scope, key) in keys {
-            let known = match transaction.idempotency(&scope, &key)? {
+        for (slot, record) in keys.into_iter().zip(records) {
+            let known = match record {
                 Some(record) => KnownKey::Recorded(record),
                 None => KnownKey::Unused,
             };
-            known_keys.insert((scope, key), known);
+            known_keys.insert(slot, known);
         }
         // The clock is read after the locks: entries follow those of the node that held them.
         let mut batch = Batch::new(self.batch_now());

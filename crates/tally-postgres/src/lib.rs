@@ -42,7 +42,7 @@ use tally_store::{
 
 #[doc(hidden)]
 pub use faults::{AfterHook, BatchPoint, FaultHook};
-pub use locks::account_lock_key;
+pub use locks::{account_lock_key, idempotency_lock_key};
 use pool::{Connection, Pool, Target};
 use rows::Source;
 pub use tls::{RootCert, SslMode, TlsError, TlsOptions};

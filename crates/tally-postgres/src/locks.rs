@@ -26,7 +26,9 @@ pub fn account_lock_key(account_id: &str) -> i64 {
     lock_key(&["account", account_id])
 }
 
-pub(crate) fn idempotency_lock_key(scope: &str, key: &str) -> i64 {
+/// The transaction-level advisory lock a batch takes on an idempotency key (of `scope`) before
+/// it reads the key's record.
+pub fn idempotency_lock_key(scope: &str, key: &str) -> i64 {
     lock_key(&["idempotency", scope, key])
 }
 

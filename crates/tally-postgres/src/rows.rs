@@ -45,6 +45,57 @@ impl ColumnReader for PgRow<'_> {
     }
 }
 
+/// A row sent as a JSON object (`to_jsonb(row)`: BIGINT columns as numbers, TEXT as strings),
+/// for statements that return the rows of several tables at once.
+pub(crate) struct JsonRow<'a>(pub(crate) &'a serde_json::Map<String, serde_json::Value>);
+
+impl JsonRow<'_> {
+    fn value(&self, column: &str) -> Result<&serde_json::Value, ColumnError> {
+        self.0
+            .get(column)
+            .ok_or_else(|| ColumnError::new(format!("no column {column}")))
+    }
+
+    fn opt_text_of(value: &serde_json::Value) -> Result<Option<String>, ColumnError> {
+        match value {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(text) => Ok(Some(text.clone())),
+            other => Err(ColumnError::new(format!("not text: {other}"))),
+        }
+    }
+
+    fn opt_i64_of(value: &serde_json::Value) -> Result<Option<i64>, ColumnError> {
+        match value {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::Number(number) => number
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ColumnError::new(format!("not a 64-bit integer: {number}"))),
+            other => Err(ColumnError::new(format!("not an integer: {other}"))),
+        }
+    }
+}
+
+impl ColumnReader for JsonRow<'_> {
+    fn text(&self, column: &str) -> Result<String, ColumnError> {
+        Self::opt_text_of(self.value(column)?)?
+            .ok_or_else(|| ColumnError::new("was null".to_string()))
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, ColumnError> {
+        Self::opt_text_of(self.value(column)?)
+    }
+
+    fn i64(&self, column: &str) -> Result<i64, ColumnError> {
+        Self::opt_i64_of(self.value(column)?)?
+            .ok_or_else(|| ColumnError::new("was null".to_string()))
+    }
+
+    fn opt_i64(&self, column: &str) -> Result<Option<i64>, ColumnError> {
+        Self::opt_i64_of(self.value(column)?)
+    }
+}
+
 /// Every row, decoded.
 pub(crate) fn decode_all<T>(rows: &[Row], decode: Decode<T>) -> Result<Vec<T>, StoreError> {
     rows.iter().map(|row| decode(&PgRow(row))).collect()

@@ -27,7 +27,7 @@ use tally_core::{
     GrantSource, GrantSpec, GrantStatus, HoldStatus, IdKind, IdSource, Millicredits,
     PurchaseStatus, Timestamp,
 };
-use tally_postgres::{PostgresStore, account_lock_key};
+use tally_postgres::{PostgresStore, account_lock_key, idempotency_lock_key};
 use tally_store::{
     ApiKeyRecord, BatchWrite, EntryFilter, IdempotencyRecord, LedgerStore, PageError, PageRequest,
     RateCardRecord, ReadStore, StoreError, UsageDimension, UsageGroup,
@@ -1498,4 +1498,174 @@ fn a_portal_link_reads_back_and_a_second_redemption_is_a_conflict() {
         .expect("read")
         .expect("the link");
     assert_eq!(used.used_at, Some(at(10)));
+}
+
+fn record(scope: &str, key: &str, body: &str) -> IdempotencyRecord {
+    IdempotencyRecord {
+        scope: scope.into(),
+        key: key.into(),
+        request_hash: format!("hash of {body}"),
+        status: 201,
+        body: body.into(),
+        created_at: at(1),
+    }
+}
+
+fn keys(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(scope, key)| (scope.to_string(), key.to_string()))
+        .collect()
+}
+
+/// Whether some session of this database holds the advisory lock `key` (a bigint lock shows
+/// in `pg_locks` as its high half in `classid` and its low half in `objid`).
+fn advisory_lock_granted(db: &TestDb, key: i64) -> bool {
+    db.sql()
+        .query_one(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+             AND d.datname = current_database() \
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+            &[&key],
+        )
+        .expect("reading pg_locks")
+        .get::<_, i64>(0)
+        > 0
+}
+
+#[test]
+fn a_batch_reads_its_keys_at_once_each_as_recorded_once_another_node_has_committed() {
+    let db = TestDb::new();
+    let (node_a, node_b) = (db.open(), db.open());
+    let replayed = record("account:acme", "replayed", "{\"first\":1}");
+    let elsewhere = record("account:other", "elsewhere", "{\"other\":1}");
+    let pending = record("account:acme", "pending", "{\"pending\":1}");
+    let setup = node_a.begin_shared_batch().unwrap().unwrap();
+    setup
+        .commit(&BatchWrite {
+            idempotency: vec![replayed.clone(), elsewhere.clone()],
+            ..BatchWrite::default()
+        })
+        .unwrap();
+
+    // Node A's batch holds "pending" and has not committed its record yet.
+    let mut first = node_a.begin_shared_batch().unwrap().unwrap();
+    assert_eq!(
+        first
+            .idempotency_keys(&keys(&[("account:acme", "pending")]))
+            .unwrap(),
+        vec![None]
+    );
+    let asked = keys(&[
+        ("account:acme", "pending"),
+        ("account:acme", "replayed"),
+        ("account:acme", "fresh"),
+        ("account:acme", "replayed"),
+        // Recorded, but under another scope: not this one's.
+        ("account:acme", "elsewhere"),
+    ]);
+    std::thread::scope(|scope| {
+        let (answer, answered) = mpsc::channel();
+        let (end, ended) = mpsc::channel::<()>();
+        let (node_b, asked) = (&node_b, &asked);
+        scope.spawn(move || {
+            let mut second = node_b.begin_shared_batch().unwrap().unwrap();
+            answer
+                .send(second.idempotency_keys(asked).unwrap())
+                .unwrap();
+            // Its keys stay locked until it ends.
+            ended.recv().unwrap();
+        });
+        db.wait_until_a_session_waits_for_a_lock();
+        assert!(
+            answered.try_recv().is_err(),
+            "node B waits for node A's key"
+        );
+        first
+            .commit(&BatchWrite {
+                idempotency: vec![pending.clone()],
+                ..BatchWrite::default()
+            })
+            .unwrap();
+        assert_eq!(
+            answered.recv_timeout(CALL_TIMEOUT).unwrap(),
+            vec![
+                Some(pending.clone()),
+                Some(replayed.clone()),
+                None,
+                Some(replayed.clone()),
+                None,
+            ],
+            "each key answered in the order asked, with what its last holder committed"
+        );
+        assert_eq!(
+            db.advisory_locks_held(),
+            4,
+            "node B holds each of its four keys until it ends"
+        );
+        end.send(()).unwrap();
+    });
+    assert_eq!(db.advisory_locks_held(), 0);
+}
+
+#[test]
+fn a_batch_locks_its_keys_in_key_order_whatever_the_order_asked() {
+    let db = TestDb::new();
+    let (node_a, node_b) = (db.open(), db.open());
+    // Node A holds "b".
+    let mut first = node_a.begin_shared_batch().unwrap().unwrap();
+    first.idempotency_keys(&keys(&[("s", "b")])).unwrap();
+    std::thread::scope(|scope| {
+        let node_b = &node_b;
+        let second = scope.spawn(move || {
+            let mut second = node_b.begin_shared_batch().unwrap().unwrap();
+            let answers = second
+                .idempotency_keys(&keys(&[("s", "c"), ("s", "b"), ("s", "a")]))
+                .unwrap();
+            second.commit(&BatchWrite::default()).unwrap();
+            answers
+        });
+        db.wait_until_a_session_waits_for_a_lock();
+        let held = (
+            advisory_lock_granted(&db, idempotency_lock_key("s", "a")),
+            advisory_lock_granted(&db, idempotency_lock_key("s", "c")),
+        );
+        first.commit(&BatchWrite::default()).unwrap();
+        assert_eq!(second.join().unwrap(), vec![None, None, None]);
+        // Node B waited for "b" holding "a" (before it in key order) and not "c" (after it).
+        assert_eq!(held, (true, false), "(a held, c held) while waiting for b");
+    });
+}
+
+#[test]
+fn a_batch_locks_its_accounts_in_id_order_whatever_the_order_asked() {
+    let db = TestDb::new();
+    let store = db.open();
+    // Another node holds "b".
+    let mut other = db.sql();
+    other
+        .execute("SELECT pg_advisory_lock($1)", &[&account_lock_key("b")])
+        .unwrap();
+    std::thread::scope(|scope| {
+        let store = &store;
+        let batch = scope.spawn(move || {
+            let mut batch = store.begin_shared_batch().unwrap().unwrap();
+            let ids = ["c", "b", "a"].map(str::to_string);
+            let states = batch.lock_accounts(&ids).unwrap();
+            batch.commit(&BatchWrite::default()).unwrap();
+            states.len()
+        });
+        db.wait_until_a_session_waits_for_a_lock();
+        let held = (
+            advisory_lock_granted(&db, account_lock_key("a")),
+            advisory_lock_granted(&db, account_lock_key("c")),
+        );
+        other
+            .execute("SELECT pg_advisory_unlock($1)", &[&account_lock_key("b")])
+            .unwrap();
+        assert_eq!(batch.join().unwrap(), 0, "none of them has a row");
+        // It waited for "b" holding "a" (before it in id order) and not "c" (after it).
+        assert_eq!(held, (true, false), "(a held, c held) while waiting for b");
+    });
 }

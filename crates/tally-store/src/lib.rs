@@ -361,6 +361,27 @@ pub trait SharedBatch {
         scope: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// [`SharedBatch::idempotency`] for several keys (`(scope, key)`) at once: the stored
+    /// answer to each, in the order given (a key given twice is answered twice). Every key
+    /// stays locked until the batch ends; they are locked in key order, whatever the order
+    /// given, so two nodes never deadlock over them. By default one call to
+    /// [`SharedBatch::idempotency`] per key.
+    fn idempotency_keys(
+        &mut self,
+        keys: &[(String, String)],
+    ) -> Result<Vec<Option<IdempotencyRecord>>, StoreError> {
+        let mut sorted: Vec<&(String, String)> = keys.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        let mut found = std::collections::HashMap::with_capacity(sorted.len());
+        for (scope, key) in sorted {
+            found.insert((scope, key), self.idempotency(scope, key)?);
+        }
+        Ok(keys
+            .iter()
+            .map(|(scope, key)| found.get(&(scope, key)).cloned().flatten())
+            .collect())
+    }
     /// Writes the batch and commits.
     fn commit(self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError>;
 }
