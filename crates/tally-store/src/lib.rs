@@ -343,14 +343,9 @@ pub trait SharedBatch {
     fn lock_accounts(&mut self, account_ids: &[String]) -> Result<Vec<AccountState>, StoreError>;
     /// [`SharedBatch::lock_accounts`], except that an account whose stored state does not
     /// load is left out and reported in [`Locked::unavailable`] (still locked) instead of
-    /// failing the call: one corrupt account does not stop the others of the batch. By
-    /// default no account is spared.
-    fn lock_loadable_accounts(&mut self, account_ids: &[String]) -> Result<Locked, StoreError> {
-        self.lock_accounts(account_ids).map(|states| Locked {
-            states,
-            unavailable: Vec::new(),
-        })
-    }
+    /// failing the call: one corrupt account does not stop the others of the batch (what the
+    /// engine calls).
+    fn lock_loadable_accounts(&mut self, account_ids: &[String]) -> Result<Locked, StoreError>;
     /// Locks and loads up to `limit` accounts whose due work (hold or grant expiry, activation,
     /// period end) falls at or before `now`, skipping those another node holds.
     fn claim_due(&mut self, now: Timestamp, limit: usize) -> Result<Vec<AccountState>, StoreError>;
@@ -361,27 +356,14 @@ pub trait SharedBatch {
         scope: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
-    /// [`SharedBatch::idempotency`] for several keys (`(scope, key)`) at once: the stored
-    /// answer to each, in the order given (a key given twice is answered twice). Every key
-    /// stays locked until the batch ends; they are locked in key order, whatever the order
-    /// given, so two nodes never deadlock over them. By default one call to
-    /// [`SharedBatch::idempotency`] per key.
+    /// [`SharedBatch::idempotency`] for several keys (`(scope, key)`) at once (what the engine
+    /// calls): the stored answer to each, in the order given (a key given twice is answered
+    /// twice). Every key stays locked until the batch ends; they are locked in key order,
+    /// whatever the order given, so two nodes never deadlock over them.
     fn idempotency_keys(
         &mut self,
         keys: &[(String, String)],
-    ) -> Result<Vec<Option<IdempotencyRecord>>, StoreError> {
-        let mut sorted: Vec<&(String, String)> = keys.iter().collect();
-        sorted.sort();
-        sorted.dedup();
-        let mut found = std::collections::HashMap::with_capacity(sorted.len());
-        for (scope, key) in sorted {
-            found.insert((scope, key), self.idempotency(scope, key)?);
-        }
-        Ok(keys
-            .iter()
-            .map(|(scope, key)| found.get(&(scope, key)).cloned().flatten())
-            .collect())
-    }
+    ) -> Result<Vec<Option<IdempotencyRecord>>, StoreError>;
     /// Writes the batch and commits.
     fn commit(self: Box<Self>, batch: &BatchWrite) -> Result<(), StoreError>;
 }
